@@ -1,0 +1,214 @@
+import { kerr } from './errors.js';
+
+export interface Timer {
+  /** Absolute deadline in clock nanoseconds. */
+  readonly deadline: number;
+  readonly active: boolean;
+  cancel(): boolean;
+}
+
+/**
+ * Time for the emulated machine, in integer nanoseconds. `ManualClock` is
+ * virtual and deterministic; `RealClock` follows the host.
+ */
+export interface Clock {
+  readonly kind: 'manual' | 'real';
+  now(): number;
+  /** Run `fn` once at absolute time `deadline` (or at once if it is past). */
+  at(deadline: number, fn: () => void): Timer;
+  /** Run `fn` once `delayNs` from now. */
+  after(delayNs: number, fn: () => void): Timer;
+}
+
+function checkTime(what: string, ns: number): void {
+  if (!Number.isSafeInteger(ns) || ns < 0) {
+    throw kerr('EINVAL', `${what} must be a non-negative integer of nanoseconds, got ${ns}`);
+  }
+}
+
+class ManualTimer implements Timer {
+  active = true;
+  constructor(
+    private readonly clock: ManualClock,
+    readonly deadline: number,
+    readonly seq: number,
+    readonly fn: () => void,
+  ) {}
+  cancel(): boolean {
+    if (!this.active) return false;
+    this.active = false;
+    this.clock.forget(this);
+    return true;
+  }
+}
+
+/**
+ * A virtual clock that moves only when told. Timers fire in deadline order
+ * (ties in the order they were armed), each with `now()` equal to its
+ * deadline, including timers armed by other timers within the same advance.
+ */
+export class ManualClock implements Clock {
+  readonly kind = 'manual' as const;
+  private t: number;
+  private seq = 0;
+  private readonly heap: ManualTimer[] = [];
+  private advancing = false;
+
+  constructor(startNs = 0) {
+    checkTime('start time', startNs);
+    this.t = startNs;
+  }
+
+  now(): number {
+    return this.t;
+  }
+
+  at(deadline: number, fn: () => void): Timer {
+    checkTime('timer deadline', deadline);
+    const timer = new ManualTimer(this, Math.max(deadline, this.t), this.seq++, fn);
+    this.push(timer);
+    return timer;
+  }
+
+  after(delayNs: number, fn: () => void): Timer {
+    checkTime('timer delay', delayNs);
+    return this.at(this.t + delayNs, fn);
+  }
+
+  /** Move time forward by `deltaNs`, firing every timer that falls due. */
+  advance(deltaNs: number): void {
+    checkTime('advance', deltaNs);
+    this.advanceTo(this.t + deltaNs);
+  }
+
+  advanceTo(target: number): void {
+    checkTime('target time', target);
+    if (target < this.t) throw kerr('EINVAL', `cannot move the clock back from ${this.t} ns to ${target} ns`);
+    if (this.advancing) throw kerr('EDEADLK', 'the clock is already advancing; a timer callback may not advance it');
+    this.advancing = true;
+    try {
+      for (;;) {
+        const next = this.heap[0];
+        if (next === undefined || next.deadline > target) break;
+        this.pop();
+        this.t = next.deadline;
+        next.active = false;
+        next.fn();
+      }
+      this.t = target;
+    } finally {
+      this.advancing = false;
+    }
+  }
+
+  /** Advance to the next pending timer and fire it; false if there is none. */
+  step(): boolean {
+    const next = this.heap[0];
+    if (next === undefined) return false;
+    this.advanceTo(next.deadline);
+    return true;
+  }
+
+  get pendingTimers(): number {
+    return this.heap.length;
+  }
+
+  nextDeadline(): number | undefined {
+    return this.heap[0]?.deadline;
+  }
+
+  /** @internal */
+  forget(timer: ManualTimer): void {
+    const i = this.heap.indexOf(timer);
+    if (i < 0) return;
+    const last = this.heap.pop()!;
+    if (i < this.heap.length) {
+      this.heap[i] = last;
+      this.siftDown(i);
+      this.siftUp(i);
+    }
+  }
+
+  private less(a: ManualTimer, b: ManualTimer): boolean {
+    return a.deadline < b.deadline || (a.deadline === b.deadline && a.seq < b.seq);
+  }
+
+  private push(t: ManualTimer): void {
+    this.heap.push(t);
+    this.siftUp(this.heap.length - 1);
+  }
+
+  private pop(): ManualTimer | undefined {
+    const top = this.heap[0];
+    const last = this.heap.pop();
+    if (this.heap.length > 0 && last !== undefined) {
+      this.heap[0] = last;
+      this.siftDown(0);
+    }
+    return top;
+  }
+
+  private siftUp(i: number): void {
+    const h = this.heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.less(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.less(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+}
+
+class RealTimer implements Timer {
+  active = true;
+  handle: ReturnType<typeof setTimeout> | undefined;
+  constructor(readonly deadline: number) {}
+  cancel(): boolean {
+    if (!this.active) return false;
+    this.active = false;
+    clearTimeout(this.handle);
+    return true;
+  }
+}
+
+/** Host time since the clock was made, in integer nanoseconds. */
+export class RealClock implements Clock {
+  readonly kind = 'real' as const;
+  private readonly origin = performance.now();
+
+  now(): number {
+    return Math.round((performance.now() - this.origin) * 1e6);
+  }
+
+  at(deadline: number, fn: () => void): Timer {
+    checkTime('timer deadline', deadline);
+    const timer = new RealTimer(deadline);
+    const delayMs = Math.max(0, (deadline - this.now()) / 1e6);
+    timer.handle = setTimeout(() => {
+      if (!timer.active) return;
+      timer.active = false;
+      fn();
+    }, delayMs);
+    timer.handle.unref?.();
+    return timer;
+  }
+
+  after(delayNs: number, fn: () => void): Timer {
+    checkTime('timer delay', delayNs);
+    return this.at(this.now() + delayNs, fn);
+  }
+}

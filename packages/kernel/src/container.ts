@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { ManualClock, RealClock, type Clock } from './clock.js';
+import { Cpus, type CpuTopology } from './cpus.js';
+import { kerr } from './errors.js';
+import { IrqController } from './irq.js';
+import { Kernel } from './kernel.js';
+import { Lifecycle } from './lifecycle.js';
+import { Lockdep } from './lockdep.js';
+import { KernelLog } from './log.js';
+import type { RingMode } from './ring-buffer.js';
+import { Smp } from './smp.js';
+import { TOKENS } from './tokens.js';
+import { TraceFs } from './tracing.js';
+
+export interface KernelOptions {
+  /** 'manual' (default, deterministic virtual time), 'real', or a clock instance. */
+  readonly clock?: 'manual' | 'real' | Clock;
+  readonly topology?: CpuTopology;
+  readonly traceCapacity?: number;
+  readonly traceMode?: RingMode;
+  readonly logCapacity?: number;
+}
+
+/**
+ * Build the container of one machine: every kernel service bound as a
+ * singleton of this container only. Higher layers bind their own services
+ * into the same container.
+ */
+export function createKernelContainer(options: KernelOptions = {}): Container {
+  const c = new Container({ defaultScope: 'Singleton' });
+  c.bind(TOKENS.KernelOptions).toConstantValue(options);
+  c.bind<Clock>(TOKENS.Clock).toDynamicValue(() => {
+    const clock = options.clock ?? 'manual';
+    if (clock === 'manual') return new ManualClock();
+    if (clock === 'real') return new RealClock();
+    if (typeof clock?.now !== 'function') throw kerr('EINVAL', "clock must be 'manual', 'real' or a Clock");
+    return clock;
+  });
+  c.bind(TOKENS.Log).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    return new KernelLog(() => clock.now(), options.logCapacity);
+  });
+  c.bind(TOKENS.Lockdep).toDynamicValue(() => new Lockdep());
+  c.bind(TOKENS.Cpus).toDynamicValue(() => new Cpus(options.topology ?? { nodeOfCpu: [0, 0, 0, 0] }));
+  c.bind(TOKENS.Smp).toDynamicValue(() => new Smp());
+  c.bind(TOKENS.Irqs).toDynamicValue((ctx) => new IrqController(ctx.get<KernelLog>(TOKENS.Log)));
+  c.bind(TOKENS.TraceFs).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    const smp = ctx.get<Smp>(TOKENS.Smp);
+    return new TraceFs(() => clock.now(), () => smp.current, options.traceCapacity, options.traceMode);
+  });
+  c.bind(TOKENS.Lifecycle).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    return new Lifecycle(ctx.get<TraceFs>(TOKENS.TraceFs), () => clock.now());
+  });
+  c.bind(TOKENS.Kernel).to(Kernel);
+  return c;
+}
+
+/** A kernel of its own, in a container of its own. */
+export function createKernel(options: KernelOptions = {}): { kernel: Kernel; container: Container } {
+  const container = createKernelContainer(options);
+  return { kernel: container.get<Kernel>(TOKENS.Kernel), container };
+}

@@ -1,0 +1,140 @@
+import { kerr } from './errors.js';
+
+export interface CpuTopology {
+  /** NUMA node of each possible CPU, indexed by CPU number. */
+  readonly nodeOfCpu: readonly number[];
+  /** ACPI processor UID of each CPU (defaults to the CPU number). */
+  readonly acpiUid?: readonly number[];
+  /** ACPI processor-container UID of each CPU (defaults to the NUMA node). */
+  readonly containerUid?: readonly number[];
+}
+
+/** A cpuhp callback returns nothing on success or throws a KernelError. */
+export type HotplugCallback<I> = (cpu: number, instance: I) => void;
+
+interface HotplugState<I> {
+  readonly id: number;
+  readonly name: string;
+  readonly online: HotplugCallback<I>;
+  readonly teardown: HotplugCallback<I>;
+  readonly instances: I[];
+}
+
+const CPUHP_AP_ONLINE_DYN = 100;
+
+/**
+ * The machine's CPUs: possible and online sets, NUMA nodes, and multi-instance
+ * hotplug states with online/teardown callbacks, cpuhp-style.
+ */
+export class Cpus {
+  private readonly onlineSet: Set<number>;
+  private readonly states = new Map<number, HotplugState<unknown>>();
+  private nextDynState = CPUHP_AP_ONLINE_DYN;
+
+  constructor(readonly topology: CpuTopology) {
+    const n = topology.nodeOfCpu.length;
+    if (n < 1) throw kerr('EINVAL', 'a machine needs at least one CPU');
+    for (const [cpu, node] of topology.nodeOfCpu.entries()) {
+      if (!Number.isInteger(node) || node < 0) throw kerr('EINVAL', `cpu ${cpu}: NUMA node must be a non-negative integer, got ${node}`);
+    }
+    this.onlineSet = new Set(this.possible());
+  }
+
+  get count(): number {
+    return this.topology.nodeOfCpu.length;
+  }
+
+  possible(): number[] {
+    return this.topology.nodeOfCpu.map((_, i) => i);
+  }
+
+  online(): number[] {
+    return [...this.onlineSet].sort((a, b) => a - b);
+  }
+
+  isPossible(cpu: number): boolean {
+    return Number.isInteger(cpu) && cpu >= 0 && cpu < this.count;
+  }
+
+  isOnline(cpu: number): boolean {
+    return this.onlineSet.has(cpu);
+  }
+
+  nodeOf(cpu: number): number {
+    this.check(cpu);
+    return this.topology.nodeOfCpu[cpu]!;
+  }
+
+  acpiUidOf(cpu: number): number {
+    this.check(cpu);
+    return this.topology.acpiUid?.[cpu] ?? cpu;
+  }
+
+  containerUidOf(cpu: number): number {
+    this.check(cpu);
+    return this.topology.containerUid?.[cpu] ?? this.nodeOf(cpu);
+  }
+
+  /** cpuhp_setup_state_multi(CPUHP_AP_ONLINE_DYN, …): returns the dynamic state id. */
+  setupStateMulti<I>(name: string, online: HotplugCallback<I>, teardown: HotplugCallback<I>): number {
+    for (const s of this.states.values()) {
+      if (s.name === name) throw kerr('EEXIST', `hotplug state '${name}' is already set up as state ${s.id}`);
+    }
+    const id = this.nextDynState++;
+    this.states.set(id, { id, name, online, teardown, instances: [] } as HotplugState<unknown>);
+    return id;
+  }
+
+  removeStateMulti(id: number): void {
+    const s = this.state(id);
+    if (s.instances.length > 0) {
+      throw kerr('EBUSY', `hotplug state '${s.name}' still has ${s.instances.length} instance(s); remove them first`);
+    }
+    this.states.delete(id);
+  }
+
+  /** Add an instance and run its online callback on every online CPU. */
+  stateAddInstance<I>(id: number, instance: I): void {
+    const s = this.state(id) as HotplugState<I>;
+    if (s.instances.includes(instance)) throw kerr('EEXIST', `instance already added to hotplug state '${s.name}'`);
+    for (const cpu of this.online()) s.online(cpu, instance);
+    s.instances.push(instance);
+  }
+
+  /** Run the teardown callback on every online CPU, then forget the instance. */
+  stateRemoveInstance<I>(id: number, instance: I): void {
+    const s = this.state(id) as HotplugState<I>;
+    const i = s.instances.indexOf(instance);
+    if (i < 0) throw kerr('ENOENT', `instance is not part of hotplug state '${s.name}'`);
+    s.instances.splice(i, 1);
+    for (const cpu of this.online()) s.teardown(cpu, instance);
+  }
+
+  /** Take a CPU offline: teardown callbacks of every state, newest state first. */
+  cpuDown(cpu: number): void {
+    this.check(cpu);
+    if (!this.onlineSet.has(cpu)) throw kerr('EINVAL', `cpu ${cpu} is already offline`);
+    if (this.onlineSet.size === 1) throw kerr('EBUSY', `cpu ${cpu} is the last online CPU and cannot go offline`);
+    this.onlineSet.delete(cpu);
+    const states = [...this.states.values()].reverse();
+    for (const s of states) for (const inst of s.instances) s.teardown(cpu, inst);
+  }
+
+  /** Bring a CPU online: online callbacks of every state, oldest first. */
+  cpuUp(cpu: number): void {
+    this.check(cpu);
+    if (this.onlineSet.has(cpu)) throw kerr('EINVAL', `cpu ${cpu} is already online`);
+    this.onlineSet.add(cpu);
+    for (const s of this.states.values()) for (const inst of s.instances) s.online(cpu, inst);
+  }
+
+  private state(id: number): HotplugState<unknown> {
+    const s = this.states.get(id);
+    if (!s) throw kerr('EINVAL', `no hotplug state ${id}; set it up with setupStateMulti first`);
+    return s;
+  }
+
+  private check(cpu: number): void {
+    if (!this.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} is not a possible CPU (0-${this.count - 1})`);
+  }
+}

@@ -1,0 +1,69 @@
+/** Linux errno values the emulated kernel uses, by name. */
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  EIO: 5,
+  ENXIO: 6,
+  EAGAIN: 11,
+  ENOMEM: 12,
+  EACCES: 13,
+  EFAULT: 14,
+  EBUSY: 16,
+  EEXIST: 17,
+  ENODEV: 19,
+  EINVAL: 22,
+  ENOSPC: 28,
+  EDEADLK: 35,
+  EOPNOTSUPP: 95,
+  ETIMEDOUT: 110,
+  EPROBE_DEFER: 517,
+} as const;
+
+export type ErrnoName = keyof typeof ERRNO;
+
+const NAME_BY_NUMBER = new Map<number, ErrnoName>(
+  (Object.keys(ERRNO) as ErrnoName[]).map((name) => [ERRNO[name], name]),
+);
+
+export function errnoName(errno: number): ErrnoName | undefined {
+  return NAME_BY_NUMBER.get(Math.abs(errno));
+}
+
+/**
+ * The one error type of the emulated kernel. `errno` is the positive number,
+ * `code` its name; the message says what was wrong and what to do about it.
+ */
+export class KernelError extends Error {
+  readonly code: ErrnoName;
+  readonly errno: number;
+  /** The message without the errno prefix. */
+  readonly detail: string;
+
+  constructor(code: ErrnoName, message: string, options?: { cause?: unknown }) {
+    super(`${code}: ${message}`, options);
+    this.name = 'KernelError';
+    this.code = code;
+    this.detail = message;
+    this.errno = ERRNO[code];
+  }
+
+  /** The kernel-style negative return value. */
+  get ret(): number {
+    return -this.errno;
+  }
+}
+
+export function kerr(code: ErrnoName, message: string, cause?: unknown): KernelError {
+  return new KernelError(code, message, cause === undefined ? undefined : { cause });
+}
+
+export function isKernelError(e: unknown, code?: ErrnoName): e is KernelError {
+  return e instanceof KernelError && (code === undefined || e.code === code);
+}
+
+/** Wrap anything thrown into a KernelError, keeping KernelErrors as they are. */
+export function asKernelError(e: unknown, code: ErrnoName, context: string): KernelError {
+  if (e instanceof KernelError) return e;
+  const msg = e instanceof Error ? e.message : String(e);
+  return new KernelError(code, `${context}: ${msg}`, { cause: e });
+}

@@ -1,0 +1,60 @@
+import { inject, injectable } from 'inversify';
+import type { Clock } from './clock.js';
+import type { Cpus } from './cpus.js';
+import type { IrqController } from './irq.js';
+import type { Lifecycle } from './lifecycle.js';
+import type { Lockdep } from './lockdep.js';
+import type { KernelLog } from './log.js';
+import { Mutex } from './mutex.js';
+import { Refcount } from './refcount.js';
+import type { Smp } from './smp.js';
+import { Srcu } from './srcu.js';
+import { TOKENS } from './tokens.js';
+import type { TraceFs } from './tracing.js';
+import { OrderedWorkqueue } from './workqueue.js';
+
+/**
+ * One emulated kernel: the services of one machine. Nothing here is global;
+ * two kernels in one process share no state.
+ */
+@injectable()
+export class Kernel {
+  constructor(
+    @inject(TOKENS.Clock) readonly clock: Clock,
+    @inject(TOKENS.Log) readonly log: KernelLog,
+    @inject(TOKENS.Lockdep) readonly lockdep: Lockdep,
+    @inject(TOKENS.Cpus) readonly cpus: Cpus,
+    @inject(TOKENS.Smp) readonly smp: Smp,
+    @inject(TOKENS.Irqs) readonly irqs: IrqController,
+    @inject(TOKENS.TraceFs) readonly trace: TraceFs,
+    @inject(TOKENS.Lifecycle) readonly lifecycle: Lifecycle,
+  ) {}
+
+  mutex(name: string): Mutex {
+    return new Mutex(name, this.lockdep, () => this.clock.now());
+  }
+
+  /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */
+  refcount(name: string, initial = 1): Refcount {
+    return new Refcount(name, initial, (e) => {
+      this.log.warn('refcount', e.detail);
+      this.lifecycle.fire('refcount:misuse', { message: e.message });
+    });
+  }
+
+  srcu(name: string): Srcu {
+    return new Srcu(name);
+  }
+
+  /** An ordered workqueue whose failures are logged and fired, never swallowed. */
+  workqueue(name: string): OrderedWorkqueue {
+    return new OrderedWorkqueue(
+      name,
+      (f) => {
+        this.log.err('workqueue', `${name}: work '${f.work}' failed: ${f.error.message}`);
+        this.lifecycle.fire('work:failed', { work: f.work, errno: f.error.code, message: f.error.message });
+      },
+      (fn) => this.lockdep.runDetached(fn),
+    );
+  }
+}

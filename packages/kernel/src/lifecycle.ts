@@ -1,0 +1,82 @@
+import { EventEmitter } from 'eventemitter3';
+import type { TraceFs, Tracepoint } from './tracing.js';
+
+/**
+ * Lifecycle events of the emulated machine, name → payload. Each layer adds
+ * its own by augmenting this interface (`declare module '@cspmu/kernel'`).
+ */
+export interface LifecycleEventMap {
+  'device:added': { device: string };
+  'device:removed': { device: string };
+  'device:bound': { device: string; driver: string };
+  'device:unbound': { device: string; driver: string };
+  'device:deferred': { device: string; driver: string; reason: string };
+  'device:probe-failed': { device: string; driver: string; errno: string; message: string };
+  'driver:registered': { driver: string };
+  'driver:unregistered': { driver: string };
+  'module:requested': { module: string };
+  'module:loaded': { module: string; version: string };
+  'module:load-failed': { module: string; errno: string; message: string };
+  'module:unloaded': { module: string };
+  'work:failed': { work: string; errno: string; message: string };
+  'refcount:misuse': { message: string };
+}
+
+export type LifecycleEventName = keyof LifecycleEventMap;
+
+type EmitterMap = { [K in keyof LifecycleEventMap]: [LifecycleEventMap[K]] };
+
+/** One observed lifecycle event, as recorded in order. */
+export interface LifecycleRecord {
+  readonly seq: number;
+  readonly timeNs: number;
+  readonly name: string;
+  readonly payload: unknown;
+}
+
+/**
+ * The machine's typed lifecycle stream. Every event also goes to the
+ * `cspmu:lifecycle` tracepoint, so a trace shows it among MMIO accesses.
+ */
+export class Lifecycle extends EventEmitter<EmitterMap> {
+  private seq = 0;
+  private readonly tp: Tracepoint;
+  private readonly recorders = new Set<LifecycleRecord[]>();
+
+  constructor(
+    private readonly trace: TraceFs,
+    private readonly now: () => number,
+  ) {
+    super();
+    this.tp = trace.define({
+      system: 'cspmu',
+      name: 'lifecycle',
+      fields: [
+        { name: 'event', kind: 'str' },
+        { name: 'detail', kind: 'str' },
+      ],
+      format: (r) => `${r.str('event')} ${r.str('detail')}`,
+    });
+  }
+
+  /** Emit a lifecycle event to listeners and the trace. */
+  fire<K extends LifecycleEventName>(name: K, payload: LifecycleEventMap[K]): void {
+    const seq = this.seq++;
+    for (const r of this.recorders) r.push({ seq, timeNs: this.now(), name, payload });
+    if (this.tp.enabled) {
+      this.tp.emit(this.trace.strings.intern(name), this.trace.strings.intern(JSON.stringify(payload)));
+    }
+    (this.emit as (n: string, p: unknown) => boolean)(name, payload);
+  }
+
+  get count(): number {
+    return this.seq;
+  }
+
+  /** Record every event into an array until the returned stop function is called. */
+  record(): { records: LifecycleRecord[]; stop: () => void } {
+    const records: LifecycleRecord[] = [];
+    this.recorders.add(records);
+    return { records, stop: () => void this.recorders.delete(records) };
+  }
+}

@@ -1,0 +1,102 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { kerr } from './errors.js';
+
+/** What a lock needs to be known to lockdep. */
+export interface LockClass {
+  readonly name: string;
+}
+
+/** The chain of locks an async task holds, innermost last. */
+export interface HeldChain {
+  readonly lock: LockClass;
+  readonly task: string;
+  readonly outer: HeldChain | undefined;
+}
+
+export interface LockOrderReport {
+  readonly acquiring: string;
+  readonly holding: string;
+  /** The earlier path that took `acquiring` before `holding`. */
+  readonly earlierPath: readonly string[];
+}
+
+/**
+ * Lock-order checking in the spirit of lockdep: every time a task takes B
+ * while holding A, the edge A → B is recorded. Taking A while holding B
+ * after some task already went A → … → B is an inversion, reported as
+ * EDEADLK naming both locks, before the lock is taken.
+ *
+ * Which locks a task holds is tracked through async continuations with
+ * AsyncLocalStorage, so a chain survives awaits inside the critical section.
+ */
+export class Lockdep {
+  private readonly edges = new Map<LockClass, Set<LockClass>>();
+  readonly reports: LockOrderReport[] = [];
+  private readonly held = new AsyncLocalStorage<HeldChain>();
+  enabled = true;
+
+  currentChain(): HeldChain | undefined {
+    return this.held.getStore();
+  }
+
+  holds(lock: LockClass): boolean {
+    for (let c = this.held.getStore(); c; c = c.outer) if (c.lock === lock) return true;
+    return false;
+  }
+
+  heldNames(): string[] {
+    const names: string[] = [];
+    for (let c = this.held.getStore(); c; c = c.outer) names.unshift(c.lock.name);
+    return names;
+  }
+
+  /** Check and record the order for taking `lock` now. Throws EDEADLK on inversion. */
+  checkAcquire(lock: LockClass): void {
+    if (!this.enabled) return;
+    for (let c = this.held.getStore(); c; c = c.outer) {
+      if (c.lock === lock) continue;
+      const path = this.path(lock, c.lock);
+      if (path) {
+        const report = { acquiring: lock.name, holding: c.lock.name, earlierPath: path.map((l) => l.name) };
+        this.reports.push(report);
+        throw kerr(
+          'EDEADLK',
+          `possible deadlock: taking '${lock.name}' while holding '${c.lock.name}', ` +
+            `but '${lock.name}' was taken before '${c.lock.name}' elsewhere (${report.earlierPath.join(' -> ')}); ` +
+            'take these locks in one consistent order',
+        );
+      }
+    }
+    for (let c = this.held.getStore(); c; c = c.outer) {
+      if (c.lock === lock) continue;
+      let out = this.edges.get(c.lock);
+      if (!out) this.edges.set(c.lock, (out = new Set()));
+      out.add(lock);
+    }
+  }
+
+  /** Run `fn` with `lock` pushed on the current task's held chain. */
+  runHolding<T>(lock: LockClass, task: string, fn: () => T): T {
+    return this.held.run({ lock, task, outer: this.held.getStore() }, fn);
+  }
+
+  /** Run `fn` as a fresh task holding nothing (used for independent work items). */
+  runDetached<T>(fn: () => T): T {
+    return this.held.exit(fn);
+  }
+
+  private path(from: LockClass, to: LockClass): LockClass[] | undefined {
+    const seen = new Set<LockClass>();
+    const walk = (at: LockClass): LockClass[] | undefined => {
+      if (at === to) return [at];
+      if (seen.has(at)) return undefined;
+      seen.add(at);
+      for (const next of this.edges.get(at) ?? []) {
+        const rest = walk(next);
+        if (rest) return [at, ...rest];
+      }
+      return undefined;
+    };
+    return walk(from);
+  }
+}

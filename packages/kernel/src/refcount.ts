@@ -1,0 +1,89 @@
+import { kerr, type KernelError } from './errors.js';
+
+/** Where refcount misuse is reported (the machine's log, usually). */
+export type RefcountReporter = (error: KernelError) => void;
+
+/** The value a misused refcount is pinned at, as the kernel's REFCOUNT_SATURATED. */
+export const REFCOUNT_SATURATED = 0xc000_0000;
+
+/**
+ * refcount_t semantics: incrementing from 0 (a use-after-free pattern) and
+ * decrementing below 0 are reported and saturate the count, which then never
+ * moves again, trading a leak for safety. The count never wraps.
+ */
+export class Refcount {
+  private value: number;
+  private pinned = false;
+
+  constructor(
+    readonly name: string,
+    initial: number,
+    private readonly report: RefcountReporter,
+  ) {
+    if (!Number.isSafeInteger(initial) || initial < 0) {
+      throw kerr('EINVAL', `refcount '${name}' initial value must be a non-negative integer, got ${initial}`);
+    }
+    this.value = initial;
+  }
+
+  get count(): number {
+    return this.value;
+  }
+
+  get saturated(): boolean {
+    return this.pinned;
+  }
+
+  inc(): void {
+    if (this.pinned) return;
+    if (this.value === 0) {
+      this.saturate('addition on 0; use-after-free');
+      return;
+    }
+    if (this.value >= REFCOUNT_SATURATED - 1) {
+      this.saturate('saturated; leaking memory');
+      return;
+    }
+    this.value++;
+  }
+
+  /** Increment unless the count is 0; true if it was incremented. */
+  incNotZero(): boolean {
+    if (this.pinned) return true;
+    if (this.value === 0) return false;
+    this.inc();
+    return true;
+  }
+
+  /** Decrement; true when this call brought the count to 0. */
+  decAndTest(): boolean {
+    if (this.pinned) return false;
+    if (this.value === 0) {
+      this.saturate('underflow; use-after-free');
+      return false;
+    }
+    this.value--;
+    return this.value === 0;
+  }
+
+  dec(): void {
+    if (this.decAndTest()) {
+      this.saturate('decrement hit 0; leaking memory');
+    }
+  }
+
+  /** Set a fresh count, e.g. when an object is (re)initialised. */
+  set(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw kerr('EINVAL', `refcount '${this.name}' value must be a non-negative integer, got ${value}`);
+    }
+    this.value = value;
+    this.pinned = false;
+  }
+
+  private saturate(what: string): void {
+    this.pinned = true;
+    this.value = REFCOUNT_SATURATED;
+    this.report(kerr('EINVAL', `refcount_t '${this.name}': ${what}`));
+  }
+}

@@ -1,0 +1,83 @@
+import { kerr } from './errors.js';
+
+/** A read-side section handle; pass it back to `readUnlock`. */
+export interface SrcuReadToken {
+  readonly epoch: number;
+}
+
+/**
+ * Sleepable RCU-style grace periods. Readers may hold a section across
+ * awaits. `synchronize()` resolves once every reader that entered before it
+ * was called has left; readers that enter later do not hold it up.
+ */
+export class Srcu {
+  private epoch = 0;
+  private readonly readers = new Map<number, number>();
+  private readonly waiting: { epoch: number; done: () => void }[] = [];
+  gracePeriods = 0;
+
+  constructor(readonly name: string) {}
+
+  readLock(): SrcuReadToken {
+    this.readers.set(this.epoch, (this.readers.get(this.epoch) ?? 0) + 1);
+    return { epoch: this.epoch };
+  }
+
+  readUnlock(token: SrcuReadToken): void {
+    const n = this.readers.get(token.epoch);
+    if (n === undefined) {
+      throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${token.epoch} that holds no reader (unbalanced unlock)`);
+    }
+    if (n === 1) this.readers.delete(token.epoch);
+    else this.readers.set(token.epoch, n - 1);
+    this.wake();
+  }
+
+  /** Run `fn` inside a read-side section, leaving it however `fn` ends. */
+  async read<T>(fn: () => T | Promise<T>): Promise<T> {
+    const t = this.readLock();
+    try {
+      return await fn();
+    } finally {
+      this.readUnlock(t);
+    }
+  }
+
+  get activeReaders(): number {
+    let n = 0;
+    for (const c of this.readers.values()) n += c;
+    return n;
+  }
+
+  /** Wait for every pre-existing reader to leave. */
+  synchronize(): Promise<void> {
+    const epoch = this.epoch++;
+    return new Promise<void>((done) => {
+      this.waiting.push({ epoch, done });
+      this.wake();
+    });
+  }
+
+  /** Run `fn` after a grace period (call_srcu). */
+  callAfterGracePeriod(fn: () => void): Promise<void> {
+    return this.synchronize().then(fn);
+  }
+
+  private oldestReaderEpoch(): number {
+    let min = Infinity;
+    for (const e of this.readers.keys()) if (e < min) min = e;
+    return min;
+  }
+
+  private wake(): void {
+    const oldest = this.oldestReaderEpoch();
+    for (let i = 0; i < this.waiting.length; ) {
+      const w = this.waiting[i]!;
+      if (oldest > w.epoch) {
+        this.waiting.splice(i, 1);
+        this.gracePeriods++;
+        w.done();
+      } else i++;
+    }
+  }
+}

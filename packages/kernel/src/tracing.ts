@@ -1,0 +1,231 @@
+import { kerr } from './errors.js';
+import { RingBuffer, TRACE_SLOTS, type RingMode } from './ring-buffer.js';
+import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
+
+export interface TraceEventDef {
+  readonly system: string;
+  readonly name: string;
+  readonly fields: readonly TraceField[];
+  /** Render one record's body; `v(name)` gives a numeric field, `s(name)` a string field, `hex64(name)` a u64. */
+  readonly format: (r: TraceRecordReader) => string;
+}
+
+export interface TraceRecordReader {
+  num(field: string): number;
+  str(field: string): string;
+  u64(field: string): bigint;
+}
+
+/** Interned strings, so records carry numbers only. */
+export class StringTable {
+  private readonly ids = new Map<string, number>();
+  private readonly strings: string[] = [];
+  intern(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) {
+      id = this.strings.length;
+      this.strings.push(s);
+      this.ids.set(s, id);
+    }
+    return id;
+  }
+  get(id: number): string {
+    return this.strings[id] ?? `?${id}`;
+  }
+}
+
+/**
+ * One tracepoint. Call sites test `enabled` (one branch when off) and then
+ * call `emit` with up to eight numbers; nothing is allocated and nothing is
+ * formatted until the buffer is read.
+ */
+export class Tracepoint {
+  enabled = false;
+  private filter: SlotPredicate | null = null;
+  filterText = '';
+  hits = 0;
+
+  constructor(
+    readonly id: number,
+    readonly def: TraceEventDef,
+    private readonly fs: TraceFs,
+  ) {}
+
+  get fullName(): string {
+    return `${this.def.system}:${this.def.name}`;
+  }
+
+  emit(a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0): void {
+    if (!this.enabled) return;
+    const scratch = this.fs.scratch;
+    if (this.filter !== null) {
+      scratch[0] = a; scratch[1] = b; scratch[2] = c; scratch[3] = d;
+      scratch[4] = e; scratch[5] = f; scratch[6] = g; scratch[7] = h;
+      if (!this.filter(scratch, 0)) return;
+    }
+    this.hits++;
+    const ring = this.fs.ring;
+    const i = ring.reserve(this.id, this.fs.now(), this.fs.cpu(), 0);
+    if (i < 0) return;
+    const s = ring.slots;
+    const base = i * TRACE_SLOTS;
+    s[base] = a; s[base + 1] = b; s[base + 2] = c; s[base + 3] = d;
+    s[base + 4] = e; s[base + 5] = f; s[base + 6] = g; s[base + 7] = h;
+  }
+
+  setFilter(expr: string): void {
+    this.filter = compileTraceFilter(expr, this.def.fields, (id) => this.fs.strings.get(id));
+    this.filterText = expr;
+  }
+
+  clearFilter(): void {
+    this.filter = null;
+    this.filterText = '';
+  }
+}
+
+export interface TraceLine {
+  readonly event: string;
+  readonly timeNs: number;
+  readonly cpu: number;
+  readonly text: string;
+}
+
+function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+}
+
+/** Format nanoseconds as ftrace's `secs.usecs`. */
+export function formatTraceTime(ns: number): string {
+  const secs = Math.floor(ns / 1e9);
+  const usecs = Math.floor((ns % 1e9) / 1e3);
+  return `${secs}.${String(usecs).padStart(6, '0')}`;
+}
+
+/**
+ * The machine's tracing directory: defined events, one ring buffer, enable
+ * and filter controls, and the text of what was recorded.
+ */
+export class TraceFs {
+  readonly strings = new StringTable();
+  readonly scratch = new Float64Array(TRACE_SLOTS);
+  private readonly events: Tracepoint[] = [];
+  private readonly byName = new Map<string, Tracepoint>();
+  ring: RingBuffer;
+  taskName = 'cspmu';
+
+  constructor(
+    readonly now: () => number,
+    readonly cpu: () => number,
+    capacity = 65536,
+    mode: RingMode = 'overwrite',
+  ) {
+    this.ring = new RingBuffer(capacity, mode);
+  }
+
+  define(def: TraceEventDef): Tracepoint {
+    if (!/^[a-z_][a-z0-9_]*$/.test(def.system) || !/^[a-z_][a-z0-9_]*$/.test(def.name)) {
+      throw kerr('EINVAL', `trace event name '${def.system}:${def.name}' must be lowercase identifiers`);
+    }
+    const existing = this.byName.get(def.name);
+    if (existing) {
+      if (existing.def.system !== def.system) {
+        throw kerr('EEXIST', `trace event '${def.name}' is already defined by system '${existing.def.system}'`);
+      }
+      return existing;
+    }
+    let slots = 0;
+    for (const f of def.fields) slots += f.kind === 'u64' ? 2 : 1;
+    if (slots > TRACE_SLOTS) throw kerr('EINVAL', `trace event '${def.name}' needs ${slots} slots; at most ${TRACE_SLOTS}`);
+    const tp = new Tracepoint(this.events.length, def, this);
+    this.events.push(tp);
+    this.byName.set(def.name, tp);
+    return tp;
+  }
+
+  get(name: string): Tracepoint {
+    const tp = this.byName.get(name);
+    if (!tp) throw kerr('ENOENT', `no trace event '${name}'; known: ${[...this.byName.keys()].join(', ') || 'none'}`);
+    return tp;
+  }
+
+  list(): readonly Tracepoint[] {
+    return this.events;
+  }
+
+  /** Enable events by name, `system:name`, `system:*` or a glob. Returns how many matched. */
+  enable(pattern: string, on = true): number {
+    const matched = this.match(pattern);
+    if (matched.length === 0) throw kerr('ENOENT', `no trace event matches '${pattern}'`);
+    for (const tp of matched) tp.enabled = on;
+    return matched.length;
+  }
+
+  disableAll(): void {
+    for (const tp of this.events) tp.enabled = false;
+  }
+
+  /** Resize (and clear) the ring buffer, or change its mode. */
+  configure(capacity: number, mode: RingMode): void {
+    this.ring = new RingBuffer(capacity, mode);
+  }
+
+  get lost(): number {
+    return this.ring.lost;
+  }
+
+  /** Format the buffered records without consuming them (the `trace` file). */
+  peek(): TraceLine[] {
+    const out: TraceLine[] = [];
+    for (let k = 0; k < this.ring.length; k++) out.push(this.formatAt(this.ring.indexAt(k)));
+    return out;
+  }
+
+  /** Format and consume the buffered records (the `trace_pipe` file). */
+  read(): TraceLine[] {
+    const lines = this.peek();
+    this.ring.discard(lines.length);
+    return lines;
+  }
+
+  /** The ftrace text of what is buffered. */
+  text(): string {
+    return this.peek()
+      .map((l) => `${this.taskName.padStart(16)}-0       [${String(l.cpu).padStart(3, '0')}] ..... ${formatTraceTime(l.timeNs).padStart(12)}: ${l.event}: ${l.text}`)
+      .join('\n');
+  }
+
+  clear(): void {
+    this.ring.clear();
+  }
+
+  private match(pattern: string): Tracepoint[] {
+    const [sys, name] = pattern.includes(':') ? pattern.split(':', 2) : [undefined, pattern];
+    const re = globToRegExp(name!);
+    const sysRe = sys === undefined ? undefined : globToRegExp(sys);
+    return this.events.filter((tp) => re.test(tp.def.name) && (!sysRe || sysRe.test(tp.def.system)));
+  }
+
+  private formatAt(i: number): TraceLine {
+    const tp = this.events[this.ring.ids[i]!]!;
+    const base = i * TRACE_SLOTS;
+    const slots = this.ring.slots;
+    const offsets = new Map<string, number>();
+    let o = 0;
+    for (const f of tp.def.fields) {
+      offsets.set(f.name, o);
+      o += f.kind === 'u64' ? 2 : 1;
+    }
+    const at = (field: string): number => {
+      const off = offsets.get(field);
+      if (off === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
+      return base + off;
+    };
+    const reader: TraceRecordReader = {
+      num: (f) => slots[at(f)]!,
+      str: (f) => this.strings.get(slots[at(f)]!),
+      u64: (f) => (BigInt(slots[at(f) + 1]!) << 32n) | BigInt(slots[at(f)]!),
+    };
+    return { event: tp.def.name, timeNs: this.ring.times[i]!, cpu: this.ring.cpus[i]!, text: tp.def.format(reader) };
+  }
+}

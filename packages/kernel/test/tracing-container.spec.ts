@@ -1,0 +1,136 @@
+import { expect } from 'chai';
+import { createKernel, KernelError, ManualClock, RingBuffer, TraceFs } from '../src/index.js';
+
+function makeFs(capacity: number, mode: 'overwrite' | 'drop' = 'overwrite') {
+  const clock = new ManualClock();
+  const fs = new TraceFs(() => clock.now(), () => 0, capacity, mode);
+  const tp = fs.define({
+    system: 'test',
+    name: 'sample',
+    fields: [
+      { name: 'n', kind: 'num' },
+      { name: 'val', kind: 'u64' },
+      { name: 'who', kind: 'str' },
+    ],
+    format: (r) => `n=${r.num('n')} val=0x${r.u64('val').toString(16)} who=${r.str('who')}`,
+  });
+  return { clock, fs, tp };
+}
+
+describe('Tracepoints and the ring buffer', () => {
+  it('records nothing while disabled', () => {
+    const { fs, tp } = makeFs(4);
+    tp.emit(1);
+    expect(fs.ring.written).to.equal(0);
+    expect(tp.hits).to.equal(0);
+  });
+
+  it('formats only when read, with exact 64-bit values', () => {
+    const { clock, fs, tp } = makeFs(4);
+    tp.enabled = true;
+    clock.advance(1_500_000);
+    tp.emit(7, 0xdeadbeef, 0xffffffff, fs.strings.intern('probe'));
+    const lines = fs.read();
+    expect(lines).to.deep.equal([{ event: 'sample', timeNs: 1_500_000, cpu: 0, text: 'n=7 val=0xffffffffdeadbeef who=probe' }]);
+    expect(fs.ring.length).to.equal(0);
+  });
+
+  it('overwrite mode keeps the newest records and counts exactly what was lost', () => {
+    const { fs, tp } = makeFs(3, 'overwrite');
+    tp.enabled = true;
+    for (let i = 0; i < 10; i++) tp.emit(i);
+    expect(fs.lost).to.equal(7);
+    expect(fs.peek().map((l) => l.text.split(' ')[0])).to.deep.equal(['n=7', 'n=8', 'n=9']);
+  });
+
+  it('drop mode keeps the oldest records and counts the dropped ones', () => {
+    const { fs, tp } = makeFs(3, 'drop');
+    tp.enabled = true;
+    for (let i = 0; i < 10; i++) tp.emit(i);
+    expect(fs.lost).to.equal(7);
+    expect(fs.peek().map((l) => l.text.split(' ')[0])).to.deep.equal(['n=0', 'n=1', 'n=2']);
+  });
+
+  it('filters at record time on numbers, 64-bit values and strings', () => {
+    const { fs, tp } = makeFs(16);
+    tp.enabled = true;
+    const a = fs.strings.intern('arm_cspmu_read');
+    const b = fs.strings.intern('arm_cspmu_start');
+    const c = fs.strings.intern('other');
+    tp.setFilter('n >= 2 && who ~ "arm_cspmu_*"');
+    tp.emit(1, 0, 0, a);
+    tp.emit(2, 0, 0, b);
+    tp.emit(3, 0, 0, c);
+    tp.emit(4, 5, 1, a);
+    expect(fs.peek().map((l) => l.text)).to.deep.equal(['n=2 val=0x0 who=arm_cspmu_start', 'n=4 val=0x100000005 who=arm_cspmu_read']);
+    fs.clear();
+    tp.setFilter('val == 0x100000005 || (n == 9)');
+    tp.emit(9);
+    tp.emit(4, 5, 1, a);
+    tp.emit(4, 5, 2, a);
+    expect(fs.peek().length).to.equal(2);
+    tp.clearFilter();
+  });
+
+  it('reports a bad filter with the column and field', () => {
+    const { tp } = makeFs(4);
+    expect(() => tp.setFilter('nope == 1')).to.throw(KernelError, "unknown field 'nope' at column 1");
+    expect(() => tp.setFilter('n == ')).to.throw(KernelError, "expected a value after 'n =='");
+    expect(() => tp.setFilter('who < "x"')).to.throw(KernelError, "operator '<' does not apply to string field 'who'");
+  });
+
+  it('prints ftrace-style lines and enables by glob', () => {
+    const { clock, fs, tp } = makeFs(4);
+    expect(fs.enable('test:*')).to.equal(1);
+    clock.advance(2_000_123_000);
+    tp.emit(1, 0, 0, fs.strings.intern('x'));
+    expect(fs.text()).to.equal('           cspmu-0       [000] .....     2.000123: sample: n=1 val=0x0 who=x');
+    expect(() => fs.enable('nosuch')).to.throw(KernelError, "no trace event matches 'nosuch'");
+  });
+
+  it('refuses a ring buffer of impossible size', () => {
+    expect(() => new RingBuffer(0)).to.throw(KernelError, 'capacity');
+  });
+});
+
+describe('Machine containers', () => {
+  it('give each machine its own services', () => {
+    const one = createKernel({ topology: { nodeOfCpu: [0, 1] } });
+    const two = createKernel();
+    expect(one.kernel).to.not.equal(two.kernel);
+    expect(one.kernel.clock).to.not.equal(two.kernel.clock);
+    expect(one.kernel.trace).to.not.equal(two.kernel.trace);
+    expect(one.kernel.cpus.count).to.equal(2);
+    expect(two.kernel.cpus.count).to.equal(4);
+    one.kernel.log.info('t', 'only in one');
+    expect(two.kernel.log.all()).to.have.length(0);
+    one.kernel.irqs.registerLine(10, 'level');
+    expect(two.kernel.irqs.has(10)).to.equal(false);
+    // Singletons inside one container.
+    expect(one.container.get(Symbol.for('cspmu.Kernel'))).to.equal(one.kernel);
+  });
+
+  it('fires lifecycle events to listeners, recorders and the trace', () => {
+    const { kernel } = createKernel();
+    const seen: unknown[] = [];
+    kernel.lifecycle.on('module:loaded', (p) => seen.push(p));
+    const rec = kernel.lifecycle.record();
+    kernel.trace.enable('cspmu:lifecycle');
+    kernel.lifecycle.fire('module:loaded', { module: 'nvidia_cspmu', version: '1.0.0' });
+    rec.stop();
+    kernel.lifecycle.fire('module:unloaded', { module: 'nvidia_cspmu' });
+    expect(seen).to.deep.equal([{ module: 'nvidia_cspmu', version: '1.0.0' }]);
+    expect(rec.records.map((r) => r.name)).to.deep.equal(['module:loaded']);
+    expect(kernel.trace.peek().map((l) => l.text)).to.deep.equal([
+      'module:loaded {"module":"nvidia_cspmu","version":"1.0.0"}',
+      'module:unloaded {"module":"nvidia_cspmu"}',
+    ]);
+  });
+
+  it('logs and fires refcount misuse', () => {
+    const { kernel } = createKernel();
+    const r = kernel.refcount('pmu', 1);
+    r.dec();
+    expect(kernel.log.atLeast('warn').map((l) => l.message)).to.deep.equal(["refcount_t 'pmu': decrement hit 0; leaking memory"]);
+  });
+});
