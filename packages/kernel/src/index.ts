@@ -14,6 +14,7 @@ export * from './trace-filter.js';
 export * from './tracing.js';
 export * from './lifecycle.js';
 export * from './smp.js';
+export * from './calls.js';
 export * from './tokens.js';
 export * from './kernel.js';
 export * from './container.js';

@@ -1,4 +1,5 @@
 import { inject, injectable } from 'inversify';
+import { CallStack } from './calls.js';
 import type { Clock } from './clock.js';
 import type { Cpus } from './cpus.js';
 import type { IrqController } from './irq.js';
@@ -19,6 +20,9 @@ import { OrderedWorkqueue } from './workqueue.js';
  */
 @injectable()
 export class Kernel {
+  /** The emulated call stack, for naming callers in traces. */
+  readonly calls: CallStack;
+
   constructor(
     @inject(TOKENS.Clock) readonly clock: Clock,
     @inject(TOKENS.Log) readonly log: KernelLog,
@@ -28,7 +32,9 @@ export class Kernel {
     @inject(TOKENS.Irqs) readonly irqs: IrqController,
     @inject(TOKENS.TraceFs) readonly trace: TraceFs,
     @inject(TOKENS.Lifecycle) readonly lifecycle: Lifecycle,
-  ) {}
+  ) {
+    this.calls = new CallStack(trace.strings);
+  }
 
   mutex(name: string): Mutex {
     return new Mutex(name, this.lockdep, () => this.clock.now());

@@ -1,0 +1,121 @@
+import type { Kernel, TraceFs } from '@cspmu/kernel';
+import { kerr } from '@cspmu/kernel';
+import { AddressMap, PAGE_SIZE } from './address-map.js';
+import { BusError, hex } from './bus-error.js';
+import { IoMem } from './iomem.js';
+import { RwmmioTracepoints } from './rwmmio.js';
+
+/** An access that reached the bus through a released mapping: a use-after-release bug. */
+export interface BusViolation {
+  readonly owner: string;
+  readonly mapId: number;
+  readonly offset: number;
+  readonly width: number;
+  readonly write: boolean;
+  readonly timeNs: number;
+  readonly callers: readonly string[];
+}
+
+/** Observes every checked access through an armed bus (mmiotrace, kmmio probes, recorders). */
+export interface AccessObserver {
+  onMap?(io: IoMem): void;
+  onUnmap?(io: IoMem): void;
+  onAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void;
+}
+
+const VIRT_HI = 0xffff8000;
+const VIRT_LO_BASE = 0x80000000;
+const VIRT_STRIDE = 0x10000;
+
+/**
+ * The machine's MMIO bus: the physical address map, ioremap/iounmap with
+ * kernel-style virtual addresses, the rwmmio tracepoints, and the record of
+ * refused and use-after-unmap accesses.
+ */
+export class MmioBus {
+  readonly map = new AddressMap();
+  readonly rw: RwmmioTracepoints;
+  readonly trace: TraceFs;
+  readonly violations: BusViolation[] = [];
+  readonly refused: BusError[] = [];
+  private readonly live = new Set<IoMem>();
+  private readonly observers = new Set<AccessObserver>();
+  private nextMapId = 0;
+  private nextVirtSlot = 0;
+  /** True while any observer is attached: the accessors' one extra branch. */
+  kmmioArmed = false;
+
+  constructor(private readonly kernel: Kernel) {
+    this.trace = kernel.trace;
+    this.rw = new RwmmioTracepoints(kernel.trace, kernel.calls);
+  }
+
+  /** Map `size` bytes of physical address space for a driver. */
+  ioremap(phys: number, size: number, owner: string): IoMem {
+    if (!Number.isSafeInteger(phys) || phys < 0 || phys % PAGE_SIZE !== 0) {
+      throw kerr('EINVAL', `ioremap for ${owner}: ${hex(phys)} must be a 4 KiB aligned physical address`);
+    }
+    if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > VIRT_STRIDE) {
+      throw kerr('EINVAL', `ioremap for ${owner}: size ${hex(size)} must be 4 KiB to 64 KiB in whole pages`);
+    }
+    if (this.map.lookup(phys) === undefined) {
+      throw kerr('ENXIO', `ioremap for ${owner}: nothing is mapped at ${hex(phys)}; check the firmware's base address`);
+    }
+    if (this.nextVirtSlot >= (0x100000000 - VIRT_LO_BASE) / VIRT_STRIDE) {
+      throw kerr('ENOMEM', 'ioremap: virtual address space for mappings is exhausted');
+    }
+    const virtLo = VIRT_LO_BASE + this.nextVirtSlot++ * VIRT_STRIDE;
+    const io = new IoMem(this, phys, size, virtLo, VIRT_HI, owner, this.nextMapId++);
+    this.live.add(io);
+    for (const o of this.observers) o.onMap?.(io);
+    return io;
+  }
+
+  iounmap(io: IoMem): void {
+    if (!this.live.delete(io)) throw kerr('EINVAL', `iounmap of ${io.owner}: mapping ${io.mapId} is not live (double unmap?)`);
+    io.kill();
+    for (const o of this.observers) o.onUnmap?.(io);
+  }
+
+  mappings(): IoMem[] {
+    return [...this.live];
+  }
+
+  observe(o: AccessObserver): () => void {
+    this.observers.add(o);
+    this.kmmioArmed = true;
+    return () => {
+      this.observers.delete(o);
+      this.kmmioArmed = this.observers.size > 0;
+    };
+  }
+
+  /** @internal */
+  notifyAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void {
+    for (const o of this.observers) o.onAccess(io, offset, width, write, lo, hi);
+  }
+
+  /** @internal record and return a refused access */
+  refuse(e: BusError): BusError {
+    this.refused.push(e);
+    if (this.refused.length > 1024) this.refused.shift();
+    return e;
+  }
+
+  /** @internal an access through a released mapping: recorded and logged */
+  useAfterUnmap(io: IoMem, offset: number, width: number, write: boolean): BusError {
+    const v: BusViolation = {
+      owner: io.owner,
+      mapId: io.mapId,
+      offset,
+      width,
+      write,
+      timeNs: this.kernel.clock.now(),
+      callers: this.kernel.calls.names(),
+    };
+    this.violations.push(v);
+    const msg = `${io.owner}: ${width * 8}-bit ${write ? 'write' : 'read'} at offset ${hex(offset)} through mapping ${io.mapId} after iounmap (use after release)`;
+    this.kernel.log.err('mmio', `BUG: ${msg}${v.callers.length ? ` in ${v.callers.join(' <- ')}` : ''}`);
+    return new BusError('use-after-unmap', io.phys + offset, width, msg);
+  }
+}

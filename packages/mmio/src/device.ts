@@ -1,0 +1,19 @@
+/** Access widths in bytes. */
+export type AccessWidth = 1 | 2 | 4 | 8;
+
+/**
+ * What a device model offers the bus. 32-bit and narrower accesses pass
+ * plain numbers; a 64-bit access passes its two halves, so no BigInt is
+ * needed anywhere on the bus. `check` validates an access without
+ * performing it, so a bad access can be refused before anything changes.
+ */
+export interface MmioDevice {
+  readonly name: string;
+  /** Why an access of `width` bytes at `offset` is not allowed, or undefined if it is. */
+  check(offset: number, width: AccessWidth, write: boolean): string | undefined;
+  read(offset: number, width: 1 | 2 | 4): number;
+  write(offset: number, width: 1 | 2 | 4, value: number): void;
+  /** 64-bit read into out[0] (low) and out[1] (high). */
+  read64(offset: number, out: Uint32Array): void;
+  write64(offset: number, lo: number, hi: number): void;
+}

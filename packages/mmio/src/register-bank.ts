@@ -1,0 +1,267 @@
+import { kerr } from '@cspmu/kernel';
+import { hex } from './bus-error.js';
+import type { AccessWidth, MmioDevice } from './device.js';
+
+/**
+ * Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored),
+ * RW, WO (reads 0), W1S write-1-to-set, W1C write-1-to-clear, RAZ/WI.
+ */
+export type Access = 'RO' | 'RW' | 'WO' | 'W1S' | 'W1C' | 'RAZ/WI';
+
+export interface RegisterSpec {
+  readonly name: string;
+  /** Byte offset in the bank; 4-aligned (8-aligned for 64-bit registers). */
+  readonly offset: number;
+  readonly width?: 32 | 64;
+  readonly access: Access;
+  /** Reset value (low word for 64-bit registers). */
+  readonly reset?: number;
+  readonly resetHi?: number;
+  /** For RW: bits that take writes; the rest keep their value. */
+  readonly writableMask?: number;
+  /** Write-1 action bits: writing 1 calls `onAction`; they always read as 0. */
+  readonly actionBits?: number;
+  /** Share the state of another register: paired SET/CLR views over one bitmap. */
+  readonly stateOf?: string;
+  /** Accept 8- and 16-bit accesses. */
+  readonly narrow?: boolean;
+  /** Live value of a 32-bit word (half 0 = low, 1 = high), instead of the stored state. */
+  readonly read?: (half: 0 | 1) => number;
+  /** A single-copy-atomic 64-bit read; without it a 64-bit read is two 32-bit reads, low first. */
+  readonly read64?: (out: Uint32Array) => void;
+  /** Read side effect: the stored value is cleared after it is read. */
+  readonly clearOnRead?: boolean;
+  /** Called after a write has been applied to the state (once for a 64-bit write). */
+  readonly onWrite?: () => void;
+  readonly onAction?: (bits: number) => void;
+}
+
+const enum Pol {
+  RO,
+  RW,
+  WO,
+  W1S,
+  W1C,
+  RAZWI,
+}
+
+const POLICY: Record<Access, Pol> = { RO: Pol.RO, RW: Pol.RW, WO: Pol.WO, W1S: Pol.W1S, W1C: Pol.W1C, 'RAZ/WI': Pol.RAZWI };
+
+interface Compiled {
+  readonly spec: RegisterSpec;
+  readonly pol: Pol;
+  /** State word of the low half (of the register whose state this is). */
+  readonly stateWord: number;
+  readonly wide: boolean;
+  readonly mask: number;
+  readonly action: number;
+}
+
+export interface UnknownAccessCount {
+  reads: number;
+  writes: number;
+}
+
+/**
+ * A declarative register bank: one page of registers with access policies,
+ * reset values, action bits, side-effect hooks and paired SET/CLR views
+ * over one state. Dispatch is O(1) by word offset. Unknown offsets read 0,
+ * ignore writes and are counted per offset.
+ */
+export class RegisterBank implements MmioDevice {
+  readonly state: Uint32Array;
+  private readonly regOfWord: Uint16Array;
+  private readonly regs: (Compiled | undefined)[] = [undefined];
+  private readonly byName = new Map<string, Compiled>();
+  readonly unknown = new Map<number, UnknownAccessCount>();
+  private readonly pair = new Uint32Array(2);
+
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    specs: readonly RegisterSpec[],
+  ) {
+    if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
+    this.state = new Uint32Array(size / 4);
+    this.regOfWord = new Uint16Array(size / 4);
+    for (const spec of specs) this.declare(spec);
+    this.reset();
+  }
+
+  private declare(spec: RegisterSpec): void {
+    const width = spec.width ?? 32;
+    const bytes = width / 8;
+    if (!Number.isInteger(spec.offset) || spec.offset < 0 || spec.offset + bytes > this.size || spec.offset % bytes !== 0) {
+      throw kerr('EINVAL', `bank ${this.name}: register ${spec.name} at ${hex(spec.offset)} must be ${bytes}-aligned and inside the bank`);
+    }
+    if (this.byName.has(spec.name)) throw kerr('EEXIST', `bank ${this.name}: register ${spec.name} is declared twice`);
+    let stateWord = spec.offset >>> 2;
+    if (spec.stateOf !== undefined) {
+      const owner = this.byName.get(spec.stateOf);
+      if (!owner) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} shares the state of unknown register ${spec.stateOf}; declare it first`);
+      stateWord = owner.stateWord;
+    }
+    const c: Compiled = {
+      spec,
+      pol: POLICY[spec.access],
+      stateWord,
+      wide: width === 64,
+      mask: (spec.writableMask ?? 0xffffffff) >>> 0,
+      action: (spec.actionBits ?? 0) >>> 0,
+    };
+    if (this.regs.length > 0xfffe) throw kerr('ENOSPC', `bank ${this.name}: too many registers`);
+    const idx = this.regs.length;
+    this.regs.push(c);
+    this.byName.set(spec.name, c);
+    for (let w = spec.offset >>> 2; w < (spec.offset + bytes) >>> 2; w++) {
+      if (this.regOfWord[w] !== 0) {
+        throw kerr('EEXIST', `bank ${this.name}: ${spec.name} at ${hex(spec.offset)} overlaps ${this.regs[this.regOfWord[w]!]!.spec.name}`);
+      }
+      this.regOfWord[w] = idx;
+    }
+  }
+
+  /** Put every register back to its reset value. */
+  reset(): void {
+    this.state.fill(0);
+    for (const c of this.regs) {
+      if (!c || c.spec.stateOf !== undefined) continue;
+      this.state[c.stateWord] = (c.spec.reset ?? 0) >>> 0;
+      if (c.wide) this.state[c.stateWord + 1] = (c.spec.resetHi ?? 0) >>> 0;
+    }
+  }
+
+  check(offset: number, width: AccessWidth, _write: boolean): string | undefined {
+    const c = this.regs[this.regOfWord[offset >>> 2]!];
+    if (!c) return undefined;
+    if (width < 4 && !c.spec.narrow) return `${c.spec.name} does not accept ${width * 8}-bit accesses`;
+    if (width === 8 && !c.wide) return `${c.spec.name} is a 32-bit register; a 64-bit access is not allowed`;
+    return undefined;
+  }
+
+  read(offset: number, width: 1 | 2 | 4): number {
+    const w = offset >>> 2;
+    const c = this.regs[this.regOfWord[w]!];
+    let v: number;
+    if (c === undefined) {
+      this.countUnknown(offset, false);
+      return 0;
+    } else if (c.spec.read !== undefined) {
+      v = c.spec.read(c.wide ? ((w - (c.spec.offset >>> 2)) as 0 | 1) : 0);
+    } else if (c.pol === Pol.WO || c.pol === Pol.RAZWI) {
+      v = 0;
+    } else {
+      const sw = c.stateWord + (w - (c.spec.offset >>> 2));
+      v = this.state[sw]!;
+      if (c.spec.clearOnRead) this.state[sw] = 0;
+    }
+    if (width === 4) return v >>> 0;
+    const shift = (offset & 3) * 8;
+    return (v >>> shift) & (width === 1 ? 0xff : 0xffff);
+  }
+
+  write(offset: number, width: 1 | 2 | 4, value: number): void {
+    const w = offset >>> 2;
+    const c = this.regs[this.regOfWord[w]!];
+    if (c === undefined) {
+      this.countUnknown(offset, true);
+      return;
+    }
+    let v = value >>> 0;
+    let lanes = 0xffffffff;
+    if (width < 4) {
+      const shift = (offset & 3) * 8;
+      lanes = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
+      v = (v << shift) >>> 0;
+    }
+    this.apply(c, c.stateWord + (w - (c.spec.offset >>> 2)), v, lanes);
+    c.spec.onWrite?.();
+  }
+
+  read64(offset: number, out: Uint32Array): void {
+    const c = this.regs[this.regOfWord[offset >>> 2]!];
+    if (c === undefined) {
+      this.countUnknown(offset, false);
+      out[0] = 0;
+      out[1] = 0;
+      return;
+    }
+    if (c.spec.read64 !== undefined) {
+      c.spec.read64(out);
+      return;
+    }
+    const lo = this.read(offset, 4);
+    out[1] = this.read(offset + 4, 4);
+    out[0] = lo;
+  }
+
+  write64(offset: number, lo: number, hi: number): void {
+    const c = this.regs[this.regOfWord[offset >>> 2]!];
+    if (c === undefined) {
+      this.countUnknown(offset, true);
+      return;
+    }
+    this.apply(c, c.stateWord, lo >>> 0, 0xffffffff);
+    this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
+    c.spec.onWrite?.();
+  }
+
+  private apply(c: Compiled, sw: number, v: number, lanes: number): void {
+    const s = this.state;
+    switch (c.pol) {
+      case Pol.RO:
+      case Pol.RAZWI:
+        break;
+      case Pol.RW:
+      case Pol.WO: {
+        const m = (c.mask & lanes & ~c.action) >>> 0;
+        s[sw] = ((s[sw]! & ~m) | (v & m)) >>> 0;
+        break;
+      }
+      case Pol.W1S:
+        s[sw] = (s[sw]! | (v & lanes)) >>> 0;
+        break;
+      case Pol.W1C:
+        s[sw] = (s[sw]! & ~(v & lanes)) >>> 0;
+        break;
+    }
+    const act = (v & c.action & lanes) >>> 0;
+    if (act !== 0) c.spec.onAction?.(act);
+  }
+
+  private countUnknown(offset: number, write: boolean): void {
+    let n = this.unknown.get(offset);
+    if (!n) this.unknown.set(offset, (n = { reads: 0, writes: 0 }));
+    if (write) n.writes++;
+    else n.reads++;
+  }
+
+  /** The stored state of a register's word, for the device model (no side effects). */
+  peek(name: string, half: 0 | 1 = 0): number {
+    return this.state[this.compiled(name).stateWord + half]!;
+  }
+
+  /** Set the stored state of a register's word from the device model (no side effects). */
+  poke(name: string, value: number, half: 0 | 1 = 0): void {
+    this.state[this.compiled(name).stateWord + half] = value >>> 0;
+  }
+
+  /** The state word index of a register, for device models that keep typed views. */
+  stateWordOf(name: string): number {
+    return this.compiled(name).stateWord;
+  }
+
+  has(name: string): boolean {
+    return this.byName.has(name);
+  }
+
+  registerAt(offset: number): string | undefined {
+    return this.regs[this.regOfWord[offset >>> 2]!]?.spec.name;
+  }
+
+  private compiled(name: string): Compiled {
+    const c = this.byName.get(name);
+    if (!c) throw kerr('ENOENT', `bank ${this.name} has no register ${name}`);
+    return c;
+  }
+}

@@ -1,0 +1,11 @@
+import { createKernel } from '@cspmu/kernel';
+import { MmioBus, RegisterBank, type RegisterSpec } from '../src/index.js';
+
+export function busWith(specs: RegisterSpec[], base = 0x10000) {
+  const { kernel } = createKernel();
+  const bus = new MmioBus(kernel);
+  const bank = new RegisterBank('dev', 0x1000, specs);
+  bus.map.map(base, 0x1000, bank, 'dev0');
+  const io = bus.ioremap(base, 0x1000, 'dev0');
+  return { kernel, bus, bank, io };
+}
