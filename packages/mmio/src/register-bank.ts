@@ -17,7 +17,7 @@ export interface RegisterSpec {
   /** Reset value (low word for 64-bit registers). */
   readonly reset?: number;
   readonly resetHi?: number;
-  /** For RW: bits that take writes; the rest keep their value. */
+  /** Bits that take writes (RW, WO, W1S, W1C); the rest keep their value. */
   readonly writableMask?: number;
   /** Write-1 action bits: writing 1 calls `onAction`; they always read as 0. */
   readonly actionBits?: number;
@@ -31,6 +31,8 @@ export interface RegisterSpec {
   readonly read64?: (out: Uint32Array) => void;
   /** Read side effect: the stored value is cleared after it is read. */
   readonly clearOnRead?: boolean;
+  /** Called before a write is applied (e.g. to fold a live value into the state). */
+  readonly beforeWrite?: () => void;
   /** Called after a write has been applied to the state (once for a 64-bit write). */
   readonly onWrite?: () => void;
   readonly onAction?: (bits: number) => void;
@@ -74,7 +76,6 @@ export class RegisterBank implements MmioDevice {
   private readonly regs: (Compiled | undefined)[] = [undefined];
   private readonly byName = new Map<string, Compiled>();
   readonly unknown = new Map<number, UnknownAccessCount>();
-  private readonly pair = new Uint32Array(2);
 
   constructor(
     readonly name: string,
@@ -167,6 +168,7 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
+    c.spec.beforeWrite?.();
     let v = value >>> 0;
     let lanes = 0xffffffff;
     if (width < 4) {
@@ -201,6 +203,7 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
+    c.spec.beforeWrite?.();
     this.apply(c, c.stateWord, lo >>> 0, 0xffffffff);
     this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
     c.spec.onWrite?.();
@@ -219,10 +222,10 @@ export class RegisterBank implements MmioDevice {
         break;
       }
       case Pol.W1S:
-        s[sw] = (s[sw]! | (v & lanes)) >>> 0;
+        s[sw] = (s[sw]! | (v & lanes & c.mask)) >>> 0;
         break;
       case Pol.W1C:
-        s[sw] = (s[sw]! & ~(v & lanes)) >>> 0;
+        s[sw] = (s[sw]! & ~(v & lanes & c.mask)) >>> 0;
         break;
     }
     const act = (v & c.action & lanes) >>> 0;

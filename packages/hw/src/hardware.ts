@@ -1,0 +1,80 @@
+import { kerr, type Clock, type IrqController } from '@cspmu/kernel';
+import type { AddressMap } from '@cspmu/mmio';
+import { builtinWorkload } from './builtins.js';
+import { CspmuDevice } from './cspmu-device.js';
+import type { Platform, PmuDevice } from './platform.js';
+import { Workload, type WorkloadSpec } from './workload.js';
+
+export interface HardwareDeps {
+  readonly clock: Clock;
+  readonly irqs: IrqController;
+  readonly map: AddressMap;
+}
+
+/** Resolve a workload given by name (built-in) or as a description. */
+export function loadWorkload(w: string | WorkloadSpec): Workload {
+  return new Workload(typeof w === 'string' ? builtinWorkload(w) : w);
+}
+
+/**
+ * The emulated hardware of one machine: a CoreSight PMU model per platform
+ * device, its pages on the address map and its interrupt line registered
+ * as firmware would. Built whole or not at all.
+ */
+export class Hardware {
+  readonly devices = new Map<string, CspmuDevice>();
+  readonly byId = new Map<number, CspmuDevice>();
+
+  constructor(
+    readonly platform: Platform,
+    readonly workload: Workload,
+    deps: HardwareDeps,
+  ) {
+    const mapped: (() => void)[] = [];
+    try {
+      for (const d of platform.pmus) {
+        const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
+        const dev = new CspmuDevice(modelConfig(d), { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
+        const before = deps.map.all().length;
+        dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
+        const regions = deps.map.all().slice(before);
+        mapped.push(() => regions.forEach((r) => deps.map.unmap(r)));
+        this.devices.set(d.label, dev);
+        this.byId.set(d.id, dev);
+      }
+    } catch (e) {
+      for (const undo of mapped.reverse()) undo();
+      for (const dev of this.devices.values()) dev.shutdown();
+      throw e;
+    }
+  }
+
+  device(label: string): CspmuDevice {
+    const d = this.devices.get(label);
+    if (!d) throw kerr('ENOENT', `no PMU device '${label}' on platform '${this.platform.name}'`);
+    return d;
+  }
+
+  shutdown(): void {
+    for (const d of this.devices.values()) d.shutdown();
+  }
+}
+
+export function modelConfig(d: PmuDevice) {
+  return {
+    label: d.label,
+    counters: d.counters,
+    counterBits: d.counterBits,
+    cycleCounter: d.cycleCounter,
+    dualPage: d.dualPage,
+    atomic64: d.atomic64,
+    fzo: d.fzo,
+    implementer: d.implementer,
+    product: d.product,
+    variant: d.variant,
+    revision: d.revision,
+    pmiidrZero: d.pmiidrZero,
+    clockHz: d.clockHz,
+    accessLatencyNs: d.accessLatencyNs,
+  };
+}

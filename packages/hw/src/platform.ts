@@ -1,0 +1,285 @@
+import { kerr, type CpuTopology } from '@cspmu/kernel';
+import {
+  APMT_FLAG_AFFINITY_CONTAINER,
+  APMT_FLAG_ATOMIC,
+  APMT_FLAG_DUAL_PAGE,
+  APMT_IRQ_MODE_EDGE,
+  APMT_NODE_TYPES,
+  hidToInstPrimary,
+  type ApmtNode,
+  type ApmtNodeType,
+} from './apmt.js';
+import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
+import type { WorkloadSpec } from './workload.js';
+
+type Num = number | string;
+
+/** A PMU device as a platform file describes it. Numbers may be "0x…" strings. */
+export interface PmuDeviceSpec {
+  readonly label: string;
+  /** APMT node id; becomes the platform device id (`arm-cs-arch-pmu.<id>`). */
+  readonly id: number;
+  readonly type: ApmtNodeType;
+  /** inst_primary: a number, or for the `acpi` type the _HID string. */
+  readonly instPrimary?: Num;
+  readonly instSecondary?: number;
+  readonly implementer: Num;
+  readonly product: Num;
+  readonly variant?: number;
+  readonly revision?: number;
+  /** PMIIDR reads 0: software must rebuild the identity from the PMPIDRs. */
+  readonly pmiidrZero?: boolean;
+  /** APMT impl_id, which overrides the registers. */
+  readonly implId?: Num;
+  readonly counters: number;
+  readonly counterBits: number;
+  readonly cycleCounter: boolean;
+  readonly dualPage: boolean;
+  readonly atomic64: boolean;
+  readonly fzo?: boolean;
+  readonly clockHz: number;
+  readonly base0: Num;
+  readonly base1?: Num;
+  readonly irq?: { readonly gsi: number; readonly trigger: 'level' | 'edge' };
+  /** A processor UID, or a processor-container UID (a socket here). */
+  readonly affinity: { readonly processor: number } | { readonly container: number };
+  readonly accessLatencyNs?: number;
+}
+
+export interface PlatformSpec {
+  readonly name: string;
+  readonly description?: string;
+  readonly cpus: { readonly sockets: number; readonly coresPerSocket: number } | { readonly nodeOfCpu: readonly number[] };
+  readonly pmus: readonly PmuDeviceSpec[];
+  /** A built-in workload name or a workload. */
+  readonly workload?: string | WorkloadSpec;
+}
+
+/** A PMU device with every number resolved and defaults applied. */
+export interface PmuDevice {
+  readonly label: string;
+  readonly id: number;
+  readonly type: ApmtNodeType;
+  readonly instPrimary: bigint;
+  readonly instSecondary: number;
+  readonly implementer: number;
+  readonly product: number;
+  readonly variant: number;
+  readonly revision: number;
+  readonly pmiidrZero: boolean;
+  readonly implId: number;
+  readonly counters: number;
+  readonly counterBits: number;
+  readonly cycleCounter: boolean;
+  readonly dualPage: boolean;
+  readonly atomic64: boolean;
+  readonly fzo: boolean;
+  readonly clockHz: number;
+  readonly base0: number;
+  readonly base1: number;
+  readonly irq: { readonly gsi: number; readonly trigger: 'level' | 'edge' } | undefined;
+  readonly affinity: { readonly kind: 'processor' | 'container'; readonly uid: number };
+  readonly accessLatencyNs: number;
+}
+
+export interface Platform {
+  readonly name: string;
+  readonly description: string;
+  readonly topology: CpuTopology;
+  readonly pmus: readonly PmuDevice[];
+  readonly workload: string | WorkloadSpec;
+}
+
+const validatePlatform = compileSchema({
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'cpus', 'pmus'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 64 },
+    description: { type: 'string' },
+    workload: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] },
+    cpus: {
+      anyOf: [
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['sockets', 'coresPerSocket'],
+          properties: { sockets: { type: 'integer', minimum: 1, maximum: 16 }, coresPerSocket: { type: 'integer', minimum: 1, maximum: 512 } },
+        },
+        {
+          type: 'object',
+          additionalProperties: false,
+          required: ['nodeOfCpu'],
+          properties: { nodeOfCpu: { type: 'array', minItems: 1, maxItems: 4096, items: { type: 'integer', minimum: 0, maximum: 255 } } },
+        },
+      ],
+    },
+    pmus: {
+      type: 'array',
+      maxItems: 20000,
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['label', 'id', 'type', 'implementer', 'product', 'counters', 'counterBits', 'cycleCounter', 'dualPage', 'atomic64', 'clockHz', 'base0', 'affinity'],
+        properties: {
+          label: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
+          id: { type: 'integer', minimum: 0, maximum: 0x7fffffff },
+          type: { enum: [...APMT_NODE_TYPES] },
+          instPrimary: { anyOf: [NUMBERISH, { type: 'string', pattern: '^[A-Z0-9_]{7,8}$' }] },
+          instSecondary: { type: 'integer', minimum: 0, maximum: 0xffffffff },
+          implementer: NUMBERISH,
+          product: NUMBERISH,
+          variant: { type: 'integer', minimum: 0, maximum: 15 },
+          revision: { type: 'integer', minimum: 0, maximum: 15 },
+          pmiidrZero: { type: 'boolean' },
+          implId: NUMBERISH,
+          counters: { type: 'integer' },
+          counterBits: { type: 'integer' },
+          cycleCounter: { type: 'boolean' },
+          dualPage: { type: 'boolean' },
+          atomic64: { type: 'boolean' },
+          fzo: { type: 'boolean' },
+          clockHz: { type: 'number', exclusiveMinimum: 0, maximum: 1e11 },
+          base0: NUMBERISH,
+          base1: NUMBERISH,
+          irq: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['gsi', 'trigger'],
+            properties: { gsi: { type: 'integer', minimum: 1, maximum: 65535 }, trigger: { enum: ['level', 'edge'] } },
+          },
+          affinity: {
+            anyOf: [
+              { type: 'object', additionalProperties: false, required: ['processor'], properties: { processor: { type: 'integer', minimum: 0 } } },
+              { type: 'object', additionalProperties: false, required: ['container'], properties: { container: { type: 'integer', minimum: 0 } } },
+            ],
+          },
+          accessLatencyNs: { type: 'integer', minimum: 0, maximum: 1000000 },
+        },
+      },
+    },
+  },
+});
+
+function topologyOf(cpus: PlatformSpec['cpus']): CpuTopology {
+  if ('nodeOfCpu' in cpus) return { nodeOfCpu: [...cpus.nodeOfCpu] };
+  const nodeOfCpu: number[] = [];
+  for (let s = 0; s < cpus.sockets; s++) for (let c = 0; c < cpus.coresPerSocket; c++) nodeOfCpu.push(s);
+  return { nodeOfCpu };
+}
+
+/**
+ * Check a platform description and resolve it. Schema errors name every bad
+ * field; then the rules a schema cannot say: unique labels and ids, counter
+ * counts the architecture allows, page-aligned non-overlapping bases, and an
+ * affinity that names a real CPU or socket.
+ */
+export function loadPlatform(spec: unknown): Platform {
+  const name = (spec as { name?: unknown })?.name;
+  const what = `platform '${typeof name === 'string' ? name : '?'}'`;
+  validateOrThrow(validatePlatform, spec, what);
+  const p = spec as PlatformSpec;
+  const topology = topologyOf(p.cpus);
+  const nodes = new Set(topology.nodeOfCpu);
+  const labels = new Map<string, number>();
+  const ids = new Map<number, string>();
+  const pages: { base: number; owner: string }[] = [];
+  const errors: string[] = [];
+  const pmus: PmuDevice[] = [];
+  for (const [i, d] of p.pmus.entries()) {
+    const at = `pmus.${i} (${d.label})`;
+    const fail = (m: string) => errors.push(`${at}.${m}`);
+    if (labels.has(d.label)) fail(`label: '${d.label}' is already used by pmus.${labels.get(d.label)}`);
+    labels.set(d.label, i);
+    if (ids.has(d.id)) fail(`id: ${d.id} is already used by ${ids.get(d.id)}`);
+    ids.set(d.id, d.label);
+    const maxCounters = d.counterBits > 32 ? 128 : 256;
+    if (d.counterBits < 1 || d.counterBits > 64) fail(`counterBits: ${d.counterBits} is impossible; PMCFGR.SIZE allows 1 to 64`);
+    if (d.counters < 1 || d.counters > maxCounters) {
+      fail(`counters: ${d.counters} is impossible; ${d.counterBits > 32 ? 'counters wider than 32 bits allow' : 'the architecture allows'} 1 to ${maxCounters}`);
+    }
+    if (d.cycleCounter && d.counters < 1) fail('counters: a cycle counter needs counters >= 1');
+    let implementer = 0, product = 0, base0 = 0, base1 = 0, implId = 0;
+    try {
+      implementer = toNumber(d.implementer, 'implementer');
+      product = toNumber(d.product, 'product');
+      base0 = toNumber(d.base0, 'base0');
+      base1 = d.base1 === undefined ? 0 : toNumber(d.base1, 'base1');
+      implId = d.implId === undefined ? 0 : toNumber(d.implId, 'implId');
+    } catch (e) {
+      fail((e as Error).message.replace(/^EINVAL: /, ''));
+    }
+    if (implementer > 0xfff || (implementer & 0x80) !== 0) fail(`implementer: 0x${implementer.toString(16)} is not a 12-bit JEP106 code (bit 7 must be 0)`);
+    if (product > 0xfff) fail(`product: 0x${product.toString(16)} does not fit PMIIDR's 12-bit PRODUCTID`);
+    if (implId > 0xffffffff) fail('implId: must fit 32 bits');
+    const checkBase = (b: number, field: string) => {
+      if (b === 0 || b % 0x1000 !== 0) fail(`${field}: 0x${b.toString(16)} must be a non-zero 4 KiB aligned address`);
+      for (const other of pages) {
+        if (other.base === b) fail(`${field}: page 0x${b.toString(16)} overlaps ${other.owner}`);
+      }
+      pages.push({ base: b, owner: `${d.label} ${field}` });
+    };
+    checkBase(base0, 'base0');
+    if (d.dualPage) {
+      if (d.base1 === undefined) fail('base1: a dual-page PMU needs base1');
+      else checkBase(base1, 'base1');
+    } else if (d.base1 !== undefined) fail('base1: given, but dualPage is false');
+    if ('processor' in d.affinity) {
+      if (d.affinity.processor >= topology.nodeOfCpu.length) fail(`affinity.processor: no CPU with ACPI UID ${d.affinity.processor}`);
+    } else if (!nodes.has(d.affinity.container)) {
+      fail(`affinity.container: no processor container (socket) ${d.affinity.container}`);
+    }
+    let instPrimary = 0n;
+    if (d.type === 'acpi') {
+      if (typeof d.instPrimary !== 'string' || !/^[A-Z0-9_]{7,8}$/.test(d.instPrimary)) fail('instPrimary: an acpi-type PMU needs a _HID string such as "NVDA2001"');
+      else instPrimary = hidToInstPrimary(d.instPrimary);
+    } else if (d.instPrimary !== undefined) {
+      if (typeof d.instPrimary === 'string' && !/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(d.instPrimary)) fail('instPrimary: only acpi-type PMUs take a _HID');
+      else instPrimary = BigInt(d.instPrimary);
+    }
+    pmus.push({
+      label: d.label,
+      id: d.id,
+      type: d.type,
+      instPrimary,
+      instSecondary: d.instSecondary ?? 0,
+      implementer,
+      product,
+      variant: d.variant ?? 0,
+      revision: d.revision ?? 0,
+      pmiidrZero: d.pmiidrZero ?? false,
+      implId,
+      counters: d.counters,
+      counterBits: d.counterBits,
+      cycleCounter: d.cycleCounter,
+      dualPage: d.dualPage,
+      atomic64: d.atomic64,
+      fzo: d.fzo ?? false,
+      clockHz: d.clockHz,
+      base0,
+      base1,
+      irq: d.irq,
+      affinity: 'processor' in d.affinity ? { kind: 'processor', uid: d.affinity.processor } : { kind: 'container', uid: d.affinity.container },
+      accessLatencyNs: d.accessLatencyNs ?? 0,
+    });
+  }
+  if (errors.length > 0) throw kerr('EINVAL', `${what}: ${errors.join('; ')}`);
+  return { name: p.name, description: p.description ?? '', topology, pmus, workload: p.workload ?? 'idle' };
+}
+
+/** The APMT nodes firmware would publish for a platform. */
+export function apmtNodesOf(platform: Platform): Omit<ApmtNode, 'length' | 'reserved'>[] {
+  return platform.pmus.map((d) => ({
+    flags: (d.dualPage ? APMT_FLAG_DUAL_PAGE : 0) | (d.affinity.kind === 'container' ? APMT_FLAG_AFFINITY_CONTAINER : 0) | (d.atomic64 ? APMT_FLAG_ATOMIC : 0),
+    type: APMT_NODE_TYPES.indexOf(d.type),
+    id: d.id,
+    instPrimary: d.instPrimary,
+    instSecondary: d.instSecondary,
+    baseAddress0: d.base0,
+    baseAddress1: d.dualPage ? d.base1 : 0,
+    ovflwIrq: d.irq?.gsi ?? 0,
+    ovflwIrqFlags: d.irq?.trigger === 'edge' ? APMT_IRQ_MODE_EDGE : 0,
+    procAffinity: d.affinity.uid,
+    implId: d.implId,
+  }));
+}

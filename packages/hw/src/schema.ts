@@ -1,0 +1,39 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { kerr } from '@cspmu/kernel';
+
+const ajv = new Ajv({ allErrors: true, strict: true });
+
+/** A number, or a string of decimal or 0x hex digits (JSON has no hex literals). */
+export const NUMBERISH = {
+  anyOf: [
+    { type: 'integer', minimum: 0 },
+    { type: 'string', pattern: '^(0[xX][0-9a-fA-F]{1,13}|[0-9]{1,16})$' },
+  ],
+} as const;
+
+export function compileSchema(schema: object): ValidateFunction {
+  return ajv.compile(schema);
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath === '' ? '(top level)' : e.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  if (e.keyword === 'additionalProperties') return `${where}: unknown field '${(e.params as { additionalProperty: string }).additionalProperty}'`;
+  if (e.keyword === 'required') return `${where}: missing field '${(e.params as { missingProperty: string }).missingProperty}'`;
+  if (e.keyword === 'anyOf') return `${where}: must be a non-negative integer or a "0x…" string`;
+  return `${where}: ${e.message ?? e.keyword}`;
+}
+
+/** Validate `value` or throw EINVAL naming every bad field. */
+export function validateOrThrow(validate: ValidateFunction, value: unknown, what: string): void {
+  if (validate(value)) return;
+  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'type' || !(validate.errors ?? []).some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath));
+  const lines = [...new Set(errs.map(describe))];
+  throw kerr('EINVAL', `${what}: ${lines.join('; ')}`);
+}
+
+/** Parse a NUMBERISH value (already schema-checked). */
+export function toNumber(v: number | string, field: string): number {
+  const n = typeof v === 'number' ? v : Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw kerr('EINVAL', `${field}: ${v} is not a non-negative integer below 2^53`);
+  return n;
+}

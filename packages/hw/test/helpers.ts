@@ -1,0 +1,48 @@
+import { createKernel, IRQ_HANDLED, type ManualClock } from '@cspmu/kernel';
+import { MmioBus } from '@cspmu/mmio';
+import { CspmuDevice, REG, Workload, type CspmuModelConfig, type WorkloadSpec } from '../src/index.js';
+
+export const BASE0 = 0x40000000;
+export const BASE1 = 0x40001000;
+
+export function modelConfig(over: Partial<CspmuModelConfig> = {}): CspmuModelConfig {
+  return {
+    label: 'pmu0',
+    counters: 5,
+    counterBits: 32,
+    cycleCounter: true,
+    dualPage: false,
+    atomic64: false,
+    fzo: false,
+    implementer: 0x43b,
+    product: 0x5a0,
+    variant: 1,
+    revision: 2,
+    pmiidrZero: false,
+    clockHz: 1e9,
+    accessLatencyNs: 0,
+    ...over,
+  };
+}
+
+/** A lone PMU device on a bus, driven only through MMIO; IRQ deliveries are recorded with their virtual time. */
+export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpec) {
+  const { kernel } = createKernel();
+  const clock = kernel.clock as ManualClock;
+  const bus = new MmioBus(kernel);
+  const irq = kernel.irqs.registerLine(100, 'level');
+  const wl = new Workload(workload ?? { name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+  const cfg = modelConfig(over);
+  const dev = new CspmuDevice(cfg, { clock, workload: wl, irqs: kernel.irqs, irq });
+  dev.attach(bus.map, cfg.label, BASE0, cfg.dualPage ? BASE1 : undefined);
+  const io0 = bus.ioremap(BASE0, 0x1000, 'pmu0');
+  const io1 = cfg.dualPage ? bus.ioremap(BASE1, 0x1000, 'pmu0.1') : io0;
+  const irqTimes: number[] = [];
+  return { kernel, clock, bus, dev, io0, io1, irq, irqTimes, handleIrqs: (fn?: () => void) => kernel.irqs.request(irq, () => {
+    irqTimes.push(clock.now());
+    fn?.();
+    return IRQ_HANDLED;
+  }, 'test') };
+}
+
+export { REG };
