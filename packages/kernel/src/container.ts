@@ -12,6 +12,9 @@ import type { RingMode } from './ring-buffer.js';
 import { Smp } from './smp.js';
 import { TOKENS } from './tokens.js';
 import { TraceFs } from './tracing.js';
+import { Sysfs } from './sysfs.js';
+import { PlatformBus } from './driver/bus.js';
+import { ModuleLoader } from './modules/loader.js';
 
 export interface KernelOptions {
   /** 'manual' (default, deterministic virtual time), 'real', or a clock instance. */
@@ -20,7 +23,14 @@ export interface KernelOptions {
   readonly traceCapacity?: number;
   readonly traceMode?: RingMode;
   readonly logCapacity?: number;
+  /** Directories whose node_modules hold plugin packages (default: none). */
+  readonly moduleRoots?: readonly string[];
+  /** The plugin API version this host speaks (default 1). */
+  readonly pluginApiVersion?: number;
 }
+
+/** The plugin API version of this release. */
+export const PLUGIN_API_VERSION = 1;
 
 /**
  * Build the container of one machine: every kernel service bound as a
@@ -54,7 +64,17 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
     const clock = ctx.get<Clock>(TOKENS.Clock);
     return new Lifecycle(ctx.get<TraceFs>(TOKENS.TraceFs), () => clock.now());
   });
+  c.bind(TOKENS.Sysfs).toDynamicValue(() => new Sysfs());
   c.bind(TOKENS.Kernel).to(Kernel);
+  c.bind(TOKENS.PlatformBus).toDynamicValue((ctx) => new PlatformBus(ctx.get<Kernel>(TOKENS.Kernel)));
+  c.bind(TOKENS.Modules).toDynamicValue(
+    (ctx) =>
+      new ModuleLoader(ctx.get<Kernel>(TOKENS.Kernel), {
+        roots: options.moduleRoots ?? [],
+        apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
+        services: (token) => (c.isBound(token) ? c.get(token) : undefined),
+      }),
+  );
   return c;
 }
 

@@ -18,3 +18,6 @@ export * from './calls.js';
 export * from './tokens.js';
 export * from './kernel.js';
 export * from './container.js';
+export * from './sysfs.js';
+export * from './driver/index.js';
+export * from './modules/index.js';

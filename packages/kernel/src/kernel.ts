@@ -9,6 +9,7 @@ import type { KernelLog } from './log.js';
 import { Mutex } from './mutex.js';
 import { Refcount } from './refcount.js';
 import type { Smp } from './smp.js';
+import type { Sysfs } from './sysfs.js';
 import { Srcu } from './srcu.js';
 import { TOKENS } from './tokens.js';
 import type { TraceFs } from './tracing.js';
@@ -32,6 +33,7 @@ export class Kernel {
     @inject(TOKENS.Irqs) readonly irqs: IrqController,
     @inject(TOKENS.TraceFs) readonly trace: TraceFs,
     @inject(TOKENS.Lifecycle) readonly lifecycle: Lifecycle,
+    @inject(TOKENS.Sysfs) readonly sysfs: Sysfs,
   ) {
     this.calls = new CallStack(trace.strings);
   }

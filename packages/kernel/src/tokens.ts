@@ -10,4 +10,7 @@ export const TOKENS = {
   TraceFs: Symbol.for('cspmu.TraceFs'),
   Lifecycle: Symbol.for('cspmu.Lifecycle'),
   Kernel: Symbol.for('cspmu.Kernel'),
+  Sysfs: Symbol.for('cspmu.Sysfs'),
+  PlatformBus: Symbol.for('cspmu.PlatformBus'),
+  Modules: Symbol.for('cspmu.Modules'),
 } as const;

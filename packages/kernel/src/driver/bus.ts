@@ -1,0 +1,219 @@
+import { asKernelError, kerr, type KernelError } from '../errors.js';
+import type { Kernel } from '../kernel.js';
+import type { Work } from '../workqueue.js';
+import type { OrderedWorkqueue } from '../workqueue.js';
+import { Device, type Resource } from './device.js';
+import type { Driver } from './driver.js';
+
+/**
+ * The platform bus and driver core: devices and drivers, matching, probe,
+ * bind and unbind with managed resources, and deferred probe. A probe that
+ * returns EPROBE_DEFER parks the device on the pending list; every
+ * successful bind triggers a retry of the pending devices on the ordered
+ * `deferwq`, and a trigger that arrives during a probe causes another pass.
+ */
+export class PlatformBus {
+  private readonly devices: Device[] = [];
+  private readonly drivers: Driver[] = [];
+  private pending: Device[] = [];
+  private active: Device[] = [];
+  private triggerCount = 0;
+  readonly deferwq: OrderedWorkqueue;
+  /** Deferred probing runs once late initcalls are done; the machine turns it on after boot. */
+  deferredProbeEnabled = true;
+  private readonly deferWork: Work;
+
+  constructor(private readonly kernel: Kernel) {
+    this.deferwq = kernel.workqueue('deferwq');
+    this.deferWork = { name: 'deferred_probe_work_func', fn: () => this.deferredProbeWork() };
+  }
+
+  // ---- devices ----
+
+  /** platform_device_alloc + platform_device_add: named `<name>.<id>`, then probed if a driver matches. */
+  async addDevice(name: string, id: number, resources: readonly Resource[], platformData?: unknown): Promise<Device> {
+    if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${name}' must be a simple identifier`);
+    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1`);
+    const full = `${name}.${id}`;
+    if (this.devices.some((d) => d.name === full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
+    const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`), this.kernel.refcount(`device:${full}`, 1), name);
+    dev.registered = true;
+    this.devices.push(dev);
+    this.kernel.lifecycle.fire('device:added', { device: full });
+    await this.probeDevice(dev);
+    return dev;
+  }
+
+  /** Unbind (if bound) and unregister a device; it is released when its last reference goes. */
+  async removeDevice(dev: Device): Promise<void> {
+    if (!dev.registered) throw kerr('ENODEV', `device '${dev.name}' is not registered`);
+    await this.deviceReleaseDriver(dev);
+    dev.registered = false;
+    this.devices.splice(this.devices.indexOf(dev), 1);
+    this.pending = this.pending.filter((d) => d !== dev);
+    this.active = this.active.filter((d) => d !== dev);
+    this.kernel.lifecycle.fire('device:removed', { device: dev.name });
+    this.putDevice(dev);
+  }
+
+  allDevices(): readonly Device[] {
+    return this.devices;
+  }
+
+  device(name: string): Device | undefined {
+    return this.devices.find((d) => d.name === name);
+  }
+
+  getDevice(dev: Device): Device {
+    dev.ref.inc();
+    return dev;
+  }
+
+  putDevice(dev: Device): void {
+    dev.ref.decAndTest();
+  }
+
+  /** driver_find_device: the first device bound to `drv` that `match` accepts, with a reference the caller must put. */
+  findDevice(drv: Driver, match: (dev: Device) => boolean): Device | undefined {
+    const dev = this.devices.find((d) => d.driver === drv && match(d));
+    return dev ? this.getDevice(dev) : undefined;
+  }
+
+  /** Devices waiting for a deferred retry (devices_deferred), with the reason each gave. */
+  deferredDevices(): { device: string; reason: string }[] {
+    return [...this.pending, ...this.active].map((d) => ({ device: d.name, reason: d.deferReason ?? '' }));
+  }
+
+  isDeferred(dev: Device): boolean {
+    return this.pending.includes(dev) || this.active.includes(dev);
+  }
+
+  // ---- drivers ----
+
+  async registerDriver(drv: Driver): Promise<void> {
+    if (typeof drv?.probe !== 'function' || typeof drv.name !== 'string') throw kerr('EINVAL', 'a driver needs a name and a probe function');
+    if (this.drivers.some((d) => d.name === drv.name)) throw kerr('EBUSY', `driver '${drv.name}' is already registered`);
+    this.drivers.push(drv);
+    this.kernel.lifecycle.fire('driver:registered', { driver: drv.name });
+    await this.driverAttach(drv);
+  }
+
+  async unregisterDriver(drv: Driver): Promise<void> {
+    const i = this.drivers.indexOf(drv);
+    if (i < 0) throw kerr('ENOENT', `driver '${drv.name}' is not registered`);
+    this.drivers.splice(i, 1);
+    for (const dev of [...this.devices]) if (dev.driver === drv) await this.deviceReleaseDriver(dev);
+    this.kernel.lifecycle.fire('driver:unregistered', { driver: drv.name });
+  }
+
+  matches(drv: Driver, dev: Device): boolean {
+    return dev.matchName === drv.name || (drv.idTable?.includes(dev.matchName) ?? false);
+  }
+
+  /** driver_attach: probe every registered, unbound device the driver matches, one at a time. */
+  async driverAttach(drv: Driver): Promise<void> {
+    for (const dev of [...this.devices]) {
+      if (!dev.registered || dev.bound || !this.matches(drv, dev)) continue;
+      this.getDevice(dev);
+      try {
+        await dev.lock.runExclusive(() => this.reallyProbe(dev, drv), 'driver_attach');
+      } finally {
+        this.putDevice(dev);
+      }
+    }
+  }
+
+  /** device_release_driver: remove, release every managed resource, leave the device unbound and not deferred. */
+  async deviceReleaseDriver(dev: Device): Promise<void> {
+    await dev.lock.runExclusive(async () => {
+      const drv = dev.driver;
+      if (!drv) return;
+      let failures: KernelError[] = [];
+      try {
+        await drv.remove?.(dev);
+      } catch (e) {
+        this.kernel.log.err('driver-core', `remove of ${dev.name} by ${drv.name} failed: ${asKernelError(e, 'EIO', 'remove').detail}`);
+      } finally {
+        failures = await dev.devres.releaseAll();
+        dev.driver = undefined;
+        dev.drvdata = undefined;
+      }
+      for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
+      this.pending = this.pending.filter((d) => d !== dev);
+      this.active = this.active.filter((d) => d !== dev);
+      this.kernel.lifecycle.fire('device:unbound', { device: dev.name, driver: drv.name });
+    }, 'device_release_driver');
+  }
+
+  // ---- probing ----
+
+  /** bus_probe_device: try each matching driver until one binds. */
+  private async probeDevice(dev: Device): Promise<void> {
+    if (!dev.registered || dev.bound) return;
+    for (const drv of [...this.drivers]) {
+      if (!this.matches(drv, dev)) continue;
+      const bound = await dev.lock.runExclusive(() => this.reallyProbe(dev, drv), 'bus_probe_device');
+      if (bound || this.isDeferred(dev)) return;
+    }
+  }
+
+  private async reallyProbe(dev: Device, drv: Driver): Promise<boolean> {
+    if (dev.bound || !dev.registered) return false;
+    const triggerAtStart = this.triggerCount;
+    dev.driver = drv;
+    try {
+      await this.kernel.calls.run('really_probe', () => drv.probe(dev));
+    } catch (e) {
+      const err = asKernelError(e, 'EIO', `probe of ${dev.name}`);
+      const failures = await dev.devres.releaseAll();
+      for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
+      dev.driver = undefined;
+      dev.drvdata = undefined;
+      if (err.code === 'EPROBE_DEFER') {
+        dev.deferReason = err.detail;
+        if (!this.isDeferred(dev)) this.pending.push(dev);
+        this.kernel.log.debug('driver-core', `${dev.name}: deferred probe pending: ${err.detail}`);
+        this.kernel.lifecycle.fire('device:deferred', { device: dev.name, driver: drv.name, reason: err.detail });
+        if (this.triggerCount !== triggerAtStart) this.deferredProbeTrigger();
+      } else if (err.code === 'ENODEV' || err.code === 'ENXIO') {
+        this.kernel.log.debug('driver-core', `${drv.name}: ${dev.name}: probe declined: ${err.detail}`);
+      } else {
+        this.kernel.log.err('driver-core', `${drv.name}: probe of ${dev.name} failed with error -${err.errno}: ${err.detail}`);
+        this.kernel.lifecycle.fire('device:probe-failed', { device: dev.name, driver: drv.name, errno: err.code, message: err.detail });
+      }
+      return false;
+    }
+    dev.deferReason = undefined;
+    this.pending = this.pending.filter((d) => d !== dev);
+    this.active = this.active.filter((d) => d !== dev);
+    this.kernel.lifecycle.fire('device:bound', { device: dev.name, driver: drv.name });
+    this.deferredProbeTrigger();
+    return true;
+  }
+
+  /** driver_deferred_probe_trigger: move every pending device to the active list and queue a retry pass. */
+  deferredProbeTrigger(): void {
+    if (!this.deferredProbeEnabled) return;
+    this.triggerCount++;
+    if (this.pending.length === 0 && this.active.length === 0) return;
+    this.active.push(...this.pending);
+    this.pending = [];
+    this.deferwq.queue(this.deferWork);
+  }
+
+  private async deferredProbeWork(): Promise<void> {
+    for (let dev = this.active.shift(); dev; dev = this.active.shift()) {
+      this.getDevice(dev);
+      try {
+        await this.probeDevice(dev);
+      } finally {
+        this.putDevice(dev);
+      }
+    }
+  }
+
+  /** Wait until no deferred retry is queued or running. */
+  async settle(): Promise<void> {
+    await this.deferwq.flush();
+  }
+}

@@ -1,0 +1,43 @@
+import { asKernelError, type KernelError } from '../errors.js';
+
+interface Entry {
+  readonly name: string;
+  readonly release: () => void | Promise<void>;
+}
+
+/**
+ * Managed resources of one binding (devres): whatever a probe acquires is
+ * recorded here with its release, and released in reverse order when the
+ * device is unbound or its probe fails.
+ */
+export class Devres {
+  private entries: Entry[] = [];
+
+  add(name: string, release: () => void | Promise<void>): void {
+    this.entries.push({ name, release });
+  }
+
+  get names(): string[] {
+    return this.entries.map((e) => e.name);
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** Release everything, newest first. Every release runs; failures are returned, not thrown. */
+  async releaseAll(): Promise<KernelError[]> {
+    const failures: KernelError[] = [];
+    const entries = this.entries;
+    this.entries = [];
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const e = entries[i]!;
+      try {
+        await e.release();
+      } catch (err) {
+        failures.push(asKernelError(err, 'EIO', `releasing ${e.name}`));
+      }
+    }
+    return failures;
+  }
+}

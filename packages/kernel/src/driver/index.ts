@@ -1,0 +1,4 @@
+export * from './devres.js';
+export * from './device.js';
+export * from './driver.js';
+export * from './bus.js';

@@ -1,0 +1,323 @@
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, relative, isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { asKernelError, kerr, KernelError } from '../errors.js';
+import type { Kernel } from '../kernel.js';
+import { checkModuleName, MODULE_NAME } from './names.js';
+import type { InstalledModule, ModuleClaim, ModuleContext, ModuleDescriptor, ModuleHandle, ModuleManifest, ModuleState } from './types.js';
+
+export interface ModuleLoaderOptions {
+  /** Directories whose node_modules hold plugins (the workspace root, usually). Nothing outside is loaded. */
+  readonly roots: readonly string[];
+  /** The plugin API version this host speaks. */
+  readonly apiVersion: number;
+  /** Machine services modules may look up by token. */
+  readonly services: (token: symbol) => unknown;
+}
+
+class Handle implements ModuleHandle {
+  state: ModuleState = 'loading';
+  refs = 0;
+  readonly userSet = new Set<string>();
+  readonly cleanups: (() => void | Promise<void>)[] = [];
+  ctx!: ModuleContext;
+  constructor(
+    readonly name: string,
+    readonly version: string,
+    readonly packageName: string | undefined,
+    readonly descriptor: ModuleDescriptor,
+  ) {}
+  get users(): string[] {
+    return [...this.userSet];
+  }
+}
+
+function inside(child: string, parent: string): boolean {
+  const r = relative(parent, child);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
+
+function checkManifest(m: unknown, pkg: string): ModuleManifest {
+  const o = m as Partial<ModuleManifest>;
+  if (typeof o !== 'object' || o === null) throw kerr('EINVAL', `${pkg}: "cspmu" in package.json must be an object`);
+  if (typeof o.module !== 'string' || !MODULE_NAME.test(o.module)) throw kerr('EINVAL', `${pkg}: cspmu.module must be a module name like nvidia_cspmu`);
+  if (!Number.isInteger(o.apiVersion)) throw kerr('EINVAL', `${pkg}: cspmu.apiVersion must be an integer`);
+  if (o.claims !== undefined && (!Array.isArray(o.claims) || o.claims.some((c) => typeof c?.subsystem !== 'string'))) {
+    throw kerr('EINVAL', `${pkg}: cspmu.claims must be a list of objects with a 'subsystem'`);
+  }
+  return o as ModuleManifest;
+}
+
+/**
+ * Plugin modules: installed packages with a `"cspmu"` manifest, loaded by
+ * dynamic import, with module references (try_module_get/module_put),
+ * dependencies, and unload refused with EBUSY while referenced. Names are
+ * checked before anything is resolved and resolution stays inside the roots.
+ */
+export class ModuleLoader {
+  private readonly modules = new Map<string, Handle>();
+  private readonly loading = new Map<string, Promise<ModuleHandle>>();
+  private scanned: InstalledModule[] | undefined;
+  private readonly realRoots: string[];
+
+  constructor(
+    private readonly kernel: Kernel,
+    private readonly options: ModuleLoaderOptions,
+  ) {
+    this.realRoots = options.roots.map((r) => {
+      if (!isAbsolute(r)) throw kerr('EINVAL', `module root '${r}' must be an absolute path`);
+      return existsSync(r) ? realpathSync(r) : r;
+    });
+  }
+
+  get apiVersion(): number {
+    return this.options.apiVersion;
+  }
+
+  /** Every installed plugin package in the roots (read from package.json only). */
+  installed(): readonly InstalledModule[] {
+    if (this.scanned) return this.scanned;
+    const found = new Map<string, InstalledModule>();
+    for (const root of this.realRoots) {
+      const nm = join(root, 'node_modules');
+      if (!existsSync(nm)) continue;
+      const candidates: string[] = [];
+      for (const entry of readdirSync(nm)) {
+        if (entry.startsWith('.')) continue;
+        if (entry.startsWith('@')) {
+          for (const sub of readdirSync(join(nm, entry))) candidates.push(`${entry}/${sub}`);
+        } else candidates.push(entry);
+      }
+      for (const packageName of candidates) {
+        const pj = join(nm, packageName, 'package.json');
+        if (!existsSync(pj)) continue;
+        let json: { name?: string; version?: string; cspmu?: unknown };
+        try {
+          json = JSON.parse(readFileSync(pj, 'utf8'));
+        } catch {
+          continue;
+        }
+        if (json.cspmu === undefined || found.has(packageName)) continue;
+        try {
+          const manifest = checkManifest(json.cspmu, packageName);
+          found.set(packageName, { packageName, dir: join(nm, packageName), version: json.version ?? '0.0.0', manifest });
+        } catch (e) {
+          this.kernel.log.warn('module', `ignoring ${packageName}: ${asKernelError(e, 'EINVAL', 'manifest').detail}`);
+        }
+      }
+    }
+    this.scanned = [...found.values()];
+    return this.scanned;
+  }
+
+  /** Forget the scan (after installing or removing packages). */
+  rescan(): void {
+    this.scanned = undefined;
+  }
+
+  /** Installed modules whose manifest has a claim for `subsystem` that `match` accepts. */
+  claimants(subsystem: string, match: (claim: ModuleClaim) => boolean): InstalledModule[] {
+    return this.installed().filter((m) => m.manifest.claims?.some((c) => c.subsystem === subsystem && match(c)));
+  }
+
+  /** A module built into the host (no package), live at once. */
+  async registerBuiltin(descriptor: ModuleDescriptor): Promise<ModuleHandle> {
+    this.checkDescriptor(descriptor, descriptor?.name, undefined);
+    return this.start(new Handle(descriptor.name, descriptor.version, undefined, descriptor));
+  }
+
+  get(name: string): ModuleHandle | undefined {
+    return this.modules.get(name) ?? [...this.modules.values()].find((m) => m.packageName === name);
+  }
+
+  list(): ModuleHandle[] {
+    return [...this.modules.values()];
+  }
+
+  /** request_module_nowait: start loading and return at once; failures are logged and fired. */
+  requestModule(name: string): void {
+    this.kernel.lifecycle.fire('module:requested', { module: String(name) });
+    this.load(name).catch(() => undefined);
+  }
+
+  /** Load a module by package name or module name; resolves when its init has finished. */
+  load(name: string): Promise<ModuleHandle> {
+    let checked: string;
+    try {
+      checked = checkModuleName(name);
+    } catch (e) {
+      const err = e as Error;
+      this.kernel.lifecycle.fire('module:load-failed', { module: String(name), errno: 'EINVAL', message: err.message });
+      return Promise.reject(err);
+    }
+    const existing = this.get(checked);
+    if (existing && existing.state === 'live') return Promise.resolve(existing);
+    const inflight = this.loading.get(checked);
+    if (inflight) return inflight;
+    const p = this.doLoad(checked).finally(() => this.loading.delete(checked));
+    this.loading.set(checked, p);
+    return p;
+  }
+
+  private async doLoad(name: string): Promise<ModuleHandle> {
+    try {
+      const pkg = this.findPackage(name);
+      const entry = this.resolveEntry(pkg);
+      let ns: { default?: unknown };
+      try {
+        ns = await import(pathToFileURL(entry).href);
+      } catch (e) {
+        throw kerr('ENOENT', `module ${pkg.manifest.module} (${pkg.packageName}): import of ${entry} failed: ${(e as Error).message}`, e);
+      }
+      const descriptor = ns.default as ModuleDescriptor;
+      this.checkDescriptor(descriptor, pkg.manifest.module, pkg);
+      if (this.modules.has(descriptor.name)) throw kerr('EEXIST', `module ${descriptor.name} is already loaded (state ${this.modules.get(descriptor.name)!.state})`);
+      return await this.start(new Handle(descriptor.name, descriptor.version, pkg.packageName, descriptor));
+    } catch (e) {
+      const err = asKernelError(e, 'EIO', `loading ${name}`);
+      this.kernel.log.err('module', `loading ${name} failed: ${err.detail}`);
+      this.kernel.lifecycle.fire('module:load-failed', { module: name, errno: err.code, message: err.detail });
+      throw err;
+    }
+  }
+
+  private async start(h: Handle): Promise<ModuleHandle> {
+    const deps = h.descriptor.depends ?? [];
+    for (const d of deps) {
+      const dep = this.modules.get(d);
+      if (!dep || dep.state !== 'live') throw kerr('ENOENT', `module ${h.name} needs module ${d}, which is not loaded; load ${d} first`);
+    }
+    this.modules.set(h.name, h);
+    for (const d of deps) this.modules.get(d)!.userSet.add(h.name);
+    h.ctx = {
+      kernel: this.kernel,
+      module: h,
+      get: <T>(token: symbol) => {
+        const s = this.options.services(token);
+        if (s === undefined) throw kerr('ENOENT', `module ${h.name}: no service ${String(token)} on this machine`);
+        return s as T;
+      },
+      onCleanup: (fn) => void h.cleanups.push(fn),
+    };
+    try {
+      await h.descriptor.init(h.ctx);
+    } catch (e) {
+      await this.runCleanups(h);
+      this.forget(h);
+      const code = e instanceof KernelError ? e.code : 'EIO';
+      const why = e instanceof KernelError ? e.detail : e instanceof Error ? e.message : String(e);
+      throw kerr(code, `module ${h.name} init failed: ${why}`, e);
+    }
+    h.state = 'live';
+    this.kernel.log.info('module', `loaded ${h.name} ${h.version}`);
+    this.kernel.lifecycle.fire('module:loaded', { module: h.name, version: h.version });
+    return h;
+  }
+
+  /** try_module_get: false if the module is not live (going away or never loaded). An undefined module is the core. */
+  tryModuleGet(m: ModuleHandle | undefined): boolean {
+    if (m === undefined) return true;
+    const h = m as Handle;
+    if (h.state !== 'live' || this.modules.get(h.name) !== h) return false;
+    h.refs++;
+    return true;
+  }
+
+  modulePut(m: ModuleHandle | undefined): void {
+    if (m === undefined) return;
+    const h = m as Handle;
+    if (h.refs === 0) {
+      this.kernel.log.warn('module', `module_put of ${h.name} with no reference held (underflow); ignored`);
+      return;
+    }
+    h.refs--;
+  }
+
+  /** rmmod: refused with EBUSY while referenced or depended on; otherwise exit and cleanups. */
+  async unload(name: string): Promise<void> {
+    const h = this.get(checkModuleName(name)) as Handle | undefined;
+    if (!h) throw kerr('ENOENT', `module ${name} is not loaded`);
+    if (h.state !== 'live') throw kerr('EBUSY', `module ${h.name} is ${h.state}`);
+    if (h.userSet.size > 0) throw kerr('EBUSY', `module ${h.name} is in use by ${[...h.userSet].join(', ')}; unload those first`);
+    if (h.refs > 0) throw kerr('EBUSY', `module ${h.name} is in use (${h.refs} reference(s), e.g. open perf events); close them first`);
+    h.state = 'going';
+    try {
+      await h.descriptor.exit(h.ctx);
+    } catch (e) {
+      this.kernel.log.err('module', `exit of ${h.name} failed: ${asKernelError(e, 'EIO', 'exit').detail}`);
+    }
+    await this.runCleanups(h);
+    this.forget(h);
+    this.kernel.log.info('module', `unloaded ${h.name}`);
+    this.kernel.lifecycle.fire('module:unloaded', { module: h.name });
+  }
+
+  private forget(h: Handle): void {
+    this.modules.delete(h.name);
+    for (const d of h.descriptor.depends ?? []) this.modules.get(d)?.userSet.delete(h.name);
+  }
+
+  private async runCleanups(h: Handle): Promise<void> {
+    for (let fn = h.cleanups.pop(); fn; fn = h.cleanups.pop()) {
+      try {
+        await fn();
+      } catch (e) {
+        this.kernel.log.err('module', `cleanup of ${h.name} failed: ${asKernelError(e, 'EIO', 'cleanup').detail}`);
+      }
+    }
+  }
+
+  private findPackage(name: string): InstalledModule {
+    const all = this.installed();
+    const pkg = all.find((m) => m.manifest.module === name) ?? all.find((m) => m.packageName === name);
+    if (pkg) return pkg;
+    for (const root of this.realRoots) {
+      if (existsSync(join(root, 'node_modules', name, 'package.json'))) {
+        throw kerr('EINVAL', `package ${name} is installed but is not a cspmu module (its package.json has no "cspmu" manifest)`);
+      }
+    }
+    throw kerr('ENOENT', `no installed module '${name}' in ${this.realRoots.join(', ')}; install the package or check the name (installed: ${all.map((m) => `${m.manifest.module} (${m.packageName})`).join(', ') || 'none'})`);
+  }
+
+  private resolveEntry(pkg: InstalledModule): string {
+    const dir = realpathSync(pkg.dir);
+    if (!this.realRoots.some((r) => inside(dir, r))) throw kerr('EACCES', `module ${pkg.packageName} resolves to ${dir}, outside the module roots`);
+    const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: unknown; main?: string };
+    let rel: unknown = json.main ?? 'index.js';
+    const ex = json.exports as Record<string, unknown> | string | undefined;
+    if (typeof ex === 'string') rel = ex;
+    else if (ex && typeof ex === 'object') {
+      const dot = (ex['.'] ?? ex) as Record<string, unknown> | string;
+      rel = typeof dot === 'string' ? dot : (dot['import'] ?? dot['default']);
+      if (rel && typeof rel === 'object') rel = (rel as Record<string, unknown>)['default'];
+    }
+    if (typeof rel !== 'string') throw kerr('EINVAL', `module ${pkg.packageName}: cannot find its entry point in package.json`);
+    const entry = join(dir, rel);
+    if (!existsSync(entry)) throw kerr('ENOENT', `module ${pkg.packageName}: entry ${rel} does not exist (is the package built?)`);
+    const real = realpathSync(entry);
+    if (!inside(real, dirname(join(dir, 'package.json')))) throw kerr('EACCES', `module ${pkg.packageName}: entry ${rel} escapes the package directory`);
+    return real;
+  }
+
+  private checkDescriptor(d: ModuleDescriptor, expectedName: string | undefined, pkg: InstalledModule | undefined): void {
+    const where = pkg ? `${pkg.packageName}` : 'built-in module';
+    if (typeof d !== 'object' || d === null) throw kerr('EINVAL', `${where}: the entry must default-export a module descriptor object`);
+    const bad: string[] = [];
+    if (typeof d.name !== 'string' || !MODULE_NAME.test(d.name)) bad.push('name (a module name)');
+    if (typeof d.version !== 'string') bad.push('version (a string)');
+    if (!Number.isInteger(d.apiVersion)) bad.push('apiVersion (an integer)');
+    if (typeof d.init !== 'function') bad.push('init (a function)');
+    if (typeof d.exit !== 'function') bad.push('exit (a function)');
+    if (d.depends !== undefined && (!Array.isArray(d.depends) || d.depends.some((x) => typeof x !== 'string'))) bad.push('depends (a list of module names)');
+    if (bad.length) throw kerr('EINVAL', `${where}: the module descriptor lacks or has a wrong ${bad.join(', ')}`);
+    if (expectedName !== undefined && d.name !== expectedName) {
+      throw kerr('EINVAL', `${where}: the descriptor is named '${d.name}' but the manifest says '${expectedName}'`);
+    }
+    const apis = [d.apiVersion, pkg?.manifest.apiVersion].filter((v) => v !== undefined);
+    for (const v of apis) {
+      if (v !== this.options.apiVersion) {
+        throw kerr('EINVAL', `${where}: module ${d.name} is built for plugin API version ${v}, but this host speaks version ${this.options.apiVersion}; rebuild it against this host`);
+      }
+    }
+  }
+}

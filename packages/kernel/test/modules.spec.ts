@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkModuleName, createKernel, KernelError, TOKENS, type ModuleLoader } from '../src/index.js';
+
+/** Write a plugin package into root/node_modules. */
+function plugin(root: string, pkg: string, manifest: object | undefined, source: string): void {
+  const dir = join(root, 'node_modules', pkg);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg, version: '1.2.3', type: 'module', exports: './index.js', ...(manifest ? { cspmu: manifest } : {}) }));
+  writeFileSync(join(dir, 'index.js'), source);
+}
+
+const descriptor = (name: string, body = '', api = 1) => `
+const registered = globalThis.__cspmuFixture ??= [];
+export default {
+  name: '${name}', version: '1.2.3', apiVersion: ${api},
+  async init(ctx) { ${body} registered.push('init ${name}'); ctx.onCleanup(() => registered.push('cleanup ${name}')); },
+  async exit() { registered.push('exit ${name}'); },
+};`;
+
+function fixtures(): string {
+  const root = mkdtempSync(join(tmpdir(), 'cspmu-mod-'));
+  plugin(root, '@fx/good', { module: 'good_mod', apiVersion: 1, claims: [{ subsystem: 'arm-cspmu', implementer: '0x36b' }] }, descriptor('good_mod'));
+  plugin(root, 'failing', { module: 'failing_mod', apiVersion: 1 }, descriptor('failing_mod', "ctx.onCleanup(() => registered.push('undo partial')); throw new Error('backend registration error: -22');"));
+  plugin(root, 'oldapi', { module: 'old_mod', apiVersion: 0 }, descriptor('old_mod', '', 0));
+  plugin(root, 'shapeless', { module: 'shapeless_mod', apiVersion: 1 }, 'export default { name: "shapeless_mod" };');
+  plugin(root, 'plain', undefined, 'export default 1;');
+  plugin(root, 'dependent', { module: 'dependent_mod', apiVersion: 1 }, descriptor('dependent_mod').replace("apiVersion: 1,", "apiVersion: 1, depends: ['good_mod'],"));
+  const outside = mkdtempSync(join(tmpdir(), 'cspmu-outside-'));
+  writeFileSync(join(outside, 'package.json'), JSON.stringify({ name: 'escape', cspmu: { module: 'escape_mod', apiVersion: 1 }, exports: './index.js' }));
+  writeFileSync(join(outside, 'index.js'), descriptor('escape_mod'));
+  symlinkSync(outside, join(root, 'node_modules', 'escape'));
+  return root;
+}
+
+function loaderFor(root: string) {
+  const { kernel, container } = createKernel({ moduleRoots: [root] });
+  return { kernel, loader: container.get<ModuleLoader>(TOKENS.Modules) };
+}
+
+async function rejection(p: Promise<unknown>): Promise<KernelError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).to.be.instanceOf(KernelError);
+    return e as KernelError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('Plugin modules', () => {
+  const root = fixtures();
+  beforeEach(() => ((globalThis as Record<string, unknown>).__cspmuFixture = []));
+  const log = () => (globalThis as unknown as { __cspmuFixture: string[] }).__cspmuFixture;
+
+  it('finds installed plugins and their claims from package.json alone', () => {
+    const { loader } = loaderFor(root);
+    expect(loader.installed().map((m) => m.manifest.module).sort()).to.deep.equal(['dependent_mod', 'escape_mod', 'failing_mod', 'good_mod', 'old_mod', 'shapeless_mod']);
+    expect(loader.claimants('arm-cspmu', (c) => c.implementer === '0x36b').map((m) => m.packageName)).to.deep.equal(['@fx/good']);
+    expect(log()).to.deep.equal([]);
+  });
+
+  it('loads by package or module name, counts references, and refuses unload while referenced', async () => {
+    const { loader, kernel } = loaderFor(root);
+    const rec = kernel.lifecycle.record();
+    const m = await loader.load('@fx/good');
+    expect(m).to.include({ name: 'good_mod', version: '1.2.3', packageName: '@fx/good', state: 'live' });
+    expect(await loader.load('good_mod')).to.equal(m);
+    expect(loader.tryModuleGet(m)).to.equal(true);
+    expect(m.refs).to.equal(1);
+    const busy = await rejection(loader.unload('good_mod'));
+    expect(busy.code).to.equal('EBUSY');
+    expect(busy.message).to.contain('1 reference(s)');
+    loader.modulePut(m);
+    await loader.unload('good_mod');
+    expect(loader.get('good_mod')).to.equal(undefined);
+    expect(loader.tryModuleGet(m)).to.equal(false);
+    expect(log()).to.deep.equal(['init good_mod', 'exit good_mod', 'cleanup good_mod']);
+    expect(rec.records.map((r) => r.name)).to.deep.equal(['module:loaded', 'module:unloaded']);
+  });
+
+  it('requestModule returns at once and loads in the background', async () => {
+    const { loader, kernel } = loaderFor(root);
+    const loaded = new Promise((r) => kernel.lifecycle.once('module:loaded', r));
+    loader.requestModule('good_mod');
+    expect(loader.get('good_mod')).to.equal(undefined);
+    expect(await loaded).to.deep.equal({ module: 'good_mod', version: '1.2.3' });
+    expect(loader.get('good_mod')?.state).to.equal('live');
+  });
+
+  it('leaves nothing registered when init fails', async () => {
+    const { loader } = loaderFor(root);
+    const err = await rejection(loader.load('failing'));
+    expect(err.message).to.contain('module failing_mod init failed: backend registration error: -22');
+    expect(log()).to.deep.equal(['undo partial']);
+    expect(loader.get('failing_mod')).to.equal(undefined);
+  });
+
+  it('names both API versions on a mismatch and validates the export shape', async () => {
+    const { loader } = loaderFor(root);
+    const api = await rejection(loader.load('oldapi'));
+    expect(api.message).to.contain('built for plugin API version 0, but this host speaks version 1');
+    const shape = await rejection(loader.load('shapeless'));
+    expect(shape.message).to.contain('lacks or has a wrong version (a string), apiVersion (an integer), init (a function), exit (a function)');
+    const plain = await rejection(loader.load('plain'));
+    expect(plain.message).to.contain('has no "cspmu" manifest');
+  });
+
+  it('refuses paths, URLs, builtins and traversal before resolving anything', async () => {
+    const { loader } = loaderFor(root);
+    for (const bad of ['./x', '../x', '/abs/x', 'file:///etc/passwd', 'https://evil/x', 'node:fs', 'fs', 'a/../b', '@fx/good/../../x', 'pkg/deep', 'C:\\x', '', '~user']) {
+      expect(() => checkModuleName(bad), bad).to.throw(KernelError, /EINVAL/);
+      const e = await rejection(loader.load(bad));
+      expect(e.code, bad).to.equal('EINVAL');
+    }
+  });
+
+  it('refuses a package whose directory escapes the module roots', async () => {
+    const { loader } = loaderFor(root);
+    const e = await rejection(loader.load('escape'));
+    expect(e.code).to.equal('EACCES');
+    expect(e.message).to.contain('outside the module roots');
+  });
+
+  it('keeps a module loaded while a dependent uses it', async () => {
+    const { loader } = loaderFor(root);
+    const dep = await rejection(loader.load('dependent'));
+    expect(dep.message).to.contain('needs module good_mod, which is not loaded');
+    await loader.load('good_mod');
+    await loader.load('dependent');
+    const busy = await rejection(loader.unload('good_mod'));
+    expect(busy.message).to.contain('in use by dependent_mod');
+    await loader.unload('dependent_mod');
+    await loader.unload('good_mod');
+  });
+
+  it('reports an unknown module with what is installed', async () => {
+    const { loader } = loaderFor(root);
+    const e = await rejection(loader.load('nvidia_cspmu'));
+    expect(e.code).to.equal('ENOENT');
+    expect(e.message).to.contain('good_mod (@fx/good)');
+  });
+});
