@@ -1,0 +1,75 @@
+import { kerr } from '@cspmu/kernel';
+import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_FORMAT_TOTAL_TIME_ENABLED, PERF_FORMAT_TOTAL_TIME_RUNNING } from './constants.js';
+
+/** The parts of `struct perf_event_attr` this emulation models. */
+export interface PerfEventAttr {
+  readonly type: number;
+  readonly config: bigint;
+  readonly config1?: bigint;
+  readonly config2?: bigint;
+  readonly config3?: bigint;
+  readonly sample_period?: number;
+  readonly sample_freq?: number;
+  readonly freq?: boolean;
+  readonly read_format?: number;
+  readonly disabled?: boolean;
+  readonly pinned?: boolean;
+  readonly exclusive?: boolean;
+  readonly inherit?: boolean;
+  readonly exclude_user?: boolean;
+  readonly exclude_kernel?: boolean;
+  readonly exclude_hv?: boolean;
+  readonly exclude_idle?: boolean;
+  readonly exclude_host?: boolean;
+  readonly exclude_guest?: boolean;
+}
+
+/** The attr with every optional field filled. */
+export type FullAttr = Required<PerfEventAttr>;
+
+const U64_MAX = (1n << 64n) - 1n;
+const READ_FORMAT_KNOWN = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID | PERF_FORMAT_GROUP;
+const BOOLS = ['freq', 'disabled', 'pinned', 'exclusive', 'inherit', 'exclude_user', 'exclude_kernel', 'exclude_hv', 'exclude_idle', 'exclude_host', 'exclude_guest'] as const;
+
+/** Check an attr field by field (EINVAL naming the field) and fill the defaults. */
+export function normalizeAttr(a: PerfEventAttr): FullAttr {
+  if (typeof a !== 'object' || a === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
+  if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${String(a.type)}`);
+  const u64 = (name: 'config' | 'config1' | 'config2' | 'config3', v: unknown): bigint => {
+    if (v === undefined) return 0n;
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw kerr('EINVAL', `attr.${name} must be a bigint from 0 to 2^64-1, got ${String(v)}`);
+    return v;
+  };
+  const config = u64('config', a.config ?? 0n);
+  const uint = (name: string, v: unknown): number => {
+    if (v === undefined) return 0;
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw kerr('EINVAL', `attr.${name} must be a non-negative integer, got ${String(v)}`);
+    return v as number;
+  };
+  const read_format = uint('read_format', a.read_format);
+  if ((read_format & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(read_format & ~READ_FORMAT_KNOWN).toString(16)}`);
+  const out: Record<string, unknown> = {
+    type: a.type,
+    config,
+    config1: u64('config1', a.config1),
+    config2: u64('config2', a.config2),
+    config3: u64('config3', a.config3),
+    sample_period: uint('sample_period', a.sample_period),
+    sample_freq: uint('sample_freq', a.sample_freq),
+    read_format,
+  };
+  for (const b of BOOLS) {
+    const v = a[b];
+    if (v !== undefined && typeof v !== 'boolean') throw kerr('EINVAL', `attr.${b} must be a boolean, got ${String(v)}`);
+    out[b] = v ?? false;
+  }
+  return out as FullAttr;
+}
+
+export function isSampling(a: FullAttr): boolean {
+  return a.sample_period !== 0 || a.sample_freq !== 0 || a.freq;
+}
+
+export function hasExcludeBits(a: FullAttr): boolean {
+  return a.exclude_user || a.exclude_kernel || a.exclude_hv || a.exclude_idle || a.exclude_host || a.exclude_guest;
+}

@@ -1,0 +1,178 @@
+import type { Clock, Smp, Timer } from '@cspmu/kernel';
+import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
+import type { PerfEvent } from './event.js';
+import type { Pmu } from './pmu.js';
+
+/**
+ * One PMU's events on one CPU (perf_cpu_pmu_context): pinned and flexible
+ * groups, group scheduling with rollback, rotation when flexible groups do
+ * not all fit, nested pmu_disable/pmu_enable, and time accounting.
+ */
+export class PmuCpuContext {
+  readonly pinned: PerfEvent[] = [];
+  readonly flexible: PerfEvent[] = [];
+  rotateNecessary = false;
+  rotations = 0;
+  private disableCount = 0;
+  private timer: Timer | undefined;
+
+  constructor(
+    readonly pmu: Pmu,
+    readonly cpu: number,
+    private readonly clock: Clock,
+    private readonly smp: Smp,
+    private readonly muxIntervalNs: () => number,
+  ) {}
+
+  get empty(): boolean {
+    return this.pinned.length === 0 && this.flexible.length === 0;
+  }
+
+  /** Every event of the context's groups. */
+  events(): PerfEvent[] {
+    return [...this.pinned, ...this.flexible].flatMap((l) => l.groupMembers());
+  }
+
+  // ---- nested pmu disable ----
+
+  pmuDisable(): void {
+    if (this.disableCount++ === 0) this.smp.on(this.cpu, () => this.pmu.pmuDisable());
+  }
+
+  pmuEnable(): void {
+    if (--this.disableCount === 0) this.smp.on(this.cpu, () => this.pmu.pmuEnable());
+  }
+
+  // ---- time ----
+
+  updateTimes(e: PerfEvent, now = this.clock.now()): void {
+    const d = now - e.tstamp;
+    if (d > 0) {
+      if (e.state === S.ACTIVE) {
+        e.enabledNs += d;
+        e.runningNs += d;
+      } else if (e.state === S.INACTIVE) {
+        e.enabledNs += d;
+      }
+    }
+    e.tstamp = now;
+  }
+
+  // ---- groups ----
+
+  addGroup(leader: PerfEvent): void {
+    (leader.attr.pinned ? this.pinned : this.flexible).push(leader);
+  }
+
+  removeGroup(leader: PerfEvent): void {
+    for (const list of [this.pinned, this.flexible]) {
+      const i = list.indexOf(leader);
+      if (i >= 0) list.splice(i, 1);
+    }
+    if (this.flexible.length === 0) this.stopRotation();
+  }
+
+  private eventSchedIn(e: PerfEvent): number {
+    if (e.state !== S.INACTIVE) return 0;
+    this.updateTimes(e);
+    e.state = S.ACTIVE;
+    const ret = this.smp.on(this.cpu, () => e.pmu.add(e, PERF_EF_START));
+    if (ret < 0) {
+      e.state = S.INACTIVE;
+      return ret;
+    }
+    return 0;
+  }
+
+  eventSchedOut(e: PerfEvent, next: number = S.INACTIVE): void {
+    this.updateTimes(e);
+    if (e.state === S.ACTIVE) this.smp.on(this.cpu, () => e.pmu.del(e, 0));
+    if (e.state === S.ACTIVE || e.state === S.INACTIVE) e.state = next;
+  }
+
+  /** group_sched_in with the default ADD transaction; on failure del what was added, in reverse. */
+  groupSchedIn(leader: PerfEvent): number {
+    if (leader.state !== S.INACTIVE) return 0;
+    this.pmuDisable();
+    const added: PerfEvent[] = [];
+    let ret = 0;
+    for (const e of leader.groupMembers()) {
+      if (e.state !== S.INACTIVE) continue;
+      ret = this.eventSchedIn(e);
+      if (ret < 0) break;
+      added.push(e);
+    }
+    if (ret < 0) for (let i = added.length - 1; i >= 0; i--) this.eventSchedOut(added[i]!);
+    this.pmuEnable();
+    return ret < 0 ? -11 : 0;
+  }
+
+  groupSchedOut(leader: PerfEvent): void {
+    this.pmuDisable();
+    for (const e of leader.groupMembers()) this.eventSchedOut(e);
+    this.pmuEnable();
+  }
+
+  /** Schedule every enabled, inactive group: pinned first; flexible until the first failure. */
+  schedIn(): void {
+    this.pmuDisable();
+    for (const l of this.pinned) {
+      if (l.state !== S.INACTIVE) continue;
+      if (this.groupSchedIn(l) < 0) {
+        for (const e of l.groupMembers()) {
+          this.updateTimes(e);
+          e.state = S.ERROR;
+        }
+      }
+    }
+    let failed = false;
+    this.rotateNecessary = false;
+    for (const l of this.flexible) {
+      if (l.state !== S.INACTIVE) continue;
+      if (failed || this.groupSchedIn(l) < 0) {
+        failed = true;
+        this.rotateNecessary = true;
+      }
+    }
+    this.pmuEnable();
+    if (this.rotateNecessary) this.startRotation();
+  }
+
+  /** Take every flexible group off the PMU and put them back (after an enable, a close...). */
+  resched(): void {
+    this.pmuDisable();
+    for (const l of this.flexible) if (l.state === S.ACTIVE) this.groupSchedOut(l);
+    this.schedIn();
+    this.pmuEnable();
+  }
+
+  /** Rotate: move the first flexible group to the tail and reschedule. */
+  rotate(): void {
+    if (this.flexible.length < 2) {
+      this.rotateNecessary = false;
+      return;
+    }
+    this.rotations++;
+    this.pmuDisable();
+    for (const l of this.flexible) if (l.state === S.ACTIVE) this.groupSchedOut(l);
+    this.flexible.push(this.flexible.shift()!);
+    this.schedIn();
+    this.pmuEnable();
+  }
+
+  startRotation(): void {
+    if (this.timer?.active) return;
+    this.timer = this.clock.after(this.muxIntervalNs(), () => {
+      this.timer = undefined;
+      if (!this.rotateNecessary) return;
+      this.rotate();
+      if (this.rotateNecessary) this.startRotation();
+    });
+  }
+
+  stopRotation(): void {
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.rotateNecessary = false;
+  }
+}

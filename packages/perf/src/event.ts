@@ -1,0 +1,56 @@
+import type { FullAttr } from './attr.js';
+import { PERF_EVENT_STATE } from './constants.js';
+import type { Pmu } from './pmu.js';
+
+/** Per-event scratch owned by the driver, as `struct hw_perf_event`. 64-bit values as two 32-bit halves. */
+export interface HwPerfEvent {
+  idx: number;
+  extraIdx: number;
+  config: number;
+  state: number;
+  prevLo: number;
+  prevHi: number;
+}
+
+/** Who opened an event, for permission checks. */
+export interface PerfCaller {
+  readonly name: string;
+  readonly capabilities: readonly ('CAP_PERFMON' | 'CAP_SYS_ADMIN')[];
+}
+
+export const ROOT: PerfCaller = { name: 'root', capabilities: ['CAP_SYS_ADMIN', 'CAP_PERFMON'] };
+
+/** A perf event: attr, PMU, CPU, state, count and times. */
+export class PerfEvent {
+  state: number = PERF_EVENT_STATE.OFF;
+  readonly hw: HwPerfEvent = { idx: -1, extraIdx: -1, config: 0, state: 0, prevLo: 0, prevHi: 0 };
+  /** Accumulated count (exact below 2^53). */
+  count = 0;
+  enabledNs = 0;
+  runningNs = 0;
+  tstamp = 0;
+  leader: PerfEvent = this;
+  readonly siblings: PerfEvent[] = [];
+  /** Called by the core when the event is freed, before the core is done with it. */
+  destroy: ((event: PerfEvent) => void) | undefined;
+  /** Driver-private data. */
+  pmuPrivate: unknown;
+
+  constructor(
+    readonly id: number,
+    readonly attr: FullAttr,
+    public pmu: Pmu,
+    public cpu: number,
+    readonly caller: PerfCaller,
+  ) {}
+
+  get isLeader(): boolean {
+    return this.leader === this;
+  }
+
+  /** Leader first, then siblings. */
+  groupMembers(): PerfEvent[] {
+    const l = this.leader;
+    return [l, ...l.siblings];
+  }
+}

@@ -1,0 +1,63 @@
+import { kerr } from '@cspmu/kernel';
+
+export type ConfigField = 'config' | 'config1' | 'config2' | 'config3';
+
+/** A parsed `format/<name>` file: which config word and which bits, lowest first. */
+export interface FormatField {
+  readonly name: string;
+  readonly config: ConfigField;
+  readonly bits: readonly number[];
+}
+
+/** Parse `config1:0-9`, `config:0-7,32-35`, `config2:5` (decimal bits, ranges and singles). */
+export function parseFormat(name: string, text: string): FormatField {
+  const m = /^(config[123]?):([0-9,\s-]+)$/.exec(text.trim());
+  if (!m) throw kerr('EINVAL', `format '${name}': '${text.trim()}' is not CONFIG:BITS (e.g. config1:0-9)`);
+  const bits = new Set<number>();
+  for (const part of m[2]!.split(',')) {
+    const r = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
+    if (!r) throw kerr('EINVAL', `format '${name}': bad bit list '${m[2]}'`);
+    const lo = Number(r[1]);
+    const hi = r[2] === undefined ? lo : Number(r[2]);
+    if (hi < lo || hi > 63) throw kerr('EINVAL', `format '${name}': bits ${part.trim()} are out of 0-63 or reversed`);
+    for (let b = lo; b <= hi; b++) bits.add(b);
+  }
+  return { name, config: m[1] as ConfigField, bits: [...bits].sort((a, b) => a - b) };
+}
+
+/** The format file's text for a field (contiguous runs as ranges). */
+export function formatText(config: ConfigField, bits: readonly number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < bits.length; ) {
+    let j = i;
+    while (j + 1 < bits.length && bits[j + 1] === bits[j]! + 1) j++;
+    parts.push(i === j ? `${bits[i]}` : `${bits[i]}-${bits[j]}`);
+    i = j + 1;
+  }
+  return `${config}:${parts.join(',')}`;
+}
+
+/** Largest value a field holds. */
+export function formatMax(f: FormatField): bigint {
+  return (1n << BigInt(f.bits.length)) - 1n;
+}
+
+/** Scatter `value` into the field's bits, lowest bit first; EINVAL if it does not fit. */
+export function encodeFormat(f: FormatField, value: bigint): bigint {
+  if (value > formatMax(f)) throw kerr('EINVAL', `value too big for format (${f.name}), maximum is ${formatMax(f)}`);
+  let out = 0n;
+  for (let i = 0; i < f.bits.length; i++) if ((value >> BigInt(i)) & 1n) out |= 1n << BigInt(f.bits[i]!);
+  return out;
+}
+
+/** Gather a field's value back out of a config word. */
+export function decodeFormat(f: FormatField, word: bigint): bigint {
+  let v = 0n;
+  for (let i = 0; i < f.bits.length; i++) if ((word >> BigInt(f.bits[i]!)) & 1n) v |= 1n << BigInt(i);
+  return v;
+}
+
+/** The mask of a field's bits in its config word. */
+export function formatMask(f: FormatField): bigint {
+  return f.bits.reduce((m, b) => m | (1n << BigInt(b)), 0n);
+}

@@ -1,0 +1,11 @@
+export * from './constants.js';
+export * from './attr.js';
+export * from './pmu.js';
+export * from './event.js';
+export * from './context.js';
+export * from './core.js';
+export * from './software-pmu.js';
+export * from './format.js';
+export * from './grammar.js';
+export * from './sysfs-view.js';
+import './lifecycle.js';
