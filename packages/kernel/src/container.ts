@@ -27,6 +27,8 @@ export interface KernelOptions {
   readonly moduleRoots?: readonly string[];
   /** The plugin API version this host speaks (default 1). */
   readonly pluginApiVersion?: number;
+  /** Which plugin packages count as installed (default: all found in the roots). */
+  readonly installedPlugins?: (packageName: string) => boolean;
 }
 
 /** The plugin API version of this release. */
@@ -73,6 +75,7 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
         roots: options.moduleRoots ?? [],
         apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
         services: (token) => (c.isBound(token) ? c.get(token) : undefined),
+        ...(options.installedPlugins ? { installed: options.installedPlugins } : {}),
       }),
   );
   return c;

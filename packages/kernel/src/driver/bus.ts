@@ -125,27 +125,48 @@ export class PlatformBus {
 
   /** device_release_driver: remove, release every managed resource, leave the device unbound and not deferred. */
   async deviceReleaseDriver(dev: Device): Promise<void> {
-    await dev.lock.runExclusive(async () => {
-      const drv = dev.driver;
-      if (!drv) return;
-      let failures: KernelError[] = [];
-      try {
-        await drv.remove?.(dev);
-      } catch (e) {
-        this.kernel.log.err('driver-core', `remove of ${dev.name} by ${drv.name} failed: ${asKernelError(e, 'EIO', 'remove').detail}`);
-      } finally {
-        failures = await dev.devres.releaseAll();
-        dev.driver = undefined;
-        dev.drvdata = undefined;
-      }
-      for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
-      this.pending = this.pending.filter((d) => d !== dev);
-      this.active = this.active.filter((d) => d !== dev);
-      this.kernel.lifecycle.fire('device:unbound', { device: dev.name, driver: drv.name });
-    }, 'device_release_driver');
+    await dev.lock.runExclusive(() => this.releaseLocked(dev), 'device_release_driver');
+  }
+
+  private async releaseLocked(dev: Device): Promise<void> {
+    const drv = dev.driver;
+    if (!drv) return;
+    let failures: KernelError[] = [];
+    try {
+      await drv.remove?.(dev);
+    } catch (e) {
+      this.kernel.log.err('driver-core', `remove of ${dev.name} by ${drv.name} failed: ${asKernelError(e, 'EIO', 'remove').detail}`);
+    } finally {
+      failures = await dev.devres.releaseAll();
+      dev.driver = undefined;
+      dev.drvdata = undefined;
+    }
+    for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
+    this.pending = this.pending.filter((d) => d !== dev);
+    this.active = this.active.filter((d) => d !== dev);
+    this.kernel.lifecycle.fire('device:unbound', { device: dev.name, driver: drv.name });
+  }
+
+  /**
+   * Release the device's driver only if `stillWanted` holds once the device
+   * lock is taken (checked and acted on without an await in between).
+   * Returns whether it was released.
+   */
+  async deviceReleaseDriverIf(dev: Device, stillWanted: () => boolean): Promise<boolean> {
+    return dev.lock.runExclusive(async () => {
+      if (!dev.bound || !stillWanted()) return false;
+      await this.releaseLocked(dev);
+      return true;
+    }, 'device_release_driver_if');
   }
 
   // ---- probing ----
+
+  /** bus_probe_device for one device (e.g. after its driver was released for a reprobe). */
+  async attachDevice(dev: Device): Promise<boolean> {
+    await this.probeDevice(dev);
+    return dev.bound;
+  }
 
   /** bus_probe_device: try each matching driver until one binds. */
   private async probeDevice(dev: Device): Promise<void> {

@@ -13,6 +13,8 @@ export interface ModuleLoaderOptions {
   readonly apiVersion: number;
   /** Machine services modules may look up by token. */
   readonly services: (token: symbol) => unknown;
+  /** Which plugin packages count as installed (default: every one found in the roots). */
+  readonly installed?: (packageName: string) => boolean;
 }
 
 class Handle implements ModuleHandle {
@@ -21,12 +23,20 @@ class Handle implements ModuleHandle {
   readonly userSet = new Set<string>();
   readonly cleanups: (() => void | Promise<void>)[] = [];
   ctx!: ModuleContext;
+  /** Settles when init has finished (resolved) or failed (rejected). */
+  readonly ready: Promise<void>;
+  settle!: (error?: unknown) => void;
   constructor(
     readonly name: string,
     readonly version: string,
     readonly packageName: string | undefined,
     readonly descriptor: ModuleDescriptor,
-  ) {}
+  ) {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.settle = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    this.ready.catch(() => undefined);
+  }
   get users(): string[] {
     return [...this.userSet];
   }
@@ -98,6 +108,7 @@ export class ModuleLoader {
           continue;
         }
         if (json.cspmu === undefined || found.has(packageName)) continue;
+        if (this.options.installed && !this.options.installed(packageName)) continue;
         try {
           const manifest = checkManifest(json.cspmu, packageName);
           found.set(packageName, { packageName, dir: join(nm, packageName), version: json.version ?? '0.0.0', manifest });
@@ -137,7 +148,8 @@ export class ModuleLoader {
   /** request_module_nowait: start loading and return at once; failures are logged and fired. */
   requestModule(name: string): void {
     this.kernel.lifecycle.fire('module:requested', { module: String(name) });
-    this.load(name).catch(() => undefined);
+    // modprobe runs in a task of its own: nothing the requester holds is held by the load.
+    this.kernel.lockdep.runDetached(() => void this.load(name).catch(() => undefined));
   }
 
   /** Load a module by package name or module name; resolves when its init has finished. */
@@ -157,6 +169,11 @@ export class ModuleLoader {
     const p = this.doLoad(checked).finally(() => this.loading.delete(checked));
     this.loading.set(checked, p);
     return p;
+  }
+
+  /** Resolves once no load is in flight (including loads started meanwhile). */
+  async whenIdle(): Promise<void> {
+    while (this.loading.size > 0) await Promise.allSettled([...this.loading.values()]);
   }
 
   private async doLoad(name: string): Promise<ModuleHandle> {
@@ -185,7 +202,15 @@ export class ModuleLoader {
     const deps = h.descriptor.depends ?? [];
     for (const d of deps) {
       const dep = this.modules.get(d);
-      if (!dep || dep.state !== 'live') throw kerr('ENOENT', `module ${h.name} needs module ${d}, which is not loaded; load ${d} first`);
+      if (!dep || dep.state === 'going') throw kerr('ENOENT', `module ${h.name} needs module ${d}, which is not loaded; load ${d} first`);
+      // Like resolve_symbol_wait: a dependency still in its init is waited for.
+      if (dep.state === 'loading') {
+        try {
+          await dep.ready;
+        } catch {
+          throw kerr('ENOENT', `module ${h.name} needs module ${d}, whose init failed`);
+        }
+      }
     }
     this.modules.set(h.name, h);
     for (const d of deps) this.modules.get(d)!.userSet.add(h.name);
@@ -204,21 +229,23 @@ export class ModuleLoader {
     } catch (e) {
       await this.runCleanups(h);
       this.forget(h);
+      h.settle(e ?? new Error('init failed'));
       const code = e instanceof KernelError ? e.code : 'EIO';
       const why = e instanceof KernelError ? e.detail : e instanceof Error ? e.message : String(e);
       throw kerr(code, `module ${h.name} init failed: ${why}`, e);
     }
     h.state = 'live';
+    h.settle();
     this.kernel.log.info('module', `loaded ${h.name} ${h.version}`);
     this.kernel.lifecycle.fire('module:loaded', { module: h.name, version: h.version });
     return h;
   }
 
-  /** try_module_get: false if the module is not live (going away or never loaded). An undefined module is the core. */
+  /** try_module_get: false if the module is going away or gone (a module still in its init may be got). The core is undefined. */
   tryModuleGet(m: ModuleHandle | undefined): boolean {
     if (m === undefined) return true;
     const h = m as Handle;
-    if (h.state !== 'live' || this.modules.get(h.name) !== h) return false;
+    if (h.state === 'going' || this.modules.get(h.name) !== h) return false;
     h.refs++;
     return true;
   }

@@ -1,0 +1,72 @@
+import type { PerfEvent } from '@cspmu/perf';
+import type { BackendOps, CspmuInstance, EventAttrSpec, FormatAttrSpec } from './backend-api.js';
+import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
+
+/** The generic formats: event config:0-32, filter config1:0-31, filter2 config2:0-31. */
+export const GENERIC_FORMATS: readonly FormatAttrSpec[] = [
+  { name: 'event', format: 'config:0-32' },
+  { name: 'filter', format: 'config1:0-31' },
+  { name: 'filter2', format: 'config2:0-31' },
+];
+
+export const CYCLES_ATTR: EventAttrSpec = { name: 'cycles', event: CYCLES_EVENT, description: 'PMU clock cycles (the cycle counter)' };
+
+const low32 = (v: bigint) => Number(v & 0xffffffffn);
+
+/** The default ops every backend starts from (the generic driver's behaviour). */
+export function defaultOps(typeCounters: Map<string, number>): Required<BackendOps> {
+  return {
+    getEventAttrs: () => [CYCLES_ATTR],
+    getFormatAttrs: () => GENERIC_FORMATS,
+    getIdentifier: (inst) => inst.pmiidr.toString(16),
+    getName: (inst) => genericName(inst, typeCounters),
+    isCycleCounterEvent: (_inst, e) => e.attr.config === CYCLES_EVENT,
+    eventType: (_inst, e) => Number(e.attr.config & 0xffffffffn),
+    setCcFilter: (inst, e) => inst.base0.writel(low32(e.attr.config1), PMCCFILTR),
+    setEvFilter: (inst, e) => {
+      inst.base0.writel(low32(e.attr.config1), PMEVFILTR + 4 * e.hw.idx);
+      inst.base0.writel(low32(e.attr.config2), PMEVFILT2R + 4 * e.hw.idx);
+    },
+    resetEvFilter: () => undefined,
+    validateEvent: () => undefined,
+    eventAttrIsVisible: (inst, attr, kind) => !(kind === 'events' && 'event' in attr && attr.event === CYCLES_EVENT && !inst.hasCycleCounter),
+  };
+}
+
+function hidOf(instPrimary: bigint): string {
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    const b = Number((instPrimary >> BigInt(8 * i)) & 0xffn);
+    if (b === 0) break;
+    s += String.fromCharCode(b);
+  }
+  return s;
+}
+
+/**
+ * The generic name: `arm_cspmu_<type>_<k>` with a per-type counter that is
+ * never decremented (so names depend on probe history, as upstream), or
+ * `arm_cspmu_acpi_<HID>_<UID>` for ACPI-type nodes; without an APMT node
+ * `arm_cspmu_<n>`. Made unique if it is taken.
+ */
+export function genericName(inst: CspmuInstance, typeCounters: Map<string, number>): string {
+  const next = (key: string) => {
+    const k = typeCounters.get(key) ?? 0;
+    typeCounters.set(key, k + 1);
+    return k;
+  };
+  if (!inst.apmt) return inst.uniqueName(`arm_cspmu_${next('mc')}`);
+  const type = APMT_TYPE_NAMES[inst.apmt.type];
+  if (type === undefined) return '';
+  if (type === 'acpi') return inst.uniqueName(`arm_cspmu_acpi_${hidOf(inst.apmt.instPrimary)}_${inst.apmt.instSecondary}`);
+  return inst.uniqueName(`arm_cspmu_${type}_${next(type)}`);
+}
+
+/** Merge a backend's ops over the defaults. */
+export function mergeOps(defaults: Required<BackendOps>, ops: BackendOps): Required<BackendOps> {
+  const out = { ...defaults };
+  for (const [k, v] of Object.entries(ops)) if (typeof v === 'function') (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+export type { PerfEvent };

@@ -1,0 +1,12 @@
+declare module '@cspmu/kernel' {
+  interface LifecycleEventMap {
+    'cspmu:bound': { device: string; pmu: string; backend: string; pmiidr: string };
+    'cspmu:backend-requested': { device: string; module: string };
+    'cspmu:reprobe-pending': { device: string; events: number; backend: string };
+    'cspmu:reprobe': { device: string; reason: string };
+    'backend:registered': { backend: string; module: string };
+    'backend:unregistered': { backend: string; module: string };
+    'cspmu:use-after-free': { device: string; what: string };
+  }
+}
+export {};
