@@ -138,6 +138,11 @@ export class PmuCpuContext {
     if (this.rotateNecessary) this.startRotation();
   }
 
+  /** Is any enabled group waiting for a counter? */
+  hasWaiting(): boolean {
+    return this.pinned.some((l) => l.state === S.INACTIVE) || this.flexible.some((l) => l.state === S.INACTIVE);
+  }
+
   /** Take every flexible group off the PMU and put them back (after an enable, a close...). */
   resched(): void {
     this.pmuDisable();

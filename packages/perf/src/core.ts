@@ -303,7 +303,7 @@ export class PerfCore {
         leader.siblings.splice(leader.siblings.indexOf(event), 1);
       }
       ctx.updateTimes(event);
-      ctx.resched();
+      if (ctx.hasWaiting()) ctx.resched();
       this.live.delete(event);
       this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
       this.free(event, name);

@@ -183,15 +183,27 @@ export class Machine {
     return this.grammar().parse(text);
   }
 
-  /** Open every event of an event string (groups honoured) on `cpu`; the kernel rewrites it to each PMU's active CPU. */
-  open(text: string, opts: Omit<OpenOptions, 'group'> = { cpu: 0 }): PerfEvent[] {
+  /** The first CPU of a PMU's cpumask, where perf opens its events (-1 if it has none). */
+  cpumaskCpu(pmu: string): number {
+    const path = `/bus/event_source/devices/${pmu}/cpumask`;
+    if (!this.kernel.sysfs.exists(path)) return 0;
+    const first = this.kernel.sysfs.read(path).trim().split(/[,-]/)[0];
+    return first === undefined || first === '' ? -1 : Number(first);
+  }
+
+  /**
+   * Open every event of an event string (groups honoured). Like perf, each
+   * event goes on its PMU's cpumask CPU unless `cpu` is given.
+   */
+  open(text: string, opts: Partial<Omit<OpenOptions, 'group'>> = {}): PerfEvent[] {
     const parsed = this.parseEvents(text);
     const opened: PerfEvent[] = [];
     const leaders = new Map<number, PerfEvent>();
     try {
       for (const p of parsed) {
         const group = p.group === undefined ? undefined : leaders.get(p.group);
-        const e = this.perf.open(p.attr, { ...opts, ...(group ? { group } : {}) });
+        const cpu = opts.cpu ?? (group ? group.cpu : this.cpumaskCpu(p.pmu));
+        const e = this.perf.open(p.attr, { ...opts, cpu, ...(group ? { group } : {}) });
         if (p.group !== undefined && !group) leaders.set(p.group, e);
         opened.push(e);
       }
