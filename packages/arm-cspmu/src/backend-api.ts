@@ -2,6 +2,9 @@ import type { Kernel, ModuleHandle } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';
 
+/** The perf types a backend sees, so it needs no other import. */
+export type { PerfEvent, HwPerfEvent } from '@cspmu/perf';
+
 /** An entry of the PMU's events directory: `event=0x…` (plus optional extra terms), scale and unit. */
 export interface EventAttrSpec {
   readonly name: string;

@@ -1,4 +1,3 @@
-import type { PerfEvent } from '@cspmu/perf';
 import type { BackendOps, CspmuInstance, EventAttrSpec, FormatAttrSpec } from './backend-api.js';
 import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
 
@@ -69,4 +68,3 @@ export function mergeOps(defaults: Required<BackendOps>, ops: BackendOps): Requi
   return out;
 }
 
-export type { PerfEvent };
