@@ -34,6 +34,8 @@ export interface ParsedEvent {
   /** Events with the same group number form one group; the first is its leader. */
   readonly group: number | undefined;
   readonly modifiers: string;
+  /** The named event used (from the PMU's events directory), for its .scale and .unit. */
+  readonly eventName?: string;
 }
 
 const MODIFIERS = 'ukhpPGHSDIWebR';
@@ -89,6 +91,30 @@ function excludeBits(mods: string): Partial<PerfEventAttr> {
   const u = mods.includes('u'), k = mods.includes('k'), h = mods.includes('h');
   if (!u && !k && !h) return {};
   return { exclude_user: !u, exclude_kernel: !k, exclude_hv: !h };
+}
+
+/** Names sharing a word (of 3+ letters) with `name`, or within a small edit distance. */
+export function closeMatches(name: string, names: readonly string[]): string[] {
+  const words = name.toLowerCase().split(/[_\-.\d]+/).filter((w) => w.length >= 3);
+  const dist = (a: string, b: string): number => {
+    const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+      let prev = d[0]!;
+      d[0] = i;
+      for (let j = 1; j <= b.length; j++) {
+        const tmp = d[j]!;
+        d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = tmp;
+      }
+    }
+    return d[b.length]!;
+  };
+  return names
+    .map((n) => ({ n, d: dist(name, n) }))
+    .filter(({ n, d }) => d <= 3 || words.some((w) => n.toLowerCase().includes(w)))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 6)
+    .map(({ n }) => n);
 }
 
 function globRe(glob: string): RegExp {
@@ -169,14 +195,14 @@ export class EventGrammar {
     if (!/^[A-Za-z0-9_.*?:-]+$/.test(pmuName)) throw new EventParseError(input, col, pmuName || '/', `'${pmuName}' is not a PMU name`);
     const pmus = this.matchPmus(pmuName);
     if (pmus.length === 0) {
-      const close = this.pmus.filter((p) => p.name.includes(pmuName.replace(/_?\d+$/, '').slice(0, 6))).map((p) => p.name);
+      const close = closeMatches(pmuName, this.pmus.map((p) => p.name));
       throw new EventParseError(input, col, pmuName, `unknown PMU '${pmuName}'${close.length ? `; close matches: ${close.slice(0, 6).join(', ')}` : ''}`);
     }
     const terms = this.splitTerms(text.slice(slash + 1, close), col + slash + 1, input);
     return pmus.map((p) => {
-      const { attr, name } = this.applyTerms(p, terms, input);
+      const { attr, name, eventName } = this.applyTerms(p, terms, input);
       const display = name ?? (pmus.length > 1 ? `${p.name}${text.slice(slash)}` : text);
-      return { display, pmu: p.name, attr: { ...attr, ...excludeBits(mods) }, group: undefined, modifiers: mods };
+      return { display, pmu: p.name, attr: { ...attr, ...excludeBits(mods) }, group: undefined, modifiers: mods, ...(eventName ? { eventName } : {}) };
     });
   }
 
@@ -197,10 +223,11 @@ export class EventGrammar {
     return terms;
   }
 
-  private applyTerms(p: PmuDescription, terms: readonly Term[], input: string): { attr: PerfEventAttr; name: string | undefined } {
+  private applyTerms(p: PmuDescription, terms: readonly Term[], input: string): { attr: PerfEventAttr; name: string | undefined; eventName: string | undefined } {
     const words: Record<ConfigField, bigint> = { config: 0n, config1: 0n, config2: 0n, config3: 0n };
     const set: Record<ConfigField, bigint> = { config: 0n, config1: 0n, config2: 0n, config3: 0n };
     let name: string | undefined;
+    let eventName: string | undefined;
     let period = 0;
     let freq = 0;
     const formats = this.formats.get(p.name)!;
@@ -242,6 +269,7 @@ export class EventGrammar {
       const ev = fromEvent === undefined ? p.events.get(t.key) : undefined;
       if (ev !== undefined) {
         if (t.value !== undefined) throw new EventParseError(input, t.col, t.key, `'${t.key}' is an event of ${p.name}; it takes no value`);
+        eventName ??= t.key;
         for (const part of ev.trim().split(',')) {
           const eq = part.indexOf('=');
           apply({ key: (eq < 0 ? part : part.slice(0, eq)).trim(), value: eq < 0 ? undefined : part.slice(eq + 1).trim(), col: t.col }, t.key);
@@ -263,6 +291,7 @@ export class EventGrammar {
         ...(freq ? { sample_freq: freq, freq: true } : {}),
       },
       name,
+      eventName,
     };
   }
 
@@ -282,7 +311,7 @@ export class EventGrammar {
     if (owners.length === 1) {
       const p = owners[0]!;
       const { attr } = this.applyTerms(p, [{ key: name, value: undefined, col }], input);
-      return { display: `${p.name}/${name}/${mods}`, pmu: p.name, attr: { ...attr, ...excludeBits(mods) }, group: undefined, modifiers: mods };
+      return { display: `${p.name}/${name}/${mods}`, pmu: p.name, attr: { ...attr, ...excludeBits(mods) }, group: undefined, modifiers: mods, eventName: name };
     }
     if (owners.length > 1) {
       throw new EventParseError(input, col, name, `event '${name}' exists on ${owners.length} PMUs (${owners.slice(0, 4).map((p) => p.name).join(', ')}${owners.length > 4 ? ', …' : ''}); write PMU/${name}/ or a PMU prefix like ${owners[0]!.name.replace(/_\d+$/, '')}/${name}/`);

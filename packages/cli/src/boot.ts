@@ -1,0 +1,29 @@
+import { existsSync } from 'node:fs';
+import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
+import { Machine, type MachineOptions } from '@cspmu/system';
+import { readJson } from './util.js';
+
+export interface MachineFlags {
+  readonly platform?: string;
+  readonly workload?: string;
+  readonly plugin?: string[];
+  readonly realClock?: boolean;
+}
+
+/** A platform or workload flag: a built-in name, or a JSON file. */
+function nameOrFile<T>(value: string, builtins: Record<string, unknown>, what: string): string | T {
+  if (value in builtins) return value;
+  if (existsSync(value) || value.endsWith('.json') || value.includes('/')) return readJson(value, what) as T;
+  return value;
+}
+
+export async function bootMachine(flags: MachineFlags, extra: Partial<MachineOptions> = {}): Promise<Machine> {
+  const platform = flags.platform === undefined ? 'grace' : nameOrFile<PlatformSpec>(flags.platform, BUILTIN_PLATFORMS, 'platform');
+  const workload = flags.workload === undefined ? undefined : nameOrFile<WorkloadSpec>(flags.workload, BUILTIN_WORKLOADS, 'workload');
+  return Machine.boot({
+    platform,
+    ...(workload !== undefined ? { workload } : {}),
+    ...(flags.plugin?.length ? { plugins: flags.plugin } : {}),
+    ...extra,
+  });
+}

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, type PlatformSpec } from '@cspmu/hw';
+import { kerr } from '@cspmu/kernel';
+import { readJson } from '../util.js';
+
+function readTable(file: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw kerr('ENOENT', `cannot read APMT file '${file}': ${(e as Error).message}`);
+  }
+}
+
+export function registerApmt(program: Command): void {
+  const apmt = program.command('apmt').description('ACPI APMT tables: decode, check, build');
+  apmt
+    .command('decode')
+    .description('print a binary APMT readably')
+    .argument('<file>', 'binary APMT')
+    .option('--json', 'machine-readable output')
+    .action((file: string, opts: { json?: boolean }) => {
+      const { table, violations } = parseApmt(readTable(file));
+      if (!table) throw kerr('EINVAL', `APMT '${file}' cannot be decoded: ${violations.map(formatViolation).join('; ')}`);
+      if (opts.json) {
+        const nodes = table.nodes.map((n) => ({
+          ...n,
+          type: APMT_NODE_TYPES[n.type] ?? n.type,
+          instPrimary: `0x${n.instPrimary.toString(16)}`,
+          hid: apmtHid(n) ?? null,
+          baseAddress0: `0x${n.baseAddress0.toString(16)}`,
+          baseAddress1: `0x${n.baseAddress1.toString(16)}`,
+          implId: `0x${n.implId.toString(16)}`,
+        }));
+        process.stdout.write(`${JSON.stringify({ header: table.header, nodes, violations }, null, 2)}\n`);
+        return;
+      }
+      console.log(describeApmt(table));
+      for (const v of violations) console.log(`  WARNING: ${formatViolation(v)}`);
+    });
+  apmt
+    .command('check')
+    .description('list every violation in an APMT (as fwts does); exit 1 if there is any')
+    .argument('<file>', 'binary APMT')
+    .action((file: string) => {
+      const { table, violations } = parseApmt(readTable(file));
+      for (const v of violations) console.log(`FAILED: ${formatViolation(v)}`);
+      if (violations.length > 0) {
+        console.log(`${violations.length} violation(s) in ${file}`);
+        process.exitCode = 1;
+      } else console.log(`PASSED: ${file}: ${table!.nodes.length} node(s), checksum and lengths correct`);
+    });
+  apmt
+    .command('build')
+    .description('build the binary APMT of a platform and write it to stdout')
+    .argument('<platform>', 'built-in platform name or platform JSON file')
+    .action((platform: string) => {
+      const spec: PlatformSpec = /\.json$|\//.test(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
+      const bytes = buildApmt(apmtNodesOf(loadPlatform(spec)));
+      if (process.stdout.isTTY) throw kerr('EINVAL', 'refusing to write a binary table to a terminal; redirect it: cspmu apmt build grace > grace.apmt');
+      process.stdout.write(bytes);
+    });
+}
