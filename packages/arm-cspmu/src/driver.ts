@@ -7,10 +7,12 @@ import { defaultOps, mergeOps } from './default-ops.js';
 import { ArmCspmu, internDriverFns, type DriverFns } from './instance.js';
 import './lifecycle.js';
 import { ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
+import { BackendCallSites } from './sites.js';
 import { APMT_FLAG_AFFINITY_CONTAINER, APMT_FLAG_ATOMIC, PMCFGR, PMCR, PMCR_C, PMCR_P, PMIIDR, PMPIDR0, PMPIDR1, PMPIDR2, PMPIDR3, PMPIDR4 } from './regs.js';
 
 export const DRIVER_NAME = 'arm-cs-arch-pmu';
 const CPUHP_NAME = 'perf/arm/cspmu:online';
+const PROBE_FN = 'arm_cspmu_device_probe';
 
 export interface ArmCspmuOptions {
   /** After a backend unregisters: bind its devices to the generic fallback (default) or leave them unbound as upstream. */
@@ -45,6 +47,7 @@ export class ArmCspmuDriver implements Driver {
   private readonly typeCounters = new Map<string, number>();
   private readonly fns: DriverFns;
   private readonly defaults;
+  readonly backendSites: BackendCallSites;
   readonly unregisterPolicy: UnregisterPolicy;
   readonly registerPolicy: RegisterPolicy;
 
@@ -60,6 +63,7 @@ export class ArmCspmuDriver implements Driver {
     this.fns = internDriverFns(kernel);
     this.defaults = defaultOps(this.typeCounters);
     this.reprobeWq = kernel.workqueue('arm_cspmu_reprobe');
+    this.backendSites = new BackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
     if (!['fallback', 'stay-unbound'].includes(this.unregisterPolicy)) throw kerr('EINVAL', `unregisterPolicy must be 'fallback' or 'stay-unbound'`);
@@ -109,7 +113,7 @@ export class ArmCspmuDriver implements Driver {
     const base0 = map(r0, 0);
     const r1 = dev.mem(1);
     const base1 = r1 ? map(r1, 1) : base0;
-    const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR));
+    const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
 
     let irq = 0;
     let inst: ArmCspmu | undefined;
@@ -147,13 +151,14 @@ export class ArmCspmuDriver implements Driver {
       (device, what) => this.reportUaf(device, what),
       (i) => this.onIdle(i),
       (base) => this.uniqueName(base),
+      this.backendSites,
     );
     dev.devres.add('arm_cspmu instance', () => created.poison());
 
     await this.initImplOps(created);
     try {
-      const name = created.ops.getName(created);
-      const identifier = created.ops.getIdentifier(created);
+      const name = this.backendSites.getName(created);
+      const identifier = this.backendSites.getIdentifier(created);
       if (!name || !identifier) {
         if (node && node.type > 4) this.kernel.log.err('arm_cspmu', `${dev.name}: unsupported PMU type-${node.type}`);
         throw kerr('ENOMEM', `${dev.name}: no PMU name or identifier (unsupported APMT node type?)`);
@@ -163,7 +168,7 @@ export class ArmCspmuDriver implements Driver {
       created.buildAttrGroups();
       this.kernel.cpus.stateAddInstance(this.cpuhpState, created);
       if (irq !== 0 && created.activeCpu >= 0) this.kernel.irqs.setAffinity(irq, created.activeCpu);
-      base0.writel(PMCR_C | PMCR_P, PMCR);
+      this.kernel.calls.run('arm_cspmu_register_pmu', () => base0.writel(PMCR_C | PMCR_P, PMCR), PROBE_FN);
       try {
         this.perf.register(created, name);
       } catch (e) {
@@ -203,7 +208,7 @@ export class ArmCspmuDriver implements Driver {
   }
 
   private async initImplOps(inst: ArmCspmu): Promise<void> {
-    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => this.readPmiidr(inst));
+    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => this.readPmiidr(inst), PROBE_FN);
     inst.ops = this.defaults;
     const decision = await this.registry.mutex.runExclusive(() => {
       const r = this.registry.lookupLocked(inst.pmiidr);

@@ -5,4 +5,5 @@ export * from './instance.js';
 export * from './registry.js';
 export * from './driver.js';
 export * from './api.js';
+export * from './sites.js';
 import './lifecycle.js';

@@ -15,6 +15,7 @@ import {
   type PmuAttribute,
 } from '@cspmu/perf';
 import type { ApmtInfo, BackendOps, CspmuInstance, RegisteredBackend } from './backend-api.js';
+import type { BackendCallSites } from './sites.js';
 import {
   CYCLE_CNTR_IDX_NONE,
   CYCLE_CNTR_PHYS,
@@ -146,6 +147,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
     /** Called when the last event's reference is dropped. */
     private readonly onIdle: (inst: ArmCspmu) => void,
     readonly uniqueName: (base: string) => string,
+    private readonly sites: BackendCallSites,
   ) {
     this.device = hw.device;
     this.apmt = hw.apmt;
@@ -214,13 +216,13 @@ export class ArmCspmu implements CspmuInstance, Pmu {
   /** Build the events, format and identity attribute groups from the ops. */
   buildAttrGroups(): void {
     const evAttrs: PmuAttribute[] = [];
-    const visibleEvents = this.ops.getEventAttrs(this).filter((a) => this.ops.eventAttrIsVisible(this, a, 'events'));
+    const visibleEvents = this.sites.getEventAttrs(this).filter((a) => this.ops.eventAttrIsVisible(this, a, 'events'));
     for (const a of visibleEvents) {
       evAttrs.push({ name: a.name, show: () => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n` });
       if (a.scale !== undefined) evAttrs.push({ name: `${a.name}.scale`, show: () => `${a.scale}\n` });
       if (a.unit !== undefined) evAttrs.push({ name: `${a.name}.unit`, show: () => `${a.unit}\n` });
     }
-    const fmtAttrs = this.ops
+    const fmtAttrs = this.sites
       .getFormatAttrs(this)
       .filter((f) => this.ops.eventAttrIsVisible(this, f, 'format'))
       .map((f): PmuAttribute => ({ name: f.name, show: () => `${f.format}\n` }));
@@ -244,7 +246,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
   }
 
   private isCycle(event: PerfEvent): boolean {
-    return this.hasCycleCounter && this.ops.isCycleCounterEvent(this, event);
+    return this.hasCycleCounter && this.sites.isCycleCounterEvent(this, event);
   }
 
   /** get_event_idx on `used`: the logical counter for `event`, or a negative errno. */
@@ -274,7 +276,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
     }
     if (idx < 0) return EAGAIN;
     try {
-      this.ops.validateEvent(this, event);
+      this.sites.validateEvent(this, event);
     } catch (e) {
       return -((e as { errno?: number }).errno ?? 22);
     }
@@ -314,7 +316,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
       if (!this.validateGroup(event)) throw kerr('EINVAL', `the group does not fit ${this.name}'s counters or mixes PMUs`);
       event.hw.idx = -1;
       event.hw.extraIdx = -1;
-      event.hw.config = this.ops.eventType(this, event) >>> 0;
+      event.hw.config = this.sites.eventType(this, event) >>> 0;
       this.refs.inc();
       event.destroy = (e) => this.destroy(e);
     } finally {
@@ -375,12 +377,12 @@ export class ArmCspmu implements CspmuInstance, Pmu {
       const phys = event.hw.idx;
       if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
         const f = this.kernel.calls.push(this.fns.setCcFilter);
-        this.ops.setCcFilter(this, event);
+        this.sites.setCcFilter(this, event);
         this.kernel.calls.pop(f);
       } else {
         this.base0.writel(event.hw.config, PMEVTYPER + 4 * phys);
         const f = this.kernel.calls.push(this.fns.setEvFilter);
-        this.ops.setEvFilter(this, event);
+        this.sites.setEvFilter(this, event);
         this.kernel.calls.pop(f);
       }
       event.hw.state = 0;
@@ -402,7 +404,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
       const bit = (1 << (phys & 31)) >>> 0;
       this.base0.writel(bit, PMCNTENCLR + reg);
       this.base0.writel(bit, PMINTENCLR + reg);
-      this.ops.resetEvFilter(this, event);
+      this.sites.resetEvFilter(this, event);
       this.update(event);
       event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
     } finally {

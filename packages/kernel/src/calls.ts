@@ -59,9 +59,11 @@ export class CallStack {
     return out;
   }
 
-  /** Run `fn` as the function `name`. For setup paths; hot paths push/pop an interned id. */
-  run<T>(name: string, fn: () => T): T {
-    const depth = this.push(this.intern(name));
+  /** Run `fn` as the function `name` (called from `parent`, if given). Sync code only; hot paths push/pop an interned id. */
+  run<T>(name: string, fn: () => T, parent?: string): T {
+    const depth = this.d;
+    if (parent !== undefined) this.push(this.intern(parent));
+    this.push(this.intern(name));
     try {
       return fn();
     } finally {

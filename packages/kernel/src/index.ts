@@ -15,6 +15,8 @@ export * from './tracing.js';
 export * from './lifecycle.js';
 export * from './smp.js';
 export * from './calls.js';
+export * from './callsites.js';
+export * from './function-tracer.js';
 export * from './tokens.js';
 export * from './kernel.js';
 export * from './container.js';

@@ -45,6 +45,8 @@ export const SPURIOUS_LIMIT = 1000;
  */
 export class IrqController {
   private readonly lines = new Map<number, IrqLine>();
+  private localDisabled = 0;
+  private readonly pendingWhileDisabled = new Set<IrqLine>();
 
   constructor(private readonly log: KernelLog) {}
 
@@ -108,11 +110,41 @@ export class IrqController {
     return this.line(irq).stats;
   }
 
+  /** local_irq_disable: interrupts raised from now on are held until the matching enable. Nests. */
+  disableLocal(): void {
+    this.localDisabled++;
+  }
+
+  /** local_irq_enable: deliver what was raised meanwhile (a level line only if it is still asserted). */
+  enableLocal(): void {
+    if (this.localDisabled === 0) throw kerr('EINVAL', 'local interrupts enabled more often than disabled');
+    if (--this.localDisabled > 0) return;
+    const held = [...this.pendingWhileDisabled];
+    this.pendingWhileDisabled.clear();
+    for (const line of held) {
+      if (line.trigger === 'level' ? line.asserted : line.pendingEdge) {
+        line.pendingEdge = false;
+        this.deliver(line);
+      }
+    }
+  }
+
+  get localIrqsDisabled(): boolean {
+    return this.localDisabled > 0;
+  }
+
   /** Device side: assert the line. */
   raise(irq: number): void {
     const line = this.line(irq);
     const rising = !line.asserted;
     line.asserted = true;
+    if (this.localDisabled > 0) {
+      if (line.trigger === 'level' || rising) {
+        if (line.trigger === 'edge') line.pendingEdge = true;
+        this.pendingWhileDisabled.add(line);
+      }
+      return;
+    }
     if (line.trigger === 'edge') {
       if (!rising) return;
       if (line.inHandler) {

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'inversify';
 import { CallStack } from './calls.js';
+import { CallSites } from './callsites.js';
 import type { Clock } from './clock.js';
 import type { Cpus } from './cpus.js';
 import type { IrqController } from './irq.js';
@@ -23,6 +24,8 @@ import { OrderedWorkqueue } from './workqueue.js';
 export class Kernel {
   /** The emulated call stack, for naming callers in traces. */
   readonly calls: CallStack;
+  /** Patchable call sites into drivers, for function tracing. */
+  readonly callSites: CallSites;
 
   constructor(
     @inject(TOKENS.Clock) readonly clock: Clock,
@@ -36,6 +39,7 @@ export class Kernel {
     @inject(TOKENS.Sysfs) readonly sysfs: Sysfs,
   ) {
     this.calls = new CallStack(trace.strings);
+    this.callSites = new CallSites(new Srcu('ftrace'));
   }
 
   mutex(name: string): Mutex {

@@ -1,9 +1,7 @@
 import { kerr } from './errors.js';
 
-/** A read-side section handle; pass it back to `readUnlock`. */
-export interface SrcuReadToken {
-  readonly epoch: number;
-}
+/** A read-side section handle (the epoch it entered in); pass it back to `readUnlock`. Allocation-free. */
+export type SrcuReadToken = number;
 
 /**
  * Sleepable RCU-style grace periods. Readers may hold a section across
@@ -20,17 +18,17 @@ export class Srcu {
 
   readLock(): SrcuReadToken {
     this.readers.set(this.epoch, (this.readers.get(this.epoch) ?? 0) + 1);
-    return { epoch: this.epoch };
+    return this.epoch;
   }
 
-  readUnlock(token: SrcuReadToken): void {
-    const n = this.readers.get(token.epoch);
+  readUnlock(epoch: SrcuReadToken): void {
+    const n = this.readers.get(epoch);
     if (n === undefined) {
-      throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${token.epoch} that holds no reader (unbalanced unlock)`);
+      throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${epoch} that holds no reader (unbalanced unlock)`);
     }
-    if (n === 1) this.readers.delete(token.epoch);
-    else this.readers.set(token.epoch, n - 1);
-    this.wake();
+    if (n === 1) this.readers.delete(epoch);
+    else this.readers.set(epoch, n - 1);
+    if (this.waiting.length > 0) this.wake();
   }
 
   /** Run `fn` inside a read-side section, leaving it however `fn` ends. */

@@ -11,6 +11,8 @@ export interface TraceEventDef {
 }
 
 export interface TraceRecordReader {
+  /** When the record was written. */
+  readonly timeNs: number;
   num(field: string): number;
   str(field: string): string;
   u64(field: string): bigint;
@@ -222,6 +224,7 @@ export class TraceFs {
       return base + off;
     };
     const reader: TraceRecordReader = {
+      timeNs: this.ring.times[i]!,
       num: (f) => slots[at(f)]!,
       str: (f) => this.strings.get(slots[at(f)]!),
       u64: (f) => (BigInt(slots[at(f) + 1]!) << 32n) | BigInt(slots[at(f)]!),

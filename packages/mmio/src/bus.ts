@@ -16,10 +16,13 @@ export interface BusViolation {
   readonly callers: readonly string[];
 }
 
-/** Observes every checked access through an armed bus (mmiotrace, kmmio probes, recorders). */
+/** Observes every checked access through an armed bus (kmmio probes, mmiotrace, recorders). */
 export interface AccessObserver {
   onMap?(io: IoMem): void;
   onUnmap?(io: IoMem): void;
+  /** Before the access (for a write, the value is known). Paired with onAccess, also if the access throws. */
+  before?(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void;
+  /** After the access, with the value read or written. */
   onAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void;
 }
 
@@ -90,9 +93,19 @@ export class MmioBus {
     };
   }
 
-  /** @internal */
-  notifyAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void {
-    for (const o of this.observers) o.onAccess(io, offset, width, write, lo, hi);
+  /** @internal an access while observers are attached: before → access → onAccess. */
+  observed(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number, perform: () => number, out?: Uint32Array): number {
+    const obs = [...this.observers];
+    for (const o of obs) o.before?.(io, offset, width, write, lo, hi);
+    let r = 0;
+    try {
+      r = perform();
+    } finally {
+      const vlo = write ? lo : out ? out[0]! : r;
+      const vhi = write ? hi : out ? out[1]! : 0;
+      for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, write, vlo, vhi);
+    }
+    return r;
   }
 
   /** @internal record and return a refused access */

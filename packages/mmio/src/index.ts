@@ -5,3 +5,6 @@ export * from './register-bank.js';
 export * from './rwmmio.js';
 export * from './iomem.js';
 export * from './bus.js';
+export * from './kmmio.js';
+export * from './mmiotrace.js';
+export * from './recorder.js';

@@ -61,22 +61,34 @@ export class IoMem {
 
   readl(offset: number): number {
     const dev = this.target(offset, 4, false);
+    if (this.bus.kmmioArmed) return this.bus.observed(this, offset, 4, false, 0, 0, () => this.readl_unobserved(dev, offset));
+    return this.readl_unobserved(dev, offset);
+  }
+
+  private readl_unobserved(dev: MmioDevice, offset: number): number {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(32, this.virtLo + offset, this.virtHi, this.devId);
     const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4);
     if (rw.postRead.enabled) rw.emitValued(rw.postRead, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, 4, false, v, 0);
     return v;
   }
 
   writel(value: number, offset: number): void {
     const dev = this.target(offset, 4, true);
     const v = value >>> 0;
+    if (this.bus.kmmioArmed) {
+      this.bus.observed(this, offset, 4, true, v, 0, () => this.writel_unobserved(dev, offset, v));
+      return;
+    }
+    this.writel_unobserved(dev, offset, v);
+  }
+
+  private writel_unobserved(dev: MmioDevice, offset: number, v: number): number {
     const rw = this.bus.rw;
     if (rw.write.enabled) rw.emitValued(rw.write, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
     dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4, v);
     if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, 4, true, v, 0);
+    return v;
   }
 
   readl_relaxed(offset: number): number {
@@ -119,21 +131,37 @@ export class IoMem {
   /** readq into out[0] (low) and out[1] (high); allocation-free. */
   readqInto(offset: number, out: Uint32Array): void {
     const dev = this.target(offset, 8, false);
+    if (this.bus.kmmioArmed) {
+      this.bus.observed(this, offset, 8, false, 0, 0, () => this.readq_unobserved(dev, offset, out), out);
+      return;
+    }
+    this.readq_unobserved(dev, offset, out);
+  }
+
+  private readq_unobserved(dev: MmioDevice, offset: number, out: Uint32Array): number {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(64, this.virtLo + offset, this.virtHi, this.devId);
     dev.read64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), out);
     if (rw.postRead.enabled) rw.emitValued(rw.postRead, 64, out[0]!, out[1]!, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, 8, false, out[0]!, out[1]!);
+    return out[0]!;
   }
 
   /** writeq of a value given as two 32-bit halves. */
   writeqParts(lo: number, hi: number, offset: number): void {
     const dev = this.target(offset, 8, true);
+    if (this.bus.kmmioArmed) {
+      this.bus.observed(this, offset, 8, true, lo >>> 0, hi >>> 0, () => this.writeq_unobserved(dev, offset, lo, hi));
+      return;
+    }
+    this.writeq_unobserved(dev, offset, lo, hi);
+  }
+
+  private writeq_unobserved(dev: MmioDevice, offset: number, lo: number, hi: number): number {
     const rw = this.bus.rw;
     if (rw.write.enabled) rw.emitValued(rw.write, 64, lo >>> 0, hi >>> 0, this.virtLo + offset, this.virtHi, this.devId);
     dev.write64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), lo >>> 0, hi >>> 0);
     if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, 64, lo >>> 0, hi >>> 0, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, 8, true, lo >>> 0, hi >>> 0);
+    return lo >>> 0;
   }
 
   /** readq as an exact bigint (convenience; not for hot paths). */
@@ -210,21 +238,33 @@ export class IoMem {
 
   private narrowRead(offset: number, width: 1 | 2): number {
     const dev = this.target(offset, width, false);
+    if (this.bus.kmmioArmed) return this.bus.observed(this, offset, width, false, 0, 0, () => this.narrowRead_unobserved(dev, offset, width));
+    return this.narrowRead_unobserved(dev, offset, width);
+  }
+
+  private narrowRead_unobserved(dev: MmioDevice, offset: number, width: 1 | 2): number {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(width * 8, this.virtLo + offset, this.virtHi, this.devId);
     const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width);
     if (rw.postRead.enabled) rw.emitValued(rw.postRead, width * 8, v, 0, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, width, false, v, 0);
     return v;
   }
 
   private narrowWrite(value: number, offset: number, width: 1 | 2): void {
     const dev = this.target(offset, width, true);
+    if (this.bus.kmmioArmed) {
+      this.bus.observed(this, offset, width, true, value, 0, () => this.narrowWrite_unobserved(dev, value, offset, width));
+      return;
+    }
+    this.narrowWrite_unobserved(dev, value, offset, width);
+  }
+
+  private narrowWrite_unobserved(dev: MmioDevice, value: number, offset: number, width: 1 | 2): number {
     const rw = this.bus.rw;
     if (rw.write.enabled) rw.emitValued(rw.write, width * 8, value, 0, this.virtLo + offset, this.virtHi, this.devId);
     dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width, value);
     if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, width * 8, value, 0, this.virtLo + offset, this.virtHi, this.devId);
-    if (this.bus.kmmioArmed) this.bus.notifyAccess(this, offset, width, true, value, 0);
+    return value;
   }
 
   /** Validate an access and return the device it goes to; throws a BusError otherwise. */

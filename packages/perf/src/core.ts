@@ -10,11 +10,12 @@ import {
   PERF_TYPE,
   PERF_TYPE_MAX,
 } from './constants.js';
-import { PmuCpuContext } from './context.js';
+import { internCoreFns, PmuCpuContext, type CoreFns } from './context.js';
 import { PerfEvent, ROOT, type PerfCaller } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
 import { SoftwarePmu } from './software-pmu.js';
+import { PmuCallSites } from './sites.js';
 
 export interface OpenOptions {
   /** The CPU to count on; uncore PMUs need one (-a / -C). */
@@ -65,12 +66,17 @@ export class PerfCore {
   private readonly byPmu = new Map<Pmu, PmuReg>();
   private readonly live = new Set<PerfEvent>();
   private nextId = 1;
+  /** The core's call sites into PMUs (function tracing patches these). */
+  readonly sites: PmuCallSites;
+  private readonly fns: CoreFns;
 
   constructor(
     readonly kernel: Kernel,
     private readonly modules: ModuleLoader,
   ) {
     this.srcu = kernel.srcu('pmus');
+    this.sites = new PmuCallSites(kernel.callSites, (pmu) => this.byPmu.get(pmu)?.name ?? '?');
+    this.fns = internCoreFns(kernel.calls);
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
   }
 
@@ -147,7 +153,7 @@ export class PerfCore {
     const reg = this.reg(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
-      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000);
+      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites, this.kernel.calls, this.fns);
       reg.contexts.set(cpu, ctx);
     }
     return ctx;
@@ -194,7 +200,7 @@ export class PerfCore {
         const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller);
         if (group) event.leader = group;
         try {
-          pmu.eventInit(event);
+          this.sites.eventInit_(pmu, event);
         } catch (e) {
           this.modules.modulePut(pmu.module);
           if (e instanceof KernelError && e.code === 'ENOENT' && generic) continue;
@@ -358,9 +364,11 @@ export class PerfCore {
       const smp = this.kernel.smp;
       const prev = smp.current;
       smp.current = event.cpu;
+      const d = this.kernel.calls.push(this.fns.read);
       try {
-        event.pmu.read(event);
+        this.sites.read_(event.pmu, event);
       } finally {
+        this.kernel.calls.pop(d);
         smp.current = prev;
       }
     }

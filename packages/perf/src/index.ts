@@ -8,4 +8,5 @@ export * from './software-pmu.js';
 export * from './format.js';
 export * from './grammar.js';
 export * from './sysfs-view.js';
+export * from './sites.js';
 import './lifecycle.js';

@@ -48,6 +48,8 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly traceCapacity?: number;
   /** perf_event_paranoid (default 2). */
   readonly paranoid?: number;
+  /** Called once devices exist and before the core driver loads: start tracers that must see the probes. */
+  readonly beforeDrivers?: (m: Machine) => void | Promise<void>;
 }
 
 export const PLATFORM_DRIVER_DEVICE = 'arm-cs-arch-pmu';
@@ -96,6 +98,7 @@ export class Machine {
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
     const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt);
     await m.createApmtDevices();
+    await options.beforeDrivers?.(m);
     await modules.registerBuiltin({
       name: ARM_CSPMU_MODULE,
       version: '0.1.0',

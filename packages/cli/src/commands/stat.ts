@@ -20,6 +20,8 @@ interface StatFlags extends MachineFlags {
 
 /** Hooks for commands that wrap a stat (tracing). */
 export interface StatHooks {
+  /** Before the drivers probe (tracers that must see the probes). */
+  beforeDrivers?(m: Machine): void;
   afterBoot?(m: Machine): void;
   afterRun?(m: Machine): void;
 }
@@ -32,7 +34,7 @@ async function statAction(opts: StatFlags, command: string[], hooks: StatHooks):
   if (durationNs === undefined && command.length === 0) throw kerr('EINVAL', 'give --duration TIME (e.g. 100ms) or -- COMMAND [ARGS] to measure');
   const intervalNs = opts.interval === undefined ? undefined : parseDuration(`${opts.interval}ms`, '-I');
   const cpus = opts.cpu === undefined ? undefined : parseCpuList(opts.cpu);
-  const m = await bootMachine(opts);
+  const m = await bootMachine(opts, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
   for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${opts.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
   hooks.afterBoot?.(m);
   const out = (l: string) => process.stdout.write(`${l}\n`);

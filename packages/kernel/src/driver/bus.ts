@@ -183,7 +183,7 @@ export class PlatformBus {
     const triggerAtStart = this.triggerCount;
     dev.driver = drv;
     try {
-      await this.kernel.calls.run('really_probe', () => drv.probe(dev));
+      await drv.probe(dev);
     } catch (e) {
       const err = asKernelError(e, 'EIO', `probe of ${dev.name}`);
       const failures = await dev.devres.releaseAll();

@@ -1,0 +1,105 @@
+import { kerr, KernelError } from './errors.js';
+import type { Srcu } from './srcu.js';
+
+/** A function tracer for call sites: told about every call at the sites it is attached to. */
+export interface SiteTracer {
+  readonly name: string;
+  /** After each call: the target's name and argument id (from the site's describer), duration, result or error. */
+  onCall(site: CallSite, target: string, argId: number, durationNs: number, result: unknown, error: KernelError | undefined): void;
+  /** Called once the tracer is detached and a grace period has passed: its state may be freed. */
+  release?(): void;
+}
+
+export type SiteDescriber = (self: unknown, a: unknown, b: unknown) => [target: string, argId: number];
+
+/**
+ * One patchable call site (seed 001's CALL_OPS): `ops` is the slot the
+ * call site reads. Null means untraced: the caller calls straight through
+ * after one branch. One tracer is stored directly; several fall back to a
+ * list. Attaching or detaching replaces the slot with one reference store;
+ * no other site is touched.
+ */
+export class CallSite {
+  ops: SiteTracer | readonly SiteTracer[] | null = null;
+  calls = 0;
+
+  constructor(
+    readonly name: string,
+    readonly describe: SiteDescriber,
+  ) {}
+}
+
+const hostNow = () => performance.now() * 1e6;
+
+/** A machine's call sites, and the attach/detach protocol with a grace period before a tracer is freed. */
+export class CallSites {
+  private readonly sites = new Map<string, CallSite>();
+
+  constructor(private readonly srcu: Srcu) {}
+
+  /** The site of this name, made on first use. */
+  site(name: string, describe: SiteDescriber): CallSite {
+    let s = this.sites.get(name);
+    if (!s) {
+      s = new CallSite(name, describe);
+      this.sites.set(name, s);
+    }
+    return s;
+  }
+
+  list(): CallSite[] {
+    return [...this.sites.values()];
+  }
+
+  get(name: string): CallSite {
+    const s = this.sites.get(name);
+    if (!s) throw kerr('ENOENT', `no call site '${name}'; sites: ${[...this.sites.keys()].join(', ')}`);
+    return s;
+  }
+
+  /** Patch a site: one store into its slot. */
+  attach(siteName: string, tracer: SiteTracer): void {
+    const s = this.get(siteName);
+    const cur = s.ops;
+    const list = cur === null ? [] : Array.isArray(cur) ? cur : [cur as SiteTracer];
+    if (list.includes(tracer)) throw kerr('EEXIST', `tracer '${tracer.name}' is already attached to '${siteName}'`);
+    s.ops = list.length === 0 ? tracer : [...list, tracer];
+  }
+
+  /** Unpatch a site, then wait a grace period before releasing the tracer (seed 004). */
+  async detach(siteName: string, tracer: SiteTracer): Promise<void> {
+    const s = this.get(siteName);
+    const cur = s.ops;
+    const list = cur === null ? [] : Array.isArray(cur) ? cur : [cur as SiteTracer];
+    if (!list.includes(tracer)) throw kerr('ENOENT', `tracer '${tracer.name}' is not attached to '${siteName}'`);
+    const rest = list.filter((t) => t !== tracer);
+    s.ops = rest.length === 0 ? null : rest.length === 1 ? rest[0]! : rest;
+    await this.srcu.synchronize();
+    tracer.release?.();
+  }
+
+  /** A traced call of `fn` on `self` with one or two arguments (only when `site.ops` is not null). */
+  call<R>(site: CallSite, self: unknown, fn: (a: never, b: never) => R, a: unknown, b?: unknown): R {
+    const token = this.srcu.readLock();
+    const t0 = hostNow();
+    let result: R | undefined;
+    let error: KernelError | undefined;
+    try {
+      result = (fn as (this: unknown, a: unknown, b: unknown) => R).call(self, a, b);
+      return result;
+    } catch (e) {
+      error = e instanceof KernelError ? e : new KernelError('EIO', String((e as Error)?.message ?? e));
+      throw e;
+    } finally {
+      site.calls++;
+      const dt = hostNow() - t0;
+      const ops = site.ops;
+      if (ops !== null) {
+        const [target, argId] = site.describe(self, a, b);
+        if (Array.isArray(ops)) for (const t of ops as SiteTracer[]) t.onCall(site, target, argId, dt, result, error);
+        else (ops as SiteTracer).onCall(site, target, argId, dt, result, error);
+      }
+      this.srcu.readUnlock(token);
+    }
+  }
+}
