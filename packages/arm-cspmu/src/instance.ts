@@ -138,6 +138,8 @@ export class ArmCspmu implements CspmuInstance, Pmu {
   private readonly periodHi: number;
   private readonly wide: boolean;
   private warnedAdd = false;
+  /** Why the backend's validate_event last refused an event (for the EINVAL message). */
+  private lastRefusal = '';
 
   constructor(
     readonly kernel: Kernel,
@@ -278,6 +280,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
     try {
       this.sites.validateEvent(this, event);
     } catch (e) {
+      this.lastRefusal = (e as { detail?: string; message?: string }).detail ?? String((e as Error).message);
       return -((e as { errno?: number }).errno ?? 22);
     }
     used[idx >> 5] = (used[idx >> 5]! | (1 << (idx & 31))) >>> 0;
@@ -313,7 +316,10 @@ export class ArmCspmu implements CspmuInstance, Pmu {
       }
       if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
       event.cpu = this.activeCpu;
-      if (!this.validateGroup(event)) throw kerr('EINVAL', `the group does not fit ${this.name}'s counters or mixes PMUs`);
+      this.lastRefusal = '';
+      if (!this.validateGroup(event)) {
+        throw kerr('EINVAL', this.lastRefusal ? `${this.name} refused the group: ${this.lastRefusal}` : `the group does not fit ${this.name}'s counters or mixes PMUs`);
+      }
       event.hw.idx = -1;
       event.hw.extraIdx = -1;
       event.hw.config = this.sites.eventType(this, event) >>> 0;

@@ -1,0 +1,156 @@
+import { expect } from 'chai';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ARM_GENERIC_PLATFORM } from '@cspmu/hw';
+import { cspmu, node, oneLineError, ROOT } from './helpers/cli.js';
+
+describe('cspmu command line', function () {
+  this.timeout(120000);
+  const tmp = mkdtempSync(join(tmpdir(), 'cspmu-cli-'));
+
+  it('list: PMUs with events, formats and units; a glob; --json', () => {
+    const r = cspmu(['list', 'nvidia_scf_pmu_0']);
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/^nvidia_scf_pmu_0 \(type \d+, nvidia_cspmu, identifier 2cf0036b, cpumask 0, associated_cpus 0-71\)/);
+    expect(r.stdout).to.contain('  format: event=config:0-32');
+    expect(r.stdout).to.match(/nvidia_scf_pmu_0\/cmem_rd_data\/ +event=0x1a5 \[32 Bytes\]/);
+    const j = JSON.parse(cspmu(['list', 'nvidia_pcie_pmu', '--json']).stdout);
+    expect(j.map((p: { name: string }) => p.name)).to.deep.equal(['nvidia_pcie_pmu_0', 'nvidia_pcie_pmu_1']);
+    expect(j[0].formats).to.deep.equal({ event: 'config:0-32', root_port: 'config1:0-9' });
+    expect(oneLineError(cspmu(['list', 'nvidia_nope_pmu']))).to.equal("cspmu: no PMU matches 'nvidia_nope_pmu'; try cspmu list");
+    expect(r.stdout).to.not.match(/\x1b\[/);
+  });
+
+  it('stat: perf-style counts with units, multiplexing, CSV, JSON and intervals', () => {
+    const r = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_0/cmem_rd_data/', '-e', '{nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/rd_req_loc/},{nvidia_nvlink_c2c0_pmu_0/total_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_req_loc/}', '--duration', '10ms']);
+    expect(r.status).to.equal(0);
+    const lines = r.stdout.split('\n');
+    expect(lines[1]).to.equal(" Performance counter stats for 'system wide':");
+    expect(lines).to.include('        15,000,000       nvidia_scf_pmu_0/cycles/                     #  1.500 GHz');
+    expect(lines).to.include('  1,200,000,000.00 Bytes nvidia_scf_pmu_0/cmem_rd_data/               #  120.00 GB/s');
+    expect(r.stdout).to.match(/nvidia_nvlink_c2c0_pmu_0\/rd_bytes_loc\/ .*\(60\.00%\)/);
+    expect(r.stdout).to.contain('      0.010000000 seconds time elapsed');
+    const csv = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cycles/', '-x', ',', '--duration', '1ms']);
+    expect(csv.stdout.trim()).to.equal('1500000,,nvidia_scf_pmu_1/cycles/,1000000,100.00');
+    const json = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', '--json', '--duration', '1ms']);
+    expect(JSON.parse(json.stdout)).to.deep.include({ 'counter-value': '10000000.000000', unit: 'Bytes', event: 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', cpu: 72, 'pcnt-running': 100 });
+    const iv = cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '-I', '2', '--duration', '10ms']);
+    const ivLines = iv.stdout.trim().split('\n');
+    expect(ivLines[0]).to.equal('#           time             counts unit events');
+    expect(ivLines.slice(1)).to.have.length(5);
+    expect(ivLines[1]).to.match(/^ +0\.002000000 +3,000,000 +nvidia_scf_pmu_0\/cycles\//);
+  });
+
+  it('stat -C picks CPUs, and a real command sets the span', () => {
+    const c = cspmu(['stat', '-C', '72', '-e', 'nvidia_scf_pmu/cycles/', '-x', ';', '--duration', '1ms']);
+    // The prefix expands to both sockets; only socket 1's PMU is associated with CPU 72.
+    expect(c.stdout.trim().split('\n')).to.deep.equal(['<not supported>;;nvidia_scf_pmu_0/cycles/;0;0.00', '1500000;;nvidia_scf_pmu_1/cycles/;1000000;100.00']);
+    const run = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '-x', ',', '--', process.execPath, '-e', 'setTimeout(() => {}, 150)']);
+    expect(run.status).to.equal(0);
+    const cycles = Number(run.stdout.trim().split(',')[0]);
+    expect(cycles).to.be.greaterThan(150e6 * 1.5 * 0.9);
+    const task = cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '--', 'true']);
+    expect(task.stdout).to.contain('<not supported>       nvidia_scf_pmu_0/cycles/');
+    expect(task.stderr).to.contain('cspmu: hint: uncore PMUs count per CPU, not per task; add -a');
+    const fail = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--', 'sh', '-c', 'exit 3']);
+    expect(fail.status).to.equal(3);
+  });
+
+  it('bad input gives one clear line and a non-zero exit', () => {
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/evnt=1/', '--duration', '1ms']))).to.contain("event syntax error at column 18 ('evnt'): unknown term 'evnt'");
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scff_pmu_0/cycles/', '--duration', '1ms']))).to.contain("unknown PMU 'nvidia_scff_pmu_0'; close matches: nvidia_scf_pmu_0");
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_pcie_pmu_0/root_port=1024/', '--duration', '1ms']))).to.contain('value too big for format (root_port), maximum is 1023');
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', 'soon']))).to.contain("--duration 'soon' is not a time");
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/']))).to.contain('give --duration TIME');
+    expect(oneLineError(cspmu(['stat', '-C', '999', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']))).to.contain('cpu 999 does not exist');
+    const bad = JSON.parse(JSON.stringify(ARM_GENERIC_PLATFORM));
+    bad.pmus[2].counters = 300;
+    const file = join(tmp, 'bad-platform.json');
+    writeFileSync(file, JSON.stringify(bad));
+    expect(oneLineError(cspmu(['machine', '--platform', file]))).to.contain('pmus.2 (pcie0).counters: 300 is impossible');
+    expect(oneLineError(cspmu(['machine', '--platform', 'nosuch']))).to.contain("no built-in platform 'nosuch'");
+    const dbg = cspmu(['--debug', 'machine', '--platform', 'nosuch']);
+    expect(dbg.stderr).to.contain('at builtinPlatform');
+  });
+
+  it('encode prints the perf_event_attr as perf stat -vv does', () => {
+    const r = cspmu(['encode', 'nvidia_cnvlink_pmu_0/rd_bytes_rem,rem_socket=0x2/']);
+    expect(r.status).to.equal(0);
+    expect(r.stdout).to.match(/  type +\d+\n  size +136\n  config +0x1\n  read_format +TOTAL_TIME_ENABLED\|TOTAL_TIME_RUNNING\n  disabled +1\n  \{ bp_addr, config1 \} +0x2\n/);
+    const j = JSON.parse(cspmu(['encode', 'nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x3/', '--json']).stdout);
+    expect(j[0]).to.deep.include({ pmu: 'nvidia_pcie_pmu_0', config: '0x0', config1: '0x3', config2: '0x0' });
+  });
+
+  it('sysfs export writes the perf-compatible tree', () => {
+    const dir = join(tmp, 'sysfs');
+    const r = cspmu(['sysfs', 'export', dir]);
+    expect(r.status).to.equal(0);
+    expect(readFileSync(join(dir, 'nvidia_scf_pmu_0', 'events', 'cmem_rd_data'), 'utf8')).to.equal('event=0x1a5\n');
+    expect(readFileSync(join(dir, 'nvidia_scf_pmu_0', 'events', 'cmem_rd_data.scale'), 'utf8')).to.equal('32\n');
+    expect(readFileSync(join(dir, 'nvidia_pcie_pmu_1', 'cpumask'), 'utf8')).to.equal('72\n');
+    expect(existsSync(join(dir, 'software', 'type'))).to.equal(true);
+  });
+
+  it('apmt build, decode, check; corrupt tables fail with every violation', () => {
+    const built = cspmu(['apmt', 'build', 'grace']);
+    expect(built.status).to.equal(0);
+    const file = join(tmp, 'grace.apmt');
+    writeFileSync(file, Buffer.from(built.stdout, 'latin1'));
+    expect(readFileSync(file).length).to.equal(596);
+    expect(cspmu(['apmt', 'check', file]).stdout).to.contain('PASSED');
+    expect(cspmu(['apmt', 'decode', file]).stdout).to.contain('node 1: id 1 type acpi hid=NVDA2001 uid=0');
+    expect(JSON.parse(cspmu(['apmt', 'decode', file, '--json']).stdout).nodes[4]).to.deep.include({ type: 'pcie', baseAddress0: '0x1000040000' });
+    const bad = readFileSync(file);
+    bad[36 + 3] = 9;
+    bad[36 + 56 + 2] |= 0x80;
+    const badFile = join(tmp, 'bad.apmt');
+    writeFileSync(badFile, bad);
+    const chk = cspmu(['apmt', 'check', badFile]);
+    expect(chk.status).to.equal(1);
+    const sum = bad.reduce((a, b) => (a + b) & 0xff, 0);
+    expect(chk.stdout.split('\n').filter((l) => l.startsWith('FAILED'))).to.deep.equal([
+      `FAILED: header.checksum: checksum 0x${bad[9]!.toString(16)} is wrong: the bytes sum to 0x${sum.toString(16)}, not 0 [APMT_CHECKSUM]`,
+      'FAILED: node 0 type: node type 9 is reserved; known types are 0-4 (mc, smmu, pcie, acpi, cache) [APMT_NODE_TYPE]',
+      'FAILED: node 1 flags: reserved flag bits 0x80 are set [APMT_RESERVED_BITS]',
+    ]);
+    expect(oneLineError(cspmu(['apmt', 'decode', join(tmp, 'missing.apmt')]))).to.contain("cannot read APMT file");
+    expect(oneLineError(cspmu(['stat', '--platform', 'grace', '-e', 'x', '--duration', '1ms']))).to.contain("unknown event 'x'");
+  });
+
+  it('trace --rwmmio, --mmiotrace and --ftrace run a stat and print the trace', () => {
+    const rw = cspmu(['trace', '--rwmmio', '--filter', 'caller ~ "arm_cspmu_read_counter"', '--', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
+    expect(rw.status).to.equal(0);
+    expect(rw.stdout).to.match(/rwmmio_read: arm_cspmu_event_update -> arm_cspmu_read_counter width=64 addr=0xffff8000800[0-9a-f]{5}\n/);
+    const mt = cspmu(['trace', '--mmiotrace', '--', '--platform', 'arm-generic', '-e', 'arm_cspmu_mc_0/cycles/', '--duration', '1ms']);
+    expect(mt.stdout).to.match(/VERSION 20070824\nMAP 0\.000000 \d+ 0x50000000 0xffff8000800[0-9a-f]+ 0x1000 0x0 0\n/);
+    expect(mt.stdout).to.contain('MARK 0.000000 cspmu stat begins');
+    const ft = cspmu(['trace', '--ftrace', '--site', 'pmu->add', '--', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
+    expect(ft.stdout).to.match(/callsite: pmu->add nvidia_scf_pmu_0 event=1 dur=\d+ns ret=0/);
+    expect(oneLineError(cspmu(['trace', '--', '-e', 'x', '--duration', '1ms']))).to.contain('choose one tracer');
+  });
+
+  it('modules and machine describe the booted system', () => {
+    const mods = cspmu(['modules']);
+    expect(mods.stdout).to.match(/nvidia_cspmu +0\.1\.0 +0 +- +10/);
+    expect(mods.stdout).to.match(/arm_cspmu +0\.1\.0 +0 +nvidia_cspmu +0/);
+    const mj = JSON.parse(cspmu(['machine', '--json', '--platform', 'ampereone']).stdout);
+    expect(mj.devices).to.have.length(8);
+    expect(mj.devices[0]).to.deep.include({ device: 'arm-cs-arch-pmu.0', pmu: 'ampere_mcu_pmu_0', backend: 'ampere_cspmu', pmiidr: '0x100a16', state: 'bound' });
+    expect(cspmu(['machine']).stdout).to.match(/arm-cs-arch-pmu\.4 +pcie0 +0x1000040000 +516 level +0x1030036b +9x64 +nvidia_cspmu +nvidia_pcie_pmu_0/);
+  });
+
+  for (const [script, expected] of [
+    ['stat-grace.mjs', /nvidia_scf_pmu_0\/cmem_rd_data\/ +# +120\.00 GB\/s/],
+    ['hot-swap-nvidia.mjs', /cspmu:reprobe-pending .*arm-cs-arch-pmu\.4[\s\S]*event:freed[\s\S]*cspmu:reprobe .*arm-cs-arch-pmu\.4[\s\S]*use-after-free reports: 0, accesses through released mappings: 0/],
+    ['load-ampere.mjs', /with the plugin: +ampere_mcu_pmu_0 \(ampere_cspmu\)[\s\S]*act_sent on ampere_mcu_pmu_0: 200000\nmixing filters in one PMU: EINVAL/],
+    ['trace-probe.mjs', /R 4 0\.000000 1 0x50010fd0 0x4 0x0 0[\s\S]*rwmmio_write: arm_cspmu_device_probe -> arm_cspmu_register_pmu width=32 val=0x6/],
+    ['boot-from-apmt.mjs', /booted from it: nvidia_scf_pmu_0[\s\S]*node 0 type: node type 9 is reserved[\s\S]*booting from it fails cleanly: EINVAL: APMT is invalid/],
+  ] as const) {
+    it(`example ${script} runs`, () => {
+      const r = node([join(ROOT, 'examples', script)]);
+      expect(r.status, r.stderr).to.equal(0);
+      expect(r.stdout).to.match(expected);
+    });
+  }
+});
