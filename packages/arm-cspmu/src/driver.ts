@@ -1,4 +1,4 @@
-import { IRQ_NONE, kerr, KernelError, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
+import { IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition, RegisteredBackend } from './backend-api.js';
@@ -41,6 +41,7 @@ export class ArmCspmuDriver implements Driver {
   readonly idTable = [DRIVER_NAME];
   readonly registry: ImplRegistry;
   readonly instances = new Map<Device, ArmCspmu>();
+  private readonly deviceByInstance = new Map<ArmCspmu, Device>();
   readonly useAfterFree: UseAfterFree[] = [];
   readonly reprobeWq: OrderedWorkqueue;
   private cpuhpState = -1;
@@ -87,8 +88,7 @@ export class ArmCspmuDriver implements Driver {
   }
 
   deviceOf(inst: ArmCspmu): Device | undefined {
-    for (const [d, i] of this.instances) if (i === inst) return d;
-    return undefined;
+    return this.deviceByInstance.get(inst);
   }
 
   // ------------------------------------------------------------ probe
@@ -115,13 +115,9 @@ export class ArmCspmuDriver implements Driver {
     const base1 = r1 ? map(r1, 1) : base0;
     const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
 
-    let irq = 0;
     let inst: ArmCspmu | undefined;
-    try {
-      irq = dev.irqOptional(0);
-    } catch (e) {
-      if (!(e instanceof KernelError && e.code === 'ENXIO')) throw e;
-    }
+    // platform_get_irq_optional: no IRQ (ENXIO) is fine.
+    const irq = dev.irq(0) ?? 0;
     if (irq !== 0) {
       try {
         this.kernel.irqs.request(irq, () => (inst ? inst.handleIrq() : IRQ_NONE), dev.name);
@@ -181,6 +177,7 @@ export class ArmCspmuDriver implements Driver {
     inst = created;
     dev.drvdata = inst;
     this.instances.set(dev, inst);
+    this.deviceByInstance.set(inst, dev);
     this.kernel.lifecycle.fire('cspmu:bound', {
       device: dev.name,
       pmu: inst.name,
@@ -257,6 +254,7 @@ export class ArmCspmuDriver implements Driver {
     await this.perf.unregister(inst);
     this.kernel.cpus.stateRemoveInstance(this.cpuhpState, inst);
     this.instances.delete(dev);
+    this.deviceByInstance.delete(inst);
     inst.refs.decAndTest();
   }
 

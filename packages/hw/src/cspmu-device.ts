@@ -1,5 +1,5 @@
 import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel';
-import { RegisterBank, type AddressMap, type RegisterSpec } from '@cspmu/mmio';
+import { RegisterBank, type AddressMap, type Region, type RegisterSpec } from '@cspmu/mmio';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG } from './cspmu-regs.js';
 import { ConstantRate, ZERO_RATE, type RateFunction } from './rate-function.js';
 import type { Workload } from './workload.js';
@@ -65,6 +65,10 @@ export class CspmuDevice {
   private readonly timers: (Timer | undefined)[] = new Array(256).fill(undefined);
   private readonly cycleRate: RateFunction;
   private readonly rateCache = new Map<string, RateFunction>();
+  /** Per counter: the selection its rate was last resolved for, to skip re-resolving. */
+  private readonly lastSel = new Float64Array(256 * 3).fill(-1);
+  private readonly lastRate: (RateFunction | undefined)[] = new Array(256).fill(undefined);
+  private oldWord = 0;
   private frozen = false;
   private irqAsserted = false;
   private lastAccess = 0;
@@ -113,17 +117,16 @@ export class CspmuDevice {
     for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
   }
 
-  /** Map the pages at their physical bases. */
-  attach(map: AddressMap, owner: string, base0: number, base1?: number): void {
+  /** Map the pages at their physical bases; returns the regions mapped. */
+  attach(map: AddressMap, owner: string, base0: number, base1?: number): Region[] {
     if (this.config.dualPage && base1 === undefined) throw kerr('EINVAL', `${owner}: a dual-page PMU needs a page-1 base`);
     const r0 = map.map(base0, 0x1000, this.page0, `${owner} page 0`);
-    if (this.page1) {
-      try {
-        map.map(base1!, 0x1000, this.page1, `${owner} page 1`);
-      } catch (e) {
-        map.unmap(r0);
-        throw e;
-      }
+    if (!this.page1) return [r0];
+    try {
+      return [r0, map.map(base1!, 0x1000, this.page1, `${owner} page 1`)];
+    } catch (e) {
+      map.unmap(r0);
+      throw e;
     }
   }
 
@@ -195,7 +198,13 @@ export class CspmuDevice {
     }
     for (let r = 0; r < this.setClrRegs; r++) {
       const writableMask = this.setClrMask(r);
-      const enable = { beforeWrite: () => this.foldAll(this.accessTime()), onWrite: () => this.restartAll(this.lastAccess) };
+      const enable = {
+        beforeWrite: () => {
+          this.accessTime();
+          this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + r]!;
+        },
+        onWrite: () => this.enableChanged(r),
+      };
       specs.push({ name: `PMCNTENSET${r}`, offset: REG.PMCNTENSET + 4 * r, access: 'W1S', writableMask, ...enable });
       specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
       specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, onWrite: () => this.updateIrq() });
@@ -219,9 +228,16 @@ export class CspmuDevice {
         access: 'RW',
         writableMask: pmcrWritable | PMCR.P | PMCR.C,
         actionBits: PMCR.P | PMCR.C,
-        beforeWrite: () => this.foldAll(this.accessTime()),
-        onAction: (bits) => this.resetCounters(bits),
-        onWrite: () => this.restartAll(this.lastAccess),
+        beforeWrite: () => {
+          this.accessTime();
+          this.oldWord = this.page0.state[REG.PMCR >> 2]!;
+        },
+        onAction: (bits) => {
+          this.foldAll(this.lastAccess);
+          this.resetCounters(bits);
+          this.oldWord = -1;
+        },
+        onWrite: () => this.pmcrChanged(),
       },
       { name: 'PMIIDR', offset: REG.PMIIDR, access: 'RO', reset: c.pmiidrZero ? 0 : this.pmiidr },
       { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: 0x47702a56 },
@@ -332,24 +348,60 @@ export class CspmuDevice {
     return ((s[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
   }
 
+  /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved. */
+  private enableChanged(r: number): void {
+    const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
+    if (changed === 0) return;
+    const t = this.lastAccess;
+    for (let b = 0; b < 32; b++) {
+      if (((changed >>> b) & 1) === 0) continue;
+      const p = r * 32 + b;
+      if (this.cntWord[p]! < 0) continue;
+      this.fold(p, t);
+      this.restart(p, t);
+    }
+  }
+
+  /** PMCR written: restart everything if E or FZO changed or counters were reset. */
+  private pmcrChanged(): void {
+    const now = this.page0.state[REG.PMCR >> 2]!;
+    if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
+    const t = this.lastAccess;
+    this.foldAll(t);
+    this.restartAll(t);
+  }
+
   private resolve(p: number): RateFunction {
     if (p === CYCLE_COUNTER_PHYS && this.config.cycleCounter) return this.cycleRate;
     const s = this.page0.state;
     const event = s[(REG.PMEVTYPER >> 2) + p]!;
     const filter = p < 128 ? s[(REG.PMEVFILTR >> 2) + p]! : 0;
     const filter2 = p < 128 ? s[(REG.PMEVFILT2R >> 2) + p]! : 0;
+    const sel = this.lastSel;
+    const last = this.lastRate[p];
+    if (last !== undefined && sel[3 * p] === event && sel[3 * p + 1] === filter && sel[3 * p + 2] === filter2) return last;
+    sel[3 * p] = event;
+    sel[3 * p + 1] = filter;
+    sel[3 * p + 2] = filter2;
     const key = `${event}/${filter}/${filter2}`;
     let f = this.rateCache.get(key);
     if (!f) {
       f = this.deps.workload.resolve({ label: this.config.label, event, filter, filter2 });
       this.rateCache.set(key, f);
     }
+    this.lastRate[p] = f;
     return f;
   }
 
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     const counting = this.isCounting(p);
+    if (!counting && this.running[p] === 0) {
+      this.t0[p] = t;
+      this.e0[p] = 0;
+      if (this.timers[p] !== undefined) this.schedule(p);
+      return;
+    }
     this.running[p] = counting ? 1 : 0;
     this.rate[p] = counting ? this.resolve(p) : ZERO_RATE;
     this.t0[p] = t;
@@ -363,6 +415,7 @@ export class CspmuDevice {
 
   private reresolveAll(t: number): void {
     this.rateCache.clear();
+    this.lastRate.fill(undefined);
     this.restartAll(t);
   }
 

@@ -35,9 +35,7 @@ export class Hardware {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
         const dev = new CspmuDevice(modelConfig(d), { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
-        const before = deps.map.all().length;
-        dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
-        const regions = deps.map.all().slice(before);
+        const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
         mapped.push(() => regions.forEach((r) => deps.map.unmap(r)));
         this.devices.set(d.label, dev);
         this.byId.set(d.id, dev);

@@ -17,7 +17,7 @@ interface HotplugState<I> {
   readonly name: string;
   readonly online: HotplugCallback<I>;
   readonly teardown: HotplugCallback<I>;
-  readonly instances: I[];
+  readonly instances: Set<I>;
 }
 
 const CPUHP_AP_ONLINE_DYN = 100;
@@ -81,14 +81,14 @@ export class Cpus {
       if (s.name === name) throw kerr('EEXIST', `hotplug state '${name}' is already set up as state ${s.id}`);
     }
     const id = this.nextDynState++;
-    this.states.set(id, { id, name, online, teardown, instances: [] } as HotplugState<unknown>);
+    this.states.set(id, { id, name, online, teardown, instances: new Set() } as HotplugState<unknown>);
     return id;
   }
 
   removeStateMulti(id: number): void {
     const s = this.state(id);
-    if (s.instances.length > 0) {
-      throw kerr('EBUSY', `hotplug state '${s.name}' still has ${s.instances.length} instance(s); remove them first`);
+    if (s.instances.size > 0) {
+      throw kerr('EBUSY', `hotplug state '${s.name}' still has ${s.instances.size} instance(s); remove them first`);
     }
     this.states.delete(id);
   }
@@ -96,17 +96,15 @@ export class Cpus {
   /** Add an instance and run its online callback on every online CPU. */
   stateAddInstance<I>(id: number, instance: I): void {
     const s = this.state(id) as HotplugState<I>;
-    if (s.instances.includes(instance)) throw kerr('EEXIST', `instance already added to hotplug state '${s.name}'`);
+    if (s.instances.has(instance)) throw kerr('EEXIST', `instance already added to hotplug state '${s.name}'`);
     for (const cpu of this.online()) s.online(cpu, instance);
-    s.instances.push(instance);
+    s.instances.add(instance);
   }
 
   /** Run the teardown callback on every online CPU, then forget the instance. */
   stateRemoveInstance<I>(id: number, instance: I): void {
     const s = this.state(id) as HotplugState<I>;
-    const i = s.instances.indexOf(instance);
-    if (i < 0) throw kerr('ENOENT', `instance is not part of hotplug state '${s.name}'`);
-    s.instances.splice(i, 1);
+    if (!s.instances.delete(instance)) throw kerr('ENOENT', `instance is not part of hotplug state '${s.name}'`);
     for (const cpu of this.online()) s.teardown(cpu, instance);
   }
 

@@ -69,6 +69,11 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
     (this.emit as (n: string, p: unknown) => boolean)(name, payload);
   }
 
+  /** Is anybody listening, recording or tracing `name`? Lets hot-ish paths skip building a payload. */
+  wants(name: LifecycleEventName): boolean {
+    return this.recorders.size > 0 || this.tp.enabled || this.listenerCount(name) > 0;
+  }
+
   get count(): number {
     return this.seq;
   }

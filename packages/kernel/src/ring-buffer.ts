@@ -40,6 +40,24 @@ export class RingBuffer {
     return this.size;
   }
 
+  /** Reserve the next record and set its id; the caller fills times/cpus/pids/slots. Returns the index, or -1 when dropped. */
+  reserveSlot(id: number): number {
+    let i: number;
+    if (this.size === this.capacity) {
+      this.lost++;
+      if (this.mode === 'drop') return -1;
+      i = this.head;
+      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
+    } else {
+      i = this.head + this.size;
+      if (i >= this.capacity) i -= this.capacity;
+      this.size++;
+    }
+    this.written++;
+    this.ids[i] = id;
+    return i;
+  }
+
   /** Reserve the next record; returns its index, or -1 when dropped. */
   reserve(id: number, timeNs: number, cpu: number, pid: number): number {
     let i: number;

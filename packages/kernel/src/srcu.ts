@@ -10,6 +10,9 @@ export type SrcuReadToken = number;
  */
 export class Srcu {
   private epoch = 0;
+  /** Readers of the current epoch (the common case, kept out of the map). */
+  private current = 0;
+  /** Readers of older epochs still inside. */
   private readonly readers = new Map<number, number>();
   private readonly waiting: { epoch: number; done: () => void }[] = [];
   gracePeriods = 0;
@@ -17,11 +20,16 @@ export class Srcu {
   constructor(readonly name: string) {}
 
   readLock(): SrcuReadToken {
-    this.readers.set(this.epoch, (this.readers.get(this.epoch) ?? 0) + 1);
+    this.current++;
     return this.epoch;
   }
 
   readUnlock(epoch: SrcuReadToken): void {
+    if (epoch === this.epoch) {
+      if (this.current === 0) throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${epoch} that holds no reader (unbalanced unlock)`);
+      this.current--;
+      return;
+    }
     const n = this.readers.get(epoch);
     if (n === undefined) {
       throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${epoch} that holds no reader (unbalanced unlock)`);
@@ -42,13 +50,15 @@ export class Srcu {
   }
 
   get activeReaders(): number {
-    let n = 0;
+    let n = this.current;
     for (const c of this.readers.values()) n += c;
     return n;
   }
 
   /** Wait for every pre-existing reader to leave. */
   synchronize(): Promise<void> {
+    if (this.current > 0) this.readers.set(this.epoch, this.current);
+    this.current = 0;
     const epoch = this.epoch++;
     return new Promise<void>((done) => {
       this.waiting.push({ epoch, done });

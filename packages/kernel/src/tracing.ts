@@ -42,7 +42,9 @@ export class StringTable {
  * formatted until the buffer is read.
  */
 export class Tracepoint {
-  enabled = false;
+  private on = false;
+  /** Told when the tracepoint is switched on or off (so hot paths can keep one combined flag). */
+  onToggle: (() => void) | undefined;
   private filter: SlotPredicate | null = null;
   filterText = '';
   hits = 0;
@@ -53,12 +55,22 @@ export class Tracepoint {
     private readonly fs: TraceFs,
   ) {}
 
+  get enabled(): boolean {
+    return this.on;
+  }
+
+  set enabled(v: boolean) {
+    if (this.on === v) return;
+    this.on = v;
+    this.onToggle?.();
+  }
+
   get fullName(): string {
     return `${this.def.system}:${this.def.name}`;
   }
 
   emit(a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0): void {
-    if (!this.enabled) return;
+    if (!this.on) return;
     const scratch = this.fs.scratch;
     if (this.filter !== null) {
       scratch[0] = a; scratch[1] = b; scratch[2] = c; scratch[3] = d;
@@ -73,6 +85,27 @@ export class Tracepoint {
     const base = i * TRACE_SLOTS;
     s[base] = a; s[base + 1] = b; s[base + 2] = c; s[base + 3] = d;
     s[base + 4] = e; s[base + 5] = f; s[base + 6] = g; s[base + 7] = h;
+  }
+
+  /**
+   * Emit the record prepared in `slots` (TRACE_SLOTS numbers, in field
+   * order). Hot paths fill a preallocated array and call this, so no number
+   * is boxed on the way.
+   */
+  emitSlots(slots: Float64Array): void {
+    if (!this.on) return;
+    if (this.filter !== null && !this.filter(slots, 0)) return;
+    this.hits++;
+    const ring = this.fs.ring;
+    const i = ring.reserveSlot(this.id);
+    if (i < 0) return;
+    ring.times[i] = this.fs.now();
+    ring.cpus[i] = this.fs.cpu();
+    ring.pids[i] = 0;
+    const d = ring.slots;
+    const b = i * TRACE_SLOTS;
+    d[b] = slots[0]!; d[b + 1] = slots[1]!; d[b + 2] = slots[2]!; d[b + 3] = slots[3]!;
+    d[b + 4] = slots[4]!; d[b + 5] = slots[5]!; d[b + 6] = slots[6]!; d[b + 7] = slots[7]!;
   }
 
   setFilter(expr: string): void {

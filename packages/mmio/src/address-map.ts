@@ -18,7 +18,7 @@ export interface Region {
  */
 export class AddressMap {
   private readonly pages = new Map<number, Region>();
-  private readonly regions: Region[] = [];
+  private readonly regions = new Set<Region>();
 
   map(base: number, size: number, device: MmioDevice, owner: string): Region {
     if (!Number.isSafeInteger(base) || base < 0 || base % PAGE_SIZE !== 0) {
@@ -40,14 +40,12 @@ export class AddressMap {
     }
     const region: Region = { base, size, device, owner };
     for (let p = first; p < first + count; p++) this.pages.set(p, region);
-    this.regions.push(region);
+    this.regions.add(region);
     return region;
   }
 
   unmap(region: Region): void {
-    const i = this.regions.indexOf(region);
-    if (i < 0) throw kerr('ENOENT', `${region.owner}: region at ${hex(region.base)} is not mapped`);
-    this.regions.splice(i, 1);
+    if (!this.regions.delete(region)) throw kerr('ENOENT', `${region.owner}: region at ${hex(region.base)} is not mapped`);
     const first = region.base / PAGE_SIZE;
     for (let p = first; p < first + region.size / PAGE_SIZE; p++) this.pages.delete(p);
   }
@@ -58,6 +56,6 @@ export class AddressMap {
   }
 
   all(): readonly Region[] {
-    return this.regions;
+    return [...this.regions];
   }
 }

@@ -45,12 +45,21 @@ export class MmioBus {
   private readonly observers = new Set<AccessObserver>();
   private nextMapId = 0;
   private nextVirtSlot = 0;
-  /** True while any observer is attached: the accessors' one extra branch. */
+  /** True while any observer is attached. */
   kmmioArmed = false;
+  /** No observer and no rwmmio read (write) tracepoint: the accessors' fast path may be taken. */
+  quietReads = true;
+  quietWrites = true;
 
   constructor(private readonly kernel: Kernel) {
     this.trace = kernel.trace;
     this.rw = new RwmmioTracepoints(kernel.trace, kernel.calls);
+    this.rw.onChange = () => this.updateQuiet();
+  }
+
+  private updateQuiet(): void {
+    this.quietReads = !this.kmmioArmed && !this.rw.readsTraced;
+    this.quietWrites = !this.kmmioArmed && !this.rw.writesTraced;
   }
 
   /** Map `size` bytes of physical address space for a driver. */
@@ -87,9 +96,11 @@ export class MmioBus {
   observe(o: AccessObserver): () => void {
     this.observers.add(o);
     this.kmmioArmed = true;
+    this.updateQuiet();
     return () => {
       this.observers.delete(o);
       this.kmmioArmed = this.observers.size > 0;
+      this.updateQuiet();
     };
   }
 

@@ -18,6 +18,9 @@ const TWO32 = 4294967296;
 export class IoMem {
   private devs: (MmioDevice | undefined)[];
   private devOffset: number[];
+  /** The device behind a one-page mapping, and the offset of the mapping in it (the fast path). */
+  private readonly dev0: MmioDevice | undefined;
+  private readonly off0: number;
   private live = true;
   private readonly pair = new Uint32Array(2);
   /** Interned owner name, for trace records. */
@@ -41,6 +44,8 @@ export class IoMem {
       this.devOffset.push(region ? phys + (page << PAGE_SHIFT) - region.base : 0);
     }
     this.devId = bus.trace.strings.intern(owner);
+    this.dev0 = size === 0x1000 ? this.devs[0] : undefined;
+    this.off0 = this.devOffset[0] ?? 0;
   }
 
   get mapped(): boolean {
@@ -60,6 +65,12 @@ export class IoMem {
   // --- instrumented 32-bit accessors (the hot path) ---
 
   readl(offset: number): number {
+    const dev0 = this.dev0;
+    if (this.bus.quietReads && dev0 !== undefined && this.live && (offset & 0xffc) === offset) return dev0.read(this.off0 + offset, 4);
+    return this.readlChecked(offset);
+  }
+
+  private readlChecked(offset: number): number {
     const dev = this.target(offset, 4, false);
     if (this.bus.kmmioArmed) return this.bus.observed(this, offset, 4, false, 0, 0, () => this.readl_unobserved(dev, offset));
     return this.readl_unobserved(dev, offset);
@@ -69,11 +80,20 @@ export class IoMem {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(32, this.virtLo + offset, this.virtHi, this.devId);
     const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4);
-    if (rw.postRead.enabled) rw.emitValued(rw.postRead, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postRead.enabled) { rw.slots[3] = v; rw.slots[4] = 0; rw.emitValued(rw.postRead, 32, this.virtLo + offset, this.virtHi, this.devId); }
     return v;
   }
 
   writel(value: number, offset: number): void {
+    const dev0 = this.dev0;
+    if (this.bus.quietWrites && dev0 !== undefined && this.live && (offset & 0xffc) === offset) {
+      dev0.write(this.off0 + offset, 4, value >>> 0);
+      return;
+    }
+    this.writelChecked(value, offset);
+  }
+
+  private writelChecked(value: number, offset: number): void {
     const dev = this.target(offset, 4, true);
     const v = value >>> 0;
     if (this.bus.kmmioArmed) {
@@ -85,9 +105,9 @@ export class IoMem {
 
   private writel_unobserved(dev: MmioDevice, offset: number, v: number): number {
     const rw = this.bus.rw;
-    if (rw.write.enabled) rw.emitValued(rw.write, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.write.enabled) { rw.slots[3] = v; rw.slots[4] = 0; rw.emitValued(rw.write, 32, this.virtLo + offset, this.virtHi, this.devId); }
     dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4, v);
-    if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, 32, v, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postWrite.enabled) { rw.slots[3] = v; rw.slots[4] = 0; rw.emitValued(rw.postWrite, 32, this.virtLo + offset, this.virtHi, this.devId); }
     return v;
   }
 
@@ -130,6 +150,15 @@ export class IoMem {
 
   /** readq into out[0] (low) and out[1] (high); allocation-free. */
   readqInto(offset: number, out: Uint32Array): void {
+    const dev0 = this.dev0;
+    if (this.bus.quietReads && dev0 !== undefined && this.live && (offset & 0xff8) === offset && dev0.check(this.off0 + offset, 8, false) === undefined) {
+      dev0.read64(this.off0 + offset, out);
+      return;
+    }
+    this.readqChecked(offset, out);
+  }
+
+  private readqChecked(offset: number, out: Uint32Array): void {
     const dev = this.target(offset, 8, false);
     if (this.bus.kmmioArmed) {
       this.bus.observed(this, offset, 8, false, 0, 0, () => this.readq_unobserved(dev, offset, out), out);
@@ -142,7 +171,7 @@ export class IoMem {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(64, this.virtLo + offset, this.virtHi, this.devId);
     dev.read64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), out);
-    if (rw.postRead.enabled) rw.emitValued(rw.postRead, 64, out[0]!, out[1]!, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postRead.enabled) { rw.slots[3] = out[0]!; rw.slots[4] = out[1]!; rw.emitValued(rw.postRead, 64, this.virtLo + offset, this.virtHi, this.devId); }
     return out[0]!;
   }
 
@@ -158,9 +187,9 @@ export class IoMem {
 
   private writeq_unobserved(dev: MmioDevice, offset: number, lo: number, hi: number): number {
     const rw = this.bus.rw;
-    if (rw.write.enabled) rw.emitValued(rw.write, 64, lo >>> 0, hi >>> 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.write.enabled) { rw.slots[3] = lo >>> 0; rw.slots[4] = hi >>> 0; rw.emitValued(rw.write, 64, this.virtLo + offset, this.virtHi, this.devId); }
     dev.write64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), lo >>> 0, hi >>> 0);
-    if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, 64, lo >>> 0, hi >>> 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postWrite.enabled) { rw.slots[3] = lo >>> 0; rw.slots[4] = hi >>> 0; rw.emitValued(rw.postWrite, 64, this.virtLo + offset, this.virtHi, this.devId); }
     return lo >>> 0;
   }
 
@@ -246,7 +275,7 @@ export class IoMem {
     const rw = this.bus.rw;
     if (rw.read.enabled) rw.emitRead(width * 8, this.virtLo + offset, this.virtHi, this.devId);
     const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width);
-    if (rw.postRead.enabled) rw.emitValued(rw.postRead, width * 8, v, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postRead.enabled) { rw.slots[3] = v; rw.slots[4] = 0; rw.emitValued(rw.postRead, width * 8, this.virtLo + offset, this.virtHi, this.devId); }
     return v;
   }
 
@@ -261,9 +290,9 @@ export class IoMem {
 
   private narrowWrite_unobserved(dev: MmioDevice, value: number, offset: number, width: 1 | 2): number {
     const rw = this.bus.rw;
-    if (rw.write.enabled) rw.emitValued(rw.write, width * 8, value, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.write.enabled) { rw.slots[3] = value; rw.slots[4] = 0; rw.emitValued(rw.write, width * 8, this.virtLo + offset, this.virtHi, this.devId); }
     dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width, value);
-    if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, width * 8, value, 0, this.virtLo + offset, this.virtHi, this.devId);
+    if (rw.postWrite.enabled) { rw.slots[3] = value; rw.slots[4] = 0; rw.emitValued(rw.postWrite, width * 8, this.virtLo + offset, this.virtHi, this.devId); }
     return value;
   }
 

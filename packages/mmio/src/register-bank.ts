@@ -38,26 +38,42 @@ export interface RegisterSpec {
   readonly onAction?: (bits: number) => void;
 }
 
-const enum Pol {
-  RO,
-  RW,
-  WO,
-  W1S,
-  W1C,
-  RAZWI,
+// Plain constants, not an enum: the hot path compares numbers, never looks up an object.
+const RO = 0;
+const RW = 1;
+const WO = 2;
+const W1S = 3;
+const W1C = 4;
+const RAZWI = 5;
+const UNKNOWN_POL = 6;
+type Pol = number;
+
+const POLICY: Record<Access, Pol> = { RO, RW, WO, W1S, W1C, 'RAZ/WI': RAZWI };
+
+/** A register compiled to one fixed shape, so the hot path stays monomorphic. */
+class Reg {
+  constructor(
+    readonly spec: RegisterSpec,
+    readonly pol: Pol,
+    /** State word of the low half (of the register whose state this is). */
+    readonly stateWord: number,
+    /** First word of this register's own offset. */
+    readonly firstWord: number,
+    readonly wide: boolean,
+    readonly mask: number,
+    readonly action: number,
+    readonly narrow: boolean,
+    readonly clearOnRead: boolean,
+    readonly read: ((half: 0 | 1) => number) | null,
+    readonly read64: ((out: Uint32Array) => void) | null,
+    readonly beforeWrite: (() => void) | null,
+    readonly onWrite: (() => void) | null,
+    readonly onAction: ((bits: number) => void) | null,
+  ) {}
 }
 
-const POLICY: Record<Access, Pol> = { RO: Pol.RO, RW: Pol.RW, WO: Pol.WO, W1S: Pol.W1S, W1C: Pol.W1C, 'RAZ/WI': Pol.RAZWI };
-
-interface Compiled {
-  readonly spec: RegisterSpec;
-  readonly pol: Pol;
-  /** State word of the low half (of the register whose state this is). */
-  readonly stateWord: number;
-  readonly wide: boolean;
-  readonly mask: number;
-  readonly action: number;
-}
+const UNKNOWN_SPEC: RegisterSpec = { name: '<unknown>', offset: 0, access: 'RAZ/WI' };
+const UNKNOWN = new Reg(UNKNOWN_SPEC, UNKNOWN_POL, 0, 0, false, 0, 0, false, false, null, null, null, null, null);
 
 export interface UnknownAccessCount {
   reads: number;
@@ -73,8 +89,10 @@ export interface UnknownAccessCount {
 export class RegisterBank implements MmioDevice {
   readonly state: Uint32Array;
   private readonly regOfWord: Uint16Array;
-  private readonly regs: (Compiled | undefined)[] = [undefined];
-  private readonly byName = new Map<string, Compiled>();
+  /** Per word: the state word a plain 32-bit read returns, or -1 (hooks, zero reads, unknown). */
+  private readonly plainRead: Int32Array;
+  private readonly regs: Reg[] = [UNKNOWN];
+  private readonly byName = new Map<string, Reg>();
   readonly unknown = new Map<number, UnknownAccessCount>();
 
   constructor(
@@ -85,7 +103,14 @@ export class RegisterBank implements MmioDevice {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
     this.state = new Uint32Array(size / 4);
     this.regOfWord = new Uint16Array(size / 4);
+    this.plainRead = new Int32Array(size / 4).fill(-1);
     for (const spec of specs) this.declare(spec);
+    for (let w = 0; w < this.regOfWord.length; w++) {
+      const c = this.regs[this.regOfWord[w]!]!;
+      if (c !== UNKNOWN && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
+        this.plainRead[w] = c.stateWord + (w - c.firstWord);
+      }
+    }
     this.reset();
   }
 
@@ -102,14 +127,22 @@ export class RegisterBank implements MmioDevice {
       if (!owner) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} shares the state of unknown register ${spec.stateOf}; declare it first`);
       stateWord = owner.stateWord;
     }
-    const c: Compiled = {
+    const c = new Reg(
       spec,
-      pol: POLICY[spec.access],
+      POLICY[spec.access],
       stateWord,
-      wide: width === 64,
-      mask: (spec.writableMask ?? 0xffffffff) >>> 0,
-      action: (spec.actionBits ?? 0) >>> 0,
-    };
+      spec.offset >>> 2,
+      width === 64,
+      (spec.writableMask ?? 0xffffffff) >>> 0,
+      (spec.actionBits ?? 0) >>> 0,
+      spec.narrow ?? false,
+      spec.clearOnRead ?? false,
+      spec.read ?? null,
+      spec.read64 ?? null,
+      spec.beforeWrite ?? null,
+      spec.onWrite ?? null,
+      spec.onAction ?? null,
+    );
     if (this.regs.length > 0xfffe) throw kerr('ENOSPC', `bank ${this.name}: too many registers`);
     const idx = this.regs.length;
     this.regs.push(c);
@@ -126,35 +159,40 @@ export class RegisterBank implements MmioDevice {
   reset(): void {
     this.state.fill(0);
     for (const c of this.regs) {
-      if (!c || c.spec.stateOf !== undefined) continue;
+      if (c === UNKNOWN || c.spec.stateOf !== undefined) continue;
       this.state[c.stateWord] = (c.spec.reset ?? 0) >>> 0;
       if (c.wide) this.state[c.stateWord + 1] = (c.spec.resetHi ?? 0) >>> 0;
     }
   }
 
   check(offset: number, width: AccessWidth, _write: boolean): string | undefined {
-    const c = this.regs[this.regOfWord[offset >>> 2]!];
-    if (!c) return undefined;
-    if (width < 4 && !c.spec.narrow) return `${c.spec.name} does not accept ${width * 8}-bit accesses`;
+    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    if (c === UNKNOWN) return undefined;
+    if (width < 4 && !c.narrow) return `${c.spec.name} does not accept ${width * 8}-bit accesses`;
     if (width === 8 && !c.wide) return `${c.spec.name} is a 32-bit register; a 64-bit access is not allowed`;
     return undefined;
   }
 
   read(offset: number, width: 1 | 2 | 4): number {
+    const sw = this.plainRead[offset >>> 2]!;
+    if (sw >= 0 && width === 4) return this.state[sw]!;
+    return this.readSlow(offset, width);
+  }
+
+  /** Hooks, side effects, zero reads, narrow widths and unknown offsets. */
+  private readSlow(offset: number, width: 1 | 2 | 4): number {
     const w = offset >>> 2;
-    const c = this.regs[this.regOfWord[w]!];
+    const c = this.regs[this.regOfWord[w]!]!;
     let v: number;
-    if (c === undefined) {
-      this.countUnknown(offset, false);
-      return 0;
-    } else if (c.spec.read !== undefined) {
-      v = c.spec.read(c.wide ? ((w - (c.spec.offset >>> 2)) as 0 | 1) : 0);
-    } else if (c.pol === Pol.WO || c.pol === Pol.RAZWI) {
-      v = 0;
-    } else {
-      const sw = c.stateWord + (w - (c.spec.offset >>> 2));
+    if (c.read !== null) {
+      v = c.read(c.wide ? ((w - c.firstWord) as 0 | 1) : 0);
+    } else if (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C) {
+      const sw = c.stateWord + (w - c.firstWord);
       v = this.state[sw]!;
-      if (c.spec.clearOnRead) this.state[sw] = 0;
+      if (c.clearOnRead) this.state[sw] = 0;
+    } else {
+      if (c === UNKNOWN) this.countUnknown(offset, false);
+      return 0;
     }
     if (width === 4) return v >>> 0;
     const shift = (offset & 3) * 8;
@@ -163,12 +201,12 @@ export class RegisterBank implements MmioDevice {
 
   write(offset: number, width: 1 | 2 | 4, value: number): void {
     const w = offset >>> 2;
-    const c = this.regs[this.regOfWord[w]!];
-    if (c === undefined) {
+    const c = this.regs[this.regOfWord[w]!]!;
+    if (c === UNKNOWN) {
       this.countUnknown(offset, true);
       return;
     }
-    c.spec.beforeWrite?.();
+    if (c.beforeWrite !== null) c.beforeWrite();
     let v = value >>> 0;
     let lanes = 0xffffffff;
     if (width < 4) {
@@ -176,20 +214,20 @@ export class RegisterBank implements MmioDevice {
       lanes = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
       v = (v << shift) >>> 0;
     }
-    this.apply(c, c.stateWord + (w - (c.spec.offset >>> 2)), v, lanes);
-    c.spec.onWrite?.();
+    this.apply(c, c.stateWord + (w - c.firstWord), v, lanes);
+    if (c.onWrite !== null) c.onWrite();
   }
 
   read64(offset: number, out: Uint32Array): void {
-    const c = this.regs[this.regOfWord[offset >>> 2]!];
-    if (c === undefined) {
+    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    if (c === UNKNOWN) {
       this.countUnknown(offset, false);
       out[0] = 0;
       out[1] = 0;
       return;
     }
-    if (c.spec.read64 !== undefined) {
-      c.spec.read64(out);
+    if (c.read64 !== null) {
+      c.read64(out);
       return;
     }
     const lo = this.read(offset, 4);
@@ -198,38 +236,38 @@ export class RegisterBank implements MmioDevice {
   }
 
   write64(offset: number, lo: number, hi: number): void {
-    const c = this.regs[this.regOfWord[offset >>> 2]!];
-    if (c === undefined) {
+    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    if (c === UNKNOWN) {
       this.countUnknown(offset, true);
       return;
     }
-    c.spec.beforeWrite?.();
+    if (c.beforeWrite !== null) c.beforeWrite();
     this.apply(c, c.stateWord, lo >>> 0, 0xffffffff);
     this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
-    c.spec.onWrite?.();
+    if (c.onWrite !== null) c.onWrite();
   }
 
-  private apply(c: Compiled, sw: number, v: number, lanes: number): void {
+  private apply(c: Reg, sw: number, v: number, lanes: number): void {
     const s = this.state;
     switch (c.pol) {
-      case Pol.RO:
-      case Pol.RAZWI:
+      case RO:
+      case RAZWI:
         break;
-      case Pol.RW:
-      case Pol.WO: {
+      case RW:
+      case WO: {
         const m = (c.mask & lanes & ~c.action) >>> 0;
         s[sw] = ((s[sw]! & ~m) | (v & m)) >>> 0;
         break;
       }
-      case Pol.W1S:
+      case W1S:
         s[sw] = (s[sw]! | (v & lanes & c.mask)) >>> 0;
         break;
-      case Pol.W1C:
+      case W1C:
         s[sw] = (s[sw]! & ~(v & lanes & c.mask)) >>> 0;
         break;
     }
     const act = (v & c.action & lanes) >>> 0;
-    if (act !== 0) c.spec.onAction?.(act);
+    if (act !== 0 && c.onAction !== null) c.onAction(act);
   }
 
   private countUnknown(offset: number, write: boolean): void {
@@ -259,10 +297,11 @@ export class RegisterBank implements MmioDevice {
   }
 
   registerAt(offset: number): string | undefined {
-    return this.regs[this.regOfWord[offset >>> 2]!]?.spec.name;
+    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    return c === UNKNOWN ? undefined : c.spec.name;
   }
 
-  private compiled(name: string): Compiled {
+  private compiled(name: string): Reg {
     const c = this.byName.get(name);
     if (!c) throw kerr('ENOENT', `bank ${this.name} has no register ${name}`);
     return c;

@@ -19,6 +19,13 @@ export class RwmmioTracepoints {
   readonly postRead: Tracepoint;
   readonly write: Tracepoint;
   readonly postWrite: Tracepoint;
+  /** Is any read (or write) tracepoint on? Kept current as they are switched. */
+  readsTraced = false;
+  writesTraced = false;
+  /** Called after the flags change. */
+  onChange: (() => void) | undefined;
+  /** Where accessors build a record before emitting it (see Tracepoint.emitSlots). */
+  readonly slots = new Float64Array(8);
 
   constructor(
     trace: TraceFs,
@@ -43,14 +50,35 @@ export class RwmmioTracepoints {
     this.postRead = trace.define({ system: 'rwmmio', name: 'rwmmio_post_read', fields: valued, format: withVal });
     this.write = trace.define({ system: 'rwmmio', name: 'rwmmio_write', fields: valued, format: withVal });
     this.postWrite = trace.define({ system: 'rwmmio', name: 'rwmmio_post_write', fields: valued, format: withVal });
+    const update = () => {
+      this.readsTraced = this.read.enabled || this.postRead.enabled;
+      this.writesTraced = this.write.enabled || this.postWrite.enabled;
+      this.onChange?.();
+    };
+    for (const tp of [this.read, this.postRead, this.write, this.postWrite]) tp.onToggle = update;
   }
 
-  /** Emit a read record: width in bits, address as two 32-bit halves. */
+  /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
-    this.read.emit(this.calls.parent(), this.calls.current(), width, addrLo, addrHi, dev);
+    const s = this.slots;
+    s[0] = this.calls.parent();
+    s[1] = this.calls.current();
+    s[2] = width;
+    s[3] = addrLo;
+    s[4] = addrHi;
+    s[5] = dev;
+    this.read.emitSlots(s);
   }
 
-  emitValued(tp: Tracepoint, width: number, valLo: number, valHi: number, addrLo: number, addrHi: number, dev: number): void {
-    tp.emit(this.calls.parent(), this.calls.current(), width, valLo, valHi, addrLo, addrHi, dev);
+  /** Emit a record with a value; the value's halves are already in slots[3] and slots[4]. */
+  emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number): void {
+    const s = this.slots;
+    s[0] = this.calls.parent();
+    s[1] = this.calls.current();
+    s[2] = width;
+    s[5] = addrLo;
+    s[6] = addrHi;
+    s[7] = dev;
+    tp.emitSlots(s);
   }
 }

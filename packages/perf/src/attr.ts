@@ -48,7 +48,12 @@ export function normalizeAttr(a: PerfEventAttr): FullAttr {
   };
   const read_format = uint('read_format', a.read_format);
   if ((read_format & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(read_format & ~READ_FORMAT_KNOWN).toString(16)}`);
-  const out: Record<string, unknown> = {
+  const bool = (name: (typeof BOOLS)[number], v: boolean | undefined): boolean => {
+    if (v === undefined) return false;
+    if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${String(v)}`);
+    return v;
+  };
+  return {
     type: a.type,
     config,
     config1: u64('config1', a.config1),
@@ -57,13 +62,18 @@ export function normalizeAttr(a: PerfEventAttr): FullAttr {
     sample_period: uint('sample_period', a.sample_period),
     sample_freq: uint('sample_freq', a.sample_freq),
     read_format,
+    freq: bool('freq', a.freq),
+    disabled: bool('disabled', a.disabled),
+    pinned: bool('pinned', a.pinned),
+    exclusive: bool('exclusive', a.exclusive),
+    inherit: bool('inherit', a.inherit),
+    exclude_user: bool('exclude_user', a.exclude_user),
+    exclude_kernel: bool('exclude_kernel', a.exclude_kernel),
+    exclude_hv: bool('exclude_hv', a.exclude_hv),
+    exclude_idle: bool('exclude_idle', a.exclude_idle),
+    exclude_host: bool('exclude_host', a.exclude_host),
+    exclude_guest: bool('exclude_guest', a.exclude_guest),
   };
-  for (const b of BOOLS) {
-    const v = a[b];
-    if (v !== undefined && typeof v !== 'boolean') throw kerr('EINVAL', `attr.${b} must be a boolean, got ${String(v)}`);
-    out[b] = v ?? false;
-  }
-  return out as FullAttr;
 }
 
 export function isSampling(a: FullAttr): boolean {

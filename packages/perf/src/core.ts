@@ -66,6 +66,8 @@ export class PerfCore {
   private readonly byPmu = new Map<Pmu, PmuReg>();
   private readonly live = new Set<PerfEvent>();
   private nextId = 1;
+  private nextType = PERF_TYPE_MAX;
+  private readonly freedTypes: number[] = [];
   /** The core's call sites into PMUs (function tracing patches these). */
   readonly sites: PmuCallSites;
   private readonly fns: CoreFns;
@@ -92,8 +94,7 @@ export class PerfCore {
     if (this.byPmu.has(pmu)) throw kerr('EBUSY', `PMU object is already registered as '${this.byPmu.get(pmu)!.name}'`);
     let t = type;
     if (t === -1) {
-      t = PERF_TYPE_MAX;
-      while (this.regs.has(t)) t++;
+      t = this.allocType();
     } else if (!Number.isInteger(t) || t < 0 || this.regs.has(t)) {
       throw kerr('EEXIST', `PMU type ${t} is taken or invalid`);
     }
@@ -115,11 +116,48 @@ export class PerfCore {
     if (n > 0) throw kerr('EBUSY', `PMU '${reg.name}' still has ${n} event(s); close them before unregistering`);
     for (const ctx of reg.contexts.values()) ctx.stopRotation();
     this.regs.delete(reg.type);
+    if (reg.type >= PERF_TYPE_MAX) this.freeType(reg.type);
     this.byName.delete(reg.name);
     this.byPmu.delete(pmu);
     this.kernel.sysfs.remove(`${SYSFS_ROOT}/${reg.name}`);
     this.kernel.lifecycle.fire('pmu:unregistered', { pmu: reg.name, type: reg.type });
     await this.srcu.synchronize();
+  }
+
+  /** The lowest free dynamic type (idr_alloc from PERF_TYPE_MAX): freed ids first, smallest first. */
+  private allocType(): number {
+    const h = this.freedTypes;
+    if (h.length === 0) {
+      while (this.regs.has(this.nextType)) this.nextType++;
+      return this.nextType++;
+    }
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      h[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && h[l]! < h[m]!) m = l;
+        if (r < h.length && h[r]! < h[m]!) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m]!, h[i]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private freeType(t: number): void {
+    const h = this.freedTypes;
+    h.push(t);
+    for (let i = h.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (h[p]! <= h[i]!) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
   }
 
   pmus(): { name: string; type: number; pmu: Pmu }[] {
@@ -259,7 +297,9 @@ export class PerfCore {
 
   /** The PMU whose context holds a group: its hardware PMU, if any. */
   private groupPmu(leader: PerfEvent): Pmu {
-    return leader.groupMembers().find((e) => !e.pmu.software)?.pmu ?? leader.pmu;
+    if (!leader.pmu.software || leader.siblings.length === 0) return leader.pmu;
+    for (const s of leader.siblings) if (!s.pmu.software) return s.pmu;
+    return leader.pmu;
   }
 
   private install(event: PerfEvent, reg: PmuReg): void {
@@ -285,13 +325,15 @@ export class PerfCore {
       }
       ctx.resched();
     }
-    this.kernel.lifecycle.fire('event:opened', { id: event.id, pmu: reg.name, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
+    const lc = this.kernel.lifecycle;
+    if (lc.wants('event:opened')) lc.fire('event:opened', { id: event.id, pmu: reg.name, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
   }
 
   /** close(): take the event off its context, then free it (destroy → put ctx → module_put). */
   close(event: PerfEvent): void {
     if (!this.live.has(event)) throw kerr('EINVAL', `event ${event.id} is already closed`);
-    const name = this.byPmu.get(event.pmu)?.name ?? '?';
+    const reg = this.byPmu.get(event.pmu);
+    const name = reg ? reg.name : '?';
     const token = this.srcu.readLock();
     try {
       const leader = event.leader;
@@ -311,7 +353,7 @@ export class PerfCore {
       ctx.updateTimes(event);
       if (ctx.hasWaiting()) ctx.resched();
       this.live.delete(event);
-      this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
+      if (this.kernel.lifecycle.wants('event:closed')) this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
       this.free(event, name);
     } finally {
       this.srcu.readUnlock(token);
@@ -325,7 +367,7 @@ export class PerfCore {
     const pmu = event.pmu;
     this.modules.modulePut(pmu.module);
     event.state = S.DEAD;
-    this.kernel.lifecycle.fire('event:freed', { id: event.id, pmu: name });
+    if (this.kernel.lifecycle.wants('event:freed')) this.kernel.lifecycle.fire('event:freed', { id: event.id, pmu: name });
   }
 
   // ---------------------------------------------------------- ioctls

@@ -37,9 +37,16 @@ export class Device {
 
   /** platform_get_irq_optional(n): the IRQ, or ENXIO if there is none. */
   irqOptional(n: number): number {
+    const irq = this.irq(n);
+    if (irq === undefined) throw kerr('ENXIO', `${this.name} has no IRQ resource ${n}`);
+    return irq;
+  }
+
+  /** The n-th IRQ resource, or undefined (no exception for the common "none" case). */
+  irq(n: number): number | undefined {
     let k = 0;
     for (const r of this.resources) if (r.type === 'irq' && k++ === n) return r.irq;
-    throw kerr('ENXIO', `${this.name} has no IRQ resource ${n}`);
+    return undefined;
   }
 
   get bound(): boolean {

@@ -1,0 +1,59 @@
+import { registerBackend } from '@cspmu/arm-cspmu';
+import { Machine } from '@cspmu/system';
+import { manyPmus } from './platforms.js';
+import { SCF_BACKEND } from './micro.js';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+/** Boot the built-in Grace machine (NVIDIA backend requested and bound): median of several boots, ns. */
+export async function boot(runs = 9): Promise<number> {
+  for (let i = 0; i < 2; i++) await Machine.boot({ platform: 'grace' });
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await Machine.boot({ platform: 'grace' });
+    t.push((performance.now() - t0) * 1e6);
+  }
+  return median(t);
+}
+
+/** Register a backend that moves N idle generic-bound devices; ns for the registration. */
+export async function reprobe(n: number, runs: number): Promise<number> {
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const m = await Machine.boot({ platform: manyPmus(n), installed: [] });
+    const t0 = performance.now();
+    await m.modules.registerBuiltin({
+      name: 'bench_scf_cspmu',
+      version: '1',
+      apiVersion: 1,
+      depends: ['arm_cspmu'],
+      init: (ctx) => registerBackend(ctx, SCF_BACKEND),
+      exit: () => undefined,
+    });
+    t.push((performance.now() - t0) * 1e6);
+    const moved = m.driver.bindings().filter((b) => b.backend === 'bench_scf_cspmu').length;
+    if (moved !== n) throw new Error(`reprobe moved ${moved} of ${n} devices`);
+  }
+  return median(t);
+}
+
+/** Retained heap per bound PMU device, bytes: 1,000 devices, after GC. */
+export async function memoryPerDevice(n = 1000): Promise<number | null> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return null;
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      gc();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  await Machine.boot({ platform: manyPmus(10), installed: [] });
+  await settle();
+  const before = process.memoryUsage().heapUsed;
+  const m = await Machine.boot({ platform: manyPmus(n), installed: [] });
+  await settle();
+  const after = process.memoryUsage().heapUsed;
+  if (m.driver.instances.size !== n) throw new Error('not every device bound');
+  return (after - before) / n;
+}
