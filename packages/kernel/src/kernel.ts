@@ -26,6 +26,11 @@ export class Kernel {
   readonly calls: CallStack;
   /** Patchable call sites into drivers, for function tracing. */
   readonly callSites: CallSites;
+  /**
+   * When set, awaited at every mutex acquisition, work item and module load:
+   * a test scheduler (fast-check's) decides which waiting task goes on next.
+   */
+  yieldPoint: (() => Promise<void>) | undefined;
 
   constructor(
     @inject(TOKENS.Clock) readonly clock: Clock,
@@ -43,7 +48,7 @@ export class Kernel {
   }
 
   mutex(name: string): Mutex {
-    return new Mutex(name, this.lockdep, () => this.clock.now());
+    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.());
   }
 
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */
@@ -67,6 +72,7 @@ export class Kernel {
         this.lifecycle.fire('work:failed', { work: f.work, errno: f.error.code, message: f.error.message });
       },
       (fn) => this.lockdep.runDetached(fn),
+      () => this.yieldPoint?.(),
     );
   }
 }

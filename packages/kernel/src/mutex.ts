@@ -43,6 +43,8 @@ export class Mutex implements LockClass {
     readonly name: string,
     private readonly lockdep: Lockdep,
     private readonly now: () => number = () => 0,
+    /** A scheduling point before each acquisition (see Kernel.yieldPoint). */
+    private readonly yieldPoint: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   get locked(): boolean {
@@ -61,6 +63,8 @@ export class Mutex implements LockClass {
   async lock(task = 'anonymous'): Promise<MutexGuard> {
     this.checkRecursion();
     this.lockdep.checkAcquire(this);
+    const y = this.yieldPoint();
+    if (y !== undefined) await y;
     if (this.holder === undefined && this.waiters.length === 0) {
       return this.take(task);
     }

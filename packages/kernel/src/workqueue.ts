@@ -29,6 +29,7 @@ export class OrderedWorkqueue {
     readonly name: string,
     private readonly onFailure: (f: WorkFailure) => void,
     private readonly detach: <T>(fn: () => T) => T = (fn) => fn(),
+    private readonly yieldPoint: () => Promise<void> | undefined = () => undefined,
   ) {}
 
   /** Queue `work`; false if that very item is already pending (as queue_work). */
@@ -79,6 +80,8 @@ export class OrderedWorkqueue {
       this.running = next;
       next.state = 'running';
       try {
+        const y = this.yieldPoint();
+        if (y !== undefined) await y;
         await this.detach(() => next.work.fn());
       } catch (e) {
         const failure = { work: next.work.name, error: asKernelError(e, 'EIO', `work '${next.work.name}' failed`) };

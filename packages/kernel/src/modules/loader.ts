@@ -26,6 +26,9 @@ class Handle implements ModuleHandle {
   /** Settles when init has finished (resolved) or failed (rejected). */
   readonly ready: Promise<void>;
   settle!: (error?: unknown) => void;
+  /** Resolves when the module has been forgotten (unloaded or failed). */
+  readonly gone: Promise<void>;
+  markGone!: () => void;
   constructor(
     readonly name: string,
     readonly version: string,
@@ -36,6 +39,7 @@ class Handle implements ModuleHandle {
       this.settle = (error) => (error === undefined ? resolve() : reject(error));
     });
     this.ready.catch(() => undefined);
+    this.gone = new Promise<void>((resolve) => (this.markGone = resolve));
   }
   get users(): string[] {
     return [...this.userSet];
@@ -178,6 +182,8 @@ export class ModuleLoader {
 
   private async doLoad(name: string): Promise<ModuleHandle> {
     try {
+      const y = this.kernel.yieldPoint?.();
+      if (y !== undefined) await y;
       const pkg = this.findPackage(name);
       const entry = this.resolveEntry(pkg);
       let ns: { default?: unknown };
@@ -188,6 +194,8 @@ export class ModuleLoader {
       }
       const descriptor = ns.default as ModuleDescriptor;
       this.checkDescriptor(descriptor, pkg.manifest.module, pkg);
+      // Like add_unformed_module: a module still going away is waited for, then loaded afresh.
+      for (let old = this.modules.get(descriptor.name); old?.state === 'going'; old = this.modules.get(descriptor.name)) await old.gone;
       if (this.modules.has(descriptor.name)) throw kerr('EEXIST', `module ${descriptor.name} is already loaded (state ${this.modules.get(descriptor.name)!.state})`);
       return await this.start(new Handle(descriptor.name, descriptor.version, pkg.packageName, descriptor));
     } catch (e) {
@@ -280,7 +288,8 @@ export class ModuleLoader {
   }
 
   private forget(h: Handle): void {
-    this.modules.delete(h.name);
+    if (this.modules.get(h.name) === h) this.modules.delete(h.name);
+    h.markGone();
     for (const d of h.descriptor.depends ?? []) this.modules.get(d)?.userSet.delete(h.name);
   }
 
