@@ -16,23 +16,60 @@ export interface RateFunction {
 
 export const ZERO_RATE: RateFunction = { at: () => 0, when: () => Infinity, zero: true };
 
-/** A constant rate in events per second, e.g. a cycle counter's clock. */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+function gcd(a: number, b: number): number {
+  while (b !== 0) [a, b] = [b, a % b];
+  return a;
+}
+
+/** A rate in whole events per second, as the reduced fraction n/d of events per nanosecond. */
+export function ratePerNs(perSecond: number): { n: number; d: number } {
+  const r = Math.round(perSecond);
+  if (r === 0) return { n: 0, d: 1 };
+  const g = gcd(r, 1e9);
+  return { n: r / g, d: 1e9 / g };
+}
+
+/** floor(t * n / d) exactly, for integers t, n >= 0 and d > 0 (no allocation unless the values are extreme). */
+export function mulDivFloor(t: number, n: number, d: number): number {
+  const tn = t * n;
+  if (tn <= MAX_SAFE) return exactQuotient(tn, d);
+  const tq = Math.floor(t / d);
+  const tr = t - tq * d;
+  const trn = tr * n;
+  if (trn <= MAX_SAFE && tq * n <= MAX_SAFE) return tq * n + exactQuotient(trn, d);
+  return Number((BigInt(t) * BigInt(n)) / BigInt(d));
+}
+
+/** floor(x / d) for an exactly represented integer x: the double division corrected by one step. */
+function exactQuotient(x: number, d: number): number {
+  let q = Math.floor(x / d);
+  if (q * d > x) q--;
+  else if ((q + 1) * d <= x) q++;
+  return q;
+}
+
+/** A constant rate in whole events per second (fractions are rounded), e.g. a cycle counter's clock. */
 export class ConstantRate implements RateFunction {
   readonly zero: boolean;
+  private readonly n: number;
+  private readonly d: number;
   constructor(readonly perSecond: number) {
     if (!(perSecond >= 0) || !Number.isFinite(perSecond)) throw kerr('EINVAL', `rate must be a finite number >= 0, got ${perSecond}`);
-    this.zero = perSecond === 0;
+    ({ n: this.n, d: this.d } = ratePerNs(perSecond));
+    this.zero = this.n === 0;
   }
   at(t: number): number {
-    return Math.floor((t * this.perSecond) / 1e9);
+    return mulDivFloor(t, this.n, this.d);
   }
   when(n: number): number {
     if (n <= 0) return 0;
     if (this.zero) return Infinity;
-    let t = Math.ceil((n * 1e9) / this.perSecond);
-    while (t > 0 && this.at(t - 1) >= n) t--;
-    while (this.at(t) < n) t++;
-    return t;
+    // The first t with floor(t*n_/d_) >= n is ceil(n*d_/n_): exact in BigInt (scheduling, not the read path).
+    const nn = BigInt(this.n);
+    const t = (BigInt(n) * BigInt(this.d) + nn - 1n) / nn;
+    return t > BigInt(MAX_SAFE) ? Infinity : Number(t);
   }
 }
 
@@ -45,25 +82,34 @@ export class PhasedRate implements RateFunction {
   private readonly before: number[] = [];
   private readonly period: number;
   private readonly perPeriod: number;
+  private readonly ns: number[] = [];
+  private readonly ds: number[] = [];
   readonly zero: boolean;
 
   constructor(
     private readonly durations: readonly number[],
-    private readonly rates: readonly number[],
+    rates: readonly number[],
     private readonly repeat: boolean,
   ) {
     if (durations.length === 0 || durations.length !== rates.length) throw kerr('EINVAL', 'a phased rate needs one rate per phase');
     let t = 0;
     let n = 0;
     for (let i = 0; i < durations.length; i++) {
+      const r = ratePerNs(rates[i]!);
+      this.ns.push(r.n);
+      this.ds.push(r.d);
       this.starts.push(t);
       this.before.push(n);
       t += durations[i]!;
-      n += Math.floor((durations[i]! * rates[i]!) / 1e9);
+      n += mulDivFloor(durations[i]!, r.n, r.d);
     }
     this.period = t;
     this.perPeriod = n;
-    this.zero = rates.every((r) => r === 0);
+    this.zero = this.ns.every((x) => x === 0);
+  }
+
+  private inPhase(i: number, dt: number): number {
+    return mulDivFloor(dt, this.ns[i]!, this.ds[i]!);
   }
 
   at(t: number): number {
@@ -75,12 +121,12 @@ export class PhasedRate implements RateFunction {
         t -= k * this.period;
       } else {
         const last = this.durations.length - 1;
-        return this.before[last]! + Math.floor(((t - this.starts[last]!) * this.rates[last]!) / 1e9);
+        return this.before[last]! + this.inPhase(last, t - this.starts[last]!);
       }
     }
     let i = this.durations.length - 1;
     while (i > 0 && this.starts[i]! > t) i--;
-    return base + this.before[i]! + Math.floor(((t - this.starts[i]!) * this.rates[i]!) / 1e9);
+    return base + this.before[i]! + this.inPhase(i, t - this.starts[i]!);
   }
 
   when(n: number): number {
