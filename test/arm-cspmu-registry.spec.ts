@@ -178,6 +178,22 @@ describe('arm-cspmu backend registry and hot swap', function () {
     expect(m.driver.bindings().every((b) => b.backend === 'arm_cspmu_generic')).to.equal(true);
   });
 
+  it('refuses to unbind a device with open events, keeping it whole', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    const dev = m.bus.device('arm-cs-arch-pmu.0')!;
+    const err = await rejects(m.bus.deviceReleaseDriver(dev));
+    expect(err.code).to.equal('EBUSY');
+    expect(err.message).to.contain('arm_cspmu_cache_0 has 1 open event(s)');
+    expect(dev.bound).to.equal(true);
+    m.advance(1000);
+    expect(m.perf.read(e!).value).to.equal(1500);
+    expect(m.mmio.violations).to.deep.equal([]);
+    m.perf.close(e!);
+    await m.bus.deviceReleaseDriver(dev);
+    expect(dev.bound).to.equal(false);
+  });
+
   it('refuses bad backend definitions with EINVAL and registers nothing', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     for (const [def, msg] of [

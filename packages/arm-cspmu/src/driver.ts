@@ -248,9 +248,11 @@ export class ArmCspmuDriver implements Driver {
 
   // ------------------------------------------------------------ remove
 
+  /** Refused with EBUSY while events are open on the PMU (nothing is released then). */
   async remove(dev: Device): Promise<void> {
     const inst = this.instances.get(dev);
     if (!inst) return;
+    if (!inst.idle) throw kerr('EBUSY', `${inst.name} has ${inst.inUseCount} open event(s); close them before unbinding ${dev.name}`);
     await this.perf.unregister(inst);
     this.kernel.cpus.stateRemoveInstance(this.cpuhpState, inst);
     this.instances.delete(dev);

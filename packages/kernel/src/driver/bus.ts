@@ -1,4 +1,4 @@
-import { asKernelError, kerr, type KernelError } from '../errors.js';
+import { asKernelError, kerr, KernelError } from '../errors.js';
 import type { Kernel } from '../kernel.js';
 import type { Work } from '../workqueue.js';
 import type { OrderedWorkqueue } from '../workqueue.js';
@@ -131,16 +131,16 @@ export class PlatformBus {
   private async releaseLocked(dev: Device): Promise<void> {
     const drv = dev.driver;
     if (!drv) return;
-    let failures: KernelError[] = [];
     try {
       await drv.remove?.(dev);
     } catch (e) {
+      // A driver that refuses (EBUSY: its device is in use) keeps the device bound and everything it holds.
+      if (e instanceof KernelError && e.code === 'EBUSY') throw e;
       this.kernel.log.err('driver-core', `remove of ${dev.name} by ${drv.name} failed: ${asKernelError(e, 'EIO', 'remove').detail}`);
-    } finally {
-      failures = await dev.devres.releaseAll();
-      dev.driver = undefined;
-      dev.drvdata = undefined;
     }
+    const failures = await dev.devres.releaseAll();
+    dev.driver = undefined;
+    dev.drvdata = undefined;
     for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
     this.pending = this.pending.filter((d) => d !== dev);
     this.active = this.active.filter((d) => d !== dev);
