@@ -1,4 +1,4 @@
-import { kerr } from '@cspmu/kernel';
+import { globToRegExp, kerr } from '@cspmu/kernel';
 import { ConstantRate, PhasedRate, ZERO_RATE, type RateFunction } from './rate-function.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
 
@@ -76,9 +76,6 @@ export interface CounterSelection {
   readonly filter2: number;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
 
 interface CompiledStream {
   readonly pmu: RegExp;

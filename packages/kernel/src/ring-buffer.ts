@@ -58,21 +58,10 @@ export class RingBuffer {
     return i;
   }
 
-  /** Reserve the next record; returns its index, or -1 when dropped. */
+  /** Reserve the next record with its header; returns its index, or -1 when dropped. */
   reserve(id: number, timeNs: number, cpu: number, pid: number): number {
-    let i: number;
-    if (this.size === this.capacity) {
-      this.lost++;
-      if (this.mode === 'drop') return -1;
-      i = this.head;
-      this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
-    } else {
-      i = this.head + this.size;
-      if (i >= this.capacity) i -= this.capacity;
-      this.size++;
-    }
-    this.written++;
-    this.ids[i] = id;
+    const i = this.reserveSlot(id);
+    if (i < 0) return -1;
     this.times[i] = timeNs;
     this.cpus[i] = cpu;
     this.pids[i] = pid;

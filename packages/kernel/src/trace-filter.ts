@@ -32,7 +32,8 @@ function tokenize(expr: string): Tok[] {
   return toks;
 }
 
-function globToRegExp(glob: string): RegExp {
+/** A shell-style glob (`*`, `?`) as an anchored RegExp. */
+export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 

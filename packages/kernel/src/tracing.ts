@@ -1,6 +1,6 @@
 import { kerr } from './errors.js';
 import { RingBuffer, TRACE_SLOTS, type RingMode } from './ring-buffer.js';
-import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
+import { compileTraceFilter, globToRegExp, type SlotPredicate, type TraceField } from './trace-filter.js';
 
 export interface TraceEventDef {
   readonly system: string;
@@ -126,9 +126,6 @@ export interface TraceLine {
   readonly text: string;
 }
 
-function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
 
 /** Format nanoseconds as ftrace's `secs.usecs`. */
 export function formatTraceTime(ns: number): string {

@@ -1,4 +1,4 @@
-import { KernelError } from '@cspmu/kernel';
+import { globToRegExp, KernelError } from '@cspmu/kernel';
 import type { PerfEventAttr } from './attr.js';
 import { PERF_COUNT_SW, PERF_TYPE } from './constants.js';
 import { encodeFormat, formatMask, parseFormat, type ConfigField, type FormatField } from './format.js';
@@ -117,9 +117,6 @@ export function closeMatches(name: string, names: readonly string[]): string[] {
     .map(({ n }) => n);
 }
 
-function globRe(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
 
 /**
  * The perf event grammar: `pmu/term=value,…/mods`, groups `{…}:mods`,
@@ -144,7 +141,7 @@ export class EventGrammar {
     const exact = this.pmus.filter((p) => p.name === name);
     if (exact.length) return exact;
     if (/[*?]/.test(name)) {
-      const re = globRe(name);
+      const re = globToRegExp(name);
       return this.pmus.filter((p) => re.test(p.name));
     }
     return this.pmus.filter((p) => p.name.startsWith(`${name}_`) && /^\d+$/.test(p.name.slice(name.length + 1)));
