@@ -46,6 +46,43 @@ class Handle implements ModuleHandle {
   }
 }
 
+/** What a module root's node_modules holds, by root (a cache of the filesystem, like a dentry cache; rescan() drops it). */
+const scanCache = new Map<string, InstalledModule[]>();
+
+function scanRoot(root: string, warn: (msg: string) => void): InstalledModule[] {
+  const cached = scanCache.get(root);
+  if (cached) return cached;
+  const found: InstalledModule[] = [];
+  const nm = join(root, 'node_modules');
+  if (existsSync(nm)) {
+    const candidates: string[] = [];
+    for (const entry of readdirSync(nm)) {
+      if (entry.startsWith('.')) continue;
+      if (entry.startsWith('@')) {
+        for (const sub of readdirSync(join(nm, entry))) candidates.push(`${entry}/${sub}`);
+      } else candidates.push(entry);
+    }
+    for (const packageName of candidates) {
+      const pj = join(nm, packageName, 'package.json');
+      let json: { name?: string; version?: string; cspmu?: unknown };
+      try {
+        json = JSON.parse(readFileSync(pj, 'utf8'));
+      } catch {
+        continue;
+      }
+      if (json.cspmu === undefined) continue;
+      try {
+        const manifest = checkManifest(json.cspmu, packageName);
+        found.push({ packageName, dir: join(nm, packageName), version: json.version ?? '0.0.0', manifest });
+      } catch (e) {
+        warn(`ignoring ${packageName}: ${asKernelError(e, 'EINVAL', 'manifest').detail}`);
+      }
+    }
+  }
+  scanCache.set(root, found);
+  return found;
+}
+
 function inside(child: string, parent: string): boolean {
   const r = relative(parent, child);
   return r === '' || (!r.startsWith('..') && !isAbsolute(r));
@@ -93,32 +130,10 @@ export class ModuleLoader {
     if (this.scanned) return this.scanned;
     const found = new Map<string, InstalledModule>();
     for (const root of this.realRoots) {
-      const nm = join(root, 'node_modules');
-      if (!existsSync(nm)) continue;
-      const candidates: string[] = [];
-      for (const entry of readdirSync(nm)) {
-        if (entry.startsWith('.')) continue;
-        if (entry.startsWith('@')) {
-          for (const sub of readdirSync(join(nm, entry))) candidates.push(`${entry}/${sub}`);
-        } else candidates.push(entry);
-      }
-      for (const packageName of candidates) {
-        const pj = join(nm, packageName, 'package.json');
-        if (!existsSync(pj)) continue;
-        let json: { name?: string; version?: string; cspmu?: unknown };
-        try {
-          json = JSON.parse(readFileSync(pj, 'utf8'));
-        } catch {
-          continue;
-        }
-        if (json.cspmu === undefined || found.has(packageName)) continue;
-        if (this.options.installed && !this.options.installed(packageName)) continue;
-        try {
-          const manifest = checkManifest(json.cspmu, packageName);
-          found.set(packageName, { packageName, dir: join(nm, packageName), version: json.version ?? '0.0.0', manifest });
-        } catch (e) {
-          this.kernel.log.warn('module', `ignoring ${packageName}: ${asKernelError(e, 'EINVAL', 'manifest').detail}`);
-        }
+      for (const m of scanRoot(root, (msg) => this.kernel.log.warn('module', msg))) {
+        if (found.has(m.packageName)) continue;
+        if (this.options.installed && !this.options.installed(m.packageName)) continue;
+        found.set(m.packageName, m);
       }
     }
     this.scanned = [...found.values()];
@@ -128,6 +143,7 @@ export class ModuleLoader {
   /** Forget the scan (after installing or removing packages). */
   rescan(): void {
     this.scanned = undefined;
+    for (const r of this.realRoots) scanCache.delete(r);
   }
 
   /** Installed modules whose manifest has a claim for `subsystem` that `match` accepts. */

@@ -31,7 +31,8 @@ const result = await fc.check(
       if (!bar && done % Math.max(1, Math.floor(runs / 20)) === 0) process.stderr.write(`fuzzing: ${done} runs\n`);
     },
   }),
-  { numRuns: runs, ...(o.seed ? { seed: Number(o.seed) } : {}), ...(o.path ? { path: o.path } : {}), endOnFailure: false },
+  // A run that does not finish (a deadlock, a machine that never settles) fails too, with its seed.
+  { numRuns: runs, timeout: 20000, ...(o.seed ? { seed: Number(o.seed) } : {}), ...(o.path ? { path: o.path } : {}), endOnFailure: false },
 );
 bar?.stop();
 if (result.failed) {

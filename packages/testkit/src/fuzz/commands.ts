@@ -68,7 +68,7 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
         e.enabled = !e.enabled;
       }),
     ),
-    fc.oneof(fc.integer({ min: 1, max: 5_000_000 }), fc.integer({ min: 1_000_000_000, max: 3_000_000_000 })).map((ns) =>
+    fc.oneof({ arbitrary: fc.integer({ min: 1, max: 120_000_000 }), weight: 4 }, { arbitrary: fc.integer({ min: 1_000_000_000, max: 3_000_000_000 }), weight: 1 }).map((ns) =>
       step(`advance(${ns})`, (model) => model.m.advance(ns)),
     ),
     fc.constant(

@@ -19,9 +19,14 @@ async function drain(s: fc.Scheduler, model: FuzzModel): Promise<void> {
     const all = Promise.all([...model.inflight, model.m.settle()]).finally(() => {
       done = true;
     });
-    while (!done) {
-      if (s.count() > 0) await s.waitNext(1);
-      else await new Promise((r) => setImmediate(r));
+    for (let idle = 0; !done; ) {
+      if (s.count() > 0) {
+        idle = 0;
+        await s.waitNext(1);
+      } else {
+        await new Promise((r) => setImmediate(r));
+        if (++idle > 10000) throw new Error('the machine did not settle: tasks wait on something nobody will release (a deadlock?)');
+      }
     }
     await all;
     model.inflight.length = 0;
@@ -39,6 +44,8 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
   return fc.asyncProperty(fc.scheduler(), fc.array(fc.oneof(...stepArbitraries()), { maxLength: o.maxSteps ?? 25 }), async (s, steps: Step[]) => {
     o.onRun?.();
     const m = await Machine.boot({ platform: FUZZ_PLATFORM, installed: ['@cspmu/arm-generic'], ...o.machine });
+    // A longer rotation interval keeps seconds-long advances cheap; rotation itself is unchanged.
+    for (const { name, pmu } of m.perf.pmus()) if (!pmu.software) m.kernel.sysfs.write(`/bus/event_source/devices/${name}/perf_event_mux_interval_ms`, '50');
     const model = new FuzzModel(m);
     const rejections: unknown[] = [];
     const onRejection = (r: unknown) => void rejections.push(r);
