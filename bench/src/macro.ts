@@ -17,10 +17,10 @@ export async function boot(runs = 9): Promise<number> {
   return median(t);
 }
 
-/** Register a backend that moves N idle generic-bound devices; ns for the registration. */
-export async function reprobe(n: number, runs: number): Promise<number> {
+/** Register a backend that moves N idle generic-bound devices; ns for the registration (after `warmup` discarded runs). */
+export async function reprobe(n: number, runs: number, warmup = 0): Promise<number> {
   const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < warmup + runs; i++) {
     const m = await Machine.boot({ platform: manyPmus(n), installed: [] });
     const t0 = performance.now();
     await m.modules.registerBuiltin({
@@ -31,7 +31,7 @@ export async function reprobe(n: number, runs: number): Promise<number> {
       init: (ctx) => registerBackend(ctx, SCF_BACKEND),
       exit: () => undefined,
     });
-    t.push((performance.now() - t0) * 1e6);
+    if (i >= warmup) t.push((performance.now() - t0) * 1e6);
     const moved = m.driver.bindings().filter((b) => b.backend === 'bench_scf_cspmu').length;
     if (moved !== n) throw new Error(`reprobe moved ${moved} of ${n} devices`);
   }

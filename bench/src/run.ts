@@ -72,9 +72,9 @@ async function main(): Promise<void> {
 
   (globalThis as { gc?: () => void }).gc?.();
   log('reprobe scale (1,000 and 10,000 devices)…');
-  const rp1k = await reprobe(1000, 5);
+  const rp1k = await reprobe(1000, 5, 2);
   const rp10k = await reprobe(10000, 1);
-  figures.push({ id: 'reprobe_scale', figure: 'registering a backend that reprobes N idle devices (median of 5 runs at 1,000)', median_ns: rp1k, value: r2(rp10k / rp1k), unit: '× (10,000 vs 1,000)', target: '1,000 in ≤ 100 ms; 10,000 ≤ 11× that', met: rp1k <= 100e6 && rp10k / rp1k <= 11, detail: { n1000_ms: r2(rp1k / 1e6), n10000_ms: r2(rp10k / 1e6) } });
+  figures.push({ id: 'reprobe_scale', figure: 'registering a backend that reprobes N idle devices (median of 5 warm runs at 1,000)', median_ns: rp1k, value: r2(rp10k / rp1k), unit: '× (10,000 vs 1,000)', target: '1,000 in ≤ 100 ms; 10,000 ≤ 11× that', met: rp1k <= 100e6 && rp10k / rp1k <= 11, detail: { n1000_ms: r2(rp1k / 1e6), n10000_ms: r2(rp10k / 1e6) } });
 
   const results = {
     generatedAt: new Date().toISOString(),

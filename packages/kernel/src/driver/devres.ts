@@ -33,7 +33,8 @@ export class Devres {
     for (let i = entries.length - 1; i >= 0; i--) {
       const e = entries[i]!;
       try {
-        await e.release();
+        const r = e.release();
+        if (r instanceof Promise) await r;
       } catch (err) {
         failures.push(asKernelError(err, 'EIO', `releasing ${e.name}`));
       }
