@@ -1,7 +1,7 @@
 import { IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
-import type { ApmtInfo, BackendDefinition, RegisteredBackend } from './backend-api.js';
+import type { ApmtInfo, BackendDefinition } from './backend-api.js';
 import { matchToPmiidr } from './backend-api.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { ArmCspmu, internDriverFns, type DriverFns } from './instance.js';
@@ -386,4 +386,3 @@ export class ArmCspmuDriver implements Driver {
   }
 }
 
-export type { RegisteredBackend };

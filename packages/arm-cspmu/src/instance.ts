@@ -1,5 +1,5 @@
 import { formatCpuList, IRQ_HANDLED, IRQ_NONE, kerr, type IrqReturn, type Kernel, type ModuleHandle, type Refcount } from '@cspmu/kernel';
-import { IoMem } from '@cspmu/mmio';
+import type { IoMem } from '@cspmu/mmio';
 import {
   PERF_EF_RELOAD,
   PERF_EF_START,
@@ -35,7 +35,6 @@ import {
 const TWO32 = 4294967296;
 const EAGAIN = -11;
 const ENOENT = -2;
-const EINVAL = -22;
 
 /** Interned function names, so rwmmio traces and UAF reports name the driver function. */
 export interface DriverFns {
@@ -132,7 +131,10 @@ export class ArmCspmu implements CspmuInstance, Pmu {
 
   private readonly events: (PerfEvent | undefined)[];
   private readonly used = new Uint32Array(8);
+  /** The counter map group validation tries the group against. */
   private readonly fake = new Uint32Array(8);
+  /** Overflow status words read by the interrupt handler. */
+  private readonly ovs = new Uint32Array(8);
   private readonly pair = new Uint32Array(2);
   private readonly periodLo: number;
   private readonly periodHi: number;
@@ -535,7 +537,7 @@ export class ArmCspmu implements CspmuInstance, Pmu {
       }
       this.base0.writel(0, PMCR);
       let any = 0;
-      const ovs = this.fake;
+      const ovs = this.ovs;
       for (let i = 0; i < this.numSetClrReg; i++) {
         const v = this.base1.readl(PMOVSCLR + 4 * i);
         this.base1.writel(v, PMOVSCLR + 4 * i);
@@ -572,4 +574,3 @@ export class ArmCspmu implements CspmuInstance, Pmu {
   }
 }
 
-export { IoMem, EINVAL };

@@ -141,7 +141,7 @@ export class CspmuDevice {
 
   /** Current value of a physical counter as a bigint (for tests and tools; not the bus). */
   counterValue(phys: number): bigint {
-    if (this.cntWord[phys]! < 0) throw kerr('EINVAL', `${this.config.label}: counter ${phys} is not implemented`);
+    if (this.cntWord[phys]! < 0) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
     this.valueAt(phys, this.deps.clock.now());
     return (BigInt(this.vHi) << 32n) | BigInt(this.vLo);
   }

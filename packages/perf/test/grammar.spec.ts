@@ -12,7 +12,6 @@ import {
   formatText,
   parseFormat,
   type AttributeGroup,
-  type PmuDescription,
 } from '../src/index.js';
 import { perfRig, TestPmu } from './helpers.js';
 
@@ -232,4 +231,3 @@ describe('Agreement with the real perf tool', function () {
   });
 });
 
-export type { PmuDescription };
