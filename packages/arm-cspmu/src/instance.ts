@@ -477,7 +477,8 @@ export class ArmCspmu implements CspmuInstance, Pmu {
         event.count += dHi * TWO32 + dLo;
       } else {
         const span = 2 ** this.counterBits;
-        event.count += (dLo + (dHi < 0 ? span : 0)) % span;
+        const delta = dLo + (dHi < 0 ? span : 0);
+        event.count += delta >= span ? delta - span : delta;
       }
     } finally {
       this.kernel.calls.pop(d);

@@ -292,9 +292,10 @@ export class CspmuDevice {
     if (this.running[p] === 1) {
       const d = this.rate[p]!.at(t) - this.e0[p]!;
       if (d > 0) {
-        const dLo = d % TWO32;
-        lo += dLo;
-        hi += (d - dLo) / TWO32;
+        // Floor arithmetic, not %: on doubles % is an fmod call, and reads must cost the same at any count.
+        const dHi = Math.floor(d / TWO32);
+        lo += d - dHi * TWO32;
+        hi += dHi;
         if (lo >= TWO32) {
           lo -= TWO32;
           hi += 1;
@@ -305,12 +306,12 @@ export class CspmuDevice {
     if (bits > 32) {
       const span = bits === 64 ? TWO32 : 2 ** (bits - 32);
       this.vWrapped = hi >= span;
-      this.vHi = hi % span;
+      this.vHi = hi >= span ? hi - Math.floor(hi / span) * span : hi;
       this.vLo = lo;
     } else {
       const span = bits === 32 ? TWO32 : 2 ** bits;
       this.vWrapped = hi > 0 || lo >= span;
-      this.vLo = lo % span;
+      this.vLo = lo >= span ? lo - Math.floor(lo / span) * span : lo;
       this.vHi = 0;
     }
   }
