@@ -105,9 +105,28 @@ export function stepArbitraries(): fc.Arbitrary<Step>[] {
       }),
     ),
     fc.nat(2).map((d) =>
+      step(`remove or re-add device ${d}`, (model) => {
+        const m = model.m;
+        const name = `arm-cs-arch-pmu.${d}`;
+        const dev = m.bus.device(name);
+        if (dev) {
+          if (model.events.some((e) => e.device === name)) return;
+          const inst = m.driver.instances.get(dev);
+          if (inst && !inst.idle) return;
+          model.removed.set(d, { resources: dev.resources, data: dev.platformData });
+          model.track(`remove ${name}`, m.bus.removeDevice(dev), ['EBUSY']);
+        } else {
+          const saved = model.removed.get(d);
+          if (!saved) return;
+          model.removed.delete(d);
+          model.track(`add ${name}`, m.bus.addDevice('arm-cs-arch-pmu', d, saved.resources, saved.data), ['EEXIST']);
+        }
+      }),
+    ),
+    fc.nat(2).map((d) =>
       step(`rebind device ${d}`, (model) => {
-        const dev = model.m.bus.device(`arm-cs-arch-pmu.${d}`)!;
-        if (model.events.some((e) => e.device === dev.name)) return;
+        const dev = model.m.bus.device(`arm-cs-arch-pmu.${d}`);
+        if (!dev || model.events.some((e) => e.device === dev.name)) return;
         const inst = model.m.driver.instances.get(dev);
         if (inst && !inst.idle) return;
         const m = model.m;

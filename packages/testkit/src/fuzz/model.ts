@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import type { Resource } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { Machine } from '@cspmu/system';
 
@@ -15,6 +16,8 @@ export class FuzzModel {
   readonly events: ModelEvent[] = [];
   readonly inflight: Promise<unknown>[] = [];
   readonly unexpected: string[] = [];
+  /** Platform devices removed by a step, with what it takes to add them again. */
+  readonly removed = new Map<number, { resources: readonly Resource[]; data: unknown }>();
 
   constructor(readonly m: Machine) {}
 
