@@ -11,7 +11,17 @@ export interface HeldChain {
   readonly lock: LockClass;
   readonly task: string;
   readonly outer: HeldChain | undefined;
+  /** The lockdep (machine) the lock belongs to. */
+  readonly owner: Lockdep;
 }
+
+/**
+ * One AsyncLocalStorage for the whole process. Node walks every enabled
+ * storage on each promise it creates, and never forgets one, so a storage
+ * per machine made every promise slower with each machine booted. Entries
+ * carry their owner, so machines still see only their own locks.
+ */
+const held = new AsyncLocalStorage<HeldChain>();
 
 export interface LockOrderReport {
   readonly acquiring: string;
@@ -32,29 +42,28 @@ export interface LockOrderReport {
 export class Lockdep {
   private readonly edges = new Map<LockClass, Set<LockClass>>();
   readonly reports: LockOrderReport[] = [];
-  private readonly held = new AsyncLocalStorage<HeldChain>();
   enabled = true;
 
   currentChain(): HeldChain | undefined {
-    return this.held.getStore();
+    return held.getStore();
   }
 
   holds(lock: LockClass): boolean {
-    for (let c = this.held.getStore(); c; c = c.outer) if (c.lock === lock) return true;
+    for (let c = held.getStore(); c; c = c.outer) if (c.lock === lock) return true;
     return false;
   }
 
   heldNames(): string[] {
     const names: string[] = [];
-    for (let c = this.held.getStore(); c; c = c.outer) names.unshift(c.lock.name);
+    for (let c = held.getStore(); c; c = c.outer) if (c.owner === this) names.unshift(c.lock.name);
     return names;
   }
 
   /** Check and record the order for taking `lock` now. Throws EDEADLK on inversion. */
   checkAcquire(lock: LockClass): void {
     if (!this.enabled) return;
-    for (let c = this.held.getStore(); c; c = c.outer) {
-      if (c.lock === lock) continue;
+    for (let c = held.getStore(); c; c = c.outer) {
+      if (c.lock === lock || c.owner !== this) continue;
       const path = this.path(lock, c.lock);
       if (path) {
         const report = { acquiring: lock.name, holding: c.lock.name, earlierPath: path.map((l) => l.name) };
@@ -67,8 +76,8 @@ export class Lockdep {
         );
       }
     }
-    for (let c = this.held.getStore(); c; c = c.outer) {
-      if (c.lock === lock) continue;
+    for (let c = held.getStore(); c; c = c.outer) {
+      if (c.lock === lock || c.owner !== this) continue;
       let out = this.edges.get(c.lock);
       if (!out) this.edges.set(c.lock, (out = new Set()));
       out.add(lock);
@@ -77,12 +86,12 @@ export class Lockdep {
 
   /** Run `fn` with `lock` pushed on the current task's held chain. */
   runHolding<T>(lock: LockClass, task: string, fn: () => T): T {
-    return this.held.run({ lock, task, outer: this.held.getStore() }, fn);
+    return held.run({ lock, task, outer: held.getStore(), owner: this }, fn);
   }
 
   /** Run `fn` as a fresh task holding nothing (used for independent work items). */
   runDetached<T>(fn: () => T): T {
-    return this.held.exit(fn);
+    return held.exit(fn);
   }
 
   private path(from: LockClass, to: LockClass): LockClass[] | undefined {
