@@ -2,31 +2,30 @@ import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel'
 import { RegisterBank, type AddressMap, type Region, type RegisterSpec } from '@cspmu/mmio';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG } from './cspmu-regs.js';
 import { ConstantRate, ZERO_RATE, type RateFunction } from './rate-function.js';
+import type { PmuDevice } from './platform.js';
 import type { Workload } from './workload.js';
 
-export interface CspmuModelConfig {
-  /** Workload selector and diagnostics name (e.g. `scf0`). */
-  readonly label: string;
-  /** Total counters including the cycle counter (PMCFGR.N + 1). */
-  readonly counters: number;
-  /** Counter width in bits (PMCFGR.SIZE + 1). */
-  readonly counterBits: number;
-  readonly cycleCounter: boolean;
-  readonly dualPage: boolean;
-  /** 64-bit single-copy-atomic counter access. */
-  readonly atomic64: boolean;
-  /** PMCFGR.FZO: freeze-on-overflow supported. */
-  readonly fzo: boolean;
-  readonly implementer: number;
-  readonly product: number;
-  readonly variant: number;
-  readonly revision: number;
-  /** PMIIDR reads as 0, so software must use the PMPIDRs. */
-  readonly pmiidrZero: boolean;
-  readonly clockHz: number;
-  /** Virtual time each access takes on the device's bus; > 0 lets non-atomic 64-bit reads tear. */
-  readonly accessLatencyNs: number;
-}
+/**
+ * What the model needs of a platform device: identity, counter geometry,
+ * page layout and clock. `accessLatencyNs` > 0 lets non-atomic 64-bit reads tear.
+ */
+export type CspmuModelConfig = Pick<
+  PmuDevice,
+  | 'label'
+  | 'counters'
+  | 'counterBits'
+  | 'cycleCounter'
+  | 'dualPage'
+  | 'atomic64'
+  | 'fzo'
+  | 'implementer'
+  | 'product'
+  | 'variant'
+  | 'revision'
+  | 'pmiidrZero'
+  | 'clockHz'
+  | 'accessLatencyNs'
+>;
 
 export interface CspmuModelDeps {
   readonly clock: Clock;

@@ -2,7 +2,7 @@ import { kerr, type Clock, type IrqController } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';
 import { CspmuDevice } from './cspmu-device.js';
-import type { Platform, PmuDevice } from './platform.js';
+import type { Platform } from './platform.js';
 import { Workload, type WorkloadSpec } from './workload.js';
 
 export interface HardwareDeps {
@@ -34,7 +34,7 @@ export class Hardware {
     try {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
-        const dev = new CspmuDevice(modelConfig(d), { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
+        const dev = new CspmuDevice(d, { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
         const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
         mapped.push(() => regions.forEach((r) => deps.map.unmap(r)));
         this.devices.set(d.label, dev);
@@ -56,23 +56,4 @@ export class Hardware {
   shutdown(): void {
     for (const d of this.devices.values()) d.shutdown();
   }
-}
-
-export function modelConfig(d: PmuDevice) {
-  return {
-    label: d.label,
-    counters: d.counters,
-    counterBits: d.counterBits,
-    cycleCounter: d.cycleCounter,
-    dualPage: d.dualPage,
-    atomic64: d.atomic64,
-    fzo: d.fzo,
-    implementer: d.implementer,
-    product: d.product,
-    variant: d.variant,
-    revision: d.revision,
-    pmiidrZero: d.pmiidrZero,
-    clockHz: d.clockHz,
-    accessLatencyNs: d.accessLatencyNs,
-  };
 }
