@@ -2,19 +2,8 @@ import { expect } from 'chai';
 import { KernelError } from '@cspmu/kernel';
 import { ARM_GENERIC_PLATFORM, ConstantRate } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { expectCode } from './helpers/errors.js';
 import { recordAccesses, MS, SEC } from './helpers/machine.js';
-
-function expectCode(fn: () => unknown, code: string, text?: string): void {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(KernelError);
-    expect((e as KernelError).code).to.equal(code);
-    if (text) expect((e as KernelError).message).to.contain(text);
-    return;
-  }
-  expect.fail(`expected ${code}`);
-}
 
 describe('arm-cspmu driver: probe, counting and events', function () {
   this.timeout(60000);

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
 import { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { rejects } from './helpers/errors.js';
 import { loadBuiltinBackend, MS, scfBackend } from './helpers/machine.js';
-
-async function rejects(p: Promise<unknown>): Promise<KernelError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(KernelError);
-    return e as KernelError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const tick = () => new Promise<void>((r) => setImmediate(r));
 

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkModuleName, createKernel, KernelError, TOKENS, type ModuleLoader } from '../src/index.js';
+import { rejects } from './expect-error.js';
 
 /** Write a plugin package into root/node_modules. */
 function plugin(root: string, pkg: string, manifest: object | undefined, source: string): void {
@@ -40,16 +41,6 @@ function loaderFor(root: string) {
   return { kernel, loader: container.get<ModuleLoader>(TOKENS.Modules) };
 }
 
-async function rejection(p: Promise<unknown>): Promise<KernelError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(KernelError);
-    return e as KernelError;
-  }
-  throw new Error('expected a rejection');
-}
-
 describe('Plugin modules', () => {
   const root = fixtures();
   beforeEach(() => ((globalThis as Record<string, unknown>).__cspmuFixture = []));
@@ -70,7 +61,7 @@ describe('Plugin modules', () => {
     expect(await loader.load('good_mod')).to.equal(m);
     expect(loader.tryModuleGet(m)).to.equal(true);
     expect(m.refs).to.equal(1);
-    const busy = await rejection(loader.unload('good_mod'));
+    const busy = await rejects(loader.unload('good_mod'));
     expect(busy.code).to.equal('EBUSY');
     expect(busy.message).to.contain('1 reference(s)');
     loader.modulePut(m);
@@ -92,7 +83,7 @@ describe('Plugin modules', () => {
 
   it('leaves nothing registered when init fails', async () => {
     const { loader } = loaderFor(root);
-    const err = await rejection(loader.load('failing'));
+    const err = await rejects(loader.load('failing'));
     expect(err.message).to.contain('module failing_mod init failed: backend registration error: -22');
     expect(log()).to.deep.equal(['undo partial']);
     expect(loader.get('failing_mod')).to.equal(undefined);
@@ -100,11 +91,11 @@ describe('Plugin modules', () => {
 
   it('names both API versions on a mismatch and validates the export shape', async () => {
     const { loader } = loaderFor(root);
-    const api = await rejection(loader.load('oldapi'));
+    const api = await rejects(loader.load('oldapi'));
     expect(api.message).to.contain('built for plugin API version 0, but this host speaks version 1');
-    const shape = await rejection(loader.load('shapeless'));
+    const shape = await rejects(loader.load('shapeless'));
     expect(shape.message).to.contain('lacks or has a wrong version (a string), apiVersion (an integer), init (a function), exit (a function)');
-    const plain = await rejection(loader.load('plain'));
+    const plain = await rejects(loader.load('plain'));
     expect(plain.message).to.contain('has no "cspmu" manifest');
   });
 
@@ -112,25 +103,25 @@ describe('Plugin modules', () => {
     const { loader } = loaderFor(root);
     for (const bad of ['./x', '../x', '/abs/x', 'file:///etc/passwd', 'https://evil/x', 'node:fs', 'fs', 'a/../b', '@fx/good/../../x', 'pkg/deep', 'C:\\x', '', '~user']) {
       expect(() => checkModuleName(bad), bad).to.throw(KernelError, /EINVAL/);
-      const e = await rejection(loader.load(bad));
+      const e = await rejects(loader.load(bad));
       expect(e.code, bad).to.equal('EINVAL');
     }
   });
 
   it('refuses a package whose directory escapes the module roots', async () => {
     const { loader } = loaderFor(root);
-    const e = await rejection(loader.load('escape'));
+    const e = await rejects(loader.load('escape'));
     expect(e.code).to.equal('EACCES');
     expect(e.message).to.contain('outside the module roots');
   });
 
   it('keeps a module loaded while a dependent uses it', async () => {
     const { loader } = loaderFor(root);
-    const dep = await rejection(loader.load('dependent'));
+    const dep = await rejects(loader.load('dependent'));
     expect(dep.message).to.contain('needs module good_mod, which is not loaded');
     await loader.load('good_mod');
     await loader.load('dependent');
-    const busy = await rejection(loader.unload('good_mod'));
+    const busy = await rejects(loader.unload('good_mod'));
     expect(busy.message).to.contain('in use by dependent_mod');
     await loader.unload('dependent_mod');
     await loader.unload('good_mod');
@@ -138,7 +129,7 @@ describe('Plugin modules', () => {
 
   it('reports an unknown module with what is installed', async () => {
     const { loader } = loaderFor(root);
-    const e = await rejection(loader.load('nvidia_cspmu'));
+    const e = await rejects(loader.load('nvidia_cspmu'));
     expect(e.code).to.equal('ENOENT');
     expect(e.message).to.contain('good_mod (@fx/good)');
   });

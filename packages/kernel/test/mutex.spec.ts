@@ -1,15 +1,6 @@
 import { expect } from 'chai';
 import { KernelError, Lockdep, Mutex } from '../src/index.js';
-
-async function rejects(p: Promise<unknown>): Promise<KernelError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).to.be.instanceOf(KernelError);
-    return e as KernelError;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejects } from './expect-error.js';
 
 describe('Mutex', () => {
   it('grants the lock to waiters in FIFO order under contention', async () => {
