@@ -1,20 +1,20 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { ManualClock, RealClock, type Clock } from './clock.js';
-import { Cpus, type CpuTopology } from './cpus.js';
-import { kerr } from './errors.js';
-import { IrqController } from './irq.js';
+import { ManualClock, RealClock, type Clock } from './time/clock.js';
+import { Cpus, type CpuTopology } from './cpu/cpus.js';
+import { kerr } from './base/errors.js';
+import { IrqController } from './irq/irq.js';
 import { Kernel } from './kernel.js';
-import { Lifecycle } from './lifecycle.js';
-import { Lockdep } from './lockdep.js';
-import { KernelLog } from './log.js';
-import type { RingMode } from './ring-buffer.js';
-import { Smp } from './smp.js';
-import { TOKENS } from './tokens.js';
-import { TraceFs } from './tracing.js';
-import { Sysfs } from './sysfs.js';
+import { Lifecycle } from './trace/lifecycle.js';
+import { Lockdep } from './locking/lockdep.js';
+import { KernelLog } from './base/log.js';
+import type { RingMode } from './trace/ring-buffer.js';
+import { Smp } from './cpu/smp.js';
+import { TOKENS } from './base/tokens.js';
+import { TraceFs } from './trace/tracing.js';
+import { Sysfs } from './driver/sysfs.js';
 import { PlatformBus } from './driver/bus.js';
-import { ModuleLoader } from './modules/loader.js';
+import { ModuleLoader } from './module/loader.js';
 
 export interface KernelOptions {
   /** 'manual' (default, deterministic virtual time), 'real', or a clock instance. */

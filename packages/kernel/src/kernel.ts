@@ -1,20 +1,20 @@
 import { inject, injectable } from 'inversify';
-import { CallStack } from './calls.js';
-import { CallSites } from './callsites.js';
-import type { Clock } from './clock.js';
-import type { Cpus } from './cpus.js';
-import type { IrqController } from './irq.js';
-import type { Lifecycle } from './lifecycle.js';
-import type { Lockdep } from './lockdep.js';
-import type { KernelLog } from './log.js';
-import { Mutex } from './mutex.js';
-import { Refcount } from './refcount.js';
-import type { Smp } from './smp.js';
-import type { Sysfs } from './sysfs.js';
-import { Srcu } from './srcu.js';
-import { TOKENS } from './tokens.js';
-import type { TraceFs } from './tracing.js';
-import { OrderedWorkqueue } from './workqueue.js';
+import { CallStack } from './trace/calls.js';
+import { CallSites } from './trace/callsites.js';
+import type { Clock } from './time/clock.js';
+import type { Cpus } from './cpu/cpus.js';
+import type { IrqController } from './irq/irq.js';
+import type { Lifecycle } from './trace/lifecycle.js';
+import type { Lockdep } from './locking/lockdep.js';
+import type { KernelLog } from './base/log.js';
+import { Mutex } from './locking/mutex.js';
+import { Refcount } from './locking/refcount.js';
+import type { Smp } from './cpu/smp.js';
+import type { Sysfs } from './driver/sysfs.js';
+import { Srcu } from './rcu/srcu.js';
+import { TOKENS } from './base/tokens.js';
+import type { TraceFs } from './trace/tracing.js';
+import { OrderedWorkqueue } from './time/workqueue.js';
 
 /**
  * One emulated kernel: the services of one machine. Nothing here is global;

@@ -1,7 +1,7 @@
-import { asKernelError, kerr, KernelError } from '../errors.js';
+import { asKernelError, kerr, KernelError } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
-import type { Work } from '../workqueue.js';
-import type { OrderedWorkqueue } from '../workqueue.js';
+import type { Work } from '../time/workqueue.js';
+import type { OrderedWorkqueue } from '../time/workqueue.js';
 import { Device, type Resource } from './device.js';
 import type { Driver } from './driver.js';
 

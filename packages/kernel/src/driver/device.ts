@@ -1,6 +1,6 @@
-import { kerr } from '../errors.js';
-import type { Mutex } from '../mutex.js';
-import type { Refcount } from '../refcount.js';
+import { kerr } from '../base/errors.js';
+import type { Mutex } from '../locking/mutex.js';
+import type { Refcount } from '../locking/refcount.js';
 import { Devres } from './devres.js';
 import type { Driver } from './driver.js';
 

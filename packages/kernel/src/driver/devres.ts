@@ -1,4 +1,4 @@
-import { asKernelError, type KernelError } from '../errors.js';
+import { asKernelError, type KernelError } from '../base/errors.js';
 
 interface Entry {
   readonly name: string;

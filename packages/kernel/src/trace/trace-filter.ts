@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 /** A field of a trace event: a number slot, a 64-bit value in two slots (lo, hi), or an interned string. */
 export interface TraceField {

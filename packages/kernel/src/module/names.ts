@@ -1,6 +1,6 @@
 import { isBuiltin } from 'node:module';
 import validatePackageName from 'validate-npm-package-name';
-import { kerr } from '../errors.js';
+import { kerr } from '../base/errors.js';
 
 /** A module name (`nvidia_cspmu`) as opposed to a package name (`@cspmu/nvidia`). */
 export const MODULE_NAME = /^[a-z][a-z0-9_]*$/;

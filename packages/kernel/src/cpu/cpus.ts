@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 export interface CpuTopology {
   /** NUMA node of each possible CPU, indexed by CPU number. */

@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 import type { Lockdep, LockClass } from './lockdep.js';
 
 export interface MutexStats {

@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 /** A read-side section handle (the epoch it entered in); pass it back to `readUnlock`. Allocation-free. */
 export type SrcuReadToken = number;

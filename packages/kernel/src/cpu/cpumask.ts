@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 /** Format CPU numbers as a kernel cpulist: `0-3,8,10-11`. Empty → ''. */
 export function formatCpuList(cpus: Iterable<number>): string {

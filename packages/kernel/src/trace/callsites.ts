@@ -1,5 +1,5 @@
-import { kerr, KernelError } from './errors.js';
-import type { Srcu } from './srcu.js';
+import { kerr, KernelError } from '../base/errors.js';
+import type { Srcu } from '../rcu/srcu.js';
 
 /** A function tracer for call sites: told about every call at the sites it is attached to. */
 export interface SiteTracer {

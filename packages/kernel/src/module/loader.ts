@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { dirname, join, relative, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { asKernelError, kerr, KernelError } from '../errors.js';
+import { asKernelError, kerr, KernelError } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
 import { checkModuleName, MODULE_NAME } from './names.js';
 import type { InstalledModule, ModuleClaim, ModuleContext, ModuleDescriptor, ModuleHandle, ModuleManifest, ModuleState } from './types.js';

@@ -1,5 +1,5 @@
 import type { CallSite, SiteTracer } from './callsites.js';
-import type { KernelError } from './errors.js';
+import type { KernelError } from '../base/errors.js';
 import type { TraceFs, Tracepoint } from './tracing.js';
 
 /**

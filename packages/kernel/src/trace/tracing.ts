@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 import { RingBuffer, TRACE_SLOTS, type RingMode } from './ring-buffer.js';
 import { compileTraceFilter, globToRegExp, type SlotPredicate, type TraceField } from './trace-filter.js';
 

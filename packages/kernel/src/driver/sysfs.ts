@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 /** A sysfs attribute: text produced when read, optionally accepting writes. */
 export interface SysfsAttribute {

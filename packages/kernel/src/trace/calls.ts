@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 /** What a lock needs to be known to lockdep. */
 export interface LockClass {

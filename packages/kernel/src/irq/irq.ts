@@ -1,5 +1,5 @@
-import { kerr } from './errors.js';
-import type { KernelLog } from './log.js';
+import { kerr } from '../base/errors.js';
+import type { KernelLog } from '../base/log.js';
 
 export const IRQ_NONE = 0;
 export const IRQ_HANDLED = 1;

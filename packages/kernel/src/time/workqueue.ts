@@ -1,4 +1,4 @@
-import { asKernelError, kerr, type KernelError } from './errors.js';
+import { asKernelError, kerr, type KernelError } from '../base/errors.js';
 
 export interface Work {
   readonly name: string;

@@ -1,4 +1,4 @@
-import { kerr } from './errors.js';
+import { kerr } from '../base/errors.js';
 
 export interface Timer {
   /** Absolute deadline in clock nanoseconds. */
