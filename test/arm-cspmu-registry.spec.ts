@@ -142,7 +142,7 @@ describe('arm-cspmu backend registry and hot swap', function () {
 
   it('catches a reprobe run from inside destroy (the seed-003 hazard) as a use-after-free', async () => {
     for (const unsafe of [false, true]) {
-      const m = await Machine.boot({ platform: 'grace', installed: [], unsafeReprobeInDestroy: unsafe });
+      const m = await Machine.boot({ platform: 'grace', installed: [], inject: unsafe ? ['reprobe-in-destroy'] : [] });
       const [e] = m.open('arm_cspmu_cache_0/cycles/');
       await loadBuiltinBackend(m, scfBackend());
       m.perf.close(e!);

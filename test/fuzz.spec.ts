@@ -10,7 +10,7 @@ describe('Lifecycle model-based fuzzing', function () {
   });
 
   it('catches an injected bug: a reprobe run from inside destroy', async () => {
-    const r = await fc.check(lifecycleProperty({ maxSteps: 25, machine: { unsafeReprobeInDestroy: true } }), { numRuns: 1000, seed: 42 });
+    const r = await fc.check(lifecycleProperty({ maxSteps: 25, machine: { inject: ['reprobe-in-destroy'] } }), { numRuns: 1000, seed: 42 });
     expect(r.failed).to.equal(true);
     expect(String((r.errorInstance as Error)?.message)).to.contain('use-after-free reports');
     // The shrunk counterexample is replayable from its seed and path.

@@ -19,8 +19,6 @@ export interface ArmCspmuOptions {
   readonly unregisterPolicy?: UnregisterPolicy;
   /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY (the v2 patch). */
   readonly registerPolicy?: RegisterPolicy;
-  /** Fault injection: release an instance from inside event->destroy, as the rejected design did. Only for showing that the checks catch it. */
-  readonly unsafeReprobeInDestroy?: boolean;
 }
 
 export interface UseAfterFree {
@@ -337,7 +335,7 @@ export class ArmCspmuDriver implements Driver {
   /** The last event of an instance was destroyed: queue its pending reprobe, after a grace period. */
   private onIdle(inst: ArmCspmu): void {
     if (!inst.reprobePending) return;
-    if (this.options.unsafeReprobeInDestroy) inst.poison();
+    if (this.kernel.inject.has('reprobe-in-destroy')) inst.poison();
     this.reprobeWq.queue({
       name: `arm_cspmu reprobe ${inst.device}`,
       fn: async () => {

@@ -6,6 +6,7 @@ import { kerr } from './base/errors.js';
 import { IrqController } from './irq/irq.js';
 import { Kernel } from './kernel.js';
 import { Lifecycle } from './trace/lifecycle.js';
+import { parseInjectedHazards, type InjectedHazard } from './base/inject.js';
 import { Lockdep } from './locking/lockdep.js';
 import { KernelLog } from './base/log.js';
 import type { RingMode } from './trace/ring-buffer.js';
@@ -29,6 +30,8 @@ export interface KernelOptions {
   readonly pluginApiVersion?: number;
   /** Which plugin packages count as installed (default: all found in the roots). */
   readonly installedPlugins?: (packageName: string) => boolean;
+  /** Known bugs to boot with, to see them caught (default none). */
+  readonly inject?: readonly InjectedHazard[];
 }
 
 /** The plugin API version of this release. */
@@ -40,8 +43,10 @@ export const PLUGIN_API_VERSION = 1;
  * into the same container.
  */
 export function createKernelContainer(options: KernelOptions = {}): Container {
+  const inject = parseInjectedHazards(options.inject);
   const c = new Container({ defaultScope: 'Singleton' });
   c.bind(TOKENS.KernelOptions).toConstantValue(options);
+  c.bind(TOKENS.Inject).toConstantValue(inject);
   c.bind<Clock>(TOKENS.Clock).toDynamicValue(() => {
     const clock = options.clock ?? 'manual';
     if (clock === 'manual') return new ManualClock();

@@ -1,4 +1,5 @@
 export * from './base/errors.js';
+export * from './base/inject.js';
 export * from './base/log.js';
 export * from './time/clock.js';
 export * from './locking/lockdep.js';

@@ -3,6 +3,7 @@ import { CallStack } from './trace/calls.js';
 import { CallSites } from './trace/callsites.js';
 import type { Clock } from './time/clock.js';
 import type { Cpus } from './cpu/cpus.js';
+import type { InjectedHazard } from './base/inject.js';
 import type { IrqController } from './irq/irq.js';
 import type { Lifecycle } from './trace/lifecycle.js';
 import type { Lockdep } from './locking/lockdep.js';
@@ -42,6 +43,8 @@ export class Kernel {
     @inject(TOKENS.TraceFs) readonly trace: TraceFs,
     @inject(TOKENS.Lifecycle) readonly lifecycle: Lifecycle,
     @inject(TOKENS.Sysfs) readonly sysfs: Sysfs,
+    /** The known bugs this machine was booted with (empty unless a test or fuzz run asks). */
+    @inject(TOKENS.Inject) readonly inject: ReadonlySet<InjectedHazard>,
   ) {
     this.calls = new CallStack(trace.strings);
     this.callSites = new CallSites(new Srcu('ftrace'));

@@ -18,6 +18,7 @@ import {
   createKernelContainer,
   kerr,
   TOKENS,
+  type InjectedHazard,
   type Kernel,
   type ManualClock,
   type ModuleHandle,
@@ -48,6 +49,8 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly traceCapacity?: number;
   /** perf_event_paranoid (default 2). */
   readonly paranoid?: number;
+  /** Known bugs to boot with, to see the checks catch them (EINVAL for an unknown name). */
+  readonly inject?: readonly InjectedHazard[];
   /** Called once devices exist and before the core driver loads: start tracers that must see the probes. */
   readonly beforeDrivers?: (m: Machine) => void | Promise<void>;
 }
@@ -83,6 +86,7 @@ export class Machine {
       topology: platform.topology,
       clock: options.clock ?? 'manual',
       moduleRoots: options.moduleRoots ?? [workspaceRoot()],
+      ...(options.inject ? { inject: options.inject } : {}),
       ...(options.traceCapacity ? { traceCapacity: options.traceCapacity } : {}),
       ...(installed ? { installedPlugins: (p: string) => installed.has(p) } : {}),
     });

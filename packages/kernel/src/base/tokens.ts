@@ -1,6 +1,7 @@
 /** Service identifiers for a machine's container; inject them explicitly with @inject(TOKEN). */
 export const TOKENS = {
   KernelOptions: Symbol.for('cspmu.KernelOptions'),
+  Inject: Symbol.for('cspmu.Inject'),
   Clock: Symbol.for('cspmu.Clock'),
   Log: Symbol.for('cspmu.Log'),
   Lockdep: Symbol.for('cspmu.Lockdep'),

@@ -2,6 +2,7 @@
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import fc from 'fast-check';
+import { INJECTED_HAZARDS, parseInjectedHazards } from '@cspmu/kernel';
 import { lifecycleProperty } from './property.js';
 
 const program = new Command('cspmu-fuzz')
@@ -10,12 +11,19 @@ const program = new Command('cspmu-fuzz')
   .option('--steps <n>', 'most steps per run', '25')
   .option('--seed <n>', 'replay this seed')
   .option('--path <path>', 'replay this counterexample path')
-  .option('--inject <bug>', "inject a known bug to see it caught: 'reprobe-in-destroy'")
+  .option('--inject <hazard>', `boot every machine with a known bug, to see it caught: ${INJECTED_HAZARDS.join(', ')}`)
   .parse();
 const o = program.opts<{ runs: string; steps: string; seed?: string; path?: string; inject?: string }>();
 const runs = Number(o.runs);
 if (!Number.isInteger(runs) || runs < 1) {
   process.stderr.write(`cspmu-fuzz: --runs must be a positive integer, got '${o.runs}'\n`);
+  process.exit(2);
+}
+let inject: ReturnType<typeof parseInjectedHazards>;
+try {
+  inject = parseInjectedHazards(o.inject === undefined ? [] : [o.inject]);
+} catch (e) {
+  process.stderr.write(`cspmu-fuzz: --inject: ${(e as Error).message}\n`);
   process.exit(2);
 }
 const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic) : undefined;
@@ -24,7 +32,7 @@ let done = 0;
 const result = await fc.check(
   lifecycleProperty({
     maxSteps: Number(o.steps),
-    ...(o.inject === 'reprobe-in-destroy' ? { machine: { unsafeReprobeInDestroy: true } } : {}),
+    ...(inject.size ? { machine: { inject: [...inject] } } : {}),
     onRun: () => {
       done++;
       bar?.update(Math.min(done, runs));
