@@ -1,7 +1,7 @@
 import { kerr, type Clock, type IrqController } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';
-import { CspmuDevice } from './cspmu-device.js';
+import { CspmuModel } from './cspmu-model.js';
 import type { Platform } from './platform.js';
 import { Workload, type WorkloadSpec } from './workload.js';
 
@@ -22,8 +22,8 @@ export function loadWorkload(w: string | WorkloadSpec): Workload {
  * as firmware would. Built whole or not at all.
  */
 export class Hardware {
-  readonly devices = new Map<string, CspmuDevice>();
-  readonly byId = new Map<number, CspmuDevice>();
+  readonly devices = new Map<string, CspmuModel>();
+  readonly byId = new Map<number, CspmuModel>();
 
   constructor(
     readonly platform: Platform,
@@ -34,7 +34,7 @@ export class Hardware {
     try {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
-        const dev = new CspmuDevice(d, { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
+        const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
         const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
         mapped.push(() => regions.forEach((r) => deps.map.unmap(r)));
         this.devices.set(d.label, dev);
@@ -47,7 +47,7 @@ export class Hardware {
     }
   }
 
-  device(label: string): CspmuDevice {
+  device(label: string): CspmuModel {
     const d = this.devices.get(label);
     if (!d) throw kerr('ENOENT', `no PMU device '${label}' on platform '${this.platform.name}'`);
     return d;

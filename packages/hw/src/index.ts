@@ -2,7 +2,7 @@ export * from './rate-function.js';
 export * from './schema.js';
 export * from './workload.js';
 export * from './cspmu-regs.js';
-export * from './cspmu-device.js';
+export * from './cspmu-model.js';
 export * from './apmt.js';
 export * from './platform.js';
 export * from './builtins.js';

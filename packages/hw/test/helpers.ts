@@ -1,6 +1,6 @@
 import { createKernel, IRQ_HANDLED, type ManualClock } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
-import { CspmuDevice, REG, Workload, type CspmuModelConfig, type WorkloadSpec } from '../src/index.js';
+import { CspmuModel, REG, Workload, type CspmuModelConfig, type WorkloadSpec } from '../src/index.js';
 
 export const BASE0 = 0x40000000;
 export const BASE1 = 0x40001000;
@@ -33,7 +33,7 @@ export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpe
   const irq = kernel.irqs.registerLine(100, 'level');
   const wl = new Workload(workload ?? { name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
   const cfg = modelConfig(over);
-  const dev = new CspmuDevice(cfg, { clock, workload: wl, irqs: kernel.irqs, irq });
+  const dev = new CspmuModel(cfg, { clock, workload: wl, irqs: kernel.irqs, irq });
   dev.attach(bus.map, cfg.label, BASE0, cfg.dualPage ? BASE1 : undefined);
   const io0 = bus.ioremap(BASE0, 0x1000, 'pmu0');
   const io1 = cfg.dualPage ? bus.ioremap(BASE1, 0x1000, 'pmu0.1') : io0;

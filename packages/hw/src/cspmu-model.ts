@@ -1,0 +1,339 @@
+import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel';
+import { RegisterBank, type AddressMap, type Region } from '@cspmu/mmio';
+import { CounterEngine } from './counter-engine.js';
+import { cspmuRegisterMap, type RegisterHooks } from './cspmu-register-map.js';
+import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG } from './cspmu-regs.js';
+import { ConstantRate, type RateFunction } from './rate-function.js';
+import type { PmuDevice } from './platform.js';
+import type { Workload } from './workload.js';
+
+/**
+ * What the model needs of a platform device: identity, counter geometry,
+ * page layout and clock. `accessLatencyNs` > 0 lets non-atomic 64-bit reads tear.
+ */
+export type CspmuModelConfig = Pick<
+  PmuDevice,
+  | 'label'
+  | 'counters'
+  | 'counterBits'
+  | 'cycleCounter'
+  | 'dualPage'
+  | 'atomic64'
+  | 'fzo'
+  | 'implementer'
+  | 'product'
+  | 'variant'
+  | 'revision'
+  | 'pmiidrZero'
+  | 'clockHz'
+  | 'accessLatencyNs'
+>;
+
+export interface CspmuModelDeps {
+  readonly clock: Clock;
+  readonly workload: Workload;
+  readonly irqs?: IrqController;
+  readonly irq?: number;
+}
+
+/**
+ * The CoreSight PMU device model (IHI 0091 semantics, as far as Linux relies
+ * on them): its register map on one or two pages, a lazy counter engine, the
+ * freeze-on-overflow rule and the overflow interrupt line.
+ */
+export class CspmuModel {
+  readonly page0: RegisterBank;
+  readonly page1: RegisterBank | undefined;
+  readonly pmiidr: number;
+  readonly pmcfgr: number;
+  readonly implemented: readonly number[];
+  readonly setClrRegs: number;
+
+  private readonly cntBank: RegisterBank;
+  private readonly cntWord = new Int32Array(256).fill(-1);
+  private readonly engine: CounterEngine;
+  private readonly cycleRate: RateFunction;
+  private readonly rateCache = new Map<string, RateFunction>();
+  /** Per counter: the selection its rate was last resolved for, to skip re-resolving. */
+  private readonly lastSel = new Float64Array(256 * 3).fill(-1);
+  private readonly lastRate: (RateFunction | undefined)[] = new Array(256).fill(undefined);
+  /** Words a counter read fills: [low, high]. */
+  private readonly words = new Uint32Array(2);
+  private oldWord = 0;
+  private frozen = false;
+  private irqAsserted = false;
+  private lastAccess = 0;
+  /** Overflows seen (for tests and diagnostics). */
+  overflows = 0;
+
+  constructor(
+    readonly config: CspmuModelConfig,
+    private readonly deps: CspmuModelDeps,
+  ) {
+    const c = config;
+    const maxCounters = c.counterBits > 32 ? 128 : 256;
+    if (!Number.isInteger(c.counters) || c.counters < 1 || c.counters > maxCounters) {
+      throw kerr('EINVAL', `${c.label}: counters must be 1..${maxCounters} for ${c.counterBits}-bit counters, got ${c.counters}`);
+    }
+    if (!Number.isInteger(c.counterBits) || c.counterBits < 1 || c.counterBits > 64) {
+      throw kerr('EINVAL', `${c.label}: counterBits must be 1..64, got ${c.counterBits}`);
+    }
+    if (c.cycleCounter && c.counters < 1) throw kerr('EINVAL', `${c.label}: a cycle counter needs at least one counter`);
+    this.implemented = implementedCounters(c.counters, c.cycleCounter);
+    this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
+    this.pmiidr = makePmiidr(c.implementer, c.product, c.variant, c.revision);
+    this.pmcfgr =
+      ((c.counters - 1) & PMCFGR.N_MASK) |
+      (((c.counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) |
+      (c.cycleCounter ? PMCFGR.CC : 0) |
+      (c.fzo ? PMCFGR.FZO : 0);
+    this.cycleRate = new ConstantRate(c.clockHz);
+
+    const map = cspmuRegisterMap(c, this, this.registerHooks());
+    if (c.dualPage) {
+      this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, map.config);
+      this.page1 = new RegisterBank(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]);
+      this.cntBank = this.page1;
+    } else {
+      this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, [...map.counters, ...map.config, ...map.overflow]);
+      this.page1 = undefined;
+      this.cntBank = this.page0;
+    }
+    for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
+    this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
+  }
+
+  /** Map the pages at their physical bases; returns the regions mapped. */
+  attach(map: AddressMap, owner: string, base0: number, base1?: number): Region[] {
+    if (this.config.dualPage && base1 === undefined) throw kerr('EINVAL', `${owner}: a dual-page PMU needs a page-1 base`);
+    const r0 = map.map(base0, 0x1000, this.page0, `${owner} page 0`);
+    if (!this.page1) return [r0];
+    try {
+      return [r0, map.map(base1!, 0x1000, this.page1, `${owner} page 1`)];
+    } catch (e) {
+      map.unmap(r0);
+      throw e;
+    }
+  }
+
+  /** Stop every timer (the machine is shutting down). */
+  shutdown(): void {
+    for (const p of this.implemented) this.engine.cancel(p);
+  }
+
+  /** Current value of a physical counter as a bigint (for tests and tools; not the bus). */
+  counterValue(phys: number): bigint {
+    if (this.cntWord[phys]! < 0) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
+    const words = this.words;
+    this.engine.read(phys, this.deps.clock.now(), words);
+    return (BigInt(words[1]!) << 32n) | BigInt(words[0]!);
+  }
+
+  get irqLineAsserted(): boolean {
+    return this.irqAsserted;
+  }
+
+  private registerHooks(): RegisterHooks {
+    return {
+      readCounterHalf: (p, half) => this.readCounterHalf(p, half),
+      readCounter64: (p, out) => this.readCounter64(p, out),
+      foldCounter: (p) => this.fold(p, this.accessTime()),
+      counterWritten: (p) => this.engine.written(p, this.lastAccess),
+      selectionChanged: (p) => this.restart(p, this.lastAccess),
+      beforeEnableWrite: (r) => {
+        this.accessTime();
+        this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + r]!;
+      },
+      enableChanged: (r) => this.enableChanged(r),
+      interruptEnableChanged: () => this.updateIrq(),
+      overflowStatusChanged: () => this.overflowStatusChanged(),
+      beforeImpdefWrite: () => this.foldAll(this.accessTime()),
+      impdefChanged: () => this.reresolveAll(this.lastAccess),
+      beforePmcrWrite: () => {
+        this.accessTime();
+        this.oldWord = this.page0.state[REG.PMCR >> 2]!;
+      },
+      pmcrAction: (bits) => {
+        this.foldAll(this.lastAccess);
+        this.resetCounters(bits);
+        this.oldWord = -1;
+      },
+      pmcrChanged: () => this.pmcrChanged(),
+    };
+  }
+
+  // ---- time ----
+
+  /** The device-side time of an access: the clock, plus bus latency for back-to-back accesses. */
+  private accessTime(): number {
+    const now = this.deps.clock.now();
+    const lat = this.config.accessLatencyNs;
+    if (lat === 0) return (this.lastAccess = now);
+    this.lastAccess = now > this.lastAccess ? now : this.lastAccess + lat;
+    return this.lastAccess;
+  }
+
+  // ---- counting ----
+
+  private readCounterHalf(p: number, half: 0 | 1): number {
+    const t = this.accessTime();
+    if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
+    const words = this.words;
+    this.engine.read(p, t, words);
+    return words[half]!;
+  }
+
+  private readCounter64(p: number, out: Uint32Array): void {
+    const t = this.accessTime();
+    if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
+    this.engine.read(p, t, out);
+  }
+
+  /** Fold the counter's progress up to t into its stored value; a wrap sets its overflow bit. */
+  private fold(p: number, t: number): void {
+    if (this.engine.fold(p, t)) this.setOverflow(p);
+  }
+
+  private foldAll(t: number): void {
+    for (const p of this.implemented) this.fold(p, t);
+  }
+
+  private isCounting(p: number): boolean {
+    const s = this.page0.state;
+    if ((s[REG.PMCR >> 2]! & PMCR.E) === 0 || this.frozen) return false;
+    return ((s[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
+  }
+
+  /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved. */
+  private enableChanged(r: number): void {
+    const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
+    if (changed === 0) return;
+    const t = this.lastAccess;
+    for (let b = 0; b < 32; b++) {
+      if (((changed >>> b) & 1) === 0) continue;
+      const p = r * 32 + b;
+      if (this.cntWord[p]! < 0) continue;
+      this.fold(p, t);
+      this.restart(p, t);
+    }
+  }
+
+  /** PMCR written: restart everything if E or FZO changed or counters were reset. */
+  private pmcrChanged(): void {
+    const now = this.page0.state[REG.PMCR >> 2]!;
+    if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
+    const t = this.lastAccess;
+    this.foldAll(t);
+    this.restartAll(t);
+  }
+
+  /** The event function counter p follows for its current event type and filters. */
+  private resolve(p: number): RateFunction {
+    if (p === CYCLE_COUNTER_PHYS && this.config.cycleCounter) return this.cycleRate;
+    const s = this.page0.state;
+    const event = s[(REG.PMEVTYPER >> 2) + p]!;
+    const filter = p < 128 ? s[(REG.PMEVFILTR >> 2) + p]! : 0;
+    const filter2 = p < 128 ? s[(REG.PMEVFILT2R >> 2) + p]! : 0;
+    const sel = this.lastSel;
+    const last = this.lastRate[p];
+    if (last !== undefined && sel[3 * p] === event && sel[3 * p + 1] === filter && sel[3 * p + 2] === filter2) return last;
+    sel[3 * p] = event;
+    sel[3 * p + 1] = filter;
+    sel[3 * p + 2] = filter2;
+    const key = `${event}/${filter}/${filter2}`;
+    let f = this.rateCache.get(key);
+    if (!f) {
+      f = this.deps.workload.resolve({ label: this.config.label, event, filter, filter2 });
+      this.rateCache.set(key, f);
+    }
+    this.lastRate[p] = f;
+    return f;
+  }
+
+  /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
+  private restart(p: number, t: number): void {
+    this.engine.restart(p, t, this.isCounting(p) ? this.resolve(p) : undefined);
+  }
+
+  private restartAll(t: number): void {
+    for (const p of this.implemented) this.restart(p, t);
+  }
+
+  private reresolveAll(t: number): void {
+    this.rateCache.clear();
+    this.lastRate.fill(undefined);
+    this.restartAll(t);
+  }
+
+  private resetCounters(bits: number): void {
+    for (const p of this.implemented) {
+      const isCycle = p === CYCLE_COUNTER_PHYS && this.config.cycleCounter;
+      if ((isCycle && bits & PMCR.C) || (!isCycle && bits & PMCR.P)) this.engine.zero(p);
+    }
+  }
+
+  // ---- overflow, freeze and interrupt ----
+
+  private overflowDue(p: number, t: number): void {
+    this.engine.clearOverflowDue(p);
+    this.fold(p, t);
+    this.engine.schedule(p);
+    this.updateIrq();
+  }
+
+  private setOverflow(p: number): void {
+    const st = this.cntBank.state;
+    const w = (REG.PMOVSCLR >> 2) + (p >> 5);
+    st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
+    this.overflows++;
+    if (this.fzoActive() && !this.frozen) {
+      const t = this.lastAccess > this.deps.clock.now() ? this.lastAccess : this.deps.clock.now();
+      this.foldAll(t);
+      this.frozen = true;
+      this.restartAll(t);
+    }
+  }
+
+  private fzoActive(): boolean {
+    return this.config.fzo && (this.page0.state[REG.PMCR >> 2]! & PMCR.FZO) !== 0;
+  }
+
+  private anyOverflow(): boolean {
+    const st = this.cntBank.state;
+    for (let r = 0; r < this.setClrRegs; r++) if (st[(REG.PMOVSCLR >> 2) + r] !== 0) return true;
+    return false;
+  }
+
+  private overflowStatusChanged(): void {
+    if (this.frozen && !this.anyOverflow()) {
+      const t = this.accessTime();
+      this.frozen = false;
+      this.restartAll(t);
+    } else if (!this.frozen && this.fzoActive() && this.anyOverflow()) {
+      const t = this.accessTime();
+      this.foldAll(t);
+      this.frozen = true;
+      this.restartAll(t);
+    }
+    this.updateIrq();
+  }
+
+  /** Drive the IRQ line: asserted while any overflow bit with its interrupt enabled is set. */
+  private updateIrq(): void {
+    const { irqs, irq } = this.deps;
+    if (!irqs || irq === undefined) return;
+    const ovs = this.cntBank.state;
+    const cfg = this.page0.state;
+    let level = false;
+    for (let r = 0; r < this.setClrRegs && !level; r++) {
+      level = (ovs[(REG.PMOVSCLR >> 2) + r]! & cfg[(REG.PMINTENSET >> 2) + r]!) !== 0;
+    }
+    if (level && !this.irqAsserted) {
+      this.irqAsserted = true;
+      irqs.raise(irq);
+    } else if (!level && this.irqAsserted) {
+      this.irqAsserted = false;
+      irqs.lower(irq);
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import type { RegisterSpec } from '@cspmu/mmio';
+import { CYCLE_COUNTER_PHYS, PMCR, REG } from './cspmu-regs.js';
+import type { CspmuModelConfig } from './cspmu-model.js';
+
+/** What the register map calls into: the model's reactions to bus accesses. */
+export interface RegisterHooks {
+  readCounterHalf(p: number, half: 0 | 1): number;
+  readCounter64(p: number, out: Uint32Array): void;
+  /** Before a write that changes how counter p counts: fold its progress so far. */
+  foldCounter(p: number): void;
+  counterWritten(p: number): void;
+  /** After a write to counter p's event type or filters: count on with the new selection. */
+  selectionChanged(p: number): void;
+  /** Before a PMCNTENSET/CLR word r is written (the hook records the old word). */
+  beforeEnableWrite(r: number): void;
+  enableChanged(r: number): void;
+  interruptEnableChanged(): void;
+  overflowStatusChanged(): void;
+  beforeImpdefWrite(): void;
+  impdefChanged(): void;
+  beforePmcrWrite(): void;
+  /** PMCR.P or PMCR.C written as 1: reset the event or cycle counters. */
+  pmcrAction(bits: number): void;
+  pmcrChanged(): void;
+}
+
+/** The geometry the map is laid out for. */
+export interface RegisterGeometry {
+  readonly implemented: readonly number[];
+  /** Number of 32-bit words in each set/clear register group. */
+  readonly setClrRegs: number;
+  readonly pmcfgr: number;
+  readonly pmiidr: number;
+}
+
+/**
+ * The CoreSight PMU register map (IHI 0091): which register sits at which
+ * offset with which access type and reset value, and which model hook each
+ * access runs. Counter and overflow registers go on page 1 when the PMU has
+ * two pages, otherwise everything is on page 0.
+ */
+export function cspmuRegisterMap(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): { counters: RegisterSpec[]; overflow: RegisterSpec[]; config: RegisterSpec[] } {
+  return { counters: counterSpecs(c, g, hooks), overflow: overflowSpecs(g, hooks), config: configSpecs(c, g, hooks) };
+}
+
+function setClrMask(g: RegisterGeometry, r: number): number {
+  let m = 0;
+  for (const p of g.implemented) if (p >> 5 === r) m |= 1 << (p & 31);
+  return m >>> 0;
+}
+
+function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
+  const wide = c.counterBits > 32;
+  const stride = wide ? 8 : 4;
+  return g.implemented.map((p) => {
+    const spec: RegisterSpec = {
+      name: `PMEVCNTR${p}`,
+      offset: REG.PMEVCNTR + p * stride,
+      width: wide ? 64 : 32,
+      access: 'RW',
+      read: (half) => hooks.readCounterHalf(p, half),
+      ...(wide && c.atomic64 ? { read64: (out: Uint32Array) => hooks.readCounter64(p, out) } : {}),
+      beforeWrite: () => hooks.foldCounter(p),
+      onWrite: () => hooks.counterWritten(p),
+    };
+    return spec;
+  });
+}
+
+function overflowSpecs(g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
+  const specs: RegisterSpec[] = [];
+  const onWrite = () => hooks.overflowStatusChanged();
+  for (let r = 0; r < g.setClrRegs; r++) {
+    const writableMask = setClrMask(g, r);
+    specs.push({ name: `PMOVSCLR${r}`, offset: REG.PMOVSCLR + 4 * r, access: 'W1C', writableMask, onWrite });
+    specs.push({ name: `PMOVSSET${r}`, offset: REG.PMOVSSET + 4 * r, access: 'W1S', writableMask, stateOf: `PMOVSCLR${r}`, onWrite });
+  }
+  return specs;
+}
+
+function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
+  const specs: RegisterSpec[] = [];
+  for (const p of g.implemented) {
+    const refold = { beforeWrite: () => hooks.foldCounter(p), onWrite: () => hooks.selectionChanged(p) };
+    specs.push({ name: p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`, offset: REG.PMEVTYPER + 4 * p, access: 'RW', ...refold });
+    if (p < 128) {
+      specs.push({ name: `PMEVFILT2R${p}`, offset: REG.PMEVFILT2R + 4 * p, access: 'RW', ...refold });
+      specs.push({ name: `PMEVFILTR${p}`, offset: REG.PMEVFILTR + 4 * p, access: 'RW', ...refold });
+    }
+  }
+  for (let r = 0; r < g.setClrRegs; r++) {
+    const writableMask = setClrMask(g, r);
+    const enable = { beforeWrite: () => hooks.beforeEnableWrite(r), onWrite: () => hooks.enableChanged(r) };
+    const intEnable = () => hooks.interruptEnableChanged();
+    specs.push({ name: `PMCNTENSET${r}`, offset: REG.PMCNTENSET + 4 * r, access: 'W1S', writableMask, ...enable });
+    specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
+    specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, onWrite: intEnable });
+    specs.push({ name: `PMINTENCLR${r}`, offset: REG.PMINTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMINTENSET${r}`, onWrite: intEnable });
+  }
+  for (let i = 0; i < 32; i++) {
+    specs.push({
+      name: `PMIMPDEF${i}`,
+      offset: REG.PMIMPDEF + 4 * i,
+      access: 'RW',
+      beforeWrite: () => hooks.beforeImpdefWrite(),
+      onWrite: () => hooks.impdefChanged(),
+    });
+  }
+  const pmcrWritable = PMCR.E | PMCR.D | PMCR.X | PMCR.DP | (c.fzo ? PMCR.FZO : 0);
+  specs.push(
+    { name: 'PMCFGR', offset: REG.PMCFGR, access: 'RO', reset: g.pmcfgr },
+    {
+      name: 'PMCR',
+      offset: REG.PMCR,
+      access: 'RW',
+      writableMask: pmcrWritable | PMCR.P | PMCR.C,
+      actionBits: PMCR.P | PMCR.C,
+      beforeWrite: () => hooks.beforePmcrWrite(),
+      onAction: (bits) => hooks.pmcrAction(bits),
+      onWrite: () => hooks.pmcrChanged(),
+    },
+    { name: 'PMIIDR', offset: REG.PMIIDR, access: 'RO', reset: c.pmiidrZero ? 0 : g.pmiidr },
+    { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: 0x47702a56 },
+    { name: 'PMDEVTYPE', offset: REG.PMDEVTYPE, access: 'RO', reset: 0x56 },
+    { name: 'PMPIDR4', offset: REG.PMPIDR4, access: 'RO', reset: (c.implementer >> 8) & 0xf },
+    { name: 'PMPIDR0', offset: REG.PMPIDR0, access: 'RO', reset: c.product & 0xff },
+    { name: 'PMPIDR1', offset: REG.PMPIDR1, access: 'RO', reset: ((c.product >> 8) & 0xf) | ((c.implementer & 0xf) << 4) },
+    { name: 'PMPIDR2', offset: REG.PMPIDR2, access: 'RO', reset: ((c.implementer >> 4) & 0x7) | 0x8 | ((c.variant & 0xf) << 4) },
+    { name: 'PMPIDR3', offset: REG.PMPIDR3, access: 'RO', reset: (c.revision & 0xf) << 4 },
+    { name: 'PMCIDR0', offset: REG.PMCIDR0, access: 'RO', reset: 0x0d },
+    { name: 'PMCIDR1', offset: REG.PMCIDR0 + 4, access: 'RO', reset: 0x90 },
+    { name: 'PMCIDR2', offset: REG.PMCIDR0 + 8, access: 'RO', reset: 0x05 },
+    { name: 'PMCIDR3', offset: REG.PMCIDR0 + 12, access: 'RO', reset: 0xb1 },
+  );
+  return specs;
+}
