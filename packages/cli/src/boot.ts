@@ -12,7 +12,7 @@ export interface MachineFlags {
 
 /** A platform or workload flag: a built-in name, or a JSON file. */
 function nameOrFile<T>(value: string, builtins: Record<string, unknown>, what: string): string | T {
-  if (value in builtins) return value;
+  if (Object.hasOwn(builtins, value)) return value;
   if (existsSync(value) || value.endsWith('.json') || value.includes('/')) return readJson(value, what) as T;
   return value;
 }

@@ -9,11 +9,13 @@ import { registerModules } from './commands/modules.js';
 import { registerStat } from './commands/stat.js';
 import { registerSysfs } from './commands/sysfs.js';
 import { registerTrace } from './commands/trace.js';
+import { setMaxInputBytes } from './util.js';
 
 const program = new Command('cspmu')
   .description('Arm CoreSight PMU drivers on emulated hardware, with a perf-like command line')
   .version('0.1.0')
   .option('--debug', 'print stack traces on errors')
+  .option('--max-input-bytes <bytes>', 'size cap on every file read (platform, workload, APMT); default 64 MiB')
   .enablePositionalOptions();
 registerList(program);
 registerStat(program);
@@ -24,6 +26,7 @@ registerTrace(program);
 registerModules(program);
 registerMachine(program);
 program.exitOverride();
+program.hook('preAction', () => setMaxInputBytes(program.opts<{ maxInputBytes?: string }>().maxInputBytes));
 
 function fail(e: unknown): void {
   if (e instanceof CommanderError) {

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import pc from 'picocolors';
-import { kerr } from '@cspmu/kernel';
+import { DEFAULT_MAX_INPUT_BYTES, kerr, readRegularFile } from '@cspmu/kernel';
 
 /** Colours only on a TTY and never with NO_COLOR. */
 export function colours(stream: NodeJS.WriteStream): ReturnType<typeof pc.createColors> {
@@ -18,14 +17,24 @@ export function parseDuration(text: string, what = 'duration'): number {
   return ns;
 }
 
+let maxInputBytes = DEFAULT_MAX_INPUT_BYTES;
+
+/** The global --max-input-bytes: the size cap on every file the command reads. */
+export function setMaxInputBytes(text: string | undefined): void {
+  if (text === undefined) return;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw kerr('EINVAL', `--max-input-bytes '${text}' is not a whole number of bytes`);
+  maxInputBytes = n;
+}
+
+/** A file input's bytes: a regular file under the --max-input-bytes cap, or EINVAL saying what it is. */
+export function readInputFile(path: string, what: string): Buffer {
+  return readRegularFile(path, { what, maxBytes: maxInputBytes, raiseWith: `--max-input-bytes (now ${maxInputBytes})` });
+}
+
 /** Read a JSON file, with errors that say which file and what is wrong. */
 export function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw kerr('ENOENT', `cannot read ${what} file '${path}': ${(e as Error).message}`);
-  }
+  const text = readInputFile(path, `${what} file`).toString('utf8');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -222,18 +222,19 @@ export const BUILTIN_WORKLOADS: Readonly<Record<string, WorkloadSpec>> = {
 };
 
 function closest(name: string, names: string[]): string {
+  if (typeof name !== 'string') return '';
   const close = names.filter((n) => n.startsWith(name.slice(0, 3)) || name.startsWith(n.slice(0, 3)));
   return close.length ? ` (did you mean ${close.join(' or ')}?)` : '';
 }
 
 export function builtinPlatform(name: string): PlatformSpec {
-  const p = BUILTIN_PLATFORMS[name];
+  const p = typeof name === 'string' && Object.hasOwn(BUILTIN_PLATFORMS, name) ? BUILTIN_PLATFORMS[name] : undefined;
   if (!p) throw kerr('ENOENT', `no built-in platform '${name}'${closest(name, Object.keys(BUILTIN_PLATFORMS))}; built-in: ${Object.keys(BUILTIN_PLATFORMS).join(', ')}`);
   return p;
 }
 
 export function builtinWorkload(name: string): WorkloadSpec {
-  const w = BUILTIN_WORKLOADS[name];
+  const w = typeof name === 'string' && Object.hasOwn(BUILTIN_WORKLOADS, name) ? BUILTIN_WORKLOADS[name] : undefined;
   if (!w) throw kerr('ENOENT', `no built-in workload '${name}'${closest(name, Object.keys(BUILTIN_WORKLOADS))}; built-in: ${Object.keys(BUILTIN_WORKLOADS).join(', ')}`);
   return w;
 }

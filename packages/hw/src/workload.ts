@@ -1,4 +1,4 @@
-import { globToRegExp, kerr } from '@cspmu/kernel';
+import { compileGlob, kerr, type GlobMatcher } from '@cspmu/kernel';
 import { ConstantRate, PhasedRate, ZERO_RATE, type RateFunction } from './rate-function.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
 
@@ -78,7 +78,7 @@ export interface CounterSelection {
 
 
 interface CompiledStream {
-  readonly pmu: RegExp;
+  readonly pmu: GlobMatcher;
   readonly event: number;
   readonly rate: number;
   readonly ports: readonly number[] | undefined;
@@ -104,7 +104,7 @@ export class Workload {
         if ((s.rate === undefined) === (s.ports === undefined)) {
           throw kerr('EINVAL', `workload '${spec.name}': phases.${i}.streams.${j}: give exactly one of 'rate' or 'ports'`);
         }
-        return { pmu: globToRegExp(s.pmu), event: toNumber(s.event, `phases.${i}.streams.${j}.event`), rate: s.rate ?? 0, ports: s.ports };
+        return { pmu: compileGlob(s.pmu), event: toNumber(s.event, `phases.${i}.streams.${j}.event`), rate: s.rate ?? 0, ports: s.ports };
       }),
     }));
   }

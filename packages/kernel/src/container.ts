@@ -65,7 +65,9 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   c.bind(TOKENS.TraceFs).toDynamicValue((ctx) => {
     const clock = ctx.get<Clock>(TOKENS.Clock);
     const smp = ctx.get<Smp>(TOKENS.Smp);
-    return new TraceFs(() => clock.now(), () => smp.current, options.traceCapacity, options.traceMode);
+    const fs = new TraceFs(() => clock.now(), () => smp.current, options.traceCapacity, options.traceMode);
+    fs.work = clock.work;
+    return fs;
   });
   c.bind(TOKENS.Lifecycle).toDynamicValue((ctx) => {
     const clock = ctx.get<Clock>(TOKENS.Clock);

@@ -1,7 +1,9 @@
 export * from './base/errors.js';
 export * from './base/inject.js';
 export * from './base/log.js';
+export * from './time/work.js';
 export * from './time/clock.js';
+export * from './base/glob.js';
 export * from './locking/lockdep.js';
 export * from './locking/mutex.js';
 export * from './locking/refcount.js';
@@ -22,5 +24,6 @@ export * from './base/tokens.js';
 export * from './kernel.js';
 export * from './container.js';
 export * from './driver/sysfs.js';
+export * from './base/host-file.js';
 export * from './driver/index.js';
 export * from './module/index.js';

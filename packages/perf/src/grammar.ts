@@ -1,4 +1,4 @@
-import { globToRegExp, KernelError } from '@cspmu/kernel';
+import { compileGlob, KernelError } from '@cspmu/kernel';
 import type { PerfEventAttr } from './attr.js';
 import { PERF_COUNT_SW, PERF_TYPE } from './constants.js';
 import { encodeFormat, formatMask, parseFormat, type ConfigField, type FormatField } from './format.js';
@@ -141,7 +141,7 @@ export class EventGrammar {
     const exact = this.pmus.filter((p) => p.name === name);
     if (exact.length) return exact;
     if (/[*?]/.test(name)) {
-      const re = globToRegExp(name);
+      const re = compileGlob(name);
       return this.pmus.filter((p) => re.test(p.name));
     }
     return this.pmus.filter((p) => p.name.startsWith(`${name}_`) && /^\d+$/.test(p.name.slice(name.length + 1)));

@@ -1,15 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, type PlatformSpec } from '@cspmu/hw';
 import { kerr } from '@cspmu/kernel';
-import { readJson } from '../util.js';
+import { readInputFile, readJson } from '../util.js';
 
 function readTable(file: string): Uint8Array {
-  try {
-    return new Uint8Array(readFileSync(file));
-  } catch (e) {
-    throw kerr('ENOENT', `cannot read APMT file '${file}': ${(e as Error).message}`);
-  }
+  return new Uint8Array(readInputFile(file, 'APMT file'));
 }
 
 export function registerApmt(program: Command): void {
@@ -55,7 +51,7 @@ export function registerApmt(program: Command): void {
     .description('build the binary APMT of a platform and write it to stdout')
     .argument('<platform>', 'built-in platform name or platform JSON file')
     .action((platform: string) => {
-      const spec: PlatformSpec = /\.json$|\//.test(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
+      const spec: PlatformSpec = /\.json$|\//.test(platform) || existsSync(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
       const bytes = buildApmt(apmtNodesOf(loadPlatform(spec)));
       if (process.stdout.isTTY) throw kerr('EINVAL', 'refusing to write a binary table to a terminal; redirect it: cspmu apmt build grace > grace.apmt');
       process.stdout.write(bytes);

@@ -61,9 +61,42 @@ export function isKernelError(e: unknown, code?: ErrnoName): e is KernelError {
   return e instanceof KernelError && (code === undefined || e.code === code);
 }
 
+/**
+ * Text for anything thrown, never throwing itself: a value whose toString
+ * throws, a null-prototype object, a revoked Proxy or a Symbol all get a
+ * description. Long texts are cut.
+ */
+export function describeThrown(e: unknown): string {
+  let text: string;
+  try {
+    if (e instanceof Error) text = String(e.message);
+    else if (typeof e === 'symbol') text = e.toString();
+    else text = String(e);
+  } catch {
+    let kind: string;
+    try {
+      kind = e === null ? 'null' : typeof e;
+    } catch {
+      kind = 'value';
+    }
+    text = `a thrown ${kind} that cannot be turned into text`;
+  }
+  return text.length > MAX_THROWN_TEXT ? `${text.slice(0, MAX_THROWN_TEXT)}… (${text.length} characters)` : text;
+}
+
+const MAX_THROWN_TEXT = 1000;
+
 /** Wrap anything thrown into a KernelError, keeping KernelErrors as they are. */
 export function asKernelError(e: unknown, code: ErrnoName, context: string): KernelError {
   if (e instanceof KernelError) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new KernelError(code, `${context}: ${msg}`, { cause: e });
+  return new KernelError(code, `${context}: ${describeThrown(e)}`, { cause: e });
+}
+
+/** How many problems an error message lists before it says "and K more". */
+export const MAX_LISTED_PROBLEMS = 10;
+
+/** Problems joined with '; ', the first `max` of them, then "and K more": error messages stay bounded. */
+export function listProblems(problems: readonly string[], max = MAX_LISTED_PROBLEMS): string {
+  if (problems.length <= max) return problems.join('; ');
+  return `${problems.slice(0, max).join('; ')}; and ${problems.length - max} more`;
 }

@@ -1,4 +1,5 @@
 import { kerr } from '../base/errors.js';
+import { WorkCounter } from './work.js';
 
 export interface Timer {
   /** Absolute deadline in clock nanoseconds. */
@@ -13,6 +14,8 @@ export interface Timer {
  */
 export interface Clock {
   readonly kind: 'manual' | 'real';
+  /** Work done on this machine's behalf (timers fired, batches, comparisons): what tests budget. */
+  readonly work: WorkCounter;
   now(): number;
   /** Run `fn` once at absolute time `deadline` (or at once if it is past). */
   at(deadline: number, fn: () => void): Timer;
@@ -49,6 +52,7 @@ class ManualTimer implements Timer {
  */
 export class ManualClock implements Clock {
   readonly kind = 'manual' as const;
+  readonly work = new WorkCounter();
   private t: number;
   private seq = 0;
   private readonly heap: ManualTimer[] = [];
@@ -93,6 +97,7 @@ export class ManualClock implements Clock {
         this.pop();
         this.t = next.deadline;
         next.active = false;
+        this.work.steps++;
         next.fn();
       }
       this.t = target;
@@ -188,6 +193,7 @@ class RealTimer implements Timer {
 /** Host time since the clock was made, in integer nanoseconds. */
 export class RealClock implements Clock {
   readonly kind = 'real' as const;
+  readonly work = new WorkCounter();
   private readonly origin = performance.now();
 
   now(): number {

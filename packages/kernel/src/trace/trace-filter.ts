@@ -1,4 +1,6 @@
 import { kerr } from '../base/errors.js';
+import { compileGlob } from '../base/glob.js';
+import type { WorkCounter } from '../time/work.js';
 
 /** A field of a trace event: a number slot, a 64-bit value in two slots (lo, hi), or an interned string. */
 export interface TraceField {
@@ -32,11 +34,6 @@ function tokenize(expr: string): Tok[] {
   return toks;
 }
 
-/** A shell-style glob (`*`, `?`) as an anchored RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-}
-
 /**
  * Compile an ftrace-style filter (`width == 32 && addr >= 0x1000`,
  * `caller ~ "arm_cspmu_*"`) over an event's fields into a predicate on its
@@ -46,6 +43,7 @@ export function compileTraceFilter(
   expr: string,
   fields: readonly TraceField[],
   stringOf: (id: number) => string,
+  work?: WorkCounter,
 ): SlotPredicate {
   const toks = tokenize(expr);
   let p = 0;
@@ -88,8 +86,8 @@ export function compileTraceFilter(
       if (op === '==') return (r, b) => stringOf(r[b + s]!) === want;
       if (op === '!=') return (r, b) => stringOf(r[b + s]!) !== want;
       if (op === '~') {
-        const re = globToRegExp(want);
-        return (r, b) => re.test(stringOf(r[b + s]!));
+        const glob = compileGlob(want, work);
+        return (r, b) => glob.test(stringOf(r[b + s]!));
       }
       throw kerr('EINVAL', `trace filter: operator '${op}' does not apply to string field '${id.v}'; use ==, != or ~`);
     }

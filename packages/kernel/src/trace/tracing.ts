@@ -1,6 +1,8 @@
 import { kerr } from '../base/errors.js';
 import { RingBuffer, TRACE_SLOTS, type RingMode } from './ring-buffer.js';
-import { compileTraceFilter, globToRegExp, type SlotPredicate, type TraceField } from './trace-filter.js';
+import { compileGlob } from '../base/glob.js';
+import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
+import type { WorkCounter } from '../time/work.js';
 
 export interface TraceEventDef {
   readonly system: string;
@@ -109,7 +111,7 @@ export class Tracepoint {
   }
 
   setFilter(expr: string): void {
-    this.filter = compileTraceFilter(expr, this.def.fields, (id) => this.fs.strings.get(id));
+    this.filter = compileTraceFilter(expr, this.def.fields, (id) => this.fs.strings.get(id), this.fs.work);
     this.filterText = expr;
   }
 
@@ -145,6 +147,8 @@ export class TraceFs {
   private readonly byName = new Map<string, Tracepoint>();
   ring: RingBuffer;
   taskName = 'cspmu';
+  /** Charged for glob and filter matching (the machine's clock counter, when it has one). */
+  work: WorkCounter | undefined;
 
   constructor(
     readonly now: () => number,
@@ -233,8 +237,8 @@ export class TraceFs {
 
   private match(pattern: string): Tracepoint[] {
     const [sys, name] = pattern.includes(':') ? pattern.split(':', 2) : [undefined, pattern];
-    const re = globToRegExp(name!);
-    const sysRe = sys === undefined ? undefined : globToRegExp(sys);
+    const re = compileGlob(name!, this.work);
+    const sysRe = sys === undefined ? undefined : compileGlob(sys, this.work);
     return this.events.filter((tp) => re.test(tp.def.name) && (!sysRe || sysRe.test(tp.def.system)));
   }
 
