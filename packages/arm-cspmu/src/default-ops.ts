@@ -1,3 +1,4 @@
+import { Ida } from '@cspmu/kernel';
 import type { BackendOps, CspmuInstance, EventAttrSpec, FormatAttrSpec } from './backend-api.js';
 import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
 
@@ -13,12 +14,12 @@ export const CYCLES_ATTR: EventAttrSpec = { name: 'cycles', event: CYCLES_EVENT,
 const low32 = (v: bigint) => Number(v & 0xffffffffn);
 
 /** The default ops every backend starts from (the generic driver's behaviour). */
-export function defaultOps(typeCounters: Map<string, number>): Required<BackendOps> {
+export function defaultOps(nameIndexes: Map<string, Ida>): Required<BackendOps> {
   return {
     getEventAttrs: () => [CYCLES_ATTR],
     getFormatAttrs: () => GENERIC_FORMATS,
     getIdentifier: (inst) => inst.pmiidr.toString(16),
-    getName: (inst) => genericName(inst, typeCounters),
+    getName: (inst) => genericName(inst, nameIndexes),
     isCycleCounterEvent: (_inst, e) => e.attr.config === CYCLES_EVENT,
     eventType: (_inst, e) => Number(e.attr.config & 0xffffffffn),
     setCcFilter: (inst, e) => inst.base0.writel(low32(e.attr.config1), PMCCFILTR),
@@ -43,16 +44,16 @@ function hidOf(instPrimary: bigint): string {
 }
 
 /**
- * The generic name: `arm_cspmu_<type>_<k>` with a per-type counter that is
- * never decremented (so names depend on probe history, as upstream), or
+ * The generic name: `arm_cspmu_<type>_<k>` with a per-type index that is
+ * never given back (so names depend on probe history, as upstream), or
  * `arm_cspmu_acpi_<HID>_<UID>` for ACPI-type nodes; without an APMT node
  * `arm_cspmu_<n>`. Made unique if it is taken.
  */
-export function genericName(inst: CspmuInstance, typeCounters: Map<string, number>): string {
+export function genericName(inst: CspmuInstance, nameIndexes: Map<string, Ida>): string {
   const next = (key: string) => {
-    const k = typeCounters.get(key) ?? 0;
-    typeCounters.set(key, k + 1);
-    return k;
+    let ida = nameIndexes.get(key);
+    if (!ida) nameIndexes.set(key, (ida = new Ida()));
+    return ida.alloc();
   };
   if (!inst.apmt) return inst.uniqueName(`arm_cspmu_${next('mc')}`);
   const type = APMT_TYPE_NAMES[inst.apmt.type];

@@ -1,4 +1,4 @@
-import { IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
+import { Ida, IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition } from './backend-api.js';
@@ -43,7 +43,7 @@ export class ArmCspmuDriver implements Driver {
   readonly useAfterFree: UseAfterFree[] = [];
   readonly reprobeWq: OrderedWorkqueue;
   private cpuhpState = -1;
-  private readonly typeCounters = new Map<string, number>();
+  private readonly nameIndexes = new Map<string, Ida>();
   private readonly fns: DriverFns;
   private readonly defaults;
   readonly backendSites: BackendCallSites;
@@ -60,7 +60,7 @@ export class ArmCspmuDriver implements Driver {
   ) {
     this.registry = new ImplRegistry(kernel, modules);
     this.fns = internDriverFns(kernel);
-    this.defaults = defaultOps(this.typeCounters);
+    this.defaults = defaultOps(this.nameIndexes);
     this.reprobeWq = kernel.workqueue('arm_cspmu_reprobe');
     this.backendSites = new BackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';

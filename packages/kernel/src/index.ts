@@ -2,6 +2,7 @@ export * from './base/errors.js';
 export * from './base/inject.js';
 export * from './base/log.js';
 export * from './time/work.js';
+export * from './base/ida.js';
 export * from './time/clock.js';
 export * from './base/glob.js';
 export * from './locking/lockdep.js';

@@ -1,19 +1,12 @@
 import { kerr, KernelError, type Kernel, type ModuleLoader, type Srcu } from '@cspmu/kernel';
-import { hasExcludeBits, isSampling, normalizeAttr, type PerfEventAttr } from './attr.js';
-import {
-  PERF_DEFAULT_MUX_INTERVAL_MS,
-  PERF_EVENT_STATE as S,
-  PERF_FORMAT_GROUP,
-  PERF_PMU_CAP_EXTENDED_REGS,
-  PERF_PMU_CAP_NO_EXCLUDE,
-  PERF_PMU_CAP_NO_INTERRUPT,
-  PERF_TYPE,
-  PERF_TYPE_MAX,
-} from './constants.js';
+import { normalizeAttr, type PerfEventAttr } from './attr.js';
+import { PERF_EVENT_STATE as S, PERF_FORMAT_GROUP, PERF_TYPE } from './constants.js';
 import { internCoreFns, PmuCpuContext, type CoreFns } from './context.js';
-import { PerfEvent, ROOT, type PerfCaller } from './event.js';
+import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
+import { checkInitialisedEvent, checkPermission } from './open-checks.js';
+import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
 import { SoftwarePmu } from './software-pmu.js';
 import { PmuCallSites } from './sites.js';
 
@@ -27,33 +20,10 @@ export interface OpenOptions {
   readonly caller?: PerfCaller;
 }
 
-export interface ReadValue {
-  readonly value: number;
-  readonly id: number;
-}
-
-export interface ReadResult extends ReadValue {
-  readonly timeEnabled: number;
-  readonly timeRunning: number;
-  /** The event is in ERROR (a pinned group that could not be scheduled): read() gives no data. */
-  readonly notCounted: boolean;
-  readonly group?: readonly ReadValue[];
-}
-
-interface PmuReg {
-  readonly pmu: Pmu;
-  readonly name: string;
-  readonly type: number;
-  muxIntervalMs: number;
-  readonly contexts: Map<number, PmuCpuContext>;
-}
-
-const SYSFS_ROOT = '/bus/event_source/devices';
-
 /**
- * The perf core: PMU registration and type ids, perf_event_open with the
- * kernel's checks, per-CPU contexts, groups, scheduling and multiplexing,
- * reads, migration, and the sysfs tree. The PMU's module reference is held
+ * The perf core: perf_event_open with the kernel's checks, per-CPU
+ * contexts, groups, scheduling and multiplexing, ioctls, reads and context
+ * migration; PMU registrations are kept by a PmuRegistry. The PMU's module reference is held
  * for an event's whole life and dropped only after destroy, inside an SRCU
  * read section that a PMU unregistration waits for.
  */
@@ -61,13 +31,9 @@ export class PerfCore {
   /** perf_event_paranoid. */
   paranoid = 2;
   readonly srcu: Srcu;
-  private readonly regs = new Map<number, PmuReg>();
-  private readonly byName = new Map<string, PmuReg>();
-  private readonly byPmu = new Map<Pmu, PmuReg>();
+  private readonly registry: PmuRegistry;
   private readonly live = new Set<PerfEvent>();
   private nextId = 1;
-  private nextType = PERF_TYPE_MAX;
-  private readonly freedTypes: number[] = [];
   /** The core's call sites into PMUs (function tracing patches these). */
   readonly sites: PmuCallSites;
   private readonly fns: CoreFns;
@@ -77,7 +43,8 @@ export class PerfCore {
     private readonly modules: ModuleLoader,
   ) {
     this.srcu = kernel.srcu('pmus');
-    this.sites = new PmuCallSites(kernel.callSites, (pmu) => this.byPmu.get(pmu)?.name ?? '?');
+    this.registry = new PmuRegistry(kernel);
+    this.sites = new PmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
     this.fns = internCoreFns(kernel.calls);
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
   }
@@ -86,92 +53,30 @@ export class PerfCore {
 
   /** perf_pmu_register: a dynamic type (lowest free from 6) when `type` is -1. */
   register(pmu: Pmu, name: string, type = -1): number {
-    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
-      throw kerr('EINVAL', `PMU name '${name}' must be 1-64 characters of letters, digits, '_', '.', ':' or '-'`);
-    }
-    const clash = this.byName.get(name);
-    if (clash) throw kerr('EEXIST', `cannot register PMU '${name}': a PMU of that name exists (type ${clash.type}); names must be unique`);
-    if (this.byPmu.has(pmu)) throw kerr('EBUSY', `PMU object is already registered as '${this.byPmu.get(pmu)!.name}'`);
-    let t = type;
-    if (t === -1) {
-      t = this.allocType();
-    } else if (!Number.isInteger(t) || t < 0 || this.regs.has(t)) {
-      throw kerr('EEXIST', `PMU type ${t} is taken or invalid`);
-    }
-    const reg: PmuReg = { pmu, name, type: t, muxIntervalMs: PERF_DEFAULT_MUX_INTERVAL_MS, contexts: new Map() };
-    this.addSysfs(reg);
-    pmu.type = t;
-    this.regs.set(t, reg);
-    this.byName.set(name, reg);
-    this.byPmu.set(pmu, reg);
-    this.kernel.lifecycle.fire('pmu:registered', { pmu: name, type: t });
-    return t;
+    return this.registry.add(pmu, name, type).type;
   }
 
   /** perf_pmu_unregister: refused while events exist; returns after a grace period. */
   async unregister(pmu: Pmu): Promise<void> {
-    const reg = this.byPmu.get(pmu);
+    const reg = this.registry.ofPmu(pmu);
     if (!reg) throw kerr('ENOENT', 'PMU is not registered');
     const n = [...this.live].filter((e) => e.pmu === pmu).length;
     if (n > 0) throw kerr('EBUSY', `PMU '${reg.name}' still has ${n} event(s); close them before unregistering`);
     for (const ctx of reg.contexts.values()) ctx.stopRotation();
-    this.regs.delete(reg.type);
-    if (reg.type >= PERF_TYPE_MAX) this.freeType(reg.type);
-    this.byName.delete(reg.name);
-    this.byPmu.delete(pmu);
-    this.kernel.sysfs.remove(`${SYSFS_ROOT}/${reg.name}`);
-    this.kernel.lifecycle.fire('pmu:unregistered', { pmu: reg.name, type: reg.type });
+    this.registry.remove(reg);
     await this.srcu.synchronize();
   }
 
-  /** The lowest free dynamic type (idr_alloc from PERF_TYPE_MAX): freed ids first, smallest first. */
-  private allocType(): number {
-    const h = this.freedTypes;
-    if (h.length === 0) {
-      while (this.regs.has(this.nextType)) this.nextType++;
-      return this.nextType++;
-    }
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && h[l]! < h[m]!) m = l;
-        if (r < h.length && h[r]! < h[m]!) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-
-  private freeType(t: number): void {
-    const h = this.freedTypes;
-    h.push(t);
-    for (let i = h.length - 1; i > 0; ) {
-      const p = (i - 1) >> 1;
-      if (h[p]! <= h[i]!) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
-      i = p;
-    }
-  }
-
   pmus(): { name: string; type: number; pmu: Pmu }[] {
-    return [...this.regs.values()].sort((a, b) => a.type - b.type).map((r) => ({ name: r.name, type: r.type, pmu: r.pmu }));
+    return [...this.registry.all()].sort((a, b) => a.type - b.type).map((r) => ({ name: r.name, type: r.type, pmu: r.pmu }));
   }
 
   pmuByName(name: string): Pmu | undefined {
-    return this.byName.get(name)?.pmu;
+    return this.registry.ofName(name)?.pmu;
   }
 
   nameOf(pmu: Pmu): string {
-    const r = this.byPmu.get(pmu);
-    if (!r) throw kerr('ENOENT', 'PMU is not registered');
-    return r.name;
+    return this.registry.get(pmu).name;
   }
 
   liveEvents(): readonly PerfEvent[] {
@@ -179,16 +84,16 @@ export class PerfCore {
   }
 
   muxInterval(pmu: Pmu): number {
-    return this.reg(pmu).muxIntervalMs;
+    return this.registry.get(pmu).muxIntervalMs;
   }
 
   setMuxInterval(pmu: Pmu, ms: number): void {
     if (!Number.isInteger(ms) || ms < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer >= 1, got ${ms}`);
-    this.reg(pmu).muxIntervalMs = ms;
+    this.registry.get(pmu).muxIntervalMs = ms;
   }
 
   context(pmu: Pmu, cpu: number): PmuCpuContext {
-    const reg = this.reg(pmu);
+    const reg = this.registry.get(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
       ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites, this.kernel.calls, this.fns);
@@ -212,18 +117,19 @@ export class PerfCore {
       if (!this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
       if (!this.kernel.cpus.isOnline(cpu)) throw kerr('ENODEV', `cpu ${cpu} is offline`);
     }
-    this.checkPermission(attr.exclude_kernel, cpu, pid, caller);
+    checkPermission(this.paranoid, attr.exclude_kernel, cpu, pid, caller);
     const group = opts.group;
     if (group !== undefined) {
       if (!this.live.has(group)) throw kerr('EINVAL', `group leader ${group.id} is closed`);
       if (!group.isLeader) throw kerr('EINVAL', `event ${group.id} is not a group leader; join its leader ${group.leader.id} instead`);
     }
 
-    const generic = !this.regs.has(attr.type);
-    const candidates = this.regs.has(attr.type)
-      ? [this.regs.get(attr.type)!]
+    const exact = this.registry.ofType(attr.type);
+    const generic = exact === undefined;
+    const candidates = exact
+      ? [exact]
       : attr.type === PERF_TYPE.HARDWARE || attr.type === PERF_TYPE.HW_CACHE || attr.type === PERF_TYPE.RAW
-        ? [...this.regs.values()].filter((r) => !r.pmu.software)
+        ? [...this.registry.all()].filter((r) => !r.pmu.software)
         : [];
     const token = this.srcu.readLock();
     try {
@@ -245,16 +151,7 @@ export class PerfCore {
           throw e;
         }
         try {
-          if (pmu.capabilities & PERF_PMU_CAP_NO_EXCLUDE && hasExcludeBits(attr)) {
-            throw kerr('EINVAL', `PMU '${reg.name}' cannot exclude user/kernel/hv/idle/host/guest; drop the event modifiers`);
-          }
-          if (pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT && isSampling(attr)) {
-            throw kerr('EOPNOTSUPP', `PMU '${reg.name}' has no overflow interrupt, so it cannot sample`);
-          }
-          if (group) this.checkGroup(group, event);
-          if (group && group.cpu !== event.cpu) {
-            throw kerr('EINVAL', `event on cpu ${event.cpu} cannot join a group on cpu ${group.cpu}`);
-          }
+          checkInitialisedEvent(event, reg.name, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
         } catch (e) {
           event.destroy?.(event);
           this.modules.modulePut(pmu.module);
@@ -269,32 +166,6 @@ export class PerfCore {
     throw kerr('ENOENT', `no PMU handles type ${attr.type} config 0x${attr.config.toString(16)}; check the PMU name or event`);
   }
 
-  private checkPermission(excludeKernel: boolean, cpu: number, pid: number, caller: PerfCaller): void {
-    const capable = caller.capabilities.includes('CAP_PERFMON') || caller.capabilities.includes('CAP_SYS_ADMIN');
-    if (capable) return;
-    if (pid === -1 && cpu >= 0 && this.paranoid > 0) {
-      throw kerr(
-        'EACCES',
-        `${caller.name} may not open a system-wide event on cpu ${cpu}: that needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is ${this.paranoid}`,
-      );
-    }
-    if (!excludeKernel && this.paranoid > 1) {
-      throw kerr(
-        'EACCES',
-        `${caller.name} may not count kernel activity: that needs CAP_PERFMON or perf_event_paranoid <= 1, and perf_event_paranoid is ${this.paranoid}; or exclude the kernel (:u)`,
-      );
-    }
-  }
-
-  private checkGroup(leader: PerfEvent, event: PerfEvent): void {
-    const hw = new Set<Pmu>();
-    for (const e of [...leader.groupMembers(), event]) if (!e.pmu.software) hw.add(e.pmu);
-    if (hw.size > 1) {
-      const names = [...hw].map((p) => this.byPmu.get(p)?.name ?? '?');
-      throw kerr('EINVAL', `events of two hardware PMUs (${names.join(', ')}) cannot share a group; put them in separate groups`);
-    }
-  }
-
   /** The PMU whose context holds a group: its hardware PMU, if any. */
   private groupPmu(leader: PerfEvent): Pmu {
     if (!leader.pmu.software || leader.siblings.length === 0) return leader.pmu;
@@ -302,7 +173,7 @@ export class PerfCore {
     return leader.pmu;
   }
 
-  private install(event: PerfEvent, reg: PmuReg): void {
+  private install(event: PerfEvent, reg: PmuRegistration): void {
     const now = this.kernel.clock.now();
     event.tstamp = now;
     event.state = event.attr.disabled ? S.OFF : S.INACTIVE;
@@ -332,7 +203,7 @@ export class PerfCore {
   /** close(): take the event off its context, then free it (destroy → put ctx → module_put). */
   close(event: PerfEvent): void {
     if (!this.live.has(event)) throw kerr('EINVAL', `event ${event.id} is already closed`);
-    const reg = this.byPmu.get(event.pmu);
+    const reg = this.registry.ofPmu(event.pmu);
     const name = reg ? reg.name : '?';
     const token = this.srcu.readLock();
     try {
@@ -439,7 +310,7 @@ export class PerfCore {
 
   /** perf_pmu_migrate_context: move every event of `pmu` from one CPU to another, keeping counts. */
   migrateContext(pmu: Pmu, from: number, to: number): number {
-    const reg = this.reg(pmu);
+    const reg = this.registry.get(pmu);
     const src = reg.contexts.get(from);
     if (!src || src.empty) return 0;
     const dst = this.context(pmu, to);
@@ -461,43 +332,9 @@ export class PerfCore {
 
   // ---------------------------------------------------------- sysfs
 
-  private addSysfs(reg: PmuReg): void {
-    const dir = `${SYSFS_ROOT}/${reg.name}`;
-    const fs = this.kernel.sysfs;
-    fs.mkdir(dir);
-    try {
-      fs.add(`${dir}/type`, { show: () => `${reg.type}\n` });
-      fs.add(`${dir}/perf_event_mux_interval_ms`, {
-        show: () => `${reg.muxIntervalMs}\n`,
-        store: (v) => {
-          const n = Number(v.trim());
-          if (!/^\d+$/.test(v.trim()) || n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: '${v.trim()}' is not an integer >= 1`);
-          reg.muxIntervalMs = n;
-        },
-      });
-      for (const g of reg.pmu.attrGroups) {
-        const gdir = g.name ? `${dir}/${g.name}` : dir;
-        if (g.name && !fs.exists(gdir)) fs.mkdir(gdir);
-        for (const a of g.attrs) {
-          if (g.isVisible && !g.isVisible(a)) continue;
-          fs.add(`${gdir}/${a.name}`, a.store ? { show: () => a.show(), store: (v) => a.store!(v) } : { show: () => a.show() });
-        }
-      }
-    } catch (e) {
-      fs.remove(dir);
-      throw e;
-    }
-  }
-
   /** Write /sys/bus/event_source/devices as files under `dir` (for the real perf tool). */
   exportSysfs(dir: string): Promise<number> {
-    return this.kernel.sysfs.exportTo(SYSFS_ROOT, dir);
-  }
-
-  private reg(pmu: Pmu): PmuReg {
-    const r = this.byPmu.get(pmu);
-    if (!r) throw kerr('ENOENT', 'PMU is not registered');
-    return r;
+    return this.kernel.sysfs.exportTo(PMU_SYSFS_ROOT, dir);
   }
 
   private checkLive(event: PerfEvent): void {

@@ -56,3 +56,17 @@ export class PerfEvent {
     return [l, ...l.siblings];
   }
 }
+
+/** What read() gives for one event. */
+export interface ReadValue {
+  readonly value: number;
+  readonly id: number;
+}
+
+export interface ReadResult extends ReadValue {
+  readonly timeEnabled: number;
+  readonly timeRunning: number;
+  /** The event is in ERROR (a pinned group that could not be scheduled): read() gives no data. */
+  readonly notCounted: boolean;
+  readonly group?: readonly ReadValue[];
+}

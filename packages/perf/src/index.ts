@@ -4,6 +4,7 @@ export * from './pmu.js';
 export * from './event.js';
 export * from './context.js';
 export * from './core.js';
+export * from './registration.js';
 export * from './software-pmu.js';
 export * from './format.js';
 export * from './grammar.js';

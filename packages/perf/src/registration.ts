@@ -1,0 +1,119 @@
+import { Ida, kerr, type Kernel } from '@cspmu/kernel';
+import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
+import type { PmuCpuContext } from './context.js';
+import type { Pmu } from './pmu.js';
+
+/** Where registered PMUs appear in sysfs. */
+export const PMU_SYSFS_ROOT = '/bus/event_source/devices';
+
+/** One registered PMU: its name, type id, multiplexing interval and per-CPU contexts. */
+export interface PmuRegistration {
+  readonly pmu: Pmu;
+  readonly name: string;
+  readonly type: number;
+  muxIntervalMs: number;
+  readonly contexts: Map<number, PmuCpuContext>;
+}
+
+/**
+ * The perf core's PMU registrations (perf_pmu_register/unregister): unique
+ * names, type ids (fixed ones below PERF_TYPE_MAX, dynamic ones from an IDA,
+ * lowest free first) and each PMU's sysfs directory.
+ */
+export class PmuRegistry {
+  private readonly byType = new Map<number, PmuRegistration>();
+  private readonly byName = new Map<string, PmuRegistration>();
+  private readonly byPmu = new Map<Pmu, PmuRegistration>();
+  private readonly dynamicTypes = new Ida(PERF_TYPE_MAX);
+
+  constructor(private readonly kernel: Kernel) {}
+
+  /** Register `pmu` as `name`: a dynamic type (lowest free from PERF_TYPE_MAX) when `type` is -1. */
+  add(pmu: Pmu, name: string, type: number): PmuRegistration {
+    if (typeof name !== 'string' || !/^[A-Za-z0-9_.:-]{1,64}$/.test(name)) {
+      throw kerr('EINVAL', `PMU name '${name}' must be 1-64 characters of letters, digits, '_', '.', ':' or '-'`);
+    }
+    const clash = this.byName.get(name);
+    if (clash) throw kerr('EEXIST', `cannot register PMU '${name}': a PMU of that name exists (type ${clash.type}); names must be unique`);
+    if (this.byPmu.has(pmu)) throw kerr('EBUSY', `PMU object is already registered as '${this.byPmu.get(pmu)!.name}'`);
+    if (type !== -1 && (!Number.isInteger(type) || type < 0 || this.byType.has(type))) {
+      throw kerr('EEXIST', `PMU type ${type} is taken or invalid`);
+    }
+    const t = type === -1 ? this.dynamicTypes.alloc() : type;
+    if (type !== -1 && t >= PERF_TYPE_MAX) this.dynamicTypes.claim(t);
+    const reg: PmuRegistration = { pmu, name, type: t, muxIntervalMs: PERF_DEFAULT_MUX_INTERVAL_MS, contexts: new Map() };
+    try {
+      this.addSysfs(reg);
+    } catch (e) {
+      if (t >= PERF_TYPE_MAX) this.dynamicTypes.free(t);
+      throw e;
+    }
+    pmu.type = t;
+    this.byType.set(t, reg);
+    this.byName.set(name, reg);
+    this.byPmu.set(pmu, reg);
+    this.kernel.lifecycle.fire('pmu:registered', { pmu: name, type: t });
+    return reg;
+  }
+
+  /** Forget a registration: its type id is free again and its sysfs directory goes. */
+  remove(reg: PmuRegistration): void {
+    this.byType.delete(reg.type);
+    if (reg.type >= PERF_TYPE_MAX) this.dynamicTypes.free(reg.type);
+    this.byName.delete(reg.name);
+    this.byPmu.delete(reg.pmu);
+    this.kernel.sysfs.remove(`${PMU_SYSFS_ROOT}/${reg.name}`);
+    this.kernel.lifecycle.fire('pmu:unregistered', { pmu: reg.name, type: reg.type });
+  }
+
+  ofType(type: number): PmuRegistration | undefined {
+    return this.byType.get(type);
+  }
+
+  ofName(name: string): PmuRegistration | undefined {
+    return this.byName.get(name);
+  }
+
+  ofPmu(pmu: Pmu): PmuRegistration | undefined {
+    return this.byPmu.get(pmu);
+  }
+
+  /** The registration of `pmu`; ENOENT if it is not registered. */
+  get(pmu: Pmu): PmuRegistration {
+    const r = this.byPmu.get(pmu);
+    if (!r) throw kerr('ENOENT', 'PMU is not registered');
+    return r;
+  }
+
+  all(): IterableIterator<PmuRegistration> {
+    return this.byType.values();
+  }
+
+  private addSysfs(reg: PmuRegistration): void {
+    const dir = `${PMU_SYSFS_ROOT}/${reg.name}`;
+    const fs = this.kernel.sysfs;
+    fs.mkdir(dir);
+    try {
+      fs.add(`${dir}/type`, { show: () => `${reg.type}\n` });
+      fs.add(`${dir}/perf_event_mux_interval_ms`, {
+        show: () => `${reg.muxIntervalMs}\n`,
+        store: (v) => {
+          const n = Number(v.trim());
+          if (!/^\d+$/.test(v.trim()) || n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: '${v.trim()}' is not an integer >= 1`);
+          reg.muxIntervalMs = n;
+        },
+      });
+      for (const g of reg.pmu.attrGroups) {
+        const gdir = g.name ? `${dir}/${g.name}` : dir;
+        if (g.name && !fs.exists(gdir)) fs.mkdir(gdir);
+        for (const a of g.attrs) {
+          if (g.isVisible && !g.isVisible(a)) continue;
+          fs.add(`${gdir}/${a.name}`, a.store ? { show: () => a.show(), store: (v) => a.store!(v) } : { show: () => a.show() });
+        }
+      }
+    } catch (e) {
+      fs.remove(dir);
+      throw e;
+    }
+  }
+}
