@@ -1,7 +1,9 @@
-import { kerr } from '@cspmu/kernel';
+import { kerr, listProblems } from '@cspmu/kernel';
 
 export const APMT_HEADER_LENGTH = 36;
 export const APMT_NODE_LENGTH = 56;
+/** At most this many nodes are read from a table (4096 PMUs is far beyond any machine; a bigger table is refused). */
+export const MAX_APMT_NODES = 4096;
 
 export const APMT_FLAG_DUAL_PAGE = 1 << 0;
 export const APMT_FLAG_AFFINITY_CONTAINER = 1 << 1;
@@ -58,6 +60,7 @@ export interface ApmtViolation {
     | 'APMT_CHECKSUM'
     | 'APMT_NODE_LENGTH'
     | 'APMT_NODE_TRUNCATED'
+    | 'APMT_TOO_MANY_NODES'
     | 'APMT_RESERVED_BITS'
     | 'APMT_RESERVED_FIELD'
     | 'APMT_NODE_TYPE'
@@ -139,6 +142,11 @@ export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; vi
   const ids = new Map<number, number>();
   let at = APMT_HEADER_LENGTH;
   for (let index = 0; at < end; index++) {
+    if (index === MAX_APMT_NODES) {
+      const more = Math.ceil((end - at) / APMT_NODE_LENGTH);
+      v.push({ code: 'APMT_TOO_MANY_NODES', node: index, field: 'length', message: `the table holds more than ${MAX_APMT_NODES} nodes (about ${more} more); the rest are not read` });
+      break;
+    }
     if (end - at < 2) {
       v.push({ code: 'APMT_NODE_TRUNCATED', node: index, field: 'length', message: `${end - at} trailing byte(s) where a node should start` });
       break;
@@ -231,7 +239,7 @@ function checkNode(n: ApmtNode, i: number, v: ApmtViolation[], raw0: bigint, raw
 export function decodeApmt(bytes: Uint8Array): ApmtTable {
   const { table, violations } = parseApmt(bytes);
   if (violations.length > 0 || !table) {
-    throw kerr('EINVAL', `APMT is invalid (${violations.length} problem(s)): ${violations.map(formatViolation).join('; ')}`);
+    throw kerr('EINVAL', `APMT is invalid (${violations.length} problem(s)): ${listProblems(violations.map(formatViolation))}`);
   }
   return table;
 }

@@ -1,4 +1,4 @@
-import { kerr, type CpuTopology } from '@cspmu/kernel';
+import { kerr, listProblems, type CpuTopology } from '@cspmu/kernel';
 import {
   APMT_FLAG_AFFINITY_CONTAINER,
   APMT_FLAG_ATOMIC,
@@ -90,6 +90,15 @@ export interface Platform {
   readonly workload: string | WorkloadSpec;
 }
 
+/** At most this many PMU devices in a platform file (as many as an APMT may hold). */
+export const MAX_PLATFORM_PMUS = 4096;
+
+/**
+ * PMCFGR.SIZE is a 6-bit field holding the counter width minus one, so a
+ * counter is 1 to 64 bits wide; no other width can be described.
+ */
+export const COUNTER_WIDTH_RULE = 'PMCFGR.SIZE [13:8] holds the counter width minus one, so widths are 1 to 64 bits';
+
 const validatePlatform = compileSchema({
   type: 'object',
   additionalProperties: false,
@@ -116,7 +125,7 @@ const validatePlatform = compileSchema({
     },
     pmus: {
       type: 'array',
-      maxItems: 20000,
+      maxItems: MAX_PLATFORM_PMUS,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -183,7 +192,7 @@ export function loadPlatform(spec: unknown): Platform {
   const nodes = new Set(topology.nodeOfCpu);
   const labels = new Map<string, number>();
   const ids = new Map<number, string>();
-  const pages: { base: number; owner: string }[] = [];
+  const pages = new Map<number, string>();
   const errors: string[] = [];
   const pmus: PmuDevice[] = [];
   for (const [i, d] of p.pmus.entries()) {
@@ -194,7 +203,7 @@ export function loadPlatform(spec: unknown): Platform {
     if (ids.has(d.id)) fail(`id: ${d.id} is already used by ${ids.get(d.id)}`);
     ids.set(d.id, d.label);
     const maxCounters = d.counterBits > 32 ? 128 : 256;
-    if (d.counterBits < 1 || d.counterBits > 64) fail(`counterBits: ${d.counterBits} is impossible; PMCFGR.SIZE allows 1 to 64`);
+    if (d.counterBits < 1 || d.counterBits > 64) fail(`counterBits: ${d.counterBits} is impossible; ${COUNTER_WIDTH_RULE}`);
     if (d.counters < 1 || d.counters > maxCounters) {
       fail(`counters: ${d.counters} is impossible; ${d.counterBits > 32 ? 'counters wider than 32 bits allow' : 'the architecture allows'} 1 to ${maxCounters}`);
     }
@@ -214,10 +223,9 @@ export function loadPlatform(spec: unknown): Platform {
     if (implId > 0xffffffff) fail('implId: must fit 32 bits');
     const checkBase = (b: number, field: string) => {
       if (b === 0 || b % 0x1000 !== 0) fail(`${field}: 0x${b.toString(16)} must be a non-zero 4 KiB aligned address`);
-      for (const other of pages) {
-        if (other.base === b) fail(`${field}: page 0x${b.toString(16)} overlaps ${other.owner}`);
-      }
-      pages.push({ base: b, owner: `${d.label} ${field}` });
+      const other = pages.get(b);
+      if (other !== undefined) fail(`${field}: page 0x${b.toString(16)} overlaps ${other}`);
+      else pages.set(b, `${d.label} ${field}`);
     };
     checkBase(base0, 'base0');
     if (d.dualPage) {
@@ -263,7 +271,7 @@ export function loadPlatform(spec: unknown): Platform {
       accessLatencyNs: d.accessLatencyNs ?? 0,
     });
   }
-  if (errors.length > 0) throw kerr('EINVAL', `${what}: ${errors.join('; ')}`);
+  if (errors.length > 0) throw kerr('EINVAL', `${what}: ${listProblems(errors)}`);
   return { name: p.name, description: p.description ?? '', topology, pmus, workload: p.workload ?? 'idle' };
 }
 

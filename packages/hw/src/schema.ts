@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { kerr } from '@cspmu/kernel';
+import { kerr, listProblems } from '@cspmu/kernel';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 
@@ -23,12 +23,14 @@ function describe(e: ErrorObject): string {
   return `${where}: ${e.message ?? e.keyword}`;
 }
 
-/** Validate `value` or throw EINVAL naming every bad field. */
+/** Validate `value` or throw EINVAL naming the bad fields (the first few, then how many more). */
 export function validateOrThrow(validate: ValidateFunction, value: unknown, what: string): void {
   if (validate(value)) return;
-  const errs = (validate.errors ?? []).filter((e) => e.keyword !== 'type' || !(validate.errors ?? []).some((o) => o.keyword === 'anyOf' && o.instancePath === e.instancePath));
+  const all = validate.errors ?? [];
+  const anyOfPaths = new Set(all.filter((o) => o.keyword === 'anyOf').map((o) => o.instancePath));
+  const errs = all.filter((e) => e.keyword !== 'type' || !anyOfPaths.has(e.instancePath));
   const lines = [...new Set(errs.map(describe))];
-  throw kerr('EINVAL', `${what}: ${lines.join('; ')}`);
+  throw kerr('EINVAL', `${what}: ${listProblems(lines)}`);
 }
 
 /** Parse a NUMBERISH value (already schema-checked). */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, type PlatformSpec } from '@cspmu/hw';
-import { kerr } from '@cspmu/kernel';
+import { kerr, listProblems } from '@cspmu/kernel';
 import { readInputFile, readJson } from '../util.js';
 
 function readTable(file: string): Uint8Array {
@@ -17,7 +17,7 @@ export function registerApmt(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((file: string, opts: { json?: boolean }) => {
       const { table, violations } = parseApmt(readTable(file));
-      if (!table) throw kerr('EINVAL', `APMT '${file}' cannot be decoded: ${violations.map(formatViolation).join('; ')}`);
+      if (!table) throw kerr('EINVAL', `APMT '${file}' cannot be decoded: ${listProblems(violations.map(formatViolation))}`);
       if (opts.json) {
         const nodes = table.nodes.map((n) => ({
           ...n,

@@ -14,6 +14,7 @@ import type { Driver } from './driver.js';
  */
 export class PlatformBus {
   private readonly devices: Device[] = [];
+  private readonly byName = new Map<string, Device>();
   private readonly drivers: Driver[] = [];
   private pending: Device[] = [];
   private active: Device[] = [];
@@ -35,10 +36,11 @@ export class PlatformBus {
     if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${name}' must be a simple identifier`);
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1`);
     const full = `${name}.${id}`;
-    if (this.devices.some((d) => d.name === full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
+    if (this.byName.has(full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
     const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`), this.kernel.refcount(`device:${full}`, 1), name);
     dev.registered = true;
     this.devices.push(dev);
+    this.byName.set(full, dev);
     this.kernel.lifecycle.fire('device:added', { device: full });
     await this.probeDevice(dev);
     return dev;
@@ -50,6 +52,7 @@ export class PlatformBus {
     await this.deviceReleaseDriver(dev);
     dev.registered = false;
     this.devices.splice(this.devices.indexOf(dev), 1);
+    this.byName.delete(dev.name);
     this.pending = this.pending.filter((d) => d !== dev);
     this.active = this.active.filter((d) => d !== dev);
     this.kernel.lifecycle.fire('device:removed', { device: dev.name });
@@ -61,7 +64,7 @@ export class PlatformBus {
   }
 
   device(name: string): Device | undefined {
-    return this.devices.find((d) => d.name === name);
+    return this.byName.get(name);
   }
 
   getDevice(dev: Device): Device {

@@ -1,0 +1,81 @@
+// Hardening: APMT node and platform device caps, linear validation, and error messages that stay bounded.
+import { expect } from 'chai';
+import { MAX_LISTED_PROBLEMS, listProblems } from '@cspmu/kernel';
+import { BUILTIN_PLATFORMS, buildApmt, decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, parseApmt, type PlatformSpec } from '@cspmu/hw';
+import { Machine } from '@cspmu/system';
+import { expectCode } from './helpers/errors.js';
+
+function apmtOf(n: number): Uint8Array {
+  const nodes = [];
+  for (let i = 0; i < n; i++) {
+    nodes.push({ flags: 0, type: 0, id: i + 100, instPrimary: 0n, instSecondary: 0, baseAddress0: 0x200000000 + i * 0x1000, baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 });
+  }
+  return buildApmt(nodes);
+}
+
+function platformOf(n: number, edit: (pmu: Record<string, unknown>, i: number) => void = () => undefined): PlatformSpec {
+  const base = BUILTIN_PLATFORMS['arm-generic']!;
+  const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
+  const pmus = [];
+  for (let i = 0; i < n; i++) {
+    const p: Record<string, unknown> = { ...proto, label: `p${i}`, id: i, base0: 0x100000000 + i * 0x1000, dualPage: false };
+    edit(p, i);
+    pmus.push(p);
+  }
+  return { ...base, pmus } as unknown as PlatformSpec;
+}
+
+describe('Hardening: caps and bounded messages', function () {
+  this.timeout(60000);
+
+  it('listProblems names the first problems, then how many more', () => {
+    const many = Array.from({ length: 25 }, (_, i) => `p${i}`);
+    expect(listProblems(many)).to.equal(`${many.slice(0, MAX_LISTED_PROBLEMS).join('; ')}; and 15 more`);
+    expect(listProblems(['a', 'b'])).to.equal('a; b');
+  });
+
+  it(`an APMT of ${MAX_APMT_NODES} nodes boots; one node more is refused before anything is built`, async () => {
+    const table = parseApmt(apmtOf(MAX_APMT_NODES));
+    expect(table.violations).to.deep.equal([]);
+    const over = apmtOf(MAX_APMT_NODES + 904);
+    const e = expectCode(() => decodeApmt(over), 'EINVAL', `more than ${MAX_APMT_NODES} nodes (about 904 more)`);
+    expect(e.message).to.contain('APMT_TOO_MANY_NODES');
+    expect(parseApmt(over).table!.nodes).to.have.length(MAX_APMT_NODES);
+    const m = await Machine.boot({ platform: 'arm-generic', apmt: apmtOf(MAX_APMT_NODES), installed: [] });
+    expect(m.bus.allDevices().length).to.equal(MAX_APMT_NODES);
+    expect(m.bus.device(`arm-cs-arch-pmu.${100 + MAX_APMT_NODES - 1}`)).to.not.equal(undefined);
+  });
+
+  it('an APMT whose every node is bad gives a bounded message: the first problems and "and K more"', () => {
+    const bytes = apmtOf(2000);
+    for (let i = 0; i < 2000; i++) bytes[36 + i * 56 + 3] = 9;
+    const e = expectCode(() => decodeApmt(bytes), 'EINVAL', '(2001 problem(s))');
+    expect(e.message).to.match(/; and 1991 more$/);
+    expect(e.message.length).to.be.below(2000);
+  });
+
+  it(`a platform over ${MAX_PLATFORM_PMUS} devices is refused; one bad device among the maximum is named in a short message`, () => {
+    expectCode(() => loadPlatform(platformOf(MAX_PLATFORM_PMUS + 1)), 'EINVAL', `pmus: must NOT have more than ${MAX_PLATFORM_PMUS} items`);
+    const oneBad = platformOf(MAX_PLATFORM_PMUS, (p, i) => {
+      if (i === 3000) p['base0'] = 0x100000000;
+    });
+    const e = expectCode(() => loadPlatform(oneBad), 'EINVAL', 'pmus.3000 (p3000).base0: page 0x100000000 overlaps p0 base0');
+    expect(e.message.length).to.be.below(300);
+  });
+
+  it('a platform whose every device is bad reports the first ten problems and how many more, not megabytes', () => {
+    const allBad = platformOf(MAX_PLATFORM_PMUS, (p) => (p['base0'] = 0x100000000));
+    const e = expectCode(() => loadPlatform(allBad), 'EINVAL', `; and ${MAX_PLATFORM_PMUS - 1 - MAX_LISTED_PROBLEMS} more`);
+    expect(e.message.length).to.be.below(2000);
+    const schemaBad = platformOf(MAX_PLATFORM_PMUS, (p) => (p['colour'] = 'red'));
+    const s = expectCode(() => loadPlatform(schemaBad), 'EINVAL', `and ${MAX_PLATFORM_PMUS - MAX_LISTED_PROBLEMS} more`);
+    expect(s.message.length).to.be.below(2000);
+  });
+
+  it('counter widths PMCFGR.SIZE cannot describe are refused by the schema, citing the rule', () => {
+    for (const bits of [0, 65, -1]) {
+      expectCode(() => loadPlatform(platformOf(1, (p) => (p['counterBits'] = bits))), 'EINVAL', 'PMCFGR.SIZE [13:8] holds the counter width minus one, so widths are 1 to 64 bits');
+    }
+    for (const bits of [1, 24, 32, 33, 64]) expect(loadPlatform(platformOf(1, (p) => (p['counterBits'] = bits))).pmus[0]!.counterBits).to.equal(bits);
+  });
+});
