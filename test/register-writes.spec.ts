@@ -200,6 +200,16 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     expect(log.take()).to.deep.equal([pmcr(0), ...stop(0), ...start(G32, 0, 0x1), ...start(G32, 1, 0x3, 0x9), pmcr(1)]);
   });
 
+  it('a pinned install reschedules the pinned groups too; a flexible one leaves them on', async () => {
+    const { m, log, type } = await boot(G32);
+    m.perf.open({ type, config: 0x1n, pinned: true }, { cpu: 0 });
+    log.take();
+    m.perf.open({ type, config: 0x2n, pinned: true }, { cpu: 0 });
+    expect(log.take()).to.deep.equal([pmcr(0), ...stop(0), ...start(G32, 0, 0x1), ...start(G32, 1, 0x2), pmcr(1)]);
+    m.perf.open({ type, config: 0x3n }, { cpu: 0 });
+    expect(log.take()).to.deep.equal([pmcr(0), ...start(G32, 2, 0x3), pmcr(1)]);
+  });
+
   it('closing an event does not schedule a waiting one: that waits for the next rotation', async () => {
     const { m, log, type, muxNs } = await boot(G64_SPLIT);
     const events = [1n, 2n, 3n, 1n, 2n].map((config) => m.perf.open({ type, config }, { cpu: 0 }));

@@ -117,10 +117,15 @@ export class PmuCpuContext {
     return 0;
   }
 
+  /** event_sched_out: an active event's del runs inside its own PMU disable/enable pair. */
   eventSchedOut(e: PerfEvent, next: number = S.INACTIVE): void {
     this.updateTimes(e);
-    if (e.state === S.ACTIVE) this.onCpu(this.fns.schedOut, () => this.sites.del_(e.pmu, e, 0));
-    if (e.state === S.ACTIVE || e.state === S.INACTIVE) e.state = next;
+    if (e.state === S.ACTIVE) {
+      this.pmuDisable();
+      this.onCpu(this.fns.schedOut, () => this.sites.del_(e.pmu, e, 0));
+      e.state = next;
+      this.pmuEnable();
+    } else if (e.state === S.INACTIVE) e.state = next;
   }
 
   /** group_sched_in with the default ADD transaction; on failure del what was added, in reverse. */
@@ -171,16 +176,26 @@ export class PmuCpuContext {
     if (this.rotateNecessary) this.startRotation();
   }
 
-  /** Is any enabled group waiting for a counter? */
-  hasWaiting(): boolean {
-    return this.pinned.some((l) => l.state === S.INACTIVE) || this.flexible.some((l) => l.state === S.INACTIVE);
-  }
-
-  /** Take every flexible group off the PMU and put them back (after an enable, a close...). */
-  resched(): void {
+  /**
+   * ctx_resched, after an install or an enable: inside one PMU disable/enable
+   * pair, take every active flexible group off the PMU (and the pinned ones
+   * too when a pinned group caused it), then schedule every enabled group.
+   */
+  resched(pinned = false): void {
     this.pmuDisable();
+    if (pinned) for (const l of this.pinned) if (l.state === S.ACTIVE) this.groupSchedOut(l);
     for (const l of this.flexible) if (l.state === S.ACTIVE) this.groupSchedOut(l);
     this.schedIn();
+    this.pmuEnable();
+  }
+
+  /** __perf_event_disable: one pair around taking the event (a leader: its group) off, even if it is not on. */
+  disableEvent(e: PerfEvent): void {
+    this.pmuDisable();
+    if (e.isLeader) this.groupSchedOut(e);
+    else this.eventSchedOut(e);
+    this.updateTimes(e);
+    e.state = S.OFF;
     this.pmuEnable();
   }
 

@@ -178,23 +178,24 @@ export class PerfCore {
     event.tstamp = now;
     event.state = event.attr.disabled ? S.OFF : S.INACTIVE;
     this.live.add(event);
+    // Installing reschedules the context in one PMU disable/enable pair, whether the event is enabled or not.
     if (event.isLeader) {
       const ctx = this.context(reg.pmu, event.cpu);
       ctx.addGroup(event);
-      if (event.state === S.INACTIVE) ctx.schedIn();
+      ctx.resched(event.attr.pinned);
     } else {
       const leader = event.leader;
       const before = this.groupPmu(leader);
-      const oldCtx = this.context(before, leader.cpu);
-      if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
       leader.siblings.push(event);
       const after = this.groupPmu(leader);
       const ctx = this.context(after, leader.cpu);
       if (after !== before) {
+        const oldCtx = this.context(before, leader.cpu);
+        if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
         oldCtx.removeGroup(leader);
         ctx.addGroup(leader);
       }
-      ctx.resched();
+      ctx.resched(leader.attr.pinned);
     }
     const lc = this.kernel.lifecycle;
     if (lc.wants('event:opened')) lc.fire('event:opened', { id: event.id, pmu: reg.name, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
@@ -209,8 +210,10 @@ export class PerfCore {
     try {
       const leader = event.leader;
       const ctx = this.context(this.groupPmu(leader), leader.cpu);
+      // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
+      // singleton groups that keep their counters (and go on counting if they were on).
+      ctx.eventSchedOut(event);
       if (event.isLeader) {
-        if (event.state === S.ACTIVE) ctx.groupSchedOut(event);
         ctx.removeGroup(event);
         for (const sib of event.siblings) {
           sib.leader = sib;
@@ -218,11 +221,8 @@ export class PerfCore {
         }
         event.siblings.length = 0;
       } else {
-        if (event.state === S.ACTIVE) ctx.eventSchedOut(event);
         leader.siblings.splice(leader.siblings.indexOf(event), 1);
       }
-      ctx.updateTimes(event);
-      if (ctx.hasWaiting()) ctx.resched();
       this.live.delete(event);
       if (this.kernel.lifecycle.wants('event:closed')) this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
       this.free(event, name);
@@ -250,17 +250,15 @@ export class PerfCore {
     ctx.updateTimes(event);
     event.state = S.INACTIVE;
     if (event.isLeader) for (const s of event.siblings) if (s.state === S.ERROR) s.state = S.INACTIVE;
-    ctx.resched();
+    // A member waits for its group: nothing is rescheduled while the leader is not on the PMU.
+    if (!event.isLeader && event.leader.state !== S.ACTIVE) return;
+    ctx.resched(event.leader.attr.pinned);
   }
 
   disable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state < S.INACTIVE) return;
-    const ctx = this.context(this.groupPmu(event.leader), event.leader.cpu);
-    if (event.isLeader) ctx.groupSchedOut(event);
-    else ctx.eventSchedOut(event);
-    ctx.updateTimes(event);
-    event.state = S.OFF;
+    this.context(this.groupPmu(event.leader), event.leader.cpu).disableEvent(event);
   }
 
   reset(event: PerfEvent): void {
