@@ -116,24 +116,32 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
     expect(k.pageCount).to.equal(0);
   });
 
-  it('makes unregister wait while a hit is using the probe', async () => {
+  it('makes unregister wait while a hit is using the probe: its page is freed only after the hit', async () => {
     const m = await Machine.boot({ platform: 'arm-generic', installed: [] });
     const k = new Kmmio(m.mmio, m.kernel);
     const io = m.mmio.ioremap(0x50000000, 0x1000, 'probe-test');
-    let done = false;
+    const order: string[] = [];
     let unreg: Promise<void> | undefined;
     const p = {
       addr: 0x50000000,
       len: 0x1000,
+      // Another CPU unregisters inside this hit's single-step window.
       pre: () => {
-        unreg = k.unregister(p).then(() => void (done = true));
+        order.push('pre');
+        unreg = k.unregister(p).then(() => void order.push('unregistered'));
       },
+      post: () => void order.push(`post (pages ${k.pageCount})`),
     };
     k.register(p);
     io.readl(0xe00);
-    expect(done).to.equal(false);
+    expect(order).to.deep.equal(['pre', 'post (pages 1)']);
     await unreg;
-    expect(done).to.equal(true);
+    expect(order).to.deep.equal(['pre', 'post (pages 1)', 'unregistered']);
+    expect(k.pageCount).to.equal(0);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+    // The next access is untraced and the hit left nothing behind (interrupts on, no reader held).
+    io.readl(0xe00);
+    expect(k.stats).to.deep.equal({ hits: 1, nestedHits: 0 });
   });
 
   it('takes an interrupt raised during a hit after the hit, without re-entering a handler', async () => {

@@ -32,6 +32,8 @@ export interface KernelOptions {
   readonly installedPlugins?: (packageName: string) => boolean;
   /** Known bugs to boot with, to see them caught (default none). */
   readonly inject?: readonly InjectedHazard[];
+  /** The KASAN-style lifetime checker (CONFIG_KASAN); default on. Off, a checked access costs one branch. */
+  readonly kasan?: boolean;
 }
 
 /** The plugin API version of this release. */
@@ -47,6 +49,8 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   const c = new Container({ defaultScope: 'Singleton' });
   c.bind(TOKENS.KernelOptions).toConstantValue(options);
   c.bind(TOKENS.Inject).toConstantValue(inject);
+  if (options.kasan !== undefined && typeof options.kasan !== 'boolean') throw kerr('EINVAL', `kasan must be true or false, got ${String(options.kasan)}`);
+  c.bind(TOKENS.Kasan).toConstantValue(options.kasan ?? true);
   c.bind<Clock>(TOKENS.Clock).toDynamicValue(() => {
     const clock = options.clock ?? 'manual';
     if (clock === 'manual') return new ManualClock();

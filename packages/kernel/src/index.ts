@@ -1,5 +1,6 @@
 export * from './base/errors.js';
 export * from './base/inject.js';
+export * from './mm/kasan.js';
 export * from './base/log.js';
 export * from './time/work.js';
 export * from './base/ida.js';

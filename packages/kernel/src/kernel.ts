@@ -9,6 +9,7 @@ import type { Lifecycle } from './trace/lifecycle.js';
 import type { Lockdep } from './locking/lockdep.js';
 import type { KernelLog } from './base/log.js';
 import { Mutex } from './locking/mutex.js';
+import { Kasan } from './mm/kasan.js';
 import { Refcount } from './locking/refcount.js';
 import type { Smp } from './cpu/smp.js';
 import type { Sysfs } from './driver/sysfs.js';
@@ -27,6 +28,8 @@ export class Kernel {
   readonly calls: CallStack;
   /** Patchable call sites into drivers, for function tracing. */
   readonly callSites: CallSites;
+  /** The lifetime checker (CONFIG_KASAN): on unless the machine was booted without it. */
+  readonly kasan: Kasan;
   /**
    * When set, awaited at every mutex acquisition, work item and module load:
    * a test scheduler (fast-check's) decides which waiting task goes on next.
@@ -45,8 +48,10 @@ export class Kernel {
     @inject(TOKENS.Sysfs) readonly sysfs: Sysfs,
     /** The known bugs this machine was booted with (empty unless a test or fuzz run asks). */
     @inject(TOKENS.Inject) readonly inject: ReadonlySet<InjectedHazard>,
+    @inject(TOKENS.Kasan) kasanEnabled: boolean,
   ) {
     this.calls = new CallStack(trace.strings);
+    this.kasan = new Kasan(kasanEnabled, this.calls, log, lifecycle);
     this.callSites = new CallSites(new Srcu('ftrace'));
   }
 
@@ -57,7 +62,8 @@ export class Kernel {
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */
   refcount(name: string, initial = 1): Refcount {
     return new Refcount(name, initial, (e) => {
-      this.log.warn('refcount', e.detail);
+      const trace = this.calls.chain().reverse();
+      this.log.warn('refcount', `WARNING: ${e.detail}${trace.length ? `\nCall Trace:\n${trace.map((f) => ` ${f}`).join('\n')}` : ''}`);
       this.lifecycle.fire('refcount:misuse', { message: e.message });
     });
   }

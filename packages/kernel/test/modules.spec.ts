@@ -72,7 +72,26 @@ describe('Plugin modules', () => {
     expect(rec.records.map((r) => r.name)).to.deep.equal(['module:loaded', 'module:unloaded']);
   });
 
-  it('requestModule returns at once and loads in the background', async () => {
+  it('a module_put with no reference held is a refcount_t underflow: warned once, saturated, never unloadable', async () => {
+    const { loader, kernel } = loaderFor(root);
+    const m = await loader.load('@fx/good');
+    expect(loader.tryModuleGet(m)).to.equal(true);
+    loader.modulePut(m);
+    expect(m.refs).to.equal(0);
+    kernel.calls.run('module_put', () => loader.modulePut(m), ['perf_release', '_free_event']);
+    const warnings = kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount');
+    expect(warnings.map((w) => w.message)).to.deep.equal([
+      "WARNING: refcount_t 'module good_mod': underflow; use-after-free\nCall Trace:\n module_put\n _free_event\n perf_release",
+    ]);
+    // Saturated: later gets and puts do not move it, and rmmod refuses for good (a leak, not a free of live code).
+    expect(m.refs).to.be.greaterThan(1_000_000);
+    loader.modulePut(m);
+    expect(loader.tryModuleGet(m)).to.equal(true);
+    expect(kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount')).to.have.length(1);
+    expect((await rejects(loader.unload('good_mod'))).code).to.equal('EBUSY');
+  });
+
+    it('requestModule returns at once and loads in the background', async () => {
     const { loader, kernel } = loaderFor(root);
     const loaded = new Promise((r) => kernel.lifecycle.once('module:loaded', r));
     loader.requestModule('good_mod');

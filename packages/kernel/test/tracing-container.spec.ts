@@ -131,6 +131,6 @@ describe('Machine containers', () => {
     const { kernel } = createKernel();
     const r = kernel.refcount('pmu', 1);
     r.dec();
-    expect(kernel.log.atLeast('warn').map((l) => l.message)).to.deep.equal(["refcount_t 'pmu': decrement hit 0; leaking memory"]);
+    expect(kernel.log.atLeast('warn').map((l) => l.message)).to.deep.equal(["WARNING: refcount_t 'pmu': decrement hit 0; leaking memory"]);
   });
 });

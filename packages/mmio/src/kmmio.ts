@@ -1,4 +1,4 @@
-import { kerr, type Kernel, type Srcu } from '@cspmu/kernel';
+import { kerr, type Kernel, type Shadow, type Srcu } from '@cspmu/kernel';
 import { PAGE_SIZE } from './address-map.js';
 import { hex } from './bus-error.js';
 import type { AccessObserver, MmioBus } from './bus.js';
@@ -28,7 +28,10 @@ interface FaultPage {
   readonly base: number;
   count: number;
   armed: boolean;
-  scheduledForRelease: boolean;
+  /** Which unregister owns freeing it (0: none); a newer one, or a re-registration, takes it over. */
+  releaseTicket: number;
+  /** Its lifetime, for the KASAN checker: a hit in progress must never see it freed. */
+  readonly shadow: Shadow;
 }
 
 export interface KmmioStats {
@@ -47,8 +50,11 @@ export interface KmmioStats {
  * and local interrupts off, so an interrupt the access raises is taken
  * after the hit (as the kernel's single-step window with IF clear does); an
  * access made while a hit is still in progress (from a handler, say) is let
- * through and counted, never re-entering a handler. Unregistering returns after a grace period, when no
- * hit can still be using the probe, and frees pages in two stages.
+ * through and counted, never re-entering a handler. Unregistering disarms
+ * at once and frees the probe's unused pages after a grace period, when no
+ * hit can still be using them. (The kernel frees in two RCU stages because
+ * its fault handler finds the page again through the list; a hit here keeps
+ * the page it started with, so one grace period covers it.)
  */
 export class Kmmio implements AccessObserver {
   private readonly probes: KmmioProbe[] = [];
@@ -60,6 +66,7 @@ export class Kmmio implements AccessObserver {
   /** Accesses begun while a hit is in progress and not yet finished. */
   private nested = 0;
   readonly stats: KmmioStats = { hits: 0, nestedHits: 0 };
+  private tickets = 0;
   /** kmmio_count: registered probes. */
   count = 0;
 
@@ -97,9 +104,12 @@ export class Kmmio implements AccessObserver {
     for (let pg = first; pg <= last; pg++) {
       const page = this.pages.get(pg);
       if (page) {
-        if (page.count === 0) page.armed = true;
+        if (page.count === 0) {
+          page.armed = true;
+          page.releaseTicket = 0;
+        }
         page.count++;
-      } else this.pages.set(pg, { base: pg * PAGE_SIZE, count: 1, armed: true, scheduledForRelease: false });
+      } else this.pages.set(pg, { base: pg * PAGE_SIZE, count: 1, armed: true, releaseTicket: 0, shadow: this.kernel.kasan.alloc('struct kmmio_fault_page', hex(pg * PAGE_SIZE)) });
     }
     this.detach ??= this.bus.observe(this);
   }
@@ -108,25 +118,27 @@ export class Kmmio implements AccessObserver {
     const i = this.probes.indexOf(p);
     if (i < 0) throw kerr('ENOENT', `kmmio probe at ${hex(p.addr)} is not registered`);
     const release: FaultPage[] = [];
+    const ticket = ++this.tickets;
     for (let pg = Math.floor(p.addr / PAGE_SIZE); pg <= Math.floor((p.addr + p.len - 1) / PAGE_SIZE); pg++) {
       const page = this.pages.get(pg)!;
       page.count--;
       if (page.count === 0) {
         page.armed = false;
-        if (!page.scheduledForRelease) {
-          page.scheduledForRelease = true;
-          release.push(page);
-        }
+        page.releaseTicket = ticket;
+        release.push(page);
       }
     }
     this.probes.splice(i, 1);
     this.count--;
-    await this.srcu.synchronize();
-    for (const page of release) {
-      page.scheduledForRelease = false;
-      if (page.count === 0) this.pages.delete(page.base / PAGE_SIZE);
-    }
-    await this.srcu.synchronize();
+    await this.kernel.calls.runAsync('unregister_kmmio_probe', async () => {
+      await this.srcu.synchronize();
+      for (const page of release) {
+        // A page taken again meanwhile, or released again by a later unregister, is not ours to free.
+        if (page.releaseTicket !== ticket) continue;
+        this.pages.delete(page.base / PAGE_SIZE);
+        this.kernel.calls.run('kfree', () => page.shadow.free(), 'rcu_free_kmmio_fault_pages');
+      }
+    });
     if (this.probes.length === 0 && this.pages.size === 0 && this.detach) {
       this.detach();
       this.detach = undefined;
@@ -174,6 +186,7 @@ export class Kmmio implements AccessObserver {
       act.probe?.post?.(act.probe, this.access);
       this.stats.hits++;
     } finally {
+      if (act.page.shadow.freedBy !== null) this.kernel.calls.run('post_kmmio_handler', () => act.page.shadow.report('kmmio_fault_page->armed'));
       if (act.page.count > 0) act.page.armed = true;
       this.srcu.readUnlock(act.token);
       this.kernel.irqs.enableLocal();

@@ -2,6 +2,7 @@
 export const TOKENS = {
   KernelOptions: Symbol.for('cspmu.KernelOptions'),
   Inject: Symbol.for('cspmu.Inject'),
+  Kasan: Symbol.for('cspmu.Kasan'),
   Clock: Symbol.for('cspmu.Clock'),
   Log: Symbol.for('cspmu.Log'),
   Lockdep: Symbol.for('cspmu.Lockdep'),

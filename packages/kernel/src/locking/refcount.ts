@@ -81,7 +81,8 @@ export class Refcount {
     this.pinned = false;
   }
 
-  private saturate(what: string): void {
+  /** Pin the count at REFCOUNT_SATURATED and report `what` (for counts with their own underflow rule, e.g. biased ones). */
+  saturate(what: string): void {
     this.pinned = true;
     this.value = REFCOUNT_SATURATED;
     this.report(kerr('EINVAL', `refcount_t '${this.name}': ${what}`));

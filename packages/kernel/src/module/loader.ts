@@ -3,6 +3,7 @@ import { dirname, join, relative, isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { asKernelError, kerr, KernelError } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
+import type { Refcount } from '../locking/refcount.js';
 import { checkModuleName, MODULE_NAME } from './names.js';
 import type { InstalledModule, ModuleClaim, ModuleContext, ModuleDescriptor, ModuleHandle, ModuleManifest, ModuleState } from './types.js';
 
@@ -19,7 +20,8 @@ export interface ModuleLoaderOptions {
 
 class Handle implements ModuleHandle {
   state: ModuleState = 'loading';
-  refs = 0;
+  /** refcount_t biased by one (MODULE_REF_BASE): 1 means no references. */
+  refcnt!: Refcount;
   readonly userSet = new Set<string>();
   readonly cleanups: (() => void | Promise<void>)[] = [];
   ctx!: ModuleContext;
@@ -43,6 +45,9 @@ class Handle implements ModuleHandle {
   }
   get users(): string[] {
     return [...this.userSet];
+  }
+  get refs(): number {
+    return this.refcnt.count - 1;
   }
 }
 
@@ -154,7 +159,7 @@ export class ModuleLoader {
   /** A module built into the host (no package), live at once. */
   async registerBuiltin(descriptor: ModuleDescriptor): Promise<ModuleHandle> {
     this.checkDescriptor(descriptor, descriptor?.name, undefined);
-    return this.start(new Handle(descriptor.name, descriptor.version, undefined, descriptor));
+    return this.start(this.handle(descriptor, undefined));
   }
 
   get(name: string): ModuleHandle | undefined {
@@ -213,7 +218,7 @@ export class ModuleLoader {
       // Like add_unformed_module: a module still going away is waited for, then loaded afresh.
       for (let old = this.modules.get(descriptor.name); old?.state === 'going'; old = this.modules.get(descriptor.name)) await old.gone;
       if (this.modules.has(descriptor.name)) throw kerr('EEXIST', `module ${descriptor.name} is already loaded (state ${this.modules.get(descriptor.name)!.state})`);
-      return await this.start(new Handle(descriptor.name, descriptor.version, pkg.packageName, descriptor));
+      return await this.start(this.handle(descriptor, pkg.packageName));
     } catch (e) {
       const err = asKernelError(e, 'EIO', `loading ${name}`);
       this.kernel.log.err('module', `loading ${name} failed: ${err.detail}`);
@@ -265,23 +270,32 @@ export class ModuleLoader {
     return h;
   }
 
+  private handle(descriptor: ModuleDescriptor, packageName: string | undefined): Handle {
+    const h = new Handle(descriptor.name, descriptor.version, packageName, descriptor);
+    h.refcnt = this.kernel.refcount(`module ${descriptor.name}`, 1);
+    return h;
+  }
+
   /** try_module_get: false if the module is going away or gone (a module still in its init may be got). The core is undefined. */
   tryModuleGet(m: ModuleHandle | undefined): boolean {
     if (m === undefined) return true;
     const h = m as Handle;
     if (h.state === 'going' || this.modules.get(h.name) !== h) return false;
-    h.refs++;
+    h.refcnt.inc();
     return true;
   }
 
+  /**
+   * module_put. A put with no reference held is a refcount_t underflow: it is
+   * reported as a WARNING and the count saturates, so the module can never be
+   * unloaded (a leak, instead of freeing code that is still in use).
+   */
   modulePut(m: ModuleHandle | undefined): void {
     if (m === undefined) return;
     const h = m as Handle;
-    if (h.refs === 0) {
-      this.kernel.log.warn('module', `module_put of ${h.name} with no reference held (underflow); ignored`);
-      return;
-    }
-    h.refs--;
+    if (h.refcnt.saturated) return;
+    if (h.refcnt.count <= 1) h.refcnt.saturate('underflow; use-after-free');
+    else h.refcnt.dec();
   }
 
   /** rmmod: refused with EBUSY while referenced or depended on; otherwise exit and cleanups. */

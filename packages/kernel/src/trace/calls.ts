@@ -1,12 +1,28 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { kerr } from '../base/errors.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
 
+/** The kernel functions an async task is inside, outermost first, captured when it entered the innermost one. */
+interface AsyncFrames {
+  readonly owner: CallStack;
+  readonly names: readonly string[];
+}
+
+/**
+ * One storage for the whole process (Node slows every promise for each
+ * storage ever enabled); frames carry their owner, so machines stay apart.
+ */
+const asyncFrames = new AsyncLocalStorage<AsyncFrames>();
+
 /**
  * Which emulated kernel functions are running, innermost last, as interned
  * name ids. Tracers read it to name the caller and its caller (what the
  * kernel gets from _THIS_IP_ and _RET_IP_). Push and pop allocate nothing.
+ * Lifecycle paths that sleep (await) enter their functions with `runAsync`,
+ * so a chain survives the await: `chain()` gives the whole backtrace, as a
+ * KASAN or WARN report prints it.
  */
 export class CallStack {
   private readonly ids = new Int32Array(MAX_DEPTH);
@@ -52,17 +68,44 @@ export class CallStack {
     return d > 1 && d <= MAX_DEPTH ? this.ids[d - 2]! : this.unknownId;
   }
 
-  /** Names from outermost to innermost (for diagnostics). */
+  /** Names from outermost to innermost on the synchronous stack (for diagnostics). */
   names(): string[] {
     const out: string[] = [];
     for (let i = 0; i < Math.min(this.d, MAX_DEPTH); i++) out.push(this.strings.get(this.ids[i]!));
     return out;
   }
 
-  /** Run `fn` as the function `name` (called from `parent`, if given). Sync code only; hot paths push/pop an interned id. */
-  run<T>(name: string, fn: () => T, parent?: string): T {
+  /** The whole backtrace, outermost first: the sleeping task's functions, then the synchronous stack. */
+  chain(): string[] {
+    const f = asyncFrames.getStore();
+    const outer = f !== undefined && f.owner === this ? f.names : [];
+    return [...outer, ...this.names()];
+  }
+
+  /**
+   * Run the sleeping function `name` (and its callers `parents`, outermost
+   * first): the chain so far plus these names follows every await inside.
+   * The synchronous stack is emptied while `fn` starts, since its frames now
+   * live in the task's chain. Lifecycle paths only: this allocates.
+   */
+  runAsync<T>(name: string | readonly string[], fn: () => Promise<T>): Promise<T> {
+    const names = [...this.chain(), ...(typeof name === 'string' ? [name] : name)];
     const depth = this.d;
-    if (parent !== undefined) this.push(this.intern(parent));
+    const saved = this.ids.slice(0, Math.min(depth, MAX_DEPTH));
+    this.d = 0;
+    try {
+      return asyncFrames.run({ owner: this, names }, fn);
+    } finally {
+      this.ids.set(saved);
+      this.d = depth;
+    }
+  }
+
+  /** Run `fn` as the function `name` (called from `parent`, if given). Sync code only; hot paths push/pop an interned id. */
+  run<T>(name: string, fn: () => T, parent?: string | readonly string[]): T {
+    const depth = this.d;
+    if (typeof parent === 'string') this.push(this.intern(parent));
+    else if (parent !== undefined) for (const p of parent) this.push(this.intern(p));
     this.push(this.intern(name));
     try {
       return fn();

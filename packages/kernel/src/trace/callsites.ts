@@ -13,7 +13,7 @@ export interface SiteTracer {
 export type SiteDescriber = (self: unknown, a: unknown, b: unknown) => [target: string, argId: number];
 
 /**
- * One patchable call site (seed 001's CALL_OPS): `ops` is the slot the
+ * One patchable call site (as the kernel's CALL_OPS): `ops` is the slot the
  * call site reads. Null means untraced: the caller calls straight through
  * after one branch. One tracer is stored directly; several fall back to a
  * list. Attaching or detaching replaces the slot with one reference store;
@@ -66,7 +66,7 @@ export class CallSites {
     s.ops = list.length === 0 ? tracer : [...list, tracer];
   }
 
-  /** Unpatch a site, then wait a grace period before releasing the tracer (seed 004). */
+  /** Unpatch a site, then wait a grace period before releasing the tracer. */
   async detach(siteName: string, tracer: SiteTracer): Promise<void> {
     const s = this.get(siteName);
     const cur = s.ops;
@@ -81,6 +81,9 @@ export class CallSites {
   /** A traced call of `fn` on `self` with one or two arguments (only when `site.ops` is not null). */
   call<R>(site: CallSite, self: unknown, fn: (a: never, b: never) => R, a: unknown, b?: unknown): R {
     const token = this.srcu.readLock();
+    // The tracers are loaded once, on entry, as a patched call site's trampoline does: a detach
+    // during the call does not stop this call from using them, which is what the grace period is for.
+    const ops = site.ops;
     const t0 = hostNow();
     let result: R | undefined;
     let error: KernelError | undefined;
@@ -93,7 +96,6 @@ export class CallSites {
     } finally {
       site.calls++;
       const dt = hostNow() - t0;
-      const ops = site.ops;
       if (ops !== null) {
         const [target, argId] = site.describe(self, a, b);
         if (Array.isArray(ops)) for (const t of ops as SiteTracer[]) t.onCall(site, target, argId, dt, result, error);

@@ -20,6 +20,7 @@ export interface LifecycleEventMap {
   'module:unloaded': { module: string };
   'work:failed': { work: string; errno: string; message: string };
   'refcount:misuse': { message: string };
+  'kasan:report': { kind: string; object: string; access: string; accessedIn: string; freedIn: string };
 }
 
 export type LifecycleEventName = keyof LifecycleEventMap;
