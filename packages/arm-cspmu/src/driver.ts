@@ -2,13 +2,15 @@ import { Ida, IRQ_NONE, kerr, type Device, type Driver, type Kernel, type Module
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition } from './backend-api.js';
-import { matchToPmiidr } from './backend-api.js';
 import { defaultOps, mergeOps } from './default-ops.js';
+import { associatedCpus, readPmiidr } from './device-identity.js';
+import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
 import { ArmCspmu, internDriverFns, type DriverFns } from './instance.js';
 import './lifecycle.js';
 import { ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
+import { Reprobe } from './reprobe.js';
 import { BackendCallSites } from './sites.js';
-import { APMT_FLAG_AFFINITY_CONTAINER, APMT_FLAG_ATOMIC, PMCFGR, PMCR, PMCR_C, PMCR_P, PMIIDR, PMPIDR0, PMPIDR1, PMPIDR2, PMPIDR3, PMPIDR4 } from './regs.js';
+import { APMT_FLAG_ATOMIC, PMCFGR, PMCR, PMCR_C, PMCR_P } from './regs.js';
 
 export const DRIVER_NAME = 'arm-cs-arch-pmu';
 const CPUHP_NAME = 'perf/arm/cspmu:online';
@@ -41,7 +43,11 @@ export class ArmCspmuDriver implements Driver {
   readonly instances = new Map<Device, ArmCspmu>();
   private readonly deviceByInstance = new Map<ArmCspmu, Device>();
   readonly useAfterFree: UseAfterFree[] = [];
-  readonly reprobeWq: OrderedWorkqueue;
+  private readonly reprobes: Reprobe;
+  /** The queue pending reprobes run on. */
+  get reprobeWq(): OrderedWorkqueue {
+    return this.reprobes.wq;
+  }
   private cpuhpState = -1;
   private readonly nameIndexes = new Map<string, Ida>();
   private readonly fns: DriverFns;
@@ -61,7 +67,13 @@ export class ArmCspmuDriver implements Driver {
     this.registry = new ImplRegistry(kernel, modules);
     this.fns = internDriverFns(kernel);
     this.defaults = defaultOps(this.nameIndexes);
-    this.reprobeWq = kernel.workqueue('arm_cspmu_reprobe');
+    this.reprobes = new Reprobe({
+      kernel,
+      platformBus,
+      registry: this.registry,
+      perfSrcu: perf.srcu,
+      deviceOf: (b) => this.deviceOf(b as ArmCspmu),
+    });
     this.backendSites = new BackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
@@ -71,13 +83,17 @@ export class ArmCspmuDriver implements Driver {
 
   /** Module init of arm_cspmu: the hotplug state, then the platform driver (which probes every device). */
   async start(): Promise<void> {
-    this.cpuhpState = this.kernel.cpus.setupStateMulti<ArmCspmu>(CPUHP_NAME, (cpu, inst) => this.cpuOnline(cpu, inst), (cpu, inst) => this.cpuTeardown(cpu, inst));
+    this.cpuhpState = this.kernel.cpus.setupStateMulti<ArmCspmu>(
+      CPUHP_NAME,
+      (cpu, inst) => cspmuCpuOnline(this.kernel, cpu, inst),
+      (cpu, inst) => cspmuCpuTeardown(this.kernel, this.perf, cpu, inst),
+    );
     await this.platformBus.registerDriver(this);
   }
 
   async stop(): Promise<void> {
     await this.platformBus.unregisterDriver(this);
-    await this.reprobeWq.flush();
+    await this.reprobes.wq.flush();
     this.kernel.cpus.removeStateMulti(this.cpuhpState);
   }
 
@@ -91,8 +107,60 @@ export class ArmCspmuDriver implements Driver {
 
   // ------------------------------------------------------------ probe
 
+  /**
+   * arm_cspmu_device_probe, in the kernel's steps: map the pages, read the
+   * counter geometry, request the IRQ, find the associated CPUs, init the
+   * backend's ops, register the PMU. Each acquisition is paired with its
+   * release right where it is made (device-managed, or in a finally).
+   */
   async probe(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
+    const { base0, base1 } = this.mapPages(dev);
+    const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
+    let bound: ArmCspmu | undefined;
+    const irq = this.requestIrq(dev, () => bound);
+    const cpus = associatedCpus(this.kernel.cpus, node);
+    if (cpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
+    const inst = new ArmCspmu(
+      this.kernel,
+      {
+        device: dev.name,
+        apmt: node,
+        base0,
+        base1,
+        hasAtomicDword: node !== undefined && (node.flags & APMT_FLAG_ATOMIC) !== 0,
+        pmcfgr,
+        irq,
+        associatedCpus: cpus,
+        socket: this.kernel.cpus.nodeOf(cpus[0]!),
+      },
+      this.fns,
+      (device, what) => this.reportUaf(device, what),
+      (i) => this.reprobes.onIdle(i),
+      (base) => this.uniqueName(base),
+      this.backendSites,
+    );
+    dev.devres.add('arm_cspmu instance', () => inst.poison());
+    const backendModule = await this.initImplOps(inst);
+    try {
+      this.registerPmu(dev, inst);
+    } finally {
+      if (backendModule) this.modules.modulePut(backendModule);
+    }
+    bound = inst;
+    dev.drvdata = inst;
+    this.instances.set(dev, inst);
+    this.deviceByInstance.set(inst, dev);
+    this.kernel.lifecycle.fire('cspmu:bound', {
+      device: dev.name,
+      pmu: inst.name,
+      backend: inst.backendName,
+      pmiidr: `0x${inst.pmiidr.toString(16)}`,
+    });
+  }
+
+  /** Map page 0 and, if the device has one, page 1 (page 1 is page 0 otherwise); unmapped when the binding goes. */
+  private mapPages(dev: Device): { base0: IoMem; base1: IoMem } {
     const r0 = dev.mem(0);
     if (!r0) {
       this.kernel.log.err('arm_cspmu', `${dev.name}: ioremap failed for page-0 resource`);
@@ -110,100 +178,57 @@ export class ArmCspmuDriver implements Driver {
     };
     const base0 = map(r0, 0);
     const r1 = dev.mem(1);
-    const base1 = r1 ? map(r1, 1) : base0;
-    const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
+    return { base0, base1: r1 ? map(r1, 1) : base0 };
+  }
 
-    let inst: ArmCspmu | undefined;
-    // platform_get_irq_optional: no IRQ (ENXIO) is fine.
+  /**
+   * Request the overflow IRQ, if the device has one (platform_get_irq_optional:
+   * none is fine, and gives 0); freed when the binding goes. Until `boundTo`
+   * returns the instance, an interrupt is not ours.
+   */
+  private requestIrq(dev: Device, boundTo: () => ArmCspmu | undefined): number {
     const irq = dev.irq(0) ?? 0;
-    if (irq !== 0) {
-      try {
-        this.kernel.irqs.request(irq, () => (inst ? inst.handleIrq() : IRQ_NONE), dev.name);
-      } catch (e) {
-        this.kernel.log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);
-        throw e;
-      }
-      dev.devres.add(`irq ${irq}`, () => this.kernel.irqs.free(irq));
-    }
-
-    const associatedCpus = this.associatedCpus(node);
-    if (associatedCpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
-    const created = new ArmCspmu(
-      this.kernel,
-      {
-        device: dev.name,
-        apmt: node,
-        base0,
-        base1,
-        hasAtomicDword: node !== undefined && (node.flags & APMT_FLAG_ATOMIC) !== 0,
-        pmcfgr,
-        irq,
-        associatedCpus,
-        socket: this.kernel.cpus.nodeOf(associatedCpus[0]!),
-      },
-      this.fns,
-      (device, what) => this.reportUaf(device, what),
-      (i) => this.onIdle(i),
-      (base) => this.uniqueName(base),
-      this.backendSites,
-    );
-    dev.devres.add('arm_cspmu instance', () => created.poison());
-
-    await this.initImplOps(created);
+    if (irq === 0) return 0;
     try {
-      const name = this.backendSites.getName(created);
-      const identifier = this.backendSites.getIdentifier(created);
-      if (!name || !identifier) {
-        if (node && node.type > 4) this.kernel.log.err('arm_cspmu', `${dev.name}: unsupported PMU type-${node.type}`);
-        throw kerr('ENOMEM', `${dev.name}: no PMU name or identifier (unsupported APMT node type?)`);
-      }
-      created.name = name;
-      created.identifier = identifier;
-      created.buildAttrGroups();
-      this.kernel.cpus.stateAddInstance(this.cpuhpState, created);
-      if (irq !== 0 && created.activeCpu >= 0) this.kernel.irqs.setAffinity(irq, created.activeCpu);
-      this.kernel.calls.run('arm_cspmu_register_pmu', () => base0.writel(PMCR_C | PMCR_P, PMCR), PROBE_FN);
-      try {
-        this.perf.register(created, name);
-      } catch (e) {
-        this.kernel.cpus.stateRemoveInstance(this.cpuhpState, created);
-        throw e;
-      }
-    } finally {
-      if (created.impl?.module) this.modules.modulePut(created.impl.module);
+      this.kernel.irqs.request(irq, () => boundTo()?.handleIrq() ?? IRQ_NONE, dev.name);
+    } catch (e) {
+      this.kernel.log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);
+      throw e;
     }
-    inst = created;
-    dev.drvdata = inst;
-    this.instances.set(dev, inst);
-    this.deviceByInstance.set(inst, dev);
-    this.kernel.lifecycle.fire('cspmu:bound', {
-      device: dev.name,
-      pmu: inst.name,
-      backend: inst.impl?.definition.name ?? 'arm_cspmu (generic)',
-      pmiidr: `0x${inst.pmiidr.toString(16)}`,
-    });
+    dev.devres.add(`irq ${irq}`, () => this.kernel.irqs.free(irq));
+    return irq;
   }
 
-  /** PMIIDR, or the PMPIDR reconstruction when it reads 0; the APMT impl_id overrides both. */
-  private readPmiidr(inst: ArmCspmu): number {
-    const b = inst.base0;
-    let v = b.readl(PMIIDR);
-    if (v === 0) {
-      const p0 = b.readl(PMPIDR0);
-      const p1 = b.readl(PMPIDR1);
-      const p2 = b.readl(PMPIDR2);
-      const p3 = b.readl(PMPIDR3);
-      const p4 = b.readl(PMPIDR4);
-      const product = (p0 & 0xff) | ((p1 & 0xf) << 8);
-      const implementer = ((p1 >> 4) & 0xf) | ((p2 & 0x7) << 4) | ((p4 & 0xf) << 8);
-      v = ((product << 20) | (((p2 >> 4) & 0xf) << 16) | (((p3 >> 4) & 0xf) << 12) | implementer) >>> 0;
+  /** Name the PMU, build its sysfs groups, join the hotplug state, reset the counters and register with perf. */
+  private registerPmu(dev: Device, inst: ArmCspmu): void {
+    const node = inst.apmt;
+    const name = this.backendSites.getName(inst);
+    const identifier = this.backendSites.getIdentifier(inst);
+    if (!name || !identifier) {
+      if (node && node.type > 4) this.kernel.log.err('arm_cspmu', `${dev.name}: unsupported PMU type-${node.type}`);
+      throw kerr('ENOMEM', `${dev.name}: no PMU name or identifier (unsupported APMT node type?)`);
     }
-    if (inst.apmt && inst.apmt.implId !== 0) v = inst.apmt.implId >>> 0;
-    return v >>> 0;
+    inst.name = name;
+    inst.identifier = identifier;
+    inst.buildAttrGroups();
+    this.kernel.cpus.stateAddInstance(this.cpuhpState, inst);
+    if (inst.irq !== 0 && inst.activeCpu >= 0) this.kernel.irqs.setAffinity(inst.irq, inst.activeCpu);
+    this.kernel.calls.run('arm_cspmu_register_pmu', () => inst.base0.writel(PMCR_C | PMCR_P, PMCR), PROBE_FN);
+    try {
+      this.perf.register(inst, name);
+    } catch (e) {
+      this.kernel.cpus.stateRemoveInstance(this.cpuhpState, inst);
+      throw e;
+    }
   }
 
-  private async initImplOps(inst: ArmCspmu): Promise<void> {
-    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => this.readPmiidr(inst), PROBE_FN);
+  /**
+   * Find the backend for the device's PMIIDR under the registry mutex and run
+   * its init. Returns the backend's module with a reference held (the caller
+   * drops it once the PMU is registered), or requests the module and defers.
+   */
+  private async initImplOps(inst: ArmCspmu): Promise<ModuleHandle | undefined> {
+    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => readPmiidr(inst.base0, inst.apmt), PROBE_FN);
     inst.ops = this.defaults;
     const decision = await this.registry.mutex.runExclusive(() => {
       const r = this.registry.lookupLocked(inst.pmiidr);
@@ -228,14 +253,7 @@ export class ArmCspmuDriver implements Driver {
       this.registry.request(decision.module, decision.packageName, () => this.platformBus.deferredProbeTrigger());
       throw kerr('EPROBE_DEFER', `waiting for backend module ${decision.module} (${decision.packageName}) for pmiidr 0x${inst.pmiidr.toString(16)}`);
     }
-  }
-
-  private associatedCpus(node: ApmtInfo | undefined): number[] {
-    const cpus = this.kernel.cpus;
-    if (!node) return cpus.possible();
-    if (node.flags & APMT_FLAG_AFFINITY_CONTAINER) return cpus.possible().filter((c) => cpus.containerUidOf(c) === node.procAffinity);
-    const one = cpus.possible().find((c) => cpus.acpiUidOf(c) === node.procAffinity);
-    return one === undefined ? [] : [one];
+    return inst.impl?.module;
   }
 
   private uniqueName(base: string): string {
@@ -258,24 +276,6 @@ export class ArmCspmuDriver implements Driver {
     inst.refs.decAndTest();
   }
 
-  // ------------------------------------------------------------ hotplug
-
-  private cpuOnline(cpu: number, inst: ArmCspmu): void {
-    if (!inst.associatedCpus.includes(cpu) || inst.activeCpu >= 0) return;
-    inst.activeCpu = cpu;
-    if (inst.irq !== 0 && inst.type >= 0) this.kernel.irqs.setAffinity(inst.irq, cpu);
-  }
-
-  private cpuTeardown(cpu: number, inst: ArmCspmu): void {
-    if (inst.activeCpu !== cpu) return;
-    const dst = inst.associatedCpus.find((c) => c !== cpu && this.kernel.cpus.isOnline(c));
-    inst.activeCpu = -1;
-    if (dst === undefined) return;
-    if (inst.type >= 0 && this.perf.pmuByName(inst.name) === inst) this.perf.migrateContext(inst, cpu, dst);
-    inst.activeCpu = dst;
-    if (inst.irq !== 0) this.kernel.irqs.setAffinity(inst.irq, dst);
-  }
-
   // ------------------------------------------------------------ backends
 
   /** arm_cspmu_impl_register, then attach: unbound and deferred devices now, generic-bound ones when idle. */
@@ -283,7 +283,7 @@ export class ArmCspmuDriver implements Driver {
     const guard =
       this.registerPolicy === 'reject-busy'
         ? () => {
-            const busy = [...this.instances.values()].filter((i) => this.wouldMove(def, i) && !i.idle);
+            const busy = [...this.instances.values()].filter((i) => this.reprobes.wouldMove(def, i) && !i.idle);
             if (busy.length) {
               throw kerr('EBUSY', `arm_cspmu reg failed, device(s) is in use: ${busy.map((i) => `${i.name} (${i.inUseCount} event(s))`).join(', ')}; close their events and load again`);
             }
@@ -293,9 +293,9 @@ export class ArmCspmuDriver implements Driver {
     this.kernel.lifecycle.fire('backend:registered', { backend: def.name, module: module?.name ?? 'built-in' });
     await this.platformBus.driverAttach(this);
     for (const inst of [...this.instances.values()]) {
-      if (inst.impl === entry || !this.wouldMove(def, inst)) continue;
-      if (inst.idle) await this.reprobe(inst, `backend ${def.name} registered`);
-      else this.markPending(inst, def.name);
+      if (inst.impl === entry || !this.reprobes.wouldMove(def, inst)) continue;
+      if (inst.idle) await this.reprobes.reprobe(inst, `backend ${def.name} registered`);
+      else this.reprobes.markPending(inst, def.name);
     }
   }
 
@@ -317,50 +317,9 @@ export class ArmCspmuDriver implements Driver {
     if (this.unregisterPolicy === 'fallback') for (const dev of devices) await this.platformBus.attachDevice(dev);
   }
 
-  /** Would a device bound as `inst` move to `def`? Only generic-bound devices move, and only to a better match. */
-  private wouldMove(def: BackendDefinition, inst: ArmCspmu): boolean {
-    const generic = inst.impl === undefined || inst.impl.definition.match === 'fallback';
-    if (!generic) return false;
-    if (def.match === 'fallback') return inst.impl === undefined && this.registry.vendorFor(inst.pmiidr) === undefined;
-    const { val, mask } = matchToPmiidr(def.match);
-    return ((inst.pmiidr >>> 0) & mask) === val;
-  }
-
-  private markPending(inst: ArmCspmu, backend: string): void {
-    if (inst.reprobePending) return;
-    inst.reprobePending = true;
-    this.kernel.lifecycle.fire('cspmu:reprobe-pending', { device: inst.device, events: inst.inUseCount, backend });
-  }
-
-  /** The last event of an instance was destroyed: queue its pending reprobe, after a grace period. */
-  private onIdle(inst: ArmCspmu): void {
-    if (!inst.reprobePending) return;
-    if (this.kernel.inject.has('reprobe-in-destroy')) inst.poison();
-    this.reprobeWq.queue({
-      name: `arm_cspmu reprobe ${inst.device}`,
-      fn: async () => {
-        await this.perf.srcu.synchronize();
-        await this.reprobe(inst, 'pending reprobe after the last event was destroyed');
-      },
-    });
-  }
-
-  /** Release and probe again, if the instance is still bound and idle once the device lock is held. */
-  private async reprobe(inst: ArmCspmu, reason: string): Promise<void> {
-    const dev = this.deviceOf(inst);
-    if (!dev) return;
-    const released = await this.platformBus.deviceReleaseDriverIf(dev, () => dev.drvdata === inst && inst.idle);
-    if (!released) {
-      if (dev.drvdata === inst && !inst.idle) this.markPending(inst, 'a newer backend');
-      return;
-    }
-    this.kernel.lifecycle.fire('cspmu:reprobe', { device: dev.name, reason });
-    await this.platformBus.attachDevice(dev);
-  }
-
   /** Wait for queued reprobes. */
   async settle(): Promise<void> {
-    await this.reprobeWq.flush();
+    await this.reprobes.wq.flush();
     await this.platformBus.settle();
   }
 
@@ -376,7 +335,7 @@ export class ArmCspmuDriver implements Driver {
     return [...this.instances].map(([d, i]) => ({
       device: d.name,
       pmu: i.name,
-      backend: i.impl?.definition.name ?? 'arm_cspmu (generic)',
+      backend: i.backendName,
       module: i.impl?.module?.name,
       events: i.inUseCount,
       reprobePending: i.reprobePending,

@@ -1,0 +1,34 @@
+import { formatCpuList } from '@cspmu/kernel';
+import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
+import type { ArmCspmu } from './instance.js';
+import type { BackendCallSites } from './sites.js';
+
+/**
+ * The PMU's sysfs attribute groups: `events/` and `format/` from the
+ * backend's ops (filtered by its is_visible), and `identifier`, `cpumask`
+ * and `associated_cpus`, read live.
+ */
+export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): AttributeGroup[] {
+  const evAttrs: PmuAttribute[] = [];
+  const visibleEvents = sites.getEventAttrs(inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
+  for (const a of visibleEvents) {
+    evAttrs.push({ name: a.name, show: () => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n` });
+    if (a.scale !== undefined) evAttrs.push({ name: `${a.name}.scale`, show: () => `${a.scale}\n` });
+    if (a.unit !== undefined) evAttrs.push({ name: `${a.name}.unit`, show: () => `${a.unit}\n` });
+  }
+  const fmtAttrs = sites
+    .getFormatAttrs(inst)
+    .filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'))
+    .map((f): PmuAttribute => ({ name: f.name, show: () => `${f.format}\n` }));
+  return [
+    { name: 'events', attrs: evAttrs },
+    { name: 'format', attrs: fmtAttrs },
+    {
+      attrs: [
+        { name: 'identifier', show: () => `${inst.identifier}\n` },
+        { name: 'cpumask', show: () => `${inst.activeCpu >= 0 ? formatCpuList([inst.activeCpu]) : ''}\n` },
+        { name: 'associated_cpus', show: () => `${formatCpuList(inst.associatedCpus)}\n` },
+      ],
+    },
+  ];
+}
