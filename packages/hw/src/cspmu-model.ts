@@ -2,7 +2,7 @@ import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel'
 import { RegisterBank, type AddressMap, type Region } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
 import { cspmuRegisterMap, type RegisterHooks } from './cspmu-register-map.js';
-import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG } from './cspmu-regs.js';
+import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, registerLayout, type RegisterLayout } from './cspmu-regs.js';
 import { ConstantRate, type RateFunction } from './rate-function.js';
 import type { PmuDevice } from './platform.js';
 import type { Workload } from './workload.js';
@@ -19,6 +19,7 @@ export type CspmuModelConfig = Pick<
   | 'cycleCounter'
   | 'dualPage'
   | 'atomic64'
+  | 'ext64'
   | 'fzo'
   | 'implementer'
   | 'product'
@@ -48,14 +49,15 @@ export class CspmuModel {
   readonly pmcfgr: number;
   readonly implemented: readonly number[];
   readonly setClrRegs: number;
+  readonly layout: RegisterLayout;
 
   private readonly cntBank: RegisterBank;
   private readonly cntWord = new Int32Array(256).fill(-1);
   private readonly engine: CounterEngine;
   private readonly cycleRate: RateFunction;
   private readonly rateCache = new Map<string, RateFunction>();
-  /** Per counter: the selection its rate was last resolved for, to skip re-resolving. */
-  private readonly lastSel = new Float64Array(256 * 3).fill(-1);
+  /** Per counter: the selection (event, filter, filter2; low and high words) its rate was last resolved for. */
+  private readonly lastSel = new Float64Array(256 * 6).fill(-1);
   private readonly lastRate: (RateFunction | undefined)[] = new Array(256).fill(undefined);
   /** Words a counter read fills: [low, high]. */
   private readonly words = new Uint32Array(2);
@@ -79,6 +81,8 @@ export class CspmuModel {
       throw kerr('EINVAL', `${c.label}: counterBits must be 1..64, got ${c.counterBits}`);
     }
     if (c.cycleCounter && c.counters < 1) throw kerr('EINVAL', `${c.label}: a cycle counter needs at least one counter`);
+    if (c.ext64 && c.counters > 128) throw kerr('EINVAL', `${c.label}: FEAT_CSPMU_EXT64 lays out at most 128 counters, got ${c.counters}`);
+    this.layout = registerLayout(c.ext64);
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
     this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
     this.pmiidr = makePmiidr(c.implementer, c.product, c.variant, c.revision);
@@ -151,7 +155,7 @@ export class CspmuModel {
       impdefChanged: () => this.reresolveAll(this.lastAccess),
       beforePmcrWrite: () => {
         this.accessTime();
-        this.oldWord = this.page0.state[REG.PMCR >> 2]!;
+        this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
       },
       pmcrAction: (bits) => {
         this.foldAll(this.lastAccess);
@@ -200,7 +204,7 @@ export class CspmuModel {
 
   private isCounting(p: number): boolean {
     const s = this.page0.state;
-    if ((s[REG.PMCR >> 2]! & PMCR.E) === 0 || this.frozen) return false;
+    if ((s[this.layout.pmcr >> 2]! & PMCR.E) === 0 || this.frozen) return false;
     return ((s[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
   }
 
@@ -220,7 +224,7 @@ export class CspmuModel {
 
   /** PMCR written: restart everything if E or FZO changed or counters were reset. */
   private pmcrChanged(): void {
-    const now = this.page0.state[REG.PMCR >> 2]!;
+    const now = this.page0.state[this.layout.pmcr >> 2]!;
     if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
     const t = this.lastAccess;
     this.foldAll(t);
@@ -231,19 +235,24 @@ export class CspmuModel {
   private resolve(p: number): RateFunction {
     if (p === CYCLE_COUNTER_PHYS && this.config.cycleCounter) return this.cycleRate;
     const s = this.page0.state;
-    const event = s[(REG.PMEVTYPER >> 2) + p]!;
-    const filter = p < 128 ? s[(REG.PMEVFILTR >> 2) + p]! : 0;
-    const filter2 = p < 128 ? s[(REG.PMEVFILT2R >> 2) + p]! : 0;
+    const { selStride, filtered, ext64 } = this.layout;
     const sel = this.lastSel;
-    const last = this.lastRate[p];
-    if (last !== undefined && sel[3 * p] === event && sel[3 * p + 1] === filter && sel[3 * p + 2] === filter2) return last;
-    sel[3 * p] = event;
-    sel[3 * p + 1] = filter;
-    sel[3 * p + 2] = filter2;
-    const key = `${event}/${filter}/${filter2}`;
+    let same = this.lastRate[p] !== undefined;
+    // Event type, filter, filter2: low word, then the high word (0 unless the registers are 64-bit).
+    for (let i = 0; i < 6; i++) {
+      const base = i < 2 ? REG.PMEVTYPER : i < 4 ? REG.PMEVFILTR : REG.PMEVFILT2R;
+      const half = i & 1;
+      const v = (i < 2 || p < filtered) && (half === 0 || ext64) ? s[((base + selStride * p) >> 2) + half]! : 0;
+      if (sel[6 * p + i] !== v) same = false;
+      sel[6 * p + i] = v;
+    }
+    if (same) return this.lastRate[p]!;
+    const key = sel.subarray(6 * p, 6 * p + 6).join('/');
     let f = this.rateCache.get(key);
     if (!f) {
-      f = this.deps.workload.resolve({ label: this.config.label, event, filter, filter2 });
+      // The workload names events by number: a 64-bit event type is exact below 2^53, which covers every stream.
+      const event = sel[6 * p]! + sel[6 * p + 1]! * 4294967296;
+      f = this.deps.workload.resolve({ label: this.config.label, event, filter: sel[6 * p + 2]!, filter2: sel[6 * p + 4]! });
       this.rateCache.set(key, f);
     }
     this.lastRate[p] = f;
@@ -295,7 +304,7 @@ export class CspmuModel {
   }
 
   private fzoActive(): boolean {
-    return this.config.fzo && (this.page0.state[REG.PMCR >> 2]! & PMCR.FZO) !== 0;
+    return this.config.fzo && (this.page0.state[this.layout.pmcr >> 2]! & PMCR.FZO) !== 0;
   }
 
   private anyOverflow(): boolean {

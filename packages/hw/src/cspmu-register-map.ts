@@ -1,5 +1,5 @@
 import type { RegisterSpec } from '@cspmu/mmio';
-import { CYCLE_COUNTER_PHYS, PMCR, REG } from './cspmu-regs.js';
+import { CYCLE_COUNTER_PHYS, PMCR, PMDEVARCH_EXT32, PMDEVARCH_EXT64, REG, type RegisterLayout } from './cspmu-regs.js';
 import type { CspmuModelConfig } from './cspmu-model.js';
 
 /** What the register map calls into: the model's reactions to bus accesses. */
@@ -31,13 +31,16 @@ export interface RegisterGeometry {
   readonly setClrRegs: number;
   readonly pmcfgr: number;
   readonly pmiidr: number;
+  readonly layout: RegisterLayout;
 }
 
 /**
  * The CoreSight PMU register map (IHI 0091): which register sits at which
  * offset with which access type and reset value, and which model hook each
  * access runs. Counter and overflow registers go on page 1 when the PMU has
- * two pages, otherwise everything is on page 0.
+ * two pages, otherwise everything is on page 0. With FEAT_CSPMU_EXT64 the
+ * event types and filters are 64-bit registers at an 8-byte stride, PMCR
+ * moves to 0xe10, and PMCNTEN at 0xc10 writes the enables directly.
  */
 export function cspmuRegisterMap(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): { counters: RegisterSpec[]; overflow: RegisterSpec[]; config: RegisterSpec[] } {
   return { counters: counterSpecs(c, g, hooks), overflow: overflowSpecs(g, hooks), config: configSpecs(c, g, hooks) };
@@ -80,12 +83,15 @@ function overflowSpecs(g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[
 
 function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
   const specs: RegisterSpec[] = [];
+  const { selStride, filtered, ext64 } = g.layout;
+  const width = ext64 ? 64 : 32;
   for (const p of g.implemented) {
     const refold = { beforeWrite: () => hooks.foldCounter(p), onWrite: () => hooks.selectionChanged(p) };
-    specs.push({ name: p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`, offset: REG.PMEVTYPER + 4 * p, access: 'RW', ...refold });
-    if (p < 128) {
-      specs.push({ name: `PMEVFILT2R${p}`, offset: REG.PMEVFILT2R + 4 * p, access: 'RW', ...refold });
-      specs.push({ name: `PMEVFILTR${p}`, offset: REG.PMEVFILTR + 4 * p, access: 'RW', ...refold });
+    const typeName = p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`;
+    specs.push({ name: typeName, offset: REG.PMEVTYPER + selStride * p, width, access: 'RW', ...refold });
+    if (p < filtered) {
+      specs.push({ name: `PMEVFILT2R${p}`, offset: REG.PMEVFILT2R + selStride * p, width, access: 'RW', ...refold });
+      specs.push({ name: `PMEVFILTR${p}`, offset: REG.PMEVFILTR + selStride * p, width, access: 'RW', ...refold });
     }
   }
   for (let r = 0; r < g.setClrRegs; r++) {
@@ -96,6 +102,8 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
     specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
     specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, onWrite: intEnable });
     specs.push({ name: `PMINTENCLR${r}`, offset: REG.PMINTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMINTENSET${r}`, onWrite: intEnable });
+    // PMCNTEN: the enables of counters 0-63 written as a value, not bit by bit (what the driver's EXT64 test relies on).
+    if (ext64 && r < 2) specs.push({ name: `PMCNTEN${r}`, offset: REG.PMCNTEN + 4 * r, access: 'RW', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
   }
   for (let i = 0; i < 32; i++) {
     specs.push({
@@ -111,7 +119,7 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
     { name: 'PMCFGR', offset: REG.PMCFGR, access: 'RO', reset: g.pmcfgr },
     {
       name: 'PMCR',
-      offset: REG.PMCR,
+      offset: g.layout.pmcr,
       access: 'RW',
       writableMask: pmcrWritable | PMCR.P | PMCR.C,
       actionBits: PMCR.P | PMCR.C,
@@ -120,7 +128,7 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
       onWrite: () => hooks.pmcrChanged(),
     },
     { name: 'PMIIDR', offset: REG.PMIIDR, access: 'RO', reset: c.pmiidrZero ? 0 : g.pmiidr },
-    { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: 0x47702a56 },
+    { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: ext64 ? PMDEVARCH_EXT64 : PMDEVARCH_EXT32 },
     { name: 'PMDEVTYPE', offset: REG.PMDEVTYPE, access: 'RO', reset: 0x56 },
     { name: 'PMPIDR4', offset: REG.PMPIDR4, access: 'RO', reset: (c.implementer >> 8) & 0xf },
     { name: 'PMPIDR0', offset: REG.PMPIDR0, access: 'RO', reset: c.product & 0xff },

@@ -7,6 +7,8 @@ export const REG = {
   PMEVFILTR: 0xa00,
   PMCNTENSET: 0xc00,
   PMCNTENCLR: 0xc20,
+  /** FEAT_CSPMU_EXT64: a read/write view of the counter enables (PMCNTENSET4 without it). */
+  PMCNTEN: 0xc10,
   PMINTENSET: 0xc40,
   PMINTENCLR: 0xc60,
   PMOVSCLR: 0xc80,
@@ -15,6 +17,8 @@ export const REG = {
   PMCFGR: 0xe00,
   PMCR: 0xe04,
   PMIIDR: 0xe08,
+  /** FEAT_CSPMU_EXT64 moves PMCR here. */
+  PMCR_EXT64: 0xe10,
   PMDEVARCH: 0xfbc,
   PMDEVTYPE: 0xfcc,
   PMPIDR4: 0xfd0,
@@ -65,4 +69,26 @@ export function implementedCounters(counters: number, cycleCounter: boolean): nu
 /** PMIIDR from its fields. */
 export function makePmiidr(implementer: number, product: number, variant: number, revision: number): number {
   return ((product & 0xfff) * 0x100000 + (variant & 0xf) * 0x10000 + (revision & 0xf) * 0x1000 + (implementer & 0xfff)) >>> 0;
+}
+
+/** PMDEVARCH: Arm as architect, PRESENT, ARCHID 0x2a56 (the PMU architecture); with FEAT_CSPMU_EXT64 ARCHPART 0xaf4. */
+export const PMDEVARCH_EXT32 = 0x47702a56;
+export const PMDEVARCH_EXT64 = 0x47702af4;
+
+/**
+ * Where the registers FEAT_CSPMU_EXT64 moves or widens sit: PMCR at 0xe10
+ * instead of 0xe04, event types and filters 64 bits wide at an 8-byte
+ * stride (so only counters 0-63 have filters). Byte offsets.
+ */
+export interface RegisterLayout {
+  readonly ext64: boolean;
+  readonly pmcr: number;
+  /** Stride of PMEVTYPER, PMEVFILTR and PMEVFILT2R. */
+  readonly selStride: 4 | 8;
+  /** Counters below this have PMEVFILTR/PMEVFILT2R. */
+  readonly filtered: number;
+}
+
+export function registerLayout(ext64: boolean): RegisterLayout {
+  return ext64 ? { ext64, pmcr: REG.PMCR_EXT64, selStride: 8, filtered: 64 } : { ext64, pmcr: REG.PMCR, selStride: 4, filtered: 128 };
 }

@@ -37,6 +37,8 @@ export interface PmuDeviceSpec {
   readonly dualPage: boolean;
   readonly atomic64: boolean;
   readonly fzo?: boolean;
+  /** FEAT_CSPMU_EXT64: PMCR at 0xe10, 64-bit event types and filters, PMCNTEN at 0xc10 (at most 128 counters). */
+  readonly ext64?: boolean;
   readonly clockHz: number;
   readonly base0: Num;
   readonly base1?: Num;
@@ -74,6 +76,7 @@ export interface PmuDevice {
   readonly dualPage: boolean;
   readonly atomic64: boolean;
   readonly fzo: boolean;
+  readonly ext64: boolean;
   readonly clockHz: number;
   readonly base0: number;
   readonly base1: number;
@@ -148,6 +151,7 @@ const validatePlatform = compileSchema({
           dualPage: { type: 'boolean' },
           atomic64: { type: 'boolean' },
           fzo: { type: 'boolean' },
+          ext64: { type: 'boolean' },
           clockHz: { type: 'number', exclusiveMinimum: 0, maximum: 1e11 },
           base0: NUMBERISH,
           base1: NUMBERISH,
@@ -202,10 +206,11 @@ export function loadPlatform(spec: unknown): Platform {
     labels.set(d.label, i);
     if (ids.has(d.id)) fail(`id: ${d.id} is already used by ${ids.get(d.id)}`);
     ids.set(d.id, d.label);
-    const maxCounters = d.counterBits > 32 ? 128 : 256;
+    const maxCounters = d.counterBits > 32 || d.ext64 ? 128 : 256;
     if (d.counterBits < 1 || d.counterBits > 64) fail(`counterBits: ${d.counterBits} is impossible; ${COUNTER_WIDTH_RULE}`);
     if (d.counters < 1 || d.counters > maxCounters) {
-      fail(`counters: ${d.counters} is impossible; ${d.counterBits > 32 ? 'counters wider than 32 bits allow' : 'the architecture allows'} 1 to ${maxCounters}`);
+      const why = d.counterBits > 32 ? 'counters wider than 32 bits allow' : d.ext64 ? 'FEAT_CSPMU_EXT64 allows' : 'the architecture allows';
+      fail(`counters: ${d.counters} is impossible; ${why} 1 to ${maxCounters}`);
     }
     if (d.cycleCounter && d.counters < 1) fail('counters: a cycle counter needs counters >= 1');
     let implementer = 0, product = 0, base0 = 0, base1 = 0, implId = 0;
@@ -263,6 +268,7 @@ export function loadPlatform(spec: unknown): Platform {
       dualPage: d.dualPage,
       atomic64: d.atomic64,
       fzo: d.fzo ?? false,
+      ext64: d.ext64 ?? false,
       clockHz: d.clockHz,
       base0,
       base1,

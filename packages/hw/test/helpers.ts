@@ -13,6 +13,7 @@ export function modelConfig(over: Partial<CspmuModelConfig> = {}): CspmuModelCon
     cycleCounter: true,
     dualPage: false,
     atomic64: false,
+    ext64: false,
     fzo: false,
     implementer: 0x43b,
     product: 0x5a0,
