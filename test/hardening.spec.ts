@@ -4,6 +4,7 @@ import { createKernel, KernelError, TOKENS, type ModuleLoader } from '@cspmu/ker
 import { apmtNodesOf, buildApmt, BUILTIN_PLATFORMS, decodeApmt, GRACE_PLATFORM, loadPlatform, parseApmt } from '@cspmu/hw';
 import { BusError, MmioBus } from '@cspmu/mmio';
 import { EventParseError } from '@cspmu/perf';
+import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { Machine } from '@cspmu/system';
 
 /** Run `fn`; it may succeed, or fail with a KernelError (whose code is in `codes`, if given) and nothing else. */
@@ -140,7 +141,7 @@ describe('Bad-input hardening', function () {
   });
 
   it('module names: anything that is not a bare name is EINVAL and nothing is loaded', async () => {
-    const { container } = createKernel({ moduleRoots: ['/nonexistent-root'] });
+    const { container } = createKernel({ plugins: new PluginDiscovery({ roots: ['/nonexistent-root'] }) });
     const loader = container.get<ModuleLoader>(TOKENS.Modules);
     const hostile = fc.oneof(
       fc.string(),

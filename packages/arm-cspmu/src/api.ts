@@ -20,11 +20,19 @@ export function defineBackend(def: BackendDefinition): BackendDefinition {
 
 /**
  * Register a backend from a module's init, on the machine the module is
- * loaded into. It is unregistered automatically when the module exits.
+ * loaded into. It is unregistered automatically when the module exits, and
+ * the module cannot be unloaded (EBUSY) while a device it drives has open
+ * events. The registration is tracked by the module loader: a failure fails
+ * the module's load even if the caller did not await it.
  */
-export async function registerBackend(ctx: ModuleContext, def: BackendDefinition): Promise<void> {
-  const driver = ctx.get<ArmCspmuDriver>(ARM_CSPMU_TOKENS.Driver);
-  if (!driver) throw kerr('ENODEV', 'the arm_cspmu driver is not loaded on this machine');
-  await driver.registerBackend(def, ctx.module);
-  ctx.onCleanup(() => driver.unregisterBackend(def.name));
+export function registerBackend(ctx: ModuleContext, def: BackendDefinition): Promise<void> {
+  const work = (async () => {
+    const driver = ctx.get<ArmCspmuDriver>(ARM_CSPMU_TOKENS.Driver);
+    if (!driver) throw kerr('ENODEV', 'the arm_cspmu driver is not loaded on this machine');
+    await driver.registerBackend(def, ctx.module);
+    ctx.onCleanup(() => driver.unregisterBackend(def.name));
+    ctx.refuseUnloadWhile(() => driver.backendBusy(def.name));
+  })();
+  ctx.track(work);
+  return work;
 }

@@ -299,6 +299,13 @@ export class ArmCspmuDriver implements Driver {
     }
   }
 
+  /** Why a backend cannot be unregistered now (a device it drives has open events), or undefined. */
+  backendBusy(name: string): string | undefined {
+    const busy = [...this.instances.values()].filter((i) => i.impl?.definition.name === name && !i.idle);
+    if (busy.length === 0) return undefined;
+    return `${busy.map((i) => `${i.name} has ${i.inUseCount} open event(s)`).join(', ')}; close them before unloading`;
+  }
+
   /** arm_cspmu_impl_unregister: release the devices the backend drives, wait a grace period, then apply the policy. */
   async unregisterBackend(name: string): Promise<void> {
     const entry = await this.registry.remove(name);

@@ -16,6 +16,7 @@ import { TraceFs } from './trace/tracing.js';
 import { Sysfs } from './driver/sysfs.js';
 import { PlatformBus } from './driver/bus.js';
 import { ModuleLoader } from './module/loader.js';
+import type { PluginCatalog } from './module/types.js';
 
 export interface KernelOptions {
   /** 'manual' (default, deterministic virtual time), 'real', or a clock instance. */
@@ -24,12 +25,12 @@ export interface KernelOptions {
   readonly traceCapacity?: number;
   readonly traceMode?: RingMode;
   readonly logCapacity?: number;
-  /** Directories whose node_modules hold plugin packages (default: none). */
-  readonly moduleRoots?: readonly string[];
+  /** Where plugin packages come from (default: none; @cspmu/plugin-discovery scans module roots). */
+  readonly plugins?: PluginCatalog;
   /** The plugin API version this host speaks (default 1). */
   readonly pluginApiVersion?: number;
-  /** Which plugin packages count as installed (default: all found in the roots). */
-  readonly installedPlugins?: (packageName: string) => boolean;
+  /** Host milliseconds a module's init, exit or one cleanup may take before ETIMEDOUT (default 10 s). */
+  readonly moduleTimeoutMs?: number;
   /** Known bugs to boot with, to see them caught (default none). */
   readonly inject?: readonly InjectedHazard[];
   /** The KASAN-style lifetime checker (CONFIG_KASAN); default on. Off, a checked access costs one branch. */
@@ -83,10 +84,10 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   c.bind(TOKENS.Modules).toDynamicValue(
     (ctx) =>
       new ModuleLoader(ctx.get<Kernel>(TOKENS.Kernel), {
-        roots: options.moduleRoots ?? [],
+        ...(options.plugins ? { catalog: options.plugins } : {}),
         apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
         services: (token) => (c.isBound(token) ? c.get(token) : undefined),
-        ...(options.installedPlugins ? { installed: options.installedPlugins } : {}),
+        ...(options.moduleTimeoutMs !== undefined ? { timeoutMs: options.moduleTimeoutMs } : {}),
       }),
   );
   return c;

@@ -27,6 +27,7 @@ import {
   type Resource,
 } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
+import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { EventGrammar, describePmus, PerfCore, type OpenOptions, type ParsedEvent, type PerfEvent } from '@cspmu/perf';
 import type { Container } from 'inversify';
 import { workspaceRoot } from './workspace.js';
@@ -46,6 +47,8 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly installed?: readonly string[];
   /** Where plugins are installed (default: the workspace root). */
   readonly moduleRoots?: readonly string[];
+  /** Host milliseconds a plugin's init, exit or one cleanup may take before ETIMEDOUT (default 10 s). */
+  readonly moduleTimeoutMs?: number;
   readonly traceCapacity?: number;
   /** perf_event_paranoid (default 2). */
   readonly paranoid?: number;
@@ -85,10 +88,10 @@ export class Machine {
     const container = createKernelContainer({
       topology: platform.topology,
       clock: options.clock ?? 'manual',
-      moduleRoots: options.moduleRoots ?? [workspaceRoot()],
+      plugins: new PluginDiscovery({ roots: options.moduleRoots ?? [workspaceRoot()], ...(installed ? { installed: (p: string) => installed.has(p) } : {}) }),
+      ...(options.moduleTimeoutMs !== undefined ? { moduleTimeoutMs: options.moduleTimeoutMs } : {}),
       ...(options.inject ? { inject: options.inject } : {}),
       ...(options.traceCapacity ? { traceCapacity: options.traceCapacity } : {}),
-      ...(installed ? { installedPlugins: (p: string) => installed.has(p) } : {}),
     });
     const kernel = container.get<Kernel>(TOKENS.Kernel);
     const modules = container.get<ModuleLoader>(TOKENS.Modules);

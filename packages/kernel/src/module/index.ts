@@ -1,3 +1,2 @@
 export * from './types.js';
-export * from './names.js';
 export * from './loader.js';

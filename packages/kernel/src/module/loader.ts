@@ -1,154 +1,62 @@
-import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
-import { dirname, join, relative, isAbsolute } from 'node:path';
+// The module loader: load by dynamic import, init and exit under a watchdog, references (try_module_get/module_put), dependencies, EBUSY unload.
 import { pathToFileURL } from 'node:url';
-import { asKernelError, kerr, KernelError } from '../base/errors.js';
+import { asKernelError, describeThrown, kerr, KernelError } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
-import type { Refcount } from '../locking/refcount.js';
-import { checkModuleName, MODULE_NAME } from './names.js';
-import type { InstalledModule, ModuleClaim, ModuleContext, ModuleDescriptor, ModuleHandle, ModuleManifest, ModuleState } from './types.js';
+import { snapshotDescriptor } from './descriptor.js';
+import { DEFAULT_MODULE_TIMEOUT_MS, Handle, trackedFailure, underWatchdog } from './handle.js';
+import { NO_PLUGINS, type InstalledModule, type ModuleClaim, type ModuleDescriptor, type ModuleHandle, type PluginCatalog } from './types.js';
 
 export interface ModuleLoaderOptions {
-  /** Directories whose node_modules hold plugins (the workspace root, usually). Nothing outside is loaded. */
-  readonly roots: readonly string[];
+  /** Where plugin packages are found (default: none). */
+  readonly catalog?: PluginCatalog;
   /** The plugin API version this host speaks. */
   readonly apiVersion: number;
   /** Machine services modules may look up by token. */
   readonly services: (token: symbol) => unknown;
-  /** Which plugin packages count as installed (default: every one found in the roots). */
-  readonly installed?: (packageName: string) => boolean;
+  /** Host milliseconds a module's init, exit or one cleanup may take (default 10 s). */
+  readonly timeoutMs?: number;
 }
 
-class Handle implements ModuleHandle {
-  state: ModuleState = 'loading';
-  /** refcount_t biased by one (MODULE_REF_BASE): 1 means no references. */
-  refcnt!: Refcount;
-  readonly userSet = new Set<string>();
-  readonly cleanups: (() => void | Promise<void>)[] = [];
-  ctx!: ModuleContext;
-  /** Settles when init has finished (resolved) or failed (rejected). */
-  readonly ready: Promise<void>;
-  settle!: (error?: unknown) => void;
-  /** Resolves when the module has been forgotten (unloaded or failed). */
-  readonly gone: Promise<void>;
-  markGone!: () => void;
-  constructor(
-    readonly name: string,
-    readonly version: string,
-    readonly packageName: string | undefined,
-    readonly descriptor: ModuleDescriptor,
-  ) {
-    this.ready = new Promise<void>((resolve, reject) => {
-      this.settle = (error) => (error === undefined ? resolve() : reject(error));
-    });
-    this.ready.catch(() => undefined);
-    this.gone = new Promise<void>((resolve) => (this.markGone = resolve));
-  }
-  get users(): string[] {
-    return [...this.userSet];
-  }
-  get refs(): number {
-    return this.refcnt.count - 1;
-  }
-}
-
-/** What a module root's node_modules holds, by root (a cache of the filesystem, like a dentry cache; rescan() drops it). */
-const scanCache = new Map<string, InstalledModule[]>();
-
-function scanRoot(root: string, warn: (msg: string) => void): InstalledModule[] {
-  const cached = scanCache.get(root);
-  if (cached) return cached;
-  const found: InstalledModule[] = [];
-  const nm = join(root, 'node_modules');
-  if (existsSync(nm)) {
-    const candidates: string[] = [];
-    for (const entry of readdirSync(nm)) {
-      if (entry.startsWith('.')) continue;
-      if (entry.startsWith('@')) {
-        for (const sub of readdirSync(join(nm, entry))) candidates.push(`${entry}/${sub}`);
-      } else candidates.push(entry);
-    }
-    for (const packageName of candidates) {
-      const pj = join(nm, packageName, 'package.json');
-      let json: { name?: string; version?: string; cspmu?: unknown };
-      try {
-        json = JSON.parse(readFileSync(pj, 'utf8'));
-      } catch {
-        continue;
-      }
-      if (json.cspmu === undefined) continue;
-      try {
-        const manifest = checkManifest(json.cspmu, packageName);
-        found.push({ packageName, dir: join(nm, packageName), version: json.version ?? '0.0.0', manifest });
-      } catch (e) {
-        warn(`ignoring ${packageName}: ${asKernelError(e, 'EINVAL', 'manifest').detail}`);
-      }
-    }
-  }
-  scanCache.set(root, found);
-  return found;
-}
-
-function inside(child: string, parent: string): boolean {
-  const r = relative(parent, child);
-  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
-}
-
-function checkManifest(m: unknown, pkg: string): ModuleManifest {
-  const o = m as Partial<ModuleManifest>;
-  if (typeof o !== 'object' || o === null) throw kerr('EINVAL', `${pkg}: "cspmu" in package.json must be an object`);
-  if (typeof o.module !== 'string' || !MODULE_NAME.test(o.module)) throw kerr('EINVAL', `${pkg}: cspmu.module must be a module name like nvidia_cspmu`);
-  if (!Number.isInteger(o.apiVersion)) throw kerr('EINVAL', `${pkg}: cspmu.apiVersion must be an integer`);
-  if (o.claims !== undefined && (!Array.isArray(o.claims) || o.claims.some((c) => typeof c?.subsystem !== 'string'))) {
-    throw kerr('EINVAL', `${pkg}: cspmu.claims must be a list of objects with a 'subsystem'`);
-  }
-  return o as ModuleManifest;
-}
+/** The rejection value for work that rejected with `undefined`. */
+const REJECTED_EMPTY = new Error('rejected without a reason');
 
 /**
  * Plugin modules: installed packages with a `"cspmu"` manifest, loaded by
- * dynamic import, with module references (try_module_get/module_put),
- * dependencies, and unload refused with EBUSY while referenced. Names are
- * checked before anything is resolved and resolution stays inside the roots.
+ * dynamic import, with module references, dependencies, and unload refused
+ * with EBUSY while referenced or while the module says it is busy. A load by
+ * module name and by package name is one load. Init, exit and cleanups run
+ * under a watchdog: one that hangs ends in ETIMEDOUT and the module is
+ * cleaned up and forgotten. Whatever a module throws becomes a KernelError.
  */
 export class ModuleLoader {
   private readonly modules = new Map<string, Handle>();
   private readonly loading = new Map<string, Promise<ModuleHandle>>();
-  private scanned: InstalledModule[] | undefined;
-  private readonly realRoots: string[];
+  private readonly catalog: PluginCatalog;
+  private readonly timeoutMs: number;
 
   constructor(
     private readonly kernel: Kernel,
     private readonly options: ModuleLoaderOptions,
   ) {
-    this.realRoots = options.roots.map((r) => {
-      if (!isAbsolute(r)) throw kerr('EINVAL', `module root '${r}' must be an absolute path`);
-      return existsSync(r) ? realpathSync(r) : r;
-    });
+    this.catalog = options.catalog ?? NO_PLUGINS;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_MODULE_TIMEOUT_MS;
+    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1) throw kerr('EINVAL', `module timeout must be a positive integer of milliseconds, got ${this.timeoutMs}`);
   }
 
   get apiVersion(): number {
     return this.options.apiVersion;
   }
 
-  /** Every installed plugin package in the roots (read from package.json only). */
+  private readonly warn = (msg: string): void => void this.kernel.log.warn('module', msg);
+
+  /** Every installed plugin package (read from package.json only). */
   installed(): readonly InstalledModule[] {
-    if (this.scanned) return this.scanned;
-    const found = new Map<string, InstalledModule>();
-    for (const root of this.realRoots) {
-      for (const m of scanRoot(root, (msg) => this.kernel.log.warn('module', msg))) {
-        if (found.has(m.packageName)) continue;
-        if (this.options.installed && !this.options.installed(m.packageName)) continue;
-        found.set(m.packageName, m);
-      }
-    }
-    this.scanned = [...found.values()];
-    return this.scanned;
+    return this.catalog.installed(this.warn);
   }
 
   /** Forget the scan (after installing or removing packages). */
   rescan(): void {
-    this.scanned = undefined;
-    for (const r of this.realRoots) scanCache.delete(r);
+    this.catalog.rescan();
   }
 
   /** Installed modules whose manifest has a claim for `subsystem` that `match` accepts. */
@@ -156,13 +64,16 @@ export class ModuleLoader {
     return this.installed().filter((m) => m.manifest.claims?.some((c) => c.subsystem === subsystem && match(c)));
   }
 
-  /** A module built into the host (no package), live at once. */
+  /** A module built into the host (no package), live once its init has run. */
   async registerBuiltin(descriptor: ModuleDescriptor): Promise<ModuleHandle> {
-    this.checkDescriptor(descriptor, descriptor?.name, undefined);
-    return this.start(this.handle(descriptor, undefined));
+    const d = snapshotDescriptor(descriptor, undefined, undefined, this.options.apiVersion);
+    if (this.modules.has(d.name)) throw kerr('EEXIST', `module ${d.name} is already loaded`);
+    return this.start(this.handle(d, undefined));
   }
 
+  /** A loaded module by module or package name. */
   get(name: string): ModuleHandle | undefined {
+    if (typeof name !== 'string') return undefined;
     return this.modules.get(name) ?? [...this.modules.values()].find((m) => m.packageName === name);
   }
 
@@ -172,27 +83,29 @@ export class ModuleLoader {
 
   /** request_module_nowait: start loading and return at once; failures are logged and fired. */
   requestModule(name: string): void {
-    this.kernel.lifecycle.fire('module:requested', { module: String(name) });
+    this.kernel.lifecycle.fire('module:requested', { module: describeThrown(name) });
     // modprobe runs in a task of its own: nothing the requester holds is held by the load.
     this.kernel.lockdep.runDetached(() => void this.load(name).catch(() => undefined));
   }
 
   /** Load a module by package name or module name; resolves when its init has finished. */
   load(name: string): Promise<ModuleHandle> {
-    let checked: string;
+    const existing = this.get(name);
+    if (existing?.state === 'live') return Promise.resolve(existing);
+    let pkg: InstalledModule;
     try {
-      checked = checkModuleName(name);
+      pkg = this.catalog.find(name, this.warn);
     } catch (e) {
-      const err = e as Error;
-      this.kernel.lifecycle.fire('module:load-failed', { module: String(name), errno: 'EINVAL', message: err.message });
+      const err = asKernelError(e, 'EINVAL', 'module name');
+      this.kernel.lifecycle.fire('module:load-failed', { module: describeThrown(name).slice(0, 214), errno: err.code, message: err.detail });
       return Promise.reject(err);
     }
-    const existing = this.get(checked);
-    if (existing && existing.state === 'live') return Promise.resolve(existing);
-    const inflight = this.loading.get(checked);
+    // One load per module, whichever name asked for it.
+    const key = pkg.manifest.module;
+    const inflight = this.loading.get(key);
     if (inflight) return inflight;
-    const p = this.doLoad(checked).finally(() => this.loading.delete(checked));
-    this.loading.set(checked, p);
+    const p = this.doLoad(pkg).finally(() => this.loading.delete(key));
+    this.loading.set(key, p);
     return p;
   }
 
@@ -201,23 +114,27 @@ export class ModuleLoader {
     while (this.loading.size > 0) await Promise.allSettled([...this.loading.values()]);
   }
 
-  private async doLoad(name: string): Promise<ModuleHandle> {
+  private async doLoad(pkg: InstalledModule): Promise<ModuleHandle> {
+    const name = pkg.manifest.module;
     try {
       const y = this.kernel.yieldPoint?.();
       if (y !== undefined) await y;
-      const pkg = this.findPackage(name);
-      const entry = this.resolveEntry(pkg);
+      // Like add_unformed_module: a module still going away, or still in its init from another path, is waited for.
+      for (let old = this.modules.get(name); old && old.state !== 'live'; old = this.modules.get(name)) {
+        if (old.state === 'going') await old.gone;
+        else await old.ready.catch(() => undefined);
+      }
+      const live = this.modules.get(name);
+      if (live) return live;
+      const entry = this.catalog.entryOf(pkg);
       let ns: { default?: unknown };
       try {
         ns = await import(pathToFileURL(entry).href);
       } catch (e) {
-        throw kerr('ENOENT', `module ${pkg.manifest.module} (${pkg.packageName}): import of ${entry} failed: ${(e as Error).message}`, e);
+        throw kerr('ENOENT', `module ${name} (${pkg.packageName}): import of ${entry} failed: ${describeThrown(e)}`, e);
       }
-      const descriptor = ns.default as ModuleDescriptor;
-      this.checkDescriptor(descriptor, pkg.manifest.module, pkg);
-      // Like add_unformed_module: a module still going away is waited for, then loaded afresh.
-      for (let old = this.modules.get(descriptor.name); old?.state === 'going'; old = this.modules.get(descriptor.name)) await old.gone;
-      if (this.modules.has(descriptor.name)) throw kerr('EEXIST', `module ${descriptor.name} is already loaded (state ${this.modules.get(descriptor.name)!.state})`);
+      const descriptor = snapshotDescriptor(ns.default, name, pkg, this.options.apiVersion);
+      if (this.modules.has(name)) throw kerr('EEXIST', `module ${name} is already loaded (state ${this.modules.get(name)!.state})`);
       return await this.start(this.handle(descriptor, pkg.packageName));
     } catch (e) {
       const err = asKernelError(e, 'EIO', `loading ${name}`);
@@ -241,27 +158,52 @@ export class ModuleLoader {
         }
       }
     }
+    if (this.modules.has(h.name)) throw kerr('EEXIST', `module ${h.name} is already loaded (state ${this.modules.get(h.name)!.state})`);
     this.modules.set(h.name, h);
     for (const d of deps) this.modules.get(d)!.userSet.add(h.name);
     h.ctx = {
       kernel: this.kernel,
       module: h,
       get: <T>(token: symbol) => {
+        if (h.failed) throw kerr('ENODEV', `module ${h.name} failed to load; it can no longer use machine services`);
         const s = this.options.services(token);
         if (s === undefined) throw kerr('ENOENT', `module ${h.name}: no service ${String(token)} on this machine`);
         return s as T;
       },
-      onCleanup: (fn) => void h.cleanups.push(fn),
+      onCleanup: (fn) => {
+        if (typeof fn !== 'function') throw kerr('EINVAL', `module ${h.name}: onCleanup needs a function`);
+        // A late registration of a module that already failed is undone at once.
+        if (h.failed) void this.runCleanup(h, fn);
+        else h.cleanups.push(fn);
+      },
+      track: (work) => {
+        const settled = Promise.resolve(work).then(
+          () => undefined,
+          (e: unknown) => e ?? REJECTED_EMPTY,
+        );
+        if (h.state === 'loading') h.tracked.push(settled);
+        else void settled.then((e) => e !== undefined && this.kernel.log.err('module', `${h.name}: background work failed: ${describeThrown(e)}`));
+      },
+      refuseUnloadWhile: (check) => {
+        if (typeof check !== 'function') throw kerr('EINVAL', `module ${h.name}: refuseUnloadWhile needs a function`);
+        h.busyChecks.push(check);
+      },
     };
     try {
-      await h.descriptor.init(h.ctx);
+      await underWatchdog(async () => {
+        await h.descriptor.init(h.ctx);
+        const failure = await trackedFailure(h);
+        if (failure !== undefined) throw failure;
+      }, this.timeoutMs, `module ${h.name} init`);
     } catch (e) {
+      h.failed = true;
       await this.runCleanups(h);
       this.forget(h);
-      h.settle(e ?? new Error('init failed'));
       const code = e instanceof KernelError ? e.code : 'EIO';
-      const why = e instanceof KernelError ? e.detail : e instanceof Error ? e.message : String(e);
-      throw kerr(code, `module ${h.name} init failed: ${why}`, e);
+      const why = e instanceof KernelError ? e.detail : describeThrown(e);
+      const err = kerr(code, `module ${h.name} init failed: ${why}`, e);
+      h.settle(err);
+      throw err;
     }
     h.state = 'live';
     h.settle();
@@ -298,23 +240,36 @@ export class ModuleLoader {
     else h.refcnt.dec();
   }
 
-  /** rmmod: refused with EBUSY while referenced or depended on; otherwise exit and cleanups. */
+  /** rmmod: refused with EBUSY while referenced, depended on or busy; otherwise exit and cleanups (ETIMEDOUT if exit hangs). */
   async unload(name: string): Promise<void> {
-    const h = this.get(checkModuleName(name)) as Handle | undefined;
+    if (typeof name !== 'string' || name.length === 0 || name.length > 214) throw kerr('EINVAL', 'module name must be a non-empty string of at most 214 characters');
+    const h = this.get(name) as Handle | undefined;
     if (!h) throw kerr('ENOENT', `module ${name} is not loaded`);
     if (h.state !== 'live') throw kerr('EBUSY', `module ${h.name} is ${h.state}`);
     if (h.userSet.size > 0) throw kerr('EBUSY', `module ${h.name} is in use by ${[...h.userSet].join(', ')}; unload those first`);
     if (h.refs > 0) throw kerr('EBUSY', `module ${h.name} is in use (${h.refs} reference(s), e.g. open perf events); close them first`);
+    for (const check of h.busyChecks) {
+      let reason: string | undefined;
+      try {
+        reason = check();
+      } catch (e) {
+        reason = `its busy check failed: ${describeThrown(e)}`;
+      }
+      if (reason !== undefined) throw kerr('EBUSY', `module ${h.name} is busy: ${reason}`);
+    }
     h.state = 'going';
+    let exitError: KernelError | undefined;
     try {
-      await h.descriptor.exit(h.ctx);
+      await underWatchdog(() => h.descriptor.exit(h.ctx), this.timeoutMs, `module ${h.name} exit`);
     } catch (e) {
-      this.kernel.log.err('module', `exit of ${h.name} failed: ${asKernelError(e, 'EIO', 'exit').detail}`);
+      exitError = asKernelError(e, 'EIO', `exit of ${h.name}`);
+      this.kernel.log.err('module', `exit of ${h.name} failed: ${exitError.detail}`);
     }
     await this.runCleanups(h);
     this.forget(h);
     this.kernel.log.info('module', `unloaded ${h.name}`);
     this.kernel.lifecycle.fire('module:unloaded', { module: h.name });
+    if (exitError?.code === 'ETIMEDOUT') throw exitError;
   }
 
   private forget(h: Handle): void {
@@ -323,67 +278,15 @@ export class ModuleLoader {
     for (const d of h.descriptor.depends ?? []) this.modules.get(d)?.userSet.delete(h.name);
   }
 
+  private async runCleanup(h: Handle, fn: () => void | Promise<void>): Promise<void> {
+    try {
+      await underWatchdog(fn, this.timeoutMs, `a cleanup of module ${h.name}`);
+    } catch (e) {
+      this.kernel.log.err('module', `cleanup of ${h.name} failed: ${asKernelError(e, 'EIO', 'cleanup').detail}`);
+    }
+  }
+
   private async runCleanups(h: Handle): Promise<void> {
-    for (let fn = h.cleanups.pop(); fn; fn = h.cleanups.pop()) {
-      try {
-        await fn();
-      } catch (e) {
-        this.kernel.log.err('module', `cleanup of ${h.name} failed: ${asKernelError(e, 'EIO', 'cleanup').detail}`);
-      }
-    }
-  }
-
-  private findPackage(name: string): InstalledModule {
-    const all = this.installed();
-    const pkg = all.find((m) => m.manifest.module === name) ?? all.find((m) => m.packageName === name);
-    if (pkg) return pkg;
-    for (const root of this.realRoots) {
-      if (existsSync(join(root, 'node_modules', name, 'package.json'))) {
-        throw kerr('EINVAL', `package ${name} is installed but is not a cspmu module (its package.json has no "cspmu" manifest)`);
-      }
-    }
-    throw kerr('ENOENT', `no installed module '${name}' in ${this.realRoots.join(', ')}; install the package or check the name (installed: ${all.map((m) => `${m.manifest.module} (${m.packageName})`).join(', ') || 'none'})`);
-  }
-
-  private resolveEntry(pkg: InstalledModule): string {
-    const dir = realpathSync(pkg.dir);
-    if (!this.realRoots.some((r) => inside(dir, r))) throw kerr('EACCES', `module ${pkg.packageName} resolves to ${dir}, outside the module roots`);
-    const json = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { exports?: unknown; main?: string };
-    let rel: unknown = json.main ?? 'index.js';
-    const ex = json.exports as Record<string, unknown> | string | undefined;
-    if (typeof ex === 'string') rel = ex;
-    else if (ex && typeof ex === 'object') {
-      const dot = (ex['.'] ?? ex) as Record<string, unknown> | string;
-      rel = typeof dot === 'string' ? dot : (dot['import'] ?? dot['default']);
-      if (rel && typeof rel === 'object') rel = (rel as Record<string, unknown>)['default'];
-    }
-    if (typeof rel !== 'string') throw kerr('EINVAL', `module ${pkg.packageName}: cannot find its entry point in package.json`);
-    const entry = join(dir, rel);
-    if (!existsSync(entry)) throw kerr('ENOENT', `module ${pkg.packageName}: entry ${rel} does not exist (is the package built?)`);
-    const real = realpathSync(entry);
-    if (!inside(real, dirname(join(dir, 'package.json')))) throw kerr('EACCES', `module ${pkg.packageName}: entry ${rel} escapes the package directory`);
-    return real;
-  }
-
-  private checkDescriptor(d: ModuleDescriptor, expectedName: string | undefined, pkg: InstalledModule | undefined): void {
-    const where = pkg ? `${pkg.packageName}` : 'built-in module';
-    if (typeof d !== 'object' || d === null) throw kerr('EINVAL', `${where}: the entry must default-export a module descriptor object`);
-    const bad: string[] = [];
-    if (typeof d.name !== 'string' || !MODULE_NAME.test(d.name)) bad.push('name (a module name)');
-    if (typeof d.version !== 'string') bad.push('version (a string)');
-    if (!Number.isInteger(d.apiVersion)) bad.push('apiVersion (an integer)');
-    if (typeof d.init !== 'function') bad.push('init (a function)');
-    if (typeof d.exit !== 'function') bad.push('exit (a function)');
-    if (d.depends !== undefined && (!Array.isArray(d.depends) || d.depends.some((x) => typeof x !== 'string'))) bad.push('depends (a list of module names)');
-    if (bad.length) throw kerr('EINVAL', `${where}: the module descriptor lacks or has a wrong ${bad.join(', ')}`);
-    if (expectedName !== undefined && d.name !== expectedName) {
-      throw kerr('EINVAL', `${where}: the descriptor is named '${d.name}' but the manifest says '${expectedName}'`);
-    }
-    const apis = [d.apiVersion, pkg?.manifest.apiVersion].filter((v) => v !== undefined);
-    for (const v of apis) {
-      if (v !== this.options.apiVersion) {
-        throw kerr('EINVAL', `${where}: module ${d.name} is built for plugin API version ${v}, but this host speaks version ${this.options.apiVersion}; rebuild it against this host`);
-      }
-    }
+    for (let fn = h.cleanups.pop(); fn; fn = h.cleanups.pop()) await this.runCleanup(h, fn);
   }
 }

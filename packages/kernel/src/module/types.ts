@@ -1,4 +1,9 @@
+// What a plugin module is to the kernel: its manifest, descriptor, context, handle, and the catalog plugins come from.
+import { kerr } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
+
+/** A module name (`nvidia_cspmu`) as opposed to a package name (`@cspmu/nvidia`). */
+export const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
 
 /** What a plugin's package.json declares under `"cspmu"`, readable without importing it (modules.alias). */
 export interface ModuleManifest {
@@ -22,6 +27,14 @@ export interface ModuleContext {
   get<T>(token: symbol): T;
   /** Register an undo action: run in reverse order if init fails, and after exit. */
   onCleanup(fn: () => void | Promise<void>): void;
+  /**
+   * Work the module started and did not await (a registration, say): init
+   * is not finished until it settles, and its failure is the module's load
+   * failure, never an unhandled rejection.
+   */
+  track(work: Promise<unknown>): void;
+  /** Unload is refused with EBUSY, before exit runs, while `check` returns a reason. */
+  refuseUnloadWhile(check: () => string | undefined): void;
 }
 
 /** The default export of a plugin's entry point. */
@@ -56,3 +69,30 @@ export interface InstalledModule {
   readonly version: string;
   readonly manifest: ModuleManifest;
 }
+
+/**
+ * Where plugin packages come from (a scan of module roots, in
+ * @cspmu/plugin-discovery). Warnings are for entries it skipped.
+ */
+export interface PluginCatalog {
+  /** Every installed plugin package, read from manifests only. */
+  installed(warn: (message: string) => void): readonly InstalledModule[];
+  /** Check a user-given name and find its package by module or package name: EINVAL for a bad name, ENOENT for none. */
+  find(name: unknown, warn: (message: string) => void): InstalledModule;
+  /** The file to import for a package, checked to stay inside the roots. */
+  entryOf(pkg: InstalledModule): string;
+  /** Forget what was scanned (after installing or removing packages). */
+  rescan(): void;
+}
+
+/** No plugins at all: a kernel without module roots. */
+export const NO_PLUGINS: PluginCatalog = {
+  installed: () => [],
+  find: (name) => {
+    throw kerr('ENOENT', `no installed module '${typeof name === 'string' ? name.slice(0, 214) : typeof name}': this kernel has no module roots`);
+  },
+  entryOf: (pkg) => {
+    throw kerr('ENOENT', `module ${pkg.packageName}: this kernel has no module roots`);
+  },
+  rescan: () => undefined,
+};

@@ -1,9 +1,7 @@
+// Module and package names a user gives: refused before anything is resolved unless bare.
 import { isBuiltin } from 'node:module';
 import validatePackageName from 'validate-npm-package-name';
-import { kerr } from '../base/errors.js';
-
-/** A module name (`nvidia_cspmu`) as opposed to a package name (`@cspmu/nvidia`). */
-export const MODULE_NAME = /^[a-z][a-z0-9_]*$/;
+import { kerr, MODULE_NAME } from '@cspmu/kernel';
 
 /**
  * Refuse anything that is not a bare package or module name, before any

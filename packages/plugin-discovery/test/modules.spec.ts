@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkModuleName, createKernel, KernelError, TOKENS, type ModuleLoader } from '../src/index.js';
+import { createKernel, KernelError, TOKENS, type ModuleLoader } from '@cspmu/kernel';
+import { checkModuleName, PluginDiscovery } from '../src/index.js';
 import { rejects } from './expect-error.js';
 
 /** Write a plugin package into root/node_modules. */
@@ -37,7 +38,7 @@ function fixtures(): string {
 }
 
 function loaderFor(root: string) {
-  const { kernel, container } = createKernel({ moduleRoots: [root] });
+  const { kernel, container } = createKernel({ plugins: new PluginDiscovery({ roots: [root] }) });
   return { kernel, loader: container.get<ModuleLoader>(TOKENS.Modules) };
 }
 
