@@ -1,7 +1,7 @@
 import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
 import type { ArmCspmu } from './instance.js';
-import type { BackendCallSites } from './sites.js';
+import { callOp, type BackendCallSites } from './sites.js';
 
 /**
  * The PMU's sysfs attribute groups: `events/` and `format/` from the
@@ -10,14 +10,13 @@ import type { BackendCallSites } from './sites.js';
  */
 export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): AttributeGroup[] {
   const evAttrs: PmuAttribute[] = [];
-  const visibleEvents = sites.getEventAttrs(inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
+  const visibleEvents = callOp(sites, 'getEventAttrs', inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
   for (const a of visibleEvents) {
     evAttrs.push({ name: a.name, show: () => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n` });
     if (a.scale !== undefined) evAttrs.push({ name: `${a.name}.scale`, show: () => `${a.scale}\n` });
     if (a.unit !== undefined) evAttrs.push({ name: `${a.name}.unit`, show: () => `${a.unit}\n` });
   }
-  const fmtAttrs = sites
-    .getFormatAttrs(inst)
+  const fmtAttrs = callOp(sites, 'getFormatAttrs', inst)
     .filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'))
     .map((f): PmuAttribute => ({ name: f.name, show: () => `${f.format}\n` }));
   return [

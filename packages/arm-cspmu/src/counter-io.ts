@@ -1,7 +1,6 @@
-import type { CallStack, KernelLog } from '@cspmu/kernel';
+import { kfunc, type CallStack, type KernelLog } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';
-import type { DriverFns } from './instance.js';
 
 const TWO32 = 4294967296;
 
@@ -21,8 +20,7 @@ export class CounterIo {
     private readonly base1: IoMem,
     private readonly counterBits: number,
     private readonly hasAtomicDword: boolean,
-    private readonly calls: CallStack,
-    private readonly fns: DriverFns,
+    readonly calls: CallStack,
     private readonly log: KernelLog,
   ) {
     this.wide = counterBits > 32;
@@ -36,33 +34,29 @@ export class CounterIo {
   }
 
   /** Fold the hardware delta since the last read into event.count. */
+  @kfunc('arm_cspmu_event_update')
   update(event: PerfEvent): void {
-    const d = this.calls.push(this.fns.update);
-    try {
-      const prevLo = event.hw.prevLo;
-      const prevHi = event.hw.prevHi;
-      this.readCounter(event.hw.idx);
-      const nowLo = this.pair[0]!;
-      const nowHi = this.pair[1]!;
-      event.hw.prevLo = nowLo;
-      event.hw.prevHi = nowHi;
-      let dLo = nowLo - prevLo;
-      let dHi = nowHi - prevHi;
-      if (dLo < 0) {
-        dLo += TWO32;
-        dHi -= 1;
-      }
-      if (this.wide) {
-        const span = 2 ** (this.counterBits - 32);
-        if (dHi < 0) dHi += span;
-        event.count += dHi * TWO32 + dLo;
-      } else {
-        const span = 2 ** this.counterBits;
-        const delta = dLo + (dHi < 0 ? span : 0);
-        event.count += delta >= span ? delta - span : delta;
-      }
-    } finally {
-      this.calls.pop(d);
+    const prevLo = event.hw.prevLo;
+    const prevHi = event.hw.prevHi;
+    this.readCounter(event.hw.idx);
+    const nowLo = this.pair[0]!;
+    const nowHi = this.pair[1]!;
+    event.hw.prevLo = nowLo;
+    event.hw.prevHi = nowHi;
+    let dLo = nowLo - prevLo;
+    let dHi = nowHi - prevHi;
+    if (dLo < 0) {
+      dLo += TWO32;
+      dHi -= 1;
+    }
+    if (this.wide) {
+      const span = 2 ** (this.counterBits - 32);
+      if (dHi < 0) dHi += span;
+      event.count += dHi * TWO32 + dLo;
+    } else {
+      const span = 2 ** this.counterBits;
+      const delta = dLo + (dHi < 0 ? span : 0);
+      event.count += delta >= span ? delta - span : delta;
     }
   }
 
@@ -74,33 +68,25 @@ export class CounterIo {
   }
 
   /** Read a counter into `pair` (lo, hi): readl, readq, or the hi-lo-hi sequence. */
+  @kfunc('arm_cspmu_read_counter')
   private readCounter(phys: number): void {
-    const d = this.calls.push(this.fns.readCounter);
-    try {
-      if (!this.wide) {
-        this.pair[0] = this.base1.readl(4 * phys);
-        this.pair[1] = 0;
-      } else if (this.hasAtomicDword) {
-        this.base1.readqInto(8 * phys, this.pair);
-      } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {
-        this.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
-      }
-    } finally {
-      this.calls.pop(d);
+    if (!this.wide) {
+      this.pair[0] = this.base1.readl(4 * phys);
+      this.pair[1] = 0;
+    } else if (this.hasAtomicDword) {
+      this.base1.readqInto(8 * phys, this.pair);
+    } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {
+      this.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
     }
   }
 
+  @kfunc('arm_cspmu_write_counter')
   private writeCounter(phys: number, lo: number, hi: number): void {
-    const d = this.calls.push(this.fns.writeCounter);
-    try {
-      if (!this.wide) this.base1.writel(lo, 4 * phys);
-      else if (this.hasAtomicDword) this.base1.writeqParts(lo, hi, 8 * phys);
-      else {
-        this.base1.writel(lo, 8 * phys);
-        this.base1.writel(hi, 8 * phys + 4);
-      }
-    } finally {
-      this.calls.pop(d);
+    if (!this.wide) this.base1.writel(lo, 4 * phys);
+    else if (this.hasAtomicDword) this.base1.writeqParts(lo, hi, 8 * phys);
+    else {
+      this.base1.writel(lo, 8 * phys);
+      this.base1.writel(hi, 8 * phys + 4);
     }
   }
 }

@@ -5,11 +5,11 @@ import type { ApmtInfo, BackendDefinition } from './backend-api.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { associatedCpus, readPmiidr } from './device-identity.js';
 import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
-import { ArmCspmu, internDriverFns, type DriverFns } from './instance.js';
+import { ArmCspmu } from './instance.js';
 import './lifecycle.js';
 import { ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
 import { Reprobe } from './reprobe.js';
-import { BackendCallSites } from './sites.js';
+import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
 import { APMT_FLAG_ATOMIC, PMCFGR, PMCR, PMCR_C, PMCR_P } from './regs.js';
 
 export const DRIVER_NAME = 'arm-cs-arch-pmu';
@@ -50,7 +50,6 @@ export class ArmCspmuDriver implements Driver {
   }
   private cpuhpState = -1;
   private readonly nameIndexes = new Map<string, Ida>();
-  private readonly fns: DriverFns;
   private readonly defaults;
   readonly backendSites: BackendCallSites;
   readonly unregisterPolicy: UnregisterPolicy;
@@ -65,7 +64,6 @@ export class ArmCspmuDriver implements Driver {
     private readonly options: ArmCspmuOptions = {},
   ) {
     this.registry = new ImplRegistry(kernel, modules);
-    this.fns = internDriverFns(kernel);
     this.defaults = defaultOps(this.nameIndexes);
     this.reprobes = new Reprobe({
       kernel,
@@ -74,7 +72,7 @@ export class ArmCspmuDriver implements Driver {
       perfSrcu: perf.srcu,
       deviceOf: (b) => this.deviceOf(b as ArmCspmu),
     });
-    this.backendSites = new BackendCallSites(kernel.callSites);
+    this.backendSites = defineBackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
     if (!['fallback', 'stay-unbound'].includes(this.unregisterPolicy)) throw kerr('EINVAL', `unregisterPolicy must be 'fallback' or 'stay-unbound'`);
@@ -134,7 +132,6 @@ export class ArmCspmuDriver implements Driver {
         associatedCpus: cpus,
         socket: this.kernel.cpus.nodeOf(cpus[0]!),
       },
-      this.fns,
       (device, what) => this.reportUaf(device, what),
       (i) => this.reprobes.onIdle(i),
       (base) => this.uniqueName(base),
@@ -202,8 +199,8 @@ export class ArmCspmuDriver implements Driver {
   /** Name the PMU, build its sysfs groups, join the hotplug state, reset the counters and register with perf. */
   private registerPmu(dev: Device, inst: ArmCspmu): void {
     const node = inst.apmt;
-    const name = this.backendSites.getName(inst);
-    const identifier = this.backendSites.getIdentifier(inst);
+    const name = callOp(this.backendSites, 'getName', inst);
+    const identifier = callOp(this.backendSites, 'getIdentifier', inst);
     if (!name || !identifier) {
       if (node && node.type > 4) this.kernel.log.err('arm_cspmu', `${dev.name}: unsupported PMU type-${node.type}`);
       throw kerr('ENOMEM', `${dev.name}: no PMU name or identifier (unsupported APMT node type?)`);

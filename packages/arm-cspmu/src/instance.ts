@@ -1,4 +1,4 @@
-import { formatCpuList, IRQ_HANDLED, IRQ_NONE, kerr, type IrqReturn, type Kernel } from '@cspmu/kernel';
+import { formatCpuList, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
   PERF_EF_RELOAD,
@@ -18,50 +18,12 @@ import type { ApmtInfo, CspmuInstance } from './backend-api.js';
 import { Binding, type UafReporter } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
-import type { BackendCallSites } from './sites.js';
+import { callOp, type BackendCallSites } from './sites.js';
 import { PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR, PMCR_E, PMEVFILT2R, PMEVFILTR, PMEVTYPER, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
 
 export type { UafReporter } from './binding.js';
 
 const ENOENT = -2;
-
-/** Interned function names, so rwmmio traces and UAF reports name the driver function. */
-export interface DriverFns {
-  readonly eventInit: number;
-  readonly add: number;
-  readonly del: number;
-  readonly start: number;
-  readonly stop: number;
-  readonly read: number;
-  readonly update: number;
-  readonly readCounter: number;
-  readonly writeCounter: number;
-  readonly enable: number;
-  readonly disable: number;
-  readonly handleIrq: number;
-  readonly setEvFilter: number;
-  readonly setCcFilter: number;
-}
-
-export function internDriverFns(kernel: Kernel): DriverFns {
-  const f = (n: string) => kernel.calls.intern(n);
-  return {
-    eventInit: f('arm_cspmu_event_init'),
-    add: f('arm_cspmu_add'),
-    del: f('arm_cspmu_del'),
-    start: f('arm_cspmu_start'),
-    stop: f('arm_cspmu_stop'),
-    read: f('arm_cspmu_read'),
-    update: f('arm_cspmu_event_update'),
-    readCounter: f('arm_cspmu_read_counter'),
-    writeCounter: f('arm_cspmu_write_counter'),
-    enable: f('arm_cspmu_enable'),
-    disable: f('arm_cspmu_disable'),
-    handleIrq: f('arm_cspmu_handle_irq'),
-    setEvFilter: f('arm_cspmu_set_ev_filter'),
-    setCcFilter: f('arm_cspmu_set_cc_filter'),
-  };
-}
 
 /** What probe found out about the hardware, before the instance exists. */
 export interface ProbedHardware {
@@ -107,6 +69,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   activeCpu = -1;
   ctx: unknown = undefined;
 
+  /** The machine's call stack (the frames of the decorated callbacks go here). */
+  readonly calls: CallStack;
   private readonly counters: CounterMap;
   private readonly io: CounterIo;
   /** Overflow status words read by the interrupt handler. */
@@ -116,7 +80,6 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   constructor(
     readonly kernel: Kernel,
     hw: ProbedHardware,
-    private readonly fns: DriverFns,
     reportUaf: UafReporter,
     /** Called when the last event's reference is dropped. */
     private readonly onIdle: (inst: ArmCspmu) => void,
@@ -124,6 +87,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     private readonly sites: BackendCallSites,
   ) {
     super(hw.device, kernel.refcount(`arm_cspmu:${hw.device}`, 1), reportUaf);
+    this.calls = kernel.calls;
     this.apmt = hw.apmt;
     this.base0 = hw.base0;
     this.base1 = hw.base1;
@@ -138,10 +102,10 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.numSetClrReg = g.numSetClrReg;
     this.counterBits = g.counterBits;
     this.counters = new CounterMap(g, {
-      isCycleEvent: (e) => this.sites.isCycleCounterEvent(this, e),
-      validate: (e) => this.sites.validateEvent(this, e),
+      isCycleEvent: (e) => callOp(this.sites, 'isCycleCounterEvent', this, e),
+      validate: (e) => callOp(this.sites, 'validateEvent', this, e),
     });
-    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, fns, kernel.log);
+    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log);
     if (this.irq === 0) this.capabilities |= PERF_PMU_CAP_NO_INTERRUPT;
   }
 
@@ -191,30 +155,26 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   // ------------------------------------------------------------ perf callbacks
 
+  @kfunc('arm_cspmu_event_init')
   eventInit(event: PerfEvent): void {
-    const d = this.kernel.calls.push(this.fns.eventInit);
-    try {
-      if (this.released) this.reportUaf(this.device, 'event_init on a released instance');
-      if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
-      if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
-      if (event.cpu < 0) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
-      if (!this.associatedCpus.includes(event.cpu)) {
-        throw kerr('EINVAL', `cpu ${event.cpu} is not associated with ${this.name} (associated_cpus ${formatCpuList(this.associatedCpus)})`);
-      }
-      if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
-      event.cpu = this.activeCpu;
-      this.counters.lastRefusal = '';
-      if (!this.validateGroup(event)) {
-        throw kerr('EINVAL', this.counters.lastRefusal ? `${this.name} refused the group: ${this.counters.lastRefusal}` : `the group does not fit ${this.name}'s counters or mixes PMUs`);
-      }
-      event.hw.idx = -1;
-      event.hw.extraIdx = -1;
-      event.hw.config = this.sites.eventType(this, event) >>> 0;
-      this.refs.inc();
-      event.destroy = (e) => this.destroy(e);
-    } finally {
-      this.kernel.calls.pop(d);
+    if (this.released) this.reportUaf(this.device, 'event_init on a released instance');
+    if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
+    if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
+    if (event.cpu < 0) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
+    if (!this.associatedCpus.includes(event.cpu)) {
+      throw kerr('EINVAL', `cpu ${event.cpu} is not associated with ${this.name} (associated_cpus ${formatCpuList(this.associatedCpus)})`);
     }
+    if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
+    event.cpu = this.activeCpu;
+    this.counters.lastRefusal = '';
+    if (!this.validateGroup(event)) {
+      throw kerr('EINVAL', this.counters.lastRefusal ? `${this.name} refused the group: ${this.counters.lastRefusal}` : `the group does not fit ${this.name}'s counters or mixes PMUs`);
+    }
+    event.hw.idx = -1;
+    event.hw.extraIdx = -1;
+    event.hw.config = callOp(this.sites, 'eventType', this, event) >>> 0;
+    this.refs.inc();
+    event.destroy = (e) => this.destroy(e);
   }
 
   /** event->destroy: drop the instance reference. Never reprobes from here: that is queued work. */
@@ -223,122 +183,89 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     if (this.idle) this.onIdle(this);
   }
 
+  @kfunc('arm_cspmu_add')
   add(event: PerfEvent, flags: number): number {
-    const d = this.kernel.calls.push(this.fns.add);
-    try {
-      if (this.released) this.reportUaf(this.device, 'add on a released instance');
-      if (!this.associatedCpus.includes(this.kernel.smp.current)) {
-        if (!this.warnedAdd) {
-          this.warnedAdd = true;
-          this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: add on cpu ${this.kernel.smp.current}, which is not associated`);
-        }
-        return ENOENT;
+    if (this.released) this.reportUaf(this.device, 'add on a released instance');
+    if (!this.associatedCpus.includes(this.kernel.smp.current)) {
+      if (!this.warnedAdd) {
+        this.warnedAdd = true;
+        this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: add on cpu ${this.kernel.smp.current}, which is not associated`);
       }
-      const idx = this.counters.allocate(this.counters.used, event);
-      if (idx < 0) return idx;
-      this.counters.install(idx, event);
-      event.hw.idx = this.counters.toPhys(idx);
-      event.hw.extraIdx = idx;
-      event.hw.state = PERF_HES_STOPPED | PERF_HES_UPTODATE;
-      if (flags & PERF_EF_START) this.start(event, PERF_EF_RELOAD);
-      return 0;
-    } finally {
-      this.kernel.calls.pop(d);
+      return ENOENT;
     }
+    const idx = this.counters.allocate(this.counters.used, event);
+    if (idx < 0) return idx;
+    this.counters.install(idx, event);
+    event.hw.idx = this.counters.toPhys(idx);
+    event.hw.extraIdx = idx;
+    event.hw.state = PERF_HES_STOPPED | PERF_HES_UPTODATE;
+    if (flags & PERF_EF_START) this.start(event, PERF_EF_RELOAD);
+    return 0;
   }
 
+  @kfunc('arm_cspmu_del')
   del(event: PerfEvent, _flags: number): void {
-    const d = this.kernel.calls.push(this.fns.del);
-    try {
-      this.stop(event, PERF_EF_UPDATE);
-      const idx = event.hw.extraIdx;
-      this.counters.release(idx);
-      event.hw.idx = -1;
-    } finally {
-      this.kernel.calls.pop(d);
-    }
+    this.stop(event, PERF_EF_UPDATE);
+    this.counters.release(event.hw.extraIdx);
+    event.hw.idx = -1;
   }
 
+  @kfunc('arm_cspmu_start')
   start(event: PerfEvent, flags: number): void {
-    const d = this.kernel.calls.push(this.fns.start);
-    try {
-      if (flags & PERF_EF_RELOAD && !(event.hw.state & PERF_HES_UPTODATE)) {
-        this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: reload of an out-of-date event`);
-      }
-      this.io.setPeriod(event);
-      const phys = event.hw.idx;
-      if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
-        const f = this.kernel.calls.push(this.fns.setCcFilter);
-        this.sites.setCcFilter(this, event);
-        this.kernel.calls.pop(f);
-      } else {
-        this.base0.writel(event.hw.config, PMEVTYPER + 4 * phys);
-        const f = this.kernel.calls.push(this.fns.setEvFilter);
-        this.sites.setEvFilter(this, event);
-        this.kernel.calls.pop(f);
-      }
-      event.hw.state = 0;
-      const reg = 4 * (phys >> 5);
-      const bit = (1 << (phys & 31)) >>> 0;
-      this.base0.writel(bit, PMINTENSET + reg);
-      this.base0.writel(bit, PMCNTENSET + reg);
-    } finally {
-      this.kernel.calls.pop(d);
+    if (flags & PERF_EF_RELOAD && !(event.hw.state & PERF_HES_UPTODATE)) {
+      this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: reload of an out-of-date event`);
     }
+    this.io.setPeriod(event);
+    const phys = event.hw.idx;
+    if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
+      callOp(this.sites, 'setCcFilter', this, event);
+    } else {
+      this.base0.writel(event.hw.config, PMEVTYPER + 4 * phys);
+      callOp(this.sites, 'setEvFilter', this, event);
+    }
+    event.hw.state = 0;
+    const reg = 4 * (phys >> 5);
+    const bit = (1 << (phys & 31)) >>> 0;
+    this.base0.writel(bit, PMINTENSET + reg);
+    this.base0.writel(bit, PMCNTENSET + reg);
   }
 
+  @kfunc('arm_cspmu_stop')
   stop(event: PerfEvent, _flags: number): void {
     if (event.hw.state & PERF_HES_STOPPED) return;
-    const d = this.kernel.calls.push(this.fns.stop);
-    try {
-      const phys = event.hw.idx;
-      const reg = 4 * (phys >> 5);
-      const bit = (1 << (phys & 31)) >>> 0;
-      this.base0.writel(bit, PMCNTENCLR + reg);
-      this.base0.writel(bit, PMINTENCLR + reg);
-      this.sites.resetEvFilter(this, event);
-      this.io.update(event);
-      event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
-    } finally {
-      this.kernel.calls.pop(d);
-    }
+    const phys = event.hw.idx;
+    const reg = 4 * (phys >> 5);
+    const bit = (1 << (phys & 31)) >>> 0;
+    this.base0.writel(bit, PMCNTENCLR + reg);
+    this.base0.writel(bit, PMINTENCLR + reg);
+    callOp(this.sites, 'resetEvFilter', this, event);
+    this.io.update(event);
+    event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
   }
 
+  @kfunc('arm_cspmu_read')
   read(event: PerfEvent): void {
-    const d = this.kernel.calls.push(this.fns.read);
-    try {
-      this.io.update(event);
-    } finally {
-      this.kernel.calls.pop(d);
-    }
+    this.io.update(event);
   }
 
+  @kfunc('arm_cspmu_enable')
   pmuEnable(): void {
-    const d = this.kernel.calls.push(this.fns.enable);
-    try {
-      if (this.counters.anyUsed()) this.base0.writel(PMCR_E, PMCR);
-    } finally {
-      this.kernel.calls.pop(d);
-    }
+    if (this.counters.anyUsed()) this.base0.writel(PMCR_E, PMCR);
   }
 
+  @kfunc('arm_cspmu_disable')
   pmuDisable(): void {
-    const d = this.kernel.calls.push(this.fns.disable);
-    try {
-      this.base0.writel(0, PMCR);
-    } finally {
-      this.kernel.calls.pop(d);
-    }
+    this.base0.writel(0, PMCR);
   }
 
   // ------------------------------------------------------------ interrupt
 
   /** The overflow interrupt: stop, clear each PMOVSCLR word, fold and re-preload, restart. */
+  @kfunc('arm_cspmu_handle_irq')
   handleIrq(): IrqReturn {
     const smp = this.kernel.smp;
     const prevCpu = smp.current;
     if (this.activeCpu >= 0) smp.current = this.activeCpu;
-    const d = this.kernel.calls.push(this.fns.handleIrq);
     try {
       if (this.released) {
         this.reportUaf(this.device, 'interrupt handler on a released instance');
@@ -368,7 +295,6 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       this.base0.writel(PMCR_E, PMCR);
       return handled ? IRQ_HANDLED : IRQ_NONE;
     } finally {
-      this.kernel.calls.pop(d);
       smp.current = prevCpu;
     }
   }

@@ -22,6 +22,7 @@ export * from './cpu/smp.js';
 export * from './trace/calls.js';
 export * from './trace/callsites.js';
 export * from './trace/function-tracer.js';
+export * from './trace/kfunc.js';
 export * from './base/tokens.js';
 export * from './kernel.js';
 export * from './container.js';

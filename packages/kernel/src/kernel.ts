@@ -52,7 +52,7 @@ export class Kernel {
   ) {
     this.calls = new CallStack(trace.strings);
     this.kasan = new Kasan(kasanEnabled, this.calls, log, lifecycle);
-    this.callSites = new CallSites(new Srcu('ftrace'));
+    this.callSites = new CallSites(new Srcu('ftrace'), this.calls);
   }
 
   mutex(name: string): Mutex {

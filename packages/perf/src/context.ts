@@ -1,23 +1,4 @@
-import type { CallStack, Clock, Smp, Timer } from '@cspmu/kernel';
-
-/** Interned names of the core's functions that call into PMUs. */
-export interface CoreFns {
-  readonly disable: number;
-  readonly enable: number;
-  readonly schedIn: number;
-  readonly schedOut: number;
-  readonly read: number;
-}
-
-export function internCoreFns(calls: CallStack): CoreFns {
-  return {
-    disable: calls.intern('perf_pmu_disable'),
-    enable: calls.intern('perf_pmu_enable'),
-    schedIn: calls.intern('event_sched_in'),
-    schedOut: calls.intern('event_sched_out'),
-    read: calls.intern('perf_event_read'),
-  };
-}
+import type { Clock, Smp, Timer } from '@cspmu/kernel';
 import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
@@ -43,8 +24,6 @@ export class PmuCpuContext {
     private readonly smp: Smp,
     private readonly muxIntervalNs: () => number,
     private readonly sites: PmuCallSites,
-    private readonly calls: CallStack,
-    private readonly fns: CoreFns,
   ) {}
 
   get empty(): boolean {
@@ -59,21 +38,11 @@ export class PmuCpuContext {
   // ---- nested pmu disable ----
 
   pmuDisable(): void {
-    if (this.disableCount++ === 0) this.onCpu(this.fns.disable, () => this.sites.disable_(this.pmu));
+    if (this.disableCount++ === 0) this.smp.on(this.cpu, () => this.sites.disable.invoke(this.pmu, this.pmu.pmuDisable, undefined, undefined));
   }
 
   pmuEnable(): void {
-    if (--this.disableCount === 0) this.onCpu(this.fns.enable, () => this.sites.enable_(this.pmu));
-  }
-
-  /** Run on this context's CPU as the core function `fn` (for traces). */
-  private onCpu<T>(fn: number, body: () => T): T {
-    const d = this.calls.push(fn);
-    try {
-      return this.smp.on(this.cpu, body);
-    } finally {
-      this.calls.pop(d);
-    }
+    if (--this.disableCount === 0) this.smp.on(this.cpu, () => this.sites.enable.invoke(this.pmu, this.pmu.pmuEnable, undefined, undefined));
   }
 
   // ---- time ----
@@ -109,7 +78,7 @@ export class PmuCpuContext {
     if (e.state !== S.INACTIVE) return 0;
     this.updateTimes(e);
     e.state = S.ACTIVE;
-    const ret = this.onCpu(this.fns.schedIn, () => this.sites.add_(e.pmu, e, PERF_EF_START));
+    const ret = this.smp.on(this.cpu, () => this.sites.add.invoke(e.pmu, e.pmu.add, e, PERF_EF_START));
     if (ret < 0) {
       e.state = S.INACTIVE;
       return ret;
@@ -122,7 +91,7 @@ export class PmuCpuContext {
     this.updateTimes(e);
     if (e.state === S.ACTIVE) {
       this.pmuDisable();
-      this.onCpu(this.fns.schedOut, () => this.sites.del_(e.pmu, e, 0));
+      this.smp.on(this.cpu, () => this.sites.del.invoke(e.pmu, e.pmu.del, e, 0));
       e.state = next;
       this.pmuEnable();
     } else if (e.state === S.INACTIVE) e.state = next;

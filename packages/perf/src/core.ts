@@ -1,14 +1,14 @@
 import { kerr, KernelError, type Kernel, type ModuleLoader, type Srcu } from '@cspmu/kernel';
 import { normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_EVENT_STATE as S, PERF_FORMAT_GROUP, PERF_TYPE } from './constants.js';
-import { internCoreFns, PmuCpuContext, type CoreFns } from './context.js';
+import { PmuCpuContext } from './context.js';
 import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
 import { checkInitialisedEvent, checkPermission } from './open-checks.js';
 import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
 import { SoftwarePmu } from './software-pmu.js';
-import { PmuCallSites } from './sites.js';
+import { definePmuCallSites, type PmuCallSites } from './sites.js';
 
 export interface OpenOptions {
   /** The CPU to count on; uncore PMUs need one (-a / -C). */
@@ -36,7 +36,6 @@ export class PerfCore {
   private nextId = 1;
   /** The core's call sites into PMUs (function tracing patches these). */
   readonly sites: PmuCallSites;
-  private readonly fns: CoreFns;
 
   constructor(
     readonly kernel: Kernel,
@@ -44,8 +43,7 @@ export class PerfCore {
   ) {
     this.srcu = kernel.srcu('pmus');
     this.registry = new PmuRegistry(kernel);
-    this.sites = new PmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
-    this.fns = internCoreFns(kernel.calls);
+    this.sites = definePmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
   }
 
@@ -96,7 +94,7 @@ export class PerfCore {
     const reg = this.registry.get(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
-      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites, this.kernel.calls, this.fns);
+      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites);
       reg.contexts.set(cpu, ctx);
     }
     return ctx;
@@ -144,7 +142,7 @@ export class PerfCore {
         const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller);
         if (group) event.leader = group;
         try {
-          this.sites.eventInit_(pmu, event);
+          this.sites.eventInit.invoke(pmu, pmu.eventInit, event, undefined);
         } catch (e) {
           this.modules.modulePut(pmu.module);
           if (e instanceof KernelError && e.code === 'ENOENT' && generic) continue;
@@ -275,11 +273,9 @@ export class PerfCore {
       const smp = this.kernel.smp;
       const prev = smp.current;
       smp.current = event.cpu;
-      const d = this.kernel.calls.push(this.fns.read);
       try {
-        this.sites.read_(event.pmu, event);
+        this.sites.read.invoke(event.pmu, event.pmu.read, event, undefined);
       } finally {
-        this.kernel.calls.pop(d);
         smp.current = prev;
       }
     }

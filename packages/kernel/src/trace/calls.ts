@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { kerr } from '../base/errors.js';
+import type { KernelFunction } from './kfunc.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
@@ -27,6 +28,8 @@ const asyncFrames = new AsyncLocalStorage<AsyncFrames>();
 export class CallStack {
   private readonly ids = new Int32Array(MAX_DEPTH);
   private d = 0;
+  /** Per kernel function slot: its interned name id on this machine. */
+  private readonly functionIds: number[] = [];
   readonly unknownId: number;
 
   constructor(readonly strings: StringTable) {
@@ -37,6 +40,13 @@ export class CallStack {
   intern(name: string): number {
     if (!/^[A-Za-z_][\w.$<>-]*$/.test(name)) throw kerr('EINVAL', `function name '${name}' is not an identifier`);
     return this.strings.intern(name);
+  }
+
+  /** Enter the kernel function `fn`; returns the depth to pass back to `pop`. */
+  enter(fn: KernelFunction): number {
+    let id = this.functionIds[fn.slot];
+    if (id === undefined) id = this.functionIds[fn.slot] = this.strings.intern(fn.name);
+    return this.push(id);
   }
 
   /** Enter function `id`; returns the depth to pass back to `pop`. */

@@ -1,0 +1,56 @@
+import { expect } from 'chai';
+import { createKernel, kernelFunction, kfunc, type CallStack, type SiteTracer } from '../src/index.js';
+
+class Driver {
+  seen: string[] = [];
+  constructor(readonly calls: CallStack) {}
+
+  @kfunc('drv_outer')
+  outer(fail: boolean): number {
+    return this.inner(fail) + 1;
+  }
+
+  @kfunc('drv_inner')
+  inner(fail: boolean): number {
+    this.seen = this.calls.names();
+    if (fail) throw new Error('boom');
+    return 41;
+  }
+}
+
+describe('Kernel functions and call sites', () => {
+  it('a decorated method runs in its frame, nested, and leaves it on return and on throw', () => {
+    const { kernel } = createKernel();
+    const d = new Driver(kernel.calls);
+    expect(d.outer(false)).to.equal(42);
+    expect(d.seen).to.deep.equal(['drv_outer', 'drv_inner']);
+    expect(kernel.calls.depth).to.equal(0);
+    expect(() => d.outer(true)).to.throw('boom');
+    expect(kernel.calls.depth).to.equal(0);
+  });
+
+  it('gives one function object per name and refuses names that are not identifiers', () => {
+    expect(kernelFunction('drv_outer')).to.equal(kernelFunction('drv_outer'));
+    expect(() => kernelFunction('not a name')).to.throw(/not an identifier/);
+  });
+
+  it('a site calls straight through in its caller frame when untraced, and through its tracers when patched', () => {
+    const { kernel } = createKernel();
+    const sites = kernel.callSites.define({ op: { site: 'test->op', caller: 'test_caller' } }, (_self, a) => [`t${String(a)}`, 3]);
+    const target = {
+      k: 10,
+      op(this: { k: number }, a: number, b: number) {
+        return [this.k + a + b, kernel.calls.names()] as const;
+      },
+    };
+    const [v, frames] = sites.op.invoke(target, target.op, 1, 2);
+    expect(v).to.equal(13);
+    expect(frames).to.deep.equal(['test_caller']);
+    const seen: string[] = [];
+    const tracer: SiteTracer = { name: 't', onCall: (site, who, id, _dt, result) => seen.push(`${site.name} ${who} ${id} ${String((result as readonly unknown[])[0])}`) };
+    kernel.callSites.attach('test->op', tracer);
+    sites.op.invoke(target, target.op, 5, 0);
+    expect(seen).to.deep.equal(['test->op t5 3 15']);
+    expect(kernel.calls.depth).to.equal(0);
+  });
+});
