@@ -15,6 +15,9 @@ export class CounterIo {
   private readonly wide: boolean;
   private readonly periodLo: number;
   private readonly periodHi: number;
+  /** 2^counterBits for counters up to 32 bits; 2^(counterBits-32) for the high word of wider ones. */
+  private readonly span: number;
+  private readonly hiSpan: number;
 
   constructor(
     private readonly base1: IoMem,
@@ -24,6 +27,8 @@ export class CounterIo {
     private readonly log: KernelLog,
   ) {
     this.wide = counterBits > 32;
+    this.span = 2 ** Math.min(counterBits, 32);
+    this.hiSpan = 2 ** Math.max(counterBits - 32, 0);
     if (this.wide) {
       this.periodLo = 0xffffffff;
       this.periodHi = 2 ** (counterBits - 33) - 1;
@@ -43,20 +48,19 @@ export class CounterIo {
     const nowHi = this.pair[1]!;
     event.hw.prevLo = nowLo;
     event.hw.prevHi = nowHi;
-    let dLo = nowLo - prevLo;
-    let dHi = nowHi - prevHi;
-    if (dLo < 0) {
-      dLo += TWO32;
-      dHi -= 1;
-    }
+    // delta = (now - prev) & mask, with the mask of this counter's width (not of its register's).
     if (this.wide) {
-      const span = 2 ** (this.counterBits - 32);
-      if (dHi < 0) dHi += span;
+      let dLo = nowLo - prevLo;
+      let dHi = nowHi - prevHi;
+      if (dLo < 0) {
+        dLo += TWO32;
+        dHi -= 1;
+      }
+      dHi -= Math.floor(dHi / this.hiSpan) * this.hiSpan;
       event.count += dHi * TWO32 + dLo;
     } else {
-      const span = 2 ** this.counterBits;
-      const delta = dLo + (dHi < 0 ? span : 0);
-      event.count += delta >= span ? delta - span : delta;
+      const delta = nowLo - prevLo;
+      event.count += delta - Math.floor(delta / this.span) * this.span;
     }
   }
 

@@ -28,5 +28,6 @@ export * from './kernel.js';
 export * from './container.js';
 export * from './driver/sysfs.js';
 export * from './base/host-file.js';
+export * from './base/kstrto.js';
 export * from './driver/index.js';
 export * from './module/index.js';

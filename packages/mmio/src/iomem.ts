@@ -1,3 +1,4 @@
+import { kerr, type KernelError } from '@cspmu/kernel';
 import { BusError, hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice } from './device.js';
 import type { MmioBus } from './bus.js';
@@ -85,6 +86,7 @@ export class IoMem {
   }
 
   writel(value: number, offset: number): void {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writel', value, 'an integer number');
     const dev0 = this.dev0;
     if (this.bus.quietWrites && dev0 !== undefined && this.live && (offset & 0xffc) === offset) {
       dev0.write(this.off0 + offset, 4, value >>> 0);
@@ -128,9 +130,11 @@ export class IoMem {
     return this.narrowRead(offset, 2);
   }
   writeb(value: number, offset: number): void {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writeb', value, 'an integer number');
     this.narrowWrite(value & 0xff, offset, 1);
   }
   writew(value: number, offset: number): void {
+    if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writew', value, 'an integer number');
     this.narrowWrite(value & 0xffff, offset, 2);
   }
   readb_relaxed(offset: number): number {
@@ -177,6 +181,8 @@ export class IoMem {
 
   /** writeq of a value given as two 32-bit halves. */
   writeqParts(lo: number, hi: number, offset: number): void {
+    if (typeof lo !== 'number' || !Number.isInteger(lo)) throw badValue('writeq (low word)', lo, 'an integer number');
+    if (typeof hi !== 'number' || !Number.isInteger(hi)) throw badValue('writeq (high word)', hi, 'an integer number');
     const dev = this.target(offset, 8, true);
     if (this.bus.kmmioArmed) {
       this.bus.observed(this, offset, 8, true, lo >>> 0, hi >>> 0, () => this.writeq_unobserved(dev, offset, lo, hi));
@@ -200,6 +206,7 @@ export class IoMem {
   }
 
   writeq(value: bigint, offset: number): void {
+    if (typeof value !== 'bigint') throw badValue('writeq', value, 'a bigint');
     const v = BigInt.asUintN(64, value);
     this.writeqParts(Number(v & 0xffffffffn), Number(v >> 32n), offset);
   }
@@ -323,4 +330,10 @@ export class IoMem {
     }
     return dev;
   }
+}
+
+/** EINVAL for a value of the wrong type, described without calling its valueOf or toString. */
+function badValue(op: string, value: unknown, want: string): KernelError {
+  const what = typeof value === 'number' ? String(value) : typeof value === 'bigint' ? `${value}n` : `a ${value === null ? 'null' : typeof value}`;
+  return kerr('EINVAL', `${op}: the value must be ${want}, got ${what}`);
 }

@@ -1,4 +1,4 @@
-import { kerr } from '@cspmu/kernel';
+import { describeThrown, kerr } from '@cspmu/kernel';
 import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_FORMAT_TOTAL_TIME_ENABLED, PERF_FORMAT_TOTAL_TIME_RUNNING } from './constants.js';
 
 /** The parts of `struct perf_event_attr` this emulation models. */
@@ -31,26 +31,46 @@ const U64_MAX = (1n << 64n) - 1n;
 const READ_FORMAT_KNOWN = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID | PERF_FORMAT_GROUP;
 const BOOLS = ['freq', 'disabled', 'pinned', 'exclusive', 'inherit', 'exclude_user', 'exclude_kernel', 'exclude_hv', 'exclude_idle', 'exclude_host', 'exclude_guest'] as const;
 
-/** Check an attr field by field (EINVAL naming the field) and fill the defaults. */
-export function normalizeAttr(a: PerfEventAttr): FullAttr {
+const FIELDS = ['type', 'config', 'config1', 'config2', 'config3', 'sample_period', 'sample_freq', 'read_format', ...BOOLS] as const;
+
+/**
+ * copy_from_user: read every field once into a plain object. A getter that
+ * throws or a Proxy that refuses is EFAULT, as unreadable user memory is;
+ * nothing is read from the caller's object after this.
+ */
+function copyAttr(a: unknown): PerfEventAttr {
   if (typeof a !== 'object' || a === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
-  if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${String(a.type)}`);
+  const copy: Record<string, unknown> = {};
+  try {
+    for (const f of FIELDS) copy[f] = (a as Record<string, unknown>)[f];
+  } catch (e) {
+    throw kerr('EFAULT', `perf_event_attr cannot be read: ${describeThrown(e)}`, e);
+  }
+  return copy as unknown as PerfEventAttr;
+}
+
+const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : typeof v === 'object' && v !== null ? 'an object' : describeThrown(v));
+
+/** Check an attr field by field (EINVAL naming the field) and fill the defaults. */
+export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
+  const a = copyAttr(attrIn);
+  if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${show(a.type)}`);
   const u64 = (name: 'config' | 'config1' | 'config2' | 'config3', v: unknown): bigint => {
     if (v === undefined) return 0n;
-    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw kerr('EINVAL', `attr.${name} must be a bigint from 0 to 2^64-1, got ${String(v)}`);
+    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw kerr('EINVAL', `attr.${name} must be a bigint from 0 to 2^64-1, got ${show(v)}`);
     return v;
   };
   const config = u64('config', a.config ?? 0n);
   const uint = (name: string, v: unknown): number => {
     if (v === undefined) return 0;
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw kerr('EINVAL', `attr.${name} must be a non-negative integer, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw kerr('EINVAL', `attr.${name} must be a non-negative integer, got ${show(v)}`);
     return v as number;
   };
   const read_format = uint('read_format', a.read_format);
   if ((read_format & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(read_format & ~READ_FORMAT_KNOWN).toString(16)}`);
   const bool = (name: (typeof BOOLS)[number], v: boolean | undefined): boolean => {
     if (v === undefined) return false;
-    if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${String(v)}`);
+    if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${show(v)}`);
     return v;
   };
   return {

@@ -1,11 +1,11 @@
-import { kerr, KernelError, type Kernel, type ModuleLoader, type Srcu } from '@cspmu/kernel';
+import { describeThrown, kerr, KernelError, type Kernel, type ModuleLoader, type Srcu } from '@cspmu/kernel';
 import { normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_EVENT_STATE as S, PERF_FORMAT_GROUP, PERF_TYPE } from './constants.js';
 import { PmuCpuContext } from './context.js';
 import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
-import { checkInitialisedEvent, checkPermission } from './open-checks.js';
+import { checkInitialisedEvent, checkPermission, copyOpenOptions, INT_MAX } from './open-checks.js';
 import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
 import { SoftwarePmu } from './software-pmu.js';
 import { definePmuCallSites, type PmuCallSites } from './sites.js';
@@ -86,7 +86,7 @@ export class PerfCore {
   }
 
   setMuxInterval(pmu: Pmu, ms: number): void {
-    if (!Number.isInteger(ms) || ms < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer >= 1, got ${ms}`);
+    if (!Number.isInteger(ms) || ms < 1 || ms > INT_MAX) throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeThrown(typeof ms === 'object' ? 'an object' : ms)}`);
     this.registry.get(pmu).muxIntervalMs = ms;
   }
 
@@ -103,13 +103,14 @@ export class PerfCore {
   // ---------------------------------------------------------- open / close
 
   /** perf_event_open. */
-  open(attrIn: PerfEventAttr, opts: OpenOptions): PerfEvent {
+  open(attrIn: PerfEventAttr, optsIn: OpenOptions): PerfEvent {
     const attr = normalizeAttr(attrIn);
+    const opts = copyOpenOptions(optsIn);
     const pid = opts.pid ?? -1;
     const caller = opts.caller ?? ROOT;
     const cpu = opts.cpu;
-    if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${String(cpu)}`);
-    if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${String(pid)}`);
+    if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeThrown(typeof cpu === 'object' ? 'an object' : cpu)}`);
+    if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
     if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
     if (cpu >= 0) {
       if (!this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
@@ -118,6 +119,7 @@ export class PerfCore {
     checkPermission(this.paranoid, attr.exclude_kernel, cpu, pid, caller);
     const group = opts.group;
     if (group !== undefined) {
+      if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
       if (!this.live.has(group)) throw kerr('EINVAL', `group leader ${group.id} is closed`);
       if (!group.isLeader) throw kerr('EINVAL', `event ${group.id} is not a group leader; join its leader ${group.leader.id} instead`);
     }
@@ -201,7 +203,8 @@ export class PerfCore {
 
   /** close(): take the event off its context, then free it (destroy → put ctx → module_put). */
   close(event: PerfEvent): void {
-    if (!this.live.has(event)) throw kerr('EINVAL', `event ${event.id} is already closed`);
+    if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
+    if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
     const reg = this.registry.ofPmu(event.pmu);
     const name = reg ? reg.name : '?';
     const token = this.srcu.readLock();
@@ -332,6 +335,7 @@ export class PerfCore {
   }
 
   private checkLive(event: PerfEvent): void {
-    if (!this.live.has(event)) throw kerr('EINVAL', `event ${event.id} is closed`);
+    if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'not a perf event');
+    if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is closed`);
   }
 }

@@ -1,6 +1,7 @@
-import { kerr } from '@cspmu/kernel';
+import { describeThrown, kerr, KernelError } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';
+import type { OpenOptions } from './core.js';
 import type { PerfCaller, PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
 
@@ -51,5 +52,29 @@ export function checkInitialisedEvent(event: PerfEvent, pmuName: string, group: 
   }
   if (group.cpu !== event.cpu) {
     throw kerr('EINVAL', `event on cpu ${event.cpu} cannot join a group on cpu ${group.cpu}`);
+  }
+}
+
+/** INT_MAX: sysctl and sysfs integers are C ints. */
+export const INT_MAX = 0x7fffffff;
+
+/** Read open()'s options once (EINVAL if they are not an object, EFAULT if they cannot be read). */
+export function copyOpenOptions(o: unknown): OpenOptions {
+  if (typeof o !== 'object' || o === null) throw kerr('EINVAL', 'open options must be an object with at least { cpu }');
+  try {
+    const r = o as Record<string, unknown>;
+    const copy = { cpu: r['cpu'], group: r['group'], pid: r['pid'], caller: r['caller'] };
+    if (copy.caller !== undefined) {
+      const c = copy.caller as Record<string, unknown>;
+      const caps = typeof c === 'object' && c !== null ? c['capabilities'] : undefined;
+      if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || !Array.isArray(caps) || caps.some((x) => typeof x !== 'string')) {
+        throw kerr('EINVAL', 'open options: caller must be { name, capabilities: string[] }');
+      }
+      copy.caller = { ...c, name: c['name'], capabilities: [...caps] };
+    }
+    return copy as OpenOptions;
+  } catch (e) {
+    if (e instanceof KernelError) throw e;
+    throw kerr('EFAULT', `open options cannot be read: ${describeThrown(e)}`, e);
   }
 }

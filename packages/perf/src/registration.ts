@@ -1,4 +1,4 @@
-import { Ida, kerr, type Kernel } from '@cspmu/kernel';
+import { Ida, kerr, kstrtoint, type Kernel } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';
 import type { Pmu } from './pmu.js';
@@ -97,9 +97,10 @@ export class PmuRegistry {
       fs.add(`${dir}/type`, { show: () => `${reg.type}\n` });
       fs.add(`${dir}/perf_event_mux_interval_ms`, {
         show: () => `${reg.muxIntervalMs}\n`,
+        // As perf_event_mux_interval_ms_store: kstrtoint, then at least 1 ms.
         store: (v) => {
-          const n = Number(v.trim());
-          if (!/^\d+$/.test(v.trim()) || n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: '${v.trim()}' is not an integer >= 1`);
+          const n = kstrtoint(v, 'perf_event_mux_interval_ms');
+          if (n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: ${n} is not an integer >= 1`);
           reg.muxIntervalMs = n;
         },
       });

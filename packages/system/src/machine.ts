@@ -16,6 +16,7 @@ import {
 } from '@cspmu/hw';
 import {
   createKernelContainer,
+  describeThrown,
   kerr,
   TOKENS,
   type InjectedHazard,
@@ -100,7 +101,7 @@ export class Machine {
     const hardware = new Hardware(platform, workload, { clock: kernel.clock, irqs: kernel.irqs, map: mmio.map });
     const apmt = decodeApmt(options.apmt ?? buildApmt(apmtNodesOf(platform)));
     const perf = new PerfCore(kernel, modules);
-    if (options.paranoid !== undefined) perf.paranoid = options.paranoid;
+    if (options.paranoid !== undefined) perf.paranoid = checkedParanoid(options.paranoid);
     const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, options);
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
     const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt);
@@ -233,4 +234,10 @@ export class Machine {
     for (const m of this.modules.list().reverse()) await this.modules.unload(m.name).catch(() => undefined);
     this.hardware.shutdown();
   }
+}
+
+/** perf_event_paranoid is a C int sysctl (proc_dointvec): any int, nothing else. */
+function checkedParanoid(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw kerr('EINVAL', `paranoid must be an integer that fits an int, got ${describeThrown(typeof v === 'object' ? 'an object' : v)}`);
+  return v;
 }

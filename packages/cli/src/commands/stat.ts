@@ -5,7 +5,7 @@ import type { Machine } from '@cspmu/system';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { csvLine, humanLine, jsonLine, printHuman } from '../stat/print.js';
 import { runStat } from '../stat/run.js';
-import { parseDuration } from '../util.js';
+import { parseDuration, printError } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
 
 interface StatFlags extends MachineFlags {
@@ -34,6 +34,7 @@ async function statAction(opts: StatFlags, command: string[], hooks: StatHooks):
   if (durationNs === undefined && command.length === 0) throw kerr('EINVAL', 'give --duration TIME (e.g. 100ms) or -- COMMAND [ARGS] to measure');
   const intervalNs = opts.interval === undefined ? undefined : parseDuration(`${opts.interval}ms`, '-I');
   const cpus = opts.cpu === undefined ? undefined : parseCpuList(opts.cpu);
+  if (cpus !== undefined && cpus.length === 0) throw kerr('EINVAL', `-C '${opts.cpu}': no CPUs given; use a cpulist such as 0,72 or 0-3`);
   const m = await bootMachine(opts, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
   for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${opts.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
   hooks.afterBoot?.(m);
@@ -63,7 +64,7 @@ async function statAction(opts: StatFlags, command: string[], hooks: StatHooks):
     else printHuman(res, out);
   }
   const unsupported = res.rows.filter((r) => r.status === 'not-supported' && r.error);
-  for (const r of unsupported) process.stderr.write(`cspmu: ${r.event}: ${r.error!.split('\n')[0]}\n`);
+  for (const r of unsupported) printError(`${r.event}: ${r.error!.split('\n')[0]}`);
   if (unsupported.some((r) => r.error!.includes('uncore'))) process.stderr.write('cspmu: hint: uncore PMUs count per CPU, not per task; add -a\n');
   hooks.afterRun?.(m);
   if (res.commandStatus !== undefined && res.commandStatus !== 0) process.exitCode = res.commandStatus;

@@ -33,7 +33,8 @@ export class PlatformBus {
 
   /** platform_device_alloc + platform_device_add: named `<name>.<id>`, then probed if a driver matches. */
   async addDevice(name: string, id: number, resources: readonly Resource[], platformData?: unknown): Promise<Device> {
-    if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${name}' must be a simple identifier`);
+    if (typeof name !== 'string' || name.length > 64 || !/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${String(name).slice(0, 64)}' must be a simple identifier`);
+    if (!Array.isArray(resources)) throw kerr('EINVAL', `device ${name}.${id}: resources must be a list`);
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1`);
     const full = `${name}.${id}`;
     if (this.byName.has(full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);

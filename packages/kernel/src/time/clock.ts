@@ -29,6 +29,10 @@ function checkTime(what: string, ns: number): void {
   }
 }
 
+function checkCallback(fn: unknown): void {
+  if (typeof fn !== 'function') throw kerr('EINVAL', 'a timer needs a callback function');
+}
+
 class ManualTimer implements Timer {
   active = true;
   constructor(
@@ -69,6 +73,7 @@ export class ManualClock implements Clock {
 
   at(deadline: number, fn: () => void): Timer {
     checkTime('timer deadline', deadline);
+    checkCallback(fn);
     const timer = new ManualTimer(this, Math.max(deadline, this.t), this.seq++, fn);
     this.push(timer);
     return timer;
@@ -202,6 +207,7 @@ export class RealClock implements Clock {
 
   at(deadline: number, fn: () => void): Timer {
     checkTime('timer deadline', deadline);
+    checkCallback(fn);
     const timer = new RealTimer(deadline);
     const delayMs = Math.max(0, (deadline - this.now()) / 1e6);
     timer.handle = setTimeout(() => {

@@ -1,0 +1,15 @@
+import { Machine } from '@cspmu/system';
+import { BUILTIN_PLATFORMS } from '@cspmu/hw';
+const base = BUILTIN_PLATFORMS['arm-generic'];
+const { base1, irq, ...proto } = base.pmus[0];
+const pmus = [];
+for (let w = 1; w <= 64; w++) pmus.push({ ...proto, label: `w${w}`, id: w, base0: 0x100000000 + w * 0x1000, dualPage: false, counters: 2, cycleCounter: true, counterBits: w, irq: { gsi: 100 + w, trigger: 'level' }, clockHz: 1e9 });
+const m = await Machine.boot({ platform: { ...base, pmus }, installed: [] });
+console.log(m.perf.pmus().map(p => p.name).slice(0, 5), m.driver.bindings().slice(0,2));
+const t0 = performance.now();
+const evs = [];
+for (let w = 1; w <= 64; w++) evs.push(m.open(`${m.driver.bindings()[w-1].pmu}/cycles/`)[0]);
+const D = Number(process.argv[2] ?? 1e6);
+m.advance(D);
+console.log(evs.map((e, i) => `${i+1}:${m.perf.read(e).value ?? JSON.stringify(m.perf.read(e))}`).join(' '));
+console.log('ms', performance.now() - t0);
