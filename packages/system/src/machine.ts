@@ -116,6 +116,10 @@ export class Machine {
     });
     for (const p of options.plugins ?? []) await m.load(p);
     await m.settle();
+    // Inversify's plans hold WeakRefs, and V8 keeps every WeakRef target alive until the current job
+    // ends: in a caller's unbroken chain of awaits that is never, so each machine booted would stay
+    // in memory. One turn of the event loop here ends the job that resolved this machine's services.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     return m;
   }
 
