@@ -22,3 +22,11 @@ runBackendConformance({
   platform: 'ampereone',
   supports: { cycleCounter: true },
 });
+
+runBackendConformance({
+  describe,
+  it,
+  backend: { module: 'arm_generic_cspmu', package: '@cspmu/arm-generic', name: ['arm_cspmu_arm', 'arm_cspmu_generic'] },
+  platform: 'arm-generic',
+  ext64: true,
+});
