@@ -180,13 +180,17 @@ describe('arm-cspmu driver: probe, counting and events', function () {
     expect(fs.read(`${dir}/type`)).to.match(/^\d+\n$/);
   });
 
-  it('reads PMIIDR, then the PMPIDRs when it is 0, then writes PMCR = 6 at probe', async () => {
+  it('tests for EXT64, reads PMIIDR, then the PMPIDRs when it is 0, then writes PMCR = 6 at probe', async () => {
     const m = await Machine.boot({ platform: 'arm-generic' });
     const dev = m.bus.device('arm-cs-arch-pmu.1')!;
     await m.bus.deviceReleaseDriver(dev);
     const rec = recordAccesses(m);
     await m.bus.attachDevice(dev);
     expect(rec.text('arm-cs-arch-pmu.1')).to.deep.equal([
+      'W32 0xc20 = 0xffffffff',
+      'W32 0xc10 = 0xffffffff',
+      'R32 0xc20',
+      'R32 0xfbc',
       'R32 0xe00',
       'R32 0xe08',
       'R32 0xfe0',

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
 import { Machine, type MachineOptions } from '@cspmu/system';
-import { armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
+import { accessesByDevice, armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
 
 /*
  * Probe-time MMIO and the FEAT_CSPMU_EXT64 register layout, access by
@@ -38,10 +38,10 @@ async function reprobe(m: Machine, device: string): Promise<string[]> {
 }
 
 /** Every device's accesses during boot, recorded from before the driver loads. */
-async function bootLogged(options: MachineOptions, devices: readonly string[]): Promise<{ m: Machine; logs: Map<string, string[]> }> {
-  const logs = new Map<string, RwmmioLog>();
-  const m = await Machine.boot({ ...options, beforeDrivers: (mm) => void devices.forEach((d) => logs.set(d, new RwmmioLog(mm, d, { reads: true, page: false }))) });
-  return { m, logs: new Map([...logs].map(([d, l]) => [d, l.take()])) };
+async function bootLogged(options: MachineOptions): Promise<{ m: Machine; logs: Map<string, string[]> }> {
+  let logs = new Map<string, string[]>();
+  const m = await Machine.boot({ ...options, beforeDrivers: (mm) => void (logs = accessesByDevice(mm)) });
+  return { m, logs };
 }
 
 describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
@@ -64,11 +64,11 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
   it('every deferred attempt repeats the test up to PMIIDR; attempts are deterministic: one deferral, one bind', async () => {
     const grace = GRACE_PLATFORM.pmus.map((p) => `arm-cs-arch-pmu.${p.id}`);
     for (let boot = 0; boot < 2; boot++) {
-      const { logs } = await bootLogged({ platform: 'grace' }, grace);
+      const { logs } = await bootLogged({ platform: 'grace' });
       for (const d of grace) expect(logs.get(d), `${d}, boot ${boot}`).to.deep.equal([...EXT32_PROBE, ...EXT32_PROBE, 'W32 0xe04 = 0x6']);
     }
     const ampere = Array.from({ length: 8 }, (_, i) => `arm-cs-arch-pmu.${i}`);
-    const { m, logs } = await bootLogged({ platform: 'ampereone' }, ampere);
+    const { m, logs } = await bootLogged({ platform: 'ampereone' });
     expect(m.driver.bindings().every((b) => b.backend === 'ampere_cspmu')).to.equal(true);
     for (const d of ampere) expect(logs.get(d), d).to.deep.equal([...EXT32_PROBE, ...EXT32_PROBE, 'W32 0xe04 = 0x6']);
   });

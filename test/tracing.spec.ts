@@ -19,7 +19,16 @@ describe('Tracing: rwmmio', function () {
       `rwmmio_read: arm_cspmu_device_probe -> ${fn} width=32 addr=${va(off)}`,
       `rwmmio_post_read: arm_cspmu_device_probe -> ${fn} width=32 val=${val} addr=${va(off)}`,
     ];
+    const wr = (fn: string, off: number, val: string) => [
+      `rwmmio_write: arm_cspmu_device_probe -> ${fn} width=32 val=${val} addr=${va(off)}`,
+      `rwmmio_post_write: arm_cspmu_device_probe -> ${fn} width=32 val=${val} addr=${va(off)}`,
+    ];
     expect(m.kernel.trace.peek().map((l) => `${l.event}: ${l.text}`)).to.deep.equal([
+      // 7.3's FEAT_CSPMU_EXT64 test: PMCNTENCLR reads back 0 and PMDEVARCH names no EXT64 part.
+      ...wr('arm_cspmu_init_mmio', 0xc20, '0xffffffff'),
+      ...wr('arm_cspmu_init_mmio', 0xc10, '0xffffffff'),
+      ...rd('arm_cspmu_init_mmio', 0xc20, '0'),
+      ...rd('arm_cspmu_init_mmio', 0xfbc, '0x47702a56'),
       ...rd('arm_cspmu_init_mmio', 0xe00, '0x1f03'),
       ...rd('arm_cspmu_init_impl_ops', 0xe08, '0'),
       ...rd('arm_cspmu_init_impl_ops', 0xfe0, '0xa1'),
@@ -189,8 +198,12 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
     m.perf.read(e!);
     const lines = mt.text().split('\n');
     expect(lines[0]).to.equal('VERSION 20070824');
-    expect(lines.slice(1, 5)).to.deep.equal([
+    expect(lines.slice(1, 9)).to.deep.equal([
       'MAP 0.000000 0 0x50000000 0xffff800080000000 0x1000 0x0 0',
+      'W 4 0.000000 0 0x50000c20 0xffffffff 0x0 0',
+      'W 4 0.000000 0 0x50000c10 0xffffffff 0x0 0',
+      'R 4 0.000000 0 0x50000c20 0x0 0x0 0',
+      'R 4 0.000000 0 0x50000fbc 0x47702a56 0x0 0',
       'R 4 0.000000 0 0x50000e00 0x5f07 0x0 0',
       'R 4 0.000000 0 0x50000e08 0x5a00043b 0x0 0',
       'W 4 0.000000 0 0x50000e04 0x6 0x0 0',

@@ -40,6 +40,24 @@ export class RwmmioLog {
   }
 }
 
+/**
+ * Every device's MMIO accesses as `RwmmioLog` prints them without pages,
+ * through a bus observer (the same accesses rwmmio traces, with the device
+ * named on each): for recording many devices at once, during boot.
+ */
+export function accessesByDevice(m: Machine): Map<string, string[]> {
+  const byDev = new Map<string, string[]>();
+  m.mmio.observe({
+    onAccess(io, off, width, write, lo, hi) {
+      const val = write ? ` = 0x${((BigInt(hi) << 32n) | BigInt(lo)).toString(16)}` : '';
+      let list = byDev.get(io.owner);
+      if (!list) byDev.set(io.owner, (list = []));
+      list.push(`${write ? 'W' : 'R'}${width * 8} 0x${off.toString(16)}${val}`);
+    },
+  });
+  return byDev;
+}
+
 /** A generic Arm PMU as a platform file gives it (JEP106 0x43b: no vendor backend claims it). */
 export function armPmu(over: Partial<PlatformSpec['pmus'][number]> & { label: string; id: number; base0: string }): PlatformSpec['pmus'][number] {
   return {

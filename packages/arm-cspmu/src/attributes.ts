@@ -1,5 +1,6 @@
 import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
+import { sharedFormatText } from './default-ops.js';
 import type { ArmCspmu } from './instance.js';
 import { callOp, type BackendCallSites } from './sites.js';
 
@@ -18,7 +19,7 @@ export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): Attrib
   }
   const fmtAttrs = callOp(sites, 'getFormatAttrs', inst)
     .filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'))
-    .map((f): PmuAttribute => ({ name: f.name, show: () => `${f.format}\n` }));
+    .map((f): PmuAttribute => ({ name: f.name, show: () => `${sharedFormatText(inst, f)}\n` }));
   return [
     { name: 'events', attrs: evAttrs },
     { name: 'format', attrs: fmtAttrs },

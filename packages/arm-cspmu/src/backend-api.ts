@@ -53,6 +53,8 @@ export interface CspmuInstance {
   readonly hasCycleCounter: boolean;
   readonly cycleCounterLogicalIdx: number;
   readonly counterBits: number;
+  /** FEAT_CSPMU_EXT64: PMCR at 0xe10, 64-bit event types and filters at an 8-byte stride. */
+  readonly ext64: boolean;
   readonly base0: IoMem;
   readonly base1: IoMem;
   /** Backend-private data, per instance. */
@@ -76,7 +78,8 @@ export interface BackendOps {
   getIdentifier?(inst: CspmuInstance): string;
   getName?(inst: CspmuInstance): string;
   isCycleCounterEvent?(inst: CspmuInstance, event: PerfEvent): boolean;
-  eventType?(inst: CspmuInstance, event: PerfEvent): number;
+  /** The event type to program: a u32, or the whole u64 (a part with FEAT_CSPMU_EXT64 takes all 64 bits). */
+  eventType?(inst: CspmuInstance, event: PerfEvent): number | bigint;
   setCcFilter?(inst: CspmuInstance, event: PerfEvent): void;
   setEvFilter?(inst: CspmuInstance, event: PerfEvent): void;
   resetEvFilter?(inst: CspmuInstance, event: PerfEvent): void;

@@ -9,9 +9,26 @@ export const GENERIC_FORMATS: readonly FormatAttrSpec[] = [
   { name: 'filter2', format: 'config2:0-31' },
 ];
 
+/**
+ * The core's shared format files print the bits the event fields may use:
+ * all 64 under FEAT_CSPMU_EXT64. A backend that lists one of them (by name
+ * and default text) shows the same file.
+ */
+const EXT64_FORMATS: Readonly<Record<string, readonly [string, string]>> = {
+  event: ['config:0-32', 'config:0-63'],
+  filter: ['config1:0-31', 'config1:0-63'],
+  filter2: ['config2:0-31', 'config2:0-63'],
+};
+
+export function sharedFormatText(inst: CspmuInstance, f: FormatAttrSpec): string {
+  const shared = EXT64_FORMATS[f.name];
+  return inst.ext64 && shared !== undefined && shared[0] === f.format ? shared[1] : f.format;
+}
+
 export const CYCLES_ATTR: EventAttrSpec = { name: 'cycles', event: CYCLES_EVENT, description: 'PMU clock cycles (the cycle counter)' };
 
 const low32 = (v: bigint) => Number(v & 0xffffffffn);
+const high32 = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
 
 /** The default ops every backend starts from (the generic driver's behaviour). */
 export function defaultOps(nameIndexes: Map<string, Ida>): Required<BackendOps> {
@@ -20,16 +37,25 @@ export function defaultOps(nameIndexes: Map<string, Ida>): Required<BackendOps> 
     getFormatAttrs: () => GENERIC_FORMATS,
     getIdentifier: (inst) => inst.pmiidr.toString(16),
     getName: (inst) => genericName(inst, nameIndexes),
-    isCycleCounterEvent: (_inst, e) => e.attr.config === CYCLES_EVENT,
-    eventType: (_inst, e) => Number(e.attr.config & 0xffffffffn),
-    setCcFilter: (inst, e) => inst.base0.writel(low32(e.attr.config1), PMCCFILTR),
+    // FEAT_CSPMU_EXT64 drops the cycle test and the cycle filter: the generic driver never uses the cycle counter there.
+    isCycleCounterEvent: (inst, e) => !inst.ext64 && e.attr.config === CYCLES_EVENT,
+    eventType: (_inst, e) => e.attr.config,
+    setCcFilter: (inst, e) => {
+      if (!inst.ext64) inst.base0.writel(low32(e.attr.config1), PMCCFILTR);
+    },
     setEvFilter: (inst, e) => {
-      inst.base0.writel(low32(e.attr.config1), PMEVFILTR + 4 * e.hw.idx);
-      inst.base0.writel(low32(e.attr.config2), PMEVFILT2R + 4 * e.hw.idx);
+      const i = e.hw.idx;
+      if (inst.ext64) {
+        inst.base0.writeqParts(low32(e.attr.config1), high32(e.attr.config1), PMEVFILTR + 8 * i);
+        inst.base0.writeqParts(low32(e.attr.config2), high32(e.attr.config2), PMEVFILT2R + 8 * i);
+      } else {
+        inst.base0.writel(low32(e.attr.config1), PMEVFILTR + 4 * i);
+        inst.base0.writel(low32(e.attr.config2), PMEVFILT2R + 4 * i);
+      }
     },
     resetEvFilter: () => undefined,
     validateEvent: () => undefined,
-    eventAttrIsVisible: (inst, attr, kind) => !(kind === 'events' && 'event' in attr && attr.event === CYCLES_EVENT && !inst.hasCycleCounter),
+    eventAttrIsVisible: (inst, attr, kind) => !(kind === 'events' && 'event' in attr && attr.event === CYCLES_EVENT && (!inst.hasCycleCounter || inst.ext64)),
   };
 }
 

@@ -5,12 +5,12 @@ import { APMT_FLAG_AFFINITY_CONTAINER, PMIIDR, PMPIDR0, PMPIDR1, PMPIDR2, PMPIDR
 
 /**
  * Who made the device and which CPUs it serves, as probe works it out:
- * PMIIDR, rebuilt from the PMPIDRs when it reads 0, overridden by a non-zero
+ * PMIIDR, rebuilt from the PMPIDRs when it reads 0 (7.3; 6.12 leaves it 0), overridden by a non-zero
  * APMT impl_id; and the CPUs matching the APMT node's processor affinity.
  */
-export function readPmiidr(base0: IoMem, apmt: ApmtInfo | undefined): number {
+export function readPmiidr(base0: IoMem, apmt: ApmtInfo | undefined, pmpidrFallback = true): number {
   let v = base0.readl(PMIIDR);
-  if (v === 0) {
+  if (v === 0 && pmpidrFallback) {
     const p0 = base0.readl(PMPIDR0);
     const p1 = base0.readl(PMPIDR1);
     const p2 = base0.readl(PMPIDR2);

@@ -4,13 +4,14 @@ import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition } from './backend-api.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { associatedCpus, readPmiidr } from './device-identity.js';
+import { detectExt64 } from './ext64.js';
 import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
 import { ArmCspmu } from './instance.js';
 import './lifecycle.js';
 import { ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
 import { Reprobe } from './reprobe.js';
 import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
-import { APMT_FLAG_ATOMIC, PMCFGR, PMCR, PMCR_C, PMCR_P } from './regs.js';
+import { APMT_FLAG_ATOMIC, PMCFGR, PMCR_C, PMCR_P } from './regs.js';
 
 export const DRIVER_NAME = 'arm-cs-arch-pmu';
 const CPUHP_NAME = 'perf/arm/cspmu:online';
@@ -21,6 +22,8 @@ export interface ArmCspmuOptions {
   readonly unregisterPolicy?: UnregisterPolicy;
   /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY (the v2 patch). */
   readonly registerPolicy?: RegisterPolicy;
+  /** The upstream driver modelled: 7.3 (default) tests each device for FEAT_CSPMU_EXT64 at probe; 6.12 knows nothing of it. */
+  readonly kernelVersion?: '7.3' | '6.12';
 }
 
 export interface UseAfterFree {
@@ -54,6 +57,7 @@ export class ArmCspmuDriver implements Driver {
   readonly backendSites: BackendCallSites;
   readonly unregisterPolicy: UnregisterPolicy;
   readonly registerPolicy: RegisterPolicy;
+  readonly kernelVersion: '7.3' | '6.12';
 
   constructor(
     private readonly kernel: Kernel,
@@ -75,6 +79,8 @@ export class ArmCspmuDriver implements Driver {
     this.backendSites = defineBackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
+    this.kernelVersion = options.kernelVersion ?? '7.3';
+    if (!['7.3', '6.12'].includes(this.kernelVersion)) throw kerr('EINVAL', `kernelVersion must be '7.3' or '6.12', got '${String(this.kernelVersion)}'`);
     if (!['fallback', 'stay-unbound'].includes(this.unregisterPolicy)) throw kerr('EINVAL', `unregisterPolicy must be 'fallback' or 'stay-unbound'`);
     if (!['reprobe-when-idle', 'reject-busy'].includes(this.registerPolicy)) throw kerr('EINVAL', `registerPolicy must be 'reprobe-when-idle' or 'reject-busy'`);
   }
@@ -114,6 +120,7 @@ export class ArmCspmuDriver implements Driver {
   async probe(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
     const { base0, base1 } = this.mapPages(dev);
+    const ext64 = this.kernelVersion === '7.3' && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
     const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
     let bound: ArmCspmu | undefined;
     const irq = this.requestIrq(dev, () => bound);
@@ -128,6 +135,7 @@ export class ArmCspmuDriver implements Driver {
         base1,
         hasAtomicDword: node !== undefined && (node.flags & APMT_FLAG_ATOMIC) !== 0,
         pmcfgr,
+        ext64,
         irq,
         associatedCpus: cpus,
         socket: this.kernel.cpus.nodeOf(cpus[0]!),
@@ -210,7 +218,7 @@ export class ArmCspmuDriver implements Driver {
     inst.buildAttrGroups();
     this.kernel.cpus.stateAddInstance(this.cpuhpState, inst);
     if (inst.irq !== 0 && inst.activeCpu >= 0) this.kernel.irqs.setAffinity(inst.irq, inst.activeCpu);
-    this.kernel.calls.run('arm_cspmu_register_pmu', () => inst.base0.writel(PMCR_C | PMCR_P, PMCR), PROBE_FN);
+    this.kernel.calls.run('arm_cspmu_register_pmu', () => inst.base0.writel(PMCR_C | PMCR_P, inst.pmcr), PROBE_FN);
     try {
       this.perf.register(inst, name);
     } catch (e) {
@@ -225,7 +233,7 @@ export class ArmCspmuDriver implements Driver {
    * drops it once the PMU is registered), or requests the module and defers.
    */
   private async initImplOps(inst: ArmCspmu): Promise<ModuleHandle | undefined> {
-    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => readPmiidr(inst.base0, inst.apmt), PROBE_FN);
+    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => readPmiidr(inst.base0, inst.apmt, this.kernelVersion === '7.3'), PROBE_FN);
     inst.ops = this.defaults;
     const decision = await this.registry.mutex.runExclusive(() => {
       const r = this.registry.lookupLocked(inst.pmiidr);

@@ -18,8 +18,9 @@ import type { ApmtInfo, CspmuInstance } from './backend-api.js';
 import { Binding, type UafReporter } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
+import { pmcrOffset, writeEventType } from './ext64.js';
 import { callOp, type BackendCallSites } from './sites.js';
-import { PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR, PMCR_E, PMEVFILT2R, PMEVFILTR, PMEVTYPER, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
+import { PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
 
 export type { UafReporter } from './binding.js';
 
@@ -33,6 +34,8 @@ export interface ProbedHardware {
   readonly base1: IoMem;
   readonly hasAtomicDword: boolean;
   readonly pmcfgr: number;
+  /** Found by the 7.3 probe's FEAT_CSPMU_EXT64 test. */
+  readonly ext64: boolean;
   readonly irq: number;
   readonly associatedCpus: readonly number[];
   readonly socket: number;
@@ -63,6 +66,9 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   readonly cycleCounterLogicalIdx: number;
   readonly numSetClrReg: number;
   readonly counterBits: number;
+  readonly ext64: boolean;
+  /** PMCR's offset: 0xe10 under FEAT_CSPMU_EXT64, else 0xe04. */
+  readonly pmcr: number;
   pmiidr = 0;
   name = '';
   identifier = '';
@@ -92,6 +98,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.base0 = hw.base0;
     this.base1 = hw.base1;
     this.hasAtomicDword = hw.hasAtomicDword;
+    this.ext64 = hw.ext64;
+    this.pmcr = pmcrOffset(hw.ext64);
     this.irq = hw.irq;
     this.associatedCpus = hw.associatedCpus;
     this.socket = hw.socket;
@@ -172,7 +180,9 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     }
     event.hw.idx = -1;
     event.hw.extraIdx = -1;
-    event.hw.config = callOp(this.sites, 'eventType', this, event) >>> 0;
+    const type = callOp(this.sites, 'eventType', this, event);
+    event.hw.config = typeof type === 'bigint' ? Number(type & 0xffffffffn) : type >>> 0;
+    event.hw.configHi = typeof type === 'bigint' ? Number((type >> 32n) & 0xffffffffn) : 0;
     this.refs.inc();
     event.destroy = (e) => this.destroy(e);
   }
@@ -220,7 +230,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
       callOp(this.sites, 'setCcFilter', this, event);
     } else {
-      this.base0.writel(event.hw.config, PMEVTYPER + 4 * phys);
+      writeEventType(this.base0, this.ext64, phys, event.hw.config, event.hw.configHi);
       callOp(this.sites, 'setEvFilter', this, event);
     }
     event.hw.state = 0;
@@ -250,12 +260,12 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   @kfunc('arm_cspmu_enable')
   pmuEnable(): void {
-    if (this.counters.anyUsed()) this.base0.writel(PMCR_E, PMCR);
+    if (this.counters.anyUsed()) this.base0.writel(PMCR_E, this.pmcr);
   }
 
   @kfunc('arm_cspmu_disable')
   pmuDisable(): void {
-    this.base0.writel(0, PMCR);
+    this.base0.writel(0, this.pmcr);
   }
 
   // ------------------------------------------------------------ interrupt
@@ -271,7 +281,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
         this.reportUaf(this.device, 'interrupt handler on a released instance');
         return IRQ_NONE;
       }
-      this.base0.writel(0, PMCR);
+      this.base0.writel(0, this.pmcr);
       let any = 0;
       const ovs = this.ovs;
       for (let i = 0; i < this.numSetClrReg; i++) {
@@ -292,7 +302,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
           handled = true;
         }
       }
-      this.base0.writel(PMCR_E, PMCR);
+      this.base0.writel(PMCR_E, this.pmcr);
       return handled ? IRQ_HANDLED : IRQ_NONE;
     } finally {
       smp.current = prevCpu;

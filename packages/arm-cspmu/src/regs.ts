@@ -7,6 +7,8 @@ export const PMEVFILT2R = 0x800;
 export const PMEVFILTR = 0xa00;
 export const PMCNTENSET = 0xc00;
 export const PMCNTENCLR = 0xc20;
+/** FEAT_CSPMU_EXT64: the counter enables as a value (PMCNTENSET4 without the extension). */
+export const PMCNTEN = 0xc10;
 export const PMINTENSET = 0xc40;
 export const PMINTENCLR = 0xc60;
 export const PMOVSCLR = 0xc80;
@@ -15,6 +17,9 @@ export const PMIMPDEF = 0xd80;
 export const PMCFGR = 0xe00;
 export const PMCR = 0xe04;
 export const PMIIDR = 0xe08;
+/** PMCR under FEAT_CSPMU_EXT64. */
+export const PMCR_EXT64 = 0xe10;
+export const PMDEVARCH = 0xfbc;
 export const PMPIDR0 = 0xfe0;
 export const PMPIDR1 = 0xfe4;
 export const PMPIDR2 = 0xfe8;

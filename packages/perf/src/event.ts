@@ -6,7 +6,9 @@ import type { Pmu } from './pmu.js';
 export interface HwPerfEvent {
   idx: number;
   extraIdx: number;
+  /** The event type the driver programs, low and high words (the high word only reaches a 64-bit PMEVTYPER). */
   config: number;
+  configHi: number;
   state: number;
   prevLo: number;
   prevHi: number;
@@ -25,7 +27,7 @@ export class PerfEvent {
   state: number = PERF_EVENT_STATE.OFF;
   // -0 makes V8 keep these as double fields from the start, so a read costs the same for a count of
   // 10^3 (a small integer) as for 10^12 (a double): the representation never changes under a hot path.
-  readonly hw: HwPerfEvent = { idx: -1, extraIdx: -1, config: 0, state: 0, prevLo: -0, prevHi: -0 };
+  readonly hw: HwPerfEvent = { idx: -1, extraIdx: -1, config: 0, configHi: 0, state: 0, prevLo: -0, prevHi: -0 };
   /** Accumulated count (exact below 2^53). */
   count = -0;
   enabledNs = 0;
