@@ -88,27 +88,30 @@ describe('arm-cspmu backend registry and hot swap', function () {
     expect(m.perf.pmuByName('test_scf_pmu_1')).to.not.equal(undefined);
   });
 
-  it('ends two racing registrations of one backend with exactly one binding per device', async () => {
-    for (const winnerFirst of [true, false]) {
+  it('ends two racing registrations of one backend with exactly one binding per device, whichever queues first wins', async () => {
+    for (const aFirst of [true, false]) {
       const m = await Machine.boot({ platform: 'grace', installed: [] });
       const guard = await m.driver.registry.mutex.lock('test holds arm_cspmu_lock');
-      const a = loadBuiltinBackend(m, scfBackend('a_cspmu'), 'mod_a');
-      const b = loadBuiltinBackend(m, scfBackend('b_cspmu'), 'mod_b');
-      await tick();
-      expect(m.driver.registry.mutex.waiting).to.equal(2);
+      const [winner, loser] = aFirst ? (['a', 'b'] as const) : (['b', 'a'] as const);
+      // Queue the winner on arm_cspmu_lock first, then the loser: the mutex is FIFO, so this fixes the order.
+      const first = loadBuiltinBackend(m, scfBackend(`${winner}_cspmu`), `mod_${winner}`);
+      while (m.driver.registry.mutex.waiting < 1) await tick();
+      const second = loadBuiltinBackend(m, scfBackend(`${loser}_cspmu`), `mod_${loser}`);
+      while (m.driver.registry.mutex.waiting < 2) await tick();
       guard.release();
-      const [ra, rb] = await Promise.allSettled(winnerFirst ? [a, b] : [a, b]);
-      expect(ra.status).to.equal('fulfilled');
-      expect(rb.status).to.equal('rejected');
-      expect(((rb as PromiseRejectedResult).reason as KernelError).message).to.contain('already served by a_cspmu from module mod_a');
+      const [rw, rl] = await Promise.allSettled([first, second]);
+      expect(rw.status, `${winner} registers`).to.equal('fulfilled');
+      expect(rl.status, `${loser} is refused`).to.equal('rejected');
+      expect(((rl as PromiseRejectedResult).reason as KernelError).message).to.contain(`already served by ${winner}_cspmu from module mod_${winner}`);
       await m.settle();
       const scf = m.driver.bindings().filter((x) => x.pmu.startsWith('test_scf_pmu'));
       expect(scf.map((x) => [x.device, x.backend]).sort()).to.deep.equal([
-        ['arm-cs-arch-pmu.0', 'a_cspmu'],
-        ['arm-cs-arch-pmu.16', 'a_cspmu'],
+        ['arm-cs-arch-pmu.0', `${winner}_cspmu`],
+        ['arm-cs-arch-pmu.16', `${winner}_cspmu`],
       ]);
       expect(m.perf.pmus().filter((p) => p.name.startsWith('test_scf') || p.name.startsWith('arm_cspmu_cache'))).to.have.length(2);
-      expect(m.modules.get('mod_b')).to.equal(undefined);
+      expect(m.modules.get(`mod_${loser}`)).to.equal(undefined);
+      expect(m.modules.get(`mod_${winner}`)?.state).to.equal('live');
     }
   });
 
