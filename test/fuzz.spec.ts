@@ -1,19 +1,47 @@
+// Lifecycle fuzzing: a bounded seeded run with coverage minimums, exact replay, and every injected hazard caught by its checker.
 import { expect } from 'chai';
-import fc from 'fast-check';
-import { lifecycleProperty } from '@cspmu/testkit';
+import type { InjectedHazard } from '@cspmu/kernel';
+import { COVERAGE_GOALS, COVERAGE_NAMES, replayFuzz, runFuzz, type ReportKind } from '@cspmu/testkit';
+
+/** Fixed seeds: a failure here replays with `npm run fuzz -- --seed <seed> --path <path>`. */
+const SEED = 1;
 
 describe('Lifecycle model-based fuzzing', function () {
-  this.timeout(300000);
+  this.timeout(600000);
 
-  it('keeps every invariant over a bounded number of scheduled runs', async () => {
-    await fc.assert(lifecycleProperty({ maxSteps: 25 }), { numRuns: 150 });
+  it(`keeps every invariant over 300 seeded runs (seed ${SEED}) and reaches each rare path in its share of runs`, async () => {
+    const r = await runFuzz({ runs: 300, seed: SEED });
+    expect(r.failure?.message, `seed ${SEED} path ${r.failure?.path}`).to.equal(undefined);
+    expect(r.runs).to.equal(300);
+    for (const n of COVERAGE_NAMES) expect(r.coverage.share(n), `${n} (goal ${COVERAGE_GOALS[n]})`).to.be.at.least(COVERAGE_GOALS[n]);
   });
 
-  it('catches an injected bug: a reprobe run from inside destroy', async () => {
-    const r = await fc.check(lifecycleProperty({ maxSteps: 25, machine: { inject: ['reprobe-in-destroy'] } }), { numRuns: 1000, seed: 42 });
-    expect(r.failed).to.equal(true);
-    expect(String((r.errorInstance as Error)?.message)).to.contain('use-after-free reports');
-    // The shrunk counterexample is replayable from its seed and path.
-    expect(r.counterexamplePath).to.be.a('string');
+  it('replays a shrunk failure from its seed and path step for step, to the same failure', async () => {
+    const found = await runFuzz({ runs: 300, seed: SEED, inject: ['no-hilohi'] });
+    const f = found.failure!;
+    expect(f, 'the injected torn read is found').to.not.equal(undefined);
+    expect(f.kind).to.equal('torn-read');
+    expect(f.path.split(':').length, 'the failure was shrunk').to.be.greaterThan(1);
+    const again = await replayFuzz({ seed: SEED, path: f.path, inject: ['no-hilohi'] });
+    const thrice = await replayFuzz({ seed: SEED, path: f.path, inject: ['no-hilohi'] });
+    expect(again).to.deep.include({ failed: true, kind: 'torn-read', message: f.message });
+    // The same steps, scheduling decisions and lifecycle events, in the same order, at the same times.
+    expect(again.trace).to.deep.equal(f.trace);
+    expect(thrice.trace).to.deep.equal(f.trace);
+    expect(f.trace.some((l) => l.startsWith('step '))).to.equal(true);
+    expect(f.trace.some((l) => /^ {2}@\d+ /.test(l))).to.equal(true);
   });
+
+  const hazards: [InjectedHazard, ReportKind][] = [
+    ['reprobe-in-destroy', 'kasan'],
+    ['no-hilohi', 'torn-read'],
+    ['lock-inversion', 'lockdep'],
+  ];
+  for (const [hazard, kind] of hazards) {
+    it(`finds the injected ${hazard} from seed ${SEED} within 300 runs, reported as ${kind}`, async () => {
+      const r = await runFuzz({ runs: 300, seed: SEED, inject: [hazard], noShrink: true });
+      expect(r.failure, `${hazard} found`).to.not.equal(undefined);
+      expect(r.failure!.kind, r.failure!.message).to.equal(kind);
+    });
+  }
 });

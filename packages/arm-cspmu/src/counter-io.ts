@@ -25,6 +25,8 @@ export class CounterIo {
     private readonly hasAtomicDword: boolean,
     readonly calls: CallStack,
     private readonly log: KernelLog,
+    /** The injected `no-hilohi` bug: read the high word, then the low word, and never check the high word again. */
+    private readonly naiveHiLo = false,
   ) {
     this.wide = counterBits > 32;
     this.span = 2 ** Math.min(counterBits, 32);
@@ -79,6 +81,9 @@ export class CounterIo {
       this.pair[1] = 0;
     } else if (this.hasAtomicDword) {
       this.base1.readqInto(8 * phys, this.pair);
+    } else if (this.naiveHiLo) {
+      this.pair[1] = this.base1.readl(8 * phys + 4);
+      this.pair[0] = this.base1.readl(8 * phys);
     } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {
       this.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
     }

@@ -1,7 +1,7 @@
 import { Ida, IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
-import type { ApmtInfo, BackendDefinition } from './backend-api.js';
+import type { ApmtInfo, BackendDefinition, RegisteredBackend } from './backend-api.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { associatedCpus, readPmiidr } from './device-identity.js';
 import { detectExt64 } from './ext64.js';
@@ -313,20 +313,24 @@ export class ArmCspmuDriver implements Driver {
 
   /** arm_cspmu_impl_unregister: release the devices the backend drives, wait a grace period, then apply the policy. */
   async unregisterBackend(name: string): Promise<void> {
-    const entry = await this.registry.remove(name);
+    // Injected `lock-inversion`: release the devices with arm_cspmu_lock held, the reverse of probe's device-then-registry order.
+    const inverted = this.kernel.inject.has('lock-inversion');
+    let devices: Device[] = [];
+    const entry = await this.registry.remove(name, inverted ? async (e) => void (devices = await this.releaseDevicesOf(e)) : undefined);
     this.kernel.lifecycle.fire('backend:unregistered', { backend: name, module: entry.module?.name ?? 'built-in' });
+    if (!inverted) devices = await this.releaseDevicesOf(entry);
+    await this.perf.srcu.synchronize();
+    if (this.unregisterPolicy === 'fallback') for (const dev of devices) await this.platformBus.attachDevice(dev);
+  }
+
+  /** device_release_driver on every device a backend drives; returns them. */
+  private async releaseDevicesOf(entry: RegisteredBackend): Promise<Device[]> {
     const devices = [...this.instances].filter(([, i]) => i.impl === entry).map(([d]) => d);
     for (const dev of devices) {
       const found = this.platformBus.findDevice(this, (d) => d === dev);
-      if (!found) continue;
-      try {
-        await this.platformBus.deviceReleaseDriver(found);
-      } finally {
-        this.platformBus.putDevice(found);
-      }
+      if (found) await this.platformBus.deviceReleaseDriver(found).finally(() => this.platformBus.putDevice(found));
     }
-    await this.perf.srcu.synchronize();
-    if (this.unregisterPolicy === 'fallback') for (const dev of devices) await this.platformBus.attachDevice(dev);
+    return devices;
   }
 
   /** Wait for queued reprobes. */

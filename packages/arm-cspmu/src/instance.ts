@@ -113,7 +113,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       isCycleEvent: (e) => callOp(this.sites, 'isCycleCounterEvent', this, e),
       validate: (e) => callOp(this.sites, 'validateEvent', this, e),
     });
-    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log);
+    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log, kernel.inject.has('no-hilohi'));
     if (this.irq === 0) this.capabilities |= PERF_PMU_CAP_NO_INTERRUPT;
   }
 

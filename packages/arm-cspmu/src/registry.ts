@@ -88,13 +88,17 @@ export class ImplRegistry {
     }, 'arm_cspmu_impl_register');
   }
 
-  /** Remove an entry under the lock, and keep its module from being requested again automatically. */
-  async remove(name: string): Promise<RegisteredBackend> {
-    return this.mutex.runExclusive(() => {
+  /**
+   * Remove an entry under the lock, and keep its module from being requested
+   * again automatically. `whileLocked` runs before the lock is released.
+   */
+  async remove(name: string, whileLocked?: (entry: RegisteredBackend) => Promise<void>): Promise<RegisteredBackend> {
+    return this.mutex.runExclusive(async () => {
       const i = this.entries.findIndex((e) => e.definition.name === name);
       if (i < 0) throw kerr('ENOENT', `no arm_cspmu backend '${name}' is registered`);
       const [entry] = this.entries.splice(i, 1);
       if (entry!.module) this.noAutoRequest.add(entry!.module.name);
+      await whileLocked?.(entry!);
       return entry!;
     }, 'arm_cspmu_impl_unregister');
   }

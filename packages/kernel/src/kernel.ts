@@ -51,12 +51,14 @@ export class Kernel {
     @inject(TOKENS.Kasan) kasanEnabled: boolean,
   ) {
     this.calls = new CallStack(trace.strings);
+    lockdep.backtrace = () => this.calls.chain();
     this.kasan = new Kasan(kasanEnabled, this.calls, log, lifecycle);
     this.callSites = new CallSites(new Srcu('ftrace'), this.calls);
   }
 
-  mutex(name: string): Mutex {
-    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.());
+  /** A mutex named `name`, in the lock class `classKey` (default: a class of its own). */
+  mutex(name: string, classKey: string = name): Mutex {
+    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.(), classKey);
   }
 
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */

@@ -50,6 +50,8 @@ export class MmioBus {
   /** No observer and no rwmmio read (write) tracepoint: the accessors' fast path may be taken. */
   quietReads = true;
   quietWrites = true;
+  /** hi-lo-hi reads that saw the high word change and read again (a torn read avoided). */
+  hiLoHiRetries = 0;
 
   constructor(private readonly kernel: Kernel) {
     this.trace = kernel.trace;

@@ -239,6 +239,7 @@ export class IoMem {
         out[1] = hi;
         return true;
       }
+      this.bus.hiLoHiRetries++;
     }
     out[0] = 0;
     out[1] = 0;

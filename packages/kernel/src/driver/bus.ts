@@ -5,6 +5,9 @@ import type { OrderedWorkqueue } from '../time/workqueue.js';
 import { Device, type Resource } from './device.js';
 import type { Driver } from './driver.js';
 
+/** Every device's lock is one lock class, as `struct device`'s mutex is in the kernel. */
+export const DEVICE_LOCK_CLASS = '&dev->mutex';
+
 /**
  * The platform bus and driver core: devices and drivers, matching, probe,
  * bind and unbind with managed resources, and deferred probe. A probe that
@@ -38,7 +41,7 @@ export class PlatformBus {
     if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1`);
     const full = `${name}.${id}`;
     if (this.byName.has(full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
-    const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`), this.kernel.refcount(`device:${full}`, 1), name);
+    const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`, DEVICE_LOCK_CLASS), this.kernel.refcount(`device:${full}`, 1), name);
     dev.registered = true;
     this.devices.push(dev);
     this.byName.set(full, dev);

@@ -1,5 +1,5 @@
 import { kerr } from '../base/errors.js';
-import type { Lockdep, LockClass } from './lockdep.js';
+import type { Lockdep, LockClass, TrackedLock } from './lockdep.js';
 
 export interface MutexStats {
   acquisitions: number;
@@ -34,10 +34,12 @@ export interface MutexGuard {
  * is checked by the machine's lockdep. Release hands the lock straight to the
  * first waiter, so nobody can barge ahead of the queue.
  */
-export class Mutex implements LockClass {
+export class Mutex implements TrackedLock {
   private holder: MutexOwner | undefined;
   private readonly waiters: Waiter[] = [];
   readonly stats: MutexStats = { acquisitions: 0, contended: 0, tryLockFailures: 0, maxWaiters: 0, waitNs: 0 };
+  /** The lock class: shared by every mutex made with the same key (every device's lock is one class). */
+  readonly lockClass: LockClass;
 
   constructor(
     readonly name: string,
@@ -45,7 +47,11 @@ export class Mutex implements LockClass {
     private readonly now: () => number = () => 0,
     /** A scheduling point before each acquisition (see Kernel.yieldPoint). */
     private readonly yieldPoint: () => Promise<void> | undefined = () => undefined,
-  ) {}
+    /** The lock class key (default: the mutex's own name, a class of one). */
+    classKey: string = name,
+  ) {
+    this.lockClass = lockdep.classFor(classKey);
+  }
 
   get locked(): boolean {
     return this.holder !== undefined;
@@ -62,7 +68,7 @@ export class Mutex implements LockClass {
   /** Wait for the lock. Rejects with EDEADLK if this task holds it already or the order inverts. */
   async lock(task = 'anonymous'): Promise<MutexGuard> {
     this.checkRecursion();
-    this.lockdep.checkAcquire(this);
+    this.lockdep.checkAcquire(this, task);
     const y = this.yieldPoint();
     if (y !== undefined) await y;
     if (this.holder === undefined && this.waiters.length === 0) {
@@ -85,7 +91,7 @@ export class Mutex implements LockClass {
       this.stats.tryLockFailures++;
       return undefined;
     }
-    this.lockdep.checkAcquire(this);
+    this.lockdep.checkAcquire(this, task);
     return this.take(task);
   }
 

@@ -1,53 +1,98 @@
 #!/usr/bin/env node
+// npm run fuzz: lifecycle fuzzing on every core, with coverage figures and replayable failures.
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
-import { Command } from 'commander';
-import fc from 'fast-check';
-import { INJECTED_HAZARDS, parseInjectedHazards } from '@cspmu/kernel';
-import { lifecycleProperty } from './property.js';
+import { Command, InvalidArgumentError } from 'commander';
+import { INJECTED_HAZARDS, parseInjectedHazards, type InjectedHazard } from '@cspmu/kernel';
+import { planJobs, runJobs, traceDigest, workerMain, type CombinedResult, type JobPlan } from './jobs.js';
+import { freshSeed, replayFuzz, runFuzz } from './runner.js';
+
+const positive = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got '${v}'`);
+  return n;
+};
+const int32 = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) throw new InvalidArgumentError(`a seed is a 32-bit integer, got '${v}'`);
+  return n;
+};
 
 const program = new Command('cspmu-fuzz')
   .description('lifecycle model-based fuzzing of the arm_cspmu stack')
-  .option('--runs <n>', 'number of runs', '1000')
-  .option('--steps <n>', 'most steps per run', '25')
-  .option('--seed <n>', 'replay this seed')
-  .option('--path <path>', 'replay this counterexample path')
+  .option('--runs <n>', 'number of runs', positive('--runs'), 1000)
+  .option('--steps <n>', 'most steps per run', positive('--steps'), 25)
+  .option('--seed <n>', 'fast-check seed (worker i of --jobs uses seed + i)', int32)
+  .option('--path <path>', 'replay this counterexample path of --seed, in this process')
   .option('--inject <hazard>', `boot every machine with a known bug, to see it caught: ${INJECTED_HAZARDS.join(', ')}`)
+  .option('--jobs <n>', 'worker processes (default: the number of cores)', positive('--jobs'), availableParallelism())
+  .option('--trace', 'with --path: print the replayed run step by step')
+  .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
+  .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
   .parse();
-const o = program.opts<{ runs: string; steps: string; seed?: string; path?: string; inject?: string }>();
-const runs = Number(o.runs);
-if (!Number.isInteger(runs) || runs < 1) {
-  process.stderr.write(`cspmu-fuzz: --runs must be a positive integer, got '${o.runs}'\n`);
-  process.exit(2);
+const o = program.opts<{ runs: number; steps: number; seed?: number; path?: string; inject?: string; jobs: number; trace?: boolean; timeout: number; worker?: string }>();
+
+if (o.worker) {
+  await workerMain(JSON.parse(o.worker) as JobPlan);
+  process.exit(0);
 }
-let inject: ReturnType<typeof parseInjectedHazards>;
+
+let inject: InjectedHazard[];
 try {
-  inject = parseInjectedHazards(o.inject === undefined ? [] : [o.inject]);
+  inject = [...parseInjectedHazards(o.inject === undefined ? [] : [o.inject])];
 } catch (e) {
   process.stderr.write(`cspmu-fuzz: --inject: ${(e as Error).message}\n`);
   process.exit(2);
 }
+const injectArg = o.inject ? ` --inject ${o.inject}` : '';
+const stepsArg = o.steps !== 25 ? ` --steps ${o.steps}` : '';
+
+if (o.path !== undefined) {
+  if (o.seed === undefined) {
+    process.stderr.write('cspmu-fuzz: --path needs the --seed it came from\n');
+    process.exit(2);
+  }
+  const r = await replayFuzz({ seed: o.seed, path: o.path, maxSteps: o.steps, inject });
+  if (o.trace) process.stdout.write(`${r.trace.join('\n')}\n`);
+  process.stdout.write(`replayed seed ${o.seed} path ${o.path}: ${r.failed ? `${r.kind} report: ${r.message}` : 'passed'}\n`);
+  process.stdout.write(`trace digest: ${traceDigest(r.trace)}\n`);
+  process.exit(r.failed ? 1 : 0);
+}
+
+const seed = o.seed ?? freshSeed();
+const plans = planJobs(o.runs, o.jobs, seed, { maxSteps: o.steps, inject, timeoutMs: o.timeout });
 const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic) : undefined;
-bar?.start(runs, 0);
-let done = 0;
-const result = await fc.check(
-  lifecycleProperty({
-    maxSteps: Number(o.steps),
-    ...(inject.size ? { machine: { inject: [...inject] } } : {}),
-    onRun: () => {
-      done++;
-      bar?.update(Math.min(done, runs));
-      if (!bar && done % Math.max(1, Math.floor(runs / 20)) === 0) process.stderr.write(`fuzzing: ${done} runs\n`);
-    },
-  }),
-  // A run that does not finish (a deadlock, a machine that never settles) fails too, with its seed.
-  { numRuns: runs, timeout: 20000, ...(o.seed ? { seed: Number(o.seed) } : {}), ...(o.path ? { path: o.path } : {}), endOnFailure: false },
-);
+bar?.start(o.runs, 0);
+let lastLogged = 0;
+const progress = (done: number) => {
+  bar?.update(Math.min(done, o.runs));
+  if (!bar && done - lastLogged >= Math.max(1, Math.floor(o.runs / 20))) {
+    lastLogged = done;
+    process.stderr.write(`fuzzing: ${done}/${o.runs} runs\n`);
+  }
+};
+
+let result: CombinedResult;
+if (plans.length === 1) {
+  let done = 0;
+  const r = await runFuzz({ runs: o.runs, seed, maxSteps: o.steps, inject, timeoutMs: o.timeout, onRun: () => progress(++done) });
+  result = { coverage: r.coverage, seeds: [seed], failure: r.failure ? { ...r.failure, seed } : undefined };
+} else {
+  result = await runJobs(fileURLToPath(import.meta.url), plans, progress);
+}
 bar?.stop();
-if (result.failed) {
-  process.stdout.write(`${fc.defaultReportMessage(result) ?? 'failed'}\n`);
-  const err = result.errorInstance as Error | undefined;
-  if (err) process.stdout.write(`error: ${err.message}\n`);
-  process.stdout.write(`replay with: npm run fuzz -- --runs ${runs} --seed ${result.seed} --path "${result.counterexamplePath}"\n`);
+
+const seeds = result.seeds.length === 1 ? `seed ${result.seeds[0]}` : `seeds ${result.seeds[0]}..${result.seeds.at(-1)} over ${result.seeds.length} workers`;
+process.stdout.write(`${result.coverage.format()}\n`);
+const f = result.failure;
+if (f) {
+  process.stdout.write(`\nFAILED: ${f.kind} report, found by seed ${f.seed} after ${f.runsBeforeFailure} passing runs\n`);
+  process.stdout.write(`${f.message}\n\n${f.report}\n`);
+  process.stdout.write(`trace digest: ${traceDigest(f.trace)}\n`);
+  process.stdout.write(`replay with: npm run fuzz -- --seed ${f.seed} --path "${f.path}"${injectArg}${stepsArg} --trace\n`);
   process.exit(1);
 }
-process.stdout.write(`${runs} runs passed (seed ${result.seed})\n`);
+const missed = result.coverage.missed();
+if (missed.length > 0) process.stdout.write(`coverage below its goals: ${missed.join('; ')}\n`);
+process.stdout.write(`${result.coverage.runs} runs passed (${seeds})\n`);

@@ -1,19 +1,60 @@
+// The lifecycle property: a generated machine and step sequence, interleaved by a scheduler seeded from the run itself.
 import fc from 'fast-check';
+import type { InjectedHazard } from '@cspmu/kernel';
 import type { MachineOptions } from '@cspmu/system';
 import { Machine } from '@cspmu/system';
+import { stepArbitrary, type Step } from './commands.js';
+import type { RunCoverage } from './coverage.js';
 import { FuzzModel } from './model.js';
-import { FUZZ_PLATFORM } from './platform.js';
-import { stepArbitraries, type Step } from './commands.js';
+import { SeededScheduler } from './scheduler.js';
+import { fuzzPlatform, FUZZ_PLATFORM } from './platform.js';
+
+
+/** What one run did: its trace (steps, scheduling decisions, lifecycle events) and the paths it reached. */
+export interface RunRecord {
+  readonly trace: readonly string[];
+  readonly coverage: RunCoverage;
+  readonly failed: boolean;
+}
 
 export interface FuzzOptions {
   readonly maxSteps?: number;
-  /** Machine options (e.g. fault injection). */
+  /** Hazards to inject into every machine. */
+  readonly inject?: readonly InjectedHazard[];
+  /** More machine options. */
   readonly machine?: Partial<MachineOptions>;
-  readonly onRun?: () => void;
+  /** Called after every run (passed or failed) with what it did. */
+  readonly onRun?: (run: RunRecord) => void;
+}
+
+/** One generated run: the scheduler's seed, the bus latency of the tearing PMU, then steps, each maybe followed by one scheduling decision. */
+export interface FuzzRun {
+  readonly schedulerSeed: number;
+  readonly latencyNs: number;
+  readonly steps: readonly { readonly step: Step; readonly thenSchedule: boolean }[];
+}
+
+function runArbitrary(maxSteps: number): fc.Arbitrary<FuzzRun> {
+  return fc.record({
+    schedulerSeed: fc.integer(),
+    latencyNs: fc.noBias(fc.integer({ min: 0, max: 8 })),
+    steps: fc.array(fc.record({ step: stepArbitrary(), thenSchedule: fc.boolean() }), { maxLength: maxSteps, size: 'max' }),
+  });
+}
+
+/**
+ * Plugins are imported once per process before any run: a first import does
+ * file I/O, whose completion the scheduler cannot order, so a run that
+ * imported would not replay step for step in a fresh process.
+ */
+let warmedUp: Promise<void> | undefined;
+function warmUp(): Promise<void> {
+  warmedUp ??= Machine.boot({ platform: FUZZ_PLATFORM, installed: ['@cspmu/arm-generic'], plugins: ['@cspmu/arm-generic'] }).then(() => undefined);
+  return warmedUp;
 }
 
 /** Let the scheduler release every waiting task until the machine has settled. */
-async function drain(s: fc.Scheduler, model: FuzzModel): Promise<void> {
+async function drain(s: SeededScheduler, model: FuzzModel): Promise<void> {
   for (let round = 0; round < 1000; round++) {
     let done = false;
     const all = Promise.all([...model.inflight, model.m.settle()]).finally(() => {
@@ -22,7 +63,7 @@ async function drain(s: fc.Scheduler, model: FuzzModel): Promise<void> {
     for (let idle = 0; !done; ) {
       if (s.count() > 0) {
         idle = 0;
-        await s.waitNext(1);
+        await s.releaseOne();
       } else {
         await new Promise((r) => setImmediate(r));
         if (++idle > 10000) throw new Error('the machine did not settle: tasks wait on something nobody will release (a deadlock?)');
@@ -35,38 +76,70 @@ async function drain(s: fc.Scheduler, model: FuzzModel): Promise<void> {
   throw new Error('the machine did not settle');
 }
 
+/** The machine options for a run: the fuzz platform at the run's latency and the injected hazards. */
+function machineOptions(o: FuzzOptions, run: FuzzRun): MachineOptions {
+  const inject = o.inject ?? [];
+  return {
+    platform: fuzzPlatform(run.latencyNs),
+    installed: ['@cspmu/arm-generic'],
+    ...(inject.length > 0 ? { inject } : {}),
+    ...o.machine,
+  };
+}
+
 /**
  * The lifecycle property: any sequence of steps, with every mutex
  * acquisition, work item and module load interleaved by fast-check's
- * scheduler, keeps the invariants after every step and at rest.
+ * scheduler, keeps the invariants after every step and at rest. Every
+ * choice comes from fast-check's seed, so a seed and path replay a run
+ * step for step.
  */
 export function lifecycleProperty(o: FuzzOptions = {}) {
-  return fc.asyncProperty(fc.scheduler(), fc.array(fc.oneof(...stepArbitraries()), { maxLength: o.maxSteps ?? 25 }), async (s, steps: Step[]) => {
-    o.onRun?.();
-    const m = await Machine.boot({ platform: FUZZ_PLATFORM, installed: ['@cspmu/arm-generic'], ...o.machine });
+  return fc.asyncProperty(runArbitrary(o.maxSteps ?? 25), async (run: FuzzRun) => {
+    await warmUp();
+    const trace: string[] = [`scheduler seed ${run.schedulerSeed}, latency ${run.latencyNs} ns`];
+    const m = await Machine.boot(machineOptions(o, run));
     // A longer rotation interval keeps seconds-long advances cheap; rotation itself is unchanged.
     for (const { name, pmu } of m.perf.pmus()) if (!pmu.software) m.kernel.sysfs.write(`/bus/event_source/devices/${name}/perf_event_mux_interval_ms`, '50');
     const model = new FuzzModel(m);
+    const life = m.kernel.lifecycle.record();
+    const flushLife = () => {
+      for (const r of life.records.splice(0)) trace.push(`  @${r.timeNs} ${r.name} ${JSON.stringify(r.payload)}`);
+    };
     const rejections: unknown[] = [];
     const onRejection = (r: unknown) => void rejections.push(r);
     process.on('unhandledRejection', onRejection);
+    const s = new SeededScheduler(run.schedulerSeed, (line) => {
+      flushLife();
+      trace.push(`  ${line}`);
+    });
+    let failed = true;
     try {
-      m.kernel.yieldPoint = () => s.schedule(Promise.resolve(), 'yield');
-      for (const st of steps) {
-        st.run(model);
-        if (s.count() > 0 && Math.random() < 0.5) await s.waitNext(1);
+      m.kernel.yieldPoint = () => s.schedule();
+      for (const { step, thenSchedule } of run.steps) {
+        trace.push(`step ${String(step)}`);
+        step.run(model);
+        if (thenSchedule) await s.releaseOne();
+        flushLife();
         model.check();
       }
+      trace.push('drain');
       await drain(s, model);
       model.check();
+      trace.push('close all');
       for (const e of model.events.splice(0)) if (m.perf.liveEvents().includes(e.event)) m.perf.close(e.event);
       await drain(s, model);
+      flushLife();
       model.check();
       model.checkAtRest();
       if (rejections.length) throw new Error(`unhandled rejection: ${String(rejections[0])}`);
+      failed = false;
     } finally {
+      flushLife();
+      life.stop();
       process.off('unhandledRejection', onRejection);
       m.kernel.yieldPoint = undefined;
+      o.onRun?.({ trace, coverage: { ...model.coverage.reached }, failed });
     }
   });
 }
