@@ -165,11 +165,11 @@ describe('arm-cspmu backend registry and hot swap', function () {
     const m = await Machine.boot({ platform: 'grace', installed: ['@cspmu/arm-generic'] });
     // Unloaded by hand: it is not requested again automatically.
     await m.unload('arm_generic_cspmu');
-    expect(m.driver.bindings().every((b) => b.backend === 'arm_cspmu (generic)')).to.equal(true);
+    expect(m.driver.bindings().every((b) => b.backend === 'arm_cspmu_generic' && b.module === undefined)).to.equal(true);
     expect(m.modules.get('arm_generic_cspmu')).to.equal(undefined);
     // Loaded by hand again: it takes the devices back.
     await m.load('@cspmu/arm-generic');
-    expect(m.driver.bindings().every((b) => b.backend === 'arm_cspmu_generic')).to.equal(true);
+    expect(m.driver.bindings().every((b) => b.backend === 'arm_cspmu_generic' && b.module === 'arm_generic_cspmu')).to.equal(true);
   });
 
   it('refuses to unbind a device with open events, keeping it whole', async () => {

@@ -1,11 +1,10 @@
 import type { ModuleHandle, Refcount } from '@cspmu/kernel';
-import type { BackendOps, RegisteredBackend } from './backend-api.js';
+import { GENERIC_BACKEND_NAME } from './api.js';
+import type { BackendOps } from './backend-api.js';
+import type { RegisteredBackend } from './registry.js';
 
 /** Reports a use of a released instance (the use-after-free the reprobe design must make impossible). */
 export type UafReporter = (device: string, what: string) => void;
-
-/** The name bindings report for a device no vendor backend drives. */
-export const GENERIC_BACKEND_NAME = 'arm_cspmu (generic)';
 
 /**
  * What binds a device to a backend: the backend entry and its ops, the

@@ -1,13 +1,7 @@
 import { Ida } from '@cspmu/kernel';
-import type { BackendOps, CspmuInstance, EventAttrSpec, FormatAttrSpec } from './backend-api.js';
+import type { BackendOps, CspmuInstance, FormatAttrSpec } from './backend-api.js';
+import { CYCLES_ATTR, GENERIC_FORMATS } from './generic.js';
 import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
-
-/** The generic formats: event config:0-32, filter config1:0-31, filter2 config2:0-31. */
-export const GENERIC_FORMATS: readonly FormatAttrSpec[] = [
-  { name: 'event', format: 'config:0-32' },
-  { name: 'filter', format: 'config1:0-31' },
-  { name: 'filter2', format: 'config2:0-31' },
-];
 
 /**
  * The core's shared format files print the bits the event fields may use:
@@ -24,8 +18,6 @@ export function sharedFormatText(inst: CspmuInstance, f: FormatAttrSpec): string
   const shared = EXT64_FORMATS[f.name];
   return inst.ext64 && shared !== undefined && shared[0] === f.format ? shared[1] : f.format;
 }
-
-export const CYCLES_ATTR: EventAttrSpec = { name: 'cycles', event: CYCLES_EVENT, description: 'PMU clock cycles (the cycle counter)' };
 
 const low32 = (v: bigint) => Number(v & 0xffffffffn);
 const high32 = (v: bigint) => Number((v >> 32n) & 0xffffffffn);

@@ -8,7 +8,7 @@ import { detectExt64 } from './ext64.js';
 import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
 import { ArmCspmu } from './instance.js';
 import './lifecycle.js';
-import { ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
+import { checkClaim, checkDefinition, ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
 import { Reprobe } from './reprobe.js';
 import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
 import { APMT_FLAG_ATOMIC, PMCFGR, PMCR_C, PMCR_P } from './regs.js';
@@ -143,6 +143,7 @@ export class ArmCspmuDriver implements Driver {
       (device, what) => this.reportUaf(device, what),
       (i) => this.reprobes.onIdle(i),
       (base) => this.uniqueName(base),
+      this.nameIndexes,
       this.backendSites,
     );
     dev.devres.add('arm_cspmu instance', () => inst.poison());
@@ -294,6 +295,9 @@ export class ArmCspmuDriver implements Driver {
             }
           }
         : undefined;
+    const pkg = module?.packageName === undefined ? undefined : this.modules.installed().find((p) => p.packageName === module.packageName);
+    checkDefinition(def);
+    if (pkg) checkClaim(def, pkg);
     const entry = await this.registry.add(def, module, guard);
     this.kernel.lifecycle.fire('backend:registered', { backend: def.name, module: module?.name ?? 'built-in' });
     await this.platformBus.driverAttach(this);

@@ -1,4 +1,4 @@
-import { formatCpuList, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel } from '@cspmu/kernel';
+import { formatCpuList, Ida, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
   PERF_EF_RELOAD,
@@ -20,7 +20,7 @@ import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, writeEventType } from './ext64.js';
 import { callOp, type BackendCallSites } from './sites.js';
-import { PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
+import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
 
 export type { UafReporter } from './binding.js';
 
@@ -73,7 +73,6 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   name = '';
   identifier = '';
   activeCpu = -1;
-  ctx: unknown = undefined;
 
   /** The machine's call stack (the frames of the decorated callbacks go here). */
   readonly calls: CallStack;
@@ -90,6 +89,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     /** Called when the last event's reference is dropped. */
     private readonly onIdle: (inst: ArmCspmu) => void,
     readonly uniqueName: (base: string) => string,
+    /** The driver's name indexes, for devices on the generic ops. */
+    private readonly genericNameIndexes: Map<string, Ida>,
     private readonly sites: BackendCallSites,
   ) {
     super(hw.device, kernel.refcount(`arm_cspmu:${hw.device}`, 1), reportUaf);
@@ -119,12 +120,35 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   // ------------------------------------------------------------ backend helpers
 
+  get implementer(): number {
+    return this.pmiidr & PMIIDR_IMPLEMENTER_MASK;
+  }
+
+  get product(): number {
+    return (this.pmiidr & PMIIDR_PRODUCTID_MASK) >>> 20;
+  }
+
+  get variant(): number {
+    return (this.pmiidr & PMIIDR_VARIANT_MASK) >>> 16;
+  }
+
+  get revision(): number {
+    return (this.pmiidr & PMIIDR_REVISION_MASK) >>> 12;
+  }
+
   eventAt(logical: number): PerfEvent | undefined {
     return this.counters.eventAt(logical);
   }
 
   usedCounters(): number[] {
     return this.counters.usedCounters();
+  }
+
+  nameIndex(prefix: string): number {
+    const indexes = this.impl?.nameIndexes ?? this.genericNameIndexes;
+    let ida = indexes.get(prefix);
+    if (!ida) indexes.set(prefix, (ida = new Ida()));
+    return ida.alloc();
   }
 
   writeEvFilter(event: PerfEvent, filter: number): void {

@@ -1,5 +1,5 @@
-import { kerr, type Kernel, type ModuleClaim, type ModuleHandle, type ModuleLoader, type Mutex } from '@cspmu/kernel';
-import { matchToPmiidr, type BackendDefinition, type RegisteredBackend } from './backend-api.js';
+import { Ida, kerr, type InstalledModule, type Kernel, type ModuleClaim, type ModuleHandle, type ModuleLoader, type Mutex } from '@cspmu/kernel';
+import type { BackendDefinition, BackendMatch } from './backend-api.js';
 import './lifecycle.js';
 
 /** What happens to a backend's devices when it unregisters. */
@@ -15,6 +15,35 @@ export type ImplLookup =
   | { kind: 'request'; packageName: string; module: string }
   | { kind: 'generic' };
 
+/** A registered backend: its definition, owning module, PMIIDR match, and the name indexes its instances draw from. */
+export interface RegisteredBackend {
+  readonly definition: BackendDefinition;
+  readonly module: ModuleHandle | undefined;
+  readonly pmiidrVal: number;
+  readonly pmiidrMask: number;
+  /** Per name prefix: the indexes `CspmuInstance.nameIndex` hands out while this registration lasts. */
+  readonly nameIndexes: Map<string, Ida>;
+}
+
+/** PMIIDR value and mask of a match (implementer always; product, variant, revision if given). */
+export function matchToPmiidr(m: BackendMatch): { val: number; mask: number } {
+  let val = m.implementer & 0xfff;
+  let mask = 0xfff;
+  if (m.product !== undefined) {
+    val |= (m.product & 0xfff) << 20;
+    mask |= 0xfff00000;
+  }
+  if (m.variant !== undefined) {
+    val |= (m.variant & 0xf) << 16;
+    mask |= 0xf0000;
+  }
+  if (m.revision !== undefined) {
+    val |= (m.revision & 0xf) << 12;
+    mask |= 0xf000;
+  }
+  return { val: val >>> 0, mask: mask >>> 0 };
+}
+
 function parseHex(v: unknown): number | undefined {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && /^(0x[0-9a-fA-F]+|\d+)$/.test(v)) return Number(v);
@@ -28,6 +57,30 @@ export function claimMatches(claim: ModuleClaim, pmiidr: number, fallback: boole
   if (impl === undefined || (pmiidr & 0xfff) !== impl) return false;
   const product = parseHex(claim['product']);
   return product === undefined || ((pmiidr >>> 20) & 0xfff) === product;
+}
+
+/** Does a manifest claim name exactly the devices `match` serves (implementer, and product if the claim gives one)? */
+function claimCovers(claim: ModuleClaim, match: BackendMatch | 'fallback'): boolean {
+  if (claim.subsystem !== CLAIM_SUBSYSTEM) return false;
+  if (match === 'fallback') return claim['fallback'] === true;
+  if (parseHex(claim['implementer']) !== match.implementer) return false;
+  const product = parseHex(claim['product']);
+  return product === undefined || product === match.product;
+}
+
+/**
+ * A plugin package says in package.json which devices it serves, so the
+ * loader can request it without importing it; the backend it registers
+ * must serve what that claim says. EINVAL names both when they differ.
+ */
+export function checkClaim(def: BackendDefinition, pkg: InstalledModule): void {
+  const claims = pkg.manifest.claims ?? [];
+  if (claims.some((c) => claimCovers(c, def.match))) return;
+  const said = claims.filter((c) => c.subsystem === CLAIM_SUBSYSTEM).map((c) => JSON.stringify(c));
+  throw kerr(
+    'EINVAL',
+    `backend ${def.name} serves ${describeMatch(def)}, but package ${pkg.packageName} claims ${said.length ? said.join(', ') : 'nothing for arm-cspmu'} in its package.json "cspmu" manifest; make the claim and the backend's match name the same implementer${def.match !== 'fallback' && def.match.product !== undefined ? ' and product' : ''}`,
+  );
 }
 
 function describeMatch(d: BackendDefinition): string {
@@ -66,7 +119,7 @@ export class ImplRegistry {
   async add(def: BackendDefinition, module: ModuleHandle | undefined, guard?: () => void): Promise<RegisteredBackend> {
     checkDefinition(def);
     const { val, mask } = def.match === 'fallback' ? { val: 0, mask: 0 } : matchToPmiidr(def.match);
-    const entry: RegisteredBackend = { definition: def, module, pmiidrVal: val, pmiidrMask: mask };
+    const entry: RegisteredBackend = { definition: def, module, pmiidrVal: val, pmiidrMask: mask, nameIndexes: new Map() };
     return this.mutex.runExclusive(() => {
       for (const e of this.entries) {
         const bothFallback = def.match === 'fallback' && e.definition.match === 'fallback';
@@ -171,7 +224,8 @@ export class ImplRegistry {
   }
 }
 
-function checkDefinition(def: BackendDefinition): void {
+/** A backend definition is well-formed: a module-style name, an init, a valid JEP106 match. EINVAL naming what is wrong. */
+export function checkDefinition(def: BackendDefinition): void {
   if (typeof def !== 'object' || def === null) throw kerr('EINVAL', 'a backend definition must be an object');
   if (typeof def.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(def.name)) throw kerr('EINVAL', `backend name '${String(def.name)}' must be a module-style name like nvidia_cspmu`);
   if (typeof def.init !== 'function') throw kerr('EINVAL', `backend ${def.name}: init must be a function returning its ops`);

@@ -1,8 +1,8 @@
 import type { Device, Kernel, OrderedWorkqueue, PlatformBus, Srcu } from '@cspmu/kernel';
-import { matchToPmiidr, type BackendDefinition } from './backend-api.js';
+import type { BackendDefinition } from './backend-api.js';
 import type { Binding } from './binding.js';
 import './lifecycle.js';
-import type { ImplRegistry } from './registry.js';
+import { matchToPmiidr, type ImplRegistry } from './registry.js';
 
 /** What the reprobe logic needs of the driver. */
 export interface ReprobeDeps {

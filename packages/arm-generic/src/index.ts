@@ -1,5 +1,5 @@
-import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, defineBackend, IMPL_ID_ARM, registerBackend } from '@cspmu/arm-cspmu';
-import type { ModuleDescriptor } from '@cspmu/kernel';
+// The Arm Ltd arm_cspmu backend module, which also serves as the fallback for devices no vendor backend claims.
+import { defineBackend, defineBackendModule, GENERIC_BACKEND_NAME, IMPL_ID_ARM } from '@cspmu/arm-cspmu';
 
 /** Arm Ltd's own PMUs: the generic driver's behaviour, named and owned by this module. */
 export const armBackend = defineBackend({
@@ -10,21 +10,9 @@ export const armBackend = defineBackend({
 
 /** Every device no vendor backend claims. */
 export const fallbackBackend = defineBackend({
-  name: 'arm_cspmu_generic',
+  name: GENERIC_BACKEND_NAME,
   match: 'fallback',
   init: () => ({}),
 });
 
-const module: ModuleDescriptor = {
-  name: 'arm_generic_cspmu',
-  version: '0.1.0',
-  apiVersion: ARM_CSPMU_API_VERSION,
-  depends: [ARM_CSPMU_MODULE],
-  async init(ctx) {
-    await registerBackend(ctx, armBackend);
-    await registerBackend(ctx, fallbackBackend);
-  },
-  exit() {},
-};
-
-export default module;
+export default defineBackendModule({ name: 'arm_generic_cspmu', backends: [armBackend, fallbackBackend] });

@@ -1,18 +1,9 @@
-import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, registerBackend } from '@cspmu/arm-cspmu';
-import type { ModuleDescriptor } from '@cspmu/kernel';
+// The NVIDIA arm_cspmu backend module: its entry's default export is the module descriptor the loader imports.
+import { defineBackendModule } from '@cspmu/arm-cspmu';
 import { nvidiaBackend } from './backend.js';
 
 export * from './events.js';
 export * from './products.js';
-export { nvidiaBackend } from './backend.js';
+export { NVIDIA_IMPLEMENTER, nvidiaBackend } from './backend.js';
 
-const module: ModuleDescriptor = {
-  name: 'nvidia_cspmu',
-  version: '0.1.0',
-  apiVersion: ARM_CSPMU_API_VERSION,
-  depends: [ARM_CSPMU_MODULE],
-  init: (ctx) => registerBackend(ctx, nvidiaBackend()),
-  exit() {},
-};
-
-export default module;
+export default defineBackendModule(nvidiaBackend);

@@ -83,8 +83,8 @@ export const GENERIC_PRODUCT: NvProduct = {
   filter2Default: 0xffffffff,
 };
 
-export function productOf(pmiidr: number): NvProduct {
-  const product = (pmiidr >>> 20) & 0xfff;
+/** The product table's row for a PMIIDR product id (the generic row for unknown ones). */
+export function productOf(product: number): NvProduct {
   return PRODUCTS.find((p) => p.product === product) ?? GENERIC_PRODUCT;
 }
 

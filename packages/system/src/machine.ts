@@ -1,4 +1,5 @@
-import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, ARM_CSPMU_TOKENS, ArmCspmuDriver, type ApmtInfo, type ArmCspmuOptions } from '@cspmu/arm-cspmu';
+import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, type ApmtInfo } from '@cspmu/arm-cspmu';
+import { ARM_CSPMU_TOKENS, ArmCspmuDriver, type ArmCspmuOptions } from '@cspmu/arm-cspmu/driver';
 import {
   apmtNodesOf,
   buildApmt,

@@ -42,7 +42,7 @@ export function runBackendConformance(o: ConformanceOptions): void {
   const given = typeof o.platform === 'string' ? builtinPlatform(o.platform) : o.platform;
   const spec: PlatformSpec = o.ext64 ? { ...given, pmus: given.pmus.map((p) => ({ ...p, ext64: true, counters: Math.min(p.counters, 128) })) } : given;
   const boot = (extra: Partial<MachineOptions> = {}) => Machine.boot({ platform: spec, installed, ...extra });
-  const mine = (m: Machine) => m.driver.bindings().filter((b) => names.includes(b.backend));
+  const mine = (m: Machine) => m.driver.bindings().filter((b) => names.includes(b.backend) && b.module === o.backend.module);
   /** A regular (non-cycles) event of a PMU: a listed one, else a raw event=0x1. */
   const regularEvent = (m: Machine, pmu: string) => m.kernel.sysfs.list(`${DEV}/${pmu}/events`).find((e) => !e.includes('.') && e !== 'cycles') ?? 'event=0x1';
   /** The checks that count `cycles` do not apply where the extension hides it. */

@@ -20,7 +20,7 @@ export function registerMachine(program: Command): void {
           pmiidr: inst ? hex(inst.pmiidr) : null,
           counters: d.counters,
           counterBits: d.counterBits,
-          backend: inst ? (inst.impl?.definition.name ?? 'arm_cspmu (generic)') : null,
+          backend: inst ? inst.backendName : null,
           pmu: inst?.name ?? null,
           state: inst ? 'bound' : dev && m.bus.isDeferred(dev) ? 'deferred' : 'unbound',
         };

@@ -3,13 +3,13 @@ import { describeThrown, kerr } from '../base/errors.js';
 import { MODULE_NAME, type InstalledModule, type ModuleDescriptor } from './types.js';
 
 /** Read and check what a plugin's entry default-exports (or a built-in module); EINVAL naming every bad field. */
-export function snapshotDescriptor(d: unknown, expectedName: string | undefined, pkg: InstalledModule | undefined, hostApi: number): ModuleDescriptor {
+export function snapshotDescriptor(d: unknown, expectedName: string | undefined, pkg: InstalledModule | undefined, hostApi: number): ModuleDescriptor & { readonly version: string } {
   const where = pkg ? `${pkg.packageName}` : 'built-in module';
   if (typeof d !== 'object' || d === null) throw kerr('EINVAL', `${where}: the entry must default-export a module descriptor object`);
-  let snap: { -readonly [K in keyof ModuleDescriptor]: unknown };
+  let snap: { -readonly [K in Exclude<keyof ModuleDescriptor, 'versionFromPackage'>]: unknown };
   try {
     const o = d as Record<string, unknown>;
-    snap = { name: o['name'], version: o['version'], apiVersion: o['apiVersion'], depends: o['depends'], init: o['init'], exit: o['exit'] };
+    snap = { name: o['name'], version: o['versionFromPackage'] === true && pkg ? pkg.version : o['version'], apiVersion: o['apiVersion'], depends: o['depends'], init: o['init'], exit: o['exit'] };
     if (Array.isArray(snap.depends)) snap.depends = [...(snap.depends as unknown[])];
   } catch (e) {
     throw kerr('EINVAL', `${where}: the module descriptor cannot be read: ${describeThrown(e)}`, e);
@@ -22,7 +22,7 @@ export function snapshotDescriptor(d: unknown, expectedName: string | undefined,
   if (typeof snap.exit !== 'function') bad.push('exit (a function)');
   if (snap.depends !== undefined && (!Array.isArray(snap.depends) || snap.depends.some((x) => typeof x !== 'string'))) bad.push('depends (a list of module names)');
   if (bad.length) throw kerr('EINVAL', `${where}: the module descriptor lacks or has a wrong ${bad.join(', ')}`);
-  const desc = snap as unknown as ModuleDescriptor;
+  const desc = snap as unknown as ModuleDescriptor & { readonly version: string };
   if (expectedName !== undefined && desc.name !== expectedName) {
     throw kerr('EINVAL', `${where}: the descriptor is named '${desc.name}' but the manifest says '${expectedName}'`);
   }

@@ -212,7 +212,7 @@ export class ModuleLoader {
     return h;
   }
 
-  private handle(descriptor: ModuleDescriptor, packageName: string | undefined): Handle {
+  private handle(descriptor: ModuleDescriptor & { readonly version: string }, packageName: string | undefined): Handle {
     const h = new Handle(descriptor.name, descriptor.version, packageName, descriptor);
     h.refcnt = this.kernel.refcount(`module ${descriptor.name}`, 1);
     return h;

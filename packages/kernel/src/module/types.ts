@@ -40,7 +40,10 @@ export interface ModuleContext {
 /** The default export of a plugin's entry point. */
 export interface ModuleDescriptor {
   readonly name: string;
-  readonly version: string;
+  /** Required unless `versionFromPackage` is set for a plugin package. */
+  readonly version?: string;
+  /** Take the version from the plugin's package.json instead of repeating it here. */
+  readonly versionFromPackage?: boolean;
   readonly apiVersion: number;
   /** Modules that must be live first; they cannot be unloaded while this one is. */
   readonly depends?: readonly string[];
