@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { KernelError } from '@cspmu/kernel';
 import { registerApmt } from './commands/apmt.js';
 import { registerEncode } from './commands/encode.js';
+import { registerExec } from './commands/exec.js';
 import { registerList } from './commands/list.js';
 import { registerMachine } from './commands/machine.js';
 import { registerModules } from './commands/modules.js';
@@ -25,6 +26,7 @@ registerApmt(program);
 registerTrace(program);
 registerModules(program);
 registerMachine(program);
+registerExec(program);
 program.exitOverride();
 program.hook('preAction', () => setMaxInputBytes(program.opts<{ maxInputBytes?: string }>().maxInputBytes));
 
