@@ -47,6 +47,7 @@ ssize_t __read_chk(int fd, void *buf, size_t count, size_t buflen)
 	return read(fd, buf, count);
 }
 
+/* A perf event has no read_iter: the kernel reads each segment on its own and stops at the first short one. */
 ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	real_init();
@@ -54,22 +55,18 @@ ssize_t readv(int fd, const struct iovec *iov, int n)
 		return real.readv(fd, iov, n);
 	if (n < 0 || n > 1024)
 		return ERR(EINVAL);
-	size_t total = 0;
-	for (int i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	char stack[512];
-	char *tmp = total <= sizeof(stack) ? stack : malloc(total);
-	if (!tmp)
-		return ERR(ENOMEM);
-	ssize_t r = emu_read(fd, tmp, total);
-	for (ssize_t off = 0, i = 0; r > 0 && off < r && i < n; i++) {
-		size_t take = (size_t)(r - off) < iov[i].iov_len ? (size_t)(r - off) : iov[i].iov_len;
-		memcpy(iov[i].iov_base, tmp + off, take);
-		off += (ssize_t)take;
+	ssize_t total = 0;
+	for (int i = 0; i < n; i++) {
+		if (iov[i].iov_len == 0)
+			continue;
+		ssize_t r = emu_read(fd, iov[i].iov_base, iov[i].iov_len);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		if ((size_t)r != iov[i].iov_len)
+			break;
 	}
-	if (tmp != stack)
-		free(tmp);
-	return r;
+	return total;
 }
 
 /* A perf event file cannot be read at an offset. */

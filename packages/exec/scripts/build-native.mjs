@@ -35,7 +35,7 @@ if (!cc) {
 mkdirSync(out, { recursive: true });
 const sources = readdirSync(src).filter((f) => f.endsWith('.c') || f.endsWith('.h'));
 const newest = (files) => Math.max(...files.map((f) => mtime(join(src, f))));
-const flags = ['-O2', '-Wall', '-Wextra', '-Werror'];
+const flags = ['-O2', '-Wall', '-Wextra'];
 const targets = [
   { out: 'libcspmu-preload.so', files: sources.filter((f) => f.startsWith('cspmu-') && !['cspmu-ns.c', 'cspmu-peercred.c'].includes(f)), args: ['-shared', '-fPIC'], libs: ['-ldl', '-lpthread'] },
   { out: 'cspmu-ns', files: ['cspmu-ns.c'], args: [], libs: [] },

@@ -2,7 +2,7 @@
  * `cspmu exec`: boot the machine, write its sysfs views, serve its perf core, and run a command in a private
  * mount namespace with the views mounted and the preload library loaded; then take everything down again.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants, cpus as hostCpuList, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,11 +86,16 @@ export interface ExecResult {
   readonly status: number;
 }
 
+/** Start `command` inside a session (in its mount namespace, with the library preloaded). */
+export function spawnInSession(session: Session, command: readonly string[], options: { stdio?: 'inherit' | 'pipe'; env?: Record<string, string> } = {}): ChildProcess {
+  if (command.length === 0) throw kerr('EINVAL', 'no command given: cspmu exec [options] -- COMMAND [ARGS...]');
+  return spawn(NATIVE.ns, [...session.binds, '--', ...command], { stdio: options.stdio ?? 'inherit', env: { ...process.env, ...options.env, ...session.env } });
+}
+
 /** Run `command` inside a session; resolves when it exits. Signals that would end cspmu go to the command. */
-export function runInSession(session: Session, command: readonly string[], stdio: 'inherit' | 'pipe' = 'inherit'): Promise<ExecResult> {
-  if (command.length === 0) return Promise.reject(kerr('EINVAL', 'no command given: cspmu exec [options] -- COMMAND [ARGS...]'));
+export function runInSession(session: Session, command: readonly string[]): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(NATIVE.ns, [...session.binds, '--', ...command], { stdio, env: { ...process.env, ...session.env } });
+    const child = spawnInSession(session, command);
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);

@@ -39,6 +39,8 @@ export class ServedEvents {
   constructor(
     private readonly machine: Machine,
     private readonly types: TypeMap,
+    /** Told the number of open events after each open and close. */
+    private readonly onChange: (open: number) => void = () => {},
   ) {}
 
   get size(): number {
@@ -78,6 +80,7 @@ export class ServedEvents {
       bound: false,
     };
     this.byHandle.set(served.handle, served);
+    this.onChange(this.byHandle.size);
     return served;
   }
 
@@ -94,6 +97,7 @@ export class ServedEvents {
   close(s: ServedEvent): void {
     if (!this.byHandle.delete(s.handle)) return;
     if (this.machine.perf.liveEvents().includes(s.event)) this.machine.perf.close(s.event);
+    this.onChange(this.byHandle.size);
   }
 
   closeAll(): void {

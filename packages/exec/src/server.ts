@@ -4,6 +4,7 @@
  * the emulated core applies them); each event then gets a socket of its own, and the event is closed when the
  * last copy of that socket is, so a killed client leaves nothing open.
  */
+import { EventEmitter } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { KernelError } from '@cspmu/kernel';
@@ -90,7 +91,7 @@ function failure(e: unknown): number {
   return -EIO;
 }
 
-export class EventServer {
+export class EventServer extends EventEmitter<{ events: [open: number] }> {
   readonly events: ServedEvents;
   private server: Server | undefined;
   private path: string | undefined;
@@ -103,7 +104,8 @@ export class EventServer {
     readonly machine: Machine,
     private readonly options: ServerOptions,
   ) {
-    this.events = new ServedEvents(machine, options.types);
+    super();
+    this.events = new ServedEvents(machine, options.types, (n) => this.emit('events', n));
     const types = options.types.exported;
     this.hello = Buffer.alloc(8 + 4 * types.length);
     this.hello.writeUInt32LE(options.hostCpus, 0);
@@ -115,6 +117,19 @@ export class EventServer {
   /** Events open right now. */
   get openEvents(): number {
     return this.events.size;
+  }
+
+  /** Resolves once `test(open events)` holds (checked now and after every open and close). */
+  until(test: (open: number) => boolean): Promise<number> {
+    if (test(this.events.size)) return Promise.resolve(this.events.size);
+    return new Promise((resolve) => {
+      const on = (n: number) => {
+        if (!test(n)) return;
+        this.off('events', on);
+        resolve(n);
+      };
+      this.on('events', on);
+    });
   }
 
   listen(path: string): Promise<void> {
