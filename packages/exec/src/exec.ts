@@ -3,7 +3,7 @@
  * mount namespace with the views mounted and the preload library loaded; then take everything down again.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants, cpus as hostCpuList, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kerr } from '@cspmu/kernel';
@@ -23,6 +23,16 @@ export interface Session {
   /** Environment that loads the preload library against this session's server. */
   readonly env: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** Where session directories go: tmpfs when the host has one (thousands of small sysfs files), else the temp dir. */
+export function sessionRoot(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    return '/dev/shm';
+  } catch {
+    return tmpdir();
+  }
 }
 
 /** The host kernel's possible CPUs (before any view hides them). */
@@ -48,7 +58,7 @@ export function hostParanoid(): number {
 export async function startSession(machine: Machine, clock: ClockMode): Promise<Session> {
   const missing = nativeUnavailable();
   if (missing) throw kerr('ENOENT', `cspmu exec is unavailable: ${missing}`);
-  const dir = mkdtempSync(join(tmpdir(), 'cspmu-exec-'));
+  const dir = mkdtempSync(join(sessionRoot(), 'cspmu-exec-'));
   chmodSync(dir, 0o755);
   try {
     const types = await buildEventSourceView(machine, join(dir, 'events'));

@@ -2,6 +2,7 @@
  * perf-open-check TYPE LEADER-CONFIG SIBLING-CONFIG CPU: drive perf_event_open the way tools do (a group, ioctls, group reads,
  * dup, fork, close_range, poll/select/epoll, mmap, prctl) and print one line per outcome, without counts,
  * so the same transcript comes out on a kernel PMU and on an emulated one.
+ * perf-open-check open TYPE CONFIG CPU: one system-wide open; prints its outcome.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -72,6 +73,12 @@ struct group_read {
 
 int main(int argc, char **argv)
 {
+	if (argc == 5 && strcmp(argv[1], "open") == 0) { /* one system-wide open, for permission checks */
+		type = (uint32_t)strtoul(argv[2], NULL, 0);
+		cpu = atoi(argv[4]);
+		printf("open: %s\n", outcome(open_config(strtoull(argv[3], NULL, 0), -1, 0, 0, 0)));
+		return 0;
+	}
 	if (argc != 5) {
 		fprintf(stderr, "usage: perf-open-check TYPE LEADER-CONFIG SIBLING-CONFIG CPU\n");
 		return 2;
