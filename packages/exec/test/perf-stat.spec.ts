@@ -59,9 +59,9 @@ describe('the real perf under cspmu exec', function () {
 
   it('-I prints CPU 72 in every interval (wall clock)', async function () {
     skipUnless(this, execUnavailable());
-    const r = await withSession('wall', (s) => run(s, ['perf', 'stat', '-a', '-A', '-I', '50', '-x,', '-e', 'nvidia_scf_pmu_1/cycles/', 'sleep', '0.16']));
+    const r = await withSession('wall', (s) => run(s, ['perf', 'stat', '-a', '-A', '-I', '100', '-x,', '-e', 'nvidia_scf_pmu_1/cycles/', 'sleep', '0.55']));
     const lines = r.stderr.split('\n').filter((l) => l.includes('nvidia_scf_pmu_1/cycles/'));
-    expect(lines.length).to.be.at.least(3);
+    expect(lines.length, r.stderr).to.be.at.least(2);
     for (const l of lines) expect(l).to.match(/^\s*\d+\.\d+,CPU72,\d+,,nvidia_scf_pmu_1\/cycles\//);
   });
 
