@@ -163,7 +163,7 @@ describe('arm-cspmu driver: probe, counting and events', function () {
   it('exports sysfs attributes: cycles hidden without a cycle counter, formats, identifier, cpus', async () => {
     const m = await Machine.boot({ platform: 'arm-generic' });
     const fs = m.kernel.sysfs;
-    const dir = '/bus/event_source/devices/arm_cspmu_smmu_0';
+    const dir = '/bus/event_source/devices/arm_cspmu_smmu_256';
     expect(fs.list(`${dir}/events`)).to.deep.equal([]);
     expect(fs.list('/bus/event_source/devices/arm_cspmu_mc_0/events')).to.deep.equal(['cycles']);
     expect(fs.read('/bus/event_source/devices/arm_cspmu_mc_0/events/cycles')).to.equal('event=0x100000000\n');
@@ -206,6 +206,6 @@ describe('arm-cspmu driver: probe, counting and events', function () {
     const spec = JSON.parse(JSON.stringify(ARM_GENERIC_PLATFORM));
     spec.pmus[1].implId = '0x2cf0036b';
     const m = await Machine.boot({ platform: spec, installed: [] });
-    expect(m.kernel.sysfs.read('/bus/event_source/devices/arm_cspmu_smmu_0/identifier')).to.equal('2cf0036b\n');
+    expect(m.kernel.sysfs.read('/bus/event_source/devices/arm_cspmu_smmu_256/identifier')).to.equal('2cf0036b\n');
   });
 });

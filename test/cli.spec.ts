@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARM_GENERIC_PLATFORM } from '@cspmu/hw';
@@ -12,7 +12,8 @@ describe('cspmu command line', function () {
   it('list: PMUs with events, formats and units; a glob; --json', () => {
     const r = cspmu(['list', 'nvidia_scf_pmu_0']);
     expect(r.status).to.equal(0);
-    expect(r.stdout).to.match(/^nvidia_scf_pmu_0 \(type \d+, nvidia_cspmu, identifier 2cf0036b, cpumask 0, associated_cpus 0-71\)/);
+    expect(r.stdout).to.match(/^# kernel model: Linux 7\.3 \(arm_cspmu, nvidia_cspmu, ampere_cspmu and apmt\.c as in 7\.3\.4\); proposals beyond upstream: none\nnvidia_scf_pmu_0 \(type \d+, nvidia_cspmu, identifier 2cf0036b, cpumask 0, associated_cpus 0-71\)/);
+    expect(cspmu(['list', 'nvidia_scf_pmu_0', '--kernel', '6.12', '--proposed', 'units']).stdout).to.match(/^# kernel model: Linux 6\.12 .* as in 6\.12\.95\); proposals beyond upstream: units\n/);
     expect(r.stdout).to.contain('  format: event=config:0-32');
     expect(r.stdout).to.match(/nvidia_scf_pmu_0\/cmem_rd_data\/ +event=0x1a5 \[32 Bytes\]/);
     const j = JSON.parse(cspmu(['list', 'nvidia_pcie_pmu', '--json']).stdout);
@@ -87,7 +88,11 @@ describe('cspmu command line', function () {
     const r = cspmu(['sysfs', 'export', dir]);
     expect(r.status).to.equal(0);
     expect(readFileSync(join(dir, 'nvidia_scf_pmu_0', 'events', 'cmem_rd_data'), 'utf8')).to.equal('event=0x1a5\n');
-    expect(readFileSync(join(dir, 'nvidia_scf_pmu_0', 'events', 'cmem_rd_data.scale'), 'utf8')).to.equal('32\n');
+    // As in Linux 7.3, no events/*.unit or *.scale files; --proposed units adds them.
+    expect(readdirSync(join(dir, 'nvidia_scf_pmu_0', 'events')).filter((f) => /\.(unit|scale)$/.test(f))).to.deep.equal([]);
+    const withUnits = join(tmp, 'sysfs-units');
+    expect(cspmu(['sysfs', 'export', withUnits, '--proposed', 'units']).status).to.equal(0);
+    expect(readFileSync(join(withUnits, 'nvidia_scf_pmu_0', 'events', 'cmem_rd_data.scale'), 'utf8')).to.equal('32\n');
     expect(readFileSync(join(dir, 'nvidia_pcie_pmu_1', 'cpumask'), 'utf8')).to.equal('72\n');
     expect(existsSync(join(dir, 'software', 'type'))).to.equal(true);
   });
@@ -110,10 +115,15 @@ describe('cspmu command line', function () {
     expect(chk.status).to.equal(1);
     const sum = bad.reduce((a, b) => (a + b) & 0xff, 0);
     expect(chk.stdout.split('\n').filter((l) => l.startsWith('FAILED'))).to.deep.equal([
-      `FAILED: header.checksum: checksum 0x${bad[9]!.toString(16)} is wrong: the bytes sum to 0x${sum.toString(16)}, not 0 [APMT_CHECKSUM]`,
-      'FAILED: node 0 type: node type 9 is reserved; known types are 0-4 (mc, smmu, pcie, acpi, cache) [APMT_NODE_TYPE]',
-      'FAILED: node 1 flags: reserved flag bits 0x80 are set [APMT_RESERVED_BITS]',
+      `FAILED: header.checksum: checksum 0x${bad[9]!.toString(16)} is wrong: the bytes sum to 0x${sum.toString(16)}, not 0 (it should be 0x${((bad[9]! - sum) & 0xff).toString(16)}) [APMT_CHECKSUM]`,
+      'FAILED: node 0 type: node type 9 is unknown; known types are 0-4 (mc, smmu, pcie, acpi, cache) [APMT_NODE_TYPE]',
+      'FAILED: node 1 flags: reserved flag bits 0x80 (bits 3-7) are set [APMT_FLAGS_RESERVED]',
+      `FAILED: ${badFile}: 3 failure(s), 0 warning(s)`,
     ]);
+    // decode classifies exactly as check does.
+    expect(cspmu(['apmt', 'decode', badFile]).stdout.split('\n').filter((l) => /^  (FAILED|WARNING)/.test(l)).map((l) => l.trim())).to.deep.equal(
+      chk.stdout.split('\n').filter((l) => / \[APMT_/.test(l)),
+    );
     expect(oneLineError(cspmu(['apmt', 'decode', join(tmp, 'missing.apmt')]))).to.contain("cannot read APMT file");
     expect(oneLineError(cspmu(['stat', '--platform', 'grace', '-e', 'x', '--duration', '1ms']))).to.contain("unknown event 'x'");
   });
@@ -145,7 +155,7 @@ describe('cspmu command line', function () {
     ['hot-swap-nvidia.mjs', /cspmu:reprobe-pending .*arm-cs-arch-pmu\.4[\s\S]*event:freed[\s\S]*cspmu:reprobe .*arm-cs-arch-pmu\.4[\s\S]*use-after-free reports: 0, accesses through released mappings: 0/],
     ['load-ampere.mjs', /with the plugin: +ampere_mcu_pmu_0 \(ampere_cspmu\)[\s\S]*act_sent on ampere_mcu_pmu_0: 200000\nmixing filters in one PMU: EINVAL/],
     ['trace-probe.mjs', /R 4 0\.000000 1 0x50010fd0 0x4 0x0 0[\s\S]*rwmmio_write: arm_cspmu_device_probe -> arm_cspmu_register_pmu width=32 val=0x6/],
-    ['boot-from-apmt.mjs', /booted from it: nvidia_scf_pmu_0[\s\S]*node 0 type: node type 9 is reserved[\s\S]*booting from it fails cleanly: EINVAL: APMT is invalid/],
+    ['boot-from-apmt.mjs', /booted from it: nvidia_scf_pmu_0[\s\S]*FAILED: node 0 type: node type 9 is unknown[\s\S]*the kernel boots it anyway: 10 PMUs bound; node 0: bound\n  ACPI: ACPI BIOS Warning \(bug\): Incorrect checksum in table \[APMT\][\s\S]*refused: EINVAL: APMT cannot be booted/],
   ] as const) {
     it(`example ${script} runs`, () => {
       const r = node([join(ROOT, 'examples', script)]);

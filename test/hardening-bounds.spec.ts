@@ -49,7 +49,7 @@ describe('Hardening: caps and bounded messages', function () {
   it('an APMT whose every node is bad gives a bounded message: the first problems and "and K more"', () => {
     const bytes = apmtOf(2000);
     for (let i = 0; i < 2000; i++) bytes[36 + i * 56 + 3] = 9;
-    const e = expectCode(() => decodeApmt(bytes), 'EINVAL', '(2001 problem(s))');
+    const e = expectCode(() => decodeApmt(bytes), 'EINVAL', '(2001 failure(s))');
     expect(e.message).to.match(/; and 1991 more$/);
     expect(e.message.length).to.be.below(2000);
   });

@@ -68,8 +68,16 @@ describe('NVIDIA backend on the Grace machine', function () {
     expect(formatsOf(m, 'nvidia_cnvlink_pmu_0')).to.deep.equal(['event=config:0-32', 'rem_socket=config1:0-3']);
   });
 
-  it('publishes scale and unit for byte-counting events', async () => {
+  it('creates no unit or scale file by default, as no kernel does; stat still knows the units', async () => {
     const m = await Machine.boot({ platform: 'grace' });
+    const files = m.kernel.sysfs.list(`${DEV}/nvidia_scf_pmu_0/events`);
+    expect(files.filter((f) => f.endsWith('.scale') || f.endsWith('.unit'))).to.deep.equal([]);
+    expect(m.eventScaleUnit('nvidia_scf_pmu_0', 'cmem_rd_data')).to.deep.equal({ scale: 32, unit: 'Bytes' });
+    expect(m.eventScaleUnit('nvidia_scf_pmu_0', 'cmem_rd_access')).to.equal(undefined);
+  });
+
+  it('publishes scale and unit files for byte-counting events under the units proposal', async () => {
+    const m = await Machine.boot({ platform: 'grace', proposed: ['units'] });
     const fs = m.kernel.sysfs;
     expect(fs.read(`${DEV}/nvidia_scf_pmu_0/events/cmem_rd_data.scale`)).to.equal('32\n');
     expect(fs.read(`${DEV}/nvidia_scf_pmu_0/events/cmem_rd_data.unit`)).to.equal('Bytes\n');
@@ -146,13 +154,35 @@ describe('NVIDIA backend on the Grace machine', function () {
     expect(m.driver.useAfterFree).to.deep.equal([]);
   });
 
-  it('gives unique names to several PMUs of one type on one socket and to unknown products', async () => {
+  it('fails the second probe of a duplicate name with EEXIST, leaving that device unbound and nothing else changed', async () => {
+    const spec = JSON.parse(JSON.stringify(GRACE_PLATFORM));
+    spec.pmus.push({ ...spec.pmus[4], label: 'pcie0b', id: 40, base0: '0x1000050000', irq: { gsi: 0x2f0, trigger: 'level' } });
+    const m = await Machine.boot({ platform: spec });
+    const dup = m.bus.device('arm-cs-arch-pmu.40')!;
+    expect(dup.bound).to.equal(false);
+    expect(m.bus.isDeferred(dup)).to.equal(false);
+    expect(m.driver.bindings().map((b) => b.pmu).filter((n) => n.startsWith('nvidia_pcie_pmu_0'))).to.deep.equal(['nvidia_pcie_pmu_0']);
+    expect(m.driver.bindings().find((b) => b.pmu === 'nvidia_pcie_pmu_0')!.device).to.equal('arm-cs-arch-pmu.4');
+    const errs = m.kernel.log.atLeast('err').map((r) => `${r.subsystem}: ${r.message}`);
+    expect(errs).to.include.members([
+      "sysfs: cannot create duplicate filename '/bus/event_source/devices/nvidia_pcie_pmu_0'",
+      'arm-cs-arch-pmu: arm-cs-arch-pmu.40: probe with driver arm-cs-arch-pmu failed with error -17',
+    ]);
+    // The failed probe gave back its type id, IRQ, mappings and hotplug instance: the same PMUs, types 6..15, as without it.
+    const clean = await Machine.boot({ platform: 'grace' });
+    expect(m.perf.pmus().map((p) => `${p.name}:${p.type}`)).to.deep.equal(clean.perf.pmus().map((p) => `${p.name}:${p.type}`));
+    expect(m.kernel.irqs.owner(dup.irq(0)!)).to.equal(undefined);
+    expect(m.mmio.mappings().filter((io) => io.owner === 'arm-cs-arch-pmu.40')).to.deep.equal([]);
+    expect(m.kernel.sysfs.read(`${DEV}/nvidia_pcie_pmu_0/cpumask`)).to.equal('0\n');
+  });
+
+  it('gives unique names to several PMUs of one type on one socket under the unique-names proposal', async () => {
     const spec = JSON.parse(JSON.stringify(GRACE_PLATFORM));
     const extra = { ...spec.pmus[4], label: 'pcie0b', id: 40, base0: '0x1000050000', irq: { gsi: 0x2f0, trigger: 'level' } };
     const unknown = { ...spec.pmus[4], label: 'odd0', id: 41, product: '0x999', base0: '0x1000060000', irq: { gsi: 0x2f1, trigger: 'level' } };
     const unknown2 = { ...unknown, label: 'odd1', id: 42, base0: '0x1000070000', irq: { gsi: 0x2f2, trigger: 'level' } };
     spec.pmus.push(extra, unknown, unknown2);
-    const m = await Machine.boot({ platform: spec });
+    const m = await Machine.boot({ platform: spec, proposed: ['unique-names'] });
     const names = m.driver.bindings().map((b) => b.pmu);
     expect(names.filter((n) => n.startsWith('nvidia_pcie_pmu_0'))).to.deep.equal(['nvidia_pcie_pmu_0', 'nvidia_pcie_pmu_0_1']);
     expect(names.filter((n) => n.startsWith('nvidia_uncore'))).to.deep.equal(['nvidia_uncore_pmu_0', 'nvidia_uncore_pmu_1']);

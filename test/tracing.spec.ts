@@ -193,7 +193,7 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
       mt.enable();
     } });
     mt.mark('stat begins');
-    const [e] = m.open('arm_cspmu_smmu_0/event=0x1/');
+    const [e] = m.open('arm_cspmu_smmu_256/event=0x1/');
     m.advance(1500);
     m.perf.read(e!);
     const lines = mt.text().split('\n');

@@ -14,6 +14,8 @@ export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): Attrib
   const visibleEvents = callOp(sites, 'getEventAttrs', inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
   for (const a of visibleEvents) {
     evAttrs.push({ name: a.name, show: () => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n` });
+    // No kernel creates unit or scale files; they exist only under the 'units' proposal.
+    if (!inst.profile.proposed.has('units')) continue;
     if (a.scale !== undefined) evAttrs.push({ name: `${a.name}.scale`, show: () => `${a.scale}\n` });
     if (a.unit !== undefined) evAttrs.push({ name: `${a.name}.unit`, show: () => `${a.unit}\n` });
   }

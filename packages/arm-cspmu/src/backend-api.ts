@@ -1,3 +1,4 @@
+import type { KernelVersion } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';
 
@@ -42,6 +43,8 @@ export interface ApmtInfo {
  * state in the closure its `init` returns, not on the instance.
  */
 export interface CspmuInstance {
+  /** The upstream driver version being modelled ('7.3' or '6.12'): backends that changed between them follow it. */
+  readonly kernelVersion: KernelVersion;
   /** The platform device name, `arm-cs-arch-pmu.<id>`. */
   readonly device: string;
   /** The identity probe settled on: PMIIDR, else rebuilt from PMPIDR0-4, overridden by a non-zero APMT impl_id. */

@@ -1,6 +1,7 @@
 import { Ida } from '@cspmu/kernel';
 import type { BackendOps, CspmuInstance, FormatAttrSpec } from './backend-api.js';
-import { CYCLES_ATTR, GENERIC_FORMATS } from './generic.js';
+import { CYCLES_ATTR, GENERIC_FORMATS, GENERIC_FORMATS_6_12 } from './generic.js';
+import type { DriverProfile } from './profile.js';
 import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
 
 /**
@@ -23,12 +24,12 @@ const low32 = (v: bigint) => Number(v & 0xffffffffn);
 const high32 = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
 
 /** The default ops every backend starts from (the generic driver's behaviour). */
-export function defaultOps(nameIndexes: Map<string, Ida>): Required<BackendOps> {
+export function defaultOps(nameIndexes: Map<string, Ida>, profile: Pick<DriverProfile, 'filter2' | 'namesFromApmt'>): Required<BackendOps> {
   return {
     getEventAttrs: () => [CYCLES_ATTR],
-    getFormatAttrs: () => GENERIC_FORMATS,
+    getFormatAttrs: () => (profile.filter2 ? GENERIC_FORMATS : GENERIC_FORMATS_6_12),
     getIdentifier: (inst) => inst.pmiidr.toString(16),
-    getName: (inst) => genericName(inst, nameIndexes),
+    getName: (inst) => (profile.namesFromApmt ? genericName(inst, nameIndexes) : genericName612(inst, nameIndexes)),
     // FEAT_CSPMU_EXT64 drops the cycle test and the cycle filter: the generic driver never uses the cycle counter there.
     isCycleCounterEvent: (inst, e) => !inst.ext64 && e.attr.config === CYCLES_EVENT,
     eventType: (_inst, e) => e.attr.config,
@@ -42,7 +43,7 @@ export function defaultOps(nameIndexes: Map<string, Ida>): Required<BackendOps> 
         inst.base0.writeqParts(low32(e.attr.config2), high32(e.attr.config2), PMEVFILT2R + 8 * i);
       } else {
         inst.base0.writel(low32(e.attr.config1), PMEVFILTR + 4 * i);
-        inst.base0.writel(low32(e.attr.config2), PMEVFILT2R + 4 * i);
+        if (profile.filter2) inst.base0.writel(low32(e.attr.config2), PMEVFILT2R + 4 * i);
       }
     },
     resetEvFilter: () => undefined,
@@ -62,22 +63,49 @@ function hidOf(instPrimary: bigint): string {
 }
 
 /**
- * The generic name: `arm_cspmu_<type>_<k>` with a per-type index that is
- * never given back (so names depend on probe history, as upstream), or
- * `arm_cspmu_acpi_<HID>_<UID>` for ACPI-type nodes; without an APMT node
- * `arm_cspmu_<n>`. Made unique if it is taken.
+ * The generic name as Linux 7.3 builds it from the APMT node, so it does not
+ * depend on probe order: `arm_cspmu_mc_<node id>`, `arm_cspmu_smmu_<n>` and
+ * `arm_cspmu_pcie_<n>` with n the low 32 bits of inst_primary,
+ * `arm_cspmu_cache_<inst_secondary>`, `arm_cspmu_acpi_<HID>_<UID>`; a device
+ * without a node (DT) takes `arm_cspmu_<n>` from a counter of its own. Such
+ * names can collide; the second probe then fails with EEXIST.
  */
 export function genericName(inst: CspmuInstance, nameIndexes: Map<string, Ida>): string {
-  const next = (key: string) => {
-    let ida = nameIndexes.get(key);
-    if (!ida) nameIndexes.set(key, (ida = new Ida()));
-    return ida.alloc();
-  };
-  if (!inst.apmt) return inst.uniqueName(`arm_cspmu_${next('mc')}`);
+  if (!inst.apmt) return inst.uniqueName(`arm_cspmu_${next(nameIndexes, 'dt')}`);
+  const a = inst.apmt;
+  switch (APMT_TYPE_NAMES[a.type]) {
+    case 'mc':
+      return inst.uniqueName(`arm_cspmu_mc_${a.id >>> 0}`);
+    case 'smmu':
+    case 'pcie':
+      return inst.uniqueName(`arm_cspmu_${APMT_TYPE_NAMES[a.type]}_${Number(a.instPrimary & 0xffffffffn)}`);
+    case 'cache':
+      return inst.uniqueName(`arm_cspmu_cache_${a.instSecondary >>> 0}`);
+    case 'acpi':
+      return inst.uniqueName(`arm_cspmu_acpi_${hidOf(a.instPrimary)}_${a.instSecondary}`);
+    default:
+      return '';
+  }
+}
+
+/**
+ * The generic name of Linux 6.12: `arm_cspmu_<type>_<k>` with one counter per
+ * node type, taken when probe reaches naming and never given back (DT
+ * devices share the mc counter), or `arm_cspmu_acpi_<HID>_<UID>`.
+ */
+export function genericName612(inst: CspmuInstance, nameIndexes: Map<string, Ida>): string {
+  if (!inst.apmt) return inst.uniqueName(`arm_cspmu_${next(nameIndexes, 'mc')}`);
   const type = APMT_TYPE_NAMES[inst.apmt.type];
   if (type === undefined) return '';
   if (type === 'acpi') return inst.uniqueName(`arm_cspmu_acpi_${hidOf(inst.apmt.instPrimary)}_${inst.apmt.instSecondary}`);
-  return inst.uniqueName(`arm_cspmu_${type}_${next(type)}`);
+  return inst.uniqueName(`arm_cspmu_${type}_${next(nameIndexes, type)}`);
+}
+
+/** The next index of a naming key, from an IDA that never gets it back. */
+function next(nameIndexes: Map<string, Ida>, key: string): number {
+  let ida = nameIndexes.get(key);
+  if (!ida) nameIndexes.set(key, (ida = new Ida()));
+  return ida.alloc();
 }
 
 /** Merge a backend's ops over the defaults. */

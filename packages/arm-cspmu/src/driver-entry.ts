@@ -5,6 +5,7 @@ export { ArmCspmu, type ProbedHardware, type UafReporter } from './instance.js';
 export { Binding } from './binding.js';
 export { ImplRegistry, CLAIM_SUBSYSTEM, checkClaim, claimMatches, matchToPmiidr, type ImplLookup, type RegisterPolicy, type RegisteredBackend, type UnregisterPolicy } from './registry.js';
 export { BACKEND_CALL_SITES, type BackendCallSites } from './sites.js';
-export { defaultOps, genericName, mergeOps } from './default-ops.js';
+export { defaultOps, genericName, genericName612, mergeOps } from './default-ops.js';
+export { driverProfile, parseProposals, pmuName, PROPOSALS, type DriverProfile, type Proposal, type VersionOptions } from './profile.js';
 export { CounterMap, decodePmcfgr, type CounterGeometry } from './counter-map.js';
 import './lifecycle.js';

@@ -1,13 +1,15 @@
 import { Ida, IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
-import type { ApmtInfo, BackendDefinition, RegisteredBackend } from './backend-api.js';
+import type { ApmtInfo, BackendDefinition } from './backend-api.js';
+import type { RegisteredBackend } from './registry.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { associatedCpus, readPmiidr } from './device-identity.js';
 import { detectExt64 } from './ext64.js';
 import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
 import { ArmCspmu } from './instance.js';
 import './lifecycle.js';
+import { driverProfile, pmuName, type DriverProfile, type VersionOptions } from './profile.js';
 import { checkClaim, checkDefinition, ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
 import { Reprobe } from './reprobe.js';
 import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
@@ -17,13 +19,11 @@ export const DRIVER_NAME = 'arm-cs-arch-pmu';
 const CPUHP_NAME = 'perf/arm/cspmu:online';
 const PROBE_FN = 'arm_cspmu_device_probe';
 
-export interface ArmCspmuOptions {
+export interface ArmCspmuOptions extends VersionOptions {
   /** After a backend unregisters: bind its devices to the generic fallback (default) or leave them unbound as upstream. */
   readonly unregisterPolicy?: UnregisterPolicy;
   /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY (the v2 patch). */
   readonly registerPolicy?: RegisterPolicy;
-  /** The upstream driver modelled: 7.3 (default) tests each device for FEAT_CSPMU_EXT64 at probe; 6.12 knows nothing of it. */
-  readonly kernelVersion?: '7.3' | '6.12';
 }
 
 export interface UseAfterFree {
@@ -57,7 +57,8 @@ export class ArmCspmuDriver implements Driver {
   readonly backendSites: BackendCallSites;
   readonly unregisterPolicy: UnregisterPolicy;
   readonly registerPolicy: RegisterPolicy;
-  readonly kernelVersion: '7.3' | '6.12';
+  /** The upstream driver modelled (its kernelVersion: 7.3 tests each device for FEAT_CSPMU_EXT64 at probe, 6.12 knows nothing of it) and the proposals on. */
+  readonly profile: DriverProfile;
 
   constructor(
     private readonly kernel: Kernel,
@@ -67,8 +68,9 @@ export class ArmCspmuDriver implements Driver {
     private readonly modules: ModuleLoader,
     private readonly options: ArmCspmuOptions = {},
   ) {
+    this.profile = driverProfile(options);
     this.registry = new ImplRegistry(kernel, modules);
-    this.defaults = defaultOps(this.nameIndexes);
+    this.defaults = defaultOps(this.nameIndexes, this.profile);
     this.reprobes = new Reprobe({
       kernel,
       platformBus,
@@ -79,8 +81,6 @@ export class ArmCspmuDriver implements Driver {
     this.backendSites = defineBackendCallSites(kernel.callSites);
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
-    this.kernelVersion = options.kernelVersion ?? '7.3';
-    if (!['7.3', '6.12'].includes(this.kernelVersion)) throw kerr('EINVAL', `kernelVersion must be '7.3' or '6.12', got '${String(this.kernelVersion)}'`);
     if (!['fallback', 'stay-unbound'].includes(this.unregisterPolicy)) throw kerr('EINVAL', `unregisterPolicy must be 'fallback' or 'stay-unbound'`);
     if (!['reprobe-when-idle', 'reject-busy'].includes(this.registerPolicy)) throw kerr('EINVAL', `registerPolicy must be 'reprobe-when-idle' or 'reject-busy'`);
   }
@@ -120,7 +120,7 @@ export class ArmCspmuDriver implements Driver {
   async probe(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
     const { base0, base1 } = this.mapPages(dev);
-    const ext64 = this.kernelVersion === '7.3' && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
+    const ext64 = this.profile.ext64Probe && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
     const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
     let bound: ArmCspmu | undefined;
     const irq = this.requestIrq(dev, () => bound);
@@ -139,6 +139,7 @@ export class ArmCspmuDriver implements Driver {
         irq,
         associatedCpus: cpus,
         socket: this.kernel.cpus.nodeOf(cpus[0]!),
+        profile: this.profile,
       },
       (device, what) => this.reportUaf(device, what),
       (i) => this.reprobes.onIdle(i),
@@ -234,7 +235,7 @@ export class ArmCspmuDriver implements Driver {
    * drops it once the PMU is registered), or requests the module and defers.
    */
   private async initImplOps(inst: ArmCspmu): Promise<ModuleHandle | undefined> {
-    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => readPmiidr(inst.base0, inst.apmt, this.kernelVersion === '7.3'), PROBE_FN);
+    inst.pmiidr = this.kernel.calls.run('arm_cspmu_init_impl_ops', () => readPmiidr(inst.base0, inst.apmt, this.profile.pmpidrFallback), PROBE_FN);
     inst.ops = this.defaults;
     const decision = await this.registry.mutex.runExclusive(() => {
       const r = this.registry.lookupLocked(inst.pmiidr);
@@ -263,9 +264,7 @@ export class ArmCspmuDriver implements Driver {
   }
 
   private uniqueName(base: string): string {
-    const taken = (n: string) => this.perf.pmuByName(n) !== undefined;
-    if (!taken(base)) return base;
-    for (let k = 1; ; k++) if (!taken(`${base}_${k}`)) return `${base}_${k}`;
+    return pmuName(this.profile, base, (n) => this.perf.pmuByName(n) !== undefined);
   }
 
   // ------------------------------------------------------------ remove

@@ -5,4 +5,4 @@ export { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, GENERIC_BACKEND_NAME, defineBa
 export { formatField, type FormatField } from './format-field.js';
 export { CYCLES_ATTR, GENERIC_FORMATS } from './generic.js';
 export * from './regs.js';
-export { KernelError, kerr, type ErrnoName } from '@cspmu/kernel';
+export { KernelError, kerr, type ErrnoName, type KernelVersion } from '@cspmu/kernel';

@@ -1,4 +1,4 @@
-import { formatCpuList, Ida, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel } from '@cspmu/kernel';
+import { formatCpuList, Ida, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel, type KernelVersion } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
   PERF_EF_RELOAD,
@@ -19,6 +19,7 @@ import { Binding, type UafReporter } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, writeEventType } from './ext64.js';
+import type { DriverProfile } from './profile.js';
 import { callOp, type BackendCallSites } from './sites.js';
 import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
 
@@ -39,6 +40,8 @@ export interface ProbedHardware {
   readonly irq: number;
   readonly associatedCpus: readonly number[];
   readonly socket: number;
+  /** The driver's version profile and proposals. */
+  readonly profile: DriverProfile;
 }
 
 /**
@@ -69,6 +72,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   readonly ext64: boolean;
   /** PMCR's offset: 0xe10 under FEAT_CSPMU_EXT64, else 0xe04. */
   readonly pmcr: number;
+  readonly profile: DriverProfile;
   pmiidr = 0;
   name = '';
   identifier = '';
@@ -104,6 +108,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.irq = hw.irq;
     this.associatedCpus = hw.associatedCpus;
     this.socket = hw.socket;
+    this.profile = hw.profile;
     const g = decodePmcfgr(hw.pmcfgr);
     this.numLogicalCounters = g.numLogicalCounters;
     this.hasCycleCounter = g.hasCycleCounter;
@@ -116,6 +121,10 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     });
     this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log, kernel.inject.has('no-hilohi'));
     if (this.irq === 0) this.capabilities |= PERF_PMU_CAP_NO_INTERRUPT;
+  }
+
+  get kernelVersion(): KernelVersion {
+    return this.profile.kernelVersion;
   }
 
   // ------------------------------------------------------------ backend helpers
@@ -192,7 +201,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     if (this.released) this.reportUaf(this.device, 'event_init on a released instance');
     if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
     if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
-    if (event.cpu < 0) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
+    if (event.cpu < 0 || event.task !== -1) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
     if (!this.associatedCpus.includes(event.cpu)) {
       throw kerr('EINVAL', `cpu ${event.cpu} is not associated with ${this.name} (associated_cpus ${formatCpuList(this.associatedCpus)})`);
     }

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
+import { parseProposals } from '@cspmu/arm-cspmu/driver';
+import { parseKernelVersion } from '@cspmu/kernel';
 import { Machine, type MachineOptions } from '@cspmu/system';
 import { readJson } from './util.js';
 
@@ -8,6 +10,8 @@ export interface MachineFlags {
   readonly workload?: string;
   readonly plugin?: string[];
   readonly realClock?: boolean;
+  readonly kernel?: string;
+  readonly proposed?: string;
 }
 
 /** A platform or workload flag: a built-in name, or a JSON file. */
@@ -24,6 +28,8 @@ export async function bootMachine(flags: MachineFlags, extra: Partial<MachineOpt
     platform,
     ...(workload !== undefined ? { workload } : {}),
     ...(flags.plugin?.length ? { plugins: flags.plugin } : {}),
+    ...(flags.kernel !== undefined ? { kernelVersion: parseKernelVersion(flags.kernel, '--kernel') } : {}),
+    ...(flags.proposed !== undefined ? { proposed: parseProposals(flags.proposed, '--proposed') } : {}),
     ...extra,
   });
 }

@@ -8,10 +8,12 @@ export const MAX_APMT_NODES = 4096;
 export const APMT_FLAG_DUAL_PAGE = 1 << 0;
 export const APMT_FLAG_AFFINITY_CONTAINER = 1 << 1;
 export const APMT_FLAG_ATOMIC = 1 << 2;
-const APMT_FLAGS_RESERVED = 0xf8;
+/** Node flags bits 3-7 are reserved. */
+export const APMT_FLAGS_RESERVED = 0xf8;
 
 export const APMT_IRQ_MODE_EDGE = 1 << 0;
-const APMT_IRQ_FLAGS_RESERVED = 0xfffffffe;
+/** Overflow interrupt flags bits 1-31 are reserved (bit 1 TYPE has only the value 0, wired). */
+export const APMT_IRQ_FLAGS_RESERVED = 0xfffffffe;
 
 /** APMT node types (DEN0117). */
 export const APMT_NODE_TYPES = ['mc', 'smmu', 'pcie', 'acpi', 'cache'] as const;
@@ -51,27 +53,6 @@ export interface ApmtTable {
   readonly nodes: readonly ApmtNode[];
 }
 
-/** One thing wrong with a table: where (node index and field) and what. */
-export interface ApmtViolation {
-  readonly code:
-    | 'APMT_SHORT'
-    | 'APMT_SIGNATURE'
-    | 'APMT_LENGTH'
-    | 'APMT_CHECKSUM'
-    | 'APMT_NODE_LENGTH'
-    | 'APMT_NODE_TRUNCATED'
-    | 'APMT_TOO_MANY_NODES'
-    | 'APMT_RESERVED_BITS'
-    | 'APMT_RESERVED_FIELD'
-    | 'APMT_NODE_TYPE'
-    | 'APMT_DUPLICATE_ID'
-    | 'APMT_BASE_ADDRESS'
-    | 'APMT_INSTANCE';
-  readonly node?: number;
-  readonly field: string;
-  readonly message: string;
-}
-
 /** The text of an ACPI-type node's _HID, or undefined if the bytes are not a HID. */
 export function apmtHid(node: Pick<ApmtNode, 'instPrimary'>): string | undefined {
   let s = '';
@@ -98,19 +79,10 @@ function fixedString(bytes: Uint8Array, at: number, len: number): string {
   return s;
 }
 
-function readU64(dv: DataView, at: number): bigint {
-  return dv.getBigUint64(at, true);
-}
-
-/** Parse and check an APMT, listing every violation (as fwts does) rather than stopping at the first. */
-export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; violations: ApmtViolation[] } {
-  const v: ApmtViolation[] = [];
-  if (bytes.length < APMT_HEADER_LENGTH) {
-    v.push({ code: 'APMT_SHORT', field: 'header', message: `table is ${bytes.length} bytes; the ACPI header alone is ${APMT_HEADER_LENGTH}` });
-    return { table: undefined, violations: v };
-  }
+/** The 36-byte ACPI header; the caller has checked that the bytes hold one. */
+export function readApmtHeader(bytes: Uint8Array): ApmtHeader {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const header: ApmtHeader = {
+  return {
     signature: fixedString(bytes, 0, 4),
     length: dv.getUint32(4, true),
     revision: bytes[8]!,
@@ -121,131 +93,30 @@ export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; vi
     aslCompilerId: fixedString(bytes, 28, 4),
     aslCompilerRevision: dv.getUint32(32, true),
   };
-  if (header.signature !== 'APMT') {
-    v.push({ code: 'APMT_SIGNATURE', field: 'header.signature', message: `signature is '${header.signature}', expected 'APMT'` });
-  }
-  let end = header.length;
-  if (header.length < APMT_HEADER_LENGTH || header.length > bytes.length) {
-    v.push({
-      code: 'APMT_LENGTH',
-      field: 'header.length',
-      message: `header length ${header.length} does not fit the ${bytes.length}-byte table (minimum ${APMT_HEADER_LENGTH})`,
-    });
-    end = Math.min(Math.max(header.length, APMT_HEADER_LENGTH), bytes.length);
-  }
-  let sum = 0;
-  for (let i = 0; i < end; i++) sum = (sum + bytes[i]!) & 0xff;
-  if (sum !== 0) {
-    v.push({ code: 'APMT_CHECKSUM', field: 'header.checksum', message: `checksum 0x${header.checksum.toString(16)} is wrong: the bytes sum to 0x${sum.toString(16)}, not 0` });
-  }
-  const nodes: ApmtNode[] = [];
-  const ids = new Map<number, number>();
-  let at = APMT_HEADER_LENGTH;
-  for (let index = 0; at < end; index++) {
-    if (index === MAX_APMT_NODES) {
-      const more = Math.ceil((end - at) / APMT_NODE_LENGTH);
-      v.push({ code: 'APMT_TOO_MANY_NODES', node: index, field: 'length', message: `the table holds more than ${MAX_APMT_NODES} nodes (about ${more} more); the rest are not read` });
-      break;
-    }
-    if (end - at < 2) {
-      v.push({ code: 'APMT_NODE_TRUNCATED', node: index, field: 'length', message: `${end - at} trailing byte(s) where a node should start` });
-      break;
-    }
-    const length = dv.getUint16(at, true);
-    if (length !== APMT_NODE_LENGTH) {
-      v.push({ code: 'APMT_NODE_LENGTH', node: index, field: 'length', message: `node length is ${length}, must be ${APMT_NODE_LENGTH}` });
-      if (length < APMT_NODE_LENGTH) break;
-    }
-    if (at + APMT_NODE_LENGTH > end) {
-      v.push({ code: 'APMT_NODE_TRUNCATED', node: index, field: 'length', message: `node runs past the end of the table (${end - at} bytes left, needs ${APMT_NODE_LENGTH})` });
-      break;
-    }
-    const node: ApmtNode = {
-      length,
-      flags: bytes[at + 2]!,
-      type: bytes[at + 3]!,
-      id: dv.getUint32(at + 4, true),
-      instPrimary: readU64(dv, at + 8),
-      instSecondary: dv.getUint32(at + 16, true),
-      baseAddress0: Number(readU64(dv, at + 20)),
-      baseAddress1: Number(readU64(dv, at + 28)),
-      ovflwIrq: dv.getUint32(at + 36, true),
-      reserved: dv.getUint32(at + 40, true),
-      ovflwIrqFlags: dv.getUint32(at + 44, true),
-      procAffinity: dv.getUint32(at + 48, true),
-      implId: dv.getUint32(at + 52, true),
-    };
-    checkNode(node, index, v, readU64(dv, at + 20), readU64(dv, at + 28));
-    const prev = ids.get(node.id);
-    if (prev !== undefined) {
-      v.push({ code: 'APMT_DUPLICATE_ID', node: index, field: 'id', message: `id ${node.id} is already used by node ${prev}` });
-    } else ids.set(node.id, index);
-    nodes.push(node);
-    at += Math.max(length, APMT_NODE_LENGTH);
-  }
-  return { table: { header, nodes }, violations: v };
 }
 
-function checkNode(n: ApmtNode, i: number, v: ApmtViolation[], raw0: bigint, raw1: bigint): void {
-  if (n.flags & APMT_FLAGS_RESERVED) {
-    v.push({ code: 'APMT_RESERVED_BITS', node: i, field: 'flags', message: `reserved flag bits 0x${(n.flags & APMT_FLAGS_RESERVED).toString(16)} are set` });
-  }
-  if (n.type >= APMT_NODE_TYPES.length) {
-    v.push({ code: 'APMT_NODE_TYPE', node: i, field: 'type', message: `node type ${n.type} is reserved; known types are 0-4 (${APMT_NODE_TYPES.join(', ')})` });
-  }
-  if (n.reserved !== 0) {
-    v.push({ code: 'APMT_RESERVED_FIELD', node: i, field: 'reserved', message: `reserved field is 0x${n.reserved.toString(16)}, must be 0` });
-  }
-  if (n.ovflwIrqFlags & APMT_IRQ_FLAGS_RESERVED) {
-    v.push({
-      code: 'APMT_RESERVED_BITS',
-      node: i,
-      field: 'ovflw_irq_flags',
-      message: `reserved interrupt flag bits 0x${(n.ovflwIrqFlags & APMT_IRQ_FLAGS_RESERVED).toString(16)} are set (bit 1 TYPE must be 0: wired)`,
-    });
-  }
-  const checkBase = (raw: bigint, field: string) => {
-    if (raw === 0n) v.push({ code: 'APMT_BASE_ADDRESS', node: i, field, message: `${field} is 0` });
-    else if (raw % 4096n !== 0n) v.push({ code: 'APMT_BASE_ADDRESS', node: i, field, message: `${field} 0x${raw.toString(16)} is not 4 KiB aligned` });
-    else if (raw > BigInt(Number.MAX_SAFE_INTEGER)) v.push({ code: 'APMT_BASE_ADDRESS', node: i, field, message: `${field} 0x${raw.toString(16)} is above what the emulator maps (2^53)` });
+/** One 56-byte node at `at`, whatever its length field says (as the kernel and fwts read it). */
+export function readApmtNode(bytes: Uint8Array, at: number): ApmtNode & { readonly rawBase0: bigint; readonly rawBase1: bigint } {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const rawBase0 = dv.getBigUint64(at + 20, true);
+  const rawBase1 = dv.getBigUint64(at + 28, true);
+  return {
+    length: dv.getUint16(at, true),
+    flags: bytes[at + 2]!,
+    type: bytes[at + 3]!,
+    id: dv.getUint32(at + 4, true),
+    instPrimary: dv.getBigUint64(at + 8, true),
+    instSecondary: dv.getUint32(at + 16, true),
+    baseAddress0: Number(rawBase0),
+    baseAddress1: Number(rawBase1),
+    ovflwIrq: dv.getUint32(at + 36, true),
+    reserved: dv.getUint32(at + 40, true),
+    ovflwIrqFlags: dv.getUint32(at + 44, true),
+    procAffinity: dv.getUint32(at + 48, true),
+    implId: dv.getUint32(at + 52, true),
+    rawBase0,
+    rawBase1,
   };
-  checkBase(raw0, 'base_address0');
-  if (n.flags & APMT_FLAG_DUAL_PAGE) checkBase(raw1, 'base_address1');
-  else if (raw1 !== 0n) {
-    v.push({ code: 'APMT_BASE_ADDRESS', node: i, field: 'base_address1', message: `base_address1 is 0x${raw1.toString(16)} but DUAL_PAGE is not set` });
-  }
-  switch (APMT_NODE_TYPES[n.type]) {
-    case 'acpi':
-      if (apmtHid(n) === undefined) {
-        v.push({ code: 'APMT_INSTANCE', node: i, field: 'inst_primary', message: 'an ACPI-type node needs a 7- or 8-character _HID in inst_primary' });
-      }
-      break;
-    case 'mc':
-    case 'smmu':
-    case 'cache':
-      if (n.instPrimary > 0xffffffffn) {
-        v.push({ code: 'APMT_INSTANCE', node: i, field: 'inst_primary', message: `inst_primary 0x${n.instPrimary.toString(16)} must fit 32 bits for type ${APMT_NODE_TYPES[n.type]}` });
-      }
-      break;
-    case 'pcie':
-      if (n.instPrimary > 0xffffn) {
-        v.push({ code: 'APMT_INSTANCE', node: i, field: 'inst_primary', message: `inst_primary 0x${n.instPrimary.toString(16)} is a PCIe segment and must fit 16 bits` });
-      }
-      break;
-  }
-}
-
-/** Parse, and throw EINVAL listing every violation if the table is not clean. */
-export function decodeApmt(bytes: Uint8Array): ApmtTable {
-  const { table, violations } = parseApmt(bytes);
-  if (violations.length > 0 || !table) {
-    throw kerr('EINVAL', `APMT is invalid (${violations.length} problem(s)): ${listProblems(violations.map(formatViolation))}`);
-  }
-  return table;
-}
-
-export function formatViolation(x: ApmtViolation): string {
-  return `${x.node === undefined ? '' : `node ${x.node} `}${x.field}: ${x.message} [${x.code}]`;
 }
 
 export interface ApmtHeaderFields {

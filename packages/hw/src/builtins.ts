@@ -21,7 +21,7 @@ function gracePmus(socket: number): PmuDeviceSpec[] {
   const irq = (i: number) => ({ gsi: 0x200 + socket * 16 + i, trigger: 'level' as const });
   return [
     {
-      ...common, label: `scf${socket}`, id: socket * 16, type: 'cache', instPrimary: socket, product: '0x2cf',
+      ...common, label: `scf${socket}`, id: socket * 16, type: 'cache', instSecondary: socket, product: '0x2cf',
       counters: 9, dualPage: true, atomic64: true, clockHz: 1.5e9, base0: hex(base), base1: hex(base + 0x1000), irq: irq(0),
     },
     {
@@ -184,7 +184,7 @@ export const ARM_GENERIC_PLATFORM: PlatformSpec = {
       irq: { gsi: 0x103, trigger: 'level' }, affinity: { container: 0 },
     },
     {
-      label: 'cache0', id: 4, type: 'cache', instPrimary: 3, implementer: '0x43b', product: '0x5a4', counters: 6, counterBits: 48,
+      label: 'cache0', id: 4, type: 'cache', instSecondary: 3, implementer: '0x43b', product: '0x5a4', counters: 6, counterBits: 48,
       cycleCounter: true, dualPage: false, atomic64: true, fzo: true, clockHz: 2e9, base0: '0x50040000',
       irq: { gsi: 0x104, trigger: 'level' }, affinity: { container: 0 },
     },

@@ -4,6 +4,7 @@ export * from './workload.js';
 export * from './cspmu-regs.js';
 export * from './cspmu-model.js';
 export * from './apmt.js';
+export * from './apmt-check.js';
 export * from './platform.js';
 export * from './builtins.js';
 export * from './hardware.js';

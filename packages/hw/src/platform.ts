@@ -1,4 +1,4 @@
-import { kerr, listProblems, type CpuTopology } from '@cspmu/kernel';
+import { KERNEL_VERSIONS, kerr, listProblems, type CpuTopology, type KernelVersion } from '@cspmu/kernel';
 import {
   APMT_FLAG_AFFINITY_CONTAINER,
   APMT_FLAG_ATOMIC,
@@ -55,6 +55,8 @@ export interface PlatformSpec {
   readonly pmus: readonly PmuDeviceSpec[];
   /** A built-in workload name or a workload. */
   readonly workload?: string | WorkloadSpec;
+  /** The upstream kernel whose driver behaviour to model (default: the boot option, else 7.3). */
+  readonly kernelVersion?: KernelVersion;
 }
 
 /** A PMU device with every number resolved and defaults applied. */
@@ -91,6 +93,7 @@ export interface Platform {
   readonly topology: CpuTopology;
   readonly pmus: readonly PmuDevice[];
   readonly workload: string | WorkloadSpec;
+  readonly kernelVersion: KernelVersion | undefined;
 }
 
 /** At most this many PMU devices in a platform file (as many as an APMT may hold). */
@@ -110,6 +113,7 @@ const validatePlatform = compileSchema({
     name: { type: 'string', minLength: 1, maxLength: 64 },
     description: { type: 'string' },
     workload: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] },
+    kernelVersion: { enum: [...KERNEL_VERSIONS] },
     cpus: {
       anyOf: [
         {
@@ -278,7 +282,7 @@ export function loadPlatform(spec: unknown): Platform {
     });
   }
   if (errors.length > 0) throw kerr('EINVAL', `${what}: ${listProblems(errors)}`);
-  return { name: p.name, description: p.description ?? '', topology, pmus, workload: p.workload ?? 'idle' };
+  return { name: p.name, description: p.description ?? '', topology, pmus, workload: p.workload ?? 'idle', kernelVersion: p.kernelVersion };
 }
 
 /** The APMT nodes firmware would publish for a platform. */

@@ -8,6 +8,9 @@ import {
   buildApmt,
   decodeApmt,
   describeApmt,
+  failuresOf,
+  hidToInstPrimary,
+  type ApmtNode,
   GRACE_PLATFORM,
   Hardware,
   loadPlatform,
@@ -50,12 +53,6 @@ describe('APMT', () => {
     );
   });
 
-  it('reports a bad checksum', () => {
-    const b = graceApmt();
-    b[9] ^= 0xff;
-    expect(parseApmt(b).violations.map((v) => v.code)).to.deep.equal(['APMT_CHECKSUM']);
-  });
-
   it('reports a table shorter than its header and a header length beyond the data', () => {
     expect(parseApmt(new Uint8Array(20)).violations.map((v) => v.code)).to.deep.equal(['APMT_SHORT']);
     const b = graceApmt().slice(0, 36 + 56 * 3);
@@ -64,53 +61,133 @@ describe('APMT', () => {
     expect(v[0]!.message).to.contain('header length 596 does not fit the 204-byte table');
   });
 
-  it('reports a node whose length is not 56, with its index', () => {
+  const codes = (b: Uint8Array) => parseApmt(b).violations.map((x) => [x.severity, x.code, x.node, x.field]);
+  const at = (node: number, off: number) => 36 + 56 * node + off;
+
+  it('reports a node whose length is not 56 as a warning, reading the next node where the length says', () => {
     const b = graceApmt();
-    b[36 + 56 * 2] = 60;
+    b[at(2, 0)] = 60;
     const v = parseApmt(fixChecksum(b)).violations;
-    expect(v[0]).to.deep.include({ code: 'APMT_NODE_LENGTH', node: 2, field: 'length', message: 'node length is 60, must be 56' });
+    expect(v[0]).to.deep.include({ severity: 'warning', code: 'APMT_NODE_SIZE', node: 2, field: 'length' });
+    expect(v[0]!.message).to.contain('node length is 60, must be 56');
   });
 
-  it('reports reserved bits in flags and interrupt flags, and a non-zero reserved field', () => {
-    const b = graceApmt();
-    b[36 + 2] |= 0x10;
-    b[36 + 56 + 44] |= 0x2;
-    b[36 + 56 * 4 + 40] = 1;
-    const v = parseApmt(fixChecksum(b)).violations;
-    expect(v.map((x) => [x.code, x.node, x.field])).to.deep.equal([
-      ['APMT_RESERVED_BITS', 0, 'flags'],
-      ['APMT_RESERVED_BITS', 1, 'ovflw_irq_flags'],
-      ['APMT_RESERVED_FIELD', 4, 'reserved'],
+  describe("fwts's rules, each a failure", () => {
+    it('length 0: fails and stops walking', () => {
+      const b = graceApmt();
+      b[at(3, 0)] = 0;
+      b[at(5, 3)] = 9; // a later node that fwts never reaches
+      expect(codes(fixChecksum(b))).to.deep.equal([['failure', 'APMT_NODE_LENGTH_ZERO', 3, 'length']]);
+      expect(parseApmt(b).table!.nodes).to.have.length(3);
+    });
+
+    it('a node running past the end of the table: fails and stops walking', () => {
+      const b = graceApmt();
+      b[at(9, 0)] = 57;
+      expect(codes(fixChecksum(b))).to.deep.equal([['failure', 'APMT_NODE_OUT_OF_RANGE', 9, 'length']]);
+      expect(parseApmt(b).table!.nodes).to.have.length(9);
+    });
+
+    it('flags bits 3-7 are reserved', () => {
+      for (const bit of [3, 4, 5, 6, 7]) {
+        const b = graceApmt();
+        b[at(0, 2)] |= 1 << bit;
+        expect(codes(fixChecksum(b)), `bit ${bit}`).to.deep.equal([['failure', 'APMT_FLAGS_RESERVED', 0, 'flags']]);
+      }
+    });
+
+    it('types 0, 1 and 2 need inst_secondary 0; type 3 has nothing to check; type 4 needs inst_primary 0', () => {
+      const node = (type: number, instPrimary: bigint, instSecondary: number) => ({
+        flags: 0, type, id: type, instPrimary, instSecondary, baseAddress0: 0x1000 * (type + 1), baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0,
+      });
+      const v = codes(buildApmt([node(0, 0n, 1), node(1, 0n, 2), node(2, 0n, 3), node(3, hidToInstPrimary('ABCD0001'), 9), node(4, 5n, 9)]));
+      expect(v).to.deep.equal([
+        ['failure', 'APMT_INST_SECONDARY', 0, 'inst_secondary'],
+        ['failure', 'APMT_INST_SECONDARY', 1, 'inst_secondary'],
+        ['failure', 'APMT_INST_SECONDARY', 2, 'inst_secondary'],
+        ['failure', 'APMT_INST_PRIMARY', 4, 'inst_primary'],
+      ]);
+    });
+
+    it('type 5 and above is unknown', () => {
+      for (const type of [5, 7, 255]) {
+        const b = graceApmt();
+        b[at(3, 3)] = type;
+        const v = parseApmt(fixChecksum(b)).violations;
+        expect(v.map((x) => [x.severity, x.code, x.node])).to.deep.equal([['failure', 'APMT_NODE_TYPE', 3]]);
+        expect(v[0]!.message).to.contain(`node type ${type} is unknown`);
+      }
+    });
+
+    it('reserved1 must be 0', () => {
+      const b = graceApmt();
+      b[at(4, 40)] = 1;
+      expect(codes(fixChecksum(b))).to.deep.equal([['failure', 'APMT_RESERVED1', 4, 'reserved']]);
+    });
+
+    it('overflow interrupt flags bits 1-31 are reserved', () => {
+      for (const bit of [1, 8, 31]) {
+        const b = graceApmt();
+        new DataView(b.buffer).setUint32(at(1, 44), (1 << bit) >>> 0, true);
+        expect(codes(fixChecksum(b)), `bit ${bit}`).to.deep.equal([['failure', 'APMT_IRQ_FLAGS_RESERVED', 1, 'ovflw_irq_flags']]);
+      }
+    });
+
+    it('the table checksum (fwts checks it in its own test)', () => {
+      const b = graceApmt();
+      b[9] ^= 0xff;
+      expect(codes(b)).to.deep.equal([['failure', 'APMT_CHECKSUM', undefined, 'header.checksum']]);
+    });
+  });
+
+  describe("cspmu's checks beyond fwts, each a warning", () => {
+    const mk = (over: Partial<Omit<ApmtNode, 'length' | 'reserved'>>[]) =>
+      buildApmt(over.map((o, i) => ({ flags: 0, type: 0, id: i, instPrimary: 0n, instSecondary: 0, baseAddress0: 0x10000 * (i + 1), baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0, ...o })));
+
+    it('duplicate ids, a non-HID ACPI primary, base_address1 without DUAL_PAGE, overlapping pages', () => {
+      const b = mk([{ id: 7 }, { id: 7 }, { type: 3, instPrimary: 1n }, { baseAddress1: 0x90000 }, { baseAddress0: 0x10000 }, { flags: 1, baseAddress1: 0x60000 }]);
+      expect(codes(b)).to.deep.equal([
+        ['warning', 'APMT_DUPLICATE_ID', 1, 'id'],
+        ['warning', 'APMT_ACPI_HID', 2, 'inst_primary'],
+        ['warning', 'APMT_BASE1_IGNORED', 3, 'base_address1'],
+        ['warning', 'APMT_PAGE_OVERLAP', 4, 'base_address0'],
+        ['warning', 'APMT_PAGE_OVERLAP', 5, 'base_address1'],
+      ]);
+    });
+
+    it('bases that are zero, unaligned or beyond 2^53, an id the kernel truncates, a wide inst_primary', () => {
+      const b = mk([{ baseAddress0: 0 }, { baseAddress0: 0x12345 }, { id: 0x80000009 }, { type: 2, instPrimary: 0x10000n }, { type: 1, instPrimary: 0x100000000n }]);
+      new DataView(b.buffer).setBigUint64(at(4, 20), 1n << 60n, true);
+      expect(codes(fixChecksum(b))).to.deep.equal([
+        ['warning', 'APMT_BASE_ZERO', 0, 'base_address0'],
+        ['warning', 'APMT_BASE_ALIGN', 1, 'base_address0'],
+        ['warning', 'APMT_ID_TRUNCATED', 2, 'id'],
+        ['warning', 'APMT_INST_WIDTH', 3, 'inst_primary'],
+        ['warning', 'APMT_BASE_RANGE', 4, 'base_address0'],
+        ['warning', 'APMT_INST_WIDTH', 4, 'inst_primary'],
+      ]);
+    });
+  });
+
+  it('passes ACPICA-style template tables: ACPI-type nodes with numeric primaries and base_address1 without DUAL_PAGE', () => {
+    const template = buildApmt([
+      { flags: 0, type: 3, id: 0, instPrimary: 1n, instSecondary: 0, baseAddress0: 0x40000000, baseAddress1: 0x40001000, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 },
+      { flags: 0, type: 3, id: 1, instPrimary: 2n, instSecondary: 0, baseAddress0: 0x40010000, baseAddress1: 0x40011000, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 },
     ]);
+    const v = parseApmt(template).violations;
+    expect(failuresOf(v)).to.deep.equal([]);
+    expect(v.map((x) => x.code)).to.deep.equal(['APMT_BASE1_IGNORED', 'APMT_ACPI_HID', 'APMT_BASE1_IGNORED', 'APMT_ACPI_HID']);
+    expect(decodeApmt(template).nodes).to.have.length(2);
   });
 
-  it('reports an unknown node type', () => {
+  it('lists every finding at once, as fwts does, and decode refuses only failures', () => {
     const b = graceApmt();
-    b[36 + 56 * 3 + 3] = 7;
-    const v = parseApmt(fixChecksum(b)).violations;
-    expect(v.map((x) => [x.code, x.node])).to.deep.equal([['APMT_NODE_TYPE', 3]]);
-    expect(v[0]!.message).to.contain('node type 7 is reserved');
-  });
-
-  it('lists every violation at once, as fwts does', () => {
-    const b = graceApmt();
-    b[36 + 3] = 9;
-    b[36 + 56 + 2] |= 0x80;
-    b[36 + 56 * 5 + 4] = 1; // id 17 -> duplicates node 6? (id 16 | 1 = 17)
+    b[at(0, 3)] = 9;
+    b[at(1, 2)] |= 0x80;
+    b[at(5, 4)] = 1; // node 5 (id 16) becomes id 17, the id of node 6
     const { violations } = parseApmt(b);
-    expect(violations.map((x) => x.code)).to.deep.equal(['APMT_CHECKSUM', 'APMT_NODE_TYPE', 'APMT_RESERVED_BITS', 'APMT_DUPLICATE_ID']);
-    expect(() => decodeApmt(b)).to.throw(KernelError, /APMT is invalid \(4 problem\(s\)\): header.checksum: .* node 0 type: node type 9 is reserved/);
-  });
-
-  it('checks per-type instance rules and bases', () => {
-    const nodes = apmtNodesOf(loadPlatform(GRACE_PLATFORM));
-    const bad = [{ ...nodes[1]!, instPrimary: 0x01n }, { ...nodes[4]!, instPrimary: 0x10000n }, { ...nodes[0]!, id: 99, baseAddress0: 0x1234 }];
-    const v = parseApmt(buildApmt(bad)).violations;
-    expect(v.map((x) => [x.code, x.node, x.field])).to.deep.equal([
-      ['APMT_INSTANCE', 0, 'inst_primary'],
-      ['APMT_INSTANCE', 1, 'inst_primary'],
-      ['APMT_BASE_ADDRESS', 2, 'base_address0'],
-    ]);
+    expect(violations.map((x) => x.code)).to.deep.equal(['APMT_CHECKSUM', 'APMT_NODE_TYPE', 'APMT_FLAGS_RESERVED', 'APMT_DUPLICATE_ID']);
+    expect(() => decodeApmt(b)).to.throw(KernelError, /APMT is invalid \(3 failure\(s\)\): header.checksum: .* node 0 type: node type 9 is unknown/);
   });
 });
 

@@ -1,4 +1,5 @@
 export * from './base/errors.js';
+export * from './base/version.js';
 export * from './base/inject.js';
 export * from './mm/kasan.js';
 export * from './base/log.js';

@@ -48,7 +48,7 @@ describe('Driver core', () => {
     const dev = await bus.addDevice('bad', 0, []);
     expect(released).to.deep.equal(['b', 'a']);
     expect(dev.bound).to.equal(false);
-    expect(kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal(['bad: probe of bad.0 failed with error -12: no memory for counters']);
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal(['bad.0: probe with driver bad failed with error -12']);
   });
 
   it('retries a deferred device after another device binds', async () => {

@@ -5,7 +5,7 @@ import { PmuCpuContext } from './context.js';
 import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
-import { checkInitialisedEvent, checkPermission, copyOpenOptions, INT_MAX } from './open-checks.js';
+import { checkCpuPermission, checkGroupJoin, checkInitialisedEvent, checkKernelPermission, copyOpenOptions, INT_MAX } from './open-checks.js';
 import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
 import { SoftwarePmu } from './software-pmu.js';
 import { definePmuCallSites, type PmuCallSites } from './sites.js';
@@ -112,11 +112,8 @@ export class PerfCore {
     if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeThrown(typeof cpu === 'object' ? 'an object' : cpu)}`);
     if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
     if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
-    if (cpu >= 0) {
-      if (!this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
-      if (!this.kernel.cpus.isOnline(cpu)) throw kerr('ENODEV', `cpu ${cpu} is offline`);
-    }
-    checkPermission(this.paranoid, attr.exclude_kernel, cpu, pid, caller);
+    if (cpu >= 0 && !this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
+    checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);
     const group = opts.group;
     if (group !== undefined) {
       if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
@@ -135,13 +132,8 @@ export class PerfCore {
     try {
       for (const reg of candidates) {
         const pmu = reg.pmu;
-        if (pmu.taskCtxNr === 'invalid' && pid !== -1) {
-          if (generic) continue;
-          throw kerr('EINVAL', `PMU '${reg.name}' is an uncore PMU: it counts per CPU, not per task; count system-wide (-a) or on CPUs (-C)`);
-        }
-        if (pmu.taskCtxNr === 'invalid' && cpu < 0) throw kerr('EINVAL', `PMU '${reg.name}' needs a CPU`);
         if (!this.modules.tryModuleGet(pmu.module)) throw kerr('ENODEV', `PMU '${reg.name}': its module ${pmu.module?.name ?? ''} is going away`);
-        const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller);
+        const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
         if (group) event.leader = group;
         try {
           this.sites.eventInit.invoke(pmu, pmu.eventInit, event, undefined);
@@ -150,8 +142,15 @@ export class PerfCore {
           if (e instanceof KernelError && e.code === 'ENOENT' && generic) continue;
           throw e;
         }
+        // The core's own checks come after event_init, in the kernel's order.
         try {
-          checkInitialisedEvent(event, reg.name, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
+          checkInitialisedEvent(event, reg.name);
+          if (pid === -1) {
+            checkCpuPermission(this.paranoid, event.cpu, caller);
+            // The CPU that counts is event.cpu as event_init left it (arm_cspmu moves it to the PMU's active CPU).
+            if (!this.kernel.cpus.isOnline(event.cpu)) throw kerr('ENODEV', `cpu ${event.cpu} is offline`);
+          }
+          checkGroupJoin(event, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
         } catch (e) {
           event.destroy?.(event);
           this.modules.modulePut(pmu.module);

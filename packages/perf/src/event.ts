@@ -46,6 +46,8 @@ export class PerfEvent {
     public pmu: Pmu,
     public cpu: number,
     readonly caller: PerfCaller,
+    /** The task (pid) the event is attached to, or -1 for a CPU-wide event. */
+    readonly task = -1,
   ) {}
 
   get isLeader(): boolean {

@@ -5,44 +5,51 @@ import type { OpenOptions } from './core.js';
 import type { PerfCaller, PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
 
-/** The checks perf_event_open makes besides the PMU's own event_init. */
+/** The checks perf_event_open makes besides the PMU's own event_init, split by where the kernel makes them. */
 
-/**
- * perf_event_open's permission check: without CAP_PERFMON or CAP_SYS_ADMIN,
- * a CPU-wide event needs perf_event_paranoid <= 0 and counting the kernel
- * needs perf_event_paranoid <= 1.
- */
-export function checkPermission(paranoid: number, excludeKernel: boolean, cpu: number, pid: number, caller: PerfCaller): void {
-  const capable = caller.capabilities.includes('CAP_PERFMON') || caller.capabilities.includes('CAP_SYS_ADMIN');
-  if (capable) return;
-  if (pid === -1 && cpu >= 0 && paranoid > 0) {
-    throw kerr(
-      'EACCES',
-      `${caller.name} may not open a system-wide event on cpu ${cpu}: that needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is ${paranoid}`,
-    );
-  }
-  if (!excludeKernel && paranoid > 1) {
-    throw kerr(
-      'EACCES',
-      `${caller.name} may not count kernel activity: that needs CAP_PERFMON or perf_event_paranoid <= 1, and perf_event_paranoid is ${paranoid}; or exclude the kernel (:u)`,
-    );
-  }
+function capable(caller: PerfCaller): boolean {
+  return caller.capabilities.includes('CAP_PERFMON') || caller.capabilities.includes('CAP_SYS_ADMIN');
+}
+
+/** perf_allow_kernel, first of all: counting the kernel needs CAP_PERFMON or perf_event_paranoid <= 1. */
+export function checkKernelPermission(paranoid: number, excludeKernel: boolean, caller: PerfCaller): void {
+  if (excludeKernel || paranoid <= 1 || capable(caller)) return;
+  throw kerr(
+    'EACCES',
+    `${caller.name} may not count kernel activity: that needs CAP_PERFMON or perf_event_paranoid <= 1, and perf_event_paranoid is ${paranoid}; or exclude the kernel (:u)`,
+  );
+}
+
+/** perf_allow_cpu, when the CPU context is looked up (after event_init): a CPU-wide event needs CAP_PERFMON or perf_event_paranoid <= 0. */
+export function checkCpuPermission(paranoid: number, cpu: number, caller: PerfCaller): void {
+  if (paranoid <= 0 || capable(caller)) return;
+  throw kerr(
+    'EACCES',
+    `${caller.name} may not open a system-wide event on cpu ${cpu}: that needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is ${paranoid}`,
+  );
 }
 
 /**
- * After the PMU accepted the event: what its capabilities rule out (exclude
- * bits, sampling without an interrupt) and whether it may join `group`
- * (one hardware PMU per group, one CPU per group).
+ * Right after the PMU accepted the event, in the kernel's order: exclude
+ * bits on a NO_EXCLUDE PMU (perf_try_init_event), a task on an uncore PMU
+ * (perf_event_alloc), sampling without an interrupt (perf_event_open).
  */
-export function checkInitialisedEvent(event: PerfEvent, pmuName: string, group: PerfEvent | undefined, nameOf: (pmu: Pmu) => string): void {
+export function checkInitialisedEvent(event: PerfEvent, pmuName: string): void {
   const pmu = event.pmu;
   const attr = event.attr;
   if (pmu.capabilities & PERF_PMU_CAP_NO_EXCLUDE && hasExcludeBits(attr)) {
     throw kerr('EINVAL', `PMU '${pmuName}' cannot exclude user/kernel/hv/idle/host/guest; drop the event modifiers`);
   }
+  if (pmu.taskCtxNr === 'invalid' && event.task !== -1) {
+    throw kerr('EINVAL', `PMU '${pmuName}' is an uncore PMU: it counts per CPU, not per task; count system-wide (-a) or on CPUs (-C)`);
+  }
   if (pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT && isSampling(attr)) {
     throw kerr('EOPNOTSUPP', `PMU '${pmuName}' has no overflow interrupt, so it cannot sample`);
   }
+}
+
+/** Whether the event may join `group`, checked last: one hardware PMU per group, one CPU per group. */
+export function checkGroupJoin(event: PerfEvent, group: PerfEvent | undefined, nameOf: (pmu: Pmu) => string): void {
   if (!group) return;
   const hw = new Set<Pmu>();
   for (const e of [...group.groupMembers(), event]) if (!e.pmu.software) hw.add(e.pmu);

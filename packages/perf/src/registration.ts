@@ -34,6 +34,8 @@ export class PmuRegistry {
       throw kerr('EINVAL', `PMU name '${name}' must be 1-64 characters of letters, digits, '_', '.', ':' or '-'`);
     }
     const clash = this.byName.get(name);
+    // The PMU device's bus link is what clashes: device_add fails with EEXIST after sysfs says so.
+    if (clash) this.kernel.log.err('sysfs', `cannot create duplicate filename '${PMU_SYSFS_ROOT}/${name}'`);
     if (clash) throw kerr('EEXIST', `cannot register PMU '${name}': a PMU of that name exists (type ${clash.type}); names must be unique`);
     if (this.byPmu.has(pmu)) throw kerr('EBUSY', `PMU object is already registered as '${this.byPmu.get(pmu)!.name}'`);
     if (type !== -1 && (!Number.isInteger(type) || type < 0 || this.byType.has(type))) {

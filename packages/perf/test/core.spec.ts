@@ -81,7 +81,9 @@ describe('Perf core: registration and open', () => {
     const { core, type } = perfRig();
     const user = { name: 'alice', capabilities: [] as const };
     core.paranoid = 2;
-    throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: user }), 'EACCES', 'needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is 2');
+    // perf_allow_kernel comes first (before event_init); perf_allow_cpu when the CPU context is found (after it).
+    throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: user }), 'EACCES', 'may not count kernel activity');
+    throwsCode(() => core.open({ type: PERF_TYPE.SOFTWARE, config: 0n, exclude_kernel: true }, { cpu: 0, caller: user }), 'EACCES', 'needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is 2');
     core.paranoid = 1;
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: user }), 'EACCES');
     core.open({ type, config: 1n }, { cpu: 0, caller: { name: 'perfmon', capabilities: ['CAP_PERFMON'] } });

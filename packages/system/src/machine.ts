@@ -1,10 +1,10 @@
 import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, type ApmtInfo } from '@cspmu/arm-cspmu';
-import { ARM_CSPMU_TOKENS, ArmCspmuDriver, type ArmCspmuOptions } from '@cspmu/arm-cspmu/driver';
+import { ARM_CSPMU_TOKENS, ArmCspmuDriver, driverProfile, type ArmCspmuOptions, type DriverProfile } from '@cspmu/arm-cspmu/driver';
 import {
+  apmtForBoot,
   apmtNodesOf,
   buildApmt,
   builtinPlatform,
-  decodeApmt,
   Hardware,
   loadPlatform,
   loadWorkload,
@@ -26,11 +26,13 @@ import {
   type ModuleHandle,
   type ModuleLoader,
   type PlatformBus,
+  type Device,
+  type KernelVersion,
   type Resource,
 } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
-import { EventGrammar, describePmus, PerfCore, type OpenOptions, type ParsedEvent, type PerfEvent } from '@cspmu/perf';
+import { EventGrammar, describePmus, eventScaleUnit, PerfCore, type OpenOptions, type ParsedEvent, type PerfEvent } from '@cspmu/perf';
 import type { Container } from 'inversify';
 import { workspaceRoot } from './workspace.js';
 
@@ -80,11 +82,30 @@ export class Machine {
     readonly modules: ModuleLoader,
     readonly bus: PlatformBus,
     readonly apmt: ApmtTable,
+    /** The upstream driver this machine behaves as, and the proposals turned on. */
+    readonly profile: DriverProfile,
   ) {}
+
+  get kernelVersion(): KernelVersion {
+    return this.profile.kernelVersion;
+  }
+
+  /** One line naming the driver version in force and the proposals turned on, for tools to print. */
+  describeModel(): string {
+    const release = this.profile.kernelVersion === '7.3' ? '7.3.4' : '6.12.95';
+    const proposals = [...this.profile.proposed];
+    return `kernel model: Linux ${this.profile.kernelVersion} (arm_cspmu, nvidia_cspmu, ampere_cspmu and apmt.c as in ${release}); proposals beyond upstream: ${proposals.length ? proposals.join(', ') : 'none'}`;
+  }
+
+  /** The platform device created for an APMT node id (its name depends on the kernel version), if any. */
+  deviceOfNode(id: number): Device | undefined {
+    return this.bus.allDevices().find((d) => (d.platformData as ApmtInfo | undefined)?.id === id);
+  }
 
   static async boot(options: MachineOptions = {}): Promise<Machine> {
     const spec = typeof options.platform === 'string' || options.platform === undefined ? builtinPlatform(options.platform ?? 'grace') : options.platform;
     const platform = loadPlatform(spec);
+    const profile = driverProfile({ kernelVersion: options.kernelVersion ?? platform.kernelVersion, proposed: options.proposed });
     const workload = loadWorkload(options.workload ?? platform.workload);
     const installed = options.installed ? new Set(options.installed) : undefined;
     const container = createKernelContainer({
@@ -100,12 +121,13 @@ export class Machine {
     const bus = container.get<PlatformBus>(TOKENS.PlatformBus);
     const mmio = new MmioBus(kernel);
     const hardware = new Hardware(platform, workload, { clock: kernel.clock, irqs: kernel.irqs, map: mmio.map });
-    const apmt = decodeApmt(options.apmt ?? buildApmt(apmtNodesOf(platform)));
+    const { table: apmt, log: apmtLog } = apmtForBoot(options.apmt ?? buildApmt(apmtNodesOf(platform)));
+    for (const line of apmtLog) kernel.log.warn('ACPI', line);
     const perf = new PerfCore(kernel, modules);
     if (options.paranoid !== undefined) perf.paranoid = checkedParanoid(options.paranoid);
-    const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, options);
+    const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, { ...options, kernelVersion: profile.kernelVersion, proposed: [...profile.proposed] });
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
-    const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt);
+    const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt, profile);
     await m.createApmtDevices();
     await options.beforeDrivers?.(m);
     await modules.registerBuiltin({
@@ -124,21 +146,52 @@ export class Machine {
     return m;
   }
 
-  /** acpi_apmt_init: one `arm-cs-arch-pmu.<id>` platform device per node, with its MEM and IRQ resources. */
+  /**
+   * acpi_apmt_init: one platform device per node, `arm-cs-arch-pmu.<id>` (7.3)
+   * or `arm-cs-arch-pmu.<k>.auto` (6.12), with its MEM and IRQ resources. As
+   * in the kernel, the first node whose pages are already claimed (EBUSY) or
+   * whose device name exists (EEXIST) ends the walk: later nodes get no device.
+   */
   private async createApmtDevices(): Promise<void> {
+    const log = this.kernel.log;
+    const claimed = new Map<number, { start: number; end: number }[]>();
+    const overlapping = (r: { start: number; end: number }) => {
+      for (let page = Math.floor(r.start / 0x1000) - 1; page <= Math.floor(r.end / 0x1000); page++) {
+        for (const c of claimed.get(page) ?? []) if (c.start <= r.end && r.start <= c.end) return true;
+      }
+      return false;
+    };
+    const claim = (r: { start: number; end: number }) => {
+      const page = Math.floor(r.start / 0x1000);
+      claimed.set(page, [...(claimed.get(page) ?? []), r]);
+    };
+    const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
     for (const node of this.apmt.nodes) {
-      const resources: Resource[] = [{ type: 'mem', start: node.baseAddress0, end: node.baseAddress0 + 0xfff }];
-      if (node.flags & APMT_FLAG_DUAL_PAGE) resources.push({ type: 'mem', start: node.baseAddress1, end: node.baseAddress1 + 0xfff });
+      const mems: { type: 'mem'; start: number; end: number }[] = [{ type: 'mem', start: node.baseAddress0, end: node.baseAddress0 + 0xfff }];
+      if (node.flags & APMT_FLAG_DUAL_PAGE) mems.push({ type: 'mem', start: node.baseAddress1, end: node.baseAddress1 + 0xfff });
+      const id = node.id & 0x7fffffff;
+      if (id !== node.id) log.warn('ACPI', `APMT: Unexpectedly large UID 0x${node.id.toString(16)}, truncated to 0x${id.toString(16)}`);
+      const devName = this.profile.kernelVersion === '6.12' ? `${PLATFORM_DRIVER_DEVICE}.<auto>` : `${PLATFORM_DRIVER_DEVICE}.${id}`;
+      const busy = mems.findIndex((r, i) => overlapping(r) || mems.slice(0, i).some((o) => o.start <= r.end && r.start <= o.end));
+      if (busy >= 0) {
+        log.err(PLATFORM_DRIVER_DEVICE, `${devName}: failed to claim resource ${busy}: [mem ${hex(mems[busy]!.start)}-${hex(mems[busy]!.end)}]`);
+        log.err('ACPI', 'APMT: Failed to initialize APMT platform devices, ret: -16');
+        return;
+      }
+      if (this.profile.kernelVersion !== '6.12' && this.bus.device(`${PLATFORM_DRIVER_DEVICE}.${id}`)) {
+        log.err('sysfs', `cannot create duplicate filename '/devices/platform/${PLATFORM_DRIVER_DEVICE}.${id}'`);
+        log.err('ACPI', 'APMT: Failed to initialize APMT platform devices, ret: -17');
+        return;
+      }
+      const resources: Resource[] = [...mems];
       if (node.ovflwIrq !== 0) {
         try {
           const irq = this.kernel.irqs.registerLine(node.ovflwIrq, node.ovflwIrqFlags & APMT_IRQ_MODE_EDGE ? 'edge' : 'level');
           resources.push({ type: 'irq', irq });
         } catch (e) {
-          this.kernel.log.warn('apmt', `APMT could not register gsi hwirq ${node.ovflwIrq}: ${(e as Error).message}`);
+          log.warn('ACPI', `APMT: APMT could not register gsi hwirq ${node.ovflwIrq}: ${(e as Error).message}`);
         }
       }
-      const id = node.id & 0x7fffffff;
-      if (id !== node.id) this.kernel.log.warn('apmt', `Unexpectedly large UID 0x${node.id.toString(16)}, truncated to 0x${id.toString(16)}`);
       const info: ApmtInfo = {
         type: node.type,
         id: node.id,
@@ -148,7 +201,8 @@ export class Machine {
         procAffinity: node.procAffinity,
         implId: node.implId,
       };
-      await this.bus.addDevice(PLATFORM_DRIVER_DEVICE, id, resources, info);
+      for (const r of mems) claim(r);
+      await this.bus.addDevice(PLATFORM_DRIVER_DEVICE, this.profile.kernelVersion === '6.12' ? 'auto' : id, resources, info);
     }
   }
 
@@ -197,6 +251,20 @@ export class Machine {
 
   parseEvents(text: string): ParsedEvent[] {
     return this.grammar().parse(text);
+  }
+
+  /**
+   * An event's scale and unit as `perf stat` shows them: from `events/<e>.scale|unit`
+   * if sysfs has them (the 'units' proposal), else from the backend's event
+   * table, as the real perf takes units from its own JSON event tables.
+   */
+  eventScaleUnit(pmu: string, event: string): { scale: number; unit: string } | undefined {
+    const fromSysfs = eventScaleUnit(this.perf, pmu, event);
+    if (fromSysfs) return fromSysfs;
+    const inst = this.driver.instanceByName(pmu);
+    const spec = inst?.ops.getEventAttrs(inst).find((a) => a.name === event);
+    if (!spec || (spec.scale === undefined && spec.unit === undefined)) return undefined;
+    return { scale: spec.scale ?? 1, unit: spec.unit ?? '' };
   }
 
   /** The first CPU of a PMU's cpumask, where perf opens its events (-1 if it has none). */

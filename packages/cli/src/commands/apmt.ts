@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, type PlatformSpec } from '@cspmu/hw';
+import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, verdictLines, type PlatformSpec } from '@cspmu/hw';
 import { kerr, listProblems } from '@cspmu/kernel';
 import { readInputFile, readJson } from '../util.js';
 
@@ -12,7 +12,7 @@ export function registerApmt(program: Command): void {
   const apmt = program.command('apmt').description('ACPI APMT tables: decode, check, build');
   apmt
     .command('decode')
-    .description('print a binary APMT readably')
+    .description('print a binary APMT readably, with the same FAILED/WARNING verdicts as check')
     .argument('<file>', 'binary APMT')
     .option('--json', 'machine-readable output')
     .action((file: string, opts: { json?: boolean }) => {
@@ -32,19 +32,24 @@ export function registerApmt(program: Command): void {
         return;
       }
       console.log(describeApmt(table));
-      for (const v of violations) console.log(`  WARNING: ${formatViolation(v)}`);
+      for (const line of verdictLines(violations)) console.log(`  ${line}`);
     });
   apmt
     .command('check')
-    .description('list every violation in an APMT (as fwts does); exit 1 if there is any')
+    .description("check an APMT as fwts does: fwts's rules and the checksum fail (exit 1); cspmu's extra checks warn (exit 0 unless --strict)")
     .argument('<file>', 'binary APMT')
-    .action((file: string) => {
+    .option('--strict', 'warnings fail too')
+    .action((file: string, opts: { strict?: boolean }) => {
       const { table, violations } = parseApmt(readTable(file));
-      for (const v of violations) console.log(`FAILED: ${formatViolation(v)}`);
-      if (violations.length > 0) {
-        console.log(`${violations.length} violation(s) in ${file}`);
+      for (const line of verdictLines(violations)) console.log(line);
+      const failures = violations.filter((v) => v.severity === 'failure').length;
+      const warnings = violations.length - failures;
+      const failed = failures > 0 || (opts.strict === true && warnings > 0);
+      const summary = `${failures} failure(s), ${warnings} warning(s)`;
+      if (failed) {
+        console.log(`FAILED: ${file}: ${summary}${failures === 0 ? ' (--strict)' : ''}`);
         process.exitCode = 1;
-      } else console.log(`PASSED: ${file}: ${table!.nodes.length} node(s), checksum and lengths correct`);
+      } else console.log(`PASSED: ${file}: ${table!.nodes.length} node(s), ${summary}`);
     });
   apmt
     .command('build')

@@ -26,8 +26,9 @@ export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
     const events = (fs.exists(`${dir}/events`) ? fs.list(`${dir}/events`) : [])
       .filter((e) => !e.endsWith('.scale') && !e.endsWith('.unit'))
       .map((e) => {
-        const scale = read(`events/${e}.scale`);
-        const unit = read(`events/${e}.unit`);
+        const su = m.eventScaleUnit(name, e);
+        const scale = su?.scale === undefined || su.unit === '' ? '' : String(su.scale);
+        const unit = su?.unit ?? '';
         const description = specs.find((s) => s.name === e)?.description;
         return { name: e, encoding: read(`events/${e}`), ...(scale ? { scale: Number(scale) } : {}), ...(unit ? { unit } : {}), ...(description ? { description } : {}) };
       });
@@ -62,6 +63,7 @@ export function registerList(program: Command): void {
       return;
     }
     const c = colours(process.stdout);
+    console.log(c.dim(`# ${m.describeModel()}`));
     for (const p of pmus) {
       console.log(`${c.bold(p.name)} ${c.dim(`(type ${p.type}, ${p.backend}, identifier ${p.identifier}, cpumask ${p.cpumask}, associated_cpus ${p.associatedCpus})`)}`);
       console.log(`  format: ${Object.entries(p.formats).map(([k, v]) => `${k}=${v}`).join('  ')}`);

@@ -8,10 +8,10 @@ export function registerMachine(program: Command): void {
       const m = await bootMachine(opts);
       const hex = (n: number) => `0x${n.toString(16)}`;
       const devices = m.platform.pmus.map((d) => {
-        const dev = m.bus.device(`arm-cs-arch-pmu.${d.id}`);
+        const dev = m.deviceOfNode(d.id);
         const inst = dev ? m.driver.instances.get(dev) : undefined;
         return {
-          device: `arm-cs-arch-pmu.${d.id}`,
+          device: dev?.name ?? `arm-cs-arch-pmu.${d.id} (not created)`,
           label: d.label,
           type: d.type,
           base0: hex(d.base0),
@@ -26,16 +26,18 @@ export function registerMachine(program: Command): void {
         };
       });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ platform: m.platform.name, description: m.platform.description, cpus: m.kernel.cpus.count, workload: m.hardware.workload.name, devices }, null, 2)}\n`);
+        const model = { kernelVersion: m.kernelVersion, proposed: [...m.profile.proposed] };
+        process.stdout.write(`${JSON.stringify({ platform: m.platform.name, description: m.platform.description, ...model, cpus: m.kernel.cpus.count, workload: m.hardware.workload.name, devices }, null, 2)}\n`);
         return;
       }
       console.log(`${m.platform.name}: ${m.platform.description}`);
       console.log(`${m.kernel.cpus.count} CPUs, workload ${m.hardware.workload.name}`);
+      console.log(m.describeModel());
       console.log('');
-      console.log(`${'Device'.padEnd(22)}${'Label'.padEnd(16)}${'Base0'.padEnd(16)}${'IRQ'.padEnd(11)}${'PMIIDR'.padEnd(12)}${'Ctrs'.padEnd(8)}${'Backend'.padEnd(22)}PMU`);
+      console.log(`${'Device'.padEnd(26)}${'Label'.padEnd(16)}${'Base0'.padEnd(16)}${'IRQ'.padEnd(11)}${'PMIIDR'.padEnd(12)}${'Ctrs'.padEnd(8)}${'Backend'.padEnd(22)}PMU`);
       for (const d of devices) {
         console.log(
-          `${d.device.padEnd(22)}${d.label.padEnd(16)}${d.base0.padEnd(16)}${(d.irq ?? '-').padEnd(11)}${(d.pmiidr ?? '-').padEnd(12)}${`${d.counters}x${d.counterBits}`.padEnd(8)}${(d.backend ?? d.state).padEnd(22)}${d.pmu ?? '-'}`,
+          `${d.device.padEnd(26)}${d.label.padEnd(16)}${d.base0.padEnd(16)}${(d.irq ?? '-').padEnd(11)}${(d.pmiidr ?? '-').padEnd(12)}${`${d.counters}x${d.counterBits}`.padEnd(8)}${(d.backend ?? d.state).padEnd(22)}${d.pmu ?? '-'}`,
         );
       }
     },

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { KernelError, kerr } from '@cspmu/kernel';
-import { eventScaleUnit, type ParsedEvent, type PerfEvent } from '@cspmu/perf';
+import type { ParsedEvent, PerfEvent } from '@cspmu/perf';
 import type { Machine } from '@cspmu/system';
 
 export interface StatRequest {
@@ -58,7 +58,7 @@ function openAll(m: Machine, req: StatRequest, pid: number): Opened[] {
   for (const text of req.events) {
     const evs = m.parseEvents(text);
     for (const p of evs) {
-      const su = p.eventName ? eventScaleUnit(m.perf, p.pmu, p.eventName) : undefined;
+      const su = p.eventName ? m.eventScaleUnit(p.pmu, p.eventName) : undefined;
       let cpus: number[];
       if (!req.systemWide && req.cpus === undefined) cpus = [-1];
       else {

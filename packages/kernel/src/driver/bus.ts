@@ -1,4 +1,5 @@
 import { asKernelError, kerr, KernelError } from '../base/errors.js';
+import { Ida } from '../base/ida.js';
 import type { Kernel } from '../kernel.js';
 import type { Work } from '../time/workqueue.js';
 import type { OrderedWorkqueue } from '../time/workqueue.js';
@@ -22,6 +23,9 @@ export class PlatformBus {
   private pending: Device[] = [];
   private active: Device[] = [];
   private triggerCount = 0;
+  /** The platform auto-id allocator (PLATFORM_DEVID_AUTO): ids in use, and each auto device's id. */
+  private readonly autoIds = new Ida();
+  private readonly autoIdOf = new Map<string, number>();
   readonly deferwq: OrderedWorkqueue;
   /** Deferred probing runs once late initcalls are done; the machine turns it on after boot. */
   deferredProbeEnabled = true;
@@ -34,12 +38,21 @@ export class PlatformBus {
 
   // ---- devices ----
 
-  /** platform_device_alloc + platform_device_add: named `<name>.<id>`, then probed if a driver matches. */
-  async addDevice(name: string, id: number, resources: readonly Resource[], platformData?: unknown): Promise<Device> {
+  /**
+   * platform_device_alloc + platform_device_add: named `<name>.<id>`, or with
+   * id 'auto' `<name>.<k>.auto` (k the lowest id free among auto-id devices),
+   * then probed if a driver matches.
+   */
+  async addDevice(name: string, id: number | 'auto', resources: readonly Resource[], platformData?: unknown): Promise<Device> {
     if (typeof name !== 'string' || name.length > 64 || !/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${String(name).slice(0, 64)}' must be a simple identifier`);
     if (!Array.isArray(resources)) throw kerr('EINVAL', `device ${name}.${id}: resources must be a list`);
-    if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1`);
-    const full = `${name}.${id}`;
+    if (id !== 'auto' && (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1 or 'auto'`);
+    let full = `${name}.${id}`;
+    if (id === 'auto') {
+      const k = this.autoIds.alloc();
+      full = `${name}.${k}.auto`;
+      this.autoIdOf.set(full, k);
+    }
     if (this.byName.has(full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
     const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`, DEVICE_LOCK_CLASS), this.kernel.refcount(`device:${full}`, 1), name);
     dev.registered = true;
@@ -59,6 +72,11 @@ export class PlatformBus {
     this.byName.delete(dev.name);
     this.pending = this.pending.filter((d) => d !== dev);
     this.active = this.active.filter((d) => d !== dev);
+    const auto = this.autoIdOf.get(dev.name);
+    if (auto !== undefined) {
+      this.autoIds.free(auto);
+      this.autoIdOf.delete(dev.name);
+    }
     this.kernel.lifecycle.fire('device:removed', { device: dev.name });
     this.putDevice(dev);
   }
@@ -206,7 +224,8 @@ export class PlatformBus {
       } else if (err.code === 'ENODEV' || err.code === 'ENXIO') {
         this.kernel.log.debug('driver-core', `${drv.name}: ${dev.name}: probe declined: ${err.detail}`);
       } else {
-        this.kernel.log.err('driver-core', `${drv.name}: probe of ${dev.name} failed with error -${err.errno}: ${err.detail}`);
+        this.kernel.log.err(drv.name, `${dev.name}: probe with driver ${drv.name} failed with error -${err.errno}`);
+        this.kernel.log.info(drv.name, `${dev.name}: ${err.detail}`);
         this.kernel.lifecycle.fire('device:probe-failed', { device: dev.name, driver: drv.name, errno: err.code, message: err.detail });
       }
       return false;

@@ -97,7 +97,7 @@ export class FuzzModel {
       expect(inst.refs.count, `${inst.name} refcount`).to.equal(1 + (perInstance.get(inst) ?? 0));
     }
     for (const h of m.modules.list()) expect(h.refs, `${h.name} refs`).to.be.at.least(0);
-    const errors = m.kernel.log.atLeast('err').filter((r) => !/failed to load|probe of .* failed/.test(r.message)).map((r) => r.message);
+    const errors = m.kernel.log.atLeast('err').filter((r) => !/failed to load|probe with driver .* failed/.test(r.message)).map((r) => r.message);
     expect(errors, `errors logged: ${errors.join(' | ')}`).to.deep.equal([]);
     expect(m.bus.deferwq.failures.concat(m.driver.reprobeWq.failures).map((f) => f.error.message), 'failed work').to.deep.equal([]);
     this.coverage.sample(this.events.map((e) => e.event));

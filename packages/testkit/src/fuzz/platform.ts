@@ -21,12 +21,12 @@ export function fuzzPlatform(latencyNs = 0): PlatformSpec {
     workload: FUZZ_WORKLOAD,
     pmus: [
       {
-        label: 'p32', id: 0, type: 'cache', instPrimary: 0, implementer: '0x36b', product: '0x2cf', counters: 4, counterBits: 32,
+        label: 'p32', id: 0, type: 'cache', instSecondary: 0, implementer: '0x36b', product: '0x2cf', counters: 4, counterBits: 32,
         cycleCounter: true, dualPage: false, atomic64: false, clockHz: 1e9, base0: '0x70000000', irq: { gsi: 0x400, trigger: 'level' },
         affinity: { container: 0 },
       },
       {
-        label: FUZZ_TEARING_PMU, id: 1, type: 'cache', instPrimary: 1, implementer: '0x36b', product: '0x2cf', counters: 3, counterBits: 64,
+        label: FUZZ_TEARING_PMU, id: 1, type: 'cache', instSecondary: 1, implementer: '0x36b', product: '0x2cf', counters: 3, counterBits: 64,
         cycleCounter: true, dualPage: true, atomic64: false, clockHz: 1e9, base0: '0x70010000', base1: '0x70011000',
         irq: { gsi: 0x401, trigger: 'level' }, affinity: { container: 1 }, accessLatencyNs: latencyNs,
       },
