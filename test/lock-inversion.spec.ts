@@ -28,6 +28,15 @@ describe('Lockdep on the arm_cspmu lifecycle', function () {
     expect(r!.text).to.contain('(arm_cspmu_lock){arm_cspmu_lock}, at: arm_cspmu_impl_unregister');
   });
 
+  it('puts every device lock in one lock class, apart from the registry lock', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [a, b] = [m.bus.device('arm-cs-arch-pmu.0')!, m.bus.device('arm-cs-arch-pmu.16')!];
+    expect(a.lock).to.not.equal(b.lock);
+    expect(a.lock.lockClass).to.equal(b.lock.lockClass);
+    expect(a.lock.lockClass.name).to.equal('&dev->mutex');
+    expect(m.driver.registry.mutex.lockClass).to.not.equal(a.lock.lockClass);
+  });
+
   it('sees no inversion on the same path without the hazard: unregister takes device locks after the registry lock is released', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     await loadBuiltinBackend(m, scfBackend());
