@@ -4,6 +4,7 @@ import { defineBackend, registerBackend } from '@cspmu/arm-cspmu';
 import { isKernelError, type ModuleDescriptor } from '@cspmu/kernel';
 import type { Machine } from '@cspmu/system';
 import type { FuzzModel, ModelEvent } from './model.js';
+import { FUZZ_MUX_INTERVAL_MS } from './platform.js';
 
 export const FUZZ_BACKEND = 'fuzz_scf_cspmu';
 
@@ -91,7 +92,7 @@ const toggleStep = fc.nat(20).map((i) =>
 const advanceStep = (min: number, max: number) => fc.integer({ min, max }).map((ns) => step(`advance(${ns})`, (model) => model.m.advance(ns)));
 
 /** The mux interval the fuzz machine sets, plus one: after it, a rotation that was due has happened. */
-const AFTER_ROTATION_NS = 50_000_001;
+const AFTER_ROTATION_NS = FUZZ_MUX_INTERVAL_MS * 1_000_000 + 1;
 
 /**
  * The events counting on a device, after making it stop multiplexing (a
@@ -244,7 +245,7 @@ export function weightedSteps(): fc.WeightedArbitrary<Step>[] {
     { arbitrary: openManyStep, weight: 3 },
     { arbitrary: closeStep, weight: 2 },
     { arbitrary: toggleStep, weight: 2 },
-    { arbitrary: advanceStep(1, 120_000_000), weight: 5 },
+    { arbitrary: advanceStep(1, 250_000_000), weight: 5 },
     { arbitrary: advanceStep(1_000_000_000, 3_000_000_000), weight: 1 },
     { arbitrary: edgeOfCarryStep, weight: 3 },
     { arbitrary: pastOverflowStep, weight: 3 },

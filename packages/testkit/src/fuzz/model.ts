@@ -26,6 +26,11 @@ export interface ModelEvent {
  */
 export const SKEW_PER_LATENCY_NS = 1 << 16;
 
+/** A broken invariant, checked after every step: plain comparisons (an assertion library costs more than the step). */
+function ensure(ok: boolean, message: () => string): void {
+  if (!ok) throw new FuzzFailure('invariant', message());
+}
+
 /** What the fuzzer believes: the open events, their enabled time, and operations still in flight. */
 export class FuzzModel {
   readonly events: ModelEvent[] = [];
@@ -74,8 +79,8 @@ export class FuzzModel {
     if (uaf.length > 0) throw new FuzzFailure('kasan', `use-after-free reports: ${JSON.stringify(uaf)}`);
     const refcount = m.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount');
     if (refcount.length > 0) throw new FuzzFailure('refcount', `refcount_t warnings: ${refcount.map((r) => r.message).join(' | ')}`);
-    expect(this.unexpected, 'unexpected failures').to.deep.equal([]);
-    expect(m.mmio.violations, 'accesses through released mappings').to.deep.equal([]);
+    ensure(this.unexpected.length === 0, () => `unexpected failures: ${this.unexpected.join(' | ')}`);
+    ensure(m.mmio.violations.length === 0, () => `accesses through released mappings: ${JSON.stringify(m.mmio.violations)}`);
     const perInstance = new Map<unknown, number>();
     for (const e of this.events) {
       const r = m.perf.read(e.event);
@@ -84,22 +89,24 @@ export class FuzzModel {
       if (r.value < e.lastValue) throw new FuzzFailure('torn-read', `torn read: ${what} went backwards from ${e.lastValue} to ${r.value}`);
       if (latency === 0) {
         // Every counter counts 1/ns: the count is the running time, exactly, across everything.
-        expect(r.value, `${what} count vs running time`).to.equal(r.timeRunning);
+        ensure(r.value === r.timeRunning, () => `${what}: count ${r.value} vs running time ${r.timeRunning}`);
       } else if (Math.abs(r.value - r.timeRunning) > latency * SKEW_PER_LATENCY_NS) {
         throw new FuzzFailure('torn-read', `torn read: ${what} jumped to ${r.value} with ${r.timeRunning} ns running (bus latency ${latency} ns)`);
       }
       e.lastValue = r.value;
-      expect(r.timeEnabled, `${what} enabled time`).to.equal(this.expectedEnabled(e));
-      expect(r.timeRunning).to.be.at.most(r.timeEnabled);
+      ensure(r.timeEnabled === this.expectedEnabled(e), () => `${what}: enabled time ${r.timeEnabled}, expected ${this.expectedEnabled(e)}`);
+      ensure(r.timeRunning <= r.timeEnabled, () => `${what}: running time ${r.timeRunning} above enabled time ${r.timeEnabled}`);
       perInstance.set(e.event.pmu, (perInstance.get(e.event.pmu) ?? 0) + 1);
     }
     for (const inst of m.driver.instances.values()) {
-      expect(inst.refs.count, `${inst.name} refcount`).to.equal(1 + (perInstance.get(inst) ?? 0));
+      const want = 1 + (perInstance.get(inst) ?? 0);
+      ensure(inst.refs.count === want, () => `${inst.name} refcount ${inst.refs.count}, expected ${want}`);
     }
-    for (const h of m.modules.list()) expect(h.refs, `${h.name} refs`).to.be.at.least(0);
+    for (const h of m.modules.list()) ensure(h.refs >= 0, () => `${h.name} refs ${h.refs}`);
     const errors = m.kernel.log.atLeast('err').filter((r) => !/failed to load|probe with driver .* failed/.test(r.message)).map((r) => r.message);
-    expect(errors, `errors logged: ${errors.join(' | ')}`).to.deep.equal([]);
-    expect(m.bus.deferwq.failures.concat(m.driver.reprobeWq.failures).map((f) => f.error.message), 'failed work').to.deep.equal([]);
+    ensure(errors.length === 0, () => `errors logged: ${errors.join(' | ')}`);
+    const failedWork = m.bus.deferwq.failures.concat(m.driver.reprobeWq.failures);
+    ensure(failedWork.length === 0, () => `failed work: ${failedWork.map((f) => f.error.message).join(' | ')}`);
     this.coverage.sample(this.events.map((e) => e.event));
   }
 

@@ -10,6 +10,13 @@ import type { PlatformSpec, WorkloadSpec } from '@cspmu/hw';
  */
 export const FUZZ_WORKLOAD: WorkloadSpec = { name: 'fuzz', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 1, rate: 1e9 }] }] };
 
+/**
+ * The fuzz machine's rotation interval (the kernel's default is 4 ms): long
+ * enough that seconds-long advances stay cheap, short enough that most
+ * advances rotate a multiplexing PMU.
+ */
+export const FUZZ_MUX_INTERVAL_MS = 100;
+
 /** The label of the fuzz machine's 64-bit PMU whose counters can tear. */
 export const FUZZ_TEARING_PMU = 'p64';
 
