@@ -66,6 +66,11 @@ export class CounterIo {
     }
   }
 
+  /** True if the event's counter has not been read since it was preloaded (a fold now covers a whole period). */
+  atPeriod(event: PerfEvent): boolean {
+    return event.hw.prevLo === this.periodLo && event.hw.prevHi === this.periodHi;
+  }
+
   /** Preload mask >> 1 so the counter overflows after about half its range. */
   setPeriod(event: PerfEvent): void {
     event.hw.prevLo = this.periodLo;

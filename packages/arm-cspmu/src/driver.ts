@@ -197,7 +197,7 @@ export class ArmCspmuDriver implements Driver {
     const irq = dev.irq(0) ?? 0;
     if (irq === 0) return 0;
     try {
-      this.kernel.irqs.request(irq, () => boundTo()?.handleIrq() ?? IRQ_NONE, dev.name);
+      this.kernel.irqs.request(irq, () => boundTo()?.handleIrq() ?? IRQ_NONE, dev.name, (k) => boundTo()?.replayIrq(k) ?? false);
     } catch (e) {
       this.kernel.log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);
       throw e;

@@ -84,6 +84,9 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   private readonly io: CounterIo;
   /** Overflow status words read by the interrupt handler. */
   private readonly ovs = new Uint32Array(8);
+  /** The events the last interrupt folded, and the delta it added to each (for replayIrq). */
+  private readonly lastIrqEvents: PerfEvent[] = [];
+  private readonly lastIrqDeltas: number[] = [];
   private warnedAdd = false;
 
   constructor(
@@ -324,14 +327,21 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
         any |= v;
       }
       let handled = false;
+      this.lastIrqEvents.length = 0;
+      this.lastIrqDeltas.length = 0;
       if (any !== 0) {
         for (let idx = 0; idx < this.numLogicalCounters; idx++) {
           const e = this.counters.eventAt(idx);
           if (e === undefined) continue;
           const phys = this.counters.toPhys(idx);
           if (((ovs[phys >> 5]! >>> (phys & 31)) & 1) === 0) continue;
+          const before = e.count;
+          // A fold from the preload covers a whole period; after a read it covers only part of one.
+          const whole = this.io.atPeriod(e);
           this.io.update(e);
           this.io.setPeriod(e);
+          this.lastIrqEvents.push(e);
+          this.lastIrqDeltas.push(whole ? e.count - before : NaN);
           handled = true;
         }
       }
@@ -340,5 +350,17 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     } finally {
       smp.current = prevCpu;
     }
+  }
+
+  /**
+   * The next k interrupts will be identical to the last (the device says so):
+   * apply them in closed form, each adding the same delta to the same events.
+   * Refused while anything traces MMIO or calls, which must see each one.
+   */
+  replayIrq(k: number): boolean {
+    if (this.released || this.lastIrqEvents.length === 0 || this.lastIrqDeltas.some(Number.isNaN)) return false;
+    if (this.base0.observed || this.base1.observed || this.kernel.trace.anyEnabled || this.kernel.callSites.anyAttached()) return false;
+    for (let i = 0; i < this.lastIrqEvents.length; i++) this.lastIrqEvents[i]!.count += k * this.lastIrqDeltas[i]!;
+    return true;
   }
 }

@@ -27,6 +27,8 @@ export class CounterEngine {
   private readonly running = new Uint8Array(256);
   private readonly timers: (Timer | undefined)[] = new Array(256).fill(undefined);
   private readonly foldWords = new Uint32Array(2);
+  /** Per counter: when it was last written (a handler re-preloading it), or -1. */
+  private readonly writtenAt = new Float64Array(256).fill(-1);
 
   constructor(
     private readonly counterBits: number,
@@ -101,6 +103,7 @@ export class CounterEngine {
 
   /** Counter p was written at t: count on from its new stored value. */
   written(p: number, t: number): void {
+    this.writtenAt[p] = t;
     this.t0[p] = t;
     this.e0[p] = this.rate[p]!.at(t);
     this.schedule(p);
@@ -151,10 +154,24 @@ export class CounterEngine {
     const at = this.rate[p]!.when(this.e0[p]! + remaining);
     if (!Number.isFinite(at) || at > MAX_SAFE) return;
     this.nextOverflow[p] = at;
-    this.timers[p] = this.clock.at(Math.max(at, this.clock.now()), () => {
-      this.timers[p] = undefined;
-      this.overflowDue(p, Math.max(at, this.t0[p]!));
-    });
+    this.timers[p] = this.clock.at(
+      Math.max(at, this.clock.now()),
+      () => {
+        this.timers[p] = undefined;
+        this.overflowDue(p, Math.max(at, this.t0[p]!));
+      },
+      this,
+    );
+  }
+
+  /** When counter p was last written, or -1. */
+  lastWrittenAt(p: number): number {
+    return this.writtenAt[p]!;
+  }
+
+  /** Counter p's count function while it runs (undefined when stopped), and its next overflow time. */
+  counting(p: number): { readonly rate: RateFunction; readonly nextOverflow: number } | undefined {
+    return this.running[p] === 1 ? { rate: this.rate[p]!, nextOverflow: this.nextOverflow[p]! } : undefined;
   }
 
   /** Forget counter p's pending overflow (it is being raised now). */

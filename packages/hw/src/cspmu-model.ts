@@ -1,6 +1,7 @@
 import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel';
 import { RegisterBank, type AddressMap, type Region } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
+import { OverflowBatcher } from './overflow-batch.js';
 import { cspmuRegisterMap, type RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, registerLayout, type RegisterLayout } from './cspmu-regs.js';
 import { ConstantRate, type RateFunction } from './rate-function.js';
@@ -54,6 +55,7 @@ export class CspmuModel {
   private readonly cntBank: RegisterBank;
   private readonly cntWord = new Int32Array(256).fill(-1);
   private readonly engine: CounterEngine;
+  private readonly batcher: OverflowBatcher;
   private readonly cycleRate: RateFunction;
   private readonly rateCache = new Map<string, RateFunction>();
   /** Per counter: the selection (event, filter, filter2; low and high words) its rate was last resolved for. */
@@ -105,6 +107,7 @@ export class CspmuModel {
     }
     for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
+    this.batcher = new OverflowBatcher(this.engine, deps.clock, deps.irqs, deps.irq, this.cntBank.state, this.cntWord, REG.PMOVSCLR >> 2, this.setClrRegs, c.counterBits > 32);
   }
 
   /** Map the pages at their physical bases; returns the regions mapped. */
@@ -166,8 +169,6 @@ export class CspmuModel {
     };
   }
 
-  // ---- time ----
-
   /** The device-side time of an access: the clock, plus bus latency for back-to-back accesses. */
   private accessTime(): number {
     const now = this.deps.clock.now();
@@ -176,8 +177,6 @@ export class CspmuModel {
     this.lastAccess = now > this.lastAccess ? now : this.lastAccess + lat;
     return this.lastAccess;
   }
-
-  // ---- counting ----
 
   private readCounterHalf(p: number, half: 0 | 1): number {
     const t = this.accessTime();
@@ -287,7 +286,9 @@ export class CspmuModel {
     this.engine.clearOverflowDue(p);
     this.fold(p, t);
     this.engine.schedule(p);
+    const alone = this.batcher.beforeDelivery(p);
     this.updateIrq();
+    if (alone && !this.irqAsserted && !this.frozen && !this.fzoActive()) this.overflows += this.batcher.afterDelivery(p, t);
   }
 
   private setOverflow(p: number): void {
@@ -308,8 +309,7 @@ export class CspmuModel {
   }
 
   private anyOverflow(): boolean {
-    const st = this.cntBank.state;
-    for (let r = 0; r < this.setClrRegs; r++) if (st[(REG.PMOVSCLR >> 2) + r] !== 0) return true;
+    for (let r = 0; r < this.setClrRegs; r++) if (this.cntBank.state[(REG.PMOVSCLR >> 2) + r] !== 0) return true;
     return false;
   }
 

@@ -12,6 +12,21 @@ export interface RateFunction {
   when(n: number): number;
   /** True if it never counts anything (lets the device skip timers). */
   readonly zero: boolean;
+  /** The linear piece containing t, if known: within [t, until), at(x) = at(origin) + floor((x - origin) * n / d). */
+  linearPiece?(t: number): LinearPiece | undefined;
+}
+
+/** A stretch of time over which a rate function counts n/d events per ns from `origin`. */
+export interface LinearPiece {
+  readonly n: number;
+  readonly d: number;
+  readonly origin: number;
+  readonly until: number;
+}
+
+/** ((x - origin) * n) mod d: where in its nanosecond a linear count stands at x. Equal phases mean identical futures. */
+export function phaseAt(piece: LinearPiece, x: number): number {
+  return Number((BigInt(x - piece.origin) * BigInt(piece.n)) % BigInt(piece.d));
 }
 
 export const ZERO_RATE: RateFunction = { at: () => 0, when: () => Infinity, zero: true };
@@ -62,6 +77,9 @@ export class ConstantRate implements RateFunction {
   }
   at(t: number): number {
     return mulDivFloor(t, this.n, this.d);
+  }
+  linearPiece(): LinearPiece {
+    return { n: this.n, d: this.d, origin: 0, until: Infinity };
   }
   when(n: number): number {
     if (n <= 0) return 0;
@@ -127,6 +145,20 @@ export class PhasedRate implements RateFunction {
     let i = this.durations.length - 1;
     while (i > 0 && this.starts[i]! > t) i--;
     return base + this.before[i]! + this.inPhase(i, t - this.starts[i]!);
+  }
+
+  linearPiece(t: number): LinearPiece | undefined {
+    let base = 0;
+    if (t >= this.period) {
+      if (!this.repeat) {
+        const last = this.durations.length - 1;
+        return { n: this.ns[last]!, d: this.ds[last]!, origin: this.starts[last]!, until: Infinity };
+      }
+      base = Math.floor(t / this.period) * this.period;
+    }
+    let i = this.durations.length - 1;
+    while (i > 0 && this.starts[i]! > t - base) i--;
+    return { n: this.ns[i]!, d: this.ds[i]!, origin: base + this.starts[i]!, until: base + this.starts[i]! + this.durations[i]! };
   }
 
   when(n: number): number {

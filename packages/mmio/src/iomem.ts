@@ -65,6 +65,11 @@ export class IoMem {
 
   // --- instrumented 32-bit accessors (the hot path) ---
 
+  /** True while anything watches accesses (kmmio probes, rwmmio tracepoints): each access must then really happen. */
+  get observed(): boolean {
+    return !this.bus.quietReads || !this.bus.quietWrites;
+  }
+
   readl(offset: number): number {
     const dev0 = this.dev0;
     if (this.bus.quietReads && dev0 !== undefined && this.live && (offset & 0xffc) === offset) return dev0.read(this.off0 + offset, 4);

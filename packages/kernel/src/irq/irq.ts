@@ -18,8 +18,12 @@ export interface IrqStats {
   unhandled: number;
 }
 
+/** Apply `k` more deliveries identical to the last one, in closed form; false if the handler cannot. */
+export type IrqReplay = (k: number) => boolean;
+
 class IrqLine {
   handler: IrqHandler | undefined;
+  replay: IrqReplay | undefined;
   owner = '';
   asserted = false;
   inHandler = false;
@@ -68,11 +72,18 @@ export class IrqController {
     return this.lines.has(irq);
   }
 
-  request(irq: number, handler: IrqHandler, owner: string): void {
+  /**
+   * request_irq. `replay`, if given, lets a device that knows its next `k`
+   * interrupts would be identical to the last one have them accounted in
+   * closed form (replayDeliveries) instead of delivered one by one.
+   */
+  request(irq: number, handler: IrqHandler, owner: string, replay?: IrqReplay): void {
     const line = this.line(irq);
     if (typeof handler !== 'function') throw kerr('EINVAL', `request of irq ${irq}: handler must be a function`);
+    if (replay !== undefined && typeof replay !== 'function') throw kerr('EINVAL', `request of irq ${irq}: replay must be a function`);
     if (line.handler) throw kerr('EBUSY', `irq ${irq} is already requested by '${line.owner}'; lines are not shared`);
     line.handler = handler;
+    line.replay = replay;
     line.owner = owner;
     line.disabled = false;
     if (line.asserted && line.trigger === 'level') this.deliver(line);
@@ -82,7 +93,24 @@ export class IrqController {
     const line = this.line(irq);
     if (!line.handler) throw kerr('EINVAL', `free of irq ${irq}, which is not requested`);
     line.handler = undefined;
+    line.replay = undefined;
     line.owner = '';
+  }
+
+  /**
+   * Device side: `k` more interrupts, each identical to the one just
+   * delivered and handled, are due before anything else happens. If the
+   * handler can apply them in closed form they are counted as delivered and
+   * true is returned; otherwise the device must raise them one by one.
+   */
+  replayDeliveries(irq: number, k: number): boolean {
+    const line = this.line(irq);
+    if (!Number.isSafeInteger(k) || k < 1) throw kerr('EINVAL', `irq ${irq}: a replay needs a positive count, got ${k}`);
+    if (!line.replay || !line.handler || line.disabled || line.asserted || line.inHandler || this.localDisabled > 0) return false;
+    if (!line.replay(k)) return false;
+    line.stats.delivered += k;
+    line.stats.handled += k;
+    return true;
   }
 
   setAffinity(irq: number, cpu: number): void {

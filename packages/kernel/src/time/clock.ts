@@ -18,9 +18,21 @@ export interface Clock {
   readonly work: WorkCounter;
   now(): number;
   /** Run `fn` once at absolute time `deadline` (or at once if it is past). */
-  at(deadline: number, fn: () => void): Timer;
+  at(deadline: number, fn: () => void, owner?: object): Timer;
   /** Run `fn` once `delayNs` from now. */
   after(delayNs: number, fn: () => void): Timer;
+  /**
+   * How far time is known to run without anyone looking: the target of the
+   * advance in progress (now, when none is). Work that repeats identically
+   * may be computed in closed form up to here.
+   */
+  horizon(): number;
+  /**
+   * The earliest pending timer's deadline, or undefined if none (a real
+   * clock does not know: undefined). With `owner`, only timers armed without
+   * an owner or by that owner count: what could touch that owner's state.
+   */
+  nextDeadline(owner?: object): number | undefined;
 }
 
 function checkTime(what: string, ns: number): void {
@@ -40,6 +52,7 @@ class ManualTimer implements Timer {
     readonly deadline: number,
     readonly seq: number,
     readonly fn: () => void,
+    readonly owner: object | undefined,
   ) {}
   cancel(): boolean {
     if (!this.active) return false;
@@ -61,6 +74,7 @@ export class ManualClock implements Clock {
   private seq = 0;
   private readonly heap: ManualTimer[] = [];
   private advancing = false;
+  private target = 0;
 
   constructor(startNs = 0) {
     checkTime('start time', startNs);
@@ -71,10 +85,11 @@ export class ManualClock implements Clock {
     return this.t;
   }
 
-  at(deadline: number, fn: () => void): Timer {
+  /** `owner` (optional) tags the timer for nextDeadline(owner): a device's own timers, say. */
+  at(deadline: number, fn: () => void, owner?: object): Timer {
     checkTime('timer deadline', deadline);
     checkCallback(fn);
-    const timer = new ManualTimer(this, Math.max(deadline, this.t), this.seq++, fn);
+    const timer = new ManualTimer(this, Math.max(deadline, this.t), this.seq++, fn, owner);
     this.push(timer);
     return timer;
   }
@@ -95,6 +110,7 @@ export class ManualClock implements Clock {
     if (target < this.t) throw kerr('EINVAL', `cannot move the clock back from ${this.t} ns to ${target} ns`);
     if (this.advancing) throw kerr('EDEADLK', 'the clock is already advancing; a timer callback may not advance it');
     this.advancing = true;
+    this.target = target;
     try {
       for (;;) {
         const next = this.heap[0];
@@ -123,8 +139,15 @@ export class ManualClock implements Clock {
     return this.heap.length;
   }
 
-  nextDeadline(): number | undefined {
-    return this.heap[0]?.deadline;
+  horizon(): number {
+    return this.advancing ? this.target : this.t;
+  }
+
+  nextDeadline(owner?: object): number | undefined {
+    if (owner === undefined) return this.heap[0]?.deadline;
+    let min: number | undefined;
+    for (const t of this.heap) if ((t.owner === undefined || t.owner === owner) && (min === undefined || t.deadline < min)) min = t.deadline;
+    return min;
   }
 
   /** @internal */
@@ -222,5 +245,13 @@ export class RealClock implements Clock {
   after(delayNs: number, fn: () => void): Timer {
     checkTime('timer delay', delayNs);
     return this.at(this.now() + delayNs, fn);
+  }
+
+  horizon(): number {
+    return this.now();
+  }
+
+  nextDeadline(): number | undefined {
+    return undefined;
   }
 }

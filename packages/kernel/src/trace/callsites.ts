@@ -89,6 +89,12 @@ export class CallSites {
     return [...this.sites.values()];
   }
 
+  /** True if a tracer is attached to any site. */
+  anyAttached(): boolean {
+    for (const s of this.sites.values()) if (s.ops !== null) return true;
+    return false;
+  }
+
   get(name: string): CallSite {
     const s = this.sites.get(name);
     if (!s) throw kerr('ENOENT', `no call site '${name}'; sites: ${[...this.sites.keys()].join(', ')}`);

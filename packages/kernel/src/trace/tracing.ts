@@ -190,6 +190,11 @@ export class TraceFs {
   }
 
   /** Enable events by name, `system:name`, `system:*` or a glob. Returns how many matched. */
+  /** True if any tracepoint is enabled. */
+  get anyEnabled(): boolean {
+    return this.events.some((tp) => tp.enabled);
+  }
+
   enable(pattern: string, on = true): number {
     const matched = this.match(pattern);
     if (matched.length === 0) throw kerr('ENOENT', `no trace event matches '${pattern}'`);

@@ -1,0 +1,87 @@
+// Overflow storms in closed form: when a counter's overflow cycle will repeat exactly, the next k interrupts are replayed at once.
+import type { Clock, IrqController } from '@cspmu/kernel';
+import type { CounterEngine } from './counter-engine.js';
+import { phaseAt } from './rate-function.js';
+
+/** Fewer identical overflows than this ahead are simply delivered one by one. */
+const MIN_BATCH = 2;
+
+/**
+ * Watches each counter's overflows. After an interrupt whose handler
+ * rewrote the counter with the same value as after the previous one (and
+ * nothing wrote it in between), with the counter alone in the overflow
+ * status and counting linearly, the cycle
+ * is periodic as soon as the count's phase within its nanosecond repeats:
+ * every later cycle takes the same time, counts the same events and sees
+ * the same handler. The overflows due before the next timer that could touch
+ * this device (its own, or one of no device's, such as perf's), the end
+ * of the linear piece and the clock's horizon are then handed to the
+ * interrupt's replay (the handler's closed form) and the counter resumes
+ * after the last of them: the same state, counts and interrupt statistics as
+ * delivering them one by one, without the work.
+ */
+export class OverflowBatcher {
+  private readonly lastAt = new Float64Array(256).fill(-1);
+  private readonly lastLo = new Float64Array(256);
+  private readonly lastHi = new Float64Array(256);
+
+  constructor(
+    private readonly engine: CounterEngine,
+    private readonly clock: Clock,
+    private readonly irqs: IrqController | undefined,
+    private readonly irq: number | undefined,
+    /** The counters' state words and where each counter's low word is. */
+    private readonly words: Uint32Array,
+    private readonly wordOf: Int32Array,
+    /** First state word of the overflow status, and how many words it has. */
+    private readonly ovsWord: number,
+    private readonly ovsWords: number,
+    private readonly wide: boolean,
+  ) {}
+
+  /** Whether the cycle now ending began at the previous overflow's rewrite (no other write since). */
+  private undisturbed = false;
+
+  /**
+   * Counter p overflows and its interrupt is about to be raised: true if its
+   * bit is the only overflow bit set (so the delivery concerns it alone).
+   */
+  beforeDelivery(p: number): boolean {
+    this.undisturbed = this.lastAt[p]! >= 0 && this.engine.lastWrittenAt(p) === this.lastAt[p];
+    for (let r = 0; r < this.ovsWords; r++) {
+      const expect = r === p >> 5 ? (1 << (p & 31)) >>> 0 : 0;
+      if (this.words[this.ovsWord + r] !== expect) return false;
+    }
+    return true;
+  }
+
+  /** Counter p overflowed at t and its interrupt was delivered: returns how many more overflows were replayed. */
+  afterDelivery(p: number, t: number): number {
+    const irqs = this.irqs;
+    const w = this.wordOf[p]!;
+    const lo = this.words[w]!;
+    const hi = this.wide ? this.words[w + 1]! : 0;
+    const rewritten = this.engine.lastWrittenAt(p) === t;
+    const steady = rewritten && this.undisturbed && this.lastLo[p] === lo && this.lastHi[p] === hi;
+    this.lastAt[p] = rewritten ? t : -1;
+    this.lastLo[p] = lo;
+    this.lastHi[p] = hi;
+    if (!steady || irqs === undefined || this.irq === undefined) return 0;
+    const c = this.engine.counting(p);
+    const piece = c?.rate.linearPiece?.(t);
+    if (!c || !piece || !(c.nextOverflow < piece.until) || phaseAt(piece, c.nextOverflow) !== phaseAt(piece, t)) return 0;
+    const period = c.nextOverflow - t;
+    this.engine.cancel(p);
+    // Timers of other devices cannot touch this counter; this device's and unowned ones (perf's) may.
+    const other = this.clock.nextDeadline(this.engine) ?? Infinity;
+    const limit = Math.min(this.clock.horizon(), other - 1, piece.until - 1);
+    const k = Math.floor((limit - t) / period);
+    if (k >= MIN_BATCH && irqs.replayDeliveries(this.irq, k)) {
+      this.clock.work.add(1);
+      this.engine.written(p, t + k * period);
+      return k;
+    }
+    this.engine.schedule(p);
+    return 0;
+  }
+}
