@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
-import { parseProposals } from '@cspmu/arm-cspmu/driver';
+import { parseProposals } from '@cspmu/system';
 import { parseKernelVersion } from '@cspmu/kernel';
 import { Machine, type MachineOptions } from '@cspmu/system';
 import { readJson } from './util.js';

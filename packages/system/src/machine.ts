@@ -1,5 +1,7 @@
 import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, type ApmtInfo } from '@cspmu/arm-cspmu';
 import { ARM_CSPMU_TOKENS, ArmCspmuDriver, driverProfile, type ArmCspmuOptions, type DriverProfile } from '@cspmu/arm-cspmu/driver';
+/** The proposals a machine can turn on, for tools that take them from users. */
+export { PROPOSALS, parseProposals, type Proposal } from '@cspmu/arm-cspmu/driver';
 import {
   apmtForBoot,
   apmtNodesOf,

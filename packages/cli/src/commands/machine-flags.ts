@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { PROPOSALS } from '@cspmu/arm-cspmu/driver';
+import { PROPOSALS } from '@cspmu/system';
 import { KERNEL_VERSIONS } from '@cspmu/kernel';
 
 /** --platform, --workload, --plugin, --kernel and --proposed, shared by every command that boots a machine. */
