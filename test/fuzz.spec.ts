@@ -32,6 +32,18 @@ describe('Lifecycle model-based fuzzing', function () {
     expect(f.trace.some((l) => /^ {2}@\d+ /.test(l))).to.equal(true);
   });
 
+  it('replays a run with many scheduling choices to the same trace as when it first ran', async () => {
+    const traces: (readonly string[])[] = [];
+    await runFuzz({ runs: 40, seed: SEED, onRun: (run) => void traces.push(run.trace) });
+    // The run whose scheduler chose among two or more waiting tasks most often.
+    const choices = (t: readonly string[]) => t.filter((l) => /run task \d+ of ([2-9]|\d\d+) waiting/.test(l)).length;
+    const index = traces.reduce((best, t, i) => (choices(t) > choices(traces[best]!) ? i : best), 0);
+    expect(choices(traces[index]!), 'a run with real choices').to.be.at.least(3);
+    const again = await replayFuzz({ seed: SEED, path: String(index) });
+    expect(again.failed).to.equal(false);
+    expect(again.trace).to.deep.equal(traces[index]);
+  });
+
   const hazards: [InjectedHazard, ReportKind][] = [
     ['reprobe-in-destroy', 'kasan'],
     ['no-hilohi', 'torn-read'],

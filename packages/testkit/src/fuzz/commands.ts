@@ -208,7 +208,8 @@ const removeOrAddStep = fc.nat(2).map((d) =>
     const name = `arm-cs-arch-pmu.${d}`;
     const dev = m.bus.device(name);
     if (dev) {
-      if (model.events.some((e) => e.device === name)) return;
+      // A removal still in flight: removing it again would be the caller's double unregister.
+      if (model.removed.has(d) || model.events.some((e) => e.device === name)) return;
       const inst = m.driver.instances.get(dev);
       if (inst && !inst.idle) return;
       model.removed.set(d, { resources: dev.resources, data: dev.platformData });
@@ -232,6 +233,17 @@ const rebindStep = fc.nat(2).map((d) =>
     model.track(`rebind ${dev.name}`, m.bus.deviceReleaseDriverIf(dev, () => (m.driver.instances.get(dev)?.idle ?? true)).then(() => m.bus.attachDevice(dev)), []);
   }),
 );
+
+/** Two lifecycle operations started together, so their tasks wait on the scheduler side by side and race. */
+const raceStep = () => {
+  const lifecycle = fc.oneof(registerStep, unloadStep, loadGenericStep, unloadGenericStep, removeOrAddStep, rebindStep);
+  return fc.tuple(lifecycle, lifecycle).map(([a, b]) =>
+    step(`race(${String(a)}, ${String(b)})`, (model) => {
+      a.run(model);
+      b.run(model);
+    }),
+  );
+};
 
 /**
  * Every step, with its weight. Opens dominate (several events per PMU make
@@ -257,6 +269,7 @@ export function weightedSteps(): fc.WeightedArbitrary<Step>[] {
     { arbitrary: unloadGenericStep, weight: 1 },
     { arbitrary: removeOrAddStep, weight: 1 },
     { arbitrary: rebindStep, weight: 1 },
+    { arbitrary: raceStep(), weight: 3 },
   ];
 }
 

@@ -14,6 +14,8 @@ export const COVERAGE_GOALS = {
   toreAndRetried: 0.1,
   /** A backend registered for a device that had live events (the swap waits for them). */
   hotSwapped: 0.1,
+  /** The scheduler chose among two or more waiting tasks (operations raced). */
+  raced: 0.2,
 } as const;
 
 export type CoverageName = keyof typeof COVERAGE_GOALS;
@@ -22,7 +24,7 @@ export const COVERAGE_NAMES = Object.keys(COVERAGE_GOALS) as CoverageName[];
 
 /** Watches one machine for the paths above. */
 export class CoverageProbe {
-  readonly reached: RunCoverage = { rotated: false, overflowed32: false, migrated: false, toreAndRetried: false, hotSwapped: false };
+  readonly reached: RunCoverage = { rotated: false, overflowed32: false, migrated: false, toreAndRetried: false, hotSwapped: false, raced: false };
   private readonly narrowIrqs: number[];
 
   constructor(private readonly m: Machine) {
@@ -52,7 +54,7 @@ export class CoverageProbe {
 /** Coverage over many runs: how many runs reached each path. */
 export class CoverageFigures {
   runs = 0;
-  readonly counts: Record<CoverageName, number> = { rotated: 0, overflowed32: 0, migrated: 0, toreAndRetried: 0, hotSwapped: 0 };
+  readonly counts: Record<CoverageName, number> = { rotated: 0, overflowed32: 0, migrated: 0, toreAndRetried: 0, hotSwapped: 0, raced: 0 };
 
   add(run: RunCoverage): void {
     this.runs++;

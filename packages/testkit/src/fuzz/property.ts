@@ -140,7 +140,7 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       life.stop();
       process.off('unhandledRejection', onRejection);
       m.kernel.yieldPoint = undefined;
-      o.onRun?.({ trace, coverage: { ...model.coverage.reached }, failed });
+      o.onRun?.({ trace, coverage: { ...model.coverage.reached, raced: s.choices > 0 }, failed });
     }
   });
 }

@@ -17,6 +17,8 @@ export class SeededScheduler {
   private readonly waiting: Waiting[] = [];
   private state: number;
   private created = 0;
+  /** Decisions made among two or more waiting tasks. */
+  choices = 0;
 
   constructor(
     seed: number,
@@ -44,6 +46,7 @@ export class SeededScheduler {
   async releaseOne(): Promise<void> {
     const n = this.waiting.length;
     if (n === 0) return;
+    if (n > 1) this.choices++;
     const [task] = this.waiting.splice(this.nextInt(n), 1);
     this.onDecision(`run task ${task!.id} of ${n} waiting`);
     task!.release();
