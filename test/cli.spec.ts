@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARM_GENERIC_PLATFORM } from '@cspmu/hw';
+import { spawnSync } from 'node:child_process';
 import { cspmu, node, oneLineError, ROOT } from './helpers/cli.js';
 
 describe('cspmu command line', function () {
@@ -19,52 +20,84 @@ describe('cspmu command line', function () {
     const j = JSON.parse(cspmu(['list', 'nvidia_pcie_pmu', '--json']).stdout);
     expect(j.map((p: { name: string }) => p.name)).to.deep.equal(['nvidia_pcie_pmu_0', 'nvidia_pcie_pmu_1']);
     expect(j[0].formats).to.deep.equal({ event: 'config:0-32', root_port: 'config1:0-9' });
-    expect(oneLineError(cspmu(['list', 'nvidia_nope_pmu']))).to.equal("cspmu: no PMU matches 'nvidia_nope_pmu'; try cspmu list");
+    expect(oneLineError(cspmu(['list', 'nvidia_nope_pmu']))).to.equal("cspmu: ENOENT: no PMU matches 'nvidia_nope_pmu'; try cspmu list");
     expect(r.stdout).to.not.match(/\x1b\[/);
+    const perfLayout = cspmu(['list', '--perf', 'nvidia_scf_pmu_0']).stdout.split('\n');
+    expect(perfLayout[0]).to.equal(`  ${'nvidia_scf_pmu_0/bus_cycles/'.padEnd(50)} [Kernel PMU event]`);
   });
 
-  it('stat: perf-style counts with units, multiplexing, CSV, JSON and intervals', () => {
+  it('stat: perf-style counts with units, multiplexing, CSV, JSON and intervals, on stderr', () => {
     const r = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_0/cmem_rd_data/', '-e', '{nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/rd_req_loc/},{nvidia_nvlink_c2c0_pmu_0/total_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_req_loc/}', '--duration', '10ms']);
-    expect(r.status).to.equal(0);
-    const lines = r.stdout.split('\n');
+    expect([r.status, r.stdout]).to.deep.equal([0, '']);
+    const lines = r.stderr.split('\n');
     expect(lines[1]).to.equal(" Performance counter stats for 'system wide':");
-    expect(lines).to.include('        15,000,000       nvidia_scf_pmu_0/cycles/                     #  1.500 GHz');
-    expect(lines).to.include('  1,200,000,000.00 Bytes nvidia_scf_pmu_0/cmem_rd_data/               #  120.00 GB/s');
-    expect(r.stdout).to.match(/nvidia_nvlink_c2c0_pmu_0\/rd_bytes_loc\/ .*\(60\.00%\)/);
-    expect(r.stdout).to.contain('      0.010000000 seconds time elapsed');
+    expect(lines).to.include(`${'15000000'.padStart(18)}       ${'nvidia_scf_pmu_0/cycles/'.padEnd(32)}${' '.repeat(35)}`);
+    expect(lines).to.include(`${'1200000000'.padStart(18)} Bytes ${'nvidia_scf_pmu_0/cmem_rd_data/'.padEnd(32)}${' '.repeat(35)}`);
+    expect(r.stderr).to.match(/ {8}2200000000 Bytes nvidia_nvlink_c2c0_pmu_0\/rd_bytes_loc\/ +\(60\.00%\)\n/);
+    expect(r.stderr).to.contain('\n       0.010000000 seconds time elapsed\n\n');
     const csv = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cycles/', '-x', ',', '--duration', '1ms']);
-    expect(csv.stdout.trim()).to.equal('1500000,,nvidia_scf_pmu_1/cycles/,1000000,100.00');
-    const json = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', '--json', '--duration', '1ms']);
-    expect(JSON.parse(json.stdout)).to.deep.include({ 'counter-value': '10000000.000000', unit: 'Bytes', event: 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', cpu: 72, 'pcnt-running': 100 });
-    const iv = cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '-I', '2', '--duration', '10ms']);
-    const ivLines = iv.stdout.trim().split('\n');
+    expect(csv.stderr).to.equal('1500000,,nvidia_scf_pmu_1/cycles/,1000000,100.00,,\n');
+    const json = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', '-j', '--duration', '1ms']);
+    expect(json.stderr).to.equal('{"counter-value" : "10000000.000000", "unit" : "Bytes", "event" : "nvidia_scf_pmu_1/cmem_wr_total_bytes/", "event-runtime" : 1000000, "pcnt-running" : 100.00, "metric-value" : 0.000000, "metric-unit" : "(null)"}\n');
+    const iv = cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '-I', '20', '--duration', '50ms']);
+    const ivLines = iv.stderr.trim().split('\n');
     expect(ivLines[0]).to.equal('#           time             counts unit events');
-    expect(ivLines.slice(1)).to.have.length(5);
-    expect(ivLines[1]).to.match(/^ +0\.002000000 +3,000,000 +nvidia_scf_pmu_0\/cycles\//);
+    expect(ivLines.slice(1).map((l) => l.slice(0, 35))).to.deep.equal(['     0.020000000           30000000', '     0.040000000           30000000', '     0.050000000           15000000']);
   });
 
-  it('stat -C picks CPUs, and a real command sets the span', () => {
-    const c = cspmu(['stat', '-C', '72', '-e', 'nvidia_scf_pmu/cycles/', '-x', ';', '--duration', '1ms']);
-    // The prefix expands to both sockets; only socket 1's PMU is associated with CPU 72.
-    expect(c.stdout.trim().split('\n')).to.deep.equal(['<not supported>;;nvidia_scf_pmu_0/cycles/;0;0.00', '1500000;;nvidia_scf_pmu_1/cycles/;1000000;100.00']);
-    const run = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '-x', ',', '--', process.execPath, '-e', 'setTimeout(() => {}, 150)']);
-    expect(run.status).to.equal(0);
-    const cycles = Number(run.stdout.trim().split(',')[0]);
-    expect(cycles).to.be.greaterThan(150e6 * 1.5 * 0.9);
-    const task = cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '--', 'true']);
-    expect(task.stdout).to.contain('<not supported>       nvidia_scf_pmu_0/cycles/');
-    expect(task.stderr).to.contain('cspmu: hint: uncore PMUs count per CPU, not per task; add -a');
-    const fail = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--', 'sh', '-c', 'exit 3']);
-    expect(fail.status).to.equal(3);
+  it('stat opens a PMU prefix or a bare event name on every instance and merges them; --no-merge and -A split', () => {
+    const merged = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu/cycles/', 'sleep', '0.1']);
+    expect(merged.status).to.equal(0);
+    const counted = merged.stderr.split('\n').filter((l) => l.includes('cycles'));
+    expect(counted).to.have.length(1);
+    expect(counted[0]).to.match(/^ +\d+ {6}nvidia_scf_pmu\/cycles\/ +$/);
+    const split = cspmu(['stat', '-a', '--no-merge', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '-e', 'cmem_rd_data', '--duration', '1ms']);
+    expect(split.stderr.split('\n').map((l) => l.split(',')[2])).to.deep.equal(['nvidia_scf_pmu_0/cycles/', 'nvidia_scf_pmu_1/cycles/', 'cmem_rd_data [nvidia_scf_pmu_0]', 'cmem_rd_data [nvidia_scf_pmu_1]', undefined]);
+    const bare = cspmu(['stat', '-a', '-x,', '-e', 'cmem_rd_data', '--duration', '1ms']).stderr.split(',');
+    const [s0, s1] = split.stderr.split('\n').slice(2, 4).map((l) => Number(l.split(',')[0]));
+    expect(bare.slice(1, 5)).to.deep.equal(['Bytes', 'cmem_rd_data', '2000000', '100.00']);
+    expect(Number(bare[0])).to.equal(s0! + s1!).and.be.greaterThan(0);
+    const perCpu = cspmu(['stat', '-a', '-A', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '--duration', '1ms']);
+    expect(perCpu.stderr).to.equal('CPU0,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\nCPU72,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\n');
+    // perf counts aggregate-number over the first copy's CPUs only: socket 1 holds the merged copy, so 0.
+    const sockets = cspmu(['stat', '-a', '--per-socket', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '--duration', '1ms']);
+    expect(sockets.stderr).to.equal('S0,1,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\nS1,0,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\n');
+  });
+
+  it('stat parses like perf: one value per -e, the command after the options, -r, --timeout', () => {
+    const run = cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '-x,', process.execPath, '-e', 'setTimeout(() => {}, 150)']);
+    expect(run.status, run.stderr).to.equal(0);
+    expect(Number(run.stderr.split(',')[0])).to.be.greaterThan(150e6 * 1.5 * 0.9);
+    const task = cspmu(['stat', '-v', '-e', 'nvidia_scf_pmu_0/cycles/', 'true']);
+    expect(task.stderr).to.contain('   <not supported>      nvidia_scf_pmu_0/cycles/');
+    expect(task.stderr).to.contain("Warning:\nnvidia_scf_pmu_0/cycles/ event is not supported by the kernel: EINVAL: PMU 'nvidia_scf_pmu_0' is an uncore PMU");
+    expect(task.status).to.equal(0);
+    expect(cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', 'sh', '-c', 'exit 3']).status).to.equal(3);
+    const rep = cspmu(['stat', '-r', '3', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
+    expect(rep.stderr).to.contain(" Performance counter stats for 'system wide' (3 runs):");
+    expect(rep.stderr).to.contain('\n              0.00 +- 0.00 seconds time elapsed\n\n');
+    const timed = cspmu(['stat', '-a', '-x,', '--timeout', '100', '-e', 'nvidia_scf_pmu_0/cycles/', 'sleep', '5']);
+    expect(timed.status).to.equal(0);
+    expect(timed.stderr.split('\n')[0]).to.equal('sleep: Terminated');
+    expect(Number(timed.stderr.split('\n')[1]!.split(',')[0])).to.be.within(100e6 * 1.5 * 0.9, 2e9 * 1.5);
+    const help = cspmu(['stat', '--help']);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).to.contain('--duration <time> count for this much VIRTUAL time');
+    expect(text).to.contain('unlike --timeout, which waits in real time');
   });
 
   it('bad input gives one clear line and a non-zero exit', () => {
-    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/evnt=1/', '--duration', '1ms']))).to.contain("event syntax error at column 18 ('evnt'): unknown term 'evnt'");
+    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/evnt=1/', '--duration', '1ms']))).to.contain("cspmu: EINVAL: event syntax error at column 18 ('evnt'): unknown term 'evnt'");
     expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scff_pmu_0/cycles/', '--duration', '1ms']))).to.contain("unknown PMU 'nvidia_scff_pmu_0'; close matches: nvidia_scf_pmu_0");
     expect(oneLineError(cspmu(['stat', '-e', 'nvidia_pcie_pmu_0/root_port=1024/', '--duration', '1ms']))).to.contain('value too big for format (root_port), maximum is 1023');
     expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', 'soon']))).to.contain("--duration 'soon' is not a time");
-    expect(oneLineError(cspmu(['stat', '-e', 'nvidia_scf_pmu_0/cycles/']))).to.contain('give --duration TIME');
     expect(oneLineError(cspmu(['stat', '-C', '999', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']))).to.contain('cpu 999 does not exist');
+    expect(oneLineError(cspmu(['stat', '-C', '', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']))).to.equal("cspmu: EINVAL: -C '': no CPUs given; use a cpulist such as 0,72 or 0-3");
+    expect(oneLineError(cspmu(['stat', '--bogus', '-e', 'x']))).to.equal("cspmu: EINVAL: unknown option '--bogus' (see cspmu help)");
+    expect(oneLineError(cspmu(['stat', '-e']))).to.equal("cspmu: EINVAL: option '-e, --event <event>' argument missing (see cspmu help)");
+    expect(oneLineError(cspmu(['nosuch']))).to.match(/^cspmu: EINVAL: unknown command 'nosuch'/);
+    expect(oneLineError(cspmu(['stat', '-r', '0', '-e', 'x']))).to.equal("cspmu: EINVAL: -r '0' must be a positive whole number");
+    expect(oneLineError(cspmu(['stat', '-x,', '-j', '-e', 'x']))).to.contain('-x and -j are different output formats');
     const bad = JSON.parse(JSON.stringify(ARM_GENERIC_PLATFORM));
     bad.pmus[2].counters = 300;
     const file = join(tmp, 'bad-platform.json');
@@ -73,12 +106,31 @@ describe('cspmu command line', function () {
     expect(oneLineError(cspmu(['machine', '--platform', 'nosuch']))).to.contain("no built-in platform 'nosuch'");
     const dbg = cspmu(['--debug', 'machine', '--platform', 'nosuch']);
     expect(dbg.stderr).to.contain('at builtinPlatform');
+    expect(cspmu(['machine', '--platform', 'nosuch', '--debug']).stderr).to.contain('at builtinPlatform');
   });
 
-  it('encode prints the perf_event_attr as perf stat -vv does', () => {
+  it('global options go before or after the subcommand; --version; a closed pipe ends quietly', () => {
+    const before = cspmu(['--platform', 'arm-generic', 'list', '--json']);
+    const after = cspmu(['list', '--json', '--platform', 'arm-generic']);
+    expect(before.stdout).to.equal(after.stdout);
+    expect(JSON.parse(before.stdout)[0].name).to.match(/^arm_cspmu_/);
+    expect(cspmu(['--version']).stdout).to.equal('0.1.0\n');
+    const shim = node([join(ROOT, 'packages', 'cli', 'bin', 'cspmu.js'), '--version']);
+    expect(shim.stdout).to.equal('0.1.0\n');
+    for (const cmd of ['list', 'stat -a -j -e nvidia_scf_pmu/cycles/ -- yes']) {
+      const r = spawnSync('sh', ['-c', `node packages/cli/dist/src/main.js ${cmd} 2>&1 | head -1; echo "status=$?"`], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.stdout, cmd).to.match(/^.+\nstatus=0\n$/);
+      expect(r.stdout, cmd).to.not.contain('Error');
+    }
+  });
+
+  it('encode prints the perf_event_attr as perf stat -vv does, per task or with -a', () => {
     const r = cspmu(['encode', 'nvidia_cnvlink_pmu_0/rd_bytes_rem,rem_socket=0x2/']);
     expect(r.status).to.equal(0);
-    expect(r.stdout).to.match(/  type +\d+\n  size +136\n  config +0x1\n  read_format +TOTAL_TIME_ENABLED\|TOTAL_TIME_RUNNING\n  disabled +1\n  \{ bp_addr, config1 \} +0x2\n/);
+    const rule = '-'.repeat(60);
+    expect(r.stdout).to.match(new RegExp(`^${rule}\\nperf_event_attr:\\n  type +\\d+\\n  size +128\\n  config +0x1\\n  sample_type +IDENTIFIER\\n  read_format +TOTAL_TIME_ENABLED\\|TOTAL_TIME_RUNNING\\n  disabled +1\\n  inherit +1\\n  exclude_guest +1\\n  \\{ bp_addr, config1 \\} +0x2\\n${rule}\\n$`));
+    expect(cspmu(['encode', 'task-clock']).stdout).to.contain('\n  enable_on_exec                   1\n');
+    expect(cspmu(['encode', '-a', 'task-clock']).stdout).to.not.contain('enable_on_exec');
     const j = JSON.parse(cspmu(['encode', 'nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x3/', '--json']).stdout);
     expect(j[0]).to.deep.include({ pmu: 'nvidia_pcie_pmu_0', config: '0x0', config1: '0x3', config2: '0x0' });
   });
@@ -129,14 +181,15 @@ describe('cspmu command line', function () {
   });
 
   it('trace --rwmmio, --mmiotrace and --ftrace run a stat and print the trace', () => {
-    const rw = cspmu(['trace', '--rwmmio', '--filter', 'caller ~ "arm_cspmu_read_counter"', '--', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
+    const rw = cspmu(['trace', '--rwmmio', '--filter', 'caller ~ "arm_cspmu_read_counter"', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
     expect(rw.status).to.equal(0);
     expect(rw.stdout).to.match(/rwmmio_read: arm_cspmu_event_update -> arm_cspmu_read_counter width=64 addr=0xffff8000800[0-9a-f]{5}\n/);
     const mt = cspmu(['trace', '--mmiotrace', '--', '--platform', 'arm-generic', '-e', 'arm_cspmu_mc_0/cycles/', '--duration', '1ms']);
     expect(mt.stdout).to.match(/VERSION 20070824\nMAP 0\.000000 \d+ 0x50000000 0xffff8000800[0-9a-f]+ 0x1000 0x0 0\n/);
     expect(mt.stdout).to.contain('MARK 0.000000 cspmu stat begins');
     const ft = cspmu(['trace', '--ftrace', '--site', 'pmu->add', '--', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);
-    expect(ft.stdout).to.match(/callsite: pmu->add nvidia_scf_pmu_0 event=1 dur=\d+ns ret=0/);
+    // perf's first open carries exclude_guest, which an uncore PMU refuses; the retry is event 2.
+    expect(ft.stdout).to.match(/callsite: pmu->add nvidia_scf_pmu_0 event=2 dur=\d+ns ret=0/);
     expect(oneLineError(cspmu(['trace', '--', '-e', 'x', '--duration', '1ms']))).to.contain('choose one tracer');
   });
 
@@ -151,7 +204,7 @@ describe('cspmu command line', function () {
   });
 
   for (const [script, expected] of [
-    ['stat-grace.mjs', /nvidia_scf_pmu_0\/cmem_rd_data\/ +# +120\.00 GB\/s/],
+    ['stat-grace.mjs', /nvidia_scf_pmu_0\/cmem_rd_data\/ +2400000000 Bytes\n[\s\S]*cmem_rd_data +3600000000 Bytes/],
     ['hot-swap-nvidia.mjs', /cspmu:reprobe-pending .*arm-cs-arch-pmu\.4[\s\S]*event:freed[\s\S]*cspmu:reprobe .*arm-cs-arch-pmu\.4[\s\S]*use-after-free reports: 0, accesses through released mappings: 0/],
     ['load-ampere.mjs', /with the plugin: +ampere_mcu_pmu_0 \(ampere_cspmu\)[\s\S]*act_sent on ampere_mcu_pmu_0: 200000\nmixing filters in one PMU: EINVAL/],
     ['trace-probe.mjs', /R 4 0\.000000 1 0x50010fd0 0x4 0x0 0[\s\S]*rwmmio_write: arm_cspmu_device_probe -> arm_cspmu_register_pmu width=32 val=0x6/],

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { createKernel, KernelError, TOKENS, type ModuleLoader } from '@cspmu/kernel';
 import { apmtNodesOf, buildApmt, BUILTIN_PLATFORMS, decodeApmt, failuresOf, GRACE_PLATFORM, loadPlatform, parseApmt } from '@cspmu/hw';
 import { BusError, MmioBus } from '@cspmu/mmio';
-import { EventParseError } from '@cspmu/perf';
+import { EventParseError } from '@cspmu/perf-tool';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { Machine } from '@cspmu/system';
 

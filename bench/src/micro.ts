@@ -1,6 +1,7 @@
 import { createKernel, type SiteTracer } from '@cspmu/kernel';
 import { MmioBus, RegisterBank } from '@cspmu/mmio';
 import { defineBackend } from '@cspmu/arm-cspmu';
+import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
 import { do_not_optimize, measure } from 'mitata';
 
@@ -36,8 +37,10 @@ export async function readPath(): Promise<{ readq: number; hilohi: number }> {
 
 export async function openClose(): Promise<number> {
   const m = await Machine.boot({ platform: 'grace' });
-  const [p] = m.parseEvents('nvidia_scf_pmu_0/cmem_rd_data/');
-  return ns(() => m.perf.close(m.perf.open(p!.attr, { cpu: 0 })));
+  const [p] = parseEventList(m.perf, ['nvidia_scf_pmu_0/cmem_rd_data/']);
+  // An uncore PMU refuses exclusions; perf retries without exclude_guest, so open what it opens the second time.
+  const { exclude_guest: _guest, ...attr } = p!.attr;
+  return ns(() => m.perf.close(m.perf.open(attr, { cpu: 0 })));
 }
 
 const noop = (name: string): SiteTracer => ({ name, onCall: () => undefined });

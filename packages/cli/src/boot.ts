@@ -21,7 +21,19 @@ function nameOrFile<T>(value: string, builtins: Record<string, unknown>, what: s
   return value;
 }
 
-export async function bootMachine(flags: MachineFlags, extra: Partial<MachineOptions> = {}): Promise<Machine> {
+let globalFlags: MachineFlags = {};
+
+/** The machine options given before the subcommand; the subcommand's own win. */
+export function setGlobalMachineFlags(flags: MachineFlags): void {
+  globalFlags = flags;
+}
+
+export async function bootMachine(own: MachineFlags, extra: Partial<MachineOptions> = {}): Promise<Machine> {
+  const flags: MachineFlags = {
+    ...globalFlags,
+    ...Object.fromEntries(Object.entries(own).filter(([, v]) => v !== undefined)),
+    plugin: [...(globalFlags.plugin ?? []), ...(own.plugin ?? [])],
+  };
   const platform = flags.platform === undefined ? 'grace' : nameOrFile<PlatformSpec>(flags.platform, BUILTIN_PLATFORMS, 'platform');
   const workload = flags.workload === undefined ? undefined : nameOrFile<WorkloadSpec>(flags.workload, BUILTIN_WORKLOADS, 'workload');
   return Machine.boot({

@@ -1,4 +1,6 @@
-export { runStat, type StatRequest, type StatResult, type CounterRow } from './stat/run.js';
-export { printHuman, humanLine, csvLine, jsonLine } from './stat/print.js';
+// @cspmu/cli as a library: perf stat's printing (the counting itself is @cspmu/perf-tool's).
+export { formatLine, header, footer, intervalHeader, intervalPrefix, type PrintConfig, type PrintedLine, type Layout } from './stat/print.js';
+export { printedLines, averagedLines } from './stat/output.js';
+export { numericLocale } from './stat/locale.js';
 export { listPmus } from './commands/list.js';
-export { attrLines } from './commands/encode.js';
+export { attrLines, attrBlock, uncorePmus } from './commands/encode.js';

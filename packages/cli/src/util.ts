@@ -42,11 +42,6 @@ export function readJson(path: string, what: string): unknown {
   }
 }
 
-/** 1234567 → "1,234,567" (as perf prints counts). */
-export function groupDigits(n: number, decimals = 0): string {
-  return n.toLocaleString('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-}
-
 /** Print an error line (`cspmu: ...`) and make the exit status non-zero: no error is ever printed with status 0. */
 export function printError(message: string): void {
   process.stderr.write(`cspmu: ${message}\n`);

@@ -32,7 +32,7 @@ describe('the real perf under cspmu exec', function () {
     const pick = (rows: string[][]) => rows.map((r) => [Number(r[0]), r[2], Number(r[3]), Number(r[4])]);
     const perfRows = pick(csvRows(perf.stderr));
     expect(perfRows).to.have.length(5);
-    expect(perfRows).to.deep.equal(pick(csvRows(ours.stdout)));
+    expect(perfRows).to.deep.equal(pick(csvRows(ours.stderr)));
     // the multiplexed pair really was multiplexed, and the uncontended events ran all the time
     expect(perfRows.map((r) => r[3])).to.deep.equal([100, 100, 52, 52, 48]);
     expect(perfRows[0]).to.deep.equal([150_000_000, 'nvidia_scf_pmu_0/cycles/', 100_000_000, 100]);

@@ -6,8 +6,5 @@ export * from './context.js';
 export * from './core.js';
 export * from './registration.js';
 export * from './software-pmu.js';
-export * from './format.js';
-export * from './grammar.js';
-export * from './sysfs-view.js';
 export * from './sites.js';
 import './lifecycle.js';

@@ -34,7 +34,8 @@ import {
 } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
-import { EventGrammar, describePmus, eventScaleUnit, PerfCore, type OpenOptions, type ParsedEvent, type PerfEvent } from '@cspmu/perf';
+import { PerfCore, type PerfEvent } from '@cspmu/perf';
+import { eventScaleUnit, grammarOf, openEventList, parseEventList, type EventGrammar, type ParsedEvent } from '@cspmu/perf-tool';
 import type { Container } from 'inversify';
 import { workspaceRoot } from './workspace.js';
 
@@ -246,13 +247,14 @@ export class Machine {
     throw kerr('ETIMEDOUT', 'the machine did not settle after 100 rounds of deferred probing; a probe keeps deferring');
   }
 
-  /** The grammar over the PMUs registered right now. */
+  /** The perf tool's grammar over the PMUs registered now (cached until the PMU set changes). */
   grammar(): EventGrammar {
-    return new EventGrammar(describePmus(this.perf));
+    return grammarOf(this.perf);
   }
 
+  /** Parse an event string with the perf tool's grammar (attrs as perf builds them, exclude_guest by default). */
   parseEvents(text: string): ParsedEvent[] {
-    return this.grammar().parse(text);
+    return parseEventList(this.perf, [text]);
   }
 
   /**
@@ -269,35 +271,16 @@ export class Machine {
     return { scale: spec.scale ?? 1, unit: spec.unit ?? '' };
   }
 
-  /** The first CPU of a PMU's cpumask, where perf opens its events (-1 if it has none). */
-  cpumaskCpu(pmu: string): number {
-    const path = `/bus/event_source/devices/${pmu}/cpumask`;
-    if (!this.kernel.sysfs.exists(path)) return 0;
-    const first = this.kernel.sysfs.read(path).trim().split(/[,-]/)[0];
-    return first === undefined || first === '' ? -1 : Number(first);
-  }
-
   /**
-   * Open every event of an event string (groups honoured). Like perf, each
-   * event goes on its PMU's cpumask CPU unless `cpu` is given.
+   * Open every event of an event string as perf stat -a does (each on its
+   * PMU's cpumask CPU, or on `cpu`), groups kept together; all or nothing.
+   * The attrs are the string's own: without perf's host-only default, so an
+   * uncore PMU sees one open per event.
    */
-  open(text: string, opts: Partial<Omit<OpenOptions, 'group'>> = {}): PerfEvent[] {
-    const parsed = this.parseEvents(text);
-    const opened: PerfEvent[] = [];
-    const leaders = new Map<number, PerfEvent>();
-    try {
-      for (const p of parsed) {
-        const group = p.group === undefined ? undefined : leaders.get(p.group);
-        const cpu = opts.cpu ?? (group ? group.cpu : this.cpumaskCpu(p.pmu));
-        const e = this.perf.open(p.attr, { ...opts, cpu, ...(group ? { group } : {}) });
-        if (p.group !== undefined && !group) leaders.set(p.group, e);
-        opened.push(e);
-      }
-    } catch (e) {
-      for (const ev of opened.reverse()) this.perf.close(ev);
-      throw e;
-    }
-    return opened;
+  open(text: string, opts: { readonly cpu?: number } = {}): PerfEvent[] {
+    const list = parseEventList(this.perf, [text]);
+    const counters = openEventList(this.perf, this.kernel, list, { systemWide: true, strict: true, exact: true, ...(opts.cpu !== undefined ? { cpus: [opts.cpu] } : {}) });
+    return counters.flatMap((c) => c.events.filter((e): e is PerfEvent => e !== undefined));
   }
 
   async shutdown(): Promise<void> {

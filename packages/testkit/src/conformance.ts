@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConstantRate, CYCLE_COUNTER_PHYS, loadPlatform, builtinPlatform, REG, registerLayout, type PlatformSpec, type RateFunction } from '@cspmu/hw';
 import { isKernelError, parseCpuList } from '@cspmu/kernel';
-import { parseFormat } from '@cspmu/perf';
+import { parseFormat } from '@cspmu/perf-tool';
 import { Machine, type MachineOptions } from '@cspmu/system';
 
 /** The `event=` code of a sysfs event description (`event=0x1a5,filter=0x3`). */

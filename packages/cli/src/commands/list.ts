@@ -1,10 +1,13 @@
+// cspmu list: the PMUs with their events, formats and units, in our layout, perf list's, or JSON.
 import type { Command } from 'commander';
+import { kerr } from '@cspmu/kernel';
+import { grammarOf } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { colours } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
 
-interface PmuListing {
+export interface PmuListing {
   name: string;
   type: number;
   backend: string;
@@ -17,7 +20,7 @@ interface PmuListing {
 
 export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
   const fs = m.kernel.sysfs;
-  const names = glob === undefined ? m.perf.pmus().filter((p) => !p.pmu.software).map((p) => p.name) : m.grammar().matchPmus(glob).map((p) => p.name);
+  const names = glob === undefined ? m.perf.pmus().filter((p) => !p.pmu.software).map((p) => p.name) : grammarOf(m.perf).matchPmus(glob).map((p) => p.name);
   return names.map((name) => {
     const dir = `/bus/event_source/devices/${name}`;
     const read = (f: string) => (fs.exists(`${dir}/${f}`) ? fs.read(`${dir}/${f}`).trim() : '');
@@ -47,19 +50,30 @@ export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
   });
 }
 
+/** perf list's Kernel PMU event lines: `  %-50s [Kernel PMU event]`, sorted by name. */
+export function perfListLines(pmus: readonly PmuListing[]): string[] {
+  const names = pmus.flatMap((p) => p.events.map((e) => `${p.name}/${e.name}/`)).sort();
+  return names.map((n) => `  ${n.padEnd(50)} [Kernel PMU event]`);
+}
+
 export function registerList(program: Command): void {
   withMachineFlags(
     program
       .command('list')
       .description('list PMUs with their events, formats and units (perf list)')
       .argument('[pmu-glob]', 'a PMU name, prefix (nvidia_scf_pmu) or glob (nvidia_*_0)')
-      .option('--json', 'machine-readable output'),
-  ).action(async (glob: string | undefined, opts: MachineFlags & { json?: boolean }) => {
+      .option('--json', 'machine-readable output')
+      .option('--perf', "perf list's layout: one `pmu/event/  [Kernel PMU event]` line per event, sorted"),
+  ).action(async (glob: string | undefined, opts: MachineFlags & { json?: boolean; perf?: boolean }) => {
     const m = await bootMachine(opts);
     const pmus = listPmus(m, glob);
-    if (glob !== undefined && pmus.length === 0) throw new Error(`no PMU matches '${glob}'; try cspmu list`);
+    if (glob !== undefined && pmus.length === 0) throw kerr('ENOENT', `no PMU matches '${glob}'; try cspmu list`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(pmus, null, 2)}\n`);
+      return;
+    }
+    if (opts.perf) {
+      process.stdout.write(perfListLines(pmus).map((l) => `${l}\n`).join(''));
       return;
     }
     const c = colours(process.stdout);

@@ -1,22 +1,16 @@
-import { Command, Option } from 'commander';
+// cspmu stat: perf stat on the emulated machine, printed as perf prints it.
+import { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { kerr, parseCpuList } from '@cspmu/kernel';
+import { runStat, type AggrMode, type AggregateOptions, type StatRequest } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import { bootMachine, type MachineFlags } from '../boot.js';
-import { csvLine, humanLine, jsonLine, printHuman } from '../stat/print.js';
-import { runStat } from '../stat/run.js';
-import { parseDuration, printError } from '../util.js';
+import { numericLocale } from '../stat/locale.js';
+import { averagedLines, IntervalPrinter, printedLines, reportSink } from '../stat/output.js';
+import { footer, formatLine, header, type Layout, type PrintConfig } from '../stat/print.js';
+import { parseDuration } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
-
-interface StatFlags extends MachineFlags {
-  event?: string[];
-  allCpus?: boolean;
-  cpu?: string;
-  interval?: string;
-  fieldSeparator?: string;
-  json?: boolean;
-  duration?: string;
-}
+import { withStatOptions, type StatFlags } from './stat-options.js';
 
 /** Hooks for commands that wrap a stat (tracing). */
 export interface StatHooks {
@@ -26,65 +20,109 @@ export interface StatHooks {
   afterRun?(m: Machine): void;
 }
 
-async function statAction(opts: StatFlags, command: string[], hooks: StatHooks): Promise<void> {
-  const events = opts.event ?? [];
+function positiveInt(text: string | undefined, what: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw kerr('EINVAL', `${what} '${text}' must be a positive whole number`);
+  return Number(text);
+}
+
+function aggrMode(o: StatFlags): AggrMode {
+  const chosen = [o.aggr === false && 'none', o.perSocket && 'socket', o.perNode && 'node', o.perCore && 'core'].filter(Boolean) as AggrMode[];
+  if (chosen.length > 1) throw kerr('EINVAL', 'choose one of -A/--no-aggr, --per-socket, --per-node and --per-core');
+  return chosen[0] ?? 'global';
+}
+
+export async function statAction(o: StatFlags & MachineFlags, command: string[], hooks: StatHooks = {}): Promise<void> {
+  const events = o.event ?? [];
   if (events.length === 0) throw kerr('EINVAL', 'no events given; use -e EVENT (see cspmu list)');
-  const durationNs = opts.duration === undefined ? undefined : parseDuration(opts.duration, '--duration');
-  if (durationNs !== undefined && command.length > 0) throw kerr('EINVAL', 'give either --duration or -- COMMAND, not both');
-  if (durationNs === undefined && command.length === 0) throw kerr('EINVAL', 'give --duration TIME (e.g. 100ms) or -- COMMAND [ARGS] to measure');
-  const intervalNs = opts.interval === undefined ? undefined : parseDuration(`${opts.interval}ms`, '-I');
-  const cpus = opts.cpu === undefined ? undefined : parseCpuList(opts.cpu);
-  if (cpus !== undefined && cpus.length === 0) throw kerr('EINVAL', `-C '${opts.cpu}': no CPUs given; use a cpulist such as 0,72 or 0-3`);
-  const m = await bootMachine(opts, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
-  for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${opts.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
+  const cpus = o.cpu === undefined ? undefined : parseCpuList(o.cpu);
+  if (cpus !== undefined && cpus.length === 0) throw kerr('EINVAL', `-C '${o.cpu}': no CPUs given; use a cpulist such as 0,72 or 0-3`);
+  const durationNs = o.duration === undefined ? undefined : parseDuration(o.duration, '--duration');
+  if (durationNs !== undefined && command.length > 0) throw kerr('EINVAL', 'give either --duration or a command, not both');
+  const intervalText = o.intervalPrint ?? (o as { interval?: string }).interval;
+  const intervalMs = positiveInt(intervalText, '-I');
+  if (intervalMs !== undefined && intervalMs < 10) throw kerr('EINVAL', `-I ${intervalMs}: the print interval must be at least 10 ms`);
+  const repeat = positiveInt(o.repeat, '-r') ?? 1;
+  const timeoutMs = positiveInt(o.timeout, '--timeout');
+  if (timeoutMs !== undefined && durationNs !== undefined) throw kerr('EINVAL', '--timeout waits in wall time and --duration jumps virtual time: give one');
+  const json = o.jsonOutput === true || (o as { json?: boolean }).json === true;
+  if (json && o.fieldSeparator !== undefined) throw kerr('EINVAL', '-x and -j are different output formats: give one');
+  const layout: Layout = json ? 'json' : o.fieldSeparator !== undefined ? 'csv' : 'std';
+  const mode = aggrMode(o);
+  const systemWide = o.allCpus === true || (cpus === undefined && command.length === 0);
+
+  const m = await bootMachine(o, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
+  for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${o.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
   hooks.afterBoot?.(m);
-  const out = (l: string) => process.stdout.write(`${l}\n`);
-  const sep = opts.fieldSeparator;
+  const topo = m.kernel.cpus.topology;
+  const agg: AggregateOptions = {
+    mode,
+    noMerge: o.merge === false,
+    topology: { nodeOf: (c) => topo.nodeOfCpu[c] ?? 0, socketOf: (c) => topo.containerUid?.[c] ?? topo.nodeOfCpu[c] ?? 0 },
+  };
+  const write = reportSink(o.output);
+  let cfg: PrintConfig | undefined;
+  let intervals: IntervalPrinter | undefined;
   let bar: cliProgress.SingleBar | undefined;
-  if (process.stderr.isTTY && durationNs !== undefined && durationNs >= 10e9 && !opts.json && sep === undefined) {
+  if (process.stderr.isTTY && o.output === undefined && durationNs !== undefined && durationNs >= 10e9 && layout === 'std' && intervalMs === undefined) {
     bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'counting {bar} {percentage}% of virtual time', clearOnComplete: true }, cliProgress.Presets.shades_classic);
     bar.start(100, 0);
   }
-  if (intervalNs !== undefined && !opts.json && sep === undefined) out('#           time             counts unit events');
-  const res = await runStat(m, {
+  const req: StatRequest = {
     events,
-    systemWide: opts.allCpus === true || cpus !== undefined || command.length === 0,
-    ...(cpus ? { cpus } : {}),
-    ...(intervalNs !== undefined ? { intervalNs } : {}),
-    ...(durationNs !== undefined ? { durationNs } : { command }),
+    target: cpus ? { cpus, systemWide } : { systemWide },
+    ...(durationNs !== undefined ? { durationNs } : {}),
+    ...(command.length ? { command } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(intervalMs !== undefined ? { intervalNs: intervalMs * 1e6 } : {}),
+    repeat,
     onProgress: (f) => bar?.update(Math.round(f * 100)),
-    onInterval: (rows, t) => {
-      for (const r of rows) out(opts.json ? jsonLine(r, t) : sep !== undefined ? csvLine(r, sep, t) : humanLine(r, intervalNs!, t));
+    onInterval: (snap) => {
+      cfg ??= printConfig(snap.counts.map((c) => c.counter.unit));
+      intervals ??= new IntervalPrinter(cfg, agg, write);
+      intervals.print(snap);
     },
+  };
+  const printConfig = (units: string[]): PrintConfig => ({
+    layout,
+    sep: layout === 'csv' ? o.fieldSeparator! : ' ',
+    mode,
+    unitWidth: Math.max(4, ...units.map((u) => u.length)),
+    repeat,
+    locale: numericLocale(),
   });
+  const res = await runStat(m, req);
   bar?.stop();
-  if (intervalNs === undefined) {
-    if (opts.json) for (const r of res.rows) out(jsonLine(r));
-    else if (sep !== undefined) for (const r of res.rows) out(csvLine(r, sep));
-    else printHuman(res, out);
+  const last = res.runs[res.runs.length - 1]!;
+  cfg ??= printConfig(last.final.counts.map((c) => c.counter.unit));
+  // As perf -v: a warning (not an error: the run succeeds) for each counter that could not be opened.
+  if (o.verbose) {
+    for (const c of last.final.counts) {
+      if (!c.counter.supported) write(`Warning:\n${c.counter.parsed.display} event is not supported by the kernel: ${(c.counter.error ?? 'not supported').split('\n')[0]}\n`);
+    }
   }
-  const unsupported = res.rows.filter((r) => r.status === 'not-supported' && r.error);
-  for (const r of unsupported) printError(`${r.event}: ${r.error!.split('\n')[0]}`);
-  if (unsupported.some((r) => r.error!.includes('uncore'))) process.stderr.write('cspmu: hint: uncore PMUs count per CPU, not per task; add -a\n');
+  if (intervalMs === undefined) {
+    const runs = res.runs.map((r) => printedLines(r.final, agg));
+    const lines = repeat > 1 ? averagedLines(runs) : runs[0]!;
+    const target = systemWide ? 'system wide' : cpus ? `CPU(s) ${o.cpu}` : command.join(' ');
+    let out = layout === 'std' ? header(target, repeat) : '';
+    for (const p of lines) out += `${formatLine(cfg, p, '')}\n`;
+    if (layout === 'std') {
+      const perTask = command.length > 0 && !systemWide && !cpus && res.runs.length === 1;
+      out += footer(cfg, { wallNs: res.runs.map((r) => r.wallNs), ...(perTask ? { userNs: last.userNs ?? 0, sysNs: last.sysNs ?? 0 } : {}) });
+    }
+    write(out);
+  }
   hooks.afterRun?.(m);
-  if (res.commandStatus !== undefined && res.commandStatus !== 0) process.exitCode = res.commandStatus;
+  if (last.commandStatus !== undefined && last.commandStatus !== 0) process.exitCode = last.commandStatus;
 }
 
-/** The stat command (also used, on its own, to parse the stat arguments of `cspmu trace`). */
+/** The stat command; `name` and `hooks` let trace run the same command with tracers around it. */
 export function statCommand(hooks: StatHooks = {}, name = 'stat'): Command {
-  const cmd = new Command(name)
-    .description('count events like perf stat: for a virtual --duration, or for the wall time of a real command')
-    .addOption(new Option('-e, --event <events...>', 'events (comma-separated, groups in {}); repeatable'))
-    .option('-a, --all-cpus', 'system-wide: every PMU on its cpumask CPU (implied without a command)')
-    .option('-C, --cpu <cpus>', 'only these CPUs (cpulist, e.g. 0,72)')
-    .option('-I, --interval <ms>', 'print counts every MS milliseconds')
-    .option('-x, --field-separator <sep>', 'CSV output with this separator')
-    .option('--json', 'JSON output, one object per counter')
-    .option('--duration <time>', 'count for this much virtual time (e.g. 100ms, 1s)')
-    .argument('[command...]', 'a command to run; its wall time is the measured span')
-    .passThroughOptions()
-    .action((command: string[], opts: StatFlags) => statAction(opts, command, hooks));
-  return withMachineFlags(cmd);
+  const cmd = new Command(name).description('count events like perf stat: for a command, for --timeout MS of wall time, or for a --duration of virtual time');
+  withStatOptions(cmd).passThroughOptions();
+  withMachineFlags(cmd);
+  return cmd.action((command: string[], _o: StatFlags, self: Command) => statAction(self.optsWithGlobals<StatFlags & MachineFlags>(), command, hooks));
 }
 
 export function registerStat(program: Command): void {

@@ -1,60 +1,155 @@
-import { groupDigits } from '../util.js';
-import type { CounterRow, StatResult } from './run.js';
+// perf stat's output, line for line: the std (text), CSV (-x) and JSON (-j) layouts, the interval prefix and headers, the header and footer.
+import type { AggrId, AggrMode, Metric, StatLine } from '@cspmu/perf-tool';
+import { fixed, left, right, type NumericLocale } from './locale.js';
 
-function pct(r: CounterRow): number {
-  return r.enabledNs > 0 ? (100 * r.runningNs) / r.enabledNs : 0;
+export type Layout = 'std' | 'csv' | 'json';
+
+export interface PrintConfig {
+  readonly layout: Layout;
+  /** The -x separator; a space in the std layout. */
+  readonly sep: string;
+  readonly mode: AggrMode;
+  readonly unitWidth: number;
+  readonly repeat: number;
+  readonly locale: NumericLocale;
 }
 
-function comment(r: CounterRow, elapsedNs: number): string {
-  if (r.status !== 'counted' || elapsedNs <= 0) return '';
-  const perSec = (r.scaled * 1e9) / elapsedNs;
-  if (r.unit === 'Bytes') return `#  ${(perSec / 1e9).toFixed(2)} GB/s`;
-  if (/\/(cycles|bus_cycles)[/,]/.test(`${r.event}/`) || r.event.endsWith('/cycles/')) return `#  ${(perSec / 1e9).toFixed(3)} GHz`;
-  return `#  ${groupDigits(perSec / 1e6, 3)} M/sec`;
+/** A line with what perf derives for it. */
+export interface PrintedLine {
+  readonly line: StatLine;
+  readonly metric: Metric | undefined;
+  /** With -r: the relative noise in %. */
+  readonly noise?: number;
 }
 
-/** perf stat's human output. */
-export function printHuman(res: StatResult, out: (line: string) => void, interval?: number): void {
-  if (interval === undefined) {
-    out('');
-    out(` Performance counter stats for '${res.target}':`);
-    out('');
+const METRIC_LEN = 35;
+
+function aggrText(cfg: PrintConfig, a: AggrId | undefined): string {
+  if (!a) return '';
+  const csv = cfg.layout === 'csv';
+  const s = cfg.sep;
+  if (cfg.layout === 'json') {
+    if (a.mode === 'none') return `"cpu" : "${a.label}", `;
+    const key = a.mode === 'socket' ? 'socket' : a.mode === 'node' ? 'node' : 'core';
+    return `"${key}" : "${a.label}", "aggregate-number" : ${a.nr}, `;
   }
-  for (const r of res.rows) out(humanLine(r, res.elapsedNs, interval));
-  if (interval === undefined) {
-    out('');
-    out(`${(res.elapsedNs / 1e9).toFixed(9).padStart(17)} seconds time elapsed`);
-    out('');
+  if (a.mode === 'none') return `CPU${csv ? a.label : left(a.label, 7)}${s}`;
+  const nr = csv ? String(a.nr) : right(String(a.nr), 4);
+  if (a.mode === 'core') {
+    const [head, core] = [a.label.slice(0, a.label.lastIndexOf('C') + 1), a.label.slice(a.label.lastIndexOf('C') + 1)];
+    return `${head}${csv ? core : left(core, 8)}${s}${nr}${s}`;
   }
+  const [letter, id] = [a.label[0]!, a.label.slice(1)];
+  return `${letter}${csv ? id : left(id, 5)}${s}${nr}${s}`;
 }
 
-export function humanLine(r: CounterRow, elapsedNs: number, intervalNs?: number): string {
-  const prefix = intervalNs === undefined ? '' : `${(intervalNs / 1e9).toFixed(9).padStart(15)} `;
-  if (r.status === 'not-supported') return `${prefix}${'<not supported>'.padStart(18)}       ${r.event}`;
-  if (r.status === 'not-counted') return `${prefix}${'<not counted>'.padStart(18)}       ${r.event}`;
-  const value = r.unit ? groupDigits(r.scaled, 2) : groupDigits(Math.round(r.scaled));
-  const p = pct(r);
-  const mux = p < 99.995 ? `  (${p.toFixed(2)}%)` : '';
-  return `${prefix}${value.padStart(18)} ${r.unit.padEnd(5)} ${r.event.padEnd(44)} ${comment(r, elapsedNs)}${mux}`.trimEnd();
+/** The metric's number as perf's "%8.3f", and in CSV with the padding stripped. */
+function metricNumber(cfg: PrintConfig, m: Metric): string {
+  return right(fixed(m.value, 3, cfg.locale), 8);
 }
 
-/** perf stat -x SEP: value, unit, event, running time, percentage running. */
-export function csvLine(r: CounterRow, sep: string, intervalNs?: number): string {
-  const value = r.status === 'counted' ? String(r.unit ? r.scaled.toFixed(2) : Math.round(r.scaled)) : r.status === 'not-counted' ? '<not counted>' : '<not supported>';
-  const fields = [value, r.unit, r.event, String(r.runningNs), pct(r).toFixed(2)];
-  return (intervalNs === undefined ? '' : `${(intervalNs / 1e9).toFixed(9)}${sep}`) + fields.join(sep);
+function stdMetric(cfg: PrintConfig, m: Metric | undefined): string {
+  if (!m) return ' '.repeat(METRIC_LEN);
+  const n = ` # ${metricNumber(cfg, m)}`;
+  return `${n} ${left(m.unit, METRIC_LEN - n.length - 1)}`;
 }
 
-/** perf stat --json: one object per counter. */
-export function jsonLine(r: CounterRow, intervalNs?: number): string {
-  return JSON.stringify({
-    ...(intervalNs === undefined ? {} : { interval: intervalNs / 1e9 }),
-    'counter-value': r.status === 'counted' ? r.scaled.toFixed(6) : r.status === 'not-counted' ? '<not counted>' : '<not supported>',
-    unit: r.unit,
-    event: r.event,
-    cpu: r.cpu,
-    'event-runtime': r.runningNs,
-    'pcnt-running': Number(pct(r).toFixed(2)),
-    ...(r.error ? { error: r.error } : {}),
-  });
+function noiseText(cfg: PrintConfig, p: PrintedLine): string {
+  if (cfg.repeat <= 1) return '';
+  const pct = p.noise ?? 0;
+  if (cfg.layout === 'json') return `"variance" : ${fixed(pct, 2, cfg.locale)}, `;
+  if (cfg.layout === 'csv') return `${cfg.sep}${fixed(pct, 2, cfg.locale)}%`;
+  return pct ? `  ( +-${right(fixed(pct, 2, cfg.locale), 6)}% )` : '';
+}
+
+function runningText(cfg: PrintConfig, l: StatLine): string {
+  const pct = l.run !== l.ena ? (100 * l.run) / l.ena : 100;
+  if (cfg.layout === 'json') return `"event-runtime" : ${l.run}, "pcnt-running" : ${fixed(pct, 2, cfg.locale)}, `;
+  if (cfg.layout === 'csv') return `${cfg.sep}${l.run}${cfg.sep}${fixed(pct, 2, cfg.locale)}`;
+  return l.run !== l.ena ? `  (${fixed(pct, 2, cfg.locale)}%)` : '';
+}
+
+const jsonStr = (s: string) => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+
+/** One counter line, without its newline; `prefix` is the interval timestamp. */
+export function formatLine(cfg: PrintConfig, p: PrintedLine, prefix: string): string {
+  const l = p.line;
+  const s = cfg.sep;
+  const head = prefix + (cfg.layout === 'json' && !prefix ? '{' : '') + aggrText(cfg, l.aggr);
+  if (l.status !== 'counted') {
+    const what = l.status === 'not-counted' ? '<not counted>' : '<not supported>';
+    if (cfg.layout === 'json') {
+      return `${head}"counter-value" : "${what}", "unit" : "${jsonStr(l.unit)}", "event" : "${jsonStr(l.name)}", ${noiseText(cfg, p)}${runningText(cfg, l)}"metric-value" : ${fixed(0, 6, cfg.locale)}, "metric-unit" : ""}`;
+    }
+    if (cfg.layout === 'csv') return `${head}${what}${s}${l.unit}${s}${l.name}${noiseText(cfg, p)}${runningText(cfg, l)}${s}${s}`;
+    return `${head}${right(what, 18)}${s}${left(l.unit, cfg.unitWidth)}${s}${left(l.name, 25)}${stdMetric(cfg, undefined)}${noiseText(cfg, p)}${runningText(cfg, l)}`;
+  }
+  const decimals = Math.floor(l.scale) !== l.scale ? 2 : 0;
+  if (cfg.layout === 'json') {
+    const m = p.metric;
+    const metric = `"metric-value" : ${fixed(m?.value ?? 0, 6, cfg.locale)}, "metric-unit" : "${m ? jsonStr(m.unit) : '(null)'}"}`;
+    return `${head}"counter-value" : "${fixed(l.value, 6, cfg.locale)}", "unit" : "${jsonStr(l.unit)}", "event" : "${jsonStr(l.name)}", ${noiseText(cfg, p)}${runningText(cfg, l)}${metric}`;
+  }
+  if (cfg.layout === 'csv') {
+    const metric = p.metric ? `${s}${metricNumber(cfg, p.metric).trim()}${s}${p.metric.unit}` : `${s}${s}`;
+    return `${head}${fixed(l.value, decimals, cfg.locale)}${s}${l.unit}${s}${l.name}${noiseText(cfg, p)}${runningText(cfg, l)}${metric}`;
+  }
+  const value = right(fixed(l.value, decimals, cfg.locale, true), 18);
+  return `${head}${value}${s}${left(l.unit, cfg.unitWidth)}${s}${left(l.name, 32)}${stdMetric(cfg, p.metric)}${noiseText(cfg, p)}${runningText(cfg, l)}`;
+}
+
+/** The timestamp that starts each interval line. */
+export function intervalPrefix(cfg: PrintConfig, ns: number): string {
+  const sec = Math.floor(ns / 1e9);
+  const frac = String(Math.round(ns - sec * 1e9)).padStart(9, '0');
+  if (cfg.layout === 'json') return `{"interval" : ${sec}.${frac}, `;
+  return `${right(String(sec), 6)}.${frac}${cfg.sep}`;
+}
+
+/** The column header perf prints before the first interval and every 25th after it (std layout only). */
+export function intervalHeader(cfg: PrintConfig): string {
+  const unit = right('unit', cfg.unitWidth);
+  const cols: Record<AggrMode, string> = {
+    global: '#           time             counts',
+    socket: '#           time socket cpus             counts',
+    node: '#           time node   cpus             counts',
+    core: '#           time core            cpus             counts',
+    none: '#           time CPU                    counts',
+  };
+  return `${cols[cfg.mode]} ${unit} events`;
+}
+
+/** "\n Performance counter stats for 'TARGET' (N runs):\n\n" */
+export function header(target: string, repeat: number): string {
+  return `\n Performance counter stats for '${target}'${repeat > 1 ? ` (${repeat} runs)` : ''}:\n\n`;
+}
+
+export interface Footer {
+  readonly wallNs: readonly number[];
+  /** The command's CPU times, shown for a single run of a per-task command. */
+  readonly userNs?: number;
+  readonly sysNs?: number;
+}
+
+export function footer(cfg: PrintConfig, f: Footer): string {
+  const secs = f.wallNs.map((n) => n / 1e9);
+  const n = secs.length;
+  const avg = secs.reduce((a, b) => a + b, 0) / n;
+  let out = '\n';
+  if (n === 1) {
+    out += ` ${right(fixed(avg, 9, cfg.locale), 17)} seconds time elapsed`;
+    if (f.userNs !== undefined && f.sysNs !== undefined) {
+      out += `\n\n ${right(fixed(f.userNs / 1e9, 9, cfg.locale), 17)} seconds user\n ${right(fixed(f.sysNs / 1e9, 9, cfg.locale), 17)} seconds sys\n`;
+    }
+  } else {
+    const variance = secs.reduce((a, v) => a + (v - avg) ** 2, 0) / (n - 1);
+    const sd = Math.sqrt(variance / n);
+    // At most two more significant digits than the error of the mean. perf's
+    // lround(inf) for a zero deviation truncates to 0 on x86-64, so 2 digits.
+    const precision = (sd > 1 || sd === 0 ? 0 : Math.round(Math.ceil(-Math.log10(sd)))) + 2;
+    out += ` ${right(fixed(avg, precision, cfg.locale), 17)} +- ${fixed(sd, precision, cfg.locale)} seconds time elapsed`;
+    const pct = avg ? (100 * sd) / avg : 0;
+    if (pct) out += `  ( +-${right(fixed(pct, 2, cfg.locale), 6)}% )`;
+  }
+  return `${out}\n\n`;
 }

@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cspmu } from './helpers/cli.js';
+import { compareCsv, compareJson, compareStd, perfUnavailable, realPerf } from './helpers/perf-output.js';
+
+interface Case {
+  readonly name: string;
+  readonly args: readonly string[];
+  readonly command: readonly string[];
+  readonly layout: 'std' | 'csv' | 'json';
+  /** Compare only the first lines (interval runs end at a time that varies). */
+  readonly first?: number;
+}
+
+const SW = 'task-clock,cpu-clock';
+const CORPUS: Case[] = [
+  { name: 'text, per task', args: ['-e', SW], command: ['true'], layout: 'std' },
+  { name: 'text, -C', args: ['-C', '0', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },
+  { name: 'CSV -x,', args: ['-x,', '-e', SW], command: ['true'], layout: 'csv' },
+  { name: 'CSV -x with another separator', args: ['-x', ';', '-C', '0', '-e', SW], command: ['true'], layout: 'csv' },
+  { name: 'JSON -j', args: ['-j', '-e', SW], command: ['true'], layout: 'json' },
+  { name: 'interval -I 100', args: ['-C', '0', '-I', '100', '-e', SW], command: ['sleep', '0.25'], layout: 'std', first: 5 },
+  { name: 'interval CSV', args: ['-C', '0', '-I', '100', '-x,', '-e', SW], command: ['sleep', '0.25'], layout: 'csv', first: 4 },
+  { name: 'interval JSON', args: ['-C', '0', '-I', '100', '-j', '-e', SW], command: ['sleep', '0.25'], layout: 'json', first: 4 },
+  { name: '-A per CPU', args: ['-C', '0,1', '-A', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },
+  { name: '-A CSV', args: ['-C', '0,1', '-A', '-x,', '-e', SW], command: ['sleep', '0.05'], layout: 'csv' },
+  { name: '-A JSON', args: ['-C', '0,1', '-A', '-j', '-e', SW], command: ['sleep', '0.05'], layout: 'json' },
+  { name: '--no-merge', args: ['-C', '0', '--no-merge', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },
+  { name: '--per-socket', args: ['-C', '0', '--per-socket', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },
+  { name: '--per-node CSV', args: ['-C', '0', '--per-node', '-x,', '-e', SW], command: ['sleep', '0.05'], layout: 'csv' },
+  { name: '--per-core JSON', args: ['-C', '0', '--per-core', '-j', '-e', SW], command: ['sleep', '0.05'], layout: 'json' },
+  { name: '-r 3 with the variance column', args: ['-r', '3', '-e', SW], command: ['true'], layout: 'std' },
+  { name: '-r 3 CSV', args: ['-r', '3', '-x,', '-e', SW], command: ['true'], layout: 'csv' },
+  { name: '-r 3 JSON', args: ['-r', '3', '-j', '-e', SW], command: ['true'], layout: 'json' },
+  { name: '<not supported>', args: ['-e', 'cycles,task-clock'], command: ['true'], layout: 'std' },
+  { name: '<not supported> CSV and JSON', args: ['-x,', '-e', 'instructions,task-clock'], command: ['true'], layout: 'csv' },
+  { name: 'a group that does not fit', args: ['-e', '{task-clock,cpu-clock,cycles}'], command: ['true'], layout: 'std' },
+  { name: 'a group that does not fit, JSON', args: ['-j', '-e', '{task-clock,cpu-clock,cycles}'], command: ['true'], layout: 'json' },
+  { name: 'modifiers in names', args: ['-x,', '-e', 'task-clock:u', '-e', 'cpu-clock:k'], command: ['true'], layout: 'csv' },
+];
+
+describe('perf stat output: cspmu against the real perf 6.1', function () {
+  this.timeout(120000);
+  const why = perfUnavailable();
+
+  for (const c of CORPUS) {
+    it(`${c.name}: perf stat ${[...c.args, ...c.command].join(' ')}`, function () {
+      if (why) {
+        console.log(`      skipped: ${why}`);
+        this.skip();
+      }
+      const theirs = realPerf(['stat', ...c.args, '--', ...c.command]);
+      const ours = cspmu(['stat', ...c.args, '--', ...c.command], { env: { LC_ALL: 'C' } });
+      expect(theirs.status, theirs.stderr).to.equal(0);
+      expect(ours.status, ours.stderr).to.equal(0);
+      expect(ours.stdout, 'the counts go to stderr, as perf prints them').to.equal('');
+      const cut = (s: string) => (c.first ? s.split('\n').slice(0, c.first).join('\n') : s);
+      const [a, b] = [cut(theirs.stderr), cut(ours.stderr)];
+      const problems = c.layout === 'std' ? compareStd(a, b) : c.layout === 'csv' ? compareCsv(a, b, c.args.includes(';') ? ';' : ',') : compareJson(a, b);
+      expect(problems, `\n${problems.join('\n')}\n--- perf:\n${theirs.stderr}--- cspmu:\n${ours.stderr}`).to.deep.equal([]);
+    });
+  }
+
+  it('repeats the interval header every 25 intervals', function () {
+    if (why) this.skip();
+    const args = ['stat', '-C', '0', '-I', '10', '-e', 'task-clock', '--', 'sleep', '0.3'];
+    const headers = (s: string) => s.split('\n').filter((l) => l.startsWith('#')).length;
+    expect(headers(cspmu(args).stderr)).to.equal(headers(realPerf(args).stderr)).and.to.equal(2);
+  });
+
+  it('-o FILE writes the same report, after a "# started on" line', function () {
+    if (why) this.skip();
+    const dir = mkdtempSync(join(tmpdir(), 'cspmu-o-'));
+    const args = (f: string) => ['stat', '-o', join(dir, f), '-e', SW, '--', 'true'];
+    expect(realPerf(args('perf.txt')).stderr).to.equal('');
+    const r = cspmu(args('cspmu.txt'));
+    expect([r.status, r.stderr]).to.deep.equal([0, '']);
+    const [a, b] = ['perf.txt', 'cspmu.txt'].map((f) => readFileSync(join(dir, f), 'utf8'));
+    expect(b).to.match(/^# started on \w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}\n\n/);
+    expect(compareStd(a!.replace(/^# started on .*\n/, ''), b!.replace(/^# started on .*\n/, ''))).to.deep.equal([]);
+  });
+});
+
+describe('perf list and uncore names: cspmu against the real perf over our exported sysfs', function () {
+  this.timeout(120000);
+  const why = perfUnavailable();
+  let tree = '';
+  before(function () {
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    tree = mkdtempSync(join(tmpdir(), 'cspmu-tree-'));
+    expect(cspmu(['sysfs', 'export', tree]).status).to.equal(0);
+  });
+
+  it('cspmu list --perf prints what perf list pmu prints', () => {
+    const theirs = realPerf(['list', 'pmu'], tree);
+    expect(cspmu(['list', '--perf']).stdout).to.equal(theirs.stdout);
+  });
+
+  for (const args of [['-e', 'nvidia_scf_pmu/cycles/'], ['--no-merge', '-e', 'nvidia_scf_pmu/cycles/'], ['-e', 'cmem_rd_data'], ['--no-merge', '-e', 'cmem_rd_data'], ['-e', 'nvidia_pcie_pmu_1/rd_bytes_loc,name=pcie1/']]) {
+    it(`names the lines of perf stat -a ${args.join(' ')} as perf does`, () => {
+      // The host kernel has no such PMU, so perf shows <not supported>; the names and units are what is compared.
+      const names = (s: string) => s.split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').slice(1, 3).join(','));
+      const theirs = realPerf(['stat', '-a', '-x,', ...args, 'true'], tree);
+      const ours = cspmu(['stat', '-a', '-x,', ...args, 'true']);
+      expect(names(ours.stderr)).to.deep.equal(names(theirs.stderr)).and.not.be.empty;
+    });
+  }
+});
