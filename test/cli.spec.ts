@@ -70,7 +70,7 @@ describe('cspmu command line', function () {
     expect(Number(run.stderr.split(',')[0])).to.be.greaterThan(150e6 * 1.5 * 0.9);
     const task = cspmu(['stat', '-v', '-e', 'nvidia_scf_pmu_0/cycles/', 'true']);
     expect(task.stderr).to.contain('   <not supported>      nvidia_scf_pmu_0/cycles/');
-    expect(task.stderr).to.contain("Warning:\nnvidia_scf_pmu_0/cycles/ event is not supported by the kernel: EINVAL: PMU 'nvidia_scf_pmu_0' is an uncore PMU");
+    expect(task.stderr).to.match(/Warning:\nnvidia_scf_pmu_0\/cycles\/ event is not supported by the kernel: EINVAL: .*uncore PMU/);
     expect(task.status).to.equal(0);
     expect(cspmu(['stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', 'sh', '-c', 'exit 3']).status).to.equal(3);
     const rep = cspmu(['stat', '-r', '3', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms']);

@@ -93,12 +93,13 @@ describe('perf list and uncore names: cspmu against the real perf over our expor
       this.skip();
     }
     tree = mkdtempSync(join(tmpdir(), 'cspmu-tree-'));
-    expect(cspmu(['sysfs', 'export', tree]).status).to.equal(0);
+    // With the units proposal sysfs has the .scale and .unit files, which both perfs read.
+    expect(cspmu(['sysfs', 'export', tree, '--proposed', 'units']).status).to.equal(0);
   });
 
   it('cspmu list --perf prints what perf list pmu prints', () => {
     const theirs = realPerf(['list', 'pmu'], tree);
-    expect(cspmu(['list', '--perf']).stdout).to.equal(theirs.stdout);
+    expect(cspmu(['list', '--perf', '--proposed', 'units']).stdout).to.equal(theirs.stdout);
   });
 
   for (const args of [['-e', 'nvidia_scf_pmu/cycles/'], ['--no-merge', '-e', 'nvidia_scf_pmu/cycles/'], ['-e', 'cmem_rd_data'], ['--no-merge', '-e', 'cmem_rd_data'], ['-e', 'nvidia_pcie_pmu_1/rd_bytes_loc,name=pcie1/']]) {
@@ -106,7 +107,7 @@ describe('perf list and uncore names: cspmu against the real perf over our expor
       // The host kernel has no such PMU, so perf shows <not supported>; the names and units are what is compared.
       const names = (s: string) => s.split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').slice(1, 3).join(','));
       const theirs = realPerf(['stat', '-a', '-x,', ...args, 'true'], tree);
-      const ours = cspmu(['stat', '-a', '-x,', ...args, 'true']);
+      const ours = cspmu(['stat', '--proposed', 'units', '-a', '-x,', ...args, 'true']);
       expect(names(ours.stderr)).to.deep.equal(names(theirs.stderr)).and.not.be.empty;
     });
   }
