@@ -87,6 +87,16 @@ describe('Hardening: the error contract of public functions', () => {
     expect(perTask.status).to.equal(0);
   });
 
+  it('two removals of one device at once: the second is ENODEV and the device is put once (the fuzzer found a refcount underflow)', async () => {
+    const g = await Machine.boot({ platform: 'arm-generic', installed: [] });
+    const dev = g.bus.device('arm-cs-arch-pmu.2')!;
+    const [first, second] = await Promise.allSettled([g.bus.removeDevice(dev), g.bus.removeDevice(dev)]);
+    expect(first.status).to.equal('fulfilled');
+    expect(second.status === 'rejected' && (second.reason as KernelError).code).to.equal('ENODEV');
+    expect(g.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount')).to.deep.equal([]);
+    expect(g.bus.device('arm-cs-arch-pmu.2')).to.equal(undefined);
+  });
+
   it('KernelError is what every refusal above is', () => {
     expect(expectCode(() => m.perf.read(null as never), 'EBADF')).to.be.instanceOf(KernelError);
   });

@@ -66,7 +66,13 @@ export class PlatformBus {
   /** Unbind (if bound) and unregister a device; it is released when its last reference goes. */
   async removeDevice(dev: Device): Promise<void> {
     if (!dev.registered) throw kerr('ENODEV', `device '${dev.name}' is not registered`);
-    await this.deviceReleaseDriver(dev);
+    if (dev.removing) throw kerr('ENODEV', `device '${dev.name}' is already being removed`);
+    dev.removing = true;
+    try {
+      await this.deviceReleaseDriver(dev);
+    } finally {
+      dev.removing = false;
+    }
     dev.registered = false;
     this.devices.splice(this.devices.indexOf(dev), 1);
     this.byName.delete(dev.name);

@@ -14,6 +14,8 @@ export class Device {
   drvdata: unknown;
   devres = new Devres();
   registered = false;
+  /** A removal is under way (it may wait for the driver to let go): a second one is refused. */
+  removing = false;
   /** Why the last probe deferred, if it did (as devices_deferred shows). */
   deferReason: string | undefined;
 

@@ -213,7 +213,8 @@ const removeOrAddStep = fc.nat(2).map((d) =>
       const inst = m.driver.instances.get(dev);
       if (inst && !inst.idle) return;
       model.removed.set(d, { resources: dev.resources, data: dev.platformData });
-      model.track(`remove ${name}`, m.bus.removeDevice(dev), ['EBUSY']);
+      // A second remove may race the first one still releasing the driver: it is refused, ENODEV.
+      model.track(`remove ${name}`, m.bus.removeDevice(dev), ['EBUSY', 'ENODEV']);
     } else {
       const saved = model.removed.get(d);
       if (!saved) return;
