@@ -10,8 +10,6 @@ export interface CommandResult {
   /** The command's user and system CPU time (the shell's children times), in ns. */
   readonly userNs: number;
   readonly sysNs: number;
-  /** --timeout ended it. */
-  readonly timedOut: boolean;
 }
 
 /** The executable a command name runs, found on PATH as execvp would; ENOENT if none. */
@@ -52,9 +50,7 @@ export function runCommand(command: readonly string[], onTick: () => void, timeo
     let stat = '';
     child.stdio[3]!.on('data', (d: Buffer) => (stat += d.toString()));
     const tick = setInterval(onTick, 10);
-    let timedOut = false;
     const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      timedOut = true;
       child.kill('SIGTERM');
     }, timeoutMs);
     const done = () => {
@@ -70,7 +66,7 @@ export function runCommand(command: readonly string[], onTick: () => void, timeo
       // Fields after the command name: cutime and cstime are the 14th and 15th.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
       const ticks = (i: number) => (Number(fields[i]) || 0) * (1e9 / TICKS_PER_SECOND);
-      resolve({ status: code ?? (signal ? 128 + 15 : 1), pid: child.pid ?? 0, userNs: ticks(13), sysNs: ticks(14), timedOut });
+      resolve({ status: code ?? (signal ? 128 + 15 : 1), pid: child.pid ?? 0, userNs: ticks(13), sysNs: ticks(14) });
     });
   });
 }

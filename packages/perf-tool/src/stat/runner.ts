@@ -6,6 +6,19 @@ import { closeEventList, openEventList, type Counter, type OpenTarget } from '..
 import { grammarOf } from '../sysfs-reader.js';
 import { runCommand } from './command.js';
 
+/** strsignal() of the signals a measured command is commonly ended by. */
+const SIGNAL_TEXT: Readonly<Record<number, string>> = {
+  1: 'Hangup',
+  2: 'Interrupt',
+  3: 'Quit',
+  6: 'Aborted',
+  9: 'Killed',
+  11: 'Segmentation fault',
+  13: 'Broken pipe',
+  14: 'Alarm clock',
+  15: 'Terminated',
+};
+
 /** What a stat needs of a machine (a `Machine` is one). */
 export interface StatMachine {
   readonly perf: PerfCore;
@@ -139,9 +152,10 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
     if (req.command && req.command.length) {
       const r = await runCommand(req.command, followWall, req.timeoutMs);
       followWall();
-      // perf reports a command its --timeout ended ("sleep: Terminated") and succeeds.
-      if (r.timedOut && r.status === 128 + 15) process.stderr.write(`${req.command[0]}: Terminated\n`);
-      extra = { commandStatus: r.timedOut && r.status === 128 + 15 ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
+      // A command ended by a signal (its --timeout, a closed pipe) is reported as psignal does ("sleep: Terminated") and the stat succeeds, as perf's.
+      const signal = SIGNAL_TEXT[r.status - 128];
+      if (signal) process.stderr.write(`${req.command[0]}: ${signal}\n`);
+      extra = { commandStatus: signal ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
     } else if (req.durationNs !== undefined) {
       for (let i = 1; i <= 100; i++) {
         advanceTo(start + Math.round((req.durationNs * i) / 100));
