@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ARM_GENERIC_PLATFORM } from '@cspmu/hw';
@@ -225,4 +225,25 @@ describe('cspmu command line', function () {
       expect(r.stdout).to.match(expected);
     });
   }
+});
+
+describe('cspmu stat numbers under LC_NUMERIC', () => {
+  it('group digits only where the locale is installed and has grouping, as printf %\' does', async () => {
+    const { numericLocale } = await import('@cspmu/cli');
+    const { fixed } = await import('@cspmu/cli');
+    expect(numericLocale({ LC_ALL: 'C' })).to.deep.equal({ group: '', decimal: '.' });
+    expect(numericLocale({ LANG: 'C.UTF-8' })).to.deep.equal({ group: '', decimal: '.' });
+    // A locale that is not installed falls back to C, as setlocale does.
+    expect(numericLocale({ LC_NUMERIC: 'xx_YY.UTF-8' })).to.deep.equal({ group: '', decimal: '.' });
+    expect(fixed(1234567.5, 2, { group: ',', decimal: '.' }, true)).to.equal('1,234,567.50');
+    expect(fixed(1234567.5, 2, { group: '.', decimal: ',' }, false)).to.equal('1234567,50');
+    expect(fixed(123, 0, { group: ',', decimal: '.' }, true)).to.equal('123');
+  });
+
+  it('npm ci links the cspmu bin to a committed shim, so npx cspmu works before and after a build', () => {
+    const link = join(ROOT, 'node_modules', '.bin', 'cspmu');
+    expect(realpathSync(link)).to.equal(join(ROOT, 'packages', 'cli', 'bin', 'cspmu.js'));
+    const r = spawnSync(link, ['--version'], { cwd: ROOT, encoding: 'utf8' });
+    expect([r.status, r.stdout]).to.deep.equal([0, '0.1.0\n']);
+  });
 });
