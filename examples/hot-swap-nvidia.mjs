@@ -17,7 +17,7 @@ console.log('# load nvidia while the event runs: idle PMUs move at once, the bus
 await m.load('@cspmu/nvidia');
 m.advance(2_000_000);
 console.log(`# ${generic} counted ${m.perf.read(e).value} bytes on root port 2 without a gap`);
-m.perf.close(e);
+await m.perf.close(e);
 await m.settle();
 console.log(`# now: ${m.driver.bindings().map((b) => b.pmu).join(', ')}`);
-console.log(`# use-after-free reports: ${m.driver.useAfterFree.length}, accesses through released mappings: ${m.mmio.violations.length}`);
+console.log(`# use-after-free reports (KASAN): ${m.kernel.kasan.reports.length}, accesses through released mappings: ${m.mmio.violations.length}`);

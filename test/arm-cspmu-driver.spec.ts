@@ -68,7 +68,7 @@ describe('arm-cspmu driver: probe, counting and events', function () {
     const [e] = m.open('arm_cspmu_cache_0/event=0x1a5/');
     m.advance(1000);
     m.perf.read(e!);
-    m.perf.close(e!);
+    await m.perf.close(e!);
     expect(rec.text()).to.deep.equal([
       'W32 0xe04 = 0x0',
       'W64 0x0 = 0x7fffffffffffffff',

@@ -11,7 +11,7 @@ describe('Hardening: the error contract of public functions', () => {
     m = await Machine.boot({ platform: 'grace' });
   });
 
-  it('perf: bad options, unreadable attrs and non-events are EINVAL, EFAULT and EBADF, never TypeError', () => {
+  it('perf: bad options, unreadable attrs and non-events are EINVAL, EFAULT and EBADF, never TypeError', async () => {
     const attr = m.parseEvents('nvidia_scf_pmu_0/cycles/')[0]!.attr;
     const perf = m.perf as unknown as Record<string, (...a: unknown[]) => unknown>;
     expectCode(() => m.perf.open(attr, null as never), 'EINVAL', 'open options must be an object');
@@ -27,7 +27,7 @@ describe('Hardening: the error contract of public functions', () => {
       for (const bad of [undefined, null, {}, 7]) expectCode(() => perf[op]!.call(m.perf, bad), 'EBADF');
     }
     const [ev] = m.open('nvidia_scf_pmu_0/cycles/');
-    m.perf.close(ev!);
+    await m.perf.close(ev!);
     expectCode(() => m.perf.close(ev!), 'EBADF', 'already closed');
     expectCode(() => m.perf.read(ev!), 'EBADF', 'is closed');
     expect(m.perf.liveEvents()).to.have.length(0);
@@ -57,7 +57,7 @@ describe('Hardening: the error contract of public functions', () => {
     expect((await rejects(Machine.boot({ platform: 'grace', paranoid: '1' as never }))).code).to.equal('EINVAL');
   });
 
-  it('perf_event_mux_interval_ms takes what kstrtoint takes: 99999999999999999999 is ERANGE and later opens still work', () => {
+  it('perf_event_mux_interval_ms takes what kstrtoint takes: 99999999999999999999 is ERANGE and later opens still work', async () => {
     const path = '/bus/event_source/devices/nvidia_scf_pmu_0/perf_event_mux_interval_ms';
     expectCode(() => m.kernel.sysfs.write(path, '99999999999999999999'), 'ERANGE');
     expectCode(() => m.kernel.sysfs.write(path, '2147483648'), 'ERANGE');
@@ -72,7 +72,7 @@ describe('Hardening: the error contract of public functions', () => {
     const evs = m.open('{nvidia_scf_pmu_0/cycles/},{nvidia_scf_pmu_0/cmem_rd_data/}');
     m.advance(1000);
     for (const e of evs) expect(m.perf.read(e).value).to.be.a('number');
-    for (const e of evs) m.perf.close(e);
+    for (const e of evs) await m.perf.close(e);
     m.kernel.sysfs.write(path, '4');
     expect(kstrtoint('010', 'x')).to.equal(8);
     expect(kstrtoint('-2147483648', 'x')).to.equal(-2147483648);

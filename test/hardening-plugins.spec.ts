@@ -142,7 +142,7 @@ describe('Hardening: plugin lifetime', () => {
     const [ev] = m.open('nvidia_scf_pmu_0/cycles/');
     const backend = m.driver.bindings().find((b) => b.pmu === 'nvidia_scf_pmu_0')!.backend;
     expect(m.driver.backendBusy(backend)).to.equal('nvidia_scf_pmu_0 has 1 open event(s); close them before unloading');
-    m.perf.close(ev!);
+    await m.perf.close(ev!);
     expect(m.driver.backendBusy(backend)).to.equal(undefined);
   });
 });

@@ -111,7 +111,7 @@ describe('Bad-input hardening', function () {
         let opened;
         const err = await onlyKernelErrors(() => (opened = m.perf.open(a as never, { cpu, pid })));
         if (err) expect(m.perf.liveEvents()).to.have.length(before);
-        if (opened) m.perf.close(opened);
+        if (opened) await m.perf.close(opened);
       }),
       { numRuns: 1500 },
     );

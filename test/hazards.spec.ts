@@ -3,6 +3,11 @@ import { expect } from 'chai';
 import { INJECTED_HAZARDS } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { rejects } from './helpers/errors.js';
+import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
+import { holdAt, turns } from './helpers/schedule.js';
+
+/** The perf core's free path, innermost first, as a KASAN report's access chain prints it. */
+const FREE_PATH = ['_free_event', 'put_event', 'perf_event_release_kernel', 'perf_release'];
 
 describe('Injected hazards', () => {
   it('boots with the named hazards and refuses unknown names with EINVAL listing the known ones', async () => {
@@ -14,5 +19,89 @@ describe('Injected hazards', () => {
     expect(err.code).to.equal('EINVAL');
     expect(err.message).to.contain("unknown injected hazard 'use-after-free'");
     for (const h of INJECTED_HAZARDS) expect(err.message).to.contain(h);
+  });
+
+  it('reprobe-in-destroy: the reprobe frees the instance inside destroy and KASAN catches the core using it after', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [], inject: ['reprobe-in-destroy'] });
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    await m.perf.close(e!);
+    await m.settle();
+    const reports = m.kernel.kasan.reports;
+    // _free_event reads pmu->capabilities (exclusive-event accounting), then pmu->module (module_put).
+    expect(reports.map((r) => [r.kind, r.type, r.object, r.access])).to.deep.equal([
+      ['slab-use-after-free', 'struct arm_cspmu', 'arm-cs-arch-pmu.0', 'pmu->capabilities'],
+      ['slab-use-after-free', 'struct arm_cspmu', 'arm-cs-arch-pmu.0', 'pmu->module'],
+    ]);
+    expect(reports[0]!.accessChain).to.deep.equal(FREE_PATH);
+    expect(reports[0]!.freeChain).to.deep.equal([
+      'kfree',
+      'devm_kfree',
+      'devres_release_all',
+      'device_remove',
+      'device_release_driver_internal',
+      'device_release_driver',
+      'arm_cspmu_reprobe',
+      'arm_cspmu_event_destroy',
+      ...FREE_PATH,
+    ]);
+    expect(reports[0]!.allocChain.slice(0, 3)).to.deep.equal(['devm_kzalloc', 'arm_cspmu_alloc', 'arm_cspmu_device_probe']);
+    const log = m.kernel.log.atLeast('err').map((r) => r.message);
+    expect(log).to.include('BUG: KASAN: slab-use-after-free in _free_event');
+    // The reprobe itself did its job: the device moved.
+    expect(m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')?.backend).to.equal('test_scf_cspmu');
+  });
+
+  it('no-grace-period: the queued reprobe frees the instance while the core is still in its free path', async () => {
+    for (const inject of [[], ['no-grace-period']] as const) {
+      const m = await Machine.boot({ platform: 'grace', installed: [], inject: [...inject] });
+      const [e] = m.open('arm_cspmu_cache_0/cycles/');
+      await loadBuiltinBackend(m, scfBackend());
+      const hold = holdAt(m, '_free_event');
+      const closing = m.perf.close(e!);
+      await turns();
+      // Without the wait the reprobe has already released and re-probed the device under the parked free.
+      const moved = m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')?.backend === 'test_scf_cspmu';
+      expect(moved, `moved before the free finished (${inject.join() || 'no hazard'})`).to.equal(inject.length > 0);
+      hold.release();
+      await closing;
+      await m.settle();
+      const reports = m.kernel.kasan.reports;
+      if (inject.length === 0) {
+        expect(reports).to.deep.equal([]);
+        continue;
+      }
+      expect(reports.map((r) => r.access)).to.deep.equal(['pmu->capabilities', 'pmu->module']);
+      expect(reports[0]!.accessChain).to.deep.equal(FREE_PATH);
+      expect(reports[0]!.freeChain.slice(0, 7)).to.deep.equal([
+        'kfree',
+        'devm_kfree',
+        'devres_release_all',
+        'device_remove',
+        'device_release_driver_internal',
+        'device_release_driver',
+        'arm_cspmu_reprobe_work',
+      ]);
+    }
+  });
+
+  it('double-module-put: the second put is a refcount_t underflow, warned with the free path and saturated', async () => {
+    for (const inject of [[], ['double-module-put']] as const) {
+      const m = await Machine.boot({ platform: 'grace', inject: [...inject] });
+      const mod = m.modules.get('nvidia_cspmu')!;
+      const [e] = m.open('nvidia_scf_pmu_0/cycles/');
+      expect(mod.refs).to.equal(1);
+      await m.perf.close(e!);
+      const warnings = m.kernel.log.atLeast('warn').map((r) => r.message);
+      if (inject.length === 0) {
+        expect(warnings).to.deep.equal([]);
+        expect(mod.refs).to.equal(0);
+        continue;
+      }
+      expect(warnings).to.deep.equal([`WARNING: refcount_t 'module nvidia_cspmu': underflow; use-after-free\nCall Trace:\n module_put\n ${FREE_PATH.join('\n ')}`]);
+      // Saturated: the module can never be unloaded (a leak rather than freeing code in use).
+      expect(mod.refs).to.be.greaterThan(1_000_000);
+      expect((await rejects(m.unload('nvidia_cspmu'))).code).to.equal('EBUSY');
+    }
   });
 });

@@ -94,13 +94,13 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
     const e = m.perf.open({ type, config: 0x1_0000_0002n, config1: 0x5_0000_0001n, config2: 0x7n }, { cpu: 0 });
     expect(log.take()).to.deep.equal([pmcr(0), ...start(0, '0x100000002', '0x500000001', '0x7'), pmcr(1)]);
     m.perf.read(e);
-    m.perf.close(e);
+    await m.perf.close(e);
     expect(log.take()).to.deep.equal([pmcr(0), ...stop(0)]);
     const d = m.perf.open({ type, config: 0x2n, disabled: true }, { cpu: 0 });
     m.perf.enable(d);
     m.perf.read(d);
     m.perf.disable(d);
-    m.perf.close(d);
+    await m.perf.close(d);
     expect(log.take()).to.deep.equal([pmcr(0), pmcr(0), ...start(0, '0x2'), pmcr(1), pmcr(0), ...stop(0)]);
   });
 
@@ -115,7 +115,7 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
     ]);
     const e = m.perf.open({ type, config: 0x1_0000_0000n }, { cpu: 0 });
     expect(log.take()).to.deep.equal([pmcr(0), ...start(0, '0x100000000'), pmcr(1)]);
-    m.perf.close(e);
+    await m.perf.close(e);
     // Nine counters with CC: the cycle counter's slot stays reserved, so a group of eight fits and nine do not.
     const leader = m.perf.open({ type, config: 0x1_0000_0000n }, { cpu: 0 });
     for (let i = 0; i < 7; i++) m.perf.open({ type, config: 0x1n }, { cpu: 0, group: leader });
@@ -152,7 +152,7 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
       ...[pmcr(0), ...pcieStart(0, '0x3'), pmcr(1)],
       ...[pmcr(0), ...stop(0), ...pcieStart(0, '0x3'), ...pcieStart(1, '0x3ff'), pmcr(1)],
     ]);
-    m.perf.close(e!);
-    m.perf.close(f!);
+    await m.perf.close(e!);
+    await m.perf.close(f!);
   });
 });

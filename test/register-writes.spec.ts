@@ -73,7 +73,7 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
       m.advance(1000);
       m.perf.read(e);
       expect(log.take()).to.deep.equal([]);
-      m.perf.close(e);
+      await m.perf.close(e);
       expect(log.take()).to.deep.equal([pmcr(0), ...stop(0)]);
     });
 
@@ -89,7 +89,7 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
       expect(log.take()).to.deep.equal([]);
       m.perf.disable(e);
       expect(log.take()).to.deep.equal([pmcr(0), ...stop(0)]);
-      m.perf.close(e);
+      await m.perf.close(e);
       expect(log.take()).to.deep.equal([]);
     });
   }
@@ -99,12 +99,12 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
       const { m, log, type } = await boot(g);
       const a = m.perf.open({ type, config: 0x100000000n, config1: 0x3n }, { cpu: 0 });
       expect(log.take()).to.deep.equal([pmcr(0), ...startCycles(g, 0x3), pmcr(1)]);
-      m.perf.close(a);
+      await m.perf.close(a);
       expect(log.take()).to.deep.equal([pmcr(0), ...stop(31)]);
       const b = m.perf.open({ type, config: 0x100000000n, disabled: true }, { cpu: 0 });
       m.perf.enable(b);
       m.perf.disable(b);
-      m.perf.close(b);
+      await m.perf.close(b);
       expect(log.take()).to.deep.equal([pmcr(0), pmcr(0), ...startCycles(g), pmcr(1), pmcr(0), ...stop(31)]);
     });
   }
@@ -129,14 +129,14 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     m.perf.read(leader);
     m.perf.read(member);
     expect(log.take()).to.deep.equal([]);
-    m.perf.close(leader);
+    await m.perf.close(leader);
     const closedLeader = log.take();
     expect(closedLeader).to.deep.equal([pmcr(0), ...stop(0), pmcr(1)]);
     expect(member.isLeader).to.equal(true);
     expect(member.hw.idx).to.equal(1);
     m.advance(5000);
     expect(m.perf.read(member).value).to.equal(m.hardware.workload.expected({ label: 'g32', event: 0x2, filter: 0, filter2: 0 }, t0, m.clock.now()));
-    m.perf.close(member);
+    await m.perf.close(member);
     const closedMember = log.take();
     expect(closedMember).to.deep.equal([pmcr(0), ...stop(1)]);
     expect(opened.length + closedLeader.length + closedMember.length).to.equal(31);
@@ -146,9 +146,9 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     const { m, log, type } = await boot(G64_DUAL);
     const [leader, member] = openGroup(m, type, false);
     log.take();
-    m.perf.close(member);
+    await m.perf.close(member);
     expect(log.take()).to.deep.equal([pmcr(0), ...stop(1), pmcr(1)]);
-    m.perf.close(leader);
+    await m.perf.close(leader);
     expect(log.take()).to.deep.equal([pmcr(0), ...stop(0)]);
   });
 
@@ -167,9 +167,9 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
       m.perf.disable(leader);
       expect(log.take()).to.deep.equal([pmcr(0), ...stop(0), ...stop(1)]);
       // After DISABLE nothing is on the PMU: closing writes nothing, and the promoted sibling is not rescheduled.
-      m.perf.close(leaderFirst ? leader : member);
+      await m.perf.close(leaderFirst ? leader : member);
       expect(log.take()).to.deep.equal([]);
-      m.perf.close(leaderFirst ? member : leader);
+      await m.perf.close(leaderFirst ? member : leader);
       expect(log.take()).to.deep.equal([]);
     });
   }
@@ -215,7 +215,7 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     const events = [1n, 2n, 3n, 1n, 2n].map((config) => m.perf.open({ type, config }, { cpu: 0 }));
     expect(events.map((e) => e.hw.idx)).to.deep.equal([0, 1, 2, 3, -1]);
     log.take();
-    m.perf.close(events[0]!);
+    await m.perf.close(events[0]!);
     expect(log.take()).to.deep.equal([pmcr(0), ...stop(0), pmcr(1)]);
     expect(events[4]!.hw.idx).to.equal(-1);
     m.advance(muxNs);

@@ -48,7 +48,7 @@ describe('Tracing: rwmmio', function () {
     const [e] = m.open('arm_cspmu_cache_0/event=0x1a5/');
     m.advance(1000);
     m.perf.read(e!);
-    m.perf.close(e!);
+    await m.perf.close(e!);
     const p0 = (o: number) => `0xffff80008000${o.toString(16).padStart(4, '0')}`;
     const p1 = (o: number) => `0xffff80008001${o.toString(16).padStart(4, '0')}`;
     expect(m.kernel.trace.peek().map((l) => l.text)).to.deep.equal([
@@ -297,7 +297,7 @@ describe('Tracing: record and replay', function () {
     const evs = m.open('arm_cspmu_pcie_0/event=0x0,filter=0x5/,arm_cspmu_cache_0/event=0x1a5/');
     m.advance(2500);
     for (const e of evs) m.perf.read(e);
-    for (const e of evs) m.perf.close(e);
+    for (const e of evs) await m.perf.close(e);
     return rec.stop();
   }
 

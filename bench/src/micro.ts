@@ -40,7 +40,7 @@ export async function openClose(): Promise<number> {
   const [p] = parseEventList(m.perf, ['nvidia_scf_pmu_0/cmem_rd_data/']);
   // An uncore PMU refuses exclusions; perf retries without exclude_guest, so open what it opens the second time.
   const { exclude_guest: _guest, ...attr } = p!.attr;
-  return ns(() => m.perf.close(m.perf.open(attr, { cpu: 0 })));
+  return ns(async () => await m.perf.close(m.perf.open(attr, { cpu: 0 })));
 }
 
 const noop = (name: string): SiteTracer => ({ name, onCall: () => undefined });

@@ -1,16 +1,14 @@
-import type { ModuleHandle, Refcount } from '@cspmu/kernel';
+import type { Kasan, ModuleHandle, Refcount, Shadow } from '@cspmu/kernel';
 import { GENERIC_BACKEND_NAME } from './api.js';
 import type { BackendOps } from './backend-api.js';
 import type { RegisteredBackend } from './registry.js';
 
-/** Reports a use of a released instance (the use-after-free the reprobe design must make impossible). */
-export type UafReporter = (device: string, what: string) => void;
-
 /**
  * What binds a device to a backend: the backend entry and its ops, the
  * per-instance refcount (1 for the binding, +1 per event from event_init to
- * destroy), whether a reprobe waits for the last event, and whether the
- * binding was released (any later use is a use-after-free). The reprobe
+ * destroy), whether a reprobe waits for the last event, and the lifetimes
+ * KASAN checks: `struct arm_cspmu` (with the `struct pmu` it embeds) and its
+ * backend ops, both freed when devres releases the binding. The reprobe
  * logic in reprobe.ts works on this record.
  */
 export class Binding {
@@ -19,20 +17,26 @@ export class Binding {
   ops!: Required<BackendOps>;
   readonly refs: Refcount;
   reprobePending = false;
-  /** Set when the binding is released; any later use is a use-after-free. */
-  released = false;
+  /** A reprobe is under way: new events are refused until it has released the device (or given up). */
+  reprobing = false;
+  /** The instance's memory (struct arm_cspmu, its struct pmu included). */
+  readonly shadow: Shadow;
+  /** The backend ops the instance holds (impl.ops). */
+  readonly opsShadow: Shadow;
 
   constructor(
     readonly device: string,
     refs: Refcount,
-    protected readonly reportUaf: UafReporter,
+    kasan: Kasan,
   ) {
     this.refs = refs;
+    this.shadow = kasan.alloc('struct arm_cspmu', device);
+    this.opsShadow = kasan.alloc('struct arm_cspmu_impl_ops', device);
   }
 
-  /** pmu->module: the backend's module, or undefined for the core. Reading it after release is a use-after-free. */
+  /** pmu->module: the backend's module, or undefined for the core. */
   get module(): ModuleHandle | undefined {
-    if (this.released) this.reportUaf(this.device, 'pmu->module read after the instance was released');
+    if (this.shadow.freedBy !== null) this.shadow.report('pmu->module');
     return this.impl?.module;
   }
 
@@ -50,8 +54,9 @@ export class Binding {
     return this.refs.count - 1;
   }
 
-  /** Called by probe's cleanup when the binding goes: any later use is reported. */
-  poison(): void {
-    this.released = true;
+  /** devres frees the binding: the instance and its ops; any later access through them is reported. */
+  free(): void {
+    this.opsShadow.free();
+    this.shadow.free();
   }
 }

@@ -26,12 +26,6 @@ export interface ArmCspmuOptions extends VersionOptions {
   readonly registerPolicy?: RegisterPolicy;
 }
 
-export interface UseAfterFree {
-  readonly device: string;
-  readonly what: string;
-  readonly callers: readonly string[];
-}
-
 /**
  * The arm-cs-arch-pmu platform driver and the backend registration that
  * goes with it. Probe follows the kernel's steps; a backend registering
@@ -45,7 +39,8 @@ export class ArmCspmuDriver implements Driver {
   readonly registry: ImplRegistry;
   readonly instances = new Map<Device, ArmCspmu>();
   private readonly deviceByInstance = new Map<ArmCspmu, Device>();
-  readonly useAfterFree: UseAfterFree[] = [];
+  /** Module references probes hold right now, by module (what a refcount check adds to the events' references). */
+  readonly probeRefs = new Map<ModuleHandle, number>();
   private readonly reprobes: Reprobe;
   /** The queue pending reprobes run on. */
   get reprobeWq(): OrderedWorkqueue {
@@ -75,7 +70,7 @@ export class ArmCspmuDriver implements Driver {
       kernel,
       platformBus,
       registry: this.registry,
-      perfSrcu: perf.srcu,
+      perfFreeing: perf.freeing,
       deviceOf: (b) => this.deviceOf(b as ArmCspmu),
     });
     this.backendSites = defineBackendCallSites(kernel.callSites);
@@ -117,7 +112,11 @@ export class ArmCspmuDriver implements Driver {
    * backend's ops, register the PMU. Each acquisition is paired with its
    * release right where it is made (device-managed, or in a finally).
    */
-  async probe(dev: Device): Promise<void> {
+  probe(dev: Device): Promise<void> {
+    return this.kernel.calls.runAsync(PROBE_FN, () => this.probeSteps(dev));
+  }
+
+  private async probeSteps(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
     const { base0, base1 } = this.mapPages(dev);
     const ext64 = this.profile.ext64Probe && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
@@ -126,7 +125,7 @@ export class ArmCspmuDriver implements Driver {
     const irq = this.requestIrq(dev, () => bound);
     const cpus = associatedCpus(this.kernel.cpus, node);
     if (cpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
-    const inst = new ArmCspmu(
+    const inst = this.kernel.calls.run('devm_kzalloc', () => new ArmCspmu(
       this.kernel,
       {
         device: dev.name,
@@ -141,18 +140,17 @@ export class ArmCspmuDriver implements Driver {
         socket: this.kernel.cpus.nodeOf(cpus[0]!),
         profile: this.profile,
       },
-      (device, what) => this.reportUaf(device, what),
       (i) => this.reprobes.onIdle(i),
       (base) => this.uniqueName(base),
       this.nameIndexes,
       this.backendSites,
-    );
-    dev.devres.add('arm_cspmu instance', () => inst.poison());
+    ), 'arm_cspmu_alloc');
+    dev.devres.add('arm_cspmu instance', () => this.kernel.calls.run('kfree', () => inst.free(), 'devm_kfree'));
     const backendModule = await this.initImplOps(inst);
     try {
       this.registerPmu(dev, inst);
     } finally {
-      if (backendModule) this.modules.modulePut(backendModule);
+      if (backendModule) this.putProbeRef(backendModule);
     }
     bound = inst;
     dev.drvdata = inst;
@@ -176,7 +174,7 @@ export class ArmCspmuDriver implements Driver {
     const map = (r: { start: number; end: number }, page: number): IoMem => {
       try {
         const io = this.mmio.ioremap(r.start, r.end - r.start + 1, dev.name);
-        dev.devres.add(`ioremap page ${page}`, () => this.mmio.iounmap(io));
+        dev.devres.add(`ioremap page ${page}`, () => this.kernel.calls.run('iounmap', () => this.mmio.iounmap(io), 'devm_iounmap'));
         return io;
       } catch (e) {
         this.kernel.log.err('arm_cspmu', `${dev.name}: ioremap failed for page-${page} resource`);
@@ -241,7 +239,7 @@ export class ArmCspmuDriver implements Driver {
       const r = this.registry.lookupLocked(inst.pmiidr);
       if (r.kind !== 'backend') return r;
       const entry = r.entry;
-      if (!this.modules.tryModuleGet(entry.module)) {
+      if (!this.getProbeRef(entry.module)) {
         this.kernel.log.warn('arm_cspmu', `WARNING: arm_cspmu failed to get module: ${entry.module?.name}`);
         throw kerr('EINVAL', `${inst.device}: backend module ${entry.module?.name} is going away`);
       }
@@ -249,7 +247,7 @@ export class ArmCspmuDriver implements Driver {
       try {
         inst.ops = mergeOps(this.defaults, entry.definition.init(inst) ?? {});
       } catch (e) {
-        this.modules.modulePut(entry.module);
+        this.putProbeRef(entry.module);
         inst.impl = undefined;
         throw e;
       }
@@ -261,6 +259,18 @@ export class ArmCspmuDriver implements Driver {
       throw kerr('EPROBE_DEFER', `waiting for backend module ${decision.module} (${decision.packageName}) for pmiidr 0x${inst.pmiidr.toString(16)}`);
     }
     return inst.impl?.module;
+  }
+
+  /** The backend module reference a probe holds from before the backend's init until its PMU is registered. */
+  private getProbeRef(m: ModuleHandle | undefined): boolean {
+    if (!this.modules.tryModuleGet(m)) return false;
+    if (m) this.probeRefs.set(m, (this.probeRefs.get(m) ?? 0) + 1);
+    return true;
+  }
+
+  private putProbeRef(m: ModuleHandle | undefined): void {
+    if (m) this.probeRefs.set(m, this.probeRefs.get(m)! - 1);
+    this.modules.modulePut(m);
   }
 
   private uniqueName(base: string): string {
@@ -342,12 +352,7 @@ export class ArmCspmuDriver implements Driver {
     await this.platformBus.settle();
   }
 
-  private reportUaf(device: string, what: string): void {
-    const callers = this.kernel.calls.names();
-    this.useAfterFree.push({ device, what, callers });
-    this.kernel.log.err('arm_cspmu', `BUG: use-after-free of ${device}: ${what}${callers.length ? ` in ${callers.join(' <- ')}` : ''}`);
-    this.kernel.lifecycle.fire('cspmu:use-after-free', { device, what });
-  }
+
 
   /** Every backend in use by some instance, for tools. */
   bindings(): { device: string; pmu: string; backend: string; module: string | undefined; events: number; reprobePending: boolean }[] {

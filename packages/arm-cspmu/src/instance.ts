@@ -15,7 +15,7 @@ import {
 } from '@cspmu/perf';
 import { buildAttrGroups } from './attributes.js';
 import type { ApmtInfo, CspmuInstance } from './backend-api.js';
-import { Binding, type UafReporter } from './binding.js';
+import { Binding } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, writeEventType } from './ext64.js';
@@ -23,7 +23,6 @@ import type { DriverProfile } from './profile.js';
 import { callOp, type BackendCallSites } from './sites.js';
 import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
 
-export type { UafReporter } from './binding.js';
 
 const ENOENT = -2;
 
@@ -54,7 +53,7 @@ export interface ProbedHardware {
 export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   type = -1;
   readonly taskCtxNr = 'invalid' as const;
-  capabilities = PERF_PMU_CAP_NO_EXCLUDE;
+  private caps = PERF_PMU_CAP_NO_EXCLUDE;
   attrGroups: AttributeGroup[] = [];
 
   readonly apmt: ApmtInfo | undefined;
@@ -92,15 +91,14 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   constructor(
     readonly kernel: Kernel,
     hw: ProbedHardware,
-    reportUaf: UafReporter,
     /** Called when the last event's reference is dropped. */
-    private readonly onIdle: (inst: ArmCspmu) => void,
+    private readonly onIdle: (inst: ArmCspmu) => void | Promise<void>,
     readonly uniqueName: (base: string) => string,
     /** The driver's name indexes, for devices on the generic ops. */
     private readonly genericNameIndexes: Map<string, Ida>,
     private readonly sites: BackendCallSites,
   ) {
-    super(hw.device, kernel.refcount(`arm_cspmu:${hw.device}`, 1), reportUaf);
+    super(hw.device, kernel.refcount(`arm_cspmu:${hw.device}`, 1), kernel.kasan);
     this.calls = kernel.calls;
     this.apmt = hw.apmt;
     this.base0 = hw.base0;
@@ -123,7 +121,13 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       validate: (e) => callOp(this.sites, 'validateEvent', this, e),
     });
     this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log, kernel.inject.has('no-hilohi'));
-    if (this.irq === 0) this.capabilities |= PERF_PMU_CAP_NO_INTERRUPT;
+    if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;
+  }
+
+  /** pmu->capabilities (the core reads it at open and in the free path, after destroy). */
+  get capabilities(): number {
+    if (this.shadow.freedBy !== null) this.shadow.report('pmu->capabilities');
+    return this.caps;
   }
 
   get kernelVersion(): KernelVersion {
@@ -201,8 +205,9 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   @kfunc('arm_cspmu_event_init')
   eventInit(event: PerfEvent): void {
-    if (this.released) this.reportUaf(this.device, 'event_init on a released instance');
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (event_init)');
     if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
+    if (this.reprobing) throw kerr('EBUSY', `${this.name} is being reprobed into another backend; open the event again once it is back`);
     if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
     if (event.cpu < 0 || event.task !== -1) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
     if (!this.associatedCpus.includes(event.cpu)) {
@@ -223,15 +228,16 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     event.destroy = (e) => this.destroy(e);
   }
 
-  /** event->destroy: drop the instance reference. Never reprobes from here: that is queued work. */
-  private destroy(_event: PerfEvent): void {
+  /** event->destroy: drop the instance reference; the last one lets a pending reprobe go (as queued work). */
+  @kfunc('arm_cspmu_event_destroy')
+  private destroy(_event: PerfEvent): void | Promise<void> {
     this.refs.decAndTest();
-    if (this.idle) this.onIdle(this);
+    return this.idle ? this.onIdle(this) : undefined;
   }
 
   @kfunc('arm_cspmu_add')
   add(event: PerfEvent, flags: number): number {
-    if (this.released) this.reportUaf(this.device, 'add on a released instance');
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (add)');
     if (!this.associatedCpus.includes(this.kernel.smp.current)) {
       if (!this.warnedAdd) {
         this.warnedAdd = true;
@@ -251,6 +257,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   @kfunc('arm_cspmu_del')
   del(event: PerfEvent, _flags: number): void {
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (del)');
     this.stop(event, PERF_EF_UPDATE);
     this.counters.release(event.hw.extraIdx);
     event.hw.idx = -1;
@@ -258,6 +265,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   @kfunc('arm_cspmu_start')
   start(event: PerfEvent, flags: number): void {
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (start)');
     if (flags & PERF_EF_RELOAD && !(event.hw.state & PERF_HES_UPTODATE)) {
       this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: reload of an out-of-date event`);
     }
@@ -279,6 +287,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   @kfunc('arm_cspmu_stop')
   stop(event: PerfEvent, _flags: number): void {
     if (event.hw.state & PERF_HES_STOPPED) return;
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (stop)');
     const phys = event.hw.idx;
     const reg = 4 * (phys >> 5);
     const bit = (1 << (phys & 31)) >>> 0;
@@ -291,6 +300,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   @kfunc('arm_cspmu_read')
   read(event: PerfEvent): void {
+    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
     this.io.update(event);
   }
 
@@ -313,8 +323,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     const prevCpu = smp.current;
     if (this.activeCpu >= 0) smp.current = this.activeCpu;
     try {
-      if (this.released) {
-        this.reportUaf(this.device, 'interrupt handler on a released instance');
+      if (this.shadow.freedBy !== null) {
+        this.shadow.report('arm_cspmu (interrupt handler)');
         return IRQ_NONE;
       }
       this.base0.writel(0, this.pmcr);

@@ -6,7 +6,6 @@ declare module '@cspmu/kernel' {
     'cspmu:reprobe': { device: string; reason: string };
     'backend:registered': { backend: string; module: string };
     'backend:unregistered': { backend: string; module: string };
-    'cspmu:use-after-free': { device: string; what: string };
   }
 }
 export {};

@@ -9,8 +9,8 @@ export interface ReprobeDeps {
   readonly kernel: Kernel;
   readonly platformBus: PlatformBus;
   readonly registry: ImplRegistry;
-  /** The perf core's grace period: a reprobe waits for it so no event free is still running. */
-  readonly perfSrcu: Srcu;
+  /** The perf core's free side: a grace period of it means no event free begun before is still running. */
+  readonly perfFreeing: Srcu;
   readonly deviceOf: (binding: Binding) => Device | undefined;
 }
 
@@ -42,26 +42,49 @@ export class Reprobe {
     this.deps.kernel.lifecycle.fire('cspmu:reprobe-pending', { device: b.device, events: b.inUseCount, backend });
   }
 
-  /** The last event of an instance was destroyed: queue its pending reprobe, after a grace period. */
-  onIdle(b: Binding): void {
-    if (!b.reprobePending) return;
-    if (this.deps.kernel.inject.has('reprobe-in-destroy')) b.poison();
+  /**
+   * The last event of an instance was destroyed (we are inside the perf core's free
+   * path, which goes on using the PMU after destroy): queue its pending reprobe, to
+   * run once a grace period of the core's free side has passed.
+   */
+  onIdle(b: Binding): void | Promise<void> {
+    if (!b.reprobePending) return undefined;
+    const k = this.deps.kernel;
+    // The injected bug, as the rejected design had it: reprobe right here, from destroy.
+    if (k.inject.has('reprobe-in-destroy')) return k.calls.runAsync('arm_cspmu_reprobe', () => this.reprobeNow(b, 'reprobe from destroy'));
+    // From here on no new event may start on it, so the grace period below covers every free.
+    b.reprobing = true;
     this.wq.queue({
       name: `arm_cspmu reprobe ${b.device}`,
-      fn: async () => {
-        await this.deps.perfSrcu.synchronize();
-        await this.reprobe(b, 'pending reprobe after the last event was destroyed');
-      },
+      fn: () => k.calls.runAsync('arm_cspmu_reprobe_work', () => this.reprobe(b, 'pending reprobe after the last event was destroyed')),
     });
+    return undefined;
   }
 
-  /** Release and probe again, if the binding is still current and idle once the device lock is held. */
+  /**
+   * Release and probe again, once no event free is still using the PMU: new
+   * events are refused from now on (EBUSY), and a grace period of the core's
+   * free side lets the frees already begun finish (the device may have gone
+   * idle in the middle of one, whose remaining steps still touch the PMU).
+   */
   async reprobe(b: Binding, reason: string): Promise<void> {
+    b.reprobing = true;
+    // The injected bug 'no-grace-period' skips this wait.
+    if (!this.deps.kernel.inject.has('no-grace-period')) await this.deps.perfFreeing.synchronize();
+    await this.reprobeNow(b, reason);
+  }
+
+  /** Release and probe again at once, if the binding is still current and idle once the device lock is held. */
+  private async reprobeNow(b: Binding, reason: string): Promise<void> {
     const dev = this.deps.deviceOf(b);
-    if (!dev) return;
+    if (!dev) {
+      b.reprobing = false;
+      return;
+    }
     const bus = this.deps.platformBus;
     const released = await bus.deviceReleaseDriverIf(dev, () => dev.drvdata === b && b.idle);
     if (!released) {
+      b.reprobing = false;
       if (dev.drvdata === b && !b.idle) this.markPending(b, 'a newer backend');
       return;
     }

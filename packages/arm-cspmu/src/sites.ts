@@ -37,6 +37,7 @@ export function callOp<K extends keyof BackendCallSites & keyof ArmCspmu['ops']>
   inst: ArmCspmu,
   event?: PerfEvent,
 ): ReturnType<ArmCspmu['ops'][K]> {
+  if (inst.opsShadow.freedBy !== null) inst.opsShadow.report(`impl.ops->${op}`);
   const ops = inst.ops;
   return sites[op].invoke(ops, ops[op] as (this: unknown, a: ArmCspmu, b: PerfEvent | undefined) => ReturnType<ArmCspmu['ops'][K]>, inst, event);
 }

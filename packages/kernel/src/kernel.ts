@@ -34,7 +34,7 @@ export class Kernel {
    * When set, awaited at every mutex acquisition, work item and module load:
    * a test scheduler (fast-check's) decides which waiting task goes on next.
    */
-  yieldPoint: (() => Promise<void>) | undefined;
+  yieldPoint: ((where: string) => Promise<void> | undefined) | undefined;
 
   constructor(
     @inject(TOKENS.Clock) readonly clock: Clock,
@@ -56,9 +56,18 @@ export class Kernel {
     this.callSites = new CallSites(new Srcu('ftrace'), this.calls);
   }
 
+  /**
+   * A point where a sleeping kernel path can be preempted or sleep (cond_resched, a
+   * wait on a slow bus): other tasks may run before it goes on. Await the result.
+   * `where` names the function, so a test can hold one path there on purpose.
+   */
+  preempt(where: string): Promise<void> {
+    return this.yieldPoint?.(where) ?? Promise.resolve();
+  }
+
   /** A mutex named `name`, in the lock class `classKey` (default: a class of its own). */
   mutex(name: string, classKey: string = name): Mutex {
-    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.(), classKey);
+    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.(`mutex_lock ${name}`), classKey);
   }
 
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */
@@ -82,8 +91,8 @@ export class Kernel {
         this.log.err('workqueue', `${name}: work '${f.work}' failed: ${f.error.message}`);
         this.lifecycle.fire('work:failed', { work: f.work, errno: f.error.code, message: f.error.message });
       },
-      (fn) => this.lockdep.runDetached(fn),
-      () => this.yieldPoint?.(),
+      (fn) => this.lockdep.runDetached(() => this.calls.runDetached(fn)),
+      () => this.yieldPoint?.(`work ${name}`),
     );
   }
 }

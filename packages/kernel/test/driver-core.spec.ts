@@ -128,6 +128,22 @@ describe('Driver core', () => {
     expect(kernel.log.atLeast('warn')).to.have.length(0);
   });
 
+  it('refuses a second removal of a device already being removed, dropping its reference once', async () => {
+    const { kernel, bus } = setup();
+    await bus.registerDriver({ name: 'demo', probe: async () => undefined });
+    const a = await bus.addDevice('demo', 1, []);
+    const b = await bus.addDevice('demo', 2, []);
+    const first = bus.removeDevice(a);
+    let second: unknown;
+    await bus.removeDevice(a).catch((e: unknown) => (second = e));
+    await first;
+    expect(second).to.be.instanceOf(KernelError);
+    expect((second as KernelError).code).to.equal('ENODEV');
+    expect(a.ref.count).to.equal(0);
+    expect(bus.allDevices()).to.deep.equal([b]);
+    expect(kernel.log.atLeast('warn')).to.deep.equal([]);
+  });
+
   it('refuses duplicate devices and drivers', async () => {
     const { bus } = setup();
     await bus.addDevice('d', 0, []);

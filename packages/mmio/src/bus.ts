@@ -79,7 +79,8 @@ export class MmioBus {
       throw kerr('ENOMEM', 'ioremap: virtual address space for mappings is exhausted');
     }
     const virtLo = VIRT_LO_BASE + this.nextVirtSlot++ * VIRT_STRIDE;
-    const io = new IoMem(this, phys, size, virtLo, VIRT_HI, owner, this.nextMapId++);
+    const mapId = this.nextMapId++;
+    const io = new IoMem(this, phys, size, virtLo, VIRT_HI, owner, mapId, this.kernel.kasan.alloc('ioremap mapping', `${owner} #${mapId}`));
     this.live.add(io);
     for (const o of this.observers) o.onMap?.(io);
     return io;
@@ -88,6 +89,7 @@ export class MmioBus {
   iounmap(io: IoMem): void {
     if (!this.live.delete(io)) throw kerr('EINVAL', `iounmap of ${io.owner}: mapping ${io.mapId} is not live (double unmap?)`);
     io.kill();
+    io.shadow.free();
     for (const o of this.observers) o.onUnmap?.(io);
   }
 
@@ -140,6 +142,7 @@ export class MmioBus {
       callers: this.kernel.calls.names(),
     };
     this.violations.push(v);
+    this.kernel.kasan.check(io.shadow, `${width * 8}-bit ${write ? 'write' : 'read'} at offset ${hex(offset)}`);
     const msg = `${io.owner}: ${width * 8}-bit ${write ? 'write' : 'read'} at offset ${hex(offset)} through mapping ${io.mapId} after iounmap (use after release)`;
     this.kernel.log.err('mmio', `BUG: ${msg}${v.callers.length ? ` in ${v.callers.join(' <- ')}` : ''}`);
     return new BusError('use-after-unmap', io.phys + offset, width, msg);

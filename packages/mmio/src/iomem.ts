@@ -1,4 +1,4 @@
-import { kerr, type KernelError } from '@cspmu/kernel';
+import { kerr, type KernelError, type Shadow } from '@cspmu/kernel';
 import { BusError, hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice } from './device.js';
 import type { MmioBus } from './bus.js';
@@ -36,6 +36,8 @@ export class IoMem {
     readonly virtHi: number,
     readonly owner: string,
     readonly mapId: number,
+    /** The mapping's lifetime for KASAN: freed by iounmap, so a later access is reported with both call chains. */
+    readonly shadow: Shadow,
   ) {
     this.devs = [];
     this.devOffset = [];

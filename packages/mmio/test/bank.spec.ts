@@ -139,7 +139,9 @@ describe('IoMem and the bus', () => {
     expect(bank.peek('R')).to.equal(0);
     expect(bus.violations).to.have.length(1);
     expect(bus.violations[0]).to.deep.include({ owner: 'dev0', offset: 0, width: 4, write: true, callers: ['stale_reader'] });
-    expect(kernel.log.atLeast('err')[0]!.message).to.contain('after iounmap (use after release) in stale_reader');
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.include('BUG: dev0: 32-bit write at offset 0x0 through mapping 0 after iounmap (use after release) in stale_reader');
+    // KASAN names the access, where the mapping was made and where it was unmapped.
+    expect(kernel.kasan.reports.map((r) => [r.type, r.object, r.access, r.accessChain[0]])).to.deep.equal([['ioremap mapping', 'dev0 #0', '32-bit write at offset 0x0', 'stale_reader']]);
     expect(() => bus.iounmap(io)).to.throw(KernelError, 'double unmap');
   });
 

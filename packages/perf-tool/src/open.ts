@@ -143,7 +143,8 @@ export function openEventList(
       }
     }
   } catch (e) {
-    closeEventList(perf, counters);
+    // The events leave their PMUs at once; their frees finish on their own (close sleeps).
+    void closeEventList(perf, counters);
     throw e;
   }
   for (const c of counters) {
@@ -157,15 +158,17 @@ export function openEventList(
   return counters;
 }
 
-/** Close every open of a list: group members first, then their leaders. */
-export function closeEventList(perf: PerfCore, counters: readonly Counter[]): void {
+/** Close every open of a list: group members first, then their leaders; resolves once every free has finished. */
+export async function closeEventList(perf: PerfCore, counters: readonly Counter[]): Promise<void> {
   const live = new Set(perf.liveEvents());
+  const frees: Promise<void>[] = [];
   for (const pass of [false, true]) {
     for (const c of counters) {
       for (const ev of c.events) if (ev && ev.isLeader === pass && live.has(ev)) {
-        perf.close(ev);
+        frees.push(perf.close(ev));
         live.delete(ev);
       }
     }
   }
+  await Promise.all(frees);
 }

@@ -22,6 +22,8 @@ export const PERF_FORMAT_GROUP = 1 << 3;
 export const PERF_PMU_CAP_NO_INTERRUPT = 1 << 0;
 export const PERF_PMU_CAP_NO_EXCLUDE = 1 << 1;
 export const PERF_PMU_CAP_EXTENDED_REGS = 1 << 2;
+/** One event at a time on the PMU (exclusive-event accounting on open and free). */
+export const PERF_PMU_CAP_EXCLUSIVE = 1 << 3;
 
 /** Event states, as in the kernel. */
 export const PERF_EVENT_STATE = { DEAD: -5, REVOKED: -4, EXIT: -3, ERROR: -2, OFF: -1, INACTIVE: 0, ACTIVE: 1 } as const;

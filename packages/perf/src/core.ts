@@ -5,6 +5,7 @@ import { PmuCpuContext } from './context.js';
 import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
 import './lifecycle.js';
 import type { Pmu } from './pmu.js';
+import { EventFreer } from './free.js';
 import { checkCpuPermission, checkGroupJoin, checkInitialisedEvent, checkKernelPermission, copyOpenOptions, INT_MAX } from './open-checks.js';
 import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
 import { SoftwarePmu } from './software-pmu.js';
@@ -23,14 +24,18 @@ export interface OpenOptions {
 /**
  * The perf core: perf_event_open with the kernel's checks, per-CPU
  * contexts, groups, scheduling and multiplexing, ioctls, reads and context
- * migration; PMU registrations are kept by a PmuRegistry. The PMU's module reference is held
- * for an event's whole life and dropped only after destroy, inside an SRCU
- * read section that a PMU unregistration waits for.
+ * migration; PMU registrations are kept by a PmuRegistry. Lookups of a PMU
+ * (open, sysfs reads) run inside `srcu`, which a PMU unregistration waits
+ * for. The PMU's module reference is held for an event's whole life and
+ * dropped only after destroy, by the free path, which runs inside `freeing`.
  */
 export class PerfCore {
   /** perf_event_paranoid. */
   paranoid = 2;
   readonly srcu: Srcu;
+  /** The free path's read side: one grace period of it and every free begun before has finished. */
+  readonly freeing: Srcu;
+  private readonly freer: EventFreer;
   private readonly registry: PmuRegistry;
   private readonly live = new Set<PerfEvent>();
   private nextId = 1;
@@ -42,7 +47,11 @@ export class PerfCore {
     private readonly modules: ModuleLoader,
   ) {
     this.srcu = kernel.srcu('pmus');
-    this.registry = new PmuRegistry(kernel);
+    this.freeing = kernel.srcu('perf_free');
+    this.freer = new EventFreer(kernel, modules, this.freeing, (e) => {
+      if (kernel.lifecycle.wants('event:freed')) kernel.lifecycle.fire('event:freed', { id: e.id, pmu: this.registry.ofPmu(e.pmu)?.name ?? '?' });
+    });
+    this.registry = new PmuRegistry(kernel, this.srcu);
     this.sites = definePmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
   }
@@ -200,45 +209,43 @@ export class PerfCore {
     if (lc.wants('event:opened')) lc.fire('event:opened', { id: event.id, pmu: reg.name, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
   }
 
-  /** close(): take the event off its context, then free it (destroy → put ctx → module_put). */
-  close(event: PerfEvent): void {
+  /**
+   * close(): take the event off its context at once, then free it (destroy → put ctx →
+   * module_put). The free sleeps; the promise settles when it has finished.
+   */
+  close(event: PerfEvent): Promise<void> {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
     if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
     const reg = this.registry.ofPmu(event.pmu);
     const name = reg ? reg.name : '?';
-    const token = this.srcu.readLock();
-    try {
-      const leader = event.leader;
-      const ctx = this.context(this.groupPmu(leader), leader.cpu);
-      // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
-      // singleton groups that keep their counters (and go on counting if they were on).
-      ctx.eventSchedOut(event);
-      if (event.isLeader) {
-        ctx.removeGroup(event);
-        for (const sib of event.siblings) {
-          sib.leader = sib;
-          this.context(this.groupPmu(sib), sib.cpu).addGroup(sib);
-        }
-        event.siblings.length = 0;
-      } else {
-        leader.siblings.splice(leader.siblings.indexOf(event), 1);
+    const leader = event.leader;
+    const ctx = this.context(this.groupPmu(leader), leader.cpu);
+    // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
+    // singleton groups that keep their counters (and go on counting if they were on).
+    ctx.eventSchedOut(event);
+    if (event.isLeader) {
+      ctx.removeGroup(event);
+      for (const sib of event.siblings) {
+        sib.leader = sib;
+        this.context(this.groupPmu(sib), sib.cpu).addGroup(sib);
       }
-      this.live.delete(event);
-      if (this.kernel.lifecycle.wants('event:closed')) this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
-      this.free(event, name);
-    } finally {
-      this.srcu.readUnlock(token);
+      event.siblings.length = 0;
+    } else {
+      leader.siblings.splice(leader.siblings.indexOf(event), 1);
     }
+    this.live.delete(event);
+    if (this.kernel.lifecycle.wants('event:closed')) this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
+    return this.freer.free(event);
   }
 
-  /** _free_event: destroy first; the core still uses the PMU afterwards (module_put), inside the read section. */
-  private free(event: PerfEvent, name: string): void {
-    event.state = S.EXIT;
-    event.destroy?.(event);
-    const pmu = event.pmu;
-    this.modules.modulePut(pmu.module);
-    event.state = S.DEAD;
-    if (this.kernel.lifecycle.wants('event:freed')) this.kernel.lifecycle.fire('event:freed', { id: event.id, pmu: name });
+  /** Events whose free has begun and not yet finished. */
+  get freesInFlight(): number {
+    return this.freer.inFlight;
+  }
+
+  /** Closed events whose free has not yet dropped their PMU's module reference. */
+  eventsHoldingModule(): readonly PerfEvent[] {
+    return [...this.freer.holdingModule];
   }
 
   // ---------------------------------------------------------- ioctls

@@ -35,8 +35,12 @@ export class PerfEvent {
   tstamp = 0;
   leader: PerfEvent = this;
   readonly siblings: PerfEvent[] = [];
-  /** Called by the core when the event is freed, before the core is done with it. */
-  destroy: ((event: PerfEvent) => void) | undefined;
+  /**
+   * Called by the core when the event is freed, before the core is done with it
+   * (it still uses the PMU and its module afterwards). It may sleep: the core
+   * waits for a returned promise before going on.
+   */
+  destroy: ((event: PerfEvent) => void | Promise<void>) | undefined;
   /** Driver-private data. */
   pmuPrivate: unknown;
 

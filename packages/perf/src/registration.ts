@@ -1,7 +1,7 @@
-import { Ida, kerr, kstrtoint, type Kernel } from '@cspmu/kernel';
+import { Ida, kerr, kstrtoint, type Kernel, type Srcu } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';
-import type { Pmu } from './pmu.js';
+import type { Pmu, PmuAttribute } from './pmu.js';
 
 /** Where registered PMUs appear in sysfs. */
 export const PMU_SYSFS_ROOT = '/bus/event_source/devices';
@@ -26,7 +26,11 @@ export class PmuRegistry {
   private readonly byPmu = new Map<Pmu, PmuRegistration>();
   private readonly dynamicTypes = new Ida(PERF_TYPE_MAX);
 
-  constructor(private readonly kernel: Kernel) {}
+  constructor(
+    private readonly kernel: Kernel,
+    /** The lookup side's SRCU: a sysfs read of a PMU's attribute runs inside it, so unregistering waits for it. */
+    private readonly srcu: Srcu,
+  ) {}
 
   /** Register `pmu` as `name`: a dynamic type (lowest free from PERF_TYPE_MAX) when `type` is -1. */
   add(pmu: Pmu, name: string, type: number): PmuRegistration {
@@ -91,6 +95,17 @@ export class PmuRegistry {
     return this.byType.values();
   }
 
+  /** A read() of a PMU attribute: it may be preempted before the show runs; the PMU stays registered until it is done. */
+  private showInSection(a: PmuAttribute): Promise<string> {
+    const k = this.kernel;
+    return k.calls.runAsync(['vfs_read', 'sysfs_kf_seq_show'], () =>
+      this.srcu.read(async () => {
+        await k.preempt('sysfs_kf_seq_show');
+        return a.show();
+      }),
+    );
+  }
+
   private addSysfs(reg: PmuRegistration): void {
     const dir = `${PMU_SYSFS_ROOT}/${reg.name}`;
     const fs = this.kernel.sysfs;
@@ -111,7 +126,8 @@ export class PmuRegistry {
         if (g.name && !fs.exists(gdir)) fs.mkdir(gdir);
         for (const a of g.attrs) {
           if (g.isVisible && !g.isVisible(a)) continue;
-          fs.add(`${gdir}/${a.name}`, a.store ? { show: () => a.show(), store: (v) => a.store!(v) } : { show: () => a.show() });
+          const showAsync = () => this.showInSection(a);
+          fs.add(`${gdir}/${a.name}`, a.store ? { show: () => a.show(), showAsync, store: (v) => a.store!(v) } : { show: () => a.show(), showAsync });
         }
       }
     } catch (e) {

@@ -51,9 +51,9 @@ describe('Perf core: registration and open', () => {
       expect((err as KernelError).code).to.equal('EBUSY');
     }
     const order: string[] = [];
-    e.destroy = () => order.push(`destroy refs=${mod.refs}`);
+    e.destroy = () => void order.push(`destroy refs=${mod.refs}`);
     kernel.lifecycle.on('event:freed', () => order.push(`freed refs=${mod.refs}`));
-    core.close(e);
+    await core.close(e);
     expect(order).to.deep.equal(['destroy refs=1', 'freed refs=0']);
     await modules.unload('test_backend');
     expect(modules.get('test_backend')).to.equal(undefined);
@@ -207,12 +207,12 @@ describe('Perf core: scheduling', () => {
     expect(core.read(e).value).to.equal(3);
   });
 
-  it('promotes the siblings of a closed leader to their own groups', () => {
+  it('promotes the siblings of a closed leader to their own groups', async () => {
     const { core, clock, type } = perfRig();
     const l = core.open({ type, config: 1n }, { cpu: 0 });
     const s = core.open({ type, config: 1n }, { cpu: 0, group: l });
     clock.advance(5);
-    core.close(l);
+    await core.close(l);
     expect(s.isLeader).to.equal(true);
     clock.advance(5);
     expect(core.read(s).value).to.equal(10);
@@ -238,7 +238,7 @@ describe('Perf core: scheduling', () => {
     } catch (err) {
       expect((err as KernelError).code).to.equal('EBUSY');
     }
-    core.close(e);
+    await core.close(e);
     await core.unregister(pmu);
     expect(kernel.sysfs.exists('/bus/event_source/devices/test_pmu_0')).to.equal(false);
     expect(core.srcu.gracePeriods).to.equal(1);

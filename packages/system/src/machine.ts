@@ -284,8 +284,8 @@ export class Machine {
   }
 
   async shutdown(): Promise<void> {
-    for (const e of this.perf.liveEvents()) if (e.isLeader) this.perf.close(e);
-    for (const e of this.perf.liveEvents()) this.perf.close(e);
+    for (const e of this.perf.liveEvents()) if (e.isLeader) await this.perf.close(e);
+    for (const e of this.perf.liveEvents()) await this.perf.close(e);
     for (const m of this.modules.list().reverse()) {
       if (m.name !== ARM_CSPMU_MODULE && m.users.length === 0) await this.modules.unload(m.name).catch(() => undefined);
     }

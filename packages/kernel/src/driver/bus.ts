@@ -156,10 +156,14 @@ export class PlatformBus {
 
   /** device_release_driver: remove, release every managed resource, leave the device unbound and not deferred. */
   async deviceReleaseDriver(dev: Device): Promise<void> {
-    await dev.lock.runExclusive(() => this.releaseLocked(dev), 'device_release_driver');
+    await this.kernel.calls.runAsync('device_release_driver', () => dev.lock.runExclusive(() => this.releaseLocked(dev), 'device_release_driver'));
   }
 
-  private async releaseLocked(dev: Device): Promise<void> {
+  private releaseLocked(dev: Device): Promise<void> {
+    return this.kernel.calls.runAsync(['device_release_driver_internal', 'device_remove'], () => this.release(dev));
+  }
+
+  private async release(dev: Device): Promise<void> {
     const drv = dev.driver;
     if (!drv) return;
     try {
@@ -169,7 +173,7 @@ export class PlatformBus {
       if (e instanceof KernelError && e.code === 'EBUSY') throw e;
       this.kernel.log.err('driver-core', `remove of ${dev.name} by ${drv.name} failed: ${asKernelError(e, 'EIO', 'remove').detail}`);
     }
-    const failures = await dev.devres.releaseAll();
+    const failures = await this.kernel.calls.runAsync('devres_release_all', () => dev.devres.releaseAll());
     dev.driver = undefined;
     dev.drvdata = undefined;
     for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
@@ -183,19 +187,21 @@ export class PlatformBus {
    * lock is taken (checked and acted on without an await in between).
    * Returns whether it was released.
    */
-  async deviceReleaseDriverIf(dev: Device, stillWanted: () => boolean): Promise<boolean> {
-    return dev.lock.runExclusive(async () => {
-      if (!dev.bound || !stillWanted()) return false;
-      await this.releaseLocked(dev);
-      return true;
-    }, 'device_release_driver_if');
+  deviceReleaseDriverIf(dev: Device, stillWanted: () => boolean): Promise<boolean> {
+    return this.kernel.calls.runAsync('device_release_driver', () =>
+      dev.lock.runExclusive(async () => {
+        if (!dev.bound || !stillWanted()) return false;
+        await this.releaseLocked(dev);
+        return true;
+      }, 'device_release_driver_if'),
+    );
   }
 
   // ---- probing ----
 
   /** bus_probe_device for one device (e.g. after its driver was released for a reprobe). */
   async attachDevice(dev: Device): Promise<boolean> {
-    await this.probeDevice(dev);
+    await this.kernel.calls.runAsync('device_attach', () => this.probeDevice(dev));
     return dev.bound;
   }
 
@@ -209,7 +215,11 @@ export class PlatformBus {
     }
   }
 
-  private async reallyProbe(dev: Device, drv: Driver): Promise<boolean> {
+  private reallyProbe(dev: Device, drv: Driver): Promise<boolean> {
+    return this.kernel.calls.runAsync('really_probe', () => this.probeWith(dev, drv));
+  }
+
+  private async probeWith(dev: Device, drv: Driver): Promise<boolean> {
     if (dev.bound || !dev.registered) return false;
     const triggerAtStart = this.triggerCount;
     dev.driver = drv;

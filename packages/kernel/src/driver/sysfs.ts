@@ -5,6 +5,8 @@ import { kerr } from '../base/errors.js';
 /** A sysfs attribute: text produced when read, optionally accepting writes. */
 export interface SysfsAttribute {
   show(): string;
+  /** The show as a read() runs it, where it may sleep (inside whatever read section keeps its object alive). */
+  showAsync?(): Promise<string>;
   store?(value: string): void;
 }
 
@@ -64,6 +66,12 @@ export class Sysfs {
 
   read(path: string): string {
     return this.attr(path).show();
+  }
+
+  /** read() of the file as a task does it: the show may sleep, and other tasks run meanwhile. */
+  readAsync(path: string): Promise<string> {
+    const a = this.attr(path);
+    return a.showAsync ? a.showAsync() : Promise.resolve(a.show());
   }
 
   write(path: string, value: string): void {

@@ -85,7 +85,7 @@ export class ModuleLoader {
   requestModule(name: string): void {
     this.kernel.lifecycle.fire('module:requested', { module: describeThrown(name) });
     // modprobe runs in a task of its own: nothing the requester holds is held by the load.
-    this.kernel.lockdep.runDetached(() => void this.load(name).catch(() => undefined));
+    this.kernel.lockdep.runDetached(() => this.kernel.calls.runDetached(() => void this.load(name).catch(() => undefined)));
   }
 
   /** Load a module by package name or module name; resolves when its init has finished. */
@@ -117,7 +117,7 @@ export class ModuleLoader {
   private async doLoad(pkg: InstalledModule): Promise<ModuleHandle> {
     const name = pkg.manifest.module;
     try {
-      const y = this.kernel.yieldPoint?.();
+      const y = this.kernel.yieldPoint?.(`request_module ${name}`);
       if (y !== undefined) await y;
       // Like add_unformed_module: a module still going away, or still in its init from another path, is waited for.
       for (let old = this.modules.get(name); old && old.state !== 'live'; old = this.modules.get(name)) {

@@ -92,6 +92,11 @@ export class CallStack {
     return [...outer, ...this.names()];
   }
 
+  /** Run `fn` as a fresh task (a kworker, a modprobe): it inherits no call chain from whoever queued it. */
+  runDetached<T>(fn: () => T): T {
+    return asyncFrames.run({ owner: this, names: [] }, fn);
+  }
+
   /**
    * Run the sleeping function `name` (and its callers `parents`, outermost
    * first): the chain so far plus these names follows every await inside.

@@ -182,7 +182,7 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
     const wallNs = req.durationNs !== undefined ? end - start : Number(process.hrtime.bigint() - wall0);
     return { final, wallNs, ...extra };
   } finally {
-    closeEventList(m.perf, counters);
+    await closeEventList(m.perf, counters);
   }
 }
 

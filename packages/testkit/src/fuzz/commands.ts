@@ -50,9 +50,10 @@ function openOn(model: FuzzModel, pmu: number, cycles: boolean, count: number): 
   for (let i = 0; i < count; i++) {
     try {
       const [e] = model.m.open(`${name}/${cycles ? 'cycles' : 'event=0x1'}/`);
-      model.events.push({ event: e!, device, enabled: true, enabledNs: 0, since: model.now(), lastValue: 0 });
+      model.opened({ event: e!, device, module: e!.pmu.module, enabled: true, enabledNs: 0, since: model.now(), lastValue: 0 });
     } catch (e) {
-      if (!isKernelError(e, 'EINVAL') && !isKernelError(e, 'ENODEV')) model.unexpected.push(`open ${name}: ${(e as Error).message}`);
+      // EBUSY: the device is being reprobed into a newly registered backend.
+      if (!isKernelError(e, 'EINVAL') && !isKernelError(e, 'ENODEV') && !isKernelError(e, 'EBUSY')) model.unexpected.push(`open ${name}: ${(e as Error).message}`);
     }
   }
 }
@@ -70,7 +71,7 @@ const closeStep = fc.nat(20).map((i) =>
   step(`close(#${i})`, (model) => {
     if (model.events.length === 0) return;
     const [e] = model.events.splice(i % model.events.length, 1);
-    model.m.perf.close(e!.event);
+    model.closing(e!.device, model.m.perf.close(e!.event));
   }),
 );
 
@@ -209,7 +210,7 @@ const removeOrAddStep = fc.nat(2).map((d) =>
     const dev = m.bus.device(name);
     if (dev) {
       // A removal still in flight: removing it again would be the caller's double unregister.
-      if (model.removed.has(d) || model.events.some((e) => e.device === name)) return;
+      if (model.removed.has(d) || model.busy(name)) return;
       const inst = m.driver.instances.get(dev);
       if (inst && !inst.idle) return;
       model.removed.set(d, { resources: dev.resources, data: dev.platformData });
@@ -227,7 +228,7 @@ const removeOrAddStep = fc.nat(2).map((d) =>
 const rebindStep = fc.nat(2).map((d) =>
   step(`rebind device ${d}`, (model) => {
     const dev = model.m.bus.device(`arm-cs-arch-pmu.${d}`);
-    if (!dev || model.events.some((e) => e.device === dev.name)) return;
+    if (!dev || model.busy(dev.name)) return;
     const inst = model.m.driver.instances.get(dev);
     if (inst && !inst.idle) return;
     const m = model.m;

@@ -1,0 +1,69 @@
+// Grace periods that readers spanning an await depend on: delete any wait and one of these fails.
+import { expect } from 'chai';
+import { Machine } from '@cspmu/system';
+import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
+import { holdAt, turns } from './helpers/schedule.js';
+
+const backendOf = (m: Machine, device: string) => m.driver.bindings().find((b) => b.device === device)?.backend;
+
+describe('Grace periods and the readers that hold them', function () {
+  this.timeout(60000);
+
+  it('a pending reprobe waits until the perf core has finished freeing the last event', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    expect(m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')).to.include({ reprobePending: true, events: 1 });
+    // The free is parked right after destroy, where the kernel could be preempted.
+    const hold = holdAt(m, '_free_event');
+    const closing = m.perf.close(e!);
+    await turns();
+    expect(hold.held).to.equal(1);
+    // destroy dropped the last reference and queued the reprobe, which waits for the free to finish.
+    expect(m.driver.instanceByName('arm_cspmu_cache_0')!.idle).to.equal(true);
+    expect(m.driver.reprobeWq.busy).to.equal(true);
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('arm_cspmu (generic)');
+    hold.release();
+    await closing;
+    await m.settle();
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('test_scf_cspmu');
+    expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
+    expect(m.mmio.violations).to.deep.equal([]);
+  });
+
+  it('refuses new events on a device whose reprobe is under way (EBUSY), so the grace period covers every free', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    const hold = holdAt(m, '_free_event');
+    const closing = m.perf.close(e!);
+    await turns();
+    expect(() => m.open('arm_cspmu_cache_0/cycles/')).to.throw('EBUSY: arm_cspmu_cache_0 is being reprobed into another backend');
+    hold.release();
+    await closing;
+    await m.settle();
+    expect(m.open('test_scf_pmu_0/cycles/')).to.have.length(1);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+  });
+
+  it('unbinding a device waits for a sysfs read of its PMU that is in progress', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const dev = m.bus.device('arm-cs-arch-pmu.0')!;
+    const path = '/bus/event_source/devices/arm_cspmu_cache_0/identifier';
+    const expected = m.kernel.sysfs.read(path);
+    const hold = holdAt(m, 'sysfs_kf_seq_show');
+    const read = m.kernel.sysfs.readAsync(path);
+    await turns();
+    expect(hold.held).to.equal(1);
+    const unbind = m.bus.deviceReleaseDriver(dev);
+    await turns();
+    // The PMU is unregistered (gone from sysfs for new readers) but the instance lives until the reader is out.
+    expect(m.kernel.sysfs.exists(path)).to.equal(false);
+    expect(dev.bound).to.equal(true);
+    hold.release();
+    expect(await read).to.equal(expected);
+    await unbind;
+    expect(dev.bound).to.equal(false);
+    expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
+  });
+});
