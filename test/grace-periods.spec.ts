@@ -22,7 +22,7 @@ describe('Grace periods and the readers that hold them', function () {
     // destroy dropped the last reference and queued the reprobe, which waits for the free to finish.
     expect(m.driver.instanceByName('arm_cspmu_cache_0')!.idle).to.equal(true);
     expect(m.driver.reprobeWq.busy).to.equal(true);
-    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('arm_cspmu (generic)');
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('arm_cspmu_generic');
     hold.release();
     await closing;
     await m.settle();

@@ -325,7 +325,11 @@ export class ArmCspmuDriver implements Driver {
   }
 
   /** arm_cspmu_impl_unregister: release the devices the backend drives, wait a grace period, then apply the policy. */
-  async unregisterBackend(name: string): Promise<void> {
+  unregisterBackend(name: string): Promise<void> {
+    return this.kernel.calls.runAsync('arm_cspmu_impl_unregister', () => this.unregisterBackendSteps(name));
+  }
+
+  private async unregisterBackendSteps(name: string): Promise<void> {
     // Injected `lock-inversion`: release the devices with arm_cspmu_lock held, the reverse of probe's device-then-registry order.
     const inverted = this.kernel.inject.has('lock-inversion');
     let devices: Device[] = [];

@@ -63,13 +63,23 @@ export class PlatformBus {
     return dev;
   }
 
-  /** Unbind (if bound) and unregister a device; it is released when its last reference goes. */
-  async removeDevice(dev: Device): Promise<void> {
+  /**
+   * Unbind (if bound) and unregister a device; it is released when its last reference goes.
+   * With `stillWanted`, nothing happens (false) unless it holds once the device lock is taken.
+   */
+  async removeDevice(dev: Device, stillWanted?: () => boolean): Promise<boolean> {
     if (!dev.registered) throw kerr('ENODEV', `device '${dev.name}' is not registered`);
     if (dev.removing) throw kerr('ENODEV', `device '${dev.name}' is already being removed`);
     dev.removing = true;
     try {
-      await this.deviceReleaseDriver(dev);
+      const go = await this.kernel.calls.runAsync('device_release_driver', () =>
+        dev.lock.runExclusive(async () => {
+          if (stillWanted && !stillWanted()) return false;
+          await this.releaseLocked(dev);
+          return true;
+        }, 'device_del'),
+      );
+      if (!go) return false;
     } finally {
       dev.removing = false;
     }
@@ -85,6 +95,7 @@ export class PlatformBus {
     }
     this.kernel.lifecycle.fire('device:removed', { device: dev.name });
     this.putDevice(dev);
+    return true;
   }
 
   allDevices(): readonly Device[] {

@@ -213,9 +213,15 @@ const removeOrAddStep = fc.nat(2).map((d) =>
       if (model.removed.has(d) || model.busy(name)) return;
       const inst = m.driver.instances.get(dev);
       if (inst && !inst.idle) return;
-      model.removed.set(d, { resources: dev.resources, data: dev.platformData });
+      const saved = { resources: dev.resources, data: dev.platformData };
+      model.removed.set(d, saved);
+      // Checked again under the device lock: the user does not remove a device while one of its events is
+      // open or closing (an unbind racing a close is the kernel's own race: the free still uses the PMU).
+      const removal = m.bus.removeDevice(dev, () => !model.busy(name) && (m.driver.instances.get(dev)?.idle ?? true)).then((removed) => {
+        if (!removed && model.removed.get(d) === saved) model.removed.delete(d);
+      });
       // A second remove may race the first one still releasing the driver: it is refused, ENODEV.
-      model.track(`remove ${name}`, m.bus.removeDevice(dev), ['EBUSY', 'ENODEV']);
+      model.track(`remove ${name}`, removal, ['EBUSY', 'ENODEV']);
     } else {
       const saved = model.removed.get(d);
       if (!saved) return;
@@ -232,7 +238,8 @@ const rebindStep = fc.nat(2).map((d) =>
     const inst = model.m.driver.instances.get(dev);
     if (inst && !inst.idle) return;
     const m = model.m;
-    model.track(`rebind ${dev.name}`, m.bus.deviceReleaseDriverIf(dev, () => (m.driver.instances.get(dev)?.idle ?? true)).then(() => m.bus.attachDevice(dev)), []);
+    const wanted = () => !model.busy(dev.name) && (m.driver.instances.get(dev)?.idle ?? true);
+    model.track(`rebind ${dev.name}`, m.bus.deviceReleaseDriverIf(dev, wanted).then(() => m.bus.attachDevice(dev)), []);
   }),
 );
 
