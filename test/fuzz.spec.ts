@@ -46,6 +46,8 @@ describe('Lifecycle model-based fuzzing', function () {
 
   const hazards: [InjectedHazard, ReportKind][] = [
     ['reprobe-in-destroy', 'kasan'],
+    ['no-grace-period', 'kasan'],
+    ['double-module-put', 'refcount'],
     ['no-hilohi', 'torn-read'],
     ['lock-inversion', 'lockdep'],
   ];
