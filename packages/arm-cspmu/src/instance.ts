@@ -368,7 +368,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
    * Refused while anything traces MMIO or calls, which must see each one.
    */
   replayIrq(k: number): boolean {
-    if (this.released || this.lastIrqEvents.length === 0 || this.lastIrqDeltas.some(Number.isNaN)) return false;
+    if (this.shadow.freedBy !== null || this.lastIrqEvents.length === 0 || this.lastIrqDeltas.some(Number.isNaN)) return false;
     if (this.base0.observed || this.base1.observed || this.kernel.trace.anyEnabled || this.kernel.callSites.anyAttached()) return false;
     for (let i = 0; i < this.lastIrqEvents.length; i++) this.lastIrqEvents[i]!.count += k * this.lastIrqDeltas[i]!;
     return true;
