@@ -102,7 +102,10 @@ describe('arm-cspmu backend registry and hot swap', function () {
       const [rw, rl] = await Promise.allSettled([first, second]);
       expect(rw.status, `${winner} registers`).to.equal('fulfilled');
       expect(rl.status, `${loser} is refused`).to.equal('rejected');
+      // As upstream's arm_cspmu_impl_register: a second backend for a registered match is -EINVAL, with a warning.
+      expect(((rl as PromiseRejectedResult).reason as KernelError).code).to.equal('EINVAL');
       expect(((rl as PromiseRejectedResult).reason as KernelError).message).to.contain(`already served by ${winner}_cspmu from module mod_${winner}`);
+      expect(m.kernel.log.atLeast('warn').map((r) => r.message)).to.include(`WARNING: arm_cspmu backend already registered for module: mod_${winner}, pmiidr: 0x2cf0036b, mask: 0xfff00fff`);
       await m.settle();
       const scf = m.driver.bindings().filter((x) => x.pmu.startsWith('test_scf_pmu'));
       expect(scf.map((x) => [x.device, x.backend]).sort()).to.deep.equal([

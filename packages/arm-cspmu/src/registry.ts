@@ -115,7 +115,7 @@ export class ImplRegistry {
     return this.entries;
   }
 
-  /** Validate and add an entry under the lock; EEXIST naming the holder if it overlaps one. */
+  /** Validate and add an entry under the lock; EINVAL naming the holder if it overlaps one (arm_cspmu_impl_register warns and returns -EINVAL). */
   async add(def: BackendDefinition, module: ModuleHandle | undefined, guard?: () => void): Promise<RegisteredBackend> {
     checkDefinition(def);
     const { val, mask } = def.match === 'fallback' ? { val: 0, mask: 0 } : matchToPmiidr(def.match);
@@ -125,10 +125,9 @@ export class ImplRegistry {
         const bothFallback = def.match === 'fallback' && e.definition.match === 'fallback';
         const overlap = def.match !== 'fallback' && e.definition.match !== 'fallback' && ((val ^ e.pmiidrVal) & mask & e.pmiidrMask) === 0;
         if (bothFallback || overlap || e.definition.name === def.name) {
-          throw kerr(
-            'EEXIST',
-            `arm_cspmu backend ${def.name} (${describeMatch(def)}) is already served by ${e.definition.name} from module ${e.module?.name ?? 'built-in'}; unload it first`,
-          );
+          const detail = `arm_cspmu backend ${def.name} (${describeMatch(def)}) is already served by ${e.definition.name} from module ${e.module?.name ?? 'built-in'}; unload it first`;
+          this.kernel.log.warn('arm_cspmu', `WARNING: arm_cspmu backend already registered for module: ${e.module?.name ?? e.definition.name}, pmiidr: 0x${e.pmiidrVal.toString(16)}, mask: 0x${e.pmiidrMask.toString(16)}`);
+          throw kerr('EINVAL', detail);
         }
       }
       guard?.();
