@@ -35,6 +35,10 @@ describe('cspmu command line', function () {
     expect(lines).to.include(`${'1200000000'.padStart(18)} Bytes ${'nvidia_scf_pmu_0/cmem_rd_data/'.padEnd(32)}${' '.repeat(35)}`);
     expect(r.stderr).to.match(/ {8}2200000000 Bytes nvidia_nvlink_c2c0_pmu_0\/rd_bytes_loc\/ +\(60\.00%\)\n/);
     expect(r.stderr).to.contain('\n       0.010000000 seconds time elapsed\n\n');
+    // Multiplexed: the std layout prints the exact share, CSV perf's integer division (57.14% -> 57.00).
+    const groups = '{nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/rd_req_loc/},{nvidia_nvlink_c2c0_pmu_0/total_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_req_loc/}';
+    expect(cspmu(['stat', '-a', '-x,', '-e', groups, '--duration', '7ms']).stderr.split('\n')[0]).to.equal('1540000000,Bytes,nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,4000000,57.00,,');
+    expect(cspmu(['stat', '-a', '-e', groups, '--duration', '7ms']).stderr).to.contain('/rd_bytes_loc/                                     (57.14%)\n');
     const csv = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cycles/', '-x', ',', '--duration', '1ms']);
     expect(csv.stderr).to.equal('1500000,,nvidia_scf_pmu_1/cycles/,1000000,100.00,,\n');
     const json = cspmu(['stat', '-e', 'nvidia_scf_pmu_1/cmem_wr_total_bytes/', '-j', '--duration', '1ms']);

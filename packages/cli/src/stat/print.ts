@@ -63,7 +63,8 @@ function noiseText(cfg: PrintConfig, p: PrintedLine): string {
 }
 
 function runningText(cfg: PrintConfig, l: StatLine): string {
-  const pct = l.run !== l.ena ? (100 * l.run) / l.ena : 100;
+  // perf divides integers for CSV and JSON (a whole percentage), doubles for the std layout.
+  const pct = l.run === l.ena ? 100 : cfg.layout === 'std' ? (100 * l.run) / l.ena : Math.floor((100 * l.run) / l.ena);
   if (cfg.layout === 'json') return `"event-runtime" : ${l.run}, "pcnt-running" : ${fixed(pct, 2, cfg.locale)}, `;
   if (cfg.layout === 'csv') return `${cfg.sep}${l.run}${cfg.sep}${fixed(pct, 2, cfg.locale)}`;
   return l.run !== l.ena ? `  (${fixed(pct, 2, cfg.locale)}%)` : '';
