@@ -41,6 +41,7 @@ const targets = [
   { out: 'cspmu-ns', files: ['cspmu-ns.c'], args: [], libs: [] },
   { out: 'cspmu-peercred', files: ['cspmu-peercred.c'], args: [], libs: [] },
   { out: 'perf-open-check', files: ['test/perf-open-check.c'], args: [], libs: [] },
+  { out: 'read-loop', files: ['test/read-loop.c'], args: [], libs: [] },
 ];
 for (const t of targets) {
   const target = join(out, t.out);

@@ -10,6 +10,7 @@ export const NATIVE = {
   ns: join(NATIVE_DIR, 'cspmu-ns'),
   peercred: join(NATIVE_DIR, 'cspmu-peercred'),
   perfOpenCheck: join(NATIVE_DIR, 'perf-open-check'),
+  readLoop: join(NATIVE_DIR, 'read-loop'),
 } as const;
 
 /** Why the native parts are missing, or undefined when they are all there. */
