@@ -103,6 +103,24 @@ describe('the real perf under cspmu exec', function () {
     });
   });
 
+  it('groups mixing software and emulated events follow the kernel: a software leader on a host CPU moves with its group', async function () {
+    skipUnless(this, execUnavailable());
+    const r = await withSession('virtual', (s) =>
+      run(s, ['perf', 'stat', '-x,', '-C', '0', '-e', '{cpu-clock,nvidia_scf_pmu_0/cycles/}', '-e', '{nvidia_scf_pmu_0/cmem_rd_data/,task-clock}', '-e', 'cpu-clock', 'sleep', '0.1']),
+    );
+    expect(r.status, r.stderr).to.equal(0);
+    const rows = csvRows(r.stderr).map((x) => [x[0], x[2], x[4]]);
+    // the grouped cpu-clock was moved into the emulated group, so it counts the 100 ms of virtual time with it
+    expect(rows.slice(0, 4)).to.deep.equal([
+      ['100.00', 'cpu-clock', '100.00'],
+      ['150000000', 'nvidia_scf_pmu_0/cycles/', '100.00'],
+      ['375000000', 'nvidia_scf_pmu_0/cmem_rd_data/', '100.00'],
+      ['100.00', 'task-clock', '100.00'],
+    ]);
+    // the lone cpu-clock stayed with the host kernel: the sleep took next to no wall time
+    expect(Number(rows[4]![0])).to.be.below(50);
+  });
+
   it('perf record and sampling on an emulated PMU get EOPNOTSUPP', async function () {
     skipUnless(this, execUnavailable());
     const r = await withSession('virtual', (s) => run(s, ['perf', 'record', '-o', '/dev/null', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', 'true']));
