@@ -24,10 +24,10 @@ describe('the real perf under cspmu exec', function () {
 
   it('perf stat -a over the Grace PMUs, a group and a multiplexed set counts exactly what cspmu stat counts for the same virtual span', async function () {
     skipUnless(this, execUnavailable());
-    // cspmu stat scales by the units the backend knows; the real perf scales only by events/*.scale files, which exist under the units proposal.
+    // with the units proposal the exported tree has .scale/.unit files, so perf scales Bytes events as cspmu stat does
     const perf = await withSession('virtual', (s) => run(s, ['perf', 'stat', '-x,', '-a', ...EVENTS, 'sleep', '0.1']), { proposed: ['units'] });
     expect(perf.status, perf.stderr).to.equal(0);
-    const ours = spawnSync(process.execPath, [CLI, 'stat', '-x,', '-a', ...EVENTS, '--duration', '100ms'], { encoding: 'utf8' });
+    const ours = spawnSync(process.execPath, [CLI, 'stat', '--proposed', 'units', '-x,', '-a', ...EVENTS, '--duration', '100ms'], { encoding: 'utf8' });
     expect(ours.status, ours.stderr).to.equal(0);
     const pick = (rows: string[][]) => rows.map((r) => [Number(r[0]), r[2], Number(r[3]), Number(r[4])]);
     const perfRows = pick(csvRows(perf.stderr));
