@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { KernelError } from '@cspmu/kernel';
+import { kerr, KernelError } from '@cspmu/kernel';
 import type { Machine } from '@cspmu/system';
 import { callerOf, peerCredentials } from './credentials.js';
 import { HEADER_BYTES, MAX_REQUEST, OP } from './protocol.js';
@@ -119,12 +119,17 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
     return this.events.size;
   }
 
-  /** Resolves once `test(open events)` holds (checked now and after every open and close). */
-  until(test: (open: number) => boolean): Promise<number> {
+  /** Resolves once `test(open events)` holds (checked now and after every open and close); ETIMEDOUT after `timeoutMs`. */
+  until(test: (open: number) => boolean, timeoutMs = 10_000): Promise<number> {
     if (test(this.events.size)) return Promise.resolve(this.events.size);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.off('events', on);
+        reject(kerr('ETIMEDOUT', `after ${timeoutMs} ms the server still has ${this.events.size} event(s) open`));
+      }, timeoutMs);
       const on = (n: number) => {
         if (!test(n)) return;
+        clearTimeout(timer);
         this.off('events', on);
         resolve(n);
       };

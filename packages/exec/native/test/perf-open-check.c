@@ -73,6 +73,13 @@ struct group_read {
 
 int main(int argc, char **argv)
 {
+	alarm(20); /* a read that goes to the wrong place blocks; die rather than hang the test */
+	if (argc == 4 && strcmp(argv[1], "after-exec") == 0) { /* exec'd by the check below */
+		uint64_t v[2];
+		printf("after exec, inherited event: %s\n", outcome(read(atoi(argv[2]), v, sizeof(v))));
+		printf("after exec, close-on-exec event: %s\n", outcome(read(atoi(argv[3]), v, sizeof(v))));
+		return 0;
+	}
 	if (argc == 5 && strcmp(argv[1], "open") == 0) { /* one system-wide open, for permission checks */
 		type = (uint32_t)strtoul(argv[2], NULL, 0);
 		cpu = atoi(argv[4]);
@@ -143,6 +150,9 @@ int main(int argc, char **argv)
 	printf("fork child reads the same: %d (exit %d)\n", memcmp(&a, &c, sizeof(a)) == 0, WEXITSTATUS(status));
 
 	printf("close leader: %s\n", outcome(close(leader)));
+	int reuse = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	printf("fd number reused: %d, reads %zd\n", reuse == leader, read(reuse, &b, sizeof(b)));
+	close(reuse);
 	printf("dup keeps the event: %zd bytes\n", read(d, &b, sizeof(b)));
 	printf("close_range 50-60: %s\n", outcome(syscall(__NR_close_range, 50, 60, 0)));
 	printf("read after close_range: %s\n", outcome(read(d2, &b, sizeof(b))));
@@ -195,5 +205,23 @@ int main(int argc, char **argv)
 	pause_ms(5);
 	read(solo, after, sizeof(after));
 	printf("counts again: %d\n", after[0] > before[0]);
-	return 0;
+
+	child = fork();
+	if (child == 0)
+		_exit(prctl(PR_TASK_PERF_EVENTS_DISABLE, 0, 0, 0, 0) == 0 ? 0 : 1);
+	waitpid(child, &status, 0);
+	read(solo, before, sizeof(before));
+	pause_ms(5);
+	read(solo, after, sizeof(after));
+	printf("a child's prctl leaves the parent's events counting: %d\n", after[0] > before[0]);
+
+	int kept = open_config(config, -1, 0, PERF_FORMAT_TOTAL_TIME_ENABLED, 0);
+	fcntl(kept, F_SETFD, 0);
+	char a1[16], a2[16];
+	snprintf(a1, sizeof(a1), "%d", kept);
+	snprintf(a2, sizeof(a2), "%d", solo);
+	fflush(stdout);
+	execl("/proc/self/exe", argv[0], "after-exec", a1, a2, (char *)NULL);
+	printf("exec: %s\n", outcome(-1));
+	return 1;
 }
