@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { sessionRoot } from '../src/index.js';
 import { csvRows, execUnavailable, run, skipUnless, withSession } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
@@ -117,8 +118,21 @@ describe('the real perf under cspmu exec', function () {
       ['375000000', 'nvidia_scf_pmu_0/cmem_rd_data/', '100.00'],
       ['100.00', 'task-clock', '100.00'],
     ]);
-    // the lone cpu-clock stayed with the host kernel: the sleep took next to no wall time
-    expect(Number(rows[4]![0])).to.be.below(50);
+    // the lone cpu-clock stayed with the host kernel: it counted wall time, not the 100 ms of virtual time
+    expect(rows[4]![1]).to.equal('cpu-clock');
+    expect(rows[4]![0], r.stderr).to.not.equal('100.00');
+  });
+
+  it('cspmu exec passes the command its exit status and leaves no session directory or socket behind', async function () {
+    skipUnless(this, execUnavailable(false));
+    const before = readdirSync(sessionRoot()).filter((f) => f.startsWith('cspmu-exec-'));
+    const r = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'virtual', '--', 'sh', '-c', 'cat /sys/devices/system/cpu/online /sys/devices/system/cpu/cpu72/topology/physical_package_id; exit 3'], { encoding: 'utf8' });
+    expect(r.stdout).to.equal('0-143\n1\n');
+    expect(r.status).to.equal(3);
+    expect(readdirSync(sessionRoot()).filter((f) => f.startsWith('cspmu-exec-'))).to.deep.equal(before);
+    const bad = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'sundial', '--', 'true'], { encoding: 'utf8' });
+    expect(bad.status).to.not.equal(0);
+    expect(bad.stderr).to.contain("argument 'sundial' is invalid. Allowed choices are wall, virtual.");
   });
 
   it('perf record and sampling on an emulated PMU get EOPNOTSUPP', async function () {
