@@ -1,10 +1,9 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { sessionRoot } from '../src/index.js';
 import { csvRows, execUnavailable, run, skipUnless, withSession } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
@@ -125,11 +124,11 @@ describe('the real perf under cspmu exec', function () {
 
   it('cspmu exec passes the command its exit status and leaves no session directory or socket behind', async function () {
     skipUnless(this, execUnavailable(false));
-    const before = readdirSync(sessionRoot()).filter((f) => f.startsWith('cspmu-exec-'));
-    const r = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'virtual', '--', 'sh', '-c', 'cat /sys/devices/system/cpu/online /sys/devices/system/cpu/cpu72/topology/physical_package_id; exit 3'], { encoding: 'utf8' });
-    expect(r.stdout).to.equal('0-143\n1\n');
+    const r = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'virtual', '--', 'sh', '-c', 'echo $CSPMU_SOCKET; cat /sys/devices/system/cpu/online /sys/devices/system/cpu/cpu72/topology/physical_package_id; exit 3'], { encoding: 'utf8' });
+    const [socket, ...rest] = r.stdout.split('\n');
+    expect(rest.join('\n')).to.equal('0-143\n1\n');
     expect(r.status).to.equal(3);
-    expect(readdirSync(sessionRoot()).filter((f) => f.startsWith('cspmu-exec-'))).to.deep.equal(before);
+    expect(existsSync(dirname(socket!)), `${dirname(socket!)} is left behind`).to.equal(false);
     const bad = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'sundial', '--', 'true'], { encoding: 'utf8' });
     expect(bad.status).to.not.equal(0);
     expect(bad.stderr).to.contain("argument 'sundial' is invalid. Allowed choices are wall, virtual.");
