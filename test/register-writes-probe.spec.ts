@@ -1,6 +1,11 @@
 import { expect } from 'chai';
+import { defineBackend } from '@cspmu/arm-cspmu';
+import { detectExt64 } from '@cspmu/arm-cspmu/driver';
 import { GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
+import { createKernel } from '@cspmu/kernel';
+import { MmioBus, RegisterBank } from '@cspmu/mmio';
 import { Machine, type MachineOptions } from '@cspmu/system';
+import { loadBuiltinBackend } from './helpers/machine.js';
 import { accessesByDevice, armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
 
 /*
@@ -154,5 +159,36 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
     ]);
     await m.perf.close(e!);
     await m.perf.close(f!);
+  });
+
+  it('the EXT64 test falls back on PMDEVARCH when the enables read back 0: PRESENT and ARCHPART 0xaf4 or 0xaf5', () => {
+    const { kernel } = createKernel();
+    const bus = new MmioBus(kernel);
+    const verdict = (pmdevarch: number) => {
+      // A part whose 32-bit PMCNTEN write does nothing: only PMDEVARCH can tell.
+      const bank = new RegisterBank('p', 0x1000, [
+        { name: 'PMCNTENCLR0', offset: 0xc20, access: 'W1C' },
+        { name: 'PMDEVARCH', offset: 0xfbc, access: 'RO', reset: pmdevarch },
+      ]);
+      const region = bus.map.map(0x70000000, 0x1000, bank, 'p');
+      const io = bus.ioremap(0x70000000, 0x1000, 'p');
+      try {
+        return detectExt64(io);
+      } finally {
+        bus.iounmap(io);
+        bus.map.unmap(region);
+      }
+    };
+    expect([0x47702af4, 0x47702af5, 0x47602af4, 0x47702a56, 0x47702af6, 0].map(verdict)).to.deep.equal([true, true, false, false, false, false]);
+  });
+
+  it('EXT64 has no default cycle filter: a backend\'s own cycle test gets counter 31 and no PMCCFILTR write', async () => {
+    const { m } = await x64();
+    await loadBuiltinBackend(m, defineBackend({ name: 'test_ext64_cc', match: { implementer: 0x43b }, init: () => ({ isCycleCounterEvent: (_i, e) => e.attr.config === 0x1_0000_0000n }) }));
+    const inst = [...m.driver.instances.values()].find((i) => i.device === 'arm-cs-arch-pmu.2')!;
+    expect(inst.backendName).to.equal('test_ext64_cc');
+    const l2 = new RwmmioLog(m, 'arm-cs-arch-pmu.2');
+    m.perf.open({ type: inst.type, config: 0x1_0000_0000n, config1: 0x3n }, { cpu: 0 });
+    expect(l2.take()).to.deep.equal([pmcr(0), 'p0 W64 0xf8 = 0x7fffffffffffffff', 'p0 W32 0xc40 = 0x80000000', 'p0 W32 0xc00 = 0x80000000', pmcr(1)]);
   });
 });

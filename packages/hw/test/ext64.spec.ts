@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { PMCR, REG } from '../src/index.js';
+import { loadPlatform, PMCR, REG } from '../src/index.js';
 import { rig } from './helpers.js';
 
 const ALL = 0xffffffff;
@@ -62,5 +62,12 @@ describe('CoreSight PMU device model: FEAT_CSPMU_EXT64', () => {
     clock.advance(100);
     expect([0, 1, 2, 3].map((p) => io0.readq(REG.PMEVCNTR + 8 * p))).to.deep.equal([100n, 300n, 200n, 0n]);
     expect(io0.readq(REG.PMEVTYPER + 8)).to.equal(0x100000011n);
+  });
+
+  it('lays out at most 128 counters: a platform asking for more is refused with EINVAL, naming the rule', () => {
+    const pmu = { label: 'x', id: 0, type: 'mc', implementer: '0x43b', product: '0x1', counters: 200, counterBits: 32, cycleCounter: false, dualPage: false, atomic64: false, clockHz: 1e9, base0: '0x1000', affinity: { container: 0 } };
+    expect(() => loadPlatform({ name: 'p', cpus: { sockets: 1, coresPerSocket: 1 }, pmus: [{ ...pmu, ext64: true }] })).to.throw('FEAT_CSPMU_EXT64 allows 1 to 128');
+    expect(loadPlatform({ name: 'p', cpus: { sockets: 1, coresPerSocket: 1 }, pmus: [pmu] }).pmus[0]!.counters).to.equal(200);
+    expect(() => rig({ counters: 200, ext64: true })).to.throw('at most 128 counters');
   });
 });
