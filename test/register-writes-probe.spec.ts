@@ -1,9 +1,7 @@
 import { expect } from 'chai';
 import { defineBackend } from '@cspmu/arm-cspmu';
-import { detectExt64 } from '@cspmu/arm-cspmu/driver';
 import { GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
-import { createKernel } from '@cspmu/kernel';
-import { MmioBus, RegisterBank } from '@cspmu/mmio';
+import { RegisterBank } from '@cspmu/mmio';
 import { Machine, type MachineOptions } from '@cspmu/system';
 import { loadBuiltinBackend } from './helpers/machine.js';
 import { accessesByDevice, armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
@@ -161,25 +159,36 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
     await m.perf.close(f!);
   });
 
-  it('the EXT64 test falls back on PMDEVARCH when the enables read back 0: PRESENT and ARCHPART 0xaf4 or 0xaf5', () => {
-    const { kernel } = createKernel();
-    const bus = new MmioBus(kernel);
-    const verdict = (pmdevarch: number) => {
-      // A part whose 32-bit PMCNTEN write does nothing: only PMDEVARCH can tell.
-      const bank = new RegisterBank('p', 0x1000, [
+  it('the EXT64 test falls back on PMDEVARCH when the enables read back 0: PRESENT and ARCHPART 0xaf4 or 0xaf5', async () => {
+    // Parts whose 32-bit PMCNTEN write does nothing: only PMDEVARCH can tell. Each replaces a device's page 0.
+    const arches = [0x47702af4, 0x47702af5, 0x47602af4, 0x47702a56];
+    const bases = [0x60000000, 0x60010000, 0x60020000, 0x60030000];
+    const part = (arch: number) =>
+      new RegisterBank('part', 0x1000, [
         { name: 'PMCNTENCLR0', offset: 0xc20, access: 'W1C' },
-        { name: 'PMDEVARCH', offset: 0xfbc, access: 'RO', reset: pmdevarch },
+        { name: 'PMCFGR', offset: 0xe00, access: 'RO', reset: 0x1f03 },
+        { name: 'PMCR', offset: 0xe04, access: 'RW' },
+        { name: 'PMIIDR', offset: 0xe08, access: 'RO', reset: 0x5b00043b },
+        { name: 'PMCR_EXT64', offset: 0xe10, access: 'RW' },
+        { name: 'PMDEVARCH', offset: 0xfbc, access: 'RO', reset: arch },
       ]);
-      const region = bus.map.map(0x70000000, 0x1000, bank, 'p');
-      const io = bus.ioremap(0x70000000, 0x1000, 'p');
-      try {
-        return detectExt64(io);
-      } finally {
-        bus.iounmap(io);
-        bus.map.unmap(region);
-      }
-    };
-    expect([0x47702af4, 0x47702af5, 0x47602af4, 0x47702a56, 0x47702af6, 0].map(verdict)).to.deep.equal([true, true, false, false, false, false]);
+    let logs = new Map<string, string[]>();
+    const m = await Machine.boot({
+      platform: PLATFORM,
+      installed: [],
+      beforeDrivers: (mm) => {
+        bases.forEach((b, i) => {
+          mm.mmio.map.unmap(mm.mmio.map.lookup(b)!);
+          mm.mmio.map.map(b, 0x1000, part(arches[i]!), `part ${i}`);
+        });
+        logs = accessesByDevice(mm);
+      },
+    });
+    const ext64 = [...m.driver.instances.values()].sort((a, b) => a.device.localeCompare(b.device)).map((i) => i.ext64);
+    expect(ext64).to.deep.equal([true, true, false, false]);
+    for (const [i, pmcr] of ['0xe10', '0xe10', '0xe04', '0xe04'].entries()) {
+      expect(logs.get(`arm-cs-arch-pmu.${i}`)).to.deep.equal([...EXT32_PROBE, `W32 ${pmcr} = 0x6`]);
+    }
   });
 
   it('EXT64 has no default cycle filter: a backend\'s own cycle test gets counter 31 and no PMCCFILTR write', async () => {

@@ -8,5 +8,4 @@ export { BACKEND_CALL_SITES, type BackendCallSites } from './sites.js';
 export { defaultOps, genericName, genericName612, mergeOps } from './default-ops.js';
 export { driverProfile, parseProposals, pmuName, PROPOSALS, type DriverProfile, type Proposal, type VersionOptions } from './profile.js';
 export { CounterMap, decodePmcfgr, type CounterGeometry } from './counter-map.js';
-export { detectExt64 } from './ext64.js';
 import './lifecycle.js';
