@@ -210,6 +210,24 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     expect(log.take()).to.deep.equal([pmcr(0), ...start(G32, 2, 0x3), pmcr(1)]);
   });
 
+  it('a group that does not fit next to a pinned event is undone siblings first, then the leader', async () => {
+    const { m, log, type } = await boot(G32);
+    m.perf.open({ type, config: 0x3n, pinned: true }, { cpu: 0 });
+    const leader = m.perf.open({ type, config: 0x1n }, { cpu: 0 });
+    for (let i = 0; i < 2; i++) m.perf.open({ type, config: 0x2n }, { cpu: 0, group: leader });
+    log.take();
+    // Four regular counters: the pinned event holds 0, so the group's fourth member finds none.
+    m.perf.open({ type, config: 0x2n }, { cpu: 0, group: leader });
+    expect(log.take()).to.deep.equal([
+      pmcr(0),
+      ...[...stop(1), ...stop(2), ...stop(3)],
+      ...[...start(G32, 1, 0x1), ...start(G32, 2, 0x2), ...start(G32, 3, 0x2)],
+      ...[...stop(2), ...stop(3), ...stop(1)],
+      pmcr(1),
+    ]);
+    expect(leader.groupMembers().map((e) => e.hw.idx)).to.deep.equal([-1, -1, -1, -1]);
+  });
+
   it('closing an event does not schedule a waiting one: that waits for the next rotation', async () => {
     const { m, log, type, muxNs } = await boot(G64_SPLIT);
     const events = [1n, 2n, 3n, 1n, 2n].map((config) => m.perf.open({ type, config }, { cpu: 0 }));
