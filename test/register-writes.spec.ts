@@ -228,6 +228,25 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     expect(leader.groupMembers().map((e) => e.hw.idx)).to.deep.equal([-1, -1, -1, -1]);
   });
 
+  it('after a pinned group fails no later pinned group is tried, even one the cycle counter could take', async () => {
+    const { m, log, type } = await boot(G32);
+    const full = m.perf.open({ type, config: 0x1n, pinned: true }, { cpu: 0 });
+    for (let i = 0; i < 3; i++) m.perf.open({ type, config: 0x1n }, { cpu: 0, group: full });
+    m.perf.disable(full);
+    const one = m.perf.open({ type, config: 0x2n, pinned: true }, { cpu: 0 });
+    const cycles = m.perf.open({ type, config: 0x100000000n, pinned: true }, { cpu: 0 });
+    log.take();
+    // The full group comes first in the pinned list: it takes counters 0-3, `one` fails, and `cycles` is not tried.
+    m.perf.enable(full);
+    expect(log.take()).to.deep.equal([
+      pmcr(0),
+      ...[...stop(0), ...stop(31)],
+      ...[0, 1, 2, 3].flatMap((p) => start(G32, p, 0x1)),
+      pmcr(1),
+    ]);
+    expect([m.perf.read(one).notCounted, m.perf.read(cycles).notCounted]).to.deep.equal([true, true]);
+  });
+
   it('closing an event does not schedule a waiting one: that waits for the next rotation', async () => {
     const { m, log, type, muxNs } = await boot(G64_SPLIT);
     const events = [1n, 2n, 3n, 1n, 2n].map((config) => m.perf.open({ type, config }, { cpu: 0 }));

@@ -97,7 +97,7 @@ export class PmuCpuContext {
     } else if (e.state === S.INACTIVE) e.state = next;
   }
 
-  /** group_sched_in with the default ADD transaction; on failure del what was added, in reverse. */
+  /** group_sched_in with the default ADD transaction; on failure del what was added (siblings, then the leader). */
   groupSchedIn(leader: PerfEvent): number {
     if (leader.state !== S.INACTIVE) return 0;
     this.pmuDisable();
@@ -109,7 +109,11 @@ export class PmuCpuContext {
       if (ret < 0) break;
       added.push(e);
     }
-    if (ret < 0) for (let i = added.length - 1; i >= 0; i--) this.eventSchedOut(added[i]!);
+    // Undo a partial group as the kernel does: the siblings added, in order, then the leader.
+    if (ret < 0) {
+      for (let i = 1; i < added.length; i++) this.eventSchedOut(added[i]!);
+      if (added.length > 0) this.eventSchedOut(added[0]!);
+    }
     this.pmuEnable();
     return ret < 0 ? -11 : 0;
   }
@@ -120,12 +124,15 @@ export class PmuCpuContext {
     this.pmuEnable();
   }
 
-  /** Schedule every enabled, inactive group: pinned first; flexible until the first failure. */
+  /** Schedule every enabled, inactive group: pinned until the first failure (the rest to ERROR); flexible until the first failure. */
   schedIn(): void {
     this.pmuDisable();
+    // Once a pinned group fails, no later pinned group is tried: they all go to ERROR (can_add_hw drops to 0).
+    let pinnedFailed = false;
     for (const l of this.pinned) {
       if (l.state !== S.INACTIVE) continue;
-      if (this.groupSchedIn(l) < 0) {
+      if (pinnedFailed || this.groupSchedIn(l) < 0) {
+        pinnedFailed = true;
         for (const e of l.groupMembers()) {
           this.updateTimes(e);
           e.state = S.ERROR;
