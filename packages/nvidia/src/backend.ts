@@ -1,5 +1,6 @@
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { filterValue, GENERIC_PRODUCT, productOf } from './products.js';
+import { filterValue612, productOf612 } from './products-6-12.js';
 
 /** NVIDIA's JEP106 implementer code (the claim in package.json says the same; the loader checks). */
 export const NVIDIA_IMPLEMENTER = 0x36b;
@@ -15,8 +16,11 @@ export const nvidiaBackend = defineBackend({
   name: 'nvidia_cspmu',
   match: { implementer: NVIDIA_IMPLEMENTER },
   init(inst) {
-    const p = productOf(inst.product);
-    const filter = (config1: bigint) => filterValue(config1, p.filterMask, p.filterDefault);
+    // nvidia_cspmu as the modelled kernel has it: 6.12 predates port filtering and the SCF event clean-up.
+    const old = inst.kernelVersion === '6.12';
+    const p = old ? productOf612(inst.product) : productOf(inst.product);
+    const rule = old ? filterValue612 : filterValue;
+    const filter = (config1: bigint) => rule(config1, p.filterMask, p.filterDefault);
     return {
       getEventAttrs: () => p.events,
       getFormatAttrs: () => p.formats,
