@@ -41,7 +41,7 @@ describe('Tracing: rwmmio', function () {
     ]);
   });
 
-  it('prints the exact sequence of a stat of one event (facts §9.3)', async () => {
+  it('prints the exact sequence of a stat of one event, as the kernel driver makes it', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     m.kernel.trace.enable('rwmmio:rwmmio_read');
     m.kernel.trace.enable('rwmmio:rwmmio_write');

@@ -1,5 +1,5 @@
-import { Ida, IRQ_NONE, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
-import type { IoMem, MmioBus } from '@cspmu/mmio';
+import { Ida, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
+import type { MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition } from './backend-api.js';
 import type { RegisteredBackend } from './registry.js';
@@ -11,6 +11,7 @@ import { ArmCspmu } from './instance.js';
 import './lifecycle.js';
 import { driverProfile, pmuName, type DriverProfile, type VersionOptions } from './profile.js';
 import { checkClaim, checkDefinition, ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
+import { mapPages, requestIrq } from './probe-steps.js';
 import { Reprobe } from './reprobe.js';
 import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
 import { APMT_FLAG_ATOMIC, PMCFGR, PMCR_C, PMCR_P } from './regs.js';
@@ -22,8 +23,19 @@ const PROBE_FN = 'arm_cspmu_device_probe';
 export interface ArmCspmuOptions extends VersionOptions {
   /** After a backend unregisters: bind its devices to the generic fallback (default) or leave them unbound as upstream. */
   readonly unregisterPolicy?: UnregisterPolicy;
-  /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY (the v2 patch). */
+  /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY, as a proposed upstream variant does. */
   readonly registerPolicy?: RegisterPolicy;
+}
+
+/** One bound device: its PMU, the backend driving it and that backend's module, open events, and whether a reprobe waits. */
+export interface DeviceBinding {
+  readonly device: string;
+  readonly pmu: string;
+  readonly backend: string;
+  /** The backend's module; undefined when the core's generic ops drive the device. */
+  readonly module: string | undefined;
+  readonly events: number;
+  readonly reprobePending: boolean;
 }
 
 /**
@@ -118,11 +130,11 @@ export class ArmCspmuDriver implements Driver {
 
   private async probeSteps(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
-    const { base0, base1 } = this.mapPages(dev);
+    const { base0, base1 } = mapPages(dev, this.mmio, this.kernel);
     const ext64 = this.profile.ext64Probe && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
     const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
     let bound: ArmCspmu | undefined;
-    const irq = this.requestIrq(dev, () => bound);
+    const irq = requestIrq(dev, this.kernel.irqs, this.kernel.log, () => bound);
     const cpus = associatedCpus(this.kernel.cpus, node);
     if (cpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
     const inst = this.kernel.calls.run('devm_kzalloc', () => new ArmCspmu(
@@ -162,46 +174,6 @@ export class ArmCspmuDriver implements Driver {
       backend: inst.backendName,
       pmiidr: `0x${inst.pmiidr.toString(16)}`,
     });
-  }
-
-  /** Map page 0 and, if the device has one, page 1 (page 1 is page 0 otherwise); unmapped when the binding goes. */
-  private mapPages(dev: Device): { base0: IoMem; base1: IoMem } {
-    const r0 = dev.mem(0);
-    if (!r0) {
-      this.kernel.log.err('arm_cspmu', `${dev.name}: ioremap failed for page-0 resource`);
-      throw kerr('EINVAL', `${dev.name} has no page-0 MEM resource`);
-    }
-    const map = (r: { start: number; end: number }, page: number): IoMem => {
-      try {
-        const io = this.mmio.ioremap(r.start, r.end - r.start + 1, dev.name);
-        dev.devres.add(`ioremap page ${page}`, () => this.kernel.calls.run('iounmap', () => this.mmio.iounmap(io), 'devm_iounmap'));
-        return io;
-      } catch (e) {
-        this.kernel.log.err('arm_cspmu', `${dev.name}: ioremap failed for page-${page} resource`);
-        throw e;
-      }
-    };
-    const base0 = map(r0, 0);
-    const r1 = dev.mem(1);
-    return { base0, base1: r1 ? map(r1, 1) : base0 };
-  }
-
-  /**
-   * Request the overflow IRQ, if the device has one (platform_get_irq_optional:
-   * none is fine, and gives 0); freed when the binding goes. Until `boundTo`
-   * returns the instance, an interrupt is not ours.
-   */
-  private requestIrq(dev: Device, boundTo: () => ArmCspmu | undefined): number {
-    const irq = dev.irq(0) ?? 0;
-    if (irq === 0) return 0;
-    try {
-      this.kernel.irqs.request(irq, () => boundTo()?.handleIrq() ?? IRQ_NONE, dev.name, (k) => boundTo()?.replayIrq(k) ?? false);
-    } catch (e) {
-      this.kernel.log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);
-      throw e;
-    }
-    dev.devres.add(`irq ${irq}`, () => this.kernel.irqs.free(irq));
-    return irq;
   }
 
   /** Name the PMU, build its sysfs groups, join the hotplug state, reset the counters and register with perf. */
@@ -356,11 +328,13 @@ export class ArmCspmuDriver implements Driver {
     await this.platformBus.settle();
   }
 
-
-
-  /** Every backend in use by some instance, for tools. */
-  bindings(): { device: string; pmu: string; backend: string; module: string | undefined; events: number; reprobePending: boolean }[] {
-    return [...this.instances].map(([d, i]) => ({
+  /** Every bound device with its PMU and backend, in the bus's device order (stable across reprobes). */
+  bindings(): DeviceBinding[] {
+    const bound = this.platformBus.allDevices().flatMap((d) => {
+      const i = this.instances.get(d);
+      return i ? [[d, i] as const] : [];
+    });
+    return bound.map(([d, i]) => ({
       device: d.name,
       pmu: i.name,
       backend: i.backendName,

@@ -353,6 +353,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
           this.lastIrqEvents.push(e);
           this.lastIrqDeltas.push(whole ? e.count - before : NaN);
           handled = true;
+          const lc = this.kernel.lifecycle;
+          if (lc.wants('cspmu:overflow')) lc.fire('cspmu:overflow', { device: this.device, pmu: this.name, counter: phys, event: e.id });
         }
       }
       this.base0.writel(PMCR_E, this.pmcr);

@@ -6,6 +6,8 @@ declare module '@cspmu/kernel' {
     'cspmu:reprobe': { device: string; reason: string };
     'backend:registered': { backend: string; module: string };
     'backend:unregistered': { backend: string; module: string };
+    /** A counter overflowed and the interrupt handler folded it into its event's count. */
+    'cspmu:overflow': { device: string; pmu: string; counter: number; event: number };
   }
 }
 export {};

@@ -155,6 +155,11 @@ export class ImplRegistry {
     }, 'arm_cspmu_impl_unregister');
   }
 
+  /** Never request this module automatically (modprobe.blacklist): it stays installed and loadable by hand. */
+  blockAutoRequest(module: string): void {
+    this.noAutoRequest.add(module);
+  }
+
   /** A module explicitly loaded again may be requested automatically again. */
   allowAutoRequest(module: string): void {
     this.noAutoRequest.delete(module);

@@ -1,2 +1,3 @@
 export * from './machine.js';
 export * from './workspace.js';
+export * from './bindings.js';

@@ -37,6 +37,7 @@ import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { PerfCore, type PerfEvent } from '@cspmu/perf';
 import { eventScaleUnit, grammarOf, openEventList, parseEventList, type EventGrammar, type ParsedEvent } from '@cspmu/perf-tool';
 import type { Container } from 'inversify';
+import { closeEvents, whenBound, type DeviceBinding, type WhenBoundOptions } from './bindings.js';
 import { workspaceRoot } from './workspace.js';
 
 export interface MachineOptions extends ArmCspmuOptions {
@@ -50,6 +51,12 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly apmt?: Uint8Array;
   /** Plugin packages or module names to load at boot (modprobe). */
   readonly plugins?: readonly string[];
+  /**
+   * Installed modules (module or package names) the driver never requests
+   * automatically, as `modprobe.blacklist=`: their devices take the generic
+   * or fallback backend until the module is loaded by hand.
+   */
+  readonly blacklist?: readonly string[];
   /** Plugin packages that count as installed; default: every plugin in the module roots. */
   readonly installed?: readonly string[];
   /** Where plugins are installed (default: the workspace root). */
@@ -66,6 +73,17 @@ export interface MachineOptions extends ArmCspmuOptions {
 }
 
 export const PLATFORM_DRIVER_DEVICE = 'arm-cs-arch-pmu';
+
+/** Module names of a blacklist given by module or package name; EINVAL for anything that is not a name. */
+function blacklistedModules(list: readonly string[] | undefined, modules: ModuleLoader): string[] {
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw kerr('EINVAL', 'blacklist must be a list of module or package names');
+  const installed = modules.installed();
+  return list.map((name) => {
+    if (typeof name !== 'string' || name.length === 0 || name.length > 214) throw kerr('EINVAL', `blacklist entry ${JSON.stringify(name)} is not a module or package name`);
+    return installed.find((m) => m.packageName === name)?.manifest.module ?? name;
+  });
+}
 
 /**
  * One emulated machine: a kernel with its own container, the platform's
@@ -130,6 +148,7 @@ export class Machine {
     if (options.paranoid !== undefined) perf.paranoid = checkedParanoid(options.paranoid);
     const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, { ...options, kernelVersion: profile.kernelVersion, proposed: [...profile.proposed] });
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
+    for (const name of blacklistedModules(options.blacklist, modules)) driver.registry.blockAutoRequest(name);
     const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt, profile);
     await m.createApmtDevices();
     await options.beforeDrivers?.(m);
@@ -281,6 +300,21 @@ export class Machine {
     const list = parseEventList(this.perf, [text]);
     const counters = openEventList(this.perf, this.kernel, list, { systemWide: true, strict: true, exact: true, ...(opts.cpu !== undefined ? { cpus: [opts.cpu] } : {}) });
     return counters.flatMap((c) => c.events.filter((e): e is PerfEvent => e !== undefined));
+  }
+
+  /** Close events opened with `open` (one, or a list: checked first, then members before leaders). */
+  close(events: PerfEvent | readonly PerfEvent[]): void {
+    closeEvents(this.perf, events);
+  }
+
+  /** Every bound device with its PMU, backend and module, in device order (stable across reprobes). */
+  bindings(): DeviceBinding[] {
+    return this.driver.bindings();
+  }
+
+  /** A device's binding once it is bound with no reprobe pending (and to `backend`, if given). */
+  whenBound(device: string, options?: WhenBoundOptions): Promise<DeviceBinding> {
+    return whenBound(this.kernel, this.bus, this.driver, device, options);
   }
 
   async shutdown(): Promise<void> {
