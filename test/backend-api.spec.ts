@@ -79,7 +79,8 @@ describe('Backend API: the public entry of @cspmu/arm-cspmu', () => {
       .flatMap((d) => sources(join(ROOT, d)))
       .filter((f) => importsOf(f).includes('@cspmu/arm-cspmu/driver'))
       .map((f) => relative(ROOT, f));
-    expect(users).to.deep.equal(['packages/system/src/machine.ts']);
+    expect(users).to.include('packages/system/src/machine.ts');
+    expect(users.filter((f) => !f.startsWith('packages/system/src/'))).to.deep.equal([]);
   });
 
   it('formatField gives the format file text and reads the same bits out of an event', () => {
