@@ -1,0 +1,39 @@
+// The README's machine API section runs as written: every js block in it is written to a module and run with node.
+import { expect } from 'chai';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { node, ROOT } from './helpers/cli.js';
+
+/** The ```js blocks of one README section (from its heading to the next `## `). */
+export function snippetsOf(readme: string, heading: string): string[] {
+  const start = readme.indexOf(`\n## ${heading}\n`);
+  if (start < 0) throw new Error(`README has no section '${heading}'`);
+  const end = readme.indexOf('\n## ', start + 1);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/\n```js\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+}
+
+describe('README: the machine API section runs as written', function () {
+  this.timeout(120000);
+  const snippets = snippetsOf(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'The machine API');
+  // Written under test/dist so that '@cspmu/system' resolves from the workspace, as it would for a user of the packages.
+  const dir = join(ROOT, 'test', 'dist', 'readme-snippets');
+  mkdirSync(dir, { recursive: true });
+
+  it('has an example for each of open and close, advance, load and unload, settle, bindings, installed vs loaded, and overflow events', () => {
+    expect(snippets).to.have.length(6);
+    const all = snippets.join('\n');
+    for (const api of ['m.open(', 'm.close(', 'm.advance(', 'm.load(', 'm.unload(', 'm.settle()', 'm.bindings()', 'whenBound(', 'installed:', 'blacklist:', 'plugins:', "'cspmu:overflow'"]) {
+      expect(all, api).to.contain(api);
+    }
+  });
+
+  snippets.forEach((code, i) => {
+    it(`example ${i + 1}: ${code.split('\n').find((l) => l.startsWith('const ') || l.startsWith('m.'))}`, () => {
+      const file = join(dir, `example-${i + 1}.mjs`);
+      writeFileSync(file, code);
+      const r = node([file]);
+      expect(r.status, `${r.stderr}\n--- example ${i + 1} ---\n${code}`).to.equal(0);
+    });
+  });
+});
