@@ -1,4 +1,4 @@
-import { formatCpuList, Ida, IRQ_HANDLED, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel, type KernelVersion } from '@cspmu/kernel';
+import { formatCpuList, Ida, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel, type KernelVersion } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
   PERF_EF_RELOAD,
@@ -20,9 +20,9 @@ import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, writeEventType } from './ext64.js';
 import type { DriverProfile } from './profile.js';
+import { OverflowIrq } from './overflow-irq.js';
 import { callOp, type BackendCallSites } from './sites.js';
-import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET, PMOVSCLR } from './regs.js';
-
+import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET } from './regs.js';
 
 const ENOENT = -2;
 
@@ -81,11 +81,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   readonly calls: CallStack;
   private readonly counters: CounterMap;
   private readonly io: CounterIo;
-  /** Overflow status words read by the interrupt handler. */
-  private readonly ovs = new Uint32Array(8);
-  /** The events the last interrupt folded, and the delta it added to each (for replayIrq). */
-  private readonly lastIrqEvents: PerfEvent[] = [];
-  private readonly lastIrqDeltas: number[] = [];
+  private readonly overflow: OverflowIrq;
   private warnedAdd = false;
 
   constructor(
@@ -121,6 +117,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       validate: (e) => callOp(this.sites, 'validateEvent', this, e),
     });
     this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log, kernel.inject.has('no-hilohi'));
+    this.overflow = new OverflowIrq(this, this.counters, this.io);
     if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;
   }
 
@@ -327,52 +324,14 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
         this.shadow.report('arm_cspmu (interrupt handler)');
         return IRQ_NONE;
       }
-      this.base0.writel(0, this.pmcr);
-      let any = 0;
-      const ovs = this.ovs;
-      for (let i = 0; i < this.numSetClrReg; i++) {
-        const v = this.base1.readl(PMOVSCLR + 4 * i);
-        this.base1.writel(v, PMOVSCLR + 4 * i);
-        ovs[i] = v;
-        any |= v;
-      }
-      let handled = false;
-      this.lastIrqEvents.length = 0;
-      this.lastIrqDeltas.length = 0;
-      if (any !== 0) {
-        for (let idx = 0; idx < this.numLogicalCounters; idx++) {
-          const e = this.counters.eventAt(idx);
-          if (e === undefined) continue;
-          const phys = this.counters.toPhys(idx);
-          if (((ovs[phys >> 5]! >>> (phys & 31)) & 1) === 0) continue;
-          const before = e.count;
-          // A fold from the preload covers a whole period; after a read it covers only part of one.
-          const whole = this.io.atPeriod(e);
-          this.io.update(e);
-          this.io.setPeriod(e);
-          this.lastIrqEvents.push(e);
-          this.lastIrqDeltas.push(whole ? e.count - before : NaN);
-          handled = true;
-          const lc = this.kernel.lifecycle;
-          if (lc.wants('cspmu:overflow')) lc.fire('cspmu:overflow', { device: this.device, pmu: this.name, counter: phys, event: e.id });
-        }
-      }
-      this.base0.writel(PMCR_E, this.pmcr);
-      return handled ? IRQ_HANDLED : IRQ_NONE;
+      return this.overflow.handle();
     } finally {
       smp.current = prevCpu;
     }
   }
 
-  /**
-   * The next k interrupts will be identical to the last (the device says so):
-   * apply them in closed form, each adding the same delta to the same events.
-   * Refused while anything traces MMIO or calls, which must see each one.
-   */
+  /** Apply the next k interrupts, identical to the last, in closed form (see OverflowIrq.replay). */
   replayIrq(k: number): boolean {
-    if (this.shadow.freedBy !== null || this.lastIrqEvents.length === 0 || this.lastIrqDeltas.some(Number.isNaN)) return false;
-    if (this.base0.observed || this.base1.observed || this.kernel.trace.anyEnabled || this.kernel.callSites.anyAttached()) return false;
-    for (let i = 0; i < this.lastIrqEvents.length; i++) this.lastIrqEvents[i]!.count += k * this.lastIrqDeltas[i]!;
-    return true;
+    return this.shadow.freedBy === null && this.overflow.replay(k);
   }
 }

@@ -1,0 +1,74 @@
+// The overflow interrupt of one instance: fold every overflowed counter into its event and preload it again, and replay identical interrupts in closed form.
+import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from '@cspmu/kernel';
+import type { PerfEvent } from '@cspmu/perf';
+import type { CounterIo } from './counter-io.js';
+import type { CounterMap } from './counter-map.js';
+import type { ArmCspmu } from './instance.js';
+import './lifecycle.js';
+import { PMCR_E, PMOVSCLR } from './regs.js';
+
+export class OverflowIrq {
+  /** Overflow status words read by the handler. */
+  private readonly ovs = new Uint32Array(8);
+  /** The events the last interrupt folded, and the delta it added to each (for replay). */
+  private readonly lastEvents: PerfEvent[] = [];
+  private readonly lastDeltas: number[] = [];
+
+  constructor(
+    private readonly inst: ArmCspmu,
+    private readonly counters: CounterMap,
+    private readonly io: CounterIo,
+  ) {}
+
+  /** Stop the PMU, clear each PMOVSCLR word, fold and re-preload each overflowed counter, restart. */
+  handle(): IrqReturn {
+    const inst = this.inst;
+    inst.base0.writel(0, inst.pmcr);
+    let any = 0;
+    const ovs = this.ovs;
+    for (let i = 0; i < inst.numSetClrReg; i++) {
+      const v = inst.base1.readl(PMOVSCLR + 4 * i);
+      inst.base1.writel(v, PMOVSCLR + 4 * i);
+      ovs[i] = v;
+      any |= v;
+    }
+    let handled = false;
+    this.lastEvents.length = 0;
+    this.lastDeltas.length = 0;
+    if (any !== 0) {
+      for (let idx = 0; idx < inst.numLogicalCounters; idx++) {
+        const e = this.counters.eventAt(idx);
+        if (e === undefined) continue;
+        const phys = this.counters.toPhys(idx);
+        if (((ovs[phys >> 5]! >>> (phys & 31)) & 1) === 0) continue;
+        const before = e.count;
+        // A fold from the preload covers a whole period; after a read it covers only part of one.
+        const whole = this.io.atPeriod(e);
+        this.io.update(e);
+        this.io.setPeriod(e);
+        this.lastEvents.push(e);
+        this.lastDeltas.push(whole ? e.count - before : NaN);
+        handled = true;
+        const lc = inst.kernel.lifecycle;
+        if (lc.wants('cspmu:overflow')) lc.fire('cspmu:overflow', { device: inst.device, pmu: inst.name, counter: phys, event: e.id });
+      }
+    }
+    inst.base0.writel(PMCR_E, inst.pmcr);
+    return handled ? IRQ_HANDLED : IRQ_NONE;
+  }
+
+  /**
+   * The next k interrupts will be identical to the last (the device says so):
+   * apply them in closed form, each adding the same delta to the same events.
+   * Refused while anything traces MMIO or calls, or listens for overflows,
+   * which must see each one.
+   */
+  replay(k: number): boolean {
+    const inst = this.inst;
+    if (this.lastEvents.length === 0 || this.lastDeltas.some(Number.isNaN)) return false;
+    if (inst.base0.observed || inst.base1.observed || inst.kernel.trace.anyEnabled || inst.kernel.callSites.anyAttached()) return false;
+    if (inst.kernel.lifecycle.wants('cspmu:overflow')) return false;
+    for (let i = 0; i < this.lastEvents.length; i++) this.lastEvents[i]!.count += k * this.lastDeltas[i]!;
+    return true;
+  }
+}
