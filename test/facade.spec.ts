@@ -17,7 +17,7 @@ describe('Machine facade', function () {
       const [lone] = m.open('arm_cspmu_pcie_0/cycles/');
       const closed: number[] = [];
       m.kernel.lifecycle.on('event:closed', (p) => closed.push(p.id));
-      m.close(lone!);
+      await m.close(lone!);
       expect(closed).to.deep.equal([lone!.id]);
       const bad = (() => {
         try {
@@ -32,7 +32,7 @@ describe('Machine facade', function () {
       expect(m.perf.liveEvents()).to.have.members([leader!, member!]);
       expect(() => m.close([member!, member!])).to.throw(`event ${member!.id} is listed twice`);
       expect(m.perf.liveEvents()).to.have.length(2);
-      m.close([leader!, member!]);
+      await m.close([leader!, member!]);
       expect(closed).to.deep.equal([lone!.id, member!.id, leader!.id]);
       expect(m.perf.liveEvents()).to.deep.equal([]);
     } finally {
@@ -53,7 +53,7 @@ describe('Machine facade', function () {
       await m.load('@cspmu/nvidia');
       expect(bound).to.equal(undefined);
       expect(m.bindings().find((b) => b.device === SCF0)).to.include({ backend: 'arm_cspmu_generic', reprobePending: true, events: 1 });
-      m.close(e!);
+      await m.close(e!);
       await waiting;
       expect(bound).to.deep.equal({ device: SCF0, pmu: 'nvidia_scf_pmu_0', backend: 'nvidia_cspmu', module: 'nvidia_cspmu', events: 0, reprobePending: false });
       expect(m.bindings().map((b) => b.device)).to.deep.equal(order);

@@ -41,9 +41,11 @@ export function whenBound(kernel: Kernel, bus: PlatformBus, driver: ArmCspmuDriv
 /**
  * Close a set of events as one: each is checked first (EBADF for one that is
  * not open, EINVAL for one given twice), then group members close before
- * their leaders, so no leader's siblings are promoted on the way.
+ * their leaders, so no leader's siblings are promoted on the way. Every event
+ * is off its PMU when this returns; the promise settles once their frees
+ * (destroy, then the module reference) have finished.
  */
-export function closeEvents(perf: PerfCore, events: PerfEvent | readonly PerfEvent[]): void {
+export function closeEvents(perf: PerfCore, events: PerfEvent | readonly PerfEvent[]): Promise<void> {
   const list = Array.isArray(events) ? (events as readonly PerfEvent[]) : [events as PerfEvent];
   const live = new Set(perf.liveEvents());
   const seen = new Set<PerfEvent>();
@@ -52,8 +54,10 @@ export function closeEvents(perf: PerfCore, events: PerfEvent | readonly PerfEve
     if (seen.has(e)) throw kerr('EINVAL', `close: event ${e.id} is listed twice`);
     seen.add(e);
   }
-  for (const e of list) if (!e.isLeader) perf.close(e);
-  for (const e of list) if (e.isLeader) perf.close(e);
+  const frees: Promise<void>[] = [];
+  for (const e of list) if (!e.isLeader) frees.push(perf.close(e));
+  for (const e of list) if (e.isLeader) frees.push(perf.close(e));
+  return Promise.all(frees).then(() => undefined);
 }
 
 const describe = (e: unknown) => (typeof e === 'object' && e !== null && 'id' in e ? `event ${String((e as { id: unknown }).id)}` : String(e));

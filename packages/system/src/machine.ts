@@ -302,9 +302,13 @@ export class Machine {
     return counters.flatMap((c) => c.events.filter((e): e is PerfEvent => e !== undefined));
   }
 
-  /** Close events opened with `open` (one, or a list: checked first, then members before leaders). */
-  close(events: PerfEvent | readonly PerfEvent[]): void {
-    closeEvents(this.perf, events);
+  /**
+   * Close events opened with `open` (one, or a list: checked first, then
+   * members before leaders). They are off their PMUs at once; the promise
+   * settles when their frees have dropped their module references.
+   */
+  close(events: PerfEvent | readonly PerfEvent[]): Promise<void> {
+    return closeEvents(this.perf, events);
   }
 
   /** Every bound device with its PMU, backend and module, in device order (stable across reprobes). */
