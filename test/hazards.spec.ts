@@ -21,6 +21,17 @@ describe('Injected hazards', () => {
     for (const h of INJECTED_HAZARDS) expect(err.message).to.contain(h);
   });
 
+  it('with KASAN off (Machine.boot({ kasan: false })) the same bug goes unreported, as without CONFIG_KASAN', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [], inject: ['reprobe-in-destroy'], kasan: false });
+    expect(m.kernel.kasan.enabled).to.equal(false);
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    await m.perf.close(e!);
+    await m.settle();
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+    expect((await rejects(Machine.boot({ platform: 'grace', installed: [], kasan: 'on' as never }))).code).to.equal('EINVAL');
+  });
+
   it('reprobe-in-destroy: the reprobe frees the instance inside destroy and KASAN catches the core using it after', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [], inject: ['reprobe-in-destroy'] });
     const [e] = m.open('arm_cspmu_cache_0/cycles/');

@@ -68,6 +68,8 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly paranoid?: number;
   /** Known bugs to boot with, to see the checks catch them (EINVAL for an unknown name). */
   readonly inject?: readonly InjectedHazard[];
+  /** The KASAN-style lifetime checker (default on; off, a use after free goes unreported, as without CONFIG_KASAN). */
+  readonly kasan?: boolean;
   /** Called once devices exist and before the core driver loads: start tracers that must see the probes. */
   readonly beforeDrivers?: (m: Machine) => void | Promise<void>;
 }
@@ -135,6 +137,7 @@ export class Machine {
       plugins: new PluginDiscovery({ roots: options.moduleRoots ?? [workspaceRoot()], ...(installed ? { installed: (p: string) => installed.has(p) } : {}) }),
       ...(options.moduleTimeoutMs !== undefined ? { moduleTimeoutMs: options.moduleTimeoutMs } : {}),
       ...(options.inject ? { inject: options.inject } : {}),
+      ...(options.kasan !== undefined ? { kasan: options.kasan } : {}),
       ...(options.traceCapacity ? { traceCapacity: options.traceCapacity } : {}),
     });
     const kernel = container.get<Kernel>(TOKENS.Kernel);
