@@ -315,11 +315,13 @@ export class ArmCspmuDriver implements Driver {
   /** device_release_driver on every device a backend drives; returns them. */
   private async releaseDevicesOf(entry: RegisteredBackend): Promise<Device[]> {
     const devices = [...this.instances].filter(([, i]) => i.impl === entry).map(([d]) => d);
+    const released: Device[] = [];
     for (const dev of devices) {
       const found = this.platformBus.findDevice(this, (d) => d === dev);
-      if (found) await this.platformBus.deviceReleaseDriver(found).finally(() => this.platformBus.putDevice(found));
+      // Only while the backend still drives it: meanwhile it may have been reprobed into another backend.
+      if (found && (await this.platformBus.deviceReleaseDriverIf(found, () => this.instances.get(found)?.impl === entry).finally(() => this.platformBus.putDevice(found)))) released.push(dev);
     }
-    return devices;
+    return released;
   }
 
   /** Wait for queued reprobes. */
