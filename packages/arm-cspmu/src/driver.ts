@@ -319,7 +319,7 @@ export class ArmCspmuDriver implements Driver {
     for (const dev of devices) {
       const found = this.platformBus.findDevice(this, (d) => d === dev);
       // Only while the backend still drives it: meanwhile it may have been reprobed into another backend.
-      if (found && (await this.platformBus.deviceReleaseDriverIf(found, () => this.instances.get(found)?.impl === entry).finally(() => this.platformBus.putDevice(found)))) released.push(dev);
+      if (found && (await this.platformBus.deviceReleaseDriver(found, () => this.instances.get(found)?.impl === entry).finally(() => this.platformBus.putDevice(found)))) released.push(dev);
     }
     return released;
   }

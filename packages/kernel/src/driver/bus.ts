@@ -166,8 +166,15 @@ export class PlatformBus {
   }
 
   /** device_release_driver: remove, release every managed resource, leave the device unbound and not deferred. */
-  async deviceReleaseDriver(dev: Device): Promise<void> {
-    await this.kernel.calls.runAsync('device_release_driver', () => dev.lock.runExclusive(() => this.releaseLocked(dev), 'device_release_driver'));
+  /** device_release_driver; with `stillBound`, only if it holds once the device lock is taken (returns whether it released). */
+  async deviceReleaseDriver(dev: Device, stillBound?: () => boolean): Promise<boolean> {
+    return this.kernel.calls.runAsync('device_release_driver', () =>
+      dev.lock.runExclusive(async () => {
+        if (stillBound && (!dev.bound || !stillBound())) return false;
+        await this.releaseLocked(dev);
+        return true;
+      }, 'device_release_driver'),
+    );
   }
 
   private releaseLocked(dev: Device): Promise<void> {
