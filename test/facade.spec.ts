@@ -1,6 +1,6 @@
 // The Machine facade: close beside open, per-device whenBound, stable bindings order, the overflow lifecycle event, installed vs loaded at boot.
 import { expect } from 'chai';
-import { ConstantRate } from '@cspmu/hw';
+import { builtinPlatform, ConstantRate, type PlatformSpec } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { rejects } from './helpers/errors.js';
 import { MS } from './helpers/machine.js';
@@ -99,6 +99,27 @@ describe('Machine facade', function () {
       const overflows = cycles < 2 ** 31 + 1 ? 0 : Math.floor((cycles - (2 ** 31 + 1)) / 2 ** 31) + 1;
       expect(overflows).to.equal(2);
       expect(seen).to.deep.equal(Array.from({ length: overflows }, () => ({ device: 'arm-cs-arch-pmu.0', pmu: 'arm_cspmu_mc_0', counter: 31, event: e!.id })));
+      expect(m.perf.read(e!).value).to.equal(cycles);
+    } finally {
+      await m.shutdown();
+    }
+  });
+
+  it('reports every overflow of a fast-wrapping counter one by one (no closed-form replay while someone listens)', async () => {
+    const spec = JSON.parse(JSON.stringify(builtinPlatform('arm-generic'))) as { pmus: { label: string; counterBits: number }[] };
+    spec.pmus.find((p) => p.label === 'mc0')!.counterBits = 8;
+    const m = await Machine.boot({ platform: spec as unknown as PlatformSpec });
+    try {
+      let overflows = 0;
+      m.kernel.lifecycle.on('cspmu:overflow', () => overflows++);
+      const [e] = m.open('arm_cspmu_mc_0/cycles/');
+      const t0 = m.clock.now();
+      m.advance(1_000_000);
+      const cycles = m.clock.now() - t0; // 1 GHz
+      const gsi = m.platform.pmus.find((p) => p.label === 'mc0')!.irq!.gsi;
+      // One report per interrupt the handler took, thousands of them (about one per 2^7 cycles), and the count exact.
+      expect(overflows).to.equal(m.kernel.irqs.stats(gsi).handled);
+      expect(overflows).to.be.greaterThan(7000);
       expect(m.perf.read(e!).value).to.equal(cycles);
     } finally {
       await m.shutdown();
