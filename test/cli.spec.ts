@@ -189,6 +189,17 @@ describe('cspmu command line', function () {
     expect(cspmu(['apmt', 'decode', badFile]).stdout.split('\n').filter((l) => /^  (FAILED|WARNING)/.test(l)).map((l) => l.trim())).to.deep.equal(
       chk.stdout.split('\n').filter((l) => / \[APMT_/.test(l)),
     );
+    // Only warnings (base_address1 without DUAL_PAGE): exit 0; --strict makes them fail.
+    const warnOnly = readFileSync(file);
+    warnOnly.writeUInt32LE(0x9000, 36 + 56 + 28);
+    warnOnly[9] = (warnOnly[9]! - 0x90) & 0xff;
+    const warnFile = join(tmp, 'warn.apmt');
+    writeFileSync(warnFile, warnOnly);
+    const w = cspmu(['apmt', 'check', warnFile]);
+    expect([w.status, w.stdout.split('\n').filter((l) => l.startsWith('WARNING')).map((l) => l.replace(/:.*\[/, ' ['))]).to.deep.equal([0, ['WARNING [APMT_BASE1_IGNORED]']]);
+    expect(w.stdout).to.contain('PASSED');
+    const strict = cspmu(['apmt', 'check', '--strict', warnFile]);
+    expect([strict.status, strict.stdout.trim().split('\n').at(-1)]).to.deep.equal([1, `FAILED: ${warnFile}: 0 failure(s), 1 warning(s) (--strict)`]);
     expect(oneLineError(cspmu(['apmt', 'decode', join(tmp, 'missing.apmt')]))).to.contain("cannot read APMT file");
     expect(oneLineError(cspmu(['stat', '--platform', 'grace', '-e', 'x', '--duration', '1ms']))).to.contain("unknown event 'x'");
   });
