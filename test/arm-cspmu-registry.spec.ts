@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { fuzzBackendModule, fuzzPlatform, SeededScheduler } from '@cspmu/testkit';
 import { rejects } from './helpers/errors.js';
 import { loadBuiltinBackend, MS, scfBackend } from './helpers/machine.js';
 
@@ -115,6 +116,30 @@ describe('arm-cspmu backend registry and hot swap', function () {
       expect(m.perf.pmus().filter((p) => p.name.startsWith('test_scf') || p.name.startsWith('arm_cspmu_cache'))).to.have.length(2);
       expect(m.modules.get(`mod_${loser}`)).to.equal(undefined);
       expect(m.modules.get(`mod_${winner}`)?.state).to.equal('live');
+    }
+  });
+
+  it('unloading a backend releases only the devices it still drives when a hot swap races it', async () => {
+    // Seeds under which the fuzz backend takes device 0 (and an event opens on it) while arm_generic_cspmu's
+    // unregister is between computing its device list and releasing device 0: found by the fuzzer.
+    for (const seed of [56, 70, 81]) {
+      const m = await Machine.boot({ platform: fuzzPlatform(0), installed: ['@cspmu/arm-generic'] });
+      const s = new SeededScheduler(seed);
+      m.kernel.yieldPoint = () => s.schedule();
+      let settled = false;
+      const both = Promise.all([m.modules.unload('arm_generic_cspmu'), m.modules.registerBuiltin(fuzzBackendModule)]).finally(() => (settled = true));
+      let event;
+      while (!settled) {
+        if (!event && m.perf.pmuByName('fuzz_scf_0')) [event] = m.open('fuzz_scf_0/event=0x1/');
+        if (s.count() > 0) await s.releaseOne();
+        else await tick();
+      }
+      m.kernel.yieldPoint = undefined;
+      await both;
+      expect(m.kernel.log.atLeast('err').map((r) => r.message), `seed ${seed}`).to.deep.equal([]);
+      expect(event, `seed ${seed}: the event opened during the race`).to.not.equal(undefined);
+      expect(m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')).to.include({ pmu: 'fuzz_scf_0', backend: 'fuzz_scf_cspmu', events: 1 });
+      m.perf.close(event!);
     }
   });
 

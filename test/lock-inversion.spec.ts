@@ -19,7 +19,8 @@ describe('Lockdep on the arm_cspmu lifecycle', function () {
     expect(r!.acquiringLock).to.match(/^device:arm-cs-arch-pmu\.\d+$/);
     // This chain: unregister holds the registry lock and takes a device lock to release it.
     expect(r!.held).to.deep.equal(['arm_cspmu_lock']);
-    expect(r!.backtrace).to.deep.equal(['arm_cspmu_impl_unregister', 'device_release_driver']);
+    expect(r!.backtrace[0]).to.equal('arm_cspmu_impl_unregister');
+    expect(r!.backtrace.at(-1)).to.equal('device_release_driver');
     // The earlier chain: a probe took the registry lock under a device lock.
     expect(r!.dependencies).to.have.length(1);
     expect(r!.dependencies[0]).to.deep.include({ from: '&dev->mutex', to: 'arm_cspmu_lock', held: ['&dev->mutex'] });

@@ -7,3 +7,4 @@ export * from './fuzz/report.js';
 export * from './fuzz/property.js';
 export * from './fuzz/runner.js';
 export { traceDigest } from './fuzz/jobs.js';
+export { SeededScheduler } from './fuzz/scheduler.js';

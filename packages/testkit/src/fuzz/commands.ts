@@ -8,7 +8,8 @@ import { FUZZ_MUX_INTERVAL_MS } from './platform.js';
 
 export const FUZZ_BACKEND = 'fuzz_scf_cspmu';
 
-const fuzzModule: ModuleDescriptor = {
+/** The fuzz backend as a built-in module: it claims the fuzz machine's 0x36b devices. */
+export const fuzzBackendModule: ModuleDescriptor = {
   name: FUZZ_BACKEND,
   version: '1.0.0',
   apiVersion: 1,
@@ -179,7 +180,7 @@ const cpuToggleStep = fc.nat(3).map((cpu) =>
 const registerStep = fc.constant(
   step('register fuzz backend', (model) => {
     if (model.m.modules.get(FUZZ_BACKEND)) return;
-    model.track('register', model.m.modules.registerBuiltin(fuzzModule), ['EEXIST']);
+    model.track('register', model.m.modules.registerBuiltin(fuzzBackendModule), ['EEXIST']);
   }),
 );
 
