@@ -1,13 +1,18 @@
 // Boot a machine from a binary APMT, as firmware would hand it over, and check a corrupt one as fwts would.
 // Run: node examples/boot-from-apmt.mjs   (after npm run build)
-import { apmtNodesOf, buildApmt, describeApmt, decodeApmt, loadPlatform, builtinPlatform, parseApmt, verdictLines } from '@cspmu/hw';
+import { apmtNodesOf, buildApmt, builtinPlatform, decodeApmt, describeApmt, loadPlatform, parseApmt, verdictLines } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 
 const bytes = buildApmt(apmtNodesOf(loadPlatform(builtinPlatform('grace'))));
 console.log(`# an APMT of ${bytes.length} bytes:`);
 console.log(describeApmt(decodeApmt(bytes)));
 const m = await Machine.boot({ platform: 'grace', apmt: bytes });
-console.log(`# booted from it: ${m.driver.bindings().map((b) => b.pmu).join(', ')}`);
+console.log(
+  `# booted from it: ${m.driver
+    .bindings()
+    .map((b) => b.pmu)
+    .join(', ')}`,
+);
 
 const bad = bytes.slice();
 bad[36 + 3] = 9; // node 0: a reserved node type (fwts fails it)
@@ -16,7 +21,9 @@ console.log('# a corrupt copy, every finding listed:');
 for (const line of verdictLines(parseApmt(bad).violations)) console.log(`  ${line}`);
 // The kernel ignores what fwts fails here: it warns about the checksum and boots (NVIDIA names node 0 from its product, not its type).
 const b = await Machine.boot({ platform: 'grace', apmt: bad });
-console.log(`# the kernel boots it anyway: ${b.driver.bindings().length} PMUs bound; node 0: ${b.bus.device('arm-cs-arch-pmu.0').bound ? 'bound' : 'probe failed'}`);
+console.log(
+  `# the kernel boots it anyway: ${b.driver.bindings().length} PMUs bound; node 0: ${b.bus.device('arm-cs-arch-pmu.0').bound ? 'bound' : 'probe failed'}`,
+);
 for (const r of b.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'ACPI')) console.log(`  ${r.subsystem}: ${r.message}`);
 
 const unwalkable = bytes.slice();

@@ -3,7 +3,16 @@
 import { Machine } from '@cspmu/system';
 
 const m = await Machine.boot({ platform: 'grace' });
-const show = new Set(['module:loaded', 'module:unloaded', 'backend:registered', 'backend:unregistered', 'cspmu:reprobe-pending', 'cspmu:reprobe', 'cspmu:bound', 'event:freed']);
+const show = new Set([
+  'module:loaded',
+  'module:unloaded',
+  'backend:registered',
+  'backend:unregistered',
+  'cspmu:reprobe-pending',
+  'cspmu:reprobe',
+  'cspmu:bound',
+  'event:freed',
+]);
 const t = () => `${(m.clock.now() / 1e6).toFixed(3).padStart(8)} ms`;
 for (const name of show) m.kernel.lifecycle.on(name, (p) => console.log(`${t()}  ${name.padEnd(22)} ${JSON.stringify(p)}`));
 
@@ -19,5 +28,10 @@ m.advance(2_000_000);
 console.log(`# ${generic} counted ${m.perf.read(e).value} bytes on root port 2 without a gap`);
 await m.perf.close(e);
 await m.settle();
-console.log(`# now: ${m.driver.bindings().map((b) => b.pmu).join(', ')}`);
+console.log(
+  `# now: ${m.driver
+    .bindings()
+    .map((b) => b.pmu)
+    .join(', ')}`,
+);
 console.log(`# use-after-free reports (KASAN): ${m.kernel.kasan.reports.length}, accesses through released mappings: ${m.mmio.violations.length}`);

@@ -3,10 +3,22 @@
 import { Machine } from '@cspmu/system';
 
 const m = await Machine.boot({ platform: 'ampereone', installed: [] });
-console.log('without the plugin:', m.driver.bindings().map((b) => `${b.pmu} (${b.backend})`).join(', '));
+console.log(
+  'without the plugin:',
+  m.driver
+    .bindings()
+    .map((b) => `${b.pmu} (${b.backend})`)
+    .join(', '),
+);
 // A fresh machine where the plugin is installed: the driver requests it itself and defers the probes.
 const m2 = await Machine.boot({ platform: 'ampereone' });
-console.log('with the plugin:   ', m2.driver.bindings().map((b) => `${b.pmu} (${b.backend})`).join(', '));
+console.log(
+  'with the plugin:   ',
+  m2.driver
+    .bindings()
+    .map((b) => `${b.pmu} (${b.backend})`)
+    .join(', '),
+);
 const [a] = m2.open('ampere_mcu_pmu_0/act_sent,bank=5,rank=3,threshold=2/');
 m2.advance(1_000_000);
 console.log(`act_sent on ampere_mcu_pmu_0: ${m2.perf.read(a).value}`);

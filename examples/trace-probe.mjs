@@ -13,7 +13,13 @@ const m = await Machine.boot({
   },
 });
 console.log('# mmiotrace of boot (the SMMU PMU reads PMIIDR as 0, so the PMPIDRs follow):');
-console.log(mmiotrace.text().split('\n').filter((l) => / 1 0x5001|MAP .* 1 /.test(l) || l.startsWith('VERSION')).join('\n'));
+console.log(
+  mmiotrace
+    .text()
+    .split('\n')
+    .filter((l) => / 1 0x5001|MAP .* 1 /.test(l) || l.startsWith('VERSION'))
+    .join('\n'),
+);
 await mmiotrace.disable();
 
 console.log('# rwmmio of unbinding and probing it again:');

@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KernelError } from '@cspmu/kernel';
+import type { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { MS, recordAccesses } from './helpers/machine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

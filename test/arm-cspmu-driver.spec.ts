@@ -1,9 +1,8 @@
-import { expect } from 'chai';
-import { KernelError } from '@cspmu/kernel';
 import { ARM_GENERIC_PLATFORM, ConstantRate } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
-import { recordAccesses, MS, SEC } from './helpers/machine.js';
+import { MS, recordAccesses, SEC } from './helpers/machine.js';
 
 describe('arm-cspmu driver: probe, counting and events', function () {
   this.timeout(60000);
@@ -108,7 +107,14 @@ describe('arm-cspmu driver: probe, counting and events', function () {
     m.advance(2 ** 31);
     const rec = recordAccesses(m);
     m.advance(1);
-    expect(rec.text('arm-cs-arch-pmu.0')).to.deep.equal(['W32 0xe04 = 0x0', 'R32 0xc80', 'W32 0xc80 = 0x1', 'R32 0x0', 'W32 0x0 = 0x7fffffff', 'W32 0xe04 = 0x1']);
+    expect(rec.text('arm-cs-arch-pmu.0')).to.deep.equal([
+      'W32 0xe04 = 0x0',
+      'R32 0xc80',
+      'W32 0xc80 = 0x1',
+      'R32 0x0',
+      'W32 0x0 = 0x7fffffff',
+      'W32 0xe04 = 0x1',
+    ]);
     expect(m.perf.read(e!).value).to.equal(2 ** 31 + 1);
   });
 

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
-import { KernelError } from '@cspmu/kernel';
+import type { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { fuzzBackendModule, fuzzPlatform, SeededScheduler } from '@cspmu/testkit';
+import { expect } from 'chai';
 import { rejects } from './helpers/errors.js';
 import { loadBuiltinBackend, MS, scfBackend } from './helpers/machine.js';
 
@@ -106,7 +106,9 @@ describe('arm-cspmu backend registry and hot swap', function () {
       // As upstream's arm_cspmu_impl_register: a second backend for a registered match is -EINVAL, with a warning.
       expect(((rl as PromiseRejectedResult).reason as KernelError).code).to.equal('EINVAL');
       expect(((rl as PromiseRejectedResult).reason as KernelError).message).to.contain(`already served by ${winner}_cspmu from module mod_${winner}`);
-      expect(m.kernel.log.atLeast('warn').map((r) => r.message)).to.include(`WARNING: arm_cspmu backend already registered for module: mod_${winner}, pmiidr: 0x2cf0036b, mask: 0xfff00fff`);
+      expect(m.kernel.log.atLeast('warn').map((r) => r.message)).to.include(
+        `WARNING: arm_cspmu backend already registered for module: mod_${winner}, pmiidr: 0x2cf0036b, mask: 0xfff00fff`,
+      );
       await m.settle();
       const scf = m.driver.bindings().filter((x) => x.pmu.startsWith('test_scf_pmu'));
       expect(scf.map((x) => [x.device, x.backend]).sort()).to.deep.equal([
@@ -128,7 +130,7 @@ describe('arm-cspmu backend registry and hot swap', function () {
       m.kernel.yieldPoint = () => s.schedule();
       let settled = false;
       const both = Promise.all([m.modules.unload('arm_generic_cspmu'), m.modules.registerBuiltin(fuzzBackendModule)]).finally(() => (settled = true));
-      let event;
+      let event: ReturnType<typeof m.open>[number] | undefined;
       while (!settled) {
         if (!event && m.perf.pmuByName('fuzz_scf_0')) [event] = m.open('fuzz_scf_0/event=0x1/');
         if (s.count() > 0) await s.releaseOne();
@@ -136,7 +138,10 @@ describe('arm-cspmu backend registry and hot swap', function () {
       }
       m.kernel.yieldPoint = undefined;
       await both;
-      expect(m.kernel.log.atLeast('err').map((r) => r.message), `seed ${seed}`).to.deep.equal([]);
+      expect(
+        m.kernel.log.atLeast('err').map((r) => r.message),
+        `seed ${seed}`,
+      ).to.deep.equal([]);
       expect(event, `seed ${seed}: the event opened during the race`).to.not.equal(undefined);
       expect(m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')).to.include({ pmu: 'fuzz_scf_0', backend: 'fuzz_scf_cspmu', events: 1 });
       m.perf.close(event!);
@@ -162,7 +167,10 @@ describe('arm-cspmu backend registry and hot swap', function () {
       const bound = m.driver.bindings().filter((x) => x.device === 'arm-cs-arch-pmu.0');
       expect(bound).to.have.length(1);
       expect(bound[0]).to.include({ pmu: 'test_scf_pmu_0', backend: 'test_scf_cspmu' });
-      const registered = m.perf.pmus().map((p) => p.name).filter((n) => n === 'test_scf_pmu_0' || n.startsWith('arm_cspmu_cache_'));
+      const registered = m.perf
+        .pmus()
+        .map((p) => p.name)
+        .filter((n) => n === 'test_scf_pmu_0' || n.startsWith('arm_cspmu_cache_'));
       expect(registered.filter((n) => n === 'test_scf_pmu_0')).to.have.length(1);
       expect(registered.filter((n) => n.startsWith('arm_cspmu_cache_'))).to.have.length(0);
       const boundEvents = rec.records.filter((r) => r.name === 'device:bound' && (r.payload as { device: string }).device === 'arm-cs-arch-pmu.0');

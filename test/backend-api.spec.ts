@@ -1,10 +1,11 @@
 // The backend API boundary: what @cspmu/arm-cspmu's main entry exports, who may import the driver subpath, and the package claim check.
-import { expect } from 'chai';
+
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as api from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { ROOT } from './helpers/cli.js';
 import { rejects } from './helpers/errors.js';
 
@@ -39,18 +40,56 @@ const importsOf = (file: string) => [...readFileSync(file, 'utf8').matchAll(/fro
 describe('Backend API: the public entry of @cspmu/arm-cspmu', () => {
   it('exports the backend API and nothing of the driver: six functions, the rest constants', () => {
     const entries = Object.entries(api);
-    expect(entries.filter(([, v]) => typeof v === 'function').map(([k]) => k).sort()).to.deep.equal(['KernelError', 'defineBackend', 'defineBackendModule', 'formatField', 'kerr', 'registerBackend']);
+    expect(
+      entries
+        .filter(([, v]) => typeof v === 'function')
+        .map(([k]) => k)
+        .sort(),
+    ).to.deep.equal(['KernelError', 'defineBackend', 'defineBackendModule', 'formatField', 'kerr', 'registerBackend']);
     const constants = entries.filter(([, v]) => typeof v !== 'function').map(([k]) => k);
     expect(constants.filter((k) => !/^[A-Z][A-Z0-9_]*$/.test(k))).to.deep.equal([]);
-    expect(constants).to.include.members(['PMCFGR', 'PMCFGR_N', 'PMCFGR_SIZE', 'PMCFGR_SIZE_SHIFT', 'PMCFGR_CC', 'PMEVTYPER', 'PMEVFILTR', 'CYCLES_EVENT', 'GENERIC_FORMATS', 'CYCLES_ATTR', 'GENERIC_BACKEND_NAME', 'ARM_CSPMU_MODULE']);
+    expect(constants).to.include.members([
+      'PMCFGR',
+      'PMCFGR_N',
+      'PMCFGR_SIZE',
+      'PMCFGR_SIZE_SHIFT',
+      'PMCFGR_CC',
+      'PMEVTYPER',
+      'PMEVFILTR',
+      'CYCLES_EVENT',
+      'GENERIC_FORMATS',
+      'CYCLES_ATTR',
+      'GENERIC_BACKEND_NAME',
+      'ARM_CSPMU_MODULE',
+    ]);
     expect(constants).to.not.include.members(['ARM_CSPMU_TOKENS', 'DRIVER_NAME', 'BACKEND_CALL_SITES', 'CLAIM_SUBSYSTEM']);
   });
 
   it('index.d.ts reaches only backend API declarations: no driver, registry, instance, bus or kernel internals', () => {
     const files = reachableDts(ENTRY_DTS);
-    expect([...files.keys()].map((f) => relative(dirname(ENTRY_DTS), f)).sort()).to.deep.equal(['api.d.ts', 'backend-api.d.ts', 'format-field.d.ts', 'generic.d.ts', 'index.d.ts', 'regs.d.ts']);
+    expect([...files.keys()].map((f) => relative(dirname(ENTRY_DTS), f)).sort()).to.deep.equal([
+      'api.d.ts',
+      'backend-api.d.ts',
+      'format-field.d.ts',
+      'generic.d.ts',
+      'index.d.ts',
+      'regs.d.ts',
+    ]);
     const all = [...files.values()].join('\n');
-    for (const internal of ['ArmCspmuDriver', 'ArmCspmu ', 'ImplRegistry', 'RegisteredBackend', 'PlatformBus', 'Device', 'ModuleLoader', 'Kernel,', 'Kernel }', 'Binding', 'CounterMap', 'PerfCore']) {
+    for (const internal of [
+      'ArmCspmuDriver',
+      'ArmCspmu ',
+      'ImplRegistry',
+      'RegisteredBackend',
+      'PlatformBus',
+      'Device',
+      'ModuleLoader',
+      'Kernel,',
+      'Kernel }',
+      'Binding',
+      'CounterMap',
+      'PerfCore',
+    ]) {
       expect(all, internal).to.not.contain(internal);
     }
     expect(files.get(ENTRY_DTS)).to.not.match(/export \* from '\.\/(driver|instance|registry|binding|sites|default-ops)/);
@@ -69,7 +108,9 @@ describe('Backend API: the public entry of @cspmu/arm-cspmu', () => {
 
   it('NVIDIA, Arm generic and the Ampere example import only the public entry', () => {
     for (const dir of ['packages/nvidia/src', 'packages/arm-generic/src', 'examples/ampere-backend/src']) {
-      const outside = sources(join(ROOT, dir)).flatMap(importsOf).filter((s) => !s.startsWith('./'));
+      const outside = sources(join(ROOT, dir))
+        .flatMap(importsOf)
+        .filter((s) => !s.startsWith('./'));
       expect([...new Set(outside)], dir).to.deep.equal(['@cspmu/arm-cspmu']);
     }
   });
@@ -104,7 +145,10 @@ describe('Backend API: a plugin says who it is once', function () {
   const plugin = (pkg: string, module: string, claims: unknown[], implementer: number) => {
     const dir = join(root, 'node_modules', pkg);
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg, version: '2.3.4', type: 'module', exports: './index.js', cspmu: { module, apiVersion: 1, claims } }));
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: pkg, version: '2.3.4', type: 'module', exports: './index.js', cspmu: { module, apiVersion: 1, claims } }),
+    );
     writeFileSync(
       join(dir, 'index.js'),
       `import { defineBackendModule } from '@cspmu/arm-cspmu';\nexport default defineBackendModule({ name: '${module}', match: { implementer: ${implementer} }, init: () => ({}) });\n`,

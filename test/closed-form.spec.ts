@@ -1,8 +1,9 @@
 // Overflow storms in closed form: identical results to delivering every interrupt, within a step budget.
-import { expect } from 'chai';
+
 import { BUILTIN_PLATFORMS, type PlatformSpec } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
-import { widthsPlatform } from './counter-widths.spec.js';
+import { expect } from 'chai';
+import { widthsPlatform } from './helpers/platforms.js';
 
 /** Everything an overflow storm changes: counts, counter values, overflow and interrupt statistics. */
 async function run(platform: PlatformSpec, slices: readonly number[], stepwise: boolean) {

@@ -1,10 +1,10 @@
-import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { attrBlock, uncorePmus } from '@cspmu/cli';
 import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { cspmu } from './helpers/cli.js';
 import { perfUnavailable, realPerf } from './helpers/perf-output.js';
 

@@ -1,7 +1,8 @@
 // arm_cspmu's event_init check table, row by row, in the kernel's order with its errno values.
-import { expect } from 'chai';
-import { kerr, KernelError } from '@cspmu/kernel';
+
+import { KernelError, kerr } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
 import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
 
@@ -56,11 +57,14 @@ describe('arm_cspmu event_init: the check table', function () {
 
   it('6: a group that fails validation is EINVAL, even when the backend’s validate_event said something else', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
-    await loadBuiltinBackend(m, scfBackend('picky_cspmu', {
-      validateEvent: (_i, e) => {
-        if (e.attr.config === 0x2n) throw kerr('EBUSY', 'event 0x2 is never allowed');
-      },
-    }));
+    await loadBuiltinBackend(
+      m,
+      scfBackend('picky_cspmu', {
+        validateEvent: (_i, e) => {
+          if (e.attr.config === 0x2n) throw kerr('EBUSY', 'event 0x2 is never allowed');
+        },
+      }),
+    );
     const type = m.perf.pmuByName('test_scf_pmu_0')!.type;
     const leader = m.perf.open({ type, config: 1n }, { cpu: 0 });
     const err = expectCode(() => m.perf.open({ type, config: 2n }, { cpu: 0, group: leader }), 'EINVAL', 'event 0x2 is never allowed');

@@ -1,7 +1,8 @@
 // The Machine facade: close beside open, per-device whenBound, stable bindings order, the overflow lifecycle event, installed vs loaded at boot.
-import { expect } from 'chai';
+
 import { builtinPlatform, ConstantRate, type PlatformSpec } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { rejects } from './helpers/errors.js';
 import { MS } from './helpers/machine.js';
 

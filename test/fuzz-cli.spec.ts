@@ -1,6 +1,7 @@
 // npm run fuzz as a user runs it: worker processes with their own seeds, coverage figures, and a failure that replays in one process.
-import { expect } from 'chai';
+
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
 const FUZZ = join(ROOT, 'packages', 'testkit', 'dist', 'src', 'fuzz', 'cli.js');
@@ -12,7 +13,8 @@ describe('npm run fuzz', function () {
     const r = node([FUZZ, '--runs', '40', '--seed', '3', '--jobs', '2']);
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.contain('coverage over 40 runs:');
-    for (const n of ['rotated', 'overflowed32', 'migrated', 'toreAndRetried', 'hotSwapped', 'raced']) expect(r.stdout).to.match(new RegExp(`^  ${n} +\\d+ runs +\\d+\\.\\d%  \\(goal \\d+%, (ok|BELOW GOAL)\\)$`, 'm'));
+    for (const n of ['rotated', 'overflowed32', 'migrated', 'toreAndRetried', 'hotSwapped', 'raced'])
+      expect(r.stdout).to.match(new RegExp(`^  ${n} +\\d+ runs +\\d+\\.\\d%  \\(goal \\d+%, (ok|BELOW GOAL)\\)$`, 'm'));
     expect(r.stdout).to.contain('40 runs passed (seeds 3..4 over 2 workers)');
   });
 

@@ -1,7 +1,8 @@
 // Lifecycle fuzzing: a bounded seeded run with coverage minimums, exact replay, and every injected hazard caught by its checker.
-import { expect } from 'chai';
+
 import type { InjectedHazard } from '@cspmu/kernel';
-import { COVERAGE_GOALS, COVERAGE_NAMES, replayFuzz, runFuzz, type ReportKind } from '@cspmu/testkit';
+import { COVERAGE_GOALS, COVERAGE_NAMES, type ReportKind, replayFuzz, runFuzz } from '@cspmu/testkit';
+import { expect } from 'chai';
 
 /** Fixed seeds: a failure here replays with `npm run fuzz -- --seed <seed> --path <path>`. */
 const SEED = 1;

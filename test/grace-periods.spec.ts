@@ -1,6 +1,7 @@
 // Grace periods that readers spanning an await depend on: delete any wait and one of these fails.
-import { expect } from 'chai';
+
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
 import { holdAt, turns } from './helpers/schedule.js';
 

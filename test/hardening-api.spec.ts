@@ -1,7 +1,8 @@
 // Hardening: public functions refuse misuse with KernelErrors (EINVAL/EBADF/EFAULT), sysctl-style writes are range-checked, errors exit non-zero.
-import { expect } from 'chai';
+
 import { KernelError, kstrtoint } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { cspmu, oneLineError } from './helpers/cli.js';
 import { expectCode, rejects } from './helpers/errors.js';
 
@@ -16,12 +17,53 @@ describe('Hardening: the error contract of public functions', () => {
     const perf = m.perf as unknown as Record<string, (...a: unknown[]) => unknown>;
     expectCode(() => m.perf.open(attr, null as never), 'EINVAL', 'open options must be an object');
     expectCode(() => m.perf.open(attr, { cpu: 0, caller: {} } as never), 'EINVAL', 'caller must be { name, capabilities: string[] }');
-    const throwing = Object.defineProperty({ ...attr }, 'config', { get: () => { throw new Error('unmapped user page'); } });
+    const throwing = Object.defineProperty({ ...attr }, 'config', {
+      get: () => {
+        throw new Error('unmapped user page');
+      },
+    });
     expectCode(() => m.perf.open(throwing, { cpu: 0 }), 'EFAULT', 'perf_event_attr cannot be read: unmapped user page');
-    const proxy = new Proxy({}, { get: () => { throw new Error('trap'); } });
+    const proxy = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expectCode(() => m.perf.open(proxy as never, { cpu: 0 }), 'EFAULT');
-    expectCode(() => m.perf.open(attr, new Proxy({}, { get: () => { throw new Error('trap'); } }) as never), 'EFAULT', 'open options cannot be read');
-    expectCode(() => m.perf.open({ ...attr, config: { toString: () => { throw new Error('x'); } } } as never, { cpu: 0 }), 'EINVAL', 'attr.config must be a bigint');
+    expectCode(
+      () =>
+        m.perf.open(
+          attr,
+          new Proxy(
+            {},
+            {
+              get: () => {
+                throw new Error('trap');
+              },
+            },
+          ) as never,
+        ),
+      'EFAULT',
+      'open options cannot be read',
+    );
+    expectCode(
+      () =>
+        m.perf.open(
+          {
+            ...attr,
+            config: {
+              toString: () => {
+                throw new Error('x');
+              },
+            },
+          } as never,
+          { cpu: 0 },
+        ),
+      'EINVAL',
+      'attr.config must be a bigint',
+    );
     expectCode(() => m.perf.open(attr, { cpu: 0, group: {} as never }), 'EBADF');
     for (const op of ['close', 'read', 'enable', 'disable', 'reset']) {
       for (const bad of [undefined, null, {}, 7]) expectCode(() => perf[op]!.call(m.perf, bad), 'EBADF');
@@ -38,7 +80,19 @@ describe('Hardening: the error contract of public functions', () => {
     const io = m.mmio.ioremap(base, 0x1000, 'hardening');
     const before = [...m.hardware.device(m.platform.pmus[0]!.label).page0.state];
     expectCode(() => io.writeq(5 as never, 0), 'EINVAL', 'writeq: the value must be a bigint, got 5');
-    expectCode(() => io.writel({ valueOf: () => { throw new Error('v'); } } as never, 0x400), 'EINVAL', 'writel: the value must be an integer number, got a object');
+    expectCode(
+      () =>
+        io.writel(
+          {
+            valueOf: () => {
+              throw new Error('v');
+            },
+          } as never,
+          0x400,
+        ),
+      'EINVAL',
+      'writel: the value must be an integer number, got a object',
+    );
     expectCode(() => io.writel(5n as never, 0x400), 'EINVAL', 'got 5n');
     expectCode(() => io.writel(1.5, 0x400), 'EINVAL');
     expectCode(() => io.writeb('1' as never, 0x400), 'EINVAL');

@@ -1,14 +1,27 @@
 // Hardening: APMT node and platform device caps, linear validation, and error messages that stay bounded.
-import { expect } from 'chai';
-import { MAX_LISTED_PROBLEMS, listProblems } from '@cspmu/kernel';
-import { BUILTIN_PLATFORMS, buildApmt, decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, parseApmt, type PlatformSpec } from '@cspmu/hw';
+
+import { BUILTIN_PLATFORMS, buildApmt, decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, type PlatformSpec, parseApmt } from '@cspmu/hw';
+import { listProblems, MAX_LISTED_PROBLEMS } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
 
 function apmtOf(n: number): Uint8Array {
   const nodes = [];
   for (let i = 0; i < n; i++) {
-    nodes.push({ flags: 0, type: 0, id: i + 100, instPrimary: 0n, instSecondary: 0, baseAddress0: 0x200000000 + i * 0x1000, baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 });
+    nodes.push({
+      flags: 0,
+      type: 0,
+      id: i + 100,
+      instPrimary: 0n,
+      instSecondary: 0,
+      baseAddress0: 0x200000000 + i * 0x1000,
+      baseAddress1: 0,
+      ovflwIrq: 0,
+      ovflwIrqFlags: 0,
+      procAffinity: 0,
+      implId: 0,
+    });
   }
   return buildApmt(nodes);
 }
@@ -74,7 +87,11 @@ describe('Hardening: caps and bounded messages', function () {
 
   it('counter widths PMCFGR.SIZE cannot describe are refused by the schema, citing the rule', () => {
     for (const bits of [0, 65, -1]) {
-      expectCode(() => loadPlatform(platformOf(1, (p) => (p['counterBits'] = bits))), 'EINVAL', 'PMCFGR.SIZE [13:8] holds the counter width minus one, so widths are 1 to 64 bits');
+      expectCode(
+        () => loadPlatform(platformOf(1, (p) => (p['counterBits'] = bits))),
+        'EINVAL',
+        'PMCFGR.SIZE [13:8] holds the counter width minus one, so widths are 1 to 64 bits',
+      );
     }
     for (const bits of [1, 24, 32, 33, 64]) expect(loadPlatform(platformOf(1, (p) => (p['counterBits'] = bits))).pmus[0]!.counterBits).to.equal(bits);
   });

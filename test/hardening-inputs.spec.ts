@@ -1,13 +1,14 @@
 // Hardening: file inputs are stat'ed and capped, globs match without backtracking, names never resolve through prototypes.
-import { expect } from 'chai';
-import fc from 'fast-check';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGlob, readRegularFile, WorkCounter } from '@cspmu/kernel';
 import { builtinPlatform, builtinWorkload } from '@cspmu/hw';
+import { compileGlob, readRegularFile, WorkCounter } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
+import fc from 'fast-check';
 import { cspmu, oneLineError } from './helpers/cli.js';
 import { expectCode } from './helpers/errors.js';
 
@@ -44,14 +45,22 @@ describe('Hardening: file inputs', () => {
   });
 
   it('readRegularFile refuses a file over the cap, says how to raise it, and reads it under a raised cap', () => {
-    expectCode(() => readRegularFile(big, { what: 'platform file', maxBytes: 1000, raiseWith: '--max-input-bytes' }), 'EINVAL', 'bytes, over the 1000-byte cap; raise the cap with --max-input-bytes');
+    expectCode(
+      () => readRegularFile(big, { what: 'platform file', maxBytes: 1000, raiseWith: '--max-input-bytes' }),
+      'EINVAL',
+      'bytes, over the 1000-byte cap; raise the cap with --max-input-bytes',
+    );
     const work = new WorkCounter();
     expect(readRegularFile(big, { what: 'platform file', maxBytes: 10000, work }).length).to.be.above(5000);
     expect(work.steps).to.equal(2);
   });
 
   it('a file that grows past the cap while being read is refused (a /proc file stats as 0 bytes)', () => {
-    expectCode(() => readRegularFile('/proc/self/status', { what: 'status file', maxBytes: 10 }), 'EINVAL', "status file '/proc/self/status' grew past the 10-byte cap while being read");
+    expectCode(
+      () => readRegularFile('/proc/self/status', { what: 'status file', maxBytes: 10 }),
+      'EINVAL',
+      "status file '/proc/self/status' grew past the 10-byte cap while being read",
+    );
   });
 
   it('the CLI refuses a FIFO for --platform, --workload and every apmt subcommand, and /dev/zero, without hanging', function () {

@@ -1,8 +1,9 @@
 // Hardening: booting and shutting down machines in one unbroken chain of awaits retains nothing per machine.
-import { expect } from 'chai';
+
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

@@ -1,19 +1,23 @@
 // Hardening: plugin lifetime (watchdogs, thrown values, tracked registrations), odd module-root entries, one load per module.
-import { expect } from 'chai';
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel, TOKENS, type ModuleLoader } from '@cspmu/kernel';
+import { createKernel, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { Machine } from '@cspmu/system';
-import { rejects } from './helpers/errors.js';
+import { expect } from 'chai';
 import { ROOT } from './helpers/cli.js';
+import { rejects } from './helpers/errors.js';
 
 function plugin(root: string, pkg: string, module: string, source: string): void {
   const dir = join(root, 'node_modules', pkg);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg, version: '1.0.0', type: 'module', exports: './index.js', cspmu: { module, apiVersion: 1 } }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: pkg, version: '1.0.0', type: 'module', exports: './index.js', cspmu: { module, apiVersion: 1 } }),
+  );
   writeFileSync(join(dir, 'index.js'), source);
 }
 
@@ -26,11 +30,16 @@ export default { name: '${name}', version: '1.0.0', apiVersion: 1,
 const root = mkdtempSync(join(tmpdir(), 'cspmu-life-'));
 plugin(root, 'hang-init', 'hang_init', mod('hang_init', 'await new Promise(() => {});'));
 plugin(root, 'hang-exit', 'hang_exit', mod('hang_exit', '', 'await new Promise(() => {});'));
-plugin(root, 'weird-throw', 'weird_throw', mod('weird_throw', "ctx.onCleanup(() => { throw { toString() { throw new Error('no text'); } }; }); throw Object.create(null);"));
-plugin(root, 'proxy-desc', 'proxy_desc', "const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); export default proxy;");
+plugin(
+  root,
+  'weird-throw',
+  'weird_throw',
+  mod('weird_throw', "ctx.onCleanup(() => { throw { toString() { throw new Error('no text'); } }; }); throw Object.create(null);"),
+);
+plugin(root, 'proxy-desc', 'proxy_desc', 'const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); export default proxy;');
 plugin(root, 'getter-desc', 'getter_desc', "export default { get name() { throw new TypeError('boom'); } };");
 plugin(root, 'good', 'good_mod', mod('good_mod', "log.push('init good_mod');"));
-plugin(root, 'busy', 'busy_mod', mod('busy_mod', "ctx.refuseUnloadWhile(() => globalThis.__cspmuBusy);", "log.push('exit busy_mod');"));
+plugin(root, 'busy', 'busy_mod', mod('busy_mod', 'ctx.refuseUnloadWhile(() => globalThis.__cspmuBusy);', "log.push('exit busy_mod');"));
 // Odd entries: a stray file where a scope should be, a FIFO package.json, a package.json that is /dev/zero, a huge one.
 writeFileSync(join(root, 'node_modules', '@x'), 'not a directory');
 mkdirSync(join(root, 'node_modules', 'fifo-pkg'));
@@ -42,10 +51,15 @@ writeFileSync(join(root, 'node_modules', 'huge-pkg', 'package.json'), JSON.strin
 // A backend plugin that registers a bad backend and does not await it (arm-cspmu resolved through a link, as npm would).
 mkdirSync(join(root, 'node_modules', '@cspmu'), { recursive: true });
 symlinkSync(join(ROOT, 'packages', 'arm-cspmu'), join(root, 'node_modules', '@cspmu', 'arm-cspmu'));
-plugin(root, 'unawaited', 'unawaited_cspmu', `import { registerBackend, ARM_CSPMU_MODULE } from '@cspmu/arm-cspmu';
+plugin(
+  root,
+  'unawaited',
+  'unawaited_cspmu',
+  `import { registerBackend, ARM_CSPMU_MODULE } from '@cspmu/arm-cspmu';
 export default { name: 'unawaited_cspmu', version: '1.0.0', apiVersion: 1, depends: [ARM_CSPMU_MODULE],
   init(ctx) { registerBackend(ctx, { name: 'unawaited_cspmu', match: { implementer: 0x80 }, init: () => ({}) }); },
-  exit() {} };`);
+  exit() {} };`,
+);
 
 const log = () => ((globalThis as Record<string, unknown>)['__cspmuLife'] ??= []) as string[];
 
@@ -81,7 +95,9 @@ describe('Hardening: plugin lifetime', () => {
     expect(e.code).to.equal('EIO');
     expect(e.message).to.contain('module weird_throw init failed: a thrown object that cannot be turned into text');
     expect(loader.list()).to.deep.equal([]);
-    expect(kernel.log.atLeast('err').map((r) => r.message)).to.include('cleanup of weird_throw failed: cleanup: a thrown object that cannot be turned into text');
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.include(
+      'cleanup of weird_throw failed: cleanup: a thrown object that cannot be turned into text',
+    );
     expect(log()).to.deep.equal(['cleanup weird_throw']);
   });
 
@@ -97,7 +113,10 @@ describe('Hardening: plugin lifetime', () => {
   it('odd module-root entries are skipped with a warning each; every other module still loads', async () => {
     const { loader, kernel } = loaderFor();
     expect((await loader.load('good')).state).to.equal('live');
-    const warnings = kernel.log.atLeast('warn').map((r) => r.message).join('\n');
+    const warnings = kernel.log
+      .atLeast('warn')
+      .map((r) => r.message)
+      .join('\n');
     expect(warnings).to.contain(`skipping ${join(root, 'node_modules', '@x')}: a scope must be a directory`);
     expect(warnings).to.contain("skipping fifo-pkg: EINVAL: package.json '");
     expect(warnings).to.contain('is a FIFO, not a regular file');

@@ -1,13 +1,14 @@
 // Bounded time as a property: random globs, file kinds, counter widths and durations finish within step budgets on the clock's work counter.
-import { expect } from 'chai';
-import fc from 'fast-check';
+
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileGlob, KernelError, ManualClock, readRegularFile } from '@cspmu/kernel';
 import { BUILTIN_PLATFORMS, type PlatformSpec } from '@cspmu/hw';
+import { compileGlob, KernelError, ManualClock, readRegularFile } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
+import fc from 'fast-check';
 
 const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
 
@@ -30,7 +31,18 @@ symlinkSync('/dev/zero', KINDS['zero']!);
 function onePmu(counterBits: number, clockHz: number): PlatformSpec {
   const base = BUILTIN_PLATFORMS['arm-generic']!;
   const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
-  const pmu = { ...proto, label: 'w', id: 1, base0: 0x100000000, dualPage: false, counters: 2, cycleCounter: true, counterBits, irq: { gsi: 100, trigger: 'level' as const }, clockHz };
+  const pmu = {
+    ...proto,
+    label: 'w',
+    id: 1,
+    base0: 0x100000000,
+    dualPage: false,
+    counters: 2,
+    cycleCounter: true,
+    counterBits,
+    irq: { gsi: 100, trigger: 'level' as const },
+    clockHz,
+  };
   return { ...base, name: 'one', pmus: [pmu] } as PlatformSpec;
 }
 

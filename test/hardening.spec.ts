@@ -1,11 +1,11 @@
-import { expect } from 'chai';
-import fc from 'fast-check';
-import { createKernel, KernelError, TOKENS, type ModuleLoader } from '@cspmu/kernel';
-import { apmtNodesOf, buildApmt, BUILTIN_PLATFORMS, decodeApmt, failuresOf, GRACE_PLATFORM, loadPlatform, parseApmt } from '@cspmu/hw';
+import { apmtNodesOf, BUILTIN_PLATFORMS, buildApmt, decodeApmt, failuresOf, GRACE_PLATFORM, loadPlatform, parseApmt } from '@cspmu/hw';
+import { createKernel, KernelError, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import { BusError, MmioBus } from '@cspmu/mmio';
 import { EventParseError } from '@cspmu/perf-tool';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
+import fc from 'fast-check';
 
 /** Run `fn`; it may succeed, or fail with a KernelError (whose code is in `codes`, if given) and nothing else. */
 async function onlyKernelErrors(fn: () => unknown, codes?: readonly string[]): Promise<KernelError | undefined> {
@@ -43,19 +43,26 @@ describe('Bad-input hardening', function () {
 
   it('APMT: booting from a corrupt table fails cleanly and leaves nothing half-built', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 36, max: graceApmt.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), async (muts) => {
-        const b = graceApmt.slice();
-        for (const [i, v] of muts) b[i] = v;
-        const err = await onlyKernelErrors(() => Machine.boot({ platform: 'grace', apmt: b, installed: [] }));
-        if (err) expect(err.code).to.be.oneOf(['EINVAL', 'ENXIO', 'EEXIST', 'ENODEV']);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 36, max: graceApmt.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        async (muts) => {
+          const b = graceApmt.slice();
+          for (const [i, v] of muts) b[i] = v;
+          const err = await onlyKernelErrors(() => Machine.boot({ platform: 'grace', apmt: b, installed: [] }));
+          if (err) expect(err.code).to.be.oneOf(['EINVAL', 'ENXIO', 'EEXIST', 'ENODEV']);
+        },
+      ),
       { numRuns: 60 },
     );
   });
 
   it('platform files: random and mutated descriptions load or fail with EINVAL naming a field', async () => {
     const base = JSON.parse(JSON.stringify(BUILTIN_PLATFORMS['arm-generic']));
-    const mutation = fc.record({ pmu: fc.nat(4), key: fc.constantFrom('counters', 'counterBits', 'base0', 'base1', 'id', 'label', 'irq', 'affinity', 'type', 'implementer', 'clockHz', 'colour'), value: fc.jsonValue() });
+    const mutation = fc.record({
+      pmu: fc.nat(4),
+      key: fc.constantFrom('counters', 'counterBits', 'base0', 'base1', 'id', 'label', 'irq', 'affinity', 'type', 'implementer', 'clockHz', 'colour'),
+      value: fc.jsonValue(),
+    });
     await fc.assert(
       fc.asyncProperty(fc.array(mutation, { maxLength: 4 }), fc.anything(), async (muts, junk) => {
         const spec = JSON.parse(JSON.stringify(base));
@@ -71,12 +78,21 @@ describe('Bad-input hardening', function () {
   it('event strings: random and mutated strings parse or fail with a located EINVAL', async () => {
     const m = await Machine.boot({ platform: 'grace' });
     const g = m.grammar();
-    const valid = ['nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x3/', '{nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_0/cmem_rd_data/}:u', 'nvidia_cnvlink_pmu/event=010,rem_socket=2/'];
-    const mutated = fc.tuple(fc.constantFrom(...valid), fc.array(fc.tuple(fc.nat(60), fc.constantFrom('/', ',', '{', '}', '=', 'x', '0x', ':', ' ', '9', '?', '*')), { maxLength: 4 })).map(([s, muts]) => {
-      let out = s;
-      for (const [i, c] of muts) out = out.slice(0, i % (out.length + 1)) + c + out.slice(i % (out.length + 1));
-      return out;
-    });
+    const valid = [
+      'nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x3/',
+      '{nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_0/cmem_rd_data/}:u',
+      'nvidia_cnvlink_pmu/event=010,rem_socket=2/',
+    ];
+    const mutated = fc
+      .tuple(
+        fc.constantFrom(...valid),
+        fc.array(fc.tuple(fc.nat(60), fc.constantFrom('/', ',', '{', '}', '=', 'x', '0x', ':', ' ', '9', '?', '*')), { maxLength: 4 }),
+      )
+      .map(([s, muts]) => {
+        let out = s;
+        for (const [i, c] of muts) out = out.slice(0, i % (out.length + 1)) + c + out.slice(i % (out.length + 1));
+        return out;
+      });
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutated, fc.string({ maxLength: 40 })), async (text) => {
         try {
@@ -96,7 +112,7 @@ describe('Bad-input hardening', function () {
     const attr = fc.record(
       {
         type: fc.oneof(fc.constantFrom(...types), fc.integer({ min: -2, max: 40 }), fc.double()),
-        config: fc.oneof(fc.bigInt({ min: -1n, max: (1n << 65n) }), fc.integer(), fc.constant(undefined)),
+        config: fc.oneof(fc.bigInt({ min: -1n, max: 1n << 65n }), fc.integer(), fc.constant(undefined)),
         config1: fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.string()),
         sample_period: fc.oneof(fc.nat(10), fc.double()),
         exclude_user: fc.oneof(fc.boolean(), fc.nat(2)),
@@ -108,7 +124,7 @@ describe('Bad-input hardening', function () {
     await fc.assert(
       fc.asyncProperty(attr, fc.integer({ min: -2, max: 200 }), fc.integer({ min: -2, max: 3 }), async (a, cpu, pid) => {
         const before = m.perf.liveEvents().length;
-        let opened;
+        let opened: Awaited<ReturnType<typeof m.perf.open>> | undefined;
         const err = await onlyKernelErrors(() => (opened = m.perf.open(a as never, { cpu, pid })));
         if (err) expect(m.perf.liveEvents()).to.have.length(before);
         if (opened) await m.perf.close(opened);
@@ -124,18 +140,22 @@ describe('Bad-input hardening', function () {
     const io = m.mmio.ioremap(0x50000000, 0x1000, 'fuzz');
     const snapshot = () => [...m.hardware.device('mc0').page0.state];
     await fc.assert(
-      fc.asyncProperty(fc.oneof(fc.integer({ min: -16, max: 0x1010 }), fc.double()), fc.constantFrom('readb', 'readw', 'readl', 'readq', 'writeb', 'writew', 'writel', 'writeq'), async (off, op) => {
-        const before = snapshot();
-        try {
-          if (op === 'readq') io.readq(off);
-          else if (op === 'writeq') io.writeq(0x1234n, off);
-          else if (op.startsWith('read')) (io as unknown as Record<string, (o: number) => number>)[op]!(off);
-          else (io as unknown as Record<string, (v: number, o: number) => void>)[op]!(0, off);
-        } catch (e) {
-          expect(e).to.be.instanceOf(BusError);
-          expect(snapshot()).to.deep.equal(before);
-        }
-      }),
+      fc.asyncProperty(
+        fc.oneof(fc.integer({ min: -16, max: 0x1010 }), fc.double()),
+        fc.constantFrom('readb', 'readw', 'readl', 'readq', 'writeb', 'writew', 'writel', 'writeq'),
+        async (off, op) => {
+          const before = snapshot();
+          try {
+            if (op === 'readq') io.readq(off);
+            else if (op === 'writeq') io.writeq(0x1234n, off);
+            else if (op.startsWith('read')) (io as unknown as Record<string, (o: number) => number>)[op]!(off);
+            else (io as unknown as Record<string, (v: number, o: number) => void>)[op]!(0, off);
+          } catch (e) {
+            expect(e).to.be.instanceOf(BusError);
+            expect(snapshot()).to.deep.equal(before);
+          }
+        },
+      ),
       { numRuns: 2000 },
     );
   });

@@ -1,7 +1,8 @@
 // Injected hazards: each known bug, booted on purpose, is caught by the check the kernel would use.
-import { expect } from 'chai';
+
 import { INJECTED_HAZARDS } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { rejects } from './helpers/errors.js';
 import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
 import { holdAt, turns } from './helpers/schedule.js';
@@ -109,7 +110,9 @@ describe('Injected hazards', () => {
         expect(mod.refs).to.equal(0);
         continue;
       }
-      expect(warnings).to.deep.equal([`WARNING: refcount_t 'module nvidia_cspmu': underflow; use-after-free\nCall Trace:\n module_put\n ${FREE_PATH.join('\n ')}`]);
+      expect(warnings).to.deep.equal([
+        `WARNING: refcount_t 'module nvidia_cspmu': underflow; use-after-free\nCall Trace:\n module_put\n ${FREE_PATH.join('\n ')}`,
+      ]);
       // Saturated: the module can never be unloaded (a leak rather than freeing code in use).
       expect(mod.refs).to.be.greaterThan(1_000_000);
       expect((await rejects(m.unload('nvidia_cspmu'))).code).to.equal('EBUSY');

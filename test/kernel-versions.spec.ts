@@ -1,7 +1,8 @@
 // Faithful by default: Linux 7.3's names and sysfs files, and each listed difference of Linux 6.12.
-import { expect } from 'chai';
+
 import { ARM_GENERIC_PLATFORM, type PlatformSpec } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { recordAccesses } from './helpers/machine.js';
 
 const DEV = '/bus/event_source/devices';
@@ -46,7 +47,15 @@ describe('Kernel versions: 7.3 by default, 6.12 on request', function () {
     const type = (n: string) => m.perf.pmuByName(n)!.type;
     const generic = ['format/event=config:0-32', 'format/filter=config1:0-31', 'format/filter2=config2:0-31'];
     expect(tree(m, 'arm_cspmu_mc_33')).to.deep.equal(
-      ['associated_cpus=0-7', 'cpumask=0', 'events/cycles=event=0x100000000', ...generic, 'identifier=5a00043b', 'perf_event_mux_interval_ms=4', `type=${type('arm_cspmu_mc_33')}`].sort(),
+      [
+        'associated_cpus=0-7',
+        'cpumask=0',
+        'events/cycles=event=0x100000000',
+        ...generic,
+        'identifier=5a00043b',
+        'perf_event_mux_interval_ms=4',
+        `type=${type('arm_cspmu_mc_33')}`,
+      ].sort(),
     );
     // No cycle counter: no cycles file. PMIIDR reads 0: the identity is rebuilt from the PMPIDRs.
     expect(tree(m, 'arm_cspmu_smmu_5')).to.deep.equal(
@@ -54,8 +63,14 @@ describe('Kernel versions: 7.3 by default, 6.12 on request', function () {
     );
     for (const p of ['arm_cspmu_pcie_3', 'arm_cspmu_acpi_ABCD0001_7', 'arm_cspmu_cache_9']) {
       const files = tree(m, p);
-      expect(files.filter((f) => f.startsWith('events/') || f.startsWith('format/')), p).to.deep.equal(['events/cycles=event=0x100000000', ...generic].sort());
-      expect(files.some((f) => /\.(unit|scale)=/.test(f)), p).to.equal(false);
+      expect(
+        files.filter((f) => f.startsWith('events/') || f.startsWith('format/')),
+        p,
+      ).to.deep.equal(['events/cycles=event=0x100000000', ...generic].sort());
+      expect(
+        files.some((f) => /\.(unit|scale)=/.test(f)),
+        p,
+      ).to.equal(false);
     }
   });
 
@@ -65,7 +80,12 @@ describe('Kernel versions: 7.3 by default, 6.12 on request', function () {
     const m = await Machine.boot({ platform: spec, installed: [] });
     expect(m.bus.device('arm-cs-arch-pmu.9')!.bound).to.equal(false);
     expect(m.bus.isDeferred(m.bus.device('arm-cs-arch-pmu.9')!)).to.equal(false);
-    expect(m.driver.bindings().filter((b) => b.pmu === 'arm_cspmu_smmu_5').map((b) => b.device)).to.deep.equal(['arm-cs-arch-pmu.1']);
+    expect(
+      m.driver
+        .bindings()
+        .filter((b) => b.pmu === 'arm_cspmu_smmu_5')
+        .map((b) => b.device),
+    ).to.deep.equal(['arm-cs-arch-pmu.1']);
     expect(m.kernel.log.atLeast('err').map((r) => `${r.subsystem}: ${r.message}`)).to.include.members([
       "sysfs: cannot create duplicate filename '/bus/event_source/devices/arm_cspmu_smmu_5'",
       'arm-cs-arch-pmu: arm-cs-arch-pmu.9: probe with driver arm-cs-arch-pmu failed with error -17',

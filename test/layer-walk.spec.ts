@@ -1,6 +1,7 @@
 // The walk of `cspmu stat -e nvidia_scf_pmu_0/cycles/` from the flag to the register write that starts the counter: each layer once, going down.
-import { expect } from 'chai';
+
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
 /**
@@ -49,9 +50,12 @@ describe('Layers: the walk of a stat from flag to register write', function () {
 
   it('crosses each layer once, going down, from the CLI through perf and the driver to mmio and the device model', () => {
     const hook = join(ROOT, 'test', 'dist', 'helpers', 'walk-hook.js');
-    const r = node(['--import', hook, join(ROOT, 'packages', 'cli', 'dist', 'src', 'main.js'), 'stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms'], {
-      env: { CSPMU_WALK_DEVICE: 'scf0' },
-    });
+    const r = node(
+      ['--import', hook, join(ROOT, 'packages', 'cli', 'dist', 'src', 'main.js'), 'stat', '-a', '-e', 'nvidia_scf_pmu_0/cycles/', '--duration', '1ms'],
+      {
+        env: { CSPMU_WALK_DEVICE: 'scf0' },
+      },
+    );
     expect(r.status, r.stderr).to.equal(0);
     const line = r.stderr.split('\n').find((l) => l.startsWith('CSPMU-WALK '));
     const stack = JSON.parse(line!.slice('CSPMU-WALK '.length)) as string | null;
@@ -65,10 +69,15 @@ describe('Layers: the walk of a stat from flag to register write', function () {
   });
 
   it('the walk check catches a layer entered twice and a call going up', () => {
-    const fake = ['Error: walk', ...['mmio', 'arm-cspmu', 'perf', 'arm-cspmu', 'cli'].map((p) => `    at f (file:///r/packages/${p}/dist/src/a.js:1:1)`)].join('\n');
+    const fake = ['Error: walk', ...['mmio', 'arm-cspmu', 'perf', 'arm-cspmu', 'cli'].map((p) => `    at f (file:///r/packages/${p}/dist/src/a.js:1:1)`)].join(
+      '\n',
+    );
     const { layers } = walkOf(fake);
     expect(layers).to.deep.equal(['cli', 'arm-cspmu', 'perf', 'arm-cspmu', 'mmio']);
-    expect(walkProblems(layers)).to.deep.equal(['a layer is entered twice: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio', 'a call goes up: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio']);
+    expect(walkProblems(layers)).to.deep.equal([
+      'a layer is entered twice: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio',
+      'a call goes up: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio',
+    ]);
     expect(walkProblems(['cli', 'perf', 'arm-cspmu', 'mmio', 'hw'])).to.deep.equal([]);
   });
 });

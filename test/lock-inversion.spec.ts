@@ -1,6 +1,7 @@
 // The lock-inversion hazard: unregister releasing devices under arm_cspmu_lock, caught by lockdep with both chains.
-import { expect } from 'chai';
+
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { loadBuiltinBackend, scfBackend } from './helpers/machine.js';
 
 describe('Lockdep on the arm_cspmu lifecycle', function () {
@@ -12,7 +13,10 @@ describe('Lockdep on the arm_cspmu lifecycle', function () {
     // As in the kernel, a module's exit cannot fail: the cleanup's error is logged and the module goes.
     await m.unload('test_scf_cspmu');
     const logged = m.kernel.log.atLeast('err').map((l) => l.message);
-    expect(logged.filter((l) => l.includes("possible deadlock: taking '&dev->mutex' while holding 'arm_cspmu_lock'")), logged.join(' | ')).to.have.length(1);
+    expect(
+      logged.filter((l) => l.includes("possible deadlock: taking '&dev->mutex' while holding 'arm_cspmu_lock'")),
+      logged.join(' | '),
+    ).to.have.length(1);
     const [r, ...more] = m.kernel.lockdep.reports;
     expect(more).to.deep.equal([]);
     expect(r).to.deep.include({ kind: 'circular', acquiring: '&dev->mutex', holding: 'arm_cspmu_lock', earlierPath: ['&dev->mutex', 'arm_cspmu_lock'] });

@@ -1,24 +1,64 @@
-import { expect } from 'chai';
 import { GRACE_PLATFORM } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { MS, recordAccesses } from './helpers/machine.js';
 
 /** The facts sheet's SCF table (current upstream), typed out independently of the backend's source. */
 const SCF_FACTS: Record<string, number> = {
-  bus_cycles: 0x1d, scf_cache_allocate: 0xf0, scf_cache_refill: 0xf1, scf_cache: 0xf2, scf_cache_wb: 0xf3,
-  gmem_rd_data: 0x16d, gmem_rd_access: 0x16e, gmem_rd_outstanding: 0x16f, gmem_wb_data: 0x173, gmem_wb_access: 0x174,
-  gmem_wr_data: 0x179, gmem_wr_access: 0x17b, gmem_wr_total_bytes: 0x1a0, remote_socket_wr_total_bytes: 0x1a1,
-  remote_socket_rd_data: 0x1a2, remote_socket_rd_outstanding: 0x1a3, remote_socket_rd_access: 0x1a4,
-  cmem_rd_data: 0x1a5, cmem_rd_access: 0x1a6, cmem_rd_outstanding: 0x1a7, cmem_wb_data: 0x1ab, cmem_wb_access: 0x1ac,
-  cmem_wr_data: 0x1b1, cmem_wr_access: 0x1ca, cmem_wr_total_bytes: 0x1db, cycles: 0x100000000,
+  bus_cycles: 0x1d,
+  scf_cache_allocate: 0xf0,
+  scf_cache_refill: 0xf1,
+  scf_cache: 0xf2,
+  scf_cache_wb: 0xf3,
+  gmem_rd_data: 0x16d,
+  gmem_rd_access: 0x16e,
+  gmem_rd_outstanding: 0x16f,
+  gmem_wb_data: 0x173,
+  gmem_wb_access: 0x174,
+  gmem_wr_data: 0x179,
+  gmem_wr_access: 0x17b,
+  gmem_wr_total_bytes: 0x1a0,
+  remote_socket_wr_total_bytes: 0x1a1,
+  remote_socket_rd_data: 0x1a2,
+  remote_socket_rd_outstanding: 0x1a3,
+  remote_socket_rd_access: 0x1a4,
+  cmem_rd_data: 0x1a5,
+  cmem_rd_access: 0x1a6,
+  cmem_rd_outstanding: 0x1a7,
+  cmem_wb_data: 0x1ab,
+  cmem_wb_access: 0x1ac,
+  cmem_wr_data: 0x1b1,
+  cmem_wr_access: 0x1ca,
+  cmem_wr_total_bytes: 0x1db,
+  cycles: 0x100000000,
 };
-for (const [suffix, base] of [['rd_data', 0x101], ['wb_data', 0x109], ['rd_outstanding', 0x115], ['rd_access', 0x12d], ['wb_access', 0x135], ['wr_access', 0x139], ['wr_data', 0x17c]] as const) {
+for (const [suffix, base] of [
+  ['rd_data', 0x101],
+  ['wb_data', 0x109],
+  ['rd_outstanding', 0x115],
+  ['rd_access', 0x12d],
+  ['wb_access', 0x135],
+  ['wr_access', 0x139],
+  ['wr_data', 0x17c],
+] as const) {
   for (let n = 0; n < 4; n++) SCF_FACTS[`socket_${n}_${suffix}`] = base + n;
 }
 const MCF_FACTS: Record<string, number> = {
-  rd_bytes_loc: 0x0, rd_bytes_rem: 0x1, wr_bytes_loc: 0x2, wr_bytes_rem: 0x3, total_bytes_loc: 0x4, total_bytes_rem: 0x5,
-  rd_req_loc: 0x6, rd_req_rem: 0x7, wr_req_loc: 0x8, wr_req_rem: 0x9, total_req_loc: 0xa, total_req_rem: 0xb,
-  rd_cum_outs_loc: 0xc, rd_cum_outs_rem: 0xd, cycles: 0x100000000,
+  rd_bytes_loc: 0x0,
+  rd_bytes_rem: 0x1,
+  wr_bytes_loc: 0x2,
+  wr_bytes_rem: 0x3,
+  total_bytes_loc: 0x4,
+  total_bytes_rem: 0x5,
+  rd_req_loc: 0x6,
+  rd_req_rem: 0x7,
+  wr_req_loc: 0x8,
+  wr_req_rem: 0x9,
+  total_req_loc: 0xa,
+  total_req_rem: 0xb,
+  rd_cum_outs_loc: 0xc,
+  rd_cum_outs_rem: 0xd,
+  cycles: 0x100000000,
 };
 
 const DEV = '/bus/event_source/devices';
@@ -46,9 +86,15 @@ describe('NVIDIA backend on the Grace machine', function () {
   it('names each PMU by product and socket', async () => {
     const m = await Machine.boot({ platform: 'grace' });
     expect(m.driver.bindings().map((b) => `${b.pmu} ${b.backend}`)).to.deep.equal([
-      'nvidia_scf_pmu_0 nvidia_cspmu', 'nvidia_nvlink_c2c0_pmu_0 nvidia_cspmu', 'nvidia_nvlink_c2c1_pmu_0 nvidia_cspmu',
-      'nvidia_cnvlink_pmu_0 nvidia_cspmu', 'nvidia_pcie_pmu_0 nvidia_cspmu', 'nvidia_scf_pmu_1 nvidia_cspmu',
-      'nvidia_nvlink_c2c0_pmu_1 nvidia_cspmu', 'nvidia_nvlink_c2c1_pmu_1 nvidia_cspmu', 'nvidia_cnvlink_pmu_1 nvidia_cspmu',
+      'nvidia_scf_pmu_0 nvidia_cspmu',
+      'nvidia_nvlink_c2c0_pmu_0 nvidia_cspmu',
+      'nvidia_nvlink_c2c1_pmu_0 nvidia_cspmu',
+      'nvidia_cnvlink_pmu_0 nvidia_cspmu',
+      'nvidia_pcie_pmu_0 nvidia_cspmu',
+      'nvidia_scf_pmu_1 nvidia_cspmu',
+      'nvidia_nvlink_c2c0_pmu_1 nvidia_cspmu',
+      'nvidia_nvlink_c2c1_pmu_1 nvidia_cspmu',
+      'nvidia_cnvlink_pmu_1 nvidia_cspmu',
       'nvidia_pcie_pmu_1 nvidia_cspmu',
     ]);
     expect(m.kernel.sysfs.read(`${DEV}/nvidia_scf_pmu_0/identifier`)).to.equal('2cf0036b\n');
@@ -115,7 +161,9 @@ describe('NVIDIA backend on the Grace machine', function () {
 
   it('counts only the selected root ports, as the workload says', async () => {
     const m = await Machine.boot({ platform: 'grace' });
-    const evs = m.open('nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x1/,nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x4/,nvidia_pcie_pmu_0/rd_bytes_loc/,nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x2/');
+    const evs = m.open(
+      'nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x1/,nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x4/,nvidia_pcie_pmu_0/rd_bytes_loc/,nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x2/',
+    );
     const t0 = m.clock.now();
     m.advance(3 * MS + 5);
     const t1 = m.clock.now();
@@ -127,7 +175,9 @@ describe('NVIDIA backend on the Grace machine', function () {
 
   it('multiplexes a NVLink-C2C PMU (4 event counters) given two groups of three', async () => {
     const m = await Machine.boot({ platform: 'grace' });
-    const evs = m.open('{nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/rd_req_loc/},{nvidia_nvlink_c2c0_pmu_0/total_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_req_loc/,nvidia_nvlink_c2c0_pmu_0/rd_cum_outs_loc/}');
+    const evs = m.open(
+      '{nvidia_nvlink_c2c0_pmu_0/rd_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/rd_req_loc/},{nvidia_nvlink_c2c0_pmu_0/total_bytes_loc/,nvidia_nvlink_c2c0_pmu_0/wr_req_loc/,nvidia_nvlink_c2c0_pmu_0/rd_cum_outs_loc/}',
+    );
     m.advance(10 * MS);
     const r = evs.map((e) => m.perf.read(e));
     expect(r.map((x) => x.timeEnabled)).to.deep.equal(Array(6).fill(10 * MS));
@@ -161,7 +211,12 @@ describe('NVIDIA backend on the Grace machine', function () {
     const dup = m.bus.device('arm-cs-arch-pmu.40')!;
     expect(dup.bound).to.equal(false);
     expect(m.bus.isDeferred(dup)).to.equal(false);
-    expect(m.driver.bindings().map((b) => b.pmu).filter((n) => n.startsWith('nvidia_pcie_pmu_0'))).to.deep.equal(['nvidia_pcie_pmu_0']);
+    expect(
+      m.driver
+        .bindings()
+        .map((b) => b.pmu)
+        .filter((n) => n.startsWith('nvidia_pcie_pmu_0')),
+    ).to.deep.equal(['nvidia_pcie_pmu_0']);
     expect(m.driver.bindings().find((b) => b.pmu === 'nvidia_pcie_pmu_0')!.device).to.equal('arm-cs-arch-pmu.4');
     const errs = m.kernel.log.atLeast('err').map((r) => `${r.subsystem}: ${r.message}`);
     expect(errs).to.include.members([

@@ -1,7 +1,7 @@
-import { expect } from 'chai';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { cspmu } from './helpers/cli.js';
 import { compareCsv, compareJson, compareStd, perfUnavailable, realPerf } from './helpers/perf-output.js';
 
@@ -67,7 +67,9 @@ describe('perf stat output: cspmu against the real perf 6.1', function () {
     if (why) this.skip();
     const args = ['stat', '-C', '0', '-I', '10', '-e', 'task-clock', '--', 'sleep', '0.3'];
     const headers = (s: string) => s.split('\n').filter((l) => l.startsWith('#')).length;
-    expect(headers(cspmu(args).stderr)).to.equal(headers(realPerf(args).stderr)).and.to.equal(2);
+    expect(headers(cspmu(args).stderr))
+      .to.equal(headers(realPerf(args).stderr))
+      .and.to.equal(2);
   });
 
   it('-o FILE writes the same report, after a "# started on" line', function () {
@@ -102,10 +104,20 @@ describe('perf list and uncore names: cspmu against the real perf over our expor
     expect(cspmu(['list', '--perf', '--proposed', 'units']).stdout).to.equal(theirs.stdout);
   });
 
-  for (const args of [['-e', 'nvidia_scf_pmu/cycles/'], ['--no-merge', '-e', 'nvidia_scf_pmu/cycles/'], ['-e', 'cmem_rd_data'], ['--no-merge', '-e', 'cmem_rd_data'], ['-e', 'nvidia_pcie_pmu_1/rd_bytes_loc,name=pcie1/']]) {
+  for (const args of [
+    ['-e', 'nvidia_scf_pmu/cycles/'],
+    ['--no-merge', '-e', 'nvidia_scf_pmu/cycles/'],
+    ['-e', 'cmem_rd_data'],
+    ['--no-merge', '-e', 'cmem_rd_data'],
+    ['-e', 'nvidia_pcie_pmu_1/rd_bytes_loc,name=pcie1/'],
+  ]) {
     it(`names the lines of perf stat -a ${args.join(' ')} as perf does`, () => {
       // The host kernel has no such PMU, so perf shows <not supported>; the names and units are what is compared.
-      const names = (s: string) => s.split('\n').filter((l) => l.includes(',')).map((l) => l.split(',').slice(1, 3).join(','));
+      const names = (s: string) =>
+        s
+          .split('\n')
+          .filter((l) => l.includes(','))
+          .map((l) => l.split(',').slice(1, 3).join(','));
       const theirs = realPerf(['stat', '-a', '-x,', ...args, 'true'], tree);
       const ours = cspmu(['stat', '--proposed', 'units', '-a', '-x,', ...args, 'true']);
       expect(names(ours.stderr)).to.deep.equal(names(theirs.stderr)).and.not.be.empty;

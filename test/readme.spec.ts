@@ -1,11 +1,12 @@
 // The README's machine API section runs as written: every js block in it is written to a module and run with node.
-import { expect } from 'chai';
+
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
 /** The ```js blocks of one README section (from its heading to the next `## `). */
-export function snippetsOf(readme: string, heading: string): string[] {
+function snippetsOf(readme: string, heading: string): string[] {
   const start = readme.indexOf(`\n## ${heading}\n`);
   if (start < 0) throw new Error(`README has no section '${heading}'`);
   const end = readme.indexOf('\n## ', start + 1);
@@ -23,7 +24,20 @@ describe('README: the machine API section runs as written', function () {
   it('has an example for each of open and close, advance, load and unload, settle, bindings, installed vs loaded, and overflow events', () => {
     expect(snippets).to.have.length(6);
     const all = snippets.join('\n');
-    for (const api of ['m.open(', 'm.close(', 'm.advance(', 'm.load(', 'm.unload(', 'm.settle()', 'm.bindings()', 'whenBound(', 'installed:', 'blacklist:', 'plugins:', "'cspmu:overflow'"]) {
+    for (const api of [
+      'm.open(',
+      'm.close(',
+      'm.advance(',
+      'm.load(',
+      'm.unload(',
+      'm.settle()',
+      'm.bindings()',
+      'whenBound(',
+      'installed:',
+      'blacklist:',
+      'plugins:',
+      "'cspmu:overflow'",
+    ]) {
       expect(all, api).to.contain(api);
     }
   });

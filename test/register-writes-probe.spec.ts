@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
 import { RegisterBank } from '@cspmu/mmio';
 import { Machine, type MachineOptions } from '@cspmu/system';
+import { expect } from 'chai';
 import { loadBuiltinBackend } from './helpers/machine.js';
 import { accessesByDevice, armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
 
@@ -191,9 +191,16 @@ describe('Register writes: probe and FEAT_CSPMU_EXT64', function () {
     }
   });
 
-  it('EXT64 has no default cycle filter: a backend\'s own cycle test gets counter 31 and no PMCCFILTR write', async () => {
+  it("EXT64 has no default cycle filter: a backend's own cycle test gets counter 31 and no PMCCFILTR write", async () => {
     const { m } = await x64();
-    await loadBuiltinBackend(m, defineBackend({ name: 'test_ext64_cc', match: { implementer: 0x43b }, init: () => ({ isCycleCounterEvent: (_i, e) => e.attr.config === 0x1_0000_0000n }) }));
+    await loadBuiltinBackend(
+      m,
+      defineBackend({
+        name: 'test_ext64_cc',
+        match: { implementer: 0x43b },
+        init: () => ({ isCycleCounterEvent: (_i, e) => e.attr.config === 0x1_0000_0000n }),
+      }),
+    );
     const inst = [...m.driver.instances.values()].find((i) => i.device === 'arm-cs-arch-pmu.2')!;
     expect(inst.backendName).to.equal('test_ext64_cc');
     const l2 = new RwmmioLog(m, 'arm-cs-arch-pmu.2');

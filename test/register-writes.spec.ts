@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import type { PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
 
 /*
@@ -238,12 +238,7 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
     log.take();
     // The full group comes first in the pinned list: it takes counters 0-3, `one` fails, and `cycles` is not tried.
     m.perf.enable(full);
-    expect(log.take()).to.deep.equal([
-      pmcr(0),
-      ...[...stop(0), ...stop(31)],
-      ...[0, 1, 2, 3].flatMap((p) => start(G32, p, 0x1)),
-      pmcr(1),
-    ]);
+    expect(log.take()).to.deep.equal([pmcr(0), ...[...stop(0), ...stop(31)], ...[0, 1, 2, 3].flatMap((p) => start(G32, p, 0x1)), pmcr(1)]);
     expect([m.perf.read(one).notCounted, m.perf.read(cycles).notCounted]).to.deep.equal([true, true]);
   });
 

@@ -1,8 +1,9 @@
 // Tearing of non-atomic 64-bit counters: the bus takes time, a naive hi/lo read tears, hi-lo-hi retries and does not.
-import { expect } from 'chai';
+
 import type { InjectedHazard } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { FUZZ_TEARING_PMU, fuzzPlatform } from '@cspmu/testkit';
+import { expect } from 'chai';
 
 const TWO32 = 2 ** 32;
 /** What the driver preloads a 64-bit counter with: half its range, 2^63 - 1. */
@@ -34,14 +35,7 @@ describe('Tearing of non-atomic 64-bit counters', () => {
   it('hi-lo-hi sees the high word change across the carry, reads again, and counts exactly', async () => {
     const { r, reads, retries } = await atTheCarry([]);
     // The 64-bit preload is 2^63 - 1: the high word is 0x8000_0000 after the first carry, 0x8000_0001 after the second.
-    expect(reads).to.deep.equal([
-      'R 0x4 = 0x80000000',
-      'R 0x0 = 0x1',
-      'R 0x4 = 0x80000001',
-      'R 0x4 = 0x80000001',
-      'R 0x0 = 0x7',
-      'R 0x4 = 0x80000001',
-    ]);
+    expect(reads).to.deep.equal(['R 0x4 = 0x80000000', 'R 0x0 = 0x1', 'R 0x4 = 0x80000001', 'R 0x4 = 0x80000001', 'R 0x0 = 0x7', 'R 0x4 = 0x80000001']);
     expect(retries).to.equal(1);
     // Exactly the last consistent reading less the preload; within a few bus latencies of the running time.
     expect(r.value).to.equal(Number(0x8000000100000007n - PRELOAD));

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
+import { defineBackend } from '@cspmu/arm-cspmu';
 import { FunctionTracer, IRQ_HANDLED, KernelError, type SiteTracer } from '@cspmu/kernel';
 import { BusError, describeDivergence, firstDivergence, Kmmio, MmioRecorder, MmioTrace, replayWrites } from '@cspmu/mmio';
-import { defineBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { loadBuiltinBackend } from './helpers/machine.js';
 
 describe('Tracing: rwmmio', function () {
@@ -103,7 +103,11 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
     k.register(a);
     expect([k.count, k.pageCount]).to.deep.equal([1, 2]);
     // Upstream checked only the first page: this one starts before and overlaps a's second page.
-    for (const bad of [{ addr: 0x5001f000, len: 0x3000 }, { addr: 0x50021800, len: 4 }, { addr: 0x50020ffc, len: 8 }]) {
+    for (const bad of [
+      { addr: 0x5001f000, len: 0x3000 },
+      { addr: 0x50021800, len: 4 },
+      { addr: 0x50020ffc, len: 8 },
+    ]) {
       expect(() => k.register(bad)).to.throw(KernelError, 'EEXIST');
       expect([k.count, k.pageCount, k.pageRefs(0x50020000), k.pageRefs(0x50021000)]).to.deep.equal([1, 2, 1, 1]);
     }
@@ -174,11 +178,15 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
     });
     // The driver's own handler is replaced by one that touches the traced page.
     m.kernel.irqs.free(0x100);
-    m.kernel.irqs.request(0x100, () => {
-      order.push('irq');
-      io.writel(io.readl(0xc80), 0xc80);
-      return IRQ_HANDLED;
-    }, 'test');
+    m.kernel.irqs.request(
+      0x100,
+      () => {
+        order.push('irq');
+        io.writel(io.readl(0xc80), 0xc80);
+        return IRQ_HANDLED;
+      },
+      'test',
+    );
     io.writel(1, 0xc40);
     order.length = 0;
     io.writel(1, 0xcc0);
@@ -188,10 +196,14 @@ describe('Tracing: kmmio probes and mmiotrace', function () {
 
   it('writes mmiotrace text for a probe and a stat, with markers and lost events', async () => {
     let mt!: MmioTrace;
-    const m = await Machine.boot({ platform: 'arm-generic', installed: [], beforeDrivers: (mm) => {
-      mt = new MmioTrace(mm.mmio, mm.kernel);
-      mt.enable();
-    } });
+    const m = await Machine.boot({
+      platform: 'arm-generic',
+      installed: [],
+      beforeDrivers: (mm) => {
+        mt = new MmioTrace(mm.mmio, mm.kernel);
+        mt.enable();
+      },
+    });
     mt.mark('stat begins');
     const [e] = m.open('arm_cspmu_smmu_256/event=0x1/');
     m.advance(1500);
@@ -285,7 +297,9 @@ describe('Tracing: per-callsite function tracing', function () {
     const m = await Machine.boot({ platform: 'grace' });
     m.kernel.callSites.attach('cspmu->set_ev_filter', new FunctionTracer(m.kernel.trace));
     m.open('nvidia_pcie_pmu_0/rd_bytes_loc,root_port=0x3/');
-    expect(m.kernel.trace.peek().map((l) => l.text.replace(/dur=\d+ns/, 'dur=Nns'))).to.deep.equal(['cspmu->set_ev_filter nvidia_pcie_pmu_0 event=1 dur=Nns ret=0']);
+    expect(m.kernel.trace.peek().map((l) => l.text.replace(/dur=\d+ns/, 'dur=Nns'))).to.deep.equal([
+      'cspmu->set_ev_filter nvidia_pcie_pmu_0 event=1 dur=Nns ret=0',
+    ]);
   });
 });
 
@@ -314,11 +328,20 @@ describe('Tracing: record and replay', function () {
     const recording = await scenario(await Machine.boot({ platform: 'grace', installed: [] }));
     expect(firstDivergence(recording, await scenario(await Machine.boot({ platform: 'grace', installed: [] })))).to.equal(undefined);
     const buggy = await Machine.boot({ platform: 'grace', installed: [] });
-    await loadBuiltinBackend(buggy, defineBackend({
-      name: 'buggy_cspmu',
-      match: { implementer: 0x36b, product: 0x103 },
-      init: (inst) => ({ getName: () => 'arm_cspmu_pcie_0', setEvFilter: (i, e) => { i.writeEvFilter(e, 0x4); i.writeEvFilter2(e, 0); } }),
-    }));
+    await loadBuiltinBackend(
+      buggy,
+      defineBackend({
+        name: 'buggy_cspmu',
+        match: { implementer: 0x36b, product: 0x103 },
+        init: () => ({
+          getName: () => 'arm_cspmu_pcie_0',
+          setEvFilter: (i, e) => {
+            i.writeEvFilter(e, 0x4);
+            i.writeEvFilter2(e, 0);
+          },
+        }),
+      }),
+    );
     const d = firstDivergence(recording, await scenario(buggy));
     // PMCR, the counter's two halves, PMEVTYPER, then the filter.
     expect(d?.index).to.equal(4);

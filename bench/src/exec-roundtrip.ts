@@ -19,7 +19,11 @@ export async function execRoundTrip(): Promise<RoundTrip> {
   const m = await Machine.boot({});
   const s = await startSession(m, 'wall');
   try {
-    const child = spawnInSession(s, ['sh', '-c', `exec ${NATIVE.readLoop} $(cat /sys/bus/event_source/devices/nvidia_scf_pmu_1/type) 0x100000000 72 ${ROUNDS}`], { stdio: 'pipe' });
+    const child = spawnInSession(
+      s,
+      ['sh', '-c', `exec ${NATIVE.readLoop} $(cat /sys/bus/event_source/devices/nvidia_scf_pmu_1/type) 0x100000000 72 ${ROUNDS}`],
+      { stdio: 'pipe' },
+    );
     let out = '';
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d));

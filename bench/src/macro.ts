@@ -1,7 +1,7 @@
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
-import { manyPmus } from './platforms.js';
 import { SCF_BACKEND } from './micro.js';
+import { manyPmus } from './platforms.js';
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

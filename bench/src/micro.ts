@@ -1,6 +1,6 @@
+import { defineBackend } from '@cspmu/arm-cspmu';
 import { createKernel, type SiteTracer } from '@cspmu/kernel';
 import { MmioBus, RegisterBank } from '@cspmu/mmio';
-import { defineBackend } from '@cspmu/arm-cspmu';
 import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
 import { do_not_optimize, measure } from 'mitata';
@@ -20,7 +20,7 @@ export async function mmio(): Promise<{ raw: number; off: number; on: number }> 
   const dv = new DataView(bank.state.buffer);
   const raw = await ns(() => do_not_optimize(dv.getUint32(0x100, true)));
   const off = await ns(() => do_not_optimize(io.readl(0x100)));
-  kernel.trace.configure(1 << 16, "overwrite");
+  kernel.trace.configure(1 << 16, 'overwrite');
   kernel.trace.enable('rwmmio:*');
   const on = await ns(() => do_not_optimize(io.readl(0x100)));
   return { raw, off, on };
@@ -85,4 +85,8 @@ export async function lazyCount(): Promise<{ small: number; large: number }> {
   return { small: await ns(() => do_not_optimize(small.perf.readCount(a!))), large: await ns(() => do_not_optimize(large.perf.readCount(b!))) };
 }
 
-export const SCF_BACKEND = defineBackend({ name: 'bench_scf_cspmu', match: { implementer: 0x36b, product: 0x2cf }, init: (inst) => ({ getName: () => inst.uniqueName(`bench_scf_${inst.apmt?.id}`) }) });
+export const SCF_BACKEND = defineBackend({
+  name: 'bench_scf_cspmu',
+  match: { implementer: 0x36b, product: 0x2cf },
+  init: (inst) => ({ getName: () => inst.uniqueName(`bench_scf_${inst.apmt?.id}`) }),
+});

@@ -31,8 +31,25 @@ async function main(): Promise<void> {
 
   log('mmio…');
   const mm = await mmio();
-  figures.push({ id: 'mmio_off', figure: 'readl, tracing off, vs a raw DataView read', median_ns: mm.off, value: r2(mm.off / mm.raw), unit: '×', target: '≤ 1.3×', met: mm.off / mm.raw <= 1.3, detail: { raw_ns: mm.raw } });
-  figures.push({ id: 'mmio_on', figure: 'readl with rwmmio tracing into the ring, vs off', median_ns: mm.on, value: r2(mm.on / mm.off), unit: '×', target: '≤ 5×', met: mm.on / mm.off <= 5 });
+  figures.push({
+    id: 'mmio_off',
+    figure: 'readl, tracing off, vs a raw DataView read',
+    median_ns: mm.off,
+    value: r2(mm.off / mm.raw),
+    unit: '×',
+    target: '≤ 1.3×',
+    met: mm.off / mm.raw <= 1.3,
+    detail: { raw_ns: mm.raw },
+  });
+  figures.push({
+    id: 'mmio_on',
+    figure: 'readl with rwmmio tracing into the ring, vs off',
+    median_ns: mm.on,
+    value: r2(mm.on / mm.off),
+    unit: '×',
+    target: '≤ 5×',
+    met: mm.on / mm.off <= 5,
+  });
 
   log('read path…');
   const rp = await readPath();
@@ -51,31 +68,84 @@ async function main(): Promise<void> {
   log('open/close…');
   const oc = await openClose();
   const ocRatio = ref.open_close_ns ? oc / ref.open_close_ns : null;
-  figures.push({ id: 'open_close', figure: 'perfEventOpen + close of an uncore event', median_ns: oc, value: ocRatio === null ? null : r2(ocRatio), unit: '× kernel', target: '≤ 0.2× kernel perf_event_open+close', met: ocRatio === null ? null : ocRatio <= 0.2, detail: { kernel_open_close_ns: ref.open_close_ns } });
+  figures.push({
+    id: 'open_close',
+    figure: 'perfEventOpen + close of an uncore event',
+    median_ns: oc,
+    value: ocRatio === null ? null : r2(ocRatio),
+    unit: '× kernel',
+    target: '≤ 0.2× kernel perf_event_open+close',
+    met: ocRatio === null ? null : ocRatio <= 0.2,
+    detail: { kernel_open_close_ns: ref.open_close_ns },
+  });
 
   log('call-site ops…');
   const cs = await callsiteOps();
-  figures.push({ id: 'callsite_ops', figure: 'traced PMU read with 1 relevant + 100 unrelated tracers, vs 1 alone (per-site ops)', median_ns: cs.withUnrelated, value: r2(cs.withUnrelated / cs.alone), unit: '×', target: '≤ 1.2×', met: cs.withUnrelated / cs.alone <= 1.2, detail: { alone_ns: cs.alone, list_dispatch_ns: cs.listDispatch, list_vs_alone: r2(cs.listDispatch / cs.alone) } });
+  figures.push({
+    id: 'callsite_ops',
+    figure: 'traced PMU read with 1 relevant + 100 unrelated tracers, vs 1 alone (per-site ops)',
+    median_ns: cs.withUnrelated,
+    value: r2(cs.withUnrelated / cs.alone),
+    unit: '×',
+    target: '≤ 1.2×',
+    met: cs.withUnrelated / cs.alone <= 1.2,
+    detail: { alone_ns: cs.alone, list_dispatch_ns: cs.listDispatch, list_vs_alone: r2(cs.listDispatch / cs.alone) },
+  });
 
   log('lazy count…');
   const lc = await lazyCount();
-  figures.push({ id: 'lazy_count', figure: 'reading a counter after 10^12 events vs after 10^3', median_ns: lc.large, value: r2(lc.large / lc.small), unit: '×', target: '≤ 1.1×', met: lc.large / lc.small <= 1.1, detail: { after_1e3_ns: lc.small } });
+  figures.push({
+    id: 'lazy_count',
+    figure: 'reading a counter after 10^12 events vs after 10^3',
+    median_ns: lc.large,
+    value: r2(lc.large / lc.small),
+    unit: '×',
+    target: '≤ 1.1×',
+    met: lc.large / lc.small <= 1.1,
+    detail: { after_1e3_ns: lc.small },
+  });
 
   (globalThis as { gc?: () => void }).gc?.();
   log('boot…');
   const b = await boot();
-  figures.push({ id: 'boot', figure: 'booting the built-in Grace machine with nvidia', median_ns: b, value: r2(b / 1e6), unit: 'ms', target: '≤ 50 ms', met: b <= 50e6 });
+  figures.push({
+    id: 'boot',
+    figure: 'booting the built-in Grace machine with nvidia',
+    median_ns: b,
+    value: r2(b / 1e6),
+    unit: 'ms',
+    target: '≤ 50 ms',
+    met: b <= 50e6,
+  });
 
   (globalThis as { gc?: () => void }).gc?.();
   log('memory…');
   const mem = await memoryPerDevice();
-  figures.push({ id: 'memory', figure: 'retained heap per bound PMU device (1,000 devices, after GC)', median_ns: null, value: mem === null ? null : Math.round(mem), unit: 'bytes', target: '≤ 64 KiB', met: mem === null ? null : mem <= 65536, ...(mem === null ? { detail: { note: 'run node with --expose-gc' } } : {}) });
+  figures.push({
+    id: 'memory',
+    figure: 'retained heap per bound PMU device (1,000 devices, after GC)',
+    median_ns: null,
+    value: mem === null ? null : Math.round(mem),
+    unit: 'bytes',
+    target: '≤ 64 KiB',
+    met: mem === null ? null : mem <= 65536,
+    ...(mem === null ? { detail: { note: 'run node with --expose-gc' } } : {}),
+  });
 
   (globalThis as { gc?: () => void }).gc?.();
   log('reprobe scale (1,000 and 10,000 devices)…');
   const rp1k = await reprobe(1000, 5, 2);
   const rp10k = await reprobe(10000, 1);
-  figures.push({ id: 'reprobe_scale', figure: 'registering a backend that reprobes N idle devices (median of 5 warm runs at 1,000)', median_ns: rp1k, value: r2(rp10k / rp1k), unit: '× (10,000 vs 1,000)', target: '1,000 in ≤ 100 ms; 10,000 ≤ 11× that', met: rp1k <= 100e6 && rp10k / rp1k <= 11, detail: { n1000_ms: r2(rp1k / 1e6), n10000_ms: r2(rp10k / 1e6) } });
+  figures.push({
+    id: 'reprobe_scale',
+    figure: 'registering a backend that reprobes N idle devices (median of 5 warm runs at 1,000)',
+    median_ns: rp1k,
+    value: r2(rp10k / rp1k),
+    unit: '× (10,000 vs 1,000)',
+    target: '1,000 in ≤ 100 ms; 10,000 ≤ 11× that',
+    met: rp1k <= 100e6 && rp10k / rp1k <= 11,
+    detail: { n1000_ms: r2(rp1k / 1e6), n10000_ms: r2(rp10k / 1e6) },
+  });
 
   log('exec read round trip…');
   const rt = await execRoundTrip();
@@ -103,7 +173,9 @@ async function main(): Promise<void> {
   const fmt = (x: number | null) => (x === null ? 'n/a' : x >= 1e6 ? `${(x / 1e6).toFixed(2)} ms` : `${x.toFixed(1)} ns`);
   console.log(`${'id'.padEnd(15)}${'median'.padStart(12)}  ${'value'.padEnd(28)}${'target'.padEnd(38)}met`);
   for (const f of figures) {
-    console.log(`${f.id.padEnd(15)}${fmt(f.median_ns).padStart(12)}  ${`${f.value ?? 'n/a'} ${f.unit}`.padEnd(28)}${f.target.padEnd(38)}${f.met === null ? 'n/a' : f.met ? 'yes' : 'NO'}`);
+    console.log(
+      `${f.id.padEnd(15)}${fmt(f.median_ns).padStart(12)}  ${`${f.value ?? 'n/a'} ${f.unit}`.padEnd(28)}${f.target.padEnd(38)}${f.met === null ? 'n/a' : f.met ? 'yes' : 'NO'}`,
+    );
   }
   console.log(`kernel reference: read ${ref.read_ns ?? 'n/a'} ns, open+close ${ref.open_close_ns ?? 'n/a'} ns (${ref.note})`);
   console.log(`written to bench/results.json in ${results.seconds} s`);

@@ -1,7 +1,7 @@
-import { defineBackend, registerBackend, type BackendDefinition, type BackendOps } from '@cspmu/arm-cspmu';
+import { type BackendDefinition, type BackendOps, defineBackend, registerBackend } from '@cspmu/arm-cspmu';
 import type { ModuleDescriptor, ModuleHandle } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
-import { Machine } from '@cspmu/system';
+import type { Machine } from '@cspmu/system';
 
 export interface Access {
   readonly dev: string;
@@ -20,7 +20,9 @@ export function recordAccesses(m: Machine): { log: Access[]; stop: () => void; t
     },
   });
   const text = (dev?: string) =>
-    log.filter((a) => dev === undefined || a.dev === dev).map((a) => `${a.write ? 'W' : 'R'}${a.width * 8} 0x${a.off.toString(16)}${a.write ? ` = 0x${a.value.toString(16)}` : ''}`);
+    log
+      .filter((a) => dev === undefined || a.dev === dev)
+      .map((a) => `${a.write ? 'W' : 'R'}${a.width * 8} 0x${a.off.toString(16)}${a.write ? ` = 0x${a.value.toString(16)}` : ''}`);
   return { log, stop, text };
 }
 

@@ -12,7 +12,10 @@ export function perfUnavailable(): string | undefined {
 /** The real perf, optionally over an exported PMU tree bind-mounted in a private mount namespace. */
 export function realPerf(args: readonly string[], sysfs?: string): { status: number; stdout: string; stderr: string } {
   const r = sysfs
-    ? spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /sys/bus/event_source/devices && exec perf "$@"', sysfs, ...args], { encoding: 'utf8', timeout: 30000 })
+    ? spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /sys/bus/event_source/devices && exec perf "$@"', sysfs, ...args], {
+        encoding: 'utf8',
+        timeout: 30000,
+      })
     : spawnSync('perf', args, { encoding: 'utf8', timeout: 30000, env: { ...process.env, LC_ALL: 'C' } });
   return { status: r.status ?? -1, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }

@@ -84,7 +84,16 @@ export function platformOf(name: string, pmus: PlatformSpec['pmus']): PlatformSp
     pmus,
     workload: {
       name: `${name}-load`,
-      phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x1, rate: 1e9 }, { pmu: '*', event: 0x2, rate: 2e8 }, { pmu: '*', event: 0x3, rate: 3e7 }] }],
+      phases: [
+        {
+          durationNs: 1_000_000,
+          streams: [
+            { pmu: '*', event: 0x1, rate: 1e9 },
+            { pmu: '*', event: 0x2, rate: 2e8 },
+            { pmu: '*', event: 0x3, rate: 3e7 },
+          ],
+        },
+      ],
     },
   };
 }

@@ -1,4 +1,4 @@
-import { defineBackend, formatField, kerr, PMIMPDEF, type PerfEvent } from '@cspmu/arm-cspmu';
+import { defineBackend, formatField, kerr, type PerfEvent, PMIMPDEF } from '@cspmu/arm-cspmu';
 import { MCU_EVENTS } from './events.js';
 
 /** Ampere's JEP106 implementer code (the claim in package.json says the same; the loader checks). */

@@ -55,7 +55,9 @@ export function registerBackend(ctx: ModuleContext, def: BackendDefinition): Pro
  * under one module name. `version` defaults to the plugin package's; a
  * module registered without a package (built in) must give one.
  */
-export type BackendModuleSpec = (BackendDefinition | { readonly name: string; readonly backends: readonly BackendDefinition[] }) & { readonly version?: string };
+export type BackendModuleSpec = (BackendDefinition | { readonly name: string; readonly backends: readonly BackendDefinition[] }) & {
+  readonly version?: string;
+};
 
 /**
  * The module descriptor of a backend package (its entry's default export):

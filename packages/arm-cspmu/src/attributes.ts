@@ -2,7 +2,7 @@ import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
 import { sharedFormatText } from './default-ops.js';
 import type { ArmCspmu } from './instance.js';
-import { callOp, type BackendCallSites } from './sites.js';
+import { type BackendCallSites, callOp } from './sites.js';
 
 /**
  * The PMU's sysfs attribute groups: `events/` and `format/` from the

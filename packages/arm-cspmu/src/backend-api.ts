@@ -3,7 +3,7 @@ import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';
 
 /** The perf types a backend sees, so it needs no other import. */
-export type { PerfEvent, HwPerfEvent } from '@cspmu/perf';
+export type { HwPerfEvent, PerfEvent } from '@cspmu/perf';
 
 /** An entry of the PMU's events directory: `event=0x…` (plus optional extra terms), scale and unit. */
 export interface EventAttrSpec {

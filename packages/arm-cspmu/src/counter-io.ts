@@ -1,4 +1,4 @@
-import { kfunc, type CallStack, type KernelLog } from '@cspmu/kernel';
+import { type CallStack, type KernelLog, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';
 
@@ -21,7 +21,7 @@ export class CounterIo {
 
   constructor(
     private readonly base1: IoMem,
-    private readonly counterBits: number,
+    readonly counterBits: number,
     private readonly hasAtomicDword: boolean,
     readonly calls: CallStack,
     private readonly log: KernelLog,

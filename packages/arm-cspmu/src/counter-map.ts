@@ -128,4 +128,15 @@ export class CounterMap {
     used[idx >> 5] = (used[idx >> 5]! | (1 << (idx & 31))) >>> 0;
     return idx;
   }
+
+  /** Would `event`, with its group, fit on this PMU's counters? Tried on the scratch map; other PMUs' hardware events never fit. */
+  fitsGroup(event: PerfEvent, pmu: unknown): boolean {
+    const leader = event.leader;
+    if (leader === event) return true;
+    this.scratch.fill(0);
+    const fits = (e: PerfEvent) => e.pmu.software || (e.pmu === pmu && this.allocate(this.scratch, e) >= 0);
+    if (!fits(leader)) return false;
+    for (const s of leader.siblings) if (!fits(s)) return false;
+    return fits(event);
+  }
 }

@@ -114,4 +114,3 @@ export function mergeOps(defaults: Required<BackendOps>, ops: BackendOps): Requi
   for (const [k, v] of Object.entries(ops)) if (typeof v === 'function') (out as Record<string, unknown>)[k] = v;
   return out;
 }
-

@@ -1,42 +1,37 @@
-import { Ida, kerr, type Device, type Driver, type Kernel, type ModuleHandle, type ModuleLoader, type OrderedWorkqueue, type PlatformBus } from '@cspmu/kernel';
+import {
+  type Device,
+  type Driver,
+  type Ida,
+  type Kernel,
+  kerr,
+  type ModuleHandle,
+  type ModuleLoader,
+  type OrderedWorkqueue,
+  type PlatformBus,
+} from '@cspmu/kernel';
 import type { MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendDefinition } from './backend-api.js';
-import type { RegisteredBackend } from './registry.js';
 import { defaultOps, mergeOps } from './default-ops.js';
 import { associatedCpus, readPmiidr } from './device-identity.js';
 import { detectExt64 } from './ext64.js';
 import { cspmuCpuOnline, cspmuCpuTeardown } from './hotplug.js';
 import { ArmCspmu } from './instance.js';
+import type { RegisteredBackend } from './registry.js';
 import './lifecycle.js';
-import { driverProfile, pmuName, type DriverProfile, type VersionOptions } from './profile.js';
-import { checkClaim, checkDefinition, ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
+import type { ArmCspmuOptions, DeviceBinding } from './driver-options.js';
 import { mapPages, requestIrq } from './probe-steps.js';
-import { Reprobe } from './reprobe.js';
-import { defineBackendCallSites, callOp, type BackendCallSites } from './sites.js';
+import { type DriverProfile, driverProfile, pmuName } from './profile.js';
+import { checkClaim, checkDefinition, ImplRegistry, type RegisterPolicy, type UnregisterPolicy } from './registry.js';
 import { APMT_FLAG_ATOMIC, PMCFGR, PMCR_C, PMCR_P } from './regs.js';
+import { Reprobe } from './reprobe.js';
+import { type BackendCallSites, callOp, defineBackendCallSites } from './sites.js';
 
 export const DRIVER_NAME = 'arm-cs-arch-pmu';
 const CPUHP_NAME = 'perf/arm/cspmu:online';
 const PROBE_FN = 'arm_cspmu_device_probe';
 
-export interface ArmCspmuOptions extends VersionOptions {
-  /** After a backend unregisters: bind its devices to the generic fallback (default) or leave them unbound as upstream. */
-  readonly unregisterPolicy?: UnregisterPolicy;
-  /** When a backend registers while generic-bound matching devices have events: reprobe each once idle (default) or refuse with EBUSY, as a proposed upstream variant does. */
-  readonly registerPolicy?: RegisterPolicy;
-}
-
-/** One bound device: its PMU, the backend driving it and that backend's module, open events, and whether a reprobe waits. */
-export interface DeviceBinding {
-  readonly device: string;
-  readonly pmu: string;
-  readonly backend: string;
-  /** The backend's module; undefined when the core's generic ops drive the device. */
-  readonly module: string | undefined;
-  readonly events: number;
-  readonly reprobePending: boolean;
-}
+export type { ArmCspmuOptions, DeviceBinding } from './driver-options.js';
 
 /**
  * The arm-cs-arch-pmu platform driver and the backend registration that
@@ -73,7 +68,7 @@ export class ArmCspmuDriver implements Driver {
     private readonly mmio: MmioBus,
     private readonly perf: PerfCore,
     private readonly modules: ModuleLoader,
-    private readonly options: ArmCspmuOptions = {},
+    readonly options: ArmCspmuOptions = {},
   ) {
     this.profile = driverProfile(options);
     this.registry = new ImplRegistry(kernel, modules);
@@ -89,7 +84,8 @@ export class ArmCspmuDriver implements Driver {
     this.unregisterPolicy = options.unregisterPolicy ?? 'fallback';
     this.registerPolicy = options.registerPolicy ?? 'reprobe-when-idle';
     if (!['fallback', 'stay-unbound'].includes(this.unregisterPolicy)) throw kerr('EINVAL', `unregisterPolicy must be 'fallback' or 'stay-unbound'`);
-    if (!['reprobe-when-idle', 'reject-busy'].includes(this.registerPolicy)) throw kerr('EINVAL', `registerPolicy must be 'reprobe-when-idle' or 'reject-busy'`);
+    if (!['reprobe-when-idle', 'reject-busy'].includes(this.registerPolicy))
+      throw kerr('EINVAL', `registerPolicy must be 'reprobe-when-idle' or 'reject-busy'`);
   }
 
   /** Module init of arm_cspmu: the hotplug state, then the platform driver (which probes every device). */
@@ -137,26 +133,31 @@ export class ArmCspmuDriver implements Driver {
     const irq = requestIrq(dev, this.kernel.irqs, this.kernel.log, () => bound);
     const cpus = associatedCpus(this.kernel.cpus, node);
     if (cpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
-    const inst = this.kernel.calls.run('devm_kzalloc', () => new ArmCspmu(
-      this.kernel,
-      {
-        device: dev.name,
-        apmt: node,
-        base0,
-        base1,
-        hasAtomicDword: node !== undefined && (node.flags & APMT_FLAG_ATOMIC) !== 0,
-        pmcfgr,
-        ext64,
-        irq,
-        associatedCpus: cpus,
-        socket: this.kernel.cpus.nodeOf(cpus[0]!),
-        profile: this.profile,
-      },
-      (i) => this.reprobes.onIdle(i),
-      (base) => this.uniqueName(base),
-      this.nameIndexes,
-      this.backendSites,
-    ), 'arm_cspmu_alloc');
+    const inst = this.kernel.calls.run(
+      'devm_kzalloc',
+      () =>
+        new ArmCspmu(
+          this.kernel,
+          {
+            device: dev.name,
+            apmt: node,
+            base0,
+            base1,
+            hasAtomicDword: node !== undefined && (node.flags & APMT_FLAG_ATOMIC) !== 0,
+            pmcfgr,
+            ext64,
+            irq,
+            associatedCpus: cpus,
+            socket: this.kernel.cpus.nodeOf(cpus[0]!),
+            profile: this.profile,
+          },
+          (i) => this.reprobes.onIdle(i),
+          (base) => this.uniqueName(base),
+          this.nameIndexes,
+          this.backendSites,
+        ),
+      'arm_cspmu_alloc',
+    );
     dev.devres.add('arm_cspmu instance', () => this.kernel.calls.run('kfree', () => inst.free(), 'devm_kfree'));
     const backendModule = await this.initImplOps(inst);
     try {
@@ -267,15 +268,7 @@ export class ArmCspmuDriver implements Driver {
 
   /** arm_cspmu_impl_register, then attach: unbound and deferred devices now, generic-bound ones when idle. */
   async registerBackend(def: BackendDefinition, module: ModuleHandle | undefined): Promise<void> {
-    const guard =
-      this.registerPolicy === 'reject-busy'
-        ? () => {
-            const busy = [...this.instances.values()].filter((i) => this.reprobes.wouldMove(def, i) && !i.idle);
-            if (busy.length) {
-              throw kerr('EBUSY', `arm_cspmu reg failed, device(s) is in use: ${busy.map((i) => `${i.name} (${i.inUseCount} event(s))`).join(', ')}; close their events and load again`);
-            }
-          }
-        : undefined;
+    const guard = this.registerPolicy === 'reject-busy' ? () => this.reprobes.refuseIfBusy(def, this.instances.values()) : undefined;
     const pkg = module?.packageName === undefined ? undefined : this.modules.installed().find((p) => p.packageName === module.packageName);
     checkDefinition(def);
     if (pkg) checkClaim(def, pkg);
@@ -319,7 +312,11 @@ export class ArmCspmuDriver implements Driver {
     for (const dev of devices) {
       const found = this.platformBus.findDevice(this, (d) => d === dev);
       // Only while the backend still drives it: meanwhile it may have been reprobed into another backend.
-      if (found && (await this.platformBus.deviceReleaseDriver(found, () => this.instances.get(found)?.impl === entry).finally(() => this.platformBus.putDevice(found)))) released.push(dev);
+      if (
+        found &&
+        (await this.platformBus.deviceReleaseDriver(found, () => this.instances.get(found)?.impl === entry).finally(() => this.platformBus.putDevice(found)))
+      )
+        released.push(dev);
     }
     return released;
   }
@@ -346,4 +343,3 @@ export class ArmCspmuDriver implements Driver {
     }));
   }
 }
-

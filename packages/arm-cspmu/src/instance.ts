@@ -1,6 +1,8 @@
-import { formatCpuList, Ida, IRQ_NONE, kerr, kfunc, type CallStack, type IrqReturn, type Kernel, type KernelVersion } from '@cspmu/kernel';
+import { type CallStack, formatCpuList, Ida, IRQ_NONE, type IrqReturn, type Kernel, type KernelVersion, kerr, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
+  type AttributeGroup,
+  isSampling,
   PERF_EF_RELOAD,
   PERF_EF_START,
   PERF_EF_UPDATE,
@@ -8,8 +10,6 @@ import {
   PERF_HES_UPTODATE,
   PERF_PMU_CAP_NO_EXCLUDE,
   PERF_PMU_CAP_NO_INTERRUPT,
-  isSampling,
-  type AttributeGroup,
   type PerfEvent,
   type Pmu,
 } from '@cspmu/perf';
@@ -19,10 +19,23 @@ import { Binding } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, writeEventType } from './ext64.js';
-import type { DriverProfile } from './profile.js';
 import { OverflowIrq } from './overflow-irq.js';
-import { callOp, type BackendCallSites } from './sites.js';
-import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK, PMCCFILTR, PMCNTENCLR, PMCNTENSET, PMCR_E, PMEVFILT2R, PMEVFILTR, PMINTENCLR, PMINTENSET } from './regs.js';
+import type { DriverProfile } from './profile.js';
+import {
+  PMCCFILTR,
+  PMCNTENCLR,
+  PMCNTENSET,
+  PMCR_E,
+  PMEVFILT2R,
+  PMEVFILTR,
+  PMIIDR_IMPLEMENTER_MASK,
+  PMIIDR_PRODUCTID_MASK,
+  PMIIDR_REVISION_MASK,
+  PMIIDR_VARIANT_MASK,
+  PMINTENCLR,
+  PMINTENSET,
+} from './regs.js';
+import { type BackendCallSites, callOp } from './sites.js';
 
 const ENOENT = -2;
 
@@ -181,23 +194,6 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.attrGroups = buildAttrGroups(this, this.sites);
   }
 
-  // ------------------------------------------------------------ group validation
-
-  private validateForGroup(event: PerfEvent): boolean {
-    if (event.pmu.software) return true;
-    if (event.pmu !== this) return false;
-    return this.counters.allocate(this.counters.scratch, event) >= 0;
-  }
-
-  private validateGroup(event: PerfEvent): boolean {
-    const leader = event.leader;
-    if (leader === event) return true;
-    this.counters.scratch.fill(0);
-    if (!this.validateForGroup(leader)) return false;
-    for (const s of leader.siblings) if (!this.validateForGroup(s)) return false;
-    return this.validateForGroup(event);
-  }
-
   // ------------------------------------------------------------ perf callbacks
 
   @kfunc('arm_cspmu_event_init')
@@ -213,8 +209,13 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
     event.cpu = this.activeCpu;
     this.counters.lastRefusal = '';
-    if (!this.validateGroup(event)) {
-      throw kerr('EINVAL', this.counters.lastRefusal ? `${this.name} refused the group: ${this.counters.lastRefusal}` : `the group does not fit ${this.name}'s counters or mixes PMUs`);
+    if (!this.counters.fitsGroup(event, this)) {
+      throw kerr(
+        'EINVAL',
+        this.counters.lastRefusal
+          ? `${this.name} refused the group: ${this.counters.lastRefusal}`
+          : `the group does not fit ${this.name}'s counters or mixes PMUs`,
+      );
     }
     event.hw.idx = -1;
     event.hw.extraIdx = -1;

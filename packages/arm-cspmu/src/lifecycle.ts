@@ -10,4 +10,5 @@ declare module '@cspmu/kernel' {
     'cspmu:overflow': { device: string; pmu: string; counter: number; event: number };
   }
 }
+
 export {};

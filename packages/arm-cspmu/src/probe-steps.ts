@@ -1,5 +1,5 @@
 // The resource steps of probe (map the pages, request the IRQ): each acquisition registers its release with the device as it is made.
-import { IRQ_NONE, kerr, type Device, type IrqController, type IrqReturn, type Kernel, type KernelLog } from '@cspmu/kernel';
+import { type Device, IRQ_NONE, type IrqController, type IrqReturn, type Kernel, type KernelLog, kerr } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 
 /** Map page 0 and, if the device has one, page 1 (page 1 is page 0 otherwise); unmapped when the binding goes. */
@@ -40,7 +40,12 @@ export function requestIrq(dev: Device, irqs: IrqController, log: KernelLog, bou
   const irq = dev.irq(0) ?? 0;
   if (irq === 0) return 0;
   try {
-    irqs.request(irq, () => boundTo()?.handleIrq() ?? IRQ_NONE, dev.name, (k) => boundTo()?.replayIrq(k) ?? false);
+    irqs.request(
+      irq,
+      () => boundTo()?.handleIrq() ?? IRQ_NONE,
+      dev.name,
+      (k) => boundTo()?.replayIrq(k) ?? false,
+    );
   } catch (e) {
     log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);
     throw e;

@@ -1,5 +1,5 @@
 // Which upstream driver the emulation behaves as (Linux 7.3 or 6.12), and which cspmu proposals beyond upstream are on.
-import { DEFAULT_KERNEL_VERSION, kerr, parseKernelVersion, type KernelVersion } from '@cspmu/kernel';
+import { DEFAULT_KERNEL_VERSION, type KernelVersion, kerr, parseKernelVersion } from '@cspmu/kernel';
 
 /** Additions beyond upstream, off unless asked for: `events/*.unit|scale` files, and `_1` names instead of a failed duplicate probe. */
 export const PROPOSALS = ['units', 'unique-names'] as const;
@@ -29,7 +29,13 @@ export interface DriverProfile {
 
 export function parseProposals(v: unknown, where = 'proposed'): Proposal[] {
   if (v === undefined) return [];
-  const list = typeof v === 'string' ? v.split(',').map((x) => x.trim()).filter((x) => x !== '') : v;
+  const list =
+    typeof v === 'string'
+      ? v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '')
+      : v;
   if (!Array.isArray(list)) throw kerr('EINVAL', `${where} must be a list of proposals (${PROPOSALS.join(', ')})`);
   for (const p of list) {
     if (!(PROPOSALS as readonly unknown[]).includes(p)) throw kerr('EINVAL', `${where}: '${String(p)}' is not a proposal; known: ${PROPOSALS.join(', ')}`);

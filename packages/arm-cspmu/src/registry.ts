@@ -1,4 +1,4 @@
-import { Ida, kerr, type InstalledModule, type Kernel, type ModuleClaim, type ModuleHandle, type ModuleLoader, type Mutex } from '@cspmu/kernel';
+import { type Ida, type InstalledModule, type Kernel, kerr, type ModuleClaim, type ModuleHandle, type ModuleLoader, type Mutex } from '@cspmu/kernel';
 import type { BackendDefinition, BackendMatch } from './backend-api.js';
 import './lifecycle.js';
 
@@ -10,10 +10,7 @@ export type RegisterPolicy = 'reprobe-when-idle' | 'reject-busy';
 export const CLAIM_SUBSYSTEM = 'arm-cspmu';
 
 /** The outcome of looking up a backend for a device at probe. */
-export type ImplLookup =
-  | { kind: 'backend'; entry: RegisteredBackend }
-  | { kind: 'request'; packageName: string; module: string }
-  | { kind: 'generic' };
+export type ImplLookup = { kind: 'backend'; entry: RegisteredBackend } | { kind: 'request'; packageName: string; module: string } | { kind: 'generic' };
 
 /** A registered backend: its definition, owning module, PMIIDR match, and the name indexes its instances draw from. */
 export interface RegisteredBackend {
@@ -126,7 +123,10 @@ export class ImplRegistry {
         const overlap = def.match !== 'fallback' && e.definition.match !== 'fallback' && ((val ^ e.pmiidrVal) & mask & e.pmiidrMask) === 0;
         if (bothFallback || overlap || e.definition.name === def.name) {
           const detail = `arm_cspmu backend ${def.name} (${describeMatch(def)}) is already served by ${e.definition.name} from module ${e.module?.name ?? 'built-in'}; unload it first`;
-          this.kernel.log.warn('arm_cspmu', `WARNING: arm_cspmu backend already registered for module: ${e.module?.name ?? e.definition.name}, pmiidr: 0x${e.pmiidrVal.toString(16)}, mask: 0x${e.pmiidrMask.toString(16)}`);
+          this.kernel.log.warn(
+            'arm_cspmu',
+            `WARNING: arm_cspmu backend already registered for module: ${e.module?.name ?? e.definition.name}, pmiidr: 0x${e.pmiidrVal.toString(16)}, mask: 0x${e.pmiidrMask.toString(16)}`,
+          );
           throw kerr('EINVAL', detail);
         }
       }
@@ -231,15 +231,18 @@ export class ImplRegistry {
 /** A backend definition is well-formed: a module-style name, an init, a valid JEP106 match. EINVAL naming what is wrong. */
 export function checkDefinition(def: BackendDefinition): void {
   if (typeof def !== 'object' || def === null) throw kerr('EINVAL', 'a backend definition must be an object');
-  if (typeof def.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(def.name)) throw kerr('EINVAL', `backend name '${String(def.name)}' must be a module-style name like nvidia_cspmu`);
+  if (typeof def.name !== 'string' || !/^[a-z][a-z0-9_]*$/.test(def.name))
+    throw kerr('EINVAL', `backend name '${String(def.name)}' must be a module-style name like nvidia_cspmu`);
   if (typeof def.init !== 'function') throw kerr('EINVAL', `backend ${def.name}: init must be a function returning its ops`);
   if (def.match !== 'fallback') {
     const m = def.match;
-    if (typeof m !== 'object' || m === null) throw kerr('EINVAL', `backend ${def.name}: match must be { implementer, product?, variant?, revision? } or 'fallback'`);
+    if (typeof m !== 'object' || m === null)
+      throw kerr('EINVAL', `backend ${def.name}: match must be { implementer, product?, variant?, revision? } or 'fallback'`);
     const field = (k: 'implementer' | 'product' | 'variant' | 'revision', max: number) => {
       const v = m[k];
       if (v === undefined && k !== 'implementer') return;
-      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max) throw kerr('EINVAL', `backend ${def.name}: match.${k} must be an integer 0..0x${max.toString(16)}`);
+      if (!Number.isInteger(v) || (v as number) < 0 || (v as number) > max)
+        throw kerr('EINVAL', `backend ${def.name}: match.${k} must be an integer 0..0x${max.toString(16)}`);
     };
     field('implementer', 0xfff);
     if ((m.implementer & 0x80) !== 0) throw kerr('EINVAL', `backend ${def.name}: 0x${m.implementer.toString(16)} is not a JEP106 code (bit 7 set)`);

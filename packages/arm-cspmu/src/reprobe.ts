@@ -1,8 +1,8 @@
-import type { Device, Kernel, OrderedWorkqueue, PlatformBus, Srcu } from '@cspmu/kernel';
+import { type Device, type Kernel, kerr, type OrderedWorkqueue, type PlatformBus, type Srcu } from '@cspmu/kernel';
 import type { BackendDefinition } from './backend-api.js';
 import type { Binding } from './binding.js';
 import './lifecycle.js';
-import { matchToPmiidr, type ImplRegistry } from './registry.js';
+import { type ImplRegistry, matchToPmiidr } from './registry.js';
 
 /** What the reprobe logic needs of the driver. */
 export interface ReprobeDeps {
@@ -34,6 +34,14 @@ export class Reprobe {
     if (def.match === 'fallback') return b.impl === undefined && this.deps.registry.vendorFor(b.pmiidr) === undefined;
     const { val, mask } = matchToPmiidr(def.match);
     return ((b.pmiidr >>> 0) & mask) === val;
+  }
+
+  /** The reject-busy policy: EBUSY naming the generic-bound devices `def` would take that have open events. */
+  refuseIfBusy(def: BackendDefinition, instances: Iterable<Binding & { readonly pmiidr: number; readonly name: string }>): void {
+    const busy = [...instances].filter((i) => this.wouldMove(def, i) && !i.idle);
+    if (busy.length === 0) return;
+    const list = busy.map((i) => `${i.name} (${i.inUseCount} event(s))`).join(', ');
+    throw kerr('EBUSY', `arm_cspmu reg failed, device(s) is in use: ${list}; close their events and load again`);
   }
 
   markPending(b: Binding, backend: string): void {

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
-import { parseProposals } from '@cspmu/system';
 import { parseKernelVersion } from '@cspmu/kernel';
-import { Machine, type MachineOptions } from '@cspmu/system';
+import { Machine, type MachineOptions, parseProposals } from '@cspmu/system';
 import { readJson } from './util.js';
 
 export interface MachineFlags {

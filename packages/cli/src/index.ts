@@ -1,6 +1,7 @@
 // @cspmu/cli as a library: perf stat's printing (the counting itself is @cspmu/perf-tool's).
-export { formatLine, header, footer, intervalHeader, intervalPrefix, type PrintConfig, type PrintedLine, type Layout } from './stat/print.js';
-export { printedLines, averagedLines } from './stat/output.js';
-export { numericLocale, fixed } from './stat/locale.js';
+
+export { attrBlock, attrLines, uncorePmus } from './commands/encode.js';
 export { listPmus } from './commands/list.js';
-export { attrLines, attrBlock, uncorePmus } from './commands/encode.js';
+export { fixed, numericLocale } from './stat/locale.js';
+export { averagedLines, printedLines } from './stat/output.js';
+export { footer, formatLine, header, intervalHeader, intervalPrefix, type Layout, type PrintConfig, type PrintedLine } from './stat/print.js';

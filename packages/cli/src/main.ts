@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The cspmu command: global options, the subcommands, and the error contract (one line "cspmu: ERRNO: message", quiet on a closed pipe).
 import { createRequire } from 'node:module';
-import { Command, CommanderError } from 'commander';
 import { KernelError } from '@cspmu/kernel';
-import { setGlobalMachineFlags, type MachineFlags } from './boot.js';
+import { Command, CommanderError } from 'commander';
+import { type MachineFlags, setGlobalMachineFlags } from './boot.js';
 import { withMachineFlags } from './commands/machine-flags.js';
 import { COMMANDS } from './commands/registry.js';
 import { setMaxInputBytes } from './util.js';

@@ -1,5 +1,5 @@
-import pc from 'picocolors';
 import { DEFAULT_MAX_INPUT_BYTES, kerr, readRegularFile } from '@cspmu/kernel';
+import pc from 'picocolors';
 
 /** Colours only on a TTY and never with NO_COLOR. */
 export function colours(stream: NodeJS.WriteStream): ReturnType<typeof pc.createColors> {

@@ -37,7 +37,12 @@ const sources = readdirSync(src).filter((f) => f.endsWith('.c') || f.endsWith('.
 const newest = (files) => Math.max(...files.map((f) => mtime(join(src, f))));
 const flags = ['-O2', '-Wall', '-Wextra'];
 const targets = [
-  { out: 'libcspmu-preload.so', files: sources.filter((f) => f.startsWith('cspmu-') && !['cspmu-ns.c', 'cspmu-peercred.c'].includes(f)), args: ['-shared', '-fPIC'], libs: ['-ldl', '-lpthread'] },
+  {
+    out: 'libcspmu-preload.so',
+    files: sources.filter((f) => f.startsWith('cspmu-') && !['cspmu-ns.c', 'cspmu-peercred.c'].includes(f)),
+    args: ['-shared', '-fPIC'],
+    libs: ['-ldl', '-lpthread'],
+  },
   { out: 'cspmu-ns', files: ['cspmu-ns.c'], args: [], libs: [] },
   { out: 'cspmu-peercred', files: ['cspmu-peercred.c'], args: [], libs: [] },
   { out: 'perf-open-check', files: ['test/perf-open-check.c'], args: [], libs: [] },

@@ -2,9 +2,9 @@
  * `cspmu exec`: boot the machine, write its sysfs views, serve its perf core, and run a command in a private
  * mount namespace with the views mounted and the preload library loaded; then take everything down again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { accessSync, chmodSync, constants, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { constants as osConstants, cpus as hostCpuList, tmpdir } from 'node:os';
+import { cpus as hostCpuList, constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kerr } from '@cspmu/kernel';
 import type { Machine } from '@cspmu/system';
@@ -97,7 +97,11 @@ export interface ExecResult {
 }
 
 /** Start `command` inside a session (in its mount namespace, with the library preloaded). */
-export function spawnInSession(session: Session, command: readonly string[], options: { stdio?: 'inherit' | 'pipe'; env?: Record<string, string> } = {}): ChildProcess {
+export function spawnInSession(
+  session: Session,
+  command: readonly string[],
+  options: { stdio?: 'inherit' | 'pipe'; env?: Record<string, string> } = {},
+): ChildProcess {
   if (command.length === 0) throw kerr('EINVAL', 'no command given: cspmu exec [options] -- COMMAND [ARGS...]');
   return spawn(NATIVE.ns, [...session.binds, '--', ...command], { stdio: options.stdio ?? 'inherit', env: { ...process.env, ...options.env, ...session.env } });
 }
@@ -109,7 +113,9 @@ export function runInSession(session: Session, command: readonly string[]): Prom
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
     const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
     for (const s of signals) process.on(s, forward);
-    const done = () => signals.forEach((s) => process.off(s, forward));
+    const done = () => {
+      for (const s of signals) process.off(s, forward);
+    };
     child.on('error', (e) => {
       done();
       reject(kerr('ENOENT', `cannot start ${NATIVE.ns}: ${e.message}`));

@@ -70,7 +70,10 @@ export class ServedEvents {
     }
     const type = this.emulatedType(req.attr.type, leader !== undefined);
     if (type === PERF_TYPE.SOFTWARE && req.sampling) throw kerr('EOPNOTSUPP', 'sampling software events on emulated CPUs is not emulated');
-    const event = this.machine.perf.open({ ...req.attr, type }, { cpu: req.cpu, pid: req.pid, caller: owner.caller, ...(leader ? { group: leader.event } : {}) });
+    const event = this.machine.perf.open(
+      { ...req.attr, type },
+      { cpu: req.cpu, pid: req.pid, caller: owner.caller, ...(leader ? { group: leader.event } : {}) },
+    );
     const served: ServedEvent = {
       handle: this.nextHandle++,
       event,

@@ -7,11 +7,11 @@
 import { EventEmitter } from 'node:events';
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { kerr, KernelError } from '@cspmu/kernel';
+import { KernelError, kerr } from '@cspmu/kernel';
 import type { Machine } from '@cspmu/system';
 import { callerOf, peerCredentials } from './credentials.js';
 import { HEADER_BYTES, MAX_REQUEST, OP } from './protocol.js';
-import { ServedEvents, type Owner, type ServedEvent } from './served-events.js';
+import { type Owner, type ServedEvent, ServedEvents } from './served-events.js';
 import type { TypeMap } from './views.js';
 
 export interface ServerOptions {
@@ -110,7 +110,7 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
     this.hello = Buffer.alloc(8 + 4 * types.length);
     this.hello.writeUInt32LE(options.hostCpus, 0);
     this.hello.writeUInt32LE(types.length, 4);
-    types.forEach((t, i) => this.hello.writeUInt32LE(t, 8 + 4 * i));
+    for (const [i, t] of types.entries()) this.hello.writeUInt32LE(t, 8 + 4 * i);
     this.wallOrigin = process.hrtime.bigint() - BigInt(machine.clock.now());
   }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PERF_TYPE, PERF_TYPE_MAX } from '@cspmu/perf';
+import { PERF_TYPE_MAX } from '@cspmu/perf';
 import type { Machine } from '@cspmu/system';
 
 export const HOST_EVENT_SOURCES = '/sys/bus/event_source/devices';

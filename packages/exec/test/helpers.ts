@@ -1,7 +1,7 @@
 /** Running real programs under a session in tests, and why tests must skip where that cannot work. */
-import { spawn, spawnSync } from 'node:child_process';
+import { type spawn, spawnSync } from 'node:child_process';
 import { Machine, type MachineOptions } from '@cspmu/system';
-import { NATIVE, nativeUnavailable, spawnInSession, startSession, which, type ClockMode, type Session } from '../src/index.js';
+import { type ClockMode, NATIVE, nativeUnavailable, type Session, spawnInSession, startSession, which } from '../src/index.js';
 
 let cachedReason: string | null | undefined;
 

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
+import { expect } from 'chai';
 import { NATIVE } from '../src/index.js';
 import { execUnavailable, run, skipUnless, withSession } from './helpers.js';
 
@@ -55,7 +55,7 @@ describe('perf_event_open through the preload library', function () {
     );
   });
 
-  it("capabilities held only inside a user namespace do not count: an unprivileged user who is root in its own namespace still gets EACCES", async function () {
+  it('capabilities held only inside a user namespace do not count: an unprivileged user who is root in its own namespace still gets EACCES', async function () {
     skipUnless(this, execUnavailable(false));
     await withSession(
       'virtual',

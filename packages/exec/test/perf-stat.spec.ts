@@ -1,9 +1,9 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import { csvRows, execUnavailable, run, skipUnless, withSession } from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
@@ -94,7 +94,11 @@ describe('the real perf under cspmu exec', function () {
     skipUnless(this, execUnavailable());
     await withSession('wall', async (s) => {
       const { spawnInSession } = await import('../src/index.js');
-      const child = spawnInSession(s, ['perf', 'stat', '-a', '-e', '{nvidia_scf_pmu_0/cycles/,cpu-clock}', '-e', 'nvidia_pcie_pmu_0/rd_bytes_loc/', 'sleep', '30'], { stdio: 'pipe' });
+      const child = spawnInSession(
+        s,
+        ['perf', 'stat', '-a', '-e', '{nvidia_scf_pmu_0/cycles/,cpu-clock}', '-e', 'nvidia_pcie_pmu_0/rd_bytes_loc/', 'sleep', '30'],
+        { stdio: 'pipe' },
+      );
       await s.server.until((n) => n === 3);
       const exited = new Promise((resolve) => child.on('exit', resolve));
       child.kill('SIGKILL');
@@ -106,7 +110,21 @@ describe('the real perf under cspmu exec', function () {
   it('groups mixing software and emulated events follow the kernel: a software leader on a host CPU moves with its group', async function () {
     skipUnless(this, execUnavailable());
     const r = await withSession('virtual', (s) =>
-      run(s, ['perf', 'stat', '-x,', '-C', '0', '-e', '{cpu-clock,nvidia_scf_pmu_0/cycles/}', '-e', '{nvidia_scf_pmu_0/cmem_rd_data/,task-clock}', '-e', 'cpu-clock', 'sleep', '0.1']),
+      run(s, [
+        'perf',
+        'stat',
+        '-x,',
+        '-C',
+        '0',
+        '-e',
+        '{cpu-clock,nvidia_scf_pmu_0/cycles/}',
+        '-e',
+        '{nvidia_scf_pmu_0/cmem_rd_data/,task-clock}',
+        '-e',
+        'cpu-clock',
+        'sleep',
+        '0.1',
+      ]),
     );
     expect(r.status, r.stderr).to.equal(0);
     const rows = csvRows(r.stderr).map((x) => [x[0], x[2], x[4]]);
@@ -124,7 +142,20 @@ describe('the real perf under cspmu exec', function () {
 
   it('cspmu exec passes the command its exit status and leaves no session directory or socket behind', async function () {
     skipUnless(this, execUnavailable(false));
-    const r = spawnSync(process.execPath, [CLI, 'exec', '--clock', 'virtual', '--', 'sh', '-c', 'echo $CSPMU_SOCKET; cat /sys/devices/system/cpu/online /sys/devices/system/cpu/cpu72/topology/physical_package_id; exit 3'], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        'exec',
+        '--clock',
+        'virtual',
+        '--',
+        'sh',
+        '-c',
+        'echo $CSPMU_SOCKET; cat /sys/devices/system/cpu/online /sys/devices/system/cpu/cpu72/topology/physical_package_id; exit 3',
+      ],
+      { encoding: 'utf8' },
+    );
     const [socket, ...rest] = r.stdout.split('\n');
     expect(rest.join('\n')).to.equal('0-143\n1\n');
     expect(r.status).to.equal(3);

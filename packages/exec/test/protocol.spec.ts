@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { OP } from '../src/index.js';
 import { collect, execUnavailable, skipUnless, withSession } from './helpers.js';
 

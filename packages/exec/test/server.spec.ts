@@ -1,16 +1,24 @@
-import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_FORMAT_TOTAL_TIME_ENABLED, PERF_FORMAT_TOTAL_TIME_RUNNING } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
 import { buildEventSourceView, buildSystemView, cpuList, cpuMask, decodeAttr, encodeRead, PERF_FORMAT_LOST, sessionRoot } from '../src/index.js';
 
 describe('exec: server pieces', () => {
   it('read() bytes follow read_format, with ENOSPC for a short buffer', () => {
     const fmt = PERF_FORMAT_GROUP | PERF_FORMAT_ID | PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_LOST;
-    const b = encodeRead(fmt, { enabled: 7, running: 5 }, [{ value: 2 ** 40 + 3, id: 11 }, { value: 9, id: 12 }], 72);
+    const b = encodeRead(
+      fmt,
+      { enabled: 7, running: 5 },
+      [
+        { value: 2 ** 40 + 3, id: 11 },
+        { value: 9, id: 12 },
+      ],
+      72,
+    );
     const words = Array.from({ length: b.length / 8 }, (_, i) => b.readBigUInt64LE(8 * i));
     expect(words).to.deep.equal([2n, 7n, 5n, 2n ** 40n + 3n, 11n, 0n, 9n, 12n, 0n]);
     expect(() => encodeRead(fmt, { enabled: 0, running: 0 }, [{ value: 1, id: 1 }], 39)).to.throw('ENOSPC');
@@ -30,7 +38,20 @@ describe('exec: server pieces', () => {
     b.writeBigUInt64LE(0x6n, 64);
     b.writeBigUInt64LE(0x7n, 128);
     const { attr, lost, sampling } = decodeAttr(b);
-    expect(attr).to.deep.include({ type: 12, config: 0x100000000n, config1: 5n, config2: 6n, config3: 7n, sample_freq: 4000, freq: true, disabled: true, inherit: true, exclude_guest: true, exclude_kernel: false, read_format: PERF_FORMAT_ID });
+    expect(attr).to.deep.include({
+      type: 12,
+      config: 0x100000000n,
+      config1: 5n,
+      config2: 6n,
+      config3: 7n,
+      sample_freq: 4000,
+      freq: true,
+      disabled: true,
+      inherit: true,
+      exclude_guest: true,
+      exclude_kernel: false,
+      read_format: PERF_FORMAT_ID,
+    });
     expect([lost, sampling]).to.deep.equal([true, true]);
     expect(() => decodeAttr(Buffer.alloc(63))).to.throw('EINVAL');
   });

@@ -7,12 +7,11 @@ import {
   APMT_IRQ_FLAGS_RESERVED,
   APMT_NODE_LENGTH,
   APMT_NODE_TYPES,
+  type ApmtTable,
   apmtHid,
   MAX_APMT_NODES,
   readApmtHeader,
   readApmtNode,
-  type ApmtNode,
-  type ApmtTable,
 } from './apmt.js';
 
 /**
@@ -106,14 +105,20 @@ export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; vi
       break;
     }
     if (length < 0 || at + length > end) {
-      fail('APMT_NODE_OUT_OF_RANGE', 'length', `node at offset ${at} runs past the end of the table (${end - at} byte(s) left, length ${length < 0 ? '?' : length})`, index);
+      fail(
+        'APMT_NODE_OUT_OF_RANGE',
+        'length',
+        `node at offset ${at} runs past the end of the table (${end - at} byte(s) left, length ${length < 0 ? '?' : length})`,
+        index,
+      );
       break;
     }
     if (at + APMT_NODE_LENGTH > end) {
       warn('APMT_NODE_TRUNCATED', 'length', `node length is ${length}, must be ${APMT_NODE_LENGTH}; its fields run past the end of the table`, index);
       break;
     }
-    if (length !== APMT_NODE_LENGTH) warn('APMT_NODE_SIZE', 'length', `node length is ${length}, must be ${APMT_NODE_LENGTH}; the next node is read ${length} bytes on`, index);
+    if (length !== APMT_NODE_LENGTH)
+      warn('APMT_NODE_SIZE', 'length', `node length is ${length}, must be ${APMT_NODE_LENGTH}; the next node is read ${length} bytes on`, index);
     const node = readApmtNode(bytes, at);
     checkNode(node, index, fail, warn);
     nodes.push(node);
@@ -133,9 +138,16 @@ function checkNode(n: ReadNode, i: number, fail: Fail, warn: Warn): void {
   if (n.flags & APMT_FLAGS_RESERVED) fail('APMT_FLAGS_RESERVED', 'flags', `reserved flag bits ${hex(n.flags & APMT_FLAGS_RESERVED)} (bits 3-7) are set`, i);
   const type = APMT_NODE_TYPES[n.type];
   if (type === 'mc' || type === 'smmu' || type === 'pcie') {
-    if (n.instSecondary !== 0) fail('APMT_INST_SECONDARY', 'inst_secondary', `node type ${n.type} (${type}) must have inst_secondary 0, got ${hex(n.instSecondary)}`, i);
+    if (n.instSecondary !== 0)
+      fail('APMT_INST_SECONDARY', 'inst_secondary', `node type ${n.type} (${type}) must have inst_secondary 0, got ${hex(n.instSecondary)}`, i);
   } else if (type === 'cache') {
-    if (n.instPrimary !== 0n) fail('APMT_INST_PRIMARY', 'inst_primary', `node type 4 (cache) must have inst_primary 0, got ${hex(n.instPrimary)}; the cache id goes in inst_secondary`, i);
+    if (n.instPrimary !== 0n)
+      fail(
+        'APMT_INST_PRIMARY',
+        'inst_primary',
+        `node type 4 (cache) must have inst_primary 0, got ${hex(n.instPrimary)}; the cache id goes in inst_secondary`,
+        i,
+      );
   } else if (type === undefined) {
     fail('APMT_NODE_TYPE', 'type', `node type ${n.type} is unknown; known types are 0-4 (${APMT_NODE_TYPES.join(', ')})`, i);
   }
@@ -144,22 +156,30 @@ function checkNode(n: ReadNode, i: number, fail: Fail, warn: Warn): void {
     fail('APMT_IRQ_FLAGS_RESERVED', 'ovflw_irq_flags', `reserved interrupt flag bits ${hex(n.ovflwIrqFlags & APMT_IRQ_FLAGS_RESERVED)} (bits 1-31) are set`, i);
   }
 
-  if (n.id > 0x7fffffff) warn('APMT_ID_TRUNCATED', 'id', `id ${hex(n.id)} does not fit a platform device id; the kernel truncates it to ${hex(n.id & 0x7fffffff)}`, i);
+  if (n.id > 0x7fffffff)
+    warn('APMT_ID_TRUNCATED', 'id', `id ${hex(n.id)} does not fit a platform device id; the kernel truncates it to ${hex(n.id & 0x7fffffff)}`, i);
   const checkBase = (raw: bigint, field: string) => {
     if (raw === 0n) warn('APMT_BASE_ZERO', field, `${field} is 0`, i);
     else if (raw % 4096n !== 0n) warn('APMT_BASE_ALIGN', field, `${field} ${hex(raw)} is not 4 KiB aligned`, i);
-    if (raw > BigInt(Number.MAX_SAFE_INTEGER)) warn('APMT_BASE_RANGE', field, `${field} ${hex(raw)} is above what the emulator can map (2^53); booting refuses it`, i);
+    if (raw > BigInt(Number.MAX_SAFE_INTEGER))
+      warn('APMT_BASE_RANGE', field, `${field} ${hex(raw)} is above what the emulator can map (2^53); booting refuses it`, i);
   };
   checkBase(n.rawBase0, 'base_address0');
   if (n.flags & APMT_FLAG_DUAL_PAGE) checkBase(n.rawBase1, 'base_address1');
   else if (n.rawBase1 !== 0n) warn('APMT_BASE1_IGNORED', 'base_address1', `base_address1 is ${hex(n.rawBase1)} but DUAL_PAGE is not set, so it is ignored`, i);
   if (type === 'acpi' && apmtHid(n) === undefined) {
-    warn('APMT_ACPI_HID', 'inst_primary', `inst_primary ${hex(n.instPrimary)} is not a _HID string; the kernel names the PMU and finds its ACPI device from these bytes as they are`, i);
+    warn(
+      'APMT_ACPI_HID',
+      'inst_primary',
+      `inst_primary ${hex(n.instPrimary)} is not a _HID string; the kernel names the PMU and finds its ACPI device from these bytes as they are`,
+      i,
+    );
   }
   if ((type === 'mc' || type === 'smmu') && n.instPrimary > 0xffffffffn) {
     warn('APMT_INST_WIDTH', 'inst_primary', `inst_primary ${hex(n.instPrimary)} does not fit 32 bits; the kernel uses the low 32 bits in names`, i);
   }
-  if (type === 'pcie' && n.instPrimary > 0xffffn) warn('APMT_INST_WIDTH', 'inst_primary', `inst_primary ${hex(n.instPrimary)} is a PCIe segment and should fit 16 bits`, i);
+  if (type === 'pcie' && n.instPrimary > 0xffffn)
+    warn('APMT_INST_WIDTH', 'inst_primary', `inst_primary ${hex(n.instPrimary)} is a PCIe segment and should fit 16 bits`, i);
 }
 
 /** Duplicate ids and overlapping pages, in O(n log n). */
@@ -170,7 +190,12 @@ function checkAcrossNodes(nodes: readonly ReadNode[], warn: Warn): void {
     const id = n.id & 0x7fffffff;
     const prev = ids.get(id);
     if (prev !== undefined) {
-      warn('APMT_DUPLICATE_ID', 'id', `id ${id} is already used by node ${prev}; Linux 7.3 fails to add this node's device (EEXIST) and stops creating devices`, i);
+      warn(
+        'APMT_DUPLICATE_ID',
+        'id',
+        `id ${id} is already used by node ${prev}; Linux 7.3 fails to add this node's device (EEXIST) and stops creating devices`,
+        i,
+      );
     } else ids.set(id, i);
     pages.push({ start: n.rawBase0, node: i, field: 'base_address0' });
     if (n.flags & APMT_FLAG_DUAL_PAGE) pages.push({ start: n.rawBase1, node: i, field: 'base_address1' });
@@ -184,7 +209,12 @@ function checkAcrossNodes(nodes: readonly ReadNode[], warn: Warn): void {
   }
   overlaps.sort((x, y) => x.p.node - y.p.node);
   for (const { p, other } of overlaps) {
-    warn('APMT_PAGE_OVERLAP', p.field, `page ${hex(p.start)} overlaps node ${other.node} ${other.field} (${hex(other.start)}); the kernel fails to claim it (EBUSY) and stops creating devices`, p.node);
+    warn(
+      'APMT_PAGE_OVERLAP',
+      p.field,
+      `page ${hex(p.start)} overlaps node ${other.node} ${other.field} (${hex(other.start)}); the kernel fails to claim it (EBUSY) and stops creating devices`,
+      p.node,
+    );
   }
 }
 

@@ -1,4 +1,4 @@
-import { kerr, listProblems } from '@cspmu/kernel';
+import { kerr } from '@cspmu/kernel';
 
 export const APMT_HEADER_LENGTH = 36;
 export const APMT_NODE_LENGTH = 56;

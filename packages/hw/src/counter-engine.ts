@@ -1,5 +1,5 @@
 import type { Clock, Timer } from '@cspmu/kernel';
-import { ZERO_RATE, type RateFunction } from './rate-function.js';
+import { type RateFunction, ZERO_RATE } from './rate-function.js';
 
 const TWO32 = 4294967296;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;

@@ -1,11 +1,11 @@
-import { kerr, type Clock, type IrqController, type Timer } from '@cspmu/kernel';
-import { RegisterBank, type AddressMap, type Region } from '@cspmu/mmio';
+import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
+import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
-import { OverflowBatcher } from './overflow-batch.js';
 import { cspmuRegisterMap, type RegisterHooks } from './cspmu-register-map.js';
-import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, registerLayout, type RegisterLayout } from './cspmu-regs.js';
-import { ConstantRate, type RateFunction } from './rate-function.js';
+import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
+import { OverflowBatcher } from './overflow-batch.js';
 import type { PmuDevice } from './platform.js';
+import { RateResolver } from './rate-resolver.js';
 import type { Workload } from './workload.js';
 
 /**
@@ -56,11 +56,7 @@ export class CspmuModel {
   private readonly cntWord = new Int32Array(256).fill(-1);
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
-  private readonly cycleRate: RateFunction;
-  private readonly rateCache = new Map<string, RateFunction>();
-  /** Per counter: the selection (event, filter, filter2; low and high words) its rate was last resolved for. */
-  private readonly lastSel = new Float64Array(256 * 6).fill(-1);
-  private readonly lastRate: (RateFunction | undefined)[] = new Array(256).fill(undefined);
+  private readonly rates: RateResolver;
   /** Words a counter read fills: [low, high]. */
   private readonly words = new Uint32Array(2);
   private oldWord = 0;
@@ -93,7 +89,7 @@ export class CspmuModel {
       (((c.counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) |
       (c.cycleCounter ? PMCFGR.CC : 0) |
       (c.fzo ? PMCFGR.FZO : 0);
-    this.cycleRate = new ConstantRate(c.clockHz);
+    this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload);
 
     const map = cspmuRegisterMap(c, this, this.registerHooks());
     if (c.dualPage) {
@@ -107,7 +103,17 @@ export class CspmuModel {
     }
     for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
-    this.batcher = new OverflowBatcher(this.engine, deps.clock, deps.irqs, deps.irq, this.cntBank.state, this.cntWord, REG.PMOVSCLR >> 2, this.setClrRegs, c.counterBits > 32);
+    this.batcher = new OverflowBatcher(
+      this.engine,
+      deps.clock,
+      deps.irqs,
+      deps.irq,
+      this.cntBank.state,
+      this.cntWord,
+      REG.PMOVSCLR >> 2,
+      this.setClrRegs,
+      c.counterBits > 32,
+    );
   }
 
   /** Map the pages at their physical bases; returns the regions mapped. */
@@ -230,37 +236,9 @@ export class CspmuModel {
     this.restartAll(t);
   }
 
-  /** The event function counter p follows for its current event type and filters. */
-  private resolve(p: number): RateFunction {
-    if (p === CYCLE_COUNTER_PHYS && this.config.cycleCounter) return this.cycleRate;
-    const s = this.page0.state;
-    const { selStride, filtered, ext64 } = this.layout;
-    const sel = this.lastSel;
-    let same = this.lastRate[p] !== undefined;
-    // Event type, filter, filter2: low word, then the high word (0 unless the registers are 64-bit).
-    for (let i = 0; i < 6; i++) {
-      const base = i < 2 ? REG.PMEVTYPER : i < 4 ? REG.PMEVFILTR : REG.PMEVFILT2R;
-      const half = i & 1;
-      const v = (i < 2 || p < filtered) && (half === 0 || ext64) ? s[((base + selStride * p) >> 2) + half]! : 0;
-      if (sel[6 * p + i] !== v) same = false;
-      sel[6 * p + i] = v;
-    }
-    if (same) return this.lastRate[p]!;
-    const key = sel.subarray(6 * p, 6 * p + 6).join('/');
-    let f = this.rateCache.get(key);
-    if (!f) {
-      // The workload names events by number: a 64-bit event type is exact below 2^53, which covers every stream.
-      const event = sel[6 * p]! + sel[6 * p + 1]! * 4294967296;
-      f = this.deps.workload.resolve({ label: this.config.label, event, filter: sel[6 * p + 2]!, filter2: sel[6 * p + 4]! });
-      this.rateCache.set(key, f);
-    }
-    this.lastRate[p] = f;
-    return f;
-  }
-
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
-    this.engine.restart(p, t, this.isCounting(p) ? this.resolve(p) : undefined);
+    this.engine.restart(p, t, this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined);
   }
 
   private restartAll(t: number): void {
@@ -268,8 +246,7 @@ export class CspmuModel {
   }
 
   private reresolveAll(t: number): void {
-    this.rateCache.clear();
-    this.lastRate.fill(undefined);
+    this.rates.clear();
     this.restartAll(t);
   }
 
@@ -297,7 +274,7 @@ export class CspmuModel {
     st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
     this.overflows++;
     if (this.fzoActive() && !this.frozen) {
-      const t = this.lastAccess > this.deps.clock.now() ? this.lastAccess : this.deps.clock.now();
+      const t = Math.max(this.lastAccess, this.deps.clock.now());
       this.foldAll(t);
       this.frozen = true;
       this.restartAll(t);

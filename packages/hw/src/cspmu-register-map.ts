@@ -1,6 +1,6 @@
 import type { RegisterSpec } from '@cspmu/mmio';
-import { CYCLE_COUNTER_PHYS, PMCR, PMDEVARCH_EXT32, PMDEVARCH_EXT64, REG, type RegisterLayout } from './cspmu-regs.js';
 import type { CspmuModelConfig } from './cspmu-model.js';
+import { CYCLE_COUNTER_PHYS, PMCR, PMDEVARCH_EXT32, PMDEVARCH_EXT64, REG, type RegisterLayout } from './cspmu-regs.js';
 
 /** What the register map calls into: the model's reactions to bus accesses. */
 export interface RegisterHooks {
@@ -42,7 +42,11 @@ export interface RegisterGeometry {
  * event types and filters are 64-bit registers at an 8-byte stride, PMCR
  * moves to 0xe10, and PMCNTEN at 0xc10 writes the enables directly.
  */
-export function cspmuRegisterMap(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): { counters: RegisterSpec[]; overflow: RegisterSpec[]; config: RegisterSpec[] } {
+export function cspmuRegisterMap(
+  c: CspmuModelConfig,
+  g: RegisterGeometry,
+  hooks: RegisterHooks,
+): { counters: RegisterSpec[]; overflow: RegisterSpec[]; config: RegisterSpec[] } {
   return { counters: counterSpecs(c, g, hooks), overflow: overflowSpecs(g, hooks), config: configSpecs(c, g, hooks) };
 }
 

@@ -1,4 +1,4 @@
-import { kerr, type Clock, type IrqController } from '@cspmu/kernel';
+import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';
 import { CspmuModel } from './cspmu-model.js';
@@ -36,7 +36,9 @@ export class Hardware {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
         const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
         const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
-        mapped.push(() => regions.forEach((r) => deps.map.unmap(r)));
+        mapped.push(() => {
+          for (const r of regions) deps.map.unmap(r);
+        });
         this.devices.set(d.label, dev);
         this.byId.set(d.id, dev);
       }

@@ -1,13 +1,13 @@
-import { KERNEL_VERSIONS, kerr, listProblems, type CpuTopology, type KernelVersion } from '@cspmu/kernel';
+import { type CpuTopology, KERNEL_VERSIONS, type KernelVersion, kerr, listProblems } from '@cspmu/kernel';
 import {
   APMT_FLAG_AFFINITY_CONTAINER,
   APMT_FLAG_ATOMIC,
   APMT_FLAG_DUAL_PAGE,
   APMT_IRQ_MODE_EDGE,
   APMT_NODE_TYPES,
-  hidToInstPrimary,
   type ApmtNode,
   type ApmtNodeType,
+  hidToInstPrimary,
 } from './apmt.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
 import type { WorkloadSpec } from './workload.js';
@@ -136,7 +136,21 @@ const validatePlatform = compileSchema({
       items: {
         type: 'object',
         additionalProperties: false,
-        required: ['label', 'id', 'type', 'implementer', 'product', 'counters', 'counterBits', 'cycleCounter', 'dualPage', 'atomic64', 'clockHz', 'base0', 'affinity'],
+        required: [
+          'label',
+          'id',
+          'type',
+          'implementer',
+          'product',
+          'counters',
+          'counterBits',
+          'cycleCounter',
+          'dualPage',
+          'atomic64',
+          'clockHz',
+          'base0',
+          'affinity',
+        ],
         properties: {
           label: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
           id: { type: 'integer', minimum: 0, maximum: 0x7fffffff },
@@ -217,7 +231,11 @@ export function loadPlatform(spec: unknown): Platform {
       fail(`counters: ${d.counters} is impossible; ${why} 1 to ${maxCounters}`);
     }
     if (d.cycleCounter && d.counters < 1) fail('counters: a cycle counter needs counters >= 1');
-    let implementer = 0, product = 0, base0 = 0, base1 = 0, implId = 0;
+    let implementer = 0,
+      product = 0,
+      base0 = 0,
+      base1 = 0,
+      implId = 0;
     try {
       implementer = toNumber(d.implementer, 'implementer');
       product = toNumber(d.product, 'product');
@@ -248,7 +266,8 @@ export function loadPlatform(spec: unknown): Platform {
     }
     let instPrimary = 0n;
     if (d.type === 'acpi') {
-      if (typeof d.instPrimary !== 'string' || !/^[A-Z0-9_]{7,8}$/.test(d.instPrimary)) fail('instPrimary: an acpi-type PMU needs a _HID string such as "NVDA2001"');
+      if (typeof d.instPrimary !== 'string' || !/^[A-Z0-9_]{7,8}$/.test(d.instPrimary))
+        fail('instPrimary: an acpi-type PMU needs a _HID string such as "NVDA2001"');
       else instPrimary = hidToInstPrimary(d.instPrimary);
     } else if (d.instPrimary !== undefined) {
       if (typeof d.instPrimary === 'string' && !/^(0[xX][0-9a-fA-F]+|[0-9]+)$/.test(d.instPrimary)) fail('instPrimary: only acpi-type PMUs take a _HID');

@@ -1,5 +1,5 @@
-import { compileGlob, kerr, type GlobMatcher } from '@cspmu/kernel';
-import { ConstantRate, PhasedRate, ZERO_RATE, type RateFunction } from './rate-function.js';
+import { compileGlob, type GlobMatcher, kerr } from '@cspmu/kernel';
+import { ConstantRate, PhasedRate, type RateFunction, ZERO_RATE } from './rate-function.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
 
 /** One source of events in a phase. */
@@ -75,7 +75,6 @@ export interface CounterSelection {
   readonly filter: number;
   readonly filter2: number;
 }
-
 
 interface CompiledStream {
   readonly pmu: GlobMatcher;

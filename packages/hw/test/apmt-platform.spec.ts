@@ -1,7 +1,8 @@
-import { expect } from 'chai';
 import { createKernel, KernelError } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
+import { expect } from 'chai';
 import {
+  type ApmtNode,
   apmtHid,
   apmtNodesOf,
   BUILTIN_PLATFORMS,
@@ -9,10 +10,9 @@ import {
   decodeApmt,
   describeApmt,
   failuresOf,
-  hidToInstPrimary,
-  type ApmtNode,
   GRACE_PLATFORM,
   Hardware,
+  hidToInstPrimary,
   loadPlatform,
   loadWorkload,
   parseApmt,
@@ -98,7 +98,17 @@ describe('APMT', () => {
 
     it('types 0, 1 and 2 need inst_secondary 0; type 3 has nothing to check; type 4 needs inst_primary 0', () => {
       const node = (type: number, instPrimary: bigint, instSecondary: number) => ({
-        flags: 0, type, id: type, instPrimary, instSecondary, baseAddress0: 0x1000 * (type + 1), baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0,
+        flags: 0,
+        type,
+        id: type,
+        instPrimary,
+        instSecondary,
+        baseAddress0: 0x1000 * (type + 1),
+        baseAddress1: 0,
+        ovflwIrq: 0,
+        ovflwIrqFlags: 0,
+        procAffinity: 0,
+        implId: 0,
       });
       const v = codes(buildApmt([node(0, 0n, 1), node(1, 0n, 2), node(2, 0n, 3), node(3, hidToInstPrimary('ABCD0001'), 9), node(4, 5n, 9)]));
       expect(v).to.deep.equal([
@@ -142,10 +152,32 @@ describe('APMT', () => {
 
   describe("cspmu's checks beyond fwts, each a warning", () => {
     const mk = (over: Partial<Omit<ApmtNode, 'length' | 'reserved'>>[]) =>
-      buildApmt(over.map((o, i) => ({ flags: 0, type: 0, id: i, instPrimary: 0n, instSecondary: 0, baseAddress0: 0x10000 * (i + 1), baseAddress1: 0, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0, ...o })));
+      buildApmt(
+        over.map((o, i) => ({
+          flags: 0,
+          type: 0,
+          id: i,
+          instPrimary: 0n,
+          instSecondary: 0,
+          baseAddress0: 0x10000 * (i + 1),
+          baseAddress1: 0,
+          ovflwIrq: 0,
+          ovflwIrqFlags: 0,
+          procAffinity: 0,
+          implId: 0,
+          ...o,
+        })),
+      );
 
     it('duplicate ids, a non-HID ACPI primary, base_address1 without DUAL_PAGE, overlapping pages', () => {
-      const b = mk([{ id: 7 }, { id: 7 }, { type: 3, instPrimary: 1n }, { baseAddress1: 0x90000 }, { baseAddress0: 0x10000 }, { flags: 1, baseAddress1: 0x60000 }]);
+      const b = mk([
+        { id: 7 },
+        { id: 7 },
+        { type: 3, instPrimary: 1n },
+        { baseAddress1: 0x90000 },
+        { baseAddress0: 0x10000 },
+        { flags: 1, baseAddress1: 0x60000 },
+      ]);
       expect(codes(b)).to.deep.equal([
         ['warning', 'APMT_DUPLICATE_ID', 1, 'id'],
         ['warning', 'APMT_ACPI_HID', 2, 'inst_primary'],
@@ -156,7 +188,13 @@ describe('APMT', () => {
     });
 
     it('bases that are zero, unaligned or beyond 2^53, an id the kernel truncates, a wide inst_primary', () => {
-      const b = mk([{ baseAddress0: 0 }, { baseAddress0: 0x12345 }, { id: 0x80000009 }, { type: 2, instPrimary: 0x10000n }, { type: 1, instPrimary: 0x100000000n }]);
+      const b = mk([
+        { baseAddress0: 0 },
+        { baseAddress0: 0x12345 },
+        { id: 0x80000009 },
+        { type: 2, instPrimary: 0x10000n },
+        { type: 1, instPrimary: 0x100000000n },
+      ]);
       new DataView(b.buffer).setBigUint64(at(4, 20), 1n << 60n, true);
       expect(codes(fixChecksum(b))).to.deep.equal([
         ['warning', 'APMT_BASE_ZERO', 0, 'base_address0'],
@@ -171,8 +209,32 @@ describe('APMT', () => {
 
   it('passes ACPICA-style template tables: ACPI-type nodes with numeric primaries and base_address1 without DUAL_PAGE', () => {
     const template = buildApmt([
-      { flags: 0, type: 3, id: 0, instPrimary: 1n, instSecondary: 0, baseAddress0: 0x40000000, baseAddress1: 0x40001000, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 },
-      { flags: 0, type: 3, id: 1, instPrimary: 2n, instSecondary: 0, baseAddress0: 0x40010000, baseAddress1: 0x40011000, ovflwIrq: 0, ovflwIrqFlags: 0, procAffinity: 0, implId: 0 },
+      {
+        flags: 0,
+        type: 3,
+        id: 0,
+        instPrimary: 1n,
+        instSecondary: 0,
+        baseAddress0: 0x40000000,
+        baseAddress1: 0x40001000,
+        ovflwIrq: 0,
+        ovflwIrqFlags: 0,
+        procAffinity: 0,
+        implId: 0,
+      },
+      {
+        flags: 0,
+        type: 3,
+        id: 1,
+        instPrimary: 2n,
+        instSecondary: 0,
+        baseAddress0: 0x40010000,
+        baseAddress1: 0x40011000,
+        ovflwIrq: 0,
+        ovflwIrqFlags: 0,
+        procAffinity: 0,
+        implId: 0,
+      },
     ]);
     const v = parseApmt(template).violations;
     expect(failuresOf(v)).to.deep.equal([]);
@@ -193,7 +255,7 @@ describe('APMT', () => {
 
 describe('Platform descriptions', () => {
   // A mutable deep copy, so a test can break it field by field.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // biome-ignore lint/suspicious/noExplicitAny: the copy is broken field by field into shapes no type allows
   const base = (): { pmus: any[] } & Record<string, unknown> => JSON.parse(JSON.stringify(BUILTIN_PLATFORMS['arm-generic']));
 
   it('loads every built-in platform and its workload', () => {
@@ -205,7 +267,16 @@ describe('Platform descriptions', () => {
     const grace = loadPlatform(GRACE_PLATFORM);
     expect(grace.topology.nodeOfCpu).to.have.length(144);
     expect(grace.pmus.map((d) => d.label)).to.deep.equal([
-      'scf0', 'nvlink_c2c0_0', 'nvlink_c2c1_0', 'cnvlink0', 'pcie0', 'scf1', 'nvlink_c2c0_1', 'nvlink_c2c1_1', 'cnvlink1', 'pcie1',
+      'scf0',
+      'nvlink_c2c0_0',
+      'nvlink_c2c1_0',
+      'cnvlink0',
+      'pcie0',
+      'scf1',
+      'nvlink_c2c0_1',
+      'nvlink_c2c1_1',
+      'cnvlink1',
+      'pcie1',
     ]);
   });
 
@@ -231,7 +302,10 @@ describe('Platform descriptions', () => {
     spec.pmus[0]!.counters = 0;
     spec.pmus[2]!.counters = 200;
     spec.pmus[3]!.counterBits = 65;
-    expect(() => loadPlatform(spec)).to.throw(KernelError, /pmus.0 \(mc0\).counters: 0 is impossible.*pmus.2 \(pcie0\).counters: 200 is impossible; counters wider than 32 bits allow 1 to 128.*pmus.3 \(acpi0\).counterBits: 65 is impossible/);
+    expect(() => loadPlatform(spec)).to.throw(
+      KernelError,
+      /pmus.0 \(mc0\).counters: 0 is impossible.*pmus.2 \(pcie0\).counters: 200 is impossible; counters wider than 32 bits allow 1 to 128.*pmus.3 \(acpi0\).counterBits: 65 is impossible/,
+    );
   });
 
   it('refuses duplicate labels and ids, a dual page without base1, and a bad affinity', () => {
@@ -240,7 +314,10 @@ describe('Platform descriptions', () => {
     spec.pmus[2]!.id = 0;
     delete spec.pmus[2]!.base1;
     spec.pmus[3]!.affinity = { processor: 99 };
-    expect(() => loadPlatform(spec)).to.throw(KernelError, /label: 'mc0' is already used by pmus.0.*id: 0 is already used by mc0.*base1: a dual-page PMU needs base1.*affinity.processor: no CPU with ACPI UID 99/);
+    expect(() => loadPlatform(spec)).to.throw(
+      KernelError,
+      /label: 'mc0' is already used by pmus.0.*id: 0 is already used by mc0.*base1: a dual-page PMU needs base1.*affinity.processor: no CPU with ACPI UID 99/,
+    );
   });
 
   it('builds hardware whole or not at all', () => {
@@ -249,13 +326,19 @@ describe('Platform descriptions', () => {
     const p = loadPlatform(BUILTIN_PLATFORMS['arm-generic']);
     const blocker = { name: 'x', check: () => undefined, read: () => 0, write: () => undefined, read64: () => undefined, write64: () => undefined };
     bus.map.map(0x50040000, 0x1000, blocker, 'squatter');
-    expect(() => new Hardware(p, loadWorkload(p.workload), { clock: kernel.clock, irqs: kernel.irqs, map: bus.map })).to.throw(KernelError, 'overlaps squatter');
+    expect(() => new Hardware(p, loadWorkload(p.workload), { clock: kernel.clock, irqs: kernel.irqs, map: bus.map })).to.throw(
+      KernelError,
+      'overlaps squatter',
+    );
     expect(bus.map.all().map((r) => r.owner)).to.deep.equal(['squatter']);
   });
 
   it('refuses a bad workload naming the field', () => {
     expect(() => loadWorkload({ name: 'w', phases: [{ durationNs: 0, streams: [] }] })).to.throw(KernelError, 'phases.0.durationNs: must be >= 1');
-    expect(() => loadWorkload({ name: 'w', phases: [{ durationNs: 5, streams: [{ pmu: 'x', event: 1 }] }] })).to.throw(KernelError, "give exactly one of 'rate' or 'ports'");
+    expect(() => loadWorkload({ name: 'w', phases: [{ durationNs: 5, streams: [{ pmu: 'x', event: 1 }] }] })).to.throw(
+      KernelError,
+      "give exactly one of 'rate' or 'ports'",
+    );
     expect(() => loadWorkload('nope')).to.throw(KernelError, "no built-in workload 'nope'");
   });
 });

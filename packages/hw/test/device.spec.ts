@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { IoMem } from '@cspmu/mmio';
+import { expect } from 'chai';
 import { PMCFGR, PMCR, REG } from '../src/index.js';
 import { rig } from './helpers.js';
 
@@ -253,10 +253,14 @@ describe('CoreSight PMU device model', () => {
   });
 
   it('counts across workload phases exactly', () => {
-    const wl = { name: 'p', repeat: true, phases: [
-      { durationNs: 100, streams: [{ pmu: '*', event: 1, rate: 1e9 }] },
-      { durationNs: 100, streams: [{ pmu: '*', event: 1, rate: 3e9 }] },
-    ] };
+    const wl = {
+      name: 'p',
+      repeat: true,
+      phases: [
+        { durationNs: 100, streams: [{ pmu: '*', event: 1, rate: 1e9 }] },
+        { durationNs: 100, streams: [{ pmu: '*', event: 1, rate: 3e9 }] },
+      ],
+    };
     const { io0, clock } = rig({ counterBits: 64, atomic64: true }, wl);
     io0.writel(0x1, REG.PMEVTYPER);
     io0.writel(0x1, REG.PMCNTENSET);

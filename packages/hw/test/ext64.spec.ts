@@ -49,7 +49,19 @@ describe('CoreSight PMU device model: FEAT_CSPMU_EXT64', () => {
   });
 
   it('with it, event types and filters are 64-bit registers at an 8-byte stride, and every bit selects', () => {
-    const wl = { name: 'w', phases: [{ durationNs: 1000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }, { pmu: '*', event: 0x100000011, rate: 3e9 }, { pmu: '*', event: 0x12, ports: [1e9, 2e9] }] }] };
+    const wl = {
+      name: 'w',
+      phases: [
+        {
+          durationNs: 1000,
+          streams: [
+            { pmu: '*', event: 0x11, rate: 1e9 },
+            { pmu: '*', event: 0x100000011, rate: 3e9 },
+            { pmu: '*', event: 0x12, ports: [1e9, 2e9] },
+          ],
+        },
+      ],
+    };
     const { io0, clock } = rig({ counters: 4, counterBits: 64, atomic64: true, cycleCounter: false, ext64: true }, wl);
     io0.writeqParts(0x11, 0, REG.PMEVTYPER);
     io0.writeqParts(0x11, 0x1, REG.PMEVTYPER + 8);
@@ -65,8 +77,24 @@ describe('CoreSight PMU device model: FEAT_CSPMU_EXT64', () => {
   });
 
   it('lays out at most 128 counters: a platform asking for more is refused with EINVAL, naming the rule', () => {
-    const pmu = { label: 'x', id: 0, type: 'mc', implementer: '0x43b', product: '0x1', counters: 200, counterBits: 32, cycleCounter: false, dualPage: false, atomic64: false, clockHz: 1e9, base0: '0x1000', affinity: { container: 0 } };
-    expect(() => loadPlatform({ name: 'p', cpus: { sockets: 1, coresPerSocket: 1 }, pmus: [{ ...pmu, ext64: true }] })).to.throw('FEAT_CSPMU_EXT64 allows 1 to 128');
+    const pmu = {
+      label: 'x',
+      id: 0,
+      type: 'mc',
+      implementer: '0x43b',
+      product: '0x1',
+      counters: 200,
+      counterBits: 32,
+      cycleCounter: false,
+      dualPage: false,
+      atomic64: false,
+      clockHz: 1e9,
+      base0: '0x1000',
+      affinity: { container: 0 },
+    };
+    expect(() => loadPlatform({ name: 'p', cpus: { sockets: 1, coresPerSocket: 1 }, pmus: [{ ...pmu, ext64: true }] })).to.throw(
+      'FEAT_CSPMU_EXT64 allows 1 to 128',
+    );
     expect(loadPlatform({ name: 'p', cpus: { sockets: 1, coresPerSocket: 1 }, pmus: [pmu] }).pmus[0]!.counters).to.equal(200);
     expect(() => rig({ counters: 200, ext64: true })).to.throw('at most 128 counters');
   });

@@ -1,6 +1,6 @@
 import { createKernel, IRQ_HANDLED, type ManualClock } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
-import { CspmuModel, REG, Workload, type CspmuModelConfig, type WorkloadSpec } from '../src/index.js';
+import { CspmuModel, type CspmuModelConfig, REG, Workload, type WorkloadSpec } from '../src/index.js';
 
 export const BASE0 = 0x40000000;
 export const BASE1 = 0x40001000;
@@ -39,11 +39,26 @@ export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpe
   const io0 = bus.ioremap(BASE0, 0x1000, 'pmu0');
   const io1 = cfg.dualPage ? bus.ioremap(BASE1, 0x1000, 'pmu0.1') : io0;
   const irqTimes: number[] = [];
-  return { kernel, clock, bus, dev, io0, io1, irq, irqTimes, handleIrqs: (fn?: () => void) => kernel.irqs.request(irq, () => {
-    irqTimes.push(clock.now());
-    fn?.();
-    return IRQ_HANDLED;
-  }, 'test') };
+  return {
+    kernel,
+    clock,
+    bus,
+    dev,
+    io0,
+    io1,
+    irq,
+    irqTimes,
+    handleIrqs: (fn?: () => void) =>
+      kernel.irqs.request(
+        irq,
+        () => {
+          irqTimes.push(clock.now());
+          fn?.();
+          return IRQ_HANDLED;
+        },
+        'test',
+      ),
+  };
 }
 
 export { REG };

@@ -1,22 +1,22 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { ManualClock, RealClock, type Clock } from './time/clock.js';
-import { Cpus, type CpuTopology } from './cpu/cpus.js';
 import { kerr } from './base/errors.js';
+import { type InjectedHazard, parseInjectedHazards } from './base/inject.js';
+import { KernelLog } from './base/log.js';
+import { TOKENS } from './base/tokens.js';
+import { Cpus, type CpuTopology } from './cpu/cpus.js';
+import { Smp } from './cpu/smp.js';
+import { PlatformBus } from './driver/bus.js';
+import { Sysfs } from './driver/sysfs.js';
 import { IrqController } from './irq/irq.js';
 import { Kernel } from './kernel.js';
-import { Lifecycle } from './trace/lifecycle.js';
-import { parseInjectedHazards, type InjectedHazard } from './base/inject.js';
 import { Lockdep } from './locking/lockdep.js';
-import { KernelLog } from './base/log.js';
-import type { RingMode } from './trace/ring-buffer.js';
-import { Smp } from './cpu/smp.js';
-import { TOKENS } from './base/tokens.js';
-import { TraceFs } from './trace/tracing.js';
-import { Sysfs } from './driver/sysfs.js';
-import { PlatformBus } from './driver/bus.js';
 import { ModuleLoader } from './module/loader.js';
 import type { PluginCatalog } from './module/types.js';
+import { type Clock, ManualClock, RealClock } from './time/clock.js';
+import { Lifecycle } from './trace/lifecycle.js';
+import type { RingMode } from './trace/ring-buffer.js';
+import { TraceFs } from './trace/tracing.js';
 
 export interface KernelOptions {
   /** 'manual' (default, deterministic virtual time), 'real', or a clock instance. */
@@ -70,7 +70,12 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   c.bind(TOKENS.TraceFs).toDynamicValue((ctx) => {
     const clock = ctx.get<Clock>(TOKENS.Clock);
     const smp = ctx.get<Smp>(TOKENS.Smp);
-    const fs = new TraceFs(() => clock.now(), () => smp.current, options.traceCapacity, options.traceMode);
+    const fs = new TraceFs(
+      () => clock.now(),
+      () => smp.current,
+      options.traceCapacity,
+      options.traceMode,
+    );
     fs.work = clock.work;
     return fs;
   });

@@ -1,22 +1,22 @@
 import { inject, injectable } from 'inversify';
-import { CallStack } from './trace/calls.js';
-import { CallSites } from './trace/callsites.js';
-import type { Clock } from './time/clock.js';
-import type { Cpus } from './cpu/cpus.js';
 import type { InjectedHazard } from './base/inject.js';
-import type { IrqController } from './irq/irq.js';
-import type { Lifecycle } from './trace/lifecycle.js';
-import type { Lockdep } from './locking/lockdep.js';
 import type { KernelLog } from './base/log.js';
-import { Mutex } from './locking/mutex.js';
-import { Kasan } from './mm/kasan.js';
-import { Refcount } from './locking/refcount.js';
+import { TOKENS } from './base/tokens.js';
+import type { Cpus } from './cpu/cpus.js';
 import type { Smp } from './cpu/smp.js';
 import type { Sysfs } from './driver/sysfs.js';
+import type { IrqController } from './irq/irq.js';
+import type { Lockdep } from './locking/lockdep.js';
+import { Mutex } from './locking/mutex.js';
+import { Refcount } from './locking/refcount.js';
+import { Kasan } from './mm/kasan.js';
 import { Srcu } from './rcu/srcu.js';
-import { TOKENS } from './base/tokens.js';
-import type { TraceFs } from './trace/tracing.js';
+import type { Clock } from './time/clock.js';
 import { OrderedWorkqueue } from './time/workqueue.js';
+import { CallStack } from './trace/calls.js';
+import { CallSites } from './trace/callsites.js';
+import type { Lifecycle } from './trace/lifecycle.js';
+import type { TraceFs } from './trace/tracing.js';
 
 /**
  * One emulated kernel: the services of one machine. Nothing here is global;
@@ -67,7 +67,13 @@ export class Kernel {
 
   /** A mutex named `name`, in the lock class `classKey` (default: a class of its own). */
   mutex(name: string, classKey: string = name): Mutex {
-    return new Mutex(name, this.lockdep, () => this.clock.now(), () => this.yieldPoint?.(`mutex_lock ${name}`), classKey);
+    return new Mutex(
+      name,
+      this.lockdep,
+      () => this.clock.now(),
+      () => this.yieldPoint?.(`mutex_lock ${name}`),
+      classKey,
+    );
   }
 
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */

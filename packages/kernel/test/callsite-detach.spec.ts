@@ -22,11 +22,16 @@ describe('Call-site detach', () => {
     sites.attach('test_read', tracer);
     let detached: Promise<void> | undefined;
     // Another CPU detaches while this call is inside the traced function.
-    const r = sites.call(site, null, () => {
-      order.push('call');
-      detached = sites.detach('test_read', tracer);
-      return 1;
-    }, undefined);
+    const r = sites.call(
+      site,
+      null,
+      () => {
+        order.push('call');
+        detached = sites.detach('test_read', tracer);
+        return 1;
+      },
+      undefined,
+    );
     expect(r).to.equal(1);
     expect(site.ops).to.equal(null);
     expect(order).to.deep.equal(['call', 'onCall']);

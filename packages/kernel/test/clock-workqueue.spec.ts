@@ -10,7 +10,11 @@ describe('ManualClock', () => {
     clock.at(200, () => seen.push(['b1', clock.now()]));
     clock.at(200, () => seen.push(['b2', clock.now()]));
     clock.advance(250);
-    expect(seen).to.deep.equal([['a', 100], ['b1', 200], ['b2', 200]]);
+    expect(seen).to.deep.equal([
+      ['a', 100],
+      ['b1', 200],
+      ['b2', 200],
+    ]);
     expect(clock.now()).to.equal(250);
     clock.advance(50);
     expect(seen.at(-1)).to.deep.equal(['c', 300]);
@@ -70,7 +74,14 @@ describe('OrderedWorkqueue', () => {
     const wq = new OrderedWorkqueue('wq', (f) => failures.push(f));
     const log: string[] = [];
     for (const n of ['a', 'b', 'c']) {
-      wq.queue({ name: n, fn: async () => { log.push(`${n}+`); await Promise.resolve(); log.push(`${n}-`); } });
+      wq.queue({
+        name: n,
+        fn: async () => {
+          log.push(`${n}+`);
+          await Promise.resolve();
+          log.push(`${n}-`);
+        },
+      });
     }
     await wq.flush();
     expect(log).to.deep.equal(['a+', 'a-', 'b+', 'b-', 'c+', 'c-']);
@@ -84,15 +95,18 @@ describe('OrderedWorkqueue', () => {
     const ran: string[] = [];
     const fired: unknown[] = [];
     kernel.lifecycle.on('work:failed', (p) => fired.push(p));
-    wq.queue({ name: 'bad', fn: () => { throw new KernelError('ENODEV', 'device vanished'); } });
+    wq.queue({
+      name: 'bad',
+      fn: () => {
+        throw new KernelError('ENODEV', 'device vanished');
+      },
+    });
     wq.queue({ name: 'good', fn: () => void ran.push('good') });
     await wq.flush();
     expect(ran).to.deep.equal(['good']);
     expect(wq.failures.map((f) => [f.work, f.error.code])).to.deep.equal([['bad', 'ENODEV']]);
     expect(fired).to.deep.equal([{ work: 'bad', errno: 'ENODEV', message: 'ENODEV: device vanished' }]);
-    expect(kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal([
-      "deferwq: work 'bad' failed: ENODEV: device vanished",
-    ]);
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal(["deferwq: work 'bad' failed: ENODEV: device vanished"]);
   });
 
   it('cancels pending work and refuses to queue an item twice', async () => {
@@ -112,7 +126,13 @@ describe('OrderedWorkqueue', () => {
   it('flush also waits for work queued by running work', async () => {
     const wq = new OrderedWorkqueue('wq', () => undefined);
     const ran: string[] = [];
-    wq.queue({ name: 'first', fn: () => { ran.push('first'); wq.queue({ name: 'second', fn: () => void ran.push('second') }); } });
+    wq.queue({
+      name: 'first',
+      fn: () => {
+        ran.push('first');
+        wq.queue({ name: 'second', fn: () => void ran.push('second') });
+      },
+    });
     await wq.flush();
     expect(ran).to.deep.equal(['first', 'second']);
   });

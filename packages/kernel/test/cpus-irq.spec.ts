@@ -48,11 +48,15 @@ describe('IrqController', () => {
     const irqs = make();
     const irq = irqs.registerLine(40, 'level');
     let calls = 0;
-    irqs.request(irq, () => {
-      calls++;
-      if (calls === 3) irqs.lower(irq);
-      return IRQ_HANDLED;
-    }, 'dev');
+    irqs.request(
+      irq,
+      () => {
+        calls++;
+        if (calls === 3) irqs.lower(irq);
+        return IRQ_HANDLED;
+      },
+      'dev',
+    );
     irqs.raise(irq);
     expect(calls).to.equal(3);
     expect(irqs.isAsserted(irq)).to.equal(false);
@@ -66,7 +70,15 @@ describe('IrqController', () => {
     irqs.raise(irq);
     expect(irqs.stats(irq).unhandled).to.equal(2);
     let calls = 0;
-    irqs.request(irq, () => { calls++; irqs.lower(irq); return IRQ_HANDLED; }, 'late');
+    irqs.request(
+      irq,
+      () => {
+        calls++;
+        irqs.lower(irq);
+        return IRQ_HANDLED;
+      },
+      'late',
+    );
     expect(calls).to.equal(1);
   });
 
@@ -76,17 +88,21 @@ describe('IrqController', () => {
     let depth = 0;
     let maxDepth = 0;
     let calls = 0;
-    irqs.request(irq, () => {
-      depth++;
-      maxDepth = Math.max(maxDepth, depth);
-      calls++;
-      if (calls === 1) {
-        irqs.lower(irq);
-        irqs.raise(irq); // a new edge while handling: delivered after return
-      }
-      depth--;
-      return IRQ_HANDLED;
-    }, 'edge-dev');
+    irqs.request(
+      irq,
+      () => {
+        depth++;
+        maxDepth = Math.max(maxDepth, depth);
+        calls++;
+        if (calls === 1) {
+          irqs.lower(irq);
+          irqs.raise(irq); // a new edge while handling: delivered after return
+        }
+        depth--;
+        return IRQ_HANDLED;
+      },
+      'edge-dev',
+    );
     irqs.raise(irq);
     irqs.raise(irq); // still high: no new edge
     expect(calls).to.equal(2);

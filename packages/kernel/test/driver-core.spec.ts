@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createKernel, KernelError, TOKENS, type Device, type Driver, type PlatformBus } from '../src/index.js';
+import { createKernel, type Device, type Driver, KernelError, type PlatformBus, TOKENS } from '../src/index.js';
 
 function setup() {
   const { kernel, container } = createKernel();
@@ -62,7 +62,12 @@ describe('Driver core', () => {
         if (!supplierReady) throw new KernelError('EPROBE_DEFER', 'waiting for the supplier');
       },
     });
-    await bus.registerDriver({ name: 'supplier', async probe() { supplierReady = true; } });
+    await bus.registerDriver({
+      name: 'supplier',
+      async probe() {
+        supplierReady = true;
+      },
+    });
     const consumer = await bus.addDevice('consumer', 0, []);
     expect(consumer.bound).to.equal(false);
     expect(bus.deferredDevices()).to.deep.equal([{ device: 'consumer.0', reason: 'waiting for the supplier' }]);
@@ -88,7 +93,12 @@ describe('Driver core', () => {
         if (!wasReady) throw new KernelError('EPROBE_DEFER', 'not yet');
       },
     });
-    await bus.registerDriver({ name: 'other', async probe() { ready = true; } });
+    await bus.registerDriver({
+      name: 'other',
+      async probe() {
+        ready = true;
+      },
+    });
     const slowAdd = bus.addDevice('slow', 0, []);
     await Promise.resolve();
     // While 'slow' probes, another device binds: a trigger during its probe.
@@ -103,7 +113,13 @@ describe('Driver core', () => {
   it('driverAttach probes only unbound matching devices', async () => {
     const { bus } = setup();
     let probes = 0;
-    const drv: Driver = { name: 'x', idTable: ['x-alt'], async probe() { probes++; } };
+    const drv: Driver = {
+      name: 'x',
+      idTable: ['x-alt'],
+      async probe() {
+        probes++;
+      },
+    };
     await bus.addDevice('x', 0, []);
     await bus.addDevice('x-alt', 1, []);
     await bus.addDevice('y', 0, []);

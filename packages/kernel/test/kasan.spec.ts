@@ -27,8 +27,18 @@ describe('KASAN lifetime checker', () => {
     expect(r.accessChain).to.deep.equal(['thing_read', 'thing_user']);
     expect(r.allocChain).to.deep.equal(['devm_kzalloc', 'thing_probe', 'driver_probe']);
     expect(r.freeChain).to.deep.equal(['kfree', 'devm_kfree', 'devres_release_all', 'device_release_driver']);
-    expect(r.text.split('\n').slice(1, 4)).to.deep.equal(['BUG: KASAN: slab-use-after-free in thing_read', 'Read of thing->field in struct thing thing.0', 'Call Trace:']);
-    expect(kernel.log.atLeast('err').filter((l) => l.subsystem === 'kasan').map((l) => l.message).join('\n')).to.equal(r.text);
+    expect(r.text.split('\n').slice(1, 4)).to.deep.equal([
+      'BUG: KASAN: slab-use-after-free in thing_read',
+      'Read of thing->field in struct thing thing.0',
+      'Call Trace:',
+    ]);
+    expect(
+      kernel.log
+        .atLeast('err')
+        .filter((l) => l.subsystem === 'kasan')
+        .map((l) => l.message)
+        .join('\n'),
+    ).to.equal(r.text);
   });
 
   it('keeps machines apart and restores a synchronous stack around a sleeping call', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { createKernel, kernelFunction, kfunc, type CallStack, type SiteTracer } from '../src/index.js';
+import { type CallStack, createKernel, kernelFunction, kfunc, type SiteTracer } from '../src/index.js';
 
 class Driver {
   seen: string[] = [];
@@ -47,7 +47,10 @@ describe('Kernel functions and call sites', () => {
     expect(v).to.equal(13);
     expect(frames).to.deep.equal(['test_caller']);
     const seen: string[] = [];
-    const tracer: SiteTracer = { name: 't', onCall: (site, who, id, _dt, result) => seen.push(`${site.name} ${who} ${id} ${String((result as readonly unknown[])[0])}`) };
+    const tracer: SiteTracer = {
+      name: 't',
+      onCall: (site, who, id, _dt, result) => seen.push(`${site.name} ${who} ${id} ${String((result as readonly unknown[])[0])}`),
+    };
     kernel.callSites.attach('test->op', tracer);
     sites.op.invoke(target, target.op, 5, 0);
     expect(seen).to.deep.equal(['test->op t5 3 15']);

@@ -33,26 +33,51 @@ describe('Lockdep with lock classes', () => {
     const devB = new Mutex('device:b', dep, undefined, undefined, '&dev->mutex');
     const registry = new Mutex('arm_cspmu_lock', dep);
     // Probe of device a: device lock, then the registry.
-    await inside(['driver_attach'], () => devA.runExclusive(() => inside(['driver_attach', 'really_probe'], () => registry.runExclusive(() => undefined, 'arm_cspmu_init_impl_ops')), 'driver_attach'));
+    await inside(['driver_attach'], () =>
+      devA.runExclusive(
+        () => inside(['driver_attach', 'really_probe'], () => registry.runExclusive(() => undefined, 'arm_cspmu_init_impl_ops')),
+        'driver_attach',
+      ),
+    );
     // Unregister holding the registry while it releases device b: the other order, on another device.
     const err = await rejects(
-      inside(['arm_cspmu_impl_unregister'], () => registry.runExclusive(() => inside(['arm_cspmu_impl_unregister'], () => devB.runExclusive(() => undefined, 'device_release_driver')), 'arm_cspmu_impl_unregister')),
+      inside(['arm_cspmu_impl_unregister'], () =>
+        registry.runExclusive(
+          () => inside(['arm_cspmu_impl_unregister'], () => devB.runExclusive(() => undefined, 'device_release_driver')),
+          'arm_cspmu_impl_unregister',
+        ),
+      ),
     );
     expect(err.code).to.equal('EDEADLK');
     expect(dep.reports).to.have.length(1);
     const r = dep.reports[0]!;
-    expect(r).to.deep.include({ kind: 'circular', task: 'device_release_driver', acquiring: '&dev->mutex', acquiringLock: 'device:b', holding: 'arm_cspmu_lock', holdingLock: 'arm_cspmu_lock' });
+    expect(r).to.deep.include({
+      kind: 'circular',
+      task: 'device_release_driver',
+      acquiring: '&dev->mutex',
+      acquiringLock: 'device:b',
+      holding: 'arm_cspmu_lock',
+      holdingLock: 'arm_cspmu_lock',
+    });
     expect(r.earlierPath).to.deep.equal(['&dev->mutex', 'arm_cspmu_lock']);
     // The earlier chain: the probe that took the registry under a device lock, where it did.
     expect(r.dependencies).to.deep.equal([
-      { from: '&dev->mutex', to: 'arm_cspmu_lock', task: 'arm_cspmu_init_impl_ops', held: ['&dev->mutex'], backtrace: ['driver_attach', 'really_probe', 'arm_cspmu_init_impl_ops'] },
+      {
+        from: '&dev->mutex',
+        to: 'arm_cspmu_lock',
+        task: 'arm_cspmu_init_impl_ops',
+        held: ['&dev->mutex'],
+        backtrace: ['driver_attach', 'really_probe', 'arm_cspmu_init_impl_ops'],
+      },
     ]);
     // This chain: what the task holds and where it takes the new lock.
     expect(r.held).to.deep.equal(['arm_cspmu_lock']);
     expect(r.backtrace).to.deep.equal(['arm_cspmu_impl_unregister', 'device_release_driver']);
     expect(r.text).to.contain('WARNING: possible circular locking dependency detected');
     expect(r.text).to.contain('(&dev->mutex){device:b}, at: device_release_driver <- arm_cspmu_impl_unregister');
-    expect(r.text).to.contain('(arm_cspmu_lock) taken holding (&dev->mutex) by arm_cspmu_init_impl_ops, at: arm_cspmu_init_impl_ops <- really_probe <- driver_attach');
+    expect(r.text).to.contain(
+      '(arm_cspmu_lock) taken holding (&dev->mutex) by arm_cspmu_init_impl_ops, at: arm_cspmu_init_impl_ops <- really_probe <- driver_attach',
+    );
     expect(r.text).to.contain('(arm_cspmu_lock){arm_cspmu_lock}, at: arm_cspmu_impl_unregister');
     expect(devB.locked).to.equal(false);
     expect(registry.locked).to.equal(false);
@@ -62,10 +87,20 @@ describe('Lockdep with lock classes', () => {
     const { dep, inside } = rig();
     const devA = new Mutex('device:a', dep, undefined, undefined, '&dev->mutex');
     const devB = new Mutex('device:b', dep, undefined, undefined, '&dev->mutex');
-    const err = await rejects(inside(['attach_parent'], () => devA.runExclusive(() => inside(['attach_parent'], () => devB.runExclusive(() => undefined, 'attach_child')), 'attach_parent')));
+    const err = await rejects(
+      inside(['attach_parent'], () =>
+        devA.runExclusive(() => inside(['attach_parent'], () => devB.runExclusive(() => undefined, 'attach_child')), 'attach_parent'),
+      ),
+    );
     expect(err.code).to.equal('EDEADLK');
     expect(err.message).to.contain("possible recursive locking: taking 'device:b' while holding 'device:a' of the same class '&dev->mutex'");
-    expect(dep.reports[0]).to.deep.include({ kind: 'recursive', acquiringLock: 'device:b', holdingLock: 'device:a', held: ['&dev->mutex'], backtrace: ['attach_parent', 'attach_child'] });
+    expect(dep.reports[0]).to.deep.include({
+      kind: 'recursive',
+      acquiringLock: 'device:b',
+      holdingLock: 'device:a',
+      held: ['&dev->mutex'],
+      backtrace: ['attach_parent', 'attach_child'],
+    });
     expect(dep.reports[0]!.text).to.contain('(&dev->mutex){device:a}, at: attach_parent');
   });
 

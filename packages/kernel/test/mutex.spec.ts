@@ -54,10 +54,7 @@ describe('Mutex', () => {
   it('does not treat an unrelated concurrent task as the holder', async () => {
     const m = new Mutex('shared', new Lockdep());
     const results: string[] = [];
-    await Promise.all([
-      m.runExclusive(async () => void results.push('x')),
-      m.runExclusive(async () => void results.push('y')),
-    ]);
+    await Promise.all([m.runExclusive(async () => void results.push('x')), m.runExclusive(async () => void results.push('y'))]);
     expect(results).to.deep.equal(['x', 'y']);
   });
 
@@ -70,7 +67,12 @@ describe('Mutex', () => {
     expect(err.code).to.equal('EDEADLK');
     expect(err.message).to.contain("taking 'registry_lock' while holding 'device_lock'");
     expect(dep.reports).to.have.length(1);
-    expect(dep.reports[0]).to.deep.include({ kind: 'circular', acquiring: 'registry_lock', holding: 'device_lock', earlierPath: ['registry_lock', 'device_lock'] });
+    expect(dep.reports[0]).to.deep.include({
+      kind: 'circular',
+      acquiring: 'registry_lock',
+      holding: 'device_lock',
+      earlierPath: ['registry_lock', 'device_lock'],
+    });
     expect(a.locked).to.equal(false);
     expect(b.locked).to.equal(false);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { KernelError, Refcount, REFCOUNT_SATURATED, Srcu } from '../src/index.js';
+import { KernelError, REFCOUNT_SATURATED, Refcount, Srcu } from '../src/index.js';
 
 describe('Refcount', () => {
   const make = (initial = 1) => {

@@ -3,7 +3,12 @@ import { createKernel, KernelError, ManualClock, RingBuffer, TraceFs } from '../
 
 function makeFs(capacity: number, mode: 'overwrite' | 'drop' = 'overwrite') {
   const clock = new ManualClock();
-  const fs = new TraceFs(() => clock.now(), () => 0, capacity, mode);
+  const fs = new TraceFs(
+    () => clock.now(),
+    () => 0,
+    capacity,
+    mode,
+  );
   const tp = fs.define({
     system: 'test',
     name: 'sample',

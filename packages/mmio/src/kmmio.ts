@@ -1,7 +1,7 @@
-import { kerr, type Kernel, type Shadow, type Srcu } from '@cspmu/kernel';
+import { type Kernel, kerr, type Shadow, type Srcu } from '@cspmu/kernel';
 import { PAGE_SIZE } from './address-map.js';
-import { hex } from './bus-error.js';
 import type { AccessObserver, MmioBus } from './bus.js';
+import { hex } from './bus-error.js';
 import type { IoMem } from './iomem.js';
 
 /** One traced access, as the handlers see it (one object, reused: copy what you keep). */
@@ -109,7 +109,14 @@ export class Kmmio implements AccessObserver {
           page.releaseTicket = 0;
         }
         page.count++;
-      } else this.pages.set(pg, { base: pg * PAGE_SIZE, count: 1, armed: true, releaseTicket: 0, shadow: this.kernel.kasan.alloc('struct kmmio_fault_page', hex(pg * PAGE_SIZE)) });
+      } else
+        this.pages.set(pg, {
+          base: pg * PAGE_SIZE,
+          count: 1,
+          armed: true,
+          releaseTicket: 0,
+          shadow: this.kernel.kasan.alloc('struct kmmio_fault_page', hex(pg * PAGE_SIZE)),
+        });
     }
     this.detach ??= this.bus.observe(this);
   }
@@ -153,7 +160,7 @@ export class Kmmio implements AccessObserver {
       if (page && this.probes.some((q) => phys >= q.addr && phys < q.addr + q.len)) this.stats.nestedHits++;
       return;
     }
-    if (!page || !page.armed) return;
+    if (!page?.armed) return;
     const probe = this.probes.find((q) => phys >= q.addr && phys < q.addr + q.len);
     const a = this.access;
     a.io = io;

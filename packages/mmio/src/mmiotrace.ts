@@ -1,4 +1,4 @@
-import { formatTraceTime, kerr, type Kernel, type TraceFs, type Tracepoint, type TraceRecordReader } from '@cspmu/kernel';
+import { formatTraceTime, type Kernel, kerr, type TraceFs, type Tracepoint, type TraceRecordReader } from '@cspmu/kernel';
 import type { MmioBus } from './bus.js';
 import type { IoMem } from './iomem.js';
 import { Kmmio, type KmmioProbe } from './kmmio.js';
@@ -45,7 +45,8 @@ export class MmioTrace {
         { name: 'phys', kind: 'u64' },
         { name: 'value', kind: 'u64' },
       ],
-      format: (r) => `${r.num('opcode') === MMIO_READ ? 'R' : 'W'} ${r.num('width')} ${ts(r)} ${r.num('map_id')} ${x(r.u64('phys'))} ${x(r.u64('value'))} 0x0 0`,
+      format: (r) =>
+        `${r.num('opcode') === MMIO_READ ? 'R' : 'W'} ${r.num('width')} ${ts(r)} ${r.num('map_id')} ${x(r.u64('phys'))} ${x(r.u64('value'))} 0x0 0`,
     });
     this.map = this.trace.define({
       system: 'mmiotrace',

@@ -72,11 +72,15 @@ export function firstDivergence(expected: Recording, actual: Recording): Diverge
     const a = actual.accesses[i];
     if (!e || !a) return { index: i, expected: e, actual: a, reason: e ? 'the driver stopped early' : 'the driver made extra accesses' };
     const why =
-      e.op !== a.op ? `${e.op} expected, ${a.op} made`
-      : e.phys !== a.phys ? `address ${e.phys} expected, ${a.phys} accessed`
-      : e.width !== a.width ? `${e.width * 8}-bit expected, ${a.width * 8}-bit made`
-      : e.op === 'W' && e.value !== a.value ? `value ${e.value} expected, ${a.value} written`
-      : undefined;
+      e.op !== a.op
+        ? `${e.op} expected, ${a.op} made`
+        : e.phys !== a.phys
+          ? `address ${e.phys} expected, ${a.phys} accessed`
+          : e.width !== a.width
+            ? `${e.width * 8}-bit expected, ${a.width * 8}-bit made`
+            : e.op === 'W' && e.value !== a.value
+              ? `value ${e.value} expected, ${a.value} written`
+              : undefined;
     if (why) return { index: i, expected: e, actual: a, reason: why };
   }
   return undefined;
@@ -93,7 +97,11 @@ export function describeDivergence(d: Divergence): string {
  * models at the same addresses), at the recorded virtual times. Returns
  * the reads' values seen during the replay next to the recorded ones.
  */
-export function replayWrites(rec: Recording, bus: MmioBus, advanceTo: (t: number) => void): { writes: number; mismatchedReads: { index: number; recorded: string; replayed: string }[] } {
+export function replayWrites(
+  rec: Recording,
+  bus: MmioBus,
+  advanceTo: (t: number) => void,
+): { writes: number; mismatchedReads: { index: number; recorded: string; replayed: string }[] } {
   const maps = new Map<string, IoMem>();
   const ioFor = (phys: bigint): { io: IoMem; offset: number } => {
     const page = phys & ~0xfffn;

@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { KernelError } from '@cspmu/kernel';
+import { expect } from 'chai';
 import { BusError, RegisterBank } from '../src/index.js';
 import { busWith } from './helpers.js';
 
@@ -79,10 +79,13 @@ describe('RegisterBank access policies', () => {
   });
 
   it('refuses to declare overlapping or misplaced registers', () => {
-    expect(() => new RegisterBank('b', 0x1000, [
-      { name: 'A', offset: 0x0, width: 64, access: 'RW' },
-      { name: 'B', offset: 0x4, access: 'RW' },
-    ])).to.throw(KernelError, 'B at 0x4 overlaps A');
+    expect(
+      () =>
+        new RegisterBank('b', 0x1000, [
+          { name: 'A', offset: 0x0, width: 64, access: 'RW' },
+          { name: 'B', offset: 0x4, access: 'RW' },
+        ]),
+    ).to.throw(KernelError, 'B at 0x4 overlaps A');
     expect(() => new RegisterBank('b', 0x1000, [{ name: 'A', offset: 0x2, access: 'RW' }])).to.throw(KernelError, 'aligned');
     expect(() => new RegisterBank('b', 0x1000, [{ name: 'C', offset: 0, access: 'W1C', stateOf: 'X' }])).to.throw(KernelError, 'unknown register X');
   });
@@ -139,9 +142,13 @@ describe('IoMem and the bus', () => {
     expect(bank.peek('R')).to.equal(0);
     expect(bus.violations).to.have.length(1);
     expect(bus.violations[0]).to.deep.include({ owner: 'dev0', offset: 0, width: 4, write: true, callers: ['stale_reader'] });
-    expect(kernel.log.atLeast('err').map((r) => r.message)).to.include('BUG: dev0: 32-bit write at offset 0x0 through mapping 0 after iounmap (use after release) in stale_reader');
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.include(
+      'BUG: dev0: 32-bit write at offset 0x0 through mapping 0 after iounmap (use after release) in stale_reader',
+    );
     // KASAN names the access, where the mapping was made and where it was unmapped.
-    expect(kernel.kasan.reports.map((r) => [r.type, r.object, r.access, r.accessChain[0]])).to.deep.equal([['ioremap mapping', 'dev0 #0', '32-bit write at offset 0x0', 'stale_reader']]);
+    expect(kernel.kasan.reports.map((r) => [r.type, r.object, r.access, r.accessChain[0]])).to.deep.equal([
+      ['ioremap mapping', 'dev0 #0', '32-bit write at offset 0x0', 'stale_reader'],
+    ]);
     expect(() => bus.iounmap(io)).to.throw(KernelError, 'double unmap');
   });
 

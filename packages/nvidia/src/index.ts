@@ -2,8 +2,8 @@
 import { defineBackendModule } from '@cspmu/arm-cspmu';
 import { nvidiaBackend } from './backend.js';
 
+export { NVIDIA_IMPLEMENTER, nvidiaBackend } from './backend.js';
 export * from './events.js';
 export * from './products.js';
-export { NVIDIA_IMPLEMENTER, nvidiaBackend } from './backend.js';
 
 export default defineBackendModule(nvidiaBackend);

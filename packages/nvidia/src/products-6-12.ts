@@ -1,7 +1,7 @@
 // The NVIDIA product table as Linux 6.12 has it: the longer SCF event list, no NVLink-C2C port filter, no generic filter2, and its filter rule.
 import type { EventAttrSpec } from '@cspmu/arm-cspmu';
 import { SCF_EVENTS } from './events.js';
-import { GENERIC_PRODUCT, PRODUCTS, type NvProduct } from './products.js';
+import { GENERIC_PRODUCT, type NvProduct, PRODUCTS } from './products.js';
 
 const ev = (name: string, code: number): EventAttrSpec => ({ name, event: BigInt(code) });
 const perN = (prefix: string, suffix: string, base: number) => [0, 1, 2, 3].map((n) => ev(`${prefix}_${n}_${suffix}`, base + n));

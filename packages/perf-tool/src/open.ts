@@ -1,5 +1,5 @@
 // Open an event list as perf stat does: which CPUs each event goes on, groups per CPU, the exclude_guest fallback, and which failures are skipped.
-import { KernelError, type Kernel } from '@cspmu/kernel';
+import { type Kernel, KernelError } from '@cspmu/kernel';
 import type { PerfCore, PerfEvent, PerfEventAttr } from '@cspmu/perf';
 import type { ParsedEvent } from './grammar/grammar.js';
 import { isClockEvent } from './grammar/symbols.js';
@@ -60,7 +60,7 @@ function cpusFor(perf: PerfCore, kernel: Kernel, p: ParsedEvent, t: OpenTarget):
   const mask = pmuCpumask(perf, p.pmu);
   if (t.systemWide) return mask ?? kernel.cpus.online();
   // Per task: a PMU with a cpumask is still opened on its CPU (and an uncore PMU then refuses the task).
-  return mask && mask.length ? mask : [-1];
+  return mask?.length ? mask : [-1];
 }
 
 /** The attr handed to perf_event_open: the parsed one, disabled for leaders (enabled together after every open). */
@@ -120,7 +120,7 @@ export function openEventList(
           c.error ??= 'its group leader could not be opened';
           break;
         }
-        const opts = { cpu, pid: cpu < 0 || !target.systemWide && !target.cpus ? (target.pid ?? -1) : -1, ...(group ? { group } : {}) };
+        const opts = { cpu, pid: cpu < 0 || (!target.systemWide && !target.cpus) ? (target.pid ?? -1) : -1, ...(group ? { group } : {}) };
         try {
           let ev: PerfEvent;
           try {
@@ -164,10 +164,11 @@ export async function closeEventList(perf: PerfCore, counters: readonly Counter[
   const frees: Promise<void>[] = [];
   for (const pass of [false, true]) {
     for (const c of counters) {
-      for (const ev of c.events) if (ev && ev.isLeader === pass && live.has(ev)) {
-        frees.push(perf.close(ev));
-        live.delete(ev);
-      }
+      for (const ev of c.events)
+        if (ev && ev.isLeader === pass && live.has(ev)) {
+          frees.push(perf.close(ev));
+          live.delete(ev);
+        }
     }
   }
   await Promise.all(frees);

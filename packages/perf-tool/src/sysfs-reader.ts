@@ -10,8 +10,7 @@ export function describePmus(core: PerfCore): PmuDescription[] {
   const fs = core.kernel.sysfs;
   return core.pmus().map(({ name, type }) => {
     const dir = `${ROOT}/${name}`;
-    const read = (sub: string) =>
-      fs.exists(`${dir}/${sub}`) ? fs.list(`${dir}/${sub}`).map((f): [string, string] => [f, fs.read(`${dir}/${sub}/${f}`)]) : [];
+    const read = (sub: string) => (fs.exists(`${dir}/${sub}`) ? fs.list(`${dir}/${sub}`).map((f): [string, string] => [f, fs.read(`${dir}/${sub}/${f}`)]) : []);
     return describeFromSysfs(name, type, read('format'), read('events'));
   });
 }

@@ -11,7 +11,12 @@ function perfAttrs(dir: string, event: string): { type: number; config: bigint; 
   for (const block of out.split('perf_event_attr:').slice(1)) {
     const body = block.split('-----')[0]!;
     const field = (re: RegExp) => BigInt(re.exec(body)?.[1] ?? 0);
-    const a = { type: Number(field(/^\s*type\s+(\d+)/m)), config: field(/^\s*config\s+(0x[0-9a-f]+)/m), config1: field(/config1 \}\s+(0x[0-9a-f]+)/m), config2: field(/config2 \}\s+(0x[0-9a-f]+)/m) };
+    const a = {
+      type: Number(field(/^\s*type\s+(\d+)/m)),
+      config: field(/^\s*config\s+(0x[0-9a-f]+)/m),
+      config1: field(/config1 \}\s+(0x[0-9a-f]+)/m),
+      config2: field(/config2 \}\s+(0x[0-9a-f]+)/m),
+    };
     const k = JSON.stringify(a, (_, v) => (typeof v === 'bigint' ? v.toString() : v));
     if (!seen.has(k)) attrs.push(a);
     seen.add(k);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { decodeFormat, encodeFormat, EventParseError, formatText, parseFormat, type EventGrammar } from '../src/index.js';
+import { decodeFormat, type EventGrammar, EventParseError, encodeFormat, formatText, parseFormat } from '../src/index.js';
 import { testGrammar } from './helpers.js';
 
 function parseErr(g: EventGrammar, s: string): EventParseError {

@@ -54,6 +54,9 @@ export function perfUnavailable(): string | undefined {
 
 /** `perf ARGS` with `dir` bind-mounted over the PMU directory; stdout and stderr together. */
 export function runPerf(dir: string, args: readonly string[]): { status: number; out: string } {
-  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /sys/bus/event_source/devices && exec perf "$@"', dir, ...args], { encoding: 'utf8', timeout: 20000 });
+  const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount --bind "$0" /sys/bus/event_source/devices && exec perf "$@"', dir, ...args], {
+    encoding: 'utf8',
+    timeout: 20000,
+  });
   return { status: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }

@@ -29,7 +29,19 @@ export type FullAttr = Required<PerfEventAttr>;
 
 const U64_MAX = (1n << 64n) - 1n;
 const READ_FORMAT_KNOWN = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING | PERF_FORMAT_ID | PERF_FORMAT_GROUP;
-const BOOLS = ['freq', 'disabled', 'pinned', 'exclusive', 'inherit', 'exclude_user', 'exclude_kernel', 'exclude_hv', 'exclude_idle', 'exclude_host', 'exclude_guest'] as const;
+const BOOLS = [
+  'freq',
+  'disabled',
+  'pinned',
+  'exclusive',
+  'inherit',
+  'exclude_user',
+  'exclude_kernel',
+  'exclude_hv',
+  'exclude_idle',
+  'exclude_host',
+  'exclude_guest',
+] as const;
 
 const FIELDS = ['type', 'config', 'config1', 'config2', 'config3', 'sample_period', 'sample_freq', 'read_format', ...BOOLS] as const;
 

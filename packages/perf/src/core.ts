@@ -1,25 +1,18 @@
-import { describeThrown, kerr, KernelError, type Kernel, type ModuleLoader, type Srcu } from '@cspmu/kernel';
+import { describeThrown, type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@cspmu/kernel';
 import { normalizeAttr, type PerfEventAttr } from './attr.js';
-import { PERF_EVENT_STATE as S, PERF_FORMAT_GROUP, PERF_TYPE } from './constants.js';
+import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';
 import { PmuCpuContext } from './context.js';
-import { PerfEvent, ROOT, type PerfCaller, type ReadResult, type ReadValue } from './event.js';
+import { PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import './lifecycle.js';
-import type { Pmu } from './pmu.js';
 import { EventFreer } from './free.js';
-import { checkCpuPermission, checkGroupJoin, checkInitialisedEvent, checkKernelPermission, copyOpenOptions, INT_MAX } from './open-checks.js';
-import { PMU_SYSFS_ROOT, PmuRegistry, type PmuRegistration } from './registration.js';
-import { SoftwarePmu } from './software-pmu.js';
-import { definePmuCallSites, type PmuCallSites } from './sites.js';
+import { checkCpuPermission, checkGroupJoin, checkInitialisedEvent, checkKernelPermission, copyOpenOptions, INT_MAX, type OpenOptions } from './open-checks.js';
 
-export interface OpenOptions {
-  /** The CPU to count on; uncore PMUs need one (-a / -C). */
-  readonly cpu: number;
-  /** The group leader to join. */
-  readonly group?: PerfEvent;
-  /** -1 (default) for a CPU-wide event; a pid for a task event. */
-  readonly pid?: number;
-  readonly caller?: PerfCaller;
-}
+export type { OpenOptions } from './open-checks.js';
+
+import type { Pmu } from './pmu.js';
+import { PMU_SYSFS_ROOT, type PmuRegistration, PmuRegistry } from './registration.js';
+import { definePmuCallSites, type PmuCallSites } from './sites.js';
+import { SoftwarePmu } from './software-pmu.js';
 
 /**
  * The perf core: perf_event_open with the kernel's checks, per-CPU
@@ -95,7 +88,11 @@ export class PerfCore {
   }
 
   setMuxInterval(pmu: Pmu, ms: number): void {
-    if (!Number.isInteger(ms) || ms < 1 || ms > INT_MAX) throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeThrown(typeof ms === 'object' ? 'an object' : ms)}`);
+    if (!Number.isInteger(ms) || ms < 1 || ms > INT_MAX)
+      throw kerr(
+        'EINVAL',
+        `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeThrown(typeof ms === 'object' ? 'an object' : ms)}`,
+      );
     this.registry.get(pmu).muxIntervalMs = ms;
   }
 
@@ -118,8 +115,10 @@ export class PerfCore {
     const pid = opts.pid ?? -1;
     const caller = opts.caller ?? ROOT;
     const cpu = opts.cpu;
-    if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeThrown(typeof cpu === 'object' ? 'an object' : cpu)}`);
-    if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
+    if (!Number.isInteger(cpu) || cpu < -1)
+      throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeThrown(typeof cpu === 'object' ? 'an object' : cpu)}`);
+    if (!Number.isInteger(pid) || pid < -1)
+      throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
     if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
     if (cpu >= 0 && !this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
     checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);

@@ -1,6 +1,6 @@
 // _free_event: the perf core's free path, which keeps using the event's PMU after destroy.
 import type { Kernel, ModuleLoader, Srcu } from '@cspmu/kernel';
-import { PERF_EVENT_STATE as S, PERF_PMU_CAP_EXCLUSIVE } from './constants.js';
+import { PERF_PMU_CAP_EXCLUSIVE, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 
 /** The functions a close goes through before the event is freed, outermost first. */

@@ -1,10 +1,11 @@
-export * from './constants.js';
 export * from './attr.js';
-export * from './pmu.js';
-export * from './event.js';
+export * from './constants.js';
 export * from './context.js';
 export * from './core.js';
+export * from './event.js';
+export * from './pmu.js';
 export * from './registration.js';
-export * from './software-pmu.js';
 export * from './sites.js';
+export * from './software-pmu.js';
+
 import './lifecycle.js';

@@ -8,4 +8,5 @@ declare module '@cspmu/kernel' {
     'pmu:migrated': { pmu: string; from: number; to: number; events: number };
   }
 }
+
 export {};

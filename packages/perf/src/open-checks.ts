@@ -1,7 +1,6 @@
-import { describeThrown, kerr, KernelError } from '@cspmu/kernel';
+import { describeThrown, KernelError, kerr } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';
-import type { OpenOptions } from './core.js';
 import type { PerfCaller, PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
 
@@ -84,4 +83,15 @@ export function copyOpenOptions(o: unknown): OpenOptions {
     if (e instanceof KernelError) throw e;
     throw kerr('EFAULT', `open options cannot be read: ${describeThrown(e)}`, e);
   }
+}
+
+/** What perf_event_open takes besides the attr. */
+export interface OpenOptions {
+  /** The CPU to count on; uncore PMUs need one (-a / -C). */
+  readonly cpu: number;
+  /** The group leader to join. */
+  readonly group?: PerfEvent;
+  /** -1 (default) for a CPU-wide event; a pid for a task event. */
+  readonly pid?: number;
+  readonly caller?: PerfCaller;
 }

@@ -1,4 +1,4 @@
-import { Ida, kerr, kstrtoint, type Kernel, type Srcu } from '@cspmu/kernel';
+import { Ida, type Kernel, kerr, kstrtoint, type Srcu } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';
 import type { Pmu, PmuAttribute } from './pmu.js';

@@ -1,4 +1,4 @@
-import { kerr, type Clock } from '@cspmu/kernel';
+import { type Clock, kerr } from '@cspmu/kernel';
 import { PERF_COUNT_SW, PERF_HES_STOPPED, PERF_HES_UPTODATE, PERF_TYPE } from './constants.js';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';

@@ -1,6 +1,6 @@
-import { expect } from 'chai';
 import { KernelError, kerr, type ModuleDescriptor } from '@cspmu/kernel';
-import { PERF_EVENT_STATE as S, PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_TYPE, type PerfEvent } from '../src/index.js';
+import { expect } from 'chai';
+import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_TYPE, type PerfEvent, PERF_EVENT_STATE as S } from '../src/index.js';
 import { perfRig, TestPmu } from './helpers.js';
 
 const MS = 1_000_000;
@@ -24,7 +24,11 @@ describe('Perf core: registration and open', () => {
     const second = new TestPmu(clock, 2);
     expect(core.register(second, 'test_pmu_1')).to.equal(7);
     throwsCode(() => core.register(new TestPmu(clock, 2), 'test_pmu_0'), 'EEXIST', "cannot register PMU 'test_pmu_0'");
-    expect(core.pmus().map((p) => [p.name, p.type])).to.deep.equal([['software', 1], ['test_pmu_0', 6], ['test_pmu_1', 7]]);
+    expect(core.pmus().map((p) => [p.name, p.type])).to.deep.equal([
+      ['software', 1],
+      ['test_pmu_0', 6],
+      ['test_pmu_1', 7],
+    ]);
   });
 
   it('passes ENOENT for a type nobody has and event_init errors through', () => {
@@ -83,7 +87,11 @@ describe('Perf core: registration and open', () => {
     core.paranoid = 2;
     // perf_allow_kernel comes first (before event_init); perf_allow_cpu when the CPU context is found (after it).
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: user }), 'EACCES', 'may not count kernel activity');
-    throwsCode(() => core.open({ type: PERF_TYPE.SOFTWARE, config: 0n, exclude_kernel: true }, { cpu: 0, caller: user }), 'EACCES', 'needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is 2');
+    throwsCode(
+      () => core.open({ type: PERF_TYPE.SOFTWARE, config: 0n, exclude_kernel: true }, { cpu: 0, caller: user }),
+      'EACCES',
+      'needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is 2',
+    );
     core.paranoid = 1;
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: user }), 'EACCES');
     core.open({ type, config: 1n }, { cpu: 0, caller: { name: 'perfmon', capabilities: ['CAP_PERFMON'] } });
@@ -189,7 +197,10 @@ describe('Perf core: scheduling', () => {
     const l = core.open({ type, config: 1n, read_format: PERF_FORMAT_GROUP | PERF_FORMAT_ID }, { cpu: 0 });
     const s = core.open({ type, config: 1n }, { cpu: 0, group: l });
     clock.advance(50);
-    expect(core.read(l).group).to.deep.equal([{ value: 50, id: l.id }, { value: 50, id: s.id }]);
+    expect(core.read(l).group).to.deep.equal([
+      { value: 50, id: l.id },
+      { value: 50, id: s.id },
+    ]);
   });
 
   it('disable stops counting, enable resumes, reset zeroes', () => {

@@ -1,11 +1,11 @@
-import { createKernel, kerr, TOKENS, type ManualClock, type ModuleHandle, type ModuleLoader } from '@cspmu/kernel';
+import { createKernel, kerr, type ManualClock, type ModuleHandle, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import {
+  type AttributeGroup,
   PERF_EF_START,
   PERF_HES_STOPPED,
   PERF_HES_UPTODATE,
   PERF_PMU_CAP_NO_EXCLUDE,
   PerfCore,
-  type AttributeGroup,
   type PerfEvent,
   type Pmu,
 } from '../src/index.js';
@@ -32,17 +32,23 @@ export class TestPmu implements Pmu {
   ) {
     this.used = new Array(counters).fill(undefined);
     this.attrGroups = [
-      { name: 'format', attrs: [
-        { name: 'event', show: () => 'config:0-15\n' },
-        { name: 'port', show: () => 'config1:0-3\n' },
-        { name: 'split', show: () => 'config2:1,5-7,40\n' },
-      ] },
-      { name: 'events', attrs: [
-        { name: 'ticks', show: () => 'event=0x1\n' },
-        { name: 'bytes', show: () => 'event=0x2,port=0x3\n' },
-        { name: 'bytes.scale', show: () => '32\n' },
-        { name: 'bytes.unit', show: () => 'Bytes\n' },
-      ] },
+      {
+        name: 'format',
+        attrs: [
+          { name: 'event', show: () => 'config:0-15\n' },
+          { name: 'port', show: () => 'config1:0-3\n' },
+          { name: 'split', show: () => 'config2:1,5-7,40\n' },
+        ],
+      },
+      {
+        name: 'events',
+        attrs: [
+          { name: 'ticks', show: () => 'event=0x1\n' },
+          { name: 'bytes', show: () => 'event=0x2,port=0x3\n' },
+          { name: 'bytes.scale', show: () => '32\n' },
+          { name: 'bytes.unit', show: () => 'Bytes\n' },
+        ],
+      },
       { attrs: [{ name: 'cpumask', show: () => '0\n' }] },
     ];
   }

@@ -1,6 +1,7 @@
 // perf_event_open's checks in the kernel's order: which run before the PMU's event_init and which after, with their errno values.
-import { expect } from 'chai';
+
 import { KernelError, kerr } from '@cspmu/kernel';
+import { expect } from 'chai';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT, PERF_TYPE, type PerfEvent } from '../src/index.js';
 import { perfRig, TestPmu } from './helpers.js';
 

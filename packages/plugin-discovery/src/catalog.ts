@@ -1,7 +1,7 @@
 // The host's plugin catalog: module roots scanned once (cached per root), names checked, packages found by module or package name.
 import { existsSync, realpathSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
-import { kerr, listProblems, type InstalledModule, type PluginCatalog } from '@cspmu/kernel';
+import { type InstalledModule, kerr, listProblems, type PluginCatalog } from '@cspmu/kernel';
 import { resolveEntry } from './entry.js';
 import { checkModuleName } from './names.js';
 import { scanRoot } from './scan.js';
@@ -60,14 +60,18 @@ export class PluginDiscovery implements PluginCatalog {
     const all = this.installed(warn);
     const pkg = all.find((m) => m.manifest.module === checked) ?? all.find((m) => m.packageName === checked);
     if (pkg) return pkg;
-    if (this.excluded.has(checked)) throw kerr('ENOENT', `module '${checked}' is in the module roots but not installed on this machine; add its package to the installed list`);
+    if (this.excluded.has(checked))
+      throw kerr('ENOENT', `module '${checked}' is in the module roots but not installed on this machine; add its package to the installed list`);
     for (const root of this.roots) {
       if (existsSync(join(root, 'node_modules', checked, 'package.json'))) {
         throw kerr('EINVAL', `package ${checked} is installed but is not a cspmu module (its package.json has no "cspmu" manifest)`);
       }
     }
     const known = all.map((m) => `${m.manifest.module} (${m.packageName})`);
-    throw kerr('ENOENT', `no installed module '${checked}' in ${this.roots.join(', ')}; install the package or check the name (installed: ${known.length ? listProblems(known) : 'none'})`);
+    throw kerr(
+      'ENOENT',
+      `no installed module '${checked}' in ${this.roots.join(', ')}; install the package or check the name (installed: ${known.length ? listProblems(known) : 'none'})`,
+    );
   }
 
   entryOf(pkg: InstalledModule): string {

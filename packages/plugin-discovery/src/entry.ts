@@ -1,7 +1,7 @@
 // A plugin package's entry file: from its package.json exports/main, and never outside the module roots.
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative } from 'node:path';
-import { describeThrown, fileKind, kerr, readRegularTextFile, type InstalledModule } from '@cspmu/kernel';
+import { describeThrown, fileKind, type InstalledModule, kerr, readRegularTextFile } from '@cspmu/kernel';
 import { MAX_MANIFEST_BYTES } from './manifest.js';
 
 export function inside(child: string, parent: string): boolean {

@@ -14,10 +14,15 @@ export function checkManifest(m: unknown, pkg: string): ModuleManifest {
   const module = o['module'];
   const apiVersion = o['apiVersion'];
   const claims = o['claims'];
-  if (typeof module !== 'string' || !MODULE_NAME.test(module) || module.length > 64) throw kerr('EINVAL', `${pkg}: cspmu.module must be a module name like nvidia_cspmu`);
+  if (typeof module !== 'string' || !MODULE_NAME.test(module) || module.length > 64)
+    throw kerr('EINVAL', `${pkg}: cspmu.module must be a module name like nvidia_cspmu`);
   if (typeof apiVersion !== 'number' || !Number.isInteger(apiVersion)) throw kerr('EINVAL', `${pkg}: cspmu.apiVersion must be an integer`);
   if (claims === undefined) return { module, apiVersion };
-  if (!Array.isArray(claims) || claims.length > MAX_CLAIMS || claims.some((c) => typeof c !== 'object' || c === null || typeof (c as ModuleClaim).subsystem !== 'string')) {
+  if (
+    !Array.isArray(claims) ||
+    claims.length > MAX_CLAIMS ||
+    claims.some((c) => typeof c !== 'object' || c === null || typeof (c as ModuleClaim).subsystem !== 'string')
+  ) {
     throw kerr('EINVAL', `${pkg}: cspmu.claims must be a list of at most ${MAX_CLAIMS} objects with a 'subsystem'`);
   }
   return { module, apiVersion, claims: claims.map((c) => ({ ...(c as ModuleClaim) })) };

@@ -1,7 +1,7 @@
 // Module and package names a user gives: refused before anything is resolved unless bare.
 import { isBuiltin } from 'node:module';
-import validatePackageName from 'validate-npm-package-name';
 import { kerr, MODULE_NAME } from '@cspmu/kernel';
+import validatePackageName from 'validate-npm-package-name';
 
 /**
  * Refuse anything that is not a bare package or module name, before any

@@ -1,7 +1,7 @@
 // Scanning a module root's node_modules for plugin manifests: odd entries are skipped with a warning, never fatal.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeThrown, isKernelError, readRegularTextFile, type InstalledModule } from '@cspmu/kernel';
+import { describeThrown, type InstalledModule, isKernelError, readRegularTextFile } from '@cspmu/kernel';
 import { checkManifest, MAX_MANIFEST_BYTES } from './manifest.js';
 
 /** At most this many entries of a node_modules (scopes included) are looked at. */

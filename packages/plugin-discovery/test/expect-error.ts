@@ -1,5 +1,5 @@
-import { expect } from 'chai';
 import { KernelError } from '@cspmu/kernel';
+import { expect } from 'chai';
 
 /** Await `p`, which must reject with a KernelError; returns it. */
 export async function rejects(p: Promise<unknown>): Promise<KernelError> {

@@ -1,8 +1,8 @@
-import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel, KernelError, TOKENS, type ModuleLoader } from '@cspmu/kernel';
+import { createKernel, KernelError, type ModuleLoader, TOKENS } from '@cspmu/kernel';
+import { expect } from 'chai';
 import { checkModuleName, PluginDiscovery } from '../src/index.js';
 import { rejects } from './expect-error.js';
 
@@ -10,7 +10,10 @@ import { rejects } from './expect-error.js';
 function plugin(root: string, pkg: string, manifest: object | undefined, source: string): void {
   const dir = join(root, 'node_modules', pkg);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: pkg, version: '1.2.3', type: 'module', exports: './index.js', ...(manifest ? { cspmu: manifest } : {}) }));
+  writeFileSync(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: pkg, version: '1.2.3', type: 'module', exports: './index.js', ...(manifest ? { cspmu: manifest } : {}) }),
+  );
   writeFileSync(join(dir, 'index.js'), source);
 }
 
@@ -25,11 +28,21 @@ export default {
 function fixtures(): string {
   const root = mkdtempSync(join(tmpdir(), 'cspmu-mod-'));
   plugin(root, '@fx/good', { module: 'good_mod', apiVersion: 1, claims: [{ subsystem: 'arm-cspmu', implementer: '0x36b' }] }, descriptor('good_mod'));
-  plugin(root, 'failing', { module: 'failing_mod', apiVersion: 1 }, descriptor('failing_mod', "ctx.onCleanup(() => registered.push('undo partial')); throw new Error('backend registration error: -22');"));
+  plugin(
+    root,
+    'failing',
+    { module: 'failing_mod', apiVersion: 1 },
+    descriptor('failing_mod', "ctx.onCleanup(() => registered.push('undo partial')); throw new Error('backend registration error: -22');"),
+  );
   plugin(root, 'oldapi', { module: 'old_mod', apiVersion: 0 }, descriptor('old_mod', '', 0));
   plugin(root, 'shapeless', { module: 'shapeless_mod', apiVersion: 1 }, 'export default { name: "shapeless_mod" };');
   plugin(root, 'plain', undefined, 'export default 1;');
-  plugin(root, 'dependent', { module: 'dependent_mod', apiVersion: 1 }, descriptor('dependent_mod').replace("apiVersion: 1,", "apiVersion: 1, depends: ['good_mod'],"));
+  plugin(
+    root,
+    'dependent',
+    { module: 'dependent_mod', apiVersion: 1 },
+    descriptor('dependent_mod').replace('apiVersion: 1,', "apiVersion: 1, depends: ['good_mod'],"),
+  );
   const outside = mkdtempSync(join(tmpdir(), 'cspmu-outside-'));
   writeFileSync(join(outside, 'package.json'), JSON.stringify({ name: 'escape', cspmu: { module: 'escape_mod', apiVersion: 1 }, exports: './index.js' }));
   writeFileSync(join(outside, 'index.js'), descriptor('escape_mod'));
@@ -49,7 +62,12 @@ describe('Plugin modules', () => {
 
   it('finds installed plugins and their claims from package.json alone', () => {
     const { loader } = loaderFor(root);
-    expect(loader.installed().map((m) => m.manifest.module).sort()).to.deep.equal(['dependent_mod', 'escape_mod', 'failing_mod', 'good_mod', 'old_mod', 'shapeless_mod']);
+    expect(
+      loader
+        .installed()
+        .map((m) => m.manifest.module)
+        .sort(),
+    ).to.deep.equal(['dependent_mod', 'escape_mod', 'failing_mod', 'good_mod', 'old_mod', 'shapeless_mod']);
     expect(loader.claimants('arm-cspmu', (c) => c.implementer === '0x36b').map((m) => m.packageName)).to.deep.equal(['@fx/good']);
     expect(log()).to.deep.equal([]);
   });
@@ -92,7 +110,7 @@ describe('Plugin modules', () => {
     expect((await rejects(loader.unload('good_mod'))).code).to.equal('EBUSY');
   });
 
-    it('requestModule returns at once and loads in the background', async () => {
+  it('requestModule returns at once and loads in the background', async () => {
     const { loader, kernel } = loaderFor(root);
     const loaded = new Promise((r) => kernel.lifecycle.once('module:loaded', r));
     loader.requestModule('good_mod');
@@ -121,7 +139,21 @@ describe('Plugin modules', () => {
 
   it('refuses paths, URLs, builtins and traversal before resolving anything', async () => {
     const { loader } = loaderFor(root);
-    for (const bad of ['./x', '../x', '/abs/x', 'file:///etc/passwd', 'https://evil/x', 'node:fs', 'fs', 'a/../b', '@fx/good/../../x', 'pkg/deep', 'C:\\x', '', '~user']) {
+    for (const bad of [
+      './x',
+      '../x',
+      '/abs/x',
+      'file:///etc/passwd',
+      'https://evil/x',
+      'node:fs',
+      'fs',
+      'a/../b',
+      '@fx/good/../../x',
+      'pkg/deep',
+      'C:\\x',
+      '',
+      '~user',
+    ]) {
       expect(() => checkModuleName(bad), bad).to.throw(KernelError, /EINVAL/);
       const e = await rejects(loader.load(bad));
       expect(e.code, bad).to.equal('EINVAL');

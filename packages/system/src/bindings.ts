@@ -1,6 +1,7 @@
 // What the facade says about bound devices: a binding record, a per-device awaitable for the next settled binding, and closing events as a set.
-import { kerr, type Kernel, type PlatformBus } from '@cspmu/kernel';
+
 import type { ArmCspmuDriver, DeviceBinding } from '@cspmu/arm-cspmu/driver';
+import { type Kernel, kerr, type PlatformBus } from '@cspmu/kernel';
 import type { PerfCore, PerfEvent } from '@cspmu/perf';
 
 export type { DeviceBinding } from '@cspmu/arm-cspmu/driver';

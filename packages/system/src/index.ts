@@ -1,3 +1,3 @@
+export * from './bindings.js';
 export * from './machine.js';
 export * from './workspace.js';
-export * from './bindings.js';

@@ -1,8 +1,13 @@
-import { ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE, type ApmtInfo } from '@cspmu/arm-cspmu';
-import { ARM_CSPMU_TOKENS, ArmCspmuDriver, driverProfile, type ArmCspmuOptions, type DriverProfile } from '@cspmu/arm-cspmu/driver';
+import { type ApmtInfo, ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE } from '@cspmu/arm-cspmu';
+import { ARM_CSPMU_TOKENS, ArmCspmuDriver, type ArmCspmuOptions, type DriverProfile, driverProfile } from '@cspmu/arm-cspmu/driver';
+
 /** The proposals a machine can turn on, for tools that take them from users. */
-export { PROPOSALS, parseProposals, type Proposal } from '@cspmu/arm-cspmu/driver';
+export { PROPOSALS, type Proposal, parseProposals } from '@cspmu/arm-cspmu/driver';
+
 import {
+  APMT_FLAG_DUAL_PAGE,
+  APMT_IRQ_MODE_EDGE,
+  type ApmtTable,
   apmtForBoot,
   apmtNodesOf,
   buildApmt,
@@ -10,34 +15,32 @@ import {
   Hardware,
   loadPlatform,
   loadWorkload,
-  APMT_IRQ_MODE_EDGE,
-  APMT_FLAG_DUAL_PAGE,
-  type ApmtTable,
   type Platform,
   type PlatformSpec,
   type WorkloadSpec,
 } from '@cspmu/hw';
 import {
   createKernelContainer,
+  type Device,
   describeThrown,
-  kerr,
-  TOKENS,
   type InjectedHazard,
   type Kernel,
+  type KernelVersion,
+  kerr,
   type ManualClock,
   type ModuleHandle,
   type ModuleLoader,
   type PlatformBus,
-  type Device,
-  type KernelVersion,
   type Resource,
+  TOKENS,
 } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
-import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import { PerfCore, type PerfEvent } from '@cspmu/perf';
-import { eventScaleUnit, grammarOf, openEventList, parseEventList, type EventGrammar, type ParsedEvent } from '@cspmu/perf-tool';
+import { type EventGrammar, eventScaleUnit, grammarOf, openEventList, type ParsedEvent, parseEventList } from '@cspmu/perf-tool';
+import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import type { Container } from 'inversify';
-import { closeEvents, whenBound, type DeviceBinding, type WhenBoundOptions } from './bindings.js';
+import { closeEvents, type DeviceBinding, type WhenBoundOptions, whenBound } from './bindings.js';
+import { blacklistedModules } from './blacklist.js';
 import { workspaceRoot } from './workspace.js';
 
 export interface MachineOptions extends ArmCspmuOptions {
@@ -75,17 +78,6 @@ export interface MachineOptions extends ArmCspmuOptions {
 }
 
 export const PLATFORM_DRIVER_DEVICE = 'arm-cs-arch-pmu';
-
-/** Module names of a blacklist given by module or package name; EINVAL for anything that is not a name. */
-function blacklistedModules(list: readonly string[] | undefined, modules: ModuleLoader): string[] {
-  if (list === undefined) return [];
-  if (!Array.isArray(list)) throw kerr('EINVAL', 'blacklist must be a list of module or package names');
-  const installed = modules.installed();
-  return list.map((name) => {
-    if (typeof name !== 'string' || name.length === 0 || name.length > 214) throw kerr('EINVAL', `blacklist entry ${JSON.stringify(name)} is not a module or package name`);
-    return installed.find((m) => m.packageName === name)?.manifest.module ?? name;
-  });
-}
 
 /**
  * One emulated machine: a kernel with its own container, the platform's
@@ -301,7 +293,12 @@ export class Machine {
    */
   open(text: string, opts: { readonly cpu?: number } = {}): PerfEvent[] {
     const list = parseEventList(this.perf, [text]);
-    const counters = openEventList(this.perf, this.kernel, list, { systemWide: true, strict: true, exact: true, ...(opts.cpu !== undefined ? { cpus: [opts.cpu] } : {}) });
+    const counters = openEventList(this.perf, this.kernel, list, {
+      systemWide: true,
+      strict: true,
+      exact: true,
+      ...(opts.cpu !== undefined ? { cpus: [opts.cpu] } : {}),
+    });
     return counters.flatMap((c) => c.events.filter((e): e is PerfEvent => e !== undefined));
   }
 
@@ -337,6 +334,7 @@ export class Machine {
 
 /** perf_event_paranoid is a C int sysctl (proc_dointvec): any int, nothing else. */
 function checkedParanoid(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) throw kerr('EINVAL', `paranoid must be an integer that fits an int, got ${describeThrown(typeof v === 'object' ? 'an object' : v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
+    throw kerr('EINVAL', `paranoid must be an integer that fits an int, got ${describeThrown(typeof v === 'object' ? 'an object' : v)}`);
   return v;
 }

@@ -1,7 +1,19 @@
 import { existsSync } from 'node:fs';
-import type { Command } from 'commander';
-import { apmtHid, APMT_NODE_TYPES, apmtNodesOf, buildApmt, builtinPlatform, describeApmt, formatViolation, loadPlatform, parseApmt, verdictLines, type PlatformSpec } from '@cspmu/hw';
+import {
+  APMT_NODE_TYPES,
+  apmtHid,
+  apmtNodesOf,
+  buildApmt,
+  builtinPlatform,
+  describeApmt,
+  formatViolation,
+  loadPlatform,
+  type PlatformSpec,
+  parseApmt,
+  verdictLines,
+} from '@cspmu/hw';
 import { kerr, listProblems } from '@cspmu/kernel';
+import type { Command } from 'commander';
 import { readInputFile, readJson } from '../util.js';
 
 function readTable(file: string): Uint8Array {
@@ -56,7 +68,8 @@ export function registerApmt(program: Command): void {
     .description('build the binary APMT of a platform and write it to stdout')
     .argument('<platform>', 'built-in platform name or platform JSON file')
     .action((platform: string) => {
-      const spec: PlatformSpec = /\.json$|\//.test(platform) || existsSync(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
+      const spec: PlatformSpec =
+        /\.json$|\//.test(platform) || existsSync(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
       const bytes = buildApmt(apmtNodesOf(loadPlatform(spec)));
       if (process.stdout.isTTY) throw kerr('EINVAL', 'refusing to write a binary table to a terminal; redirect it: cspmu apmt build grace > grace.apmt');
       process.stdout.write(bytes);

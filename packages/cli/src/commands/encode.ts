@@ -1,7 +1,8 @@
 // cspmu encode: the perf_event_attr perf stat builds for an event string, printed as perf stat -vv prints it.
-import type { Command } from 'commander';
+
 import type { PerfCore } from '@cspmu/perf';
-import { groupKey, parseEventList, pmuCpumask, type ParsedEvent } from '@cspmu/perf-tool';
+import { groupKey, type ParsedEvent, parseEventList, pmuCpumask } from '@cspmu/perf-tool';
+import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { withMachineFlags } from './machine-flags.js';
 
@@ -55,7 +56,12 @@ export function attrBlock(p: ParsedEvent, list: readonly ParsedEvent[], mode: En
 
 /** The PMUs with a cpumask (perf's uncore PMUs). */
 export function uncorePmus(perf: PerfCore): Set<string> {
-  return new Set(perf.pmus().filter((r) => pmuCpumask(perf, r.name) !== undefined).map((r) => r.name));
+  return new Set(
+    perf
+      .pmus()
+      .filter((r) => pmuCpumask(perf, r.name) !== undefined)
+      .map((r) => r.name),
+  );
 }
 
 export function registerEncode(program: Command): void {

@@ -1,8 +1,9 @@
 // cspmu list: the PMUs with their events, formats and units, in our layout, perf list's, or JSON.
-import type { Command } from 'commander';
+
 import { kerr } from '@cspmu/kernel';
 import { grammarOf } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
+import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { colours } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
@@ -20,7 +21,15 @@ export interface PmuListing {
 
 export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
   const fs = m.kernel.sysfs;
-  const names = glob === undefined ? m.perf.pmus().filter((p) => !p.pmu.software).map((p) => p.name) : grammarOf(m.perf).matchPmus(glob).map((p) => p.name);
+  const names =
+    glob === undefined
+      ? m.perf
+          .pmus()
+          .filter((p) => !p.pmu.software)
+          .map((p) => p.name)
+      : grammarOf(m.perf)
+          .matchPmus(glob)
+          .map((p) => p.name);
   return names.map((name) => {
     const dir = `/bus/event_source/devices/${name}`;
     const read = (f: string) => (fs.exists(`${dir}/${f}`) ? fs.read(`${dir}/${f}`).trim() : '');
@@ -33,7 +42,13 @@ export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
         const scale = su?.scale === undefined || su.unit === '' ? '' : String(su.scale);
         const unit = su?.unit ?? '';
         const description = specs.find((s) => s.name === e)?.description;
-        return { name: e, encoding: read(`events/${e}`), ...(scale ? { scale: Number(scale) } : {}), ...(unit ? { unit } : {}), ...(description ? { description } : {}) };
+        return {
+          name: e,
+          encoding: read(`events/${e}`),
+          ...(scale ? { scale: Number(scale) } : {}),
+          ...(unit ? { unit } : {}),
+          ...(description ? { description } : {}),
+        };
       });
     const formats: Record<string, string> = {};
     for (const f of fs.exists(`${dir}/format`) ? fs.list(`${dir}/format`) : []) formats[f] = read(`format/${f}`);
@@ -73,14 +88,24 @@ export function registerList(program: Command): void {
       return;
     }
     if (opts.perf) {
-      process.stdout.write(perfListLines(pmus).map((l) => `${l}\n`).join(''));
+      process.stdout.write(
+        perfListLines(pmus)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
       return;
     }
     const c = colours(process.stdout);
     console.log(c.dim(`# ${m.describeModel()}`));
     for (const p of pmus) {
-      console.log(`${c.bold(p.name)} ${c.dim(`(type ${p.type}, ${p.backend}, identifier ${p.identifier}, cpumask ${p.cpumask}, associated_cpus ${p.associatedCpus})`)}`);
-      console.log(`  format: ${Object.entries(p.formats).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+      console.log(
+        `${c.bold(p.name)} ${c.dim(`(type ${p.type}, ${p.backend}, identifier ${p.identifier}, cpumask ${p.cpumask}, associated_cpus ${p.associatedCpus})`)}`,
+      );
+      console.log(
+        `  format: ${Object.entries(p.formats)
+          .map(([k, v]) => `${k}=${v}`)
+          .join('  ')}`,
+      );
       for (const e of p.events) {
         const unit = e.unit ? c.cyan(` [${e.scale ?? 1} ${e.unit}]`) : '';
         const desc = e.description ? c.dim(`  ${e.description}`) : '';

@@ -1,7 +1,8 @@
 // The options that choose the machine (--platform, --workload, --plugin), accepted before or after the subcommand.
-import { Option, type Command } from 'commander';
-import { PROPOSALS } from '@cspmu/system';
+
 import { KERNEL_VERSIONS } from '@cspmu/kernel';
+import { PROPOSALS } from '@cspmu/system';
+import { type Command, Option } from 'commander';
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
 
@@ -11,7 +12,9 @@ export function withMachineFlags(cmd: Command): Command {
     .addOption(new Option('--platform <name|file>', 'built-in platform (grace, ampereone, arm-generic) or a platform JSON file'))
     .addOption(new Option('--workload <name|file>', "built-in workload or a workload JSON file (default: the platform's)"))
     .addOption(new Option('--plugin <name>', 'a plugin package or module to load at boot (repeat for more)').argParser(collect))
-    .addOption(new Option('--kernel <version>', `the upstream driver to behave as (${KERNEL_VERSIONS.join(', ')}; default: the platform's, else ${KERNEL_VERSIONS[0]})`))
+    .addOption(
+      new Option('--kernel <version>', `the upstream driver to behave as (${KERNEL_VERSIONS.join(', ')}; default: the platform's, else ${KERNEL_VERSIONS[0]})`),
+    )
     .addOption(new Option('--proposed <list>', `cspmu additions beyond upstream, comma-separated: ${PROPOSALS.join(', ')} (default: none)`))
     .addOption(new Option('--debug', 'print stack traces on errors').hideHelp());
 }

@@ -1,5 +1,5 @@
 // perf stat's options, parsed as perf parses them: one value per -e, the command after the options.
-import { Option, type Command } from 'commander';
+import { type Command, Option } from 'commander';
 
 export interface StatFlags {
   event?: string[];
@@ -41,7 +41,10 @@ export function withStatOptions(cmd: Command): Command {
     .option('-r, --repeat <n>', 'run N times and print the mean and its variation')
     .option('-o, --output <file>', 'write the counts to FILE instead of stderr')
     .option('--timeout <ms>', 'stop after MS milliseconds of wall time (the command is killed); the emulated clock follows the wall clock')
-    .option('--duration <time>', 'count for this much VIRTUAL time (e.g. 100ms, 1s) instead of running a command: the emulated clock jumps, so a long span takes no wall time; unlike --timeout, which waits in real time')
+    .option(
+      '--duration <time>',
+      'count for this much VIRTUAL time (e.g. 100ms, 1s) instead of running a command: the emulated clock jumps, so a long span takes no wall time; unlike --timeout, which waits in real time',
+    )
     .option('-v, --verbose', 'say why each <not supported> counter could not be opened')
     .argument('[command...]', 'the command to run and measure; its wall time is the counted span');
 }

@@ -1,16 +1,17 @@
 // cspmu stat: perf stat on the emulated machine, printed as perf prints it.
-import { Command } from 'commander';
-import cliProgress from 'cli-progress';
+
 import { kerr, parseCpuList } from '@cspmu/kernel';
-import { runStat, type AggrMode, type AggregateOptions, type StatRequest } from '@cspmu/perf-tool';
+import { type AggregateOptions, type AggrMode, runStat, type StatRequest } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
+import cliProgress from 'cli-progress';
+import { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { numericLocale } from '../stat/locale.js';
 import { averagedLines, IntervalPrinter, printedLines, reportSink } from '../stat/output.js';
 import { footer, formatLine, header, type Layout, type PrintConfig } from '../stat/print.js';
 import { parseDuration } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
-import { withStatOptions, type StatFlags } from './stat-options.js';
+import { type StatFlags, withStatOptions } from './stat-options.js';
 
 /** Hooks for commands that wrap a stat (tracing). */
 export interface StatHooks {
@@ -65,7 +66,10 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   let intervals: IntervalPrinter | undefined;
   let bar: cliProgress.SingleBar | undefined;
   if (process.stderr.isTTY && o.output === undefined && durationNs !== undefined && durationNs >= 10e9 && layout === 'std' && intervalMs === undefined) {
-    bar = new cliProgress.SingleBar({ stream: process.stderr, format: 'counting {bar} {percentage}% of virtual time', clearOnComplete: true }, cliProgress.Presets.shades_classic);
+    bar = new cliProgress.SingleBar(
+      { stream: process.stderr, format: 'counting {bar} {percentage}% of virtual time', clearOnComplete: true },
+      cliProgress.Presets.shades_classic,
+    );
     bar.start(100, 0);
   }
   const req: StatRequest = {
@@ -98,7 +102,8 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   // As perf -v: a warning (not an error: the run succeeds) for each counter that could not be opened.
   if (o.verbose) {
     for (const c of last.final.counts) {
-      if (!c.counter.supported) write(`Warning:\n${c.counter.parsed.display} event is not supported by the kernel: ${(c.counter.error ?? 'not supported').split('\n')[0]}\n`);
+      if (!c.counter.supported)
+        write(`Warning:\n${c.counter.parsed.display} event is not supported by the kernel: ${(c.counter.error ?? 'not supported').split('\n')[0]}\n`);
     }
   }
   if (intervalMs === undefined) {

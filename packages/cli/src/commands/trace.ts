@@ -1,12 +1,13 @@
 // cspmu trace: a stat with a tracer around it (rwmmio, mmiotrace or call-site function tracing), then the trace.
-import { Command } from 'commander';
+
 import { FunctionTracer, kerr } from '@cspmu/kernel';
 import { MmioTrace } from '@cspmu/mmio';
 import type { Machine } from '@cspmu/system';
-import { statAction, statCommand, type StatHooks } from './stat.js';
-import { withStatOptions, type StatFlags } from './stat-options.js';
-import { withMachineFlags } from './machine-flags.js';
+import { Command } from 'commander';
 import type { MachineFlags } from '../boot.js';
+import { withMachineFlags } from './machine-flags.js';
+import { type StatHooks, statAction, statCommand } from './stat.js';
+import { type StatFlags, withStatOptions } from './stat-options.js';
 
 interface TraceFlags {
   rwmmio?: boolean;

@@ -1,6 +1,6 @@
 // Where perf stat's report goes and how it is assembled: stderr or -o FILE, interval headers every 25 intervals, -r averages.
 import { openSync, writeSync } from 'node:fs';
-import { aggregate, metricsOf, noiseOf, type AggregateOptions, type StatLine, type StatSnapshot } from '@cspmu/perf-tool';
+import { type AggregateOptions, aggregate, metricsOf, noiseOf, type StatLine, type StatSnapshot } from '@cspmu/perf-tool';
 import { formatLine, intervalHeader, intervalPrefix, type PrintConfig, type PrintedLine } from './print.js';
 
 /** The report stream: stderr, or a file that starts with perf's "# started on" line. */

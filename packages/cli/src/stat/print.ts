@@ -1,6 +1,6 @@
 // perf stat's output, line for line: the std (text), CSV (-x) and JSON (-j) layouts, the interval prefix and headers, the header and footer.
 import type { AggrId, AggrMode, Metric, StatLine } from '@cspmu/perf-tool';
-import { fixed, left, right, type NumericLocale } from './locale.js';
+import { fixed, left, type NumericLocale, right } from './locale.js';
 
 export type Layout = 'std' | 'csv' | 'json';
 

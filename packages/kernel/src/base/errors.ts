@@ -23,9 +23,7 @@ export const ERRNO = {
 
 export type ErrnoName = keyof typeof ERRNO;
 
-const NAME_BY_NUMBER = new Map<number, ErrnoName>(
-  (Object.keys(ERRNO) as ErrnoName[]).map((name) => [ERRNO[name], name]),
-);
+const NAME_BY_NUMBER = new Map<number, ErrnoName>((Object.keys(ERRNO) as ErrnoName[]).map((name) => [ERRNO[name], name]));
 
 export function errnoName(errno: number): ErrnoName | undefined {
   return NAME_BY_NUMBER.get(Math.abs(errno));

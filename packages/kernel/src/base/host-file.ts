@@ -4,9 +4,9 @@
  * anything but a regular file is refused, so is a file over a size cap, and
  * the read itself opens without blocking and stops one byte past the cap.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { describeThrown, kerr } from './errors.js';
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats, statSync } from 'node:fs';
 import type { WorkCounter } from '../time/work.js';
+import { describeThrown, kerr } from './errors.js';
 
 /** Default cap for a file input: 64 MiB, far above any real APMT or platform file. */
 export const DEFAULT_MAX_INPUT_BYTES = 64 * 1024 * 1024;

@@ -10,5 +10,8 @@ export const DEFAULT_KERNEL_VERSION: KernelVersion = '7.3';
 export function parseKernelVersion(v: unknown, where = 'kernelVersion'): KernelVersion {
   if (v === undefined) return DEFAULT_KERNEL_VERSION;
   if (typeof v === 'string' && (KERNEL_VERSIONS as readonly string[]).includes(v)) return v as KernelVersion;
-  throw kerr('EINVAL', `${where}: '${String(v)}' is not a modelled kernel version; choose one of ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL_VERSION})`);
+  throw kerr(
+    'EINVAL',
+    `${where}: '${String(v)}' is not a modelled kernel version; choose one of ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL_VERSION})`,
+  );
 }

@@ -1,8 +1,7 @@
-import { asKernelError, kerr, KernelError } from '../base/errors.js';
+import { asKernelError, KernelError, kerr } from '../base/errors.js';
 import { Ida } from '../base/ida.js';
 import type { Kernel } from '../kernel.js';
-import type { Work } from '../time/workqueue.js';
-import type { OrderedWorkqueue } from '../time/workqueue.js';
+import type { OrderedWorkqueue, Work } from '../time/workqueue.js';
 import { Device, type Resource } from './device.js';
 import type { Driver } from './driver.js';
 
@@ -44,7 +43,8 @@ export class PlatformBus {
    * then probed if a driver matches.
    */
   async addDevice(name: string, id: number | 'auto', resources: readonly Resource[], platformData?: unknown): Promise<Device> {
-    if (typeof name !== 'string' || name.length > 64 || !/^[a-z0-9][a-z0-9_-]*$/i.test(name)) throw kerr('EINVAL', `device name '${String(name).slice(0, 64)}' must be a simple identifier`);
+    if (typeof name !== 'string' || name.length > 64 || !/^[a-z0-9][a-z0-9_-]*$/i.test(name))
+      throw kerr('EINVAL', `device name '${String(name).slice(0, 64)}' must be a simple identifier`);
     if (!Array.isArray(resources)) throw kerr('EINVAL', `device ${name}.${id}: resources must be a list`);
     if (id !== 'auto' && (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1 or 'auto'`);
     let full = `${name}.${id}`;
@@ -54,7 +54,14 @@ export class PlatformBus {
       this.autoIdOf.set(full, k);
     }
     if (this.byName.has(full)) throw kerr('EEXIST', `device '${full}' already exists on the platform bus`);
-    const dev = new Device(full, resources, platformData, this.kernel.mutex(`device:${full}`, DEVICE_LOCK_CLASS), this.kernel.refcount(`device:${full}`, 1), name);
+    const dev = new Device(
+      full,
+      resources,
+      platformData,
+      this.kernel.mutex(`device:${full}`, DEVICE_LOCK_CLASS),
+      this.kernel.refcount(`device:${full}`, 1),
+      name,
+    );
     dev.registered = true;
     this.devices.push(dev);
     this.byName.set(full, dev);

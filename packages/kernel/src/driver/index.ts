@@ -1,4 +1,4 @@
-export * from './devres.js';
-export * from './device.js';
-export * from './driver.js';
 export * from './bus.js';
+export * from './device.js';
+export * from './devres.js';
+export * from './driver.js';

@@ -164,7 +164,14 @@ export class Lockdep {
     return names;
   }
 
-  private splat(kind: LockOrderReport['kind'], lock: TrackedLock, holding: HeldChain, task: string, path: readonly LockClass[], deps: readonly LockDependency[]): never {
+  private splat(
+    kind: LockOrderReport['kind'],
+    lock: TrackedLock,
+    holding: HeldChain,
+    task: string,
+    path: readonly LockClass[],
+    deps: readonly LockDependency[],
+  ): never {
     const bt = this.where(task);
     const heldNow = this.heldClasses();
     const a = lock.lockClass.name;

@@ -1,5 +1,5 @@
 import { kerr } from '../base/errors.js';
-import type { Lockdep, LockClass, TrackedLock } from './lockdep.js';
+import type { LockClass, Lockdep, TrackedLock } from './lockdep.js';
 
 export interface MutexStats {
   acquisitions: number;

@@ -1,4 +1,4 @@
-import { kerr, type KernelError } from '../base/errors.js';
+import { type KernelError, kerr } from '../base/errors.js';
 
 /** Where refcount misuse is reported (the machine's log, usually). */
 export type RefcountReporter = (error: KernelError) => void;

@@ -70,4 +70,3 @@ export async function trackedFailure(h: Handle): Promise<unknown> {
   }
   return undefined;
 }
-

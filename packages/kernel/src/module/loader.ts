@@ -1,10 +1,10 @@
 // The module loader: load by dynamic import, init and exit under a watchdog, references (try_module_get/module_put), dependencies, EBUSY unload.
 import { pathToFileURL } from 'node:url';
-import { asKernelError, describeThrown, kerr, KernelError } from '../base/errors.js';
+import { asKernelError, describeThrown, KernelError, kerr } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
 import { snapshotDescriptor } from './descriptor.js';
 import { DEFAULT_MODULE_TIMEOUT_MS, Handle, trackedFailure, underWatchdog } from './handle.js';
-import { NO_PLUGINS, type InstalledModule, type ModuleClaim, type ModuleDescriptor, type ModuleHandle, type PluginCatalog } from './types.js';
+import { type InstalledModule, type ModuleClaim, type ModuleDescriptor, type ModuleHandle, NO_PLUGINS, type PluginCatalog } from './types.js';
 
 export interface ModuleLoaderOptions {
   /** Where plugin packages are found (default: none). */
@@ -40,7 +40,8 @@ export class ModuleLoader {
   ) {
     this.catalog = options.catalog ?? NO_PLUGINS;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_MODULE_TIMEOUT_MS;
-    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1) throw kerr('EINVAL', `module timeout must be a positive integer of milliseconds, got ${this.timeoutMs}`);
+    if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1)
+      throw kerr('EINVAL', `module timeout must be a positive integer of milliseconds, got ${this.timeoutMs}`);
   }
 
   get apiVersion(): number {
@@ -190,11 +191,15 @@ export class ModuleLoader {
       },
     };
     try {
-      await underWatchdog(async () => {
-        await h.descriptor.init(h.ctx);
-        const failure = await trackedFailure(h);
-        if (failure !== undefined) throw failure;
-      }, this.timeoutMs, `module ${h.name} init`);
+      await underWatchdog(
+        async () => {
+          await h.descriptor.init(h.ctx);
+          const failure = await trackedFailure(h);
+          if (failure !== undefined) throw failure;
+        },
+        this.timeoutMs,
+        `module ${h.name} init`,
+      );
     } catch (e) {
       h.failed = true;
       await this.runCleanups(h);
@@ -242,7 +247,8 @@ export class ModuleLoader {
 
   /** rmmod: refused with EBUSY while referenced, depended on or busy; otherwise exit and cleanups (ETIMEDOUT if exit hangs). */
   async unload(name: string): Promise<void> {
-    if (typeof name !== 'string' || name.length === 0 || name.length > 214) throw kerr('EINVAL', 'module name must be a non-empty string of at most 214 characters');
+    if (typeof name !== 'string' || name.length === 0 || name.length > 214)
+      throw kerr('EINVAL', 'module name must be a non-empty string of at most 214 characters');
     const h = this.get(name) as Handle | undefined;
     if (!h) throw kerr('ENOENT', `module ${name} is not loaded`);
     if (h.state !== 'live') throw kerr('EBUSY', `module ${h.name} is ${h.state}`);

@@ -1,4 +1,4 @@
-import { asKernelError, kerr, type KernelError } from '../base/errors.js';
+import { asKernelError, type KernelError, kerr } from '../base/errors.js';
 
 export interface Work {
   readonly name: string;

@@ -1,7 +1,7 @@
-import { kerr, KernelError } from '../base/errors.js';
+import { KernelError, kerr } from '../base/errors.js';
 import type { Srcu } from '../rcu/srcu.js';
 import type { CallStack } from './calls.js';
-import { kernelFunction, type KernelFunction } from './kfunc.js';
+import { type KernelFunction, kernelFunction } from './kfunc.js';
 
 /** A function tracer for call sites: told about every call at the sites it is attached to. */
 export interface SiteTracer {

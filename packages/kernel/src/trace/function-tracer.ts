@@ -1,5 +1,5 @@
-import type { CallSite, SiteTracer } from './callsites.js';
 import type { KernelError } from '../base/errors.js';
+import type { CallSite, SiteTracer } from './callsites.js';
 import type { TraceFs, Tracepoint } from './tracing.js';
 
 /**
@@ -36,7 +36,14 @@ export class FunctionTracer implements SiteTracer {
 
   onCall(site: CallSite, target: string, argId: number, durationNs: number, result: unknown, error: KernelError | undefined): void {
     const s = this.fs.strings;
-    this.tp.emit(s.intern(site.name), s.intern(target), argId, Math.round(durationNs), typeof result === 'number' ? result : 0, s.intern(error ? error.code : ''));
+    this.tp.emit(
+      s.intern(site.name),
+      s.intern(target),
+      argId,
+      Math.round(durationNs),
+      typeof result === 'number' ? result : 0,
+      s.intern(error ? error.code : ''),
+    );
   }
 
   release(): void {

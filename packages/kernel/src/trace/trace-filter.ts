@@ -39,12 +39,7 @@ function tokenize(expr: string): Tok[] {
  * `caller ~ "arm_cspmu_*"`) over an event's fields into a predicate on its
  * record slots. Strings compare by their interned text.
  */
-export function compileTraceFilter(
-  expr: string,
-  fields: readonly TraceField[],
-  stringOf: (id: number) => string,
-  work?: WorkCounter,
-): SlotPredicate {
+export function compileTraceFilter(expr: string, fields: readonly TraceField[], stringOf: (id: number) => string, work?: WorkCounter): SlotPredicate {
   const toks = tokenize(expr);
   let p = 0;
   const peek = () => toks[p];
@@ -93,24 +88,32 @@ export function compileTraceFilter(
     }
     if (valTok.t !== 'num') throw kerr('EINVAL', `trace filter: field '${id.v}' is numeric; give a number`);
     const v = Number(valTok.v);
-    const get =
-      field.kind === 'u64' ? (r: Float64Array, b: number) => r[b + s + 1]! * 4294967296 + r[b + s]! : (r: Float64Array, b: number) => r[b + s]!;
+    const get = field.kind === 'u64' ? (r: Float64Array, b: number) => r[b + s + 1]! * 4294967296 + r[b + s]! : (r: Float64Array, b: number) => r[b + s]!;
     switch (op) {
-      case '==': return (r, b) => get(r, b) === v;
-      case '!=': return (r, b) => get(r, b) !== v;
-      case '<': return (r, b) => get(r, b) < v;
-      case '<=': return (r, b) => get(r, b) <= v;
-      case '>': return (r, b) => get(r, b) > v;
-      case '>=': return (r, b) => get(r, b) >= v;
-      case '&': return (r, b) => (Number(BigInt(Math.trunc(get(r, b))) & BigInt(v)) !== 0);
-      default: throw kerr('EINVAL', `trace filter: operator '${op}' does not apply to numeric field '${id.v}'`);
+      case '==':
+        return (r, b) => get(r, b) === v;
+      case '!=':
+        return (r, b) => get(r, b) !== v;
+      case '<':
+        return (r, b) => get(r, b) < v;
+      case '<=':
+        return (r, b) => get(r, b) <= v;
+      case '>':
+        return (r, b) => get(r, b) > v;
+      case '>=':
+        return (r, b) => get(r, b) >= v;
+      case '&':
+        return (r, b) => Number(BigInt(Math.trunc(get(r, b))) & BigInt(v)) !== 0;
+      default:
+        throw kerr('EINVAL', `trace filter: operator '${op}' does not apply to numeric field '${id.v}'`);
     }
   };
   const andExpr = (): SlotPredicate => {
     let left = primary();
     while (peek()?.t === '&&') {
       p++;
-      const l = left, r = primary();
+      const l = left,
+        r = primary();
       left = (s, b) => l(s, b) && r(s, b);
     }
     return left;
@@ -119,7 +122,8 @@ export function compileTraceFilter(
     let left = andExpr();
     while (peek()?.t === '||') {
       p++;
-      const l = left, r = andExpr();
+      const l = left,
+        r = andExpr();
       left = (s, b) => l(s, b) || r(s, b);
     }
     return left;

@@ -1,8 +1,8 @@
 import { kerr } from '../base/errors.js';
-import { RingBuffer, TRACE_SLOTS, type RingMode } from './ring-buffer.js';
 import { compileGlob } from '../base/glob.js';
-import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
 import type { WorkCounter } from '../time/work.js';
+import { RingBuffer, type RingMode, TRACE_SLOTS } from './ring-buffer.js';
+import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
 
 export interface TraceEventDef {
   readonly system: string;
@@ -75,8 +75,14 @@ export class Tracepoint {
     if (!this.on) return;
     const scratch = this.fs.scratch;
     if (this.filter !== null) {
-      scratch[0] = a; scratch[1] = b; scratch[2] = c; scratch[3] = d;
-      scratch[4] = e; scratch[5] = f; scratch[6] = g; scratch[7] = h;
+      scratch[0] = a;
+      scratch[1] = b;
+      scratch[2] = c;
+      scratch[3] = d;
+      scratch[4] = e;
+      scratch[5] = f;
+      scratch[6] = g;
+      scratch[7] = h;
       if (!this.filter(scratch, 0)) return;
     }
     this.hits++;
@@ -85,8 +91,14 @@ export class Tracepoint {
     if (i < 0) return;
     const s = ring.slots;
     const base = i * TRACE_SLOTS;
-    s[base] = a; s[base + 1] = b; s[base + 2] = c; s[base + 3] = d;
-    s[base + 4] = e; s[base + 5] = f; s[base + 6] = g; s[base + 7] = h;
+    s[base] = a;
+    s[base + 1] = b;
+    s[base + 2] = c;
+    s[base + 3] = d;
+    s[base + 4] = e;
+    s[base + 5] = f;
+    s[base + 6] = g;
+    s[base + 7] = h;
   }
 
   /**
@@ -106,8 +118,14 @@ export class Tracepoint {
     ring.pids[i] = 0;
     const d = ring.slots;
     const b = i * TRACE_SLOTS;
-    d[b] = slots[0]!; d[b + 1] = slots[1]!; d[b + 2] = slots[2]!; d[b + 3] = slots[3]!;
-    d[b + 4] = slots[4]!; d[b + 5] = slots[5]!; d[b + 6] = slots[6]!; d[b + 7] = slots[7]!;
+    d[b] = slots[0]!;
+    d[b + 1] = slots[1]!;
+    d[b + 2] = slots[2]!;
+    d[b + 3] = slots[3]!;
+    d[b + 4] = slots[4]!;
+    d[b + 5] = slots[5]!;
+    d[b + 6] = slots[6]!;
+    d[b + 7] = slots[7]!;
   }
 
   setFilter(expr: string): void {
@@ -127,7 +145,6 @@ export interface TraceLine {
   readonly cpu: number;
   readonly text: string;
 }
-
 
 /** Format nanoseconds as ftrace's `secs.usecs`. */
 export function formatTraceTime(ns: number): string {
@@ -232,7 +249,10 @@ export class TraceFs {
   /** The ftrace text of what is buffered. */
   text(): string {
     return this.peek()
-      .map((l) => `${this.taskName.padStart(16)}-0       [${String(l.cpu).padStart(3, '0')}] ..... ${formatTraceTime(l.timeNs).padStart(12)}: ${l.event}: ${l.text}`)
+      .map(
+        (l) =>
+          `${this.taskName.padStart(16)}-0       [${String(l.cpu).padStart(3, '0')}] ..... ${formatTraceTime(l.timeNs).padStart(12)}: ${l.event}: ${l.text}`,
+      )
       .join('\n');
   }
 

@@ -2,7 +2,10 @@
 
 /** Names sharing a word (of 3+ letters) with `name`, or within a small edit distance. */
 export function closeMatches(name: string, names: readonly string[]): string[] {
-  const words = name.toLowerCase().split(/[_\-.\d]+/).filter((w) => w.length >= 3 && w !== 'pmu');
+  const words = name
+    .toLowerCase()
+    .split(/[_\-.\d]+/)
+    .filter((w) => w.length >= 3 && w !== 'pmu');
   const dist = (a: string, b: string): number => {
     const d = Array.from({ length: b.length + 1 }, (_, i) => i);
     for (let i = 1; i <= a.length; i++) {

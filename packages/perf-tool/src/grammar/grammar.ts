@@ -1,9 +1,9 @@
 // The perf event grammar as perf 6.1 parses an -e value: PMU term lists, symbolic and raw events, bare event names, groups, modifiers.
 import { compileGlob, type KernelError } from '@cspmu/kernel';
 import { PERF_TYPE, type PerfEventAttr } from '@cspmu/perf';
-import { encodeFormat, parseFormat, type ConfigField, type FormatField } from '../format.js';
+import { type ConfigField, encodeFormat, type FormatField, parseFormat } from '../format.js';
 import { closeMatches } from './close-matches.js';
-import { checkModifiers, EventParseError, modifierBits, NO_MODIFIERS, parseNumber, splitTerms, splitTop, type ModifierBits, type Term } from './lexical.js';
+import { checkModifiers, EventParseError, type ModifierBits, modifierBits, parseNumber, splitTerms, splitTop, type Term } from './lexical.js';
 import { symbolicEvent } from './symbols.js';
 
 /** What the grammar needs to know of a PMU (what perf reads from sysfs). */
@@ -139,7 +139,10 @@ export class EventGrammar {
     if (!/^[A-Za-z0-9_.*?-]+$/.test(pmuName)) throw new EventParseError(input, col, pmuName || '/', `'${pmuName}' is not a PMU name`);
     const pmus = this.matchPmus(pmuName);
     if (pmus.length === 0) {
-      const near = closeMatches(pmuName, this.pmus.map((p) => p.name));
+      const near = closeMatches(
+        pmuName,
+        this.pmus.map((p) => p.name),
+      );
       throw new EventParseError(input, col, pmuName, `unknown PMU '${pmuName}'${near.length ? `; close matches: ${near.join(', ')}` : ''}`);
     }
     const terms = splitTerms(text.slice(slash + 1, close), col + slash + 1, input);
@@ -215,7 +218,12 @@ export class EventGrammar {
         return;
       }
       const valid = [...formats.keys(), ...STATIC_TERMS].join(', ');
-      throw new EventParseError(input, t.col, t.key, `unknown term '${t.key}' for PMU '${p.name}'${where}; valid terms: ${valid}; or an event name (cspmu list ${p.name})`);
+      throw new EventParseError(
+        input,
+        t.col,
+        t.key,
+        `unknown term '${t.key}' for PMU '${p.name}'${where}; valid terms: ${valid}; or an event name (cspmu list ${p.name})`,
+      );
     };
     for (const t of terms) apply(t, undefined);
     // config= terms set a word; format terms are OR-ed on top of it, as perf applies them after.
@@ -264,5 +272,3 @@ export function describeFromSysfs(name: string, type: number, formats: Iterable<
   for (const [k, v] of events) if (!k.endsWith('.scale') && !k.endsWith('.unit')) e.set(k, v.trim());
   return { name, type, formats: f, events: e };
 }
-
-

@@ -19,7 +19,8 @@ const U64_MAX = (1n << 64n) - 1n;
 const NUM = /^(?:0x[0-9a-fA-F]+|[0-9]+)$/;
 
 export function parseNumber(v: string, input: string, col: number, term: string): bigint {
-  if (!NUM.test(v)) throw new EventParseError(input, col, term, `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}' is not a number (decimal, or 0x and hex digits)`);
+  if (!NUM.test(v))
+    throw new EventParseError(input, col, term, `'${v.length > 40 ? `${v.slice(0, 40)}…` : v}' is not a number (decimal, or 0x and hex digits)`);
   const n = BigInt(v.startsWith('0x') ? v : v.replace(/^0+(?=\d)/, ''));
   if (n > U64_MAX) throw new EventParseError(input, col, term, `${v.length > 40 ? `${v.slice(0, 40)}…` : v} does not fit in 64 bits`);
   return n;
@@ -80,11 +81,17 @@ export function modifierBits(mods: string, base?: ModifierBits): ModifierBits {
   if (mods === '') return base ?? NO_MODIFIERS;
   // An event's own modifiers start from nothing (the host-only default is dropped); a group's start from the member's bits.
   const b = base ?? { ...NO_MODIFIERS, exclude_guest: false };
-  let eu = b.exclude_user, ek = b.exclude_kernel, eh = b.exclude_hv;
-  let eG = b.exclude_guest, eH = b.exclude_host;
+  let eu = b.exclude_user,
+    ek = b.exclude_kernel,
+    eh = b.exclude_hv;
+  let eG = b.exclude_guest,
+    eH = b.exclude_host;
   let exclude = eu || ek || eh;
   let excludeGH = b.excludeGH;
-  let eI = b.exclude_idle, precise = b.precise_ip, pinned = b.pinned, exclusive = b.exclusive;
+  let eI = b.exclude_idle,
+    precise = b.precise_ip,
+    pinned = b.pinned,
+    exclusive = b.exclusive;
   for (const m of mods) {
     if (m === 'u' || m === 'k' || m === 'h') {
       if (!exclude) exclude = eu = ek = eh = true;
@@ -104,7 +111,18 @@ export function modifierBits(mods: string, base?: ModifierBits): ModifierBits {
     } else if (m === 'D') pinned = true;
     else if (m === 'e') exclusive = true;
   }
-  return { exclude_user: eu, exclude_kernel: ek, exclude_hv: eh, exclude_guest: eG, exclude_host: eH, exclude_idle: eI, precise_ip: precise, pinned, exclusive, excludeGH };
+  return {
+    exclude_user: eu,
+    exclude_kernel: ek,
+    exclude_hv: eh,
+    exclude_guest: eG,
+    exclude_host: eH,
+    exclude_idle: eI,
+    precise_ip: precise,
+    pinned,
+    exclusive,
+    excludeGH,
+  };
 }
 
 /** Splits `text` at top-level commas (outside {} and /…/), keeping columns. */

@@ -3,15 +3,19 @@ import { PERF_TYPE } from '@cspmu/perf';
 
 /** PERF_COUNT_HW_* by perf's names (aliases included). */
 export const HARDWARE_EVENTS: ReadonlyMap<string, number> = new Map([
-  ['cpu-cycles', 0], ['cycles', 0],
+  ['cpu-cycles', 0],
+  ['cycles', 0],
   ['instructions', 1],
   ['cache-references', 2],
   ['cache-misses', 3],
-  ['branch-instructions', 4], ['branches', 4],
+  ['branch-instructions', 4],
+  ['branches', 4],
   ['branch-misses', 5],
   ['bus-cycles', 6],
-  ['stalled-cycles-frontend', 7], ['idle-cycles-frontend', 7],
-  ['stalled-cycles-backend', 8], ['idle-cycles-backend', 8],
+  ['stalled-cycles-frontend', 7],
+  ['idle-cycles-frontend', 7],
+  ['stalled-cycles-backend', 8],
+  ['idle-cycles-backend', 8],
   ['ref-cycles', 9],
 ]);
 
@@ -19,9 +23,12 @@ export const HARDWARE_EVENTS: ReadonlyMap<string, number> = new Map([
 export const SOFTWARE_EVENTS: ReadonlyMap<string, number> = new Map([
   ['cpu-clock', 0],
   ['task-clock', 1],
-  ['page-faults', 2], ['faults', 2],
-  ['context-switches', 3], ['cs', 3],
-  ['cpu-migrations', 4], ['migrations', 4],
+  ['page-faults', 2],
+  ['faults', 2],
+  ['context-switches', 3],
+  ['cs', 3],
+  ['cpu-migrations', 4],
+  ['migrations', 4],
   ['minor-faults', 5],
   ['major-faults', 6],
   ['alignment-faults', 7],

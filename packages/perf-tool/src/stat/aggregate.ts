@@ -54,8 +54,14 @@ export function uniquifiedName(c: Counter): string {
 /** Later counters merged into `c`: copies of the same wildcard event on other PMUs, as perf's collect_all_aliases picks them. */
 function aliasesOf(c: Counter, all: readonly CounterCounts[]): CounterCounts[] {
   if (!c.parsed.autoMerge) return [];
-  return all.filter(({ counter: a }) =>
-    a.index > c.index && a.parsed.display === c.parsed.display && a.scale === c.scale && a.unit === c.unit && a.isClock === c.isClock && a.parsed.pmu !== c.parsed.pmu,
+  return all.filter(
+    ({ counter: a }) =>
+      a.index > c.index &&
+      a.parsed.display === c.parsed.display &&
+      a.scale === c.scale &&
+      a.unit === c.unit &&
+      a.isClock === c.isClock &&
+      a.parsed.pmu !== c.parsed.pmu,
   );
 }
 
@@ -107,7 +113,10 @@ export function aggregate(snap: StatSnapshot, opts: AggregateOptions): StatLine[
     }
     return out;
   }
-  const ids = mode === 'global' ? [''] : [...new Set(snap.counts.flatMap(({ counter }) => counter.cpus.filter((c) => c >= 0).map((cpu) => labelOf(mode, cpu, topology))))].sort(compareLabels);
+  const ids =
+    mode === 'global'
+      ? ['']
+      : [...new Set(snap.counts.flatMap(({ counter }) => counter.cpus.filter((c) => c >= 0).map((cpu) => labelOf(mode, cpu, topology))))].sort(compareLabels);
   for (const id of ids) {
     for (const cc of snap.counts) {
       const c = cc.counter;

@@ -50,9 +50,12 @@ export function runCommand(command: readonly string[], onTick: () => void, timeo
     let stat = '';
     child.stdio[3]!.on('data', (d: Buffer) => (stat += d.toString()));
     const tick = setInterval(onTick, 10);
-    const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-      child.kill('SIGTERM');
-    }, timeoutMs);
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            child.kill('SIGTERM');
+          }, timeoutMs);
     const done = () => {
       clearInterval(tick);
       if (timer) clearTimeout(timer);
@@ -64,7 +67,10 @@ export function runCommand(command: readonly string[], onTick: () => void, timeo
     child.on('close', (code, signal) => {
       done();
       // Fields after the command name: cutime and cstime are the 14th and 15th.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).trim().split(/\s+/);
+      const fields = stat
+        .slice(stat.lastIndexOf(')') + 2)
+        .trim()
+        .split(/\s+/);
       const ticks = (i: number) => (Number(fields[i]) || 0) * (1e9 / TICKS_PER_SECOND);
       resolve({ status: code ?? (signal ? 128 + 15 : 1), pid: child.pid ?? 0, userNs: ticks(13), sysNs: ticks(14) });
     });

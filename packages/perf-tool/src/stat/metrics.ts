@@ -39,7 +39,11 @@ export function metricsOf(lines: readonly StatLine[], spanNs: number): (Metric |
     const total = c.sum / c.n;
     let ratio = total ? (1e9 * l.value) / total : 0;
     let prefix = '';
-    for (const [limit, p] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'K']] as const) {
+    for (const [limit, p] of [
+      [1e9, 'G'],
+      [1e6, 'M'],
+      [1e3, 'K'],
+    ] as const) {
       if (ratio > limit) {
         ratio /= limit;
         prefix = p;

@@ -1,8 +1,8 @@
 // The stat runner: open the list, count over virtual time or a command's wall time, read per interval and at the end, close; -r repeats.
-import { kerr, type Kernel, type ManualClock } from '@cspmu/kernel';
+import { type Kernel, kerr, type ManualClock } from '@cspmu/kernel';
 import type { PerfCore } from '@cspmu/perf';
 import type { ParsedEvent } from '../grammar/grammar.js';
-import { closeEventList, openEventList, type Counter, type OpenTarget } from '../open.js';
+import { type Counter, closeEventList, type OpenTarget, openEventList } from '../open.js';
 import { grammarOf } from '../sysfs-reader.js';
 import { runCommand } from './command.js';
 
@@ -128,7 +128,13 @@ function waitForSignal(onTick: () => void): Promise<void> {
 }
 
 async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly ParsedEvent[]): Promise<StatRun> {
-  const counters = openEventList(m.perf, m.kernel, parsed, { ...req.target, pid: process.pid }, m.eventScaleUnit ? (pmu, ev) => m.eventScaleUnit!(pmu, ev) : undefined);
+  const counters = openEventList(
+    m.perf,
+    m.kernel,
+    parsed,
+    { ...req.target, pid: process.pid },
+    m.eventScaleUnit ? (pmu, ev) => m.eventScaleUnit!(pmu, ev) : undefined,
+  );
   const reader = new Reader(m.perf);
   const clock = m.clock;
   const start = clock.now();
@@ -149,7 +155,7 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
   const followWall = () => advanceTo(start + Number(process.hrtime.bigint() - wall0));
   let extra: Partial<StatRun> = {};
   try {
-    if (req.command && req.command.length) {
+    if (req.command?.length) {
       const r = await runCommand(req.command, followWall, req.timeoutMs);
       followWall();
       // A command ended by a signal (its --timeout, a closed pipe) is reported as psignal does ("sleep: Terminated") and the stat succeeds, as perf's.
@@ -191,7 +197,7 @@ export async function runStat(m: StatMachine, req: StatRequest): Promise<StatRes
   const parsed = parseEventList(m.perf, req.events);
   const repeat = req.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw kerr('EINVAL', `-r ${repeat}: the repeat count must be a positive integer`);
-  if (req.durationNs !== undefined && req.command && req.command.length) throw kerr('EINVAL', 'give either --duration or a command, not both');
+  if (req.durationNs && req.command?.length) throw kerr('EINVAL', 'give either --duration or a command, not both');
   const runs: StatRun[] = [];
   for (let i = 0; i < repeat; i++) {
     const run = await runOnce(m, req, parsed);

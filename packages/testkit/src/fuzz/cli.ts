@@ -2,10 +2,10 @@
 // npm run fuzz: lifecycle fuzzing on every core, with coverage figures and replayable failures.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { INJECTED_HAZARDS, parseInjectedHazards, type InjectedHazard } from '@cspmu/kernel';
-import { planJobs, runJobs, traceDigest, workerMain, type CombinedResult, type JobPlan } from './jobs.js';
+import { type CombinedResult, type JobPlan, planJobs, runJobs, traceDigest, workerMain } from './jobs.js';
 import { freshSeed, replayFuzz, runFuzz } from './runner.js';
 
 const positive = (name: string) => (v: string) => {
@@ -31,7 +31,17 @@ const program = new Command('cspmu-fuzz')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
   .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
   .parse();
-const o = program.opts<{ runs: number; steps: number; seed?: number; path?: string; inject?: string; jobs: number; trace?: boolean; timeout: number; worker?: string }>();
+const o = program.opts<{
+  runs: number;
+  steps: number;
+  seed?: number;
+  path?: string;
+  inject?: string;
+  jobs: number;
+  trace?: boolean;
+  timeout: number;
+  worker?: string;
+}>();
 
 if (o.worker) {
   await workerMain(JSON.parse(o.worker) as JobPlan);
@@ -62,7 +72,9 @@ if (o.path !== undefined) {
 
 const seed = o.seed ?? freshSeed();
 const plans = planJobs(o.runs, o.jobs, seed, { maxSteps: o.steps, inject, timeoutMs: o.timeout });
-const bar = process.stderr.isTTY ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic) : undefined;
+const bar = process.stderr.isTTY
+  ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic)
+  : undefined;
 bar?.start(o.runs, 0);
 let lastLogged = 0;
 const progress = (done: number) => {

@@ -1,8 +1,9 @@
 // The fuzzer's lifecycle steps, weighted so rare paths (overflow, tearing, migration, hot swap) come up often.
-import fc from 'fast-check';
+
 import { defineBackend, registerBackend } from '@cspmu/arm-cspmu';
 import { isKernelError, type ModuleDescriptor } from '@cspmu/kernel';
 import type { Machine } from '@cspmu/system';
+import fc from 'fast-check';
 import type { FuzzModel, ModelEvent } from './model.js';
 import { FUZZ_MUX_INTERVAL_MS } from './platform.js';
 
@@ -17,7 +18,11 @@ export const fuzzBackendModule: ModuleDescriptor = {
   init: (ctx) =>
     registerBackend(
       ctx,
-      defineBackend({ name: FUZZ_BACKEND, match: { implementer: 0x36b, product: 0x2cf }, init: (inst) => ({ getName: () => inst.uniqueName(`fuzz_scf_${inst.apmt?.id ?? 0}`) }) }),
+      defineBackend({
+        name: FUZZ_BACKEND,
+        match: { implementer: 0x36b, product: 0x2cf },
+        init: (inst) => ({ getName: () => inst.uniqueName(`fuzz_scf_${inst.apmt?.id ?? 0}`) }),
+      }),
     ),
   exit: () => undefined,
 };
@@ -54,19 +59,20 @@ function openOn(model: FuzzModel, pmu: number, cycles: boolean, count: number): 
       model.opened({ event: e!, device, module: e!.pmu.module, enabled: true, enabledNs: 0, since: model.now(), lastValue: 0 });
     } catch (e) {
       // EBUSY: the device is being reprobed into a newly registered backend.
-      if (!isKernelError(e, 'EINVAL') && !isKernelError(e, 'ENODEV') && !isKernelError(e, 'EBUSY')) model.unexpected.push(`open ${name}: ${(e as Error).message}`);
+      if (!isKernelError(e, 'EINVAL') && !isKernelError(e, 'ENODEV') && !isKernelError(e, 'EBUSY'))
+        model.unexpected.push(`open ${name}: ${(e as Error).message}`);
     }
   }
 }
 
-const openStep = fc.record({ pmu: fc.nat(10), cycles: fc.boolean() }).map(({ pmu, cycles }) =>
-  step(`open(pmu#${pmu}, ${cycles ? 'cycles' : 'event=0x1'})`, (model) => openOn(model, pmu, cycles, 1)),
-);
+const openStep = fc
+  .record({ pmu: fc.nat(10), cycles: fc.boolean() })
+  .map(({ pmu, cycles }) => step(`open(pmu#${pmu}, ${cycles ? 'cycles' : 'event=0x1'})`, (model) => openOn(model, pmu, cycles, 1)));
 
 /** More events than counters on one PMU: the groups must take turns (multiplexing). */
-const openManyStep = fc.record({ pmu: fc.nat(10), cycles: fc.boolean(), count: fc.integer({ min: 2, max: 5 }) }).map(({ pmu, cycles, count }) =>
-  step(`open ${count} x (pmu#${pmu}, ${cycles ? 'cycles' : 'event=0x1'})`, (model) => openOn(model, pmu, cycles, count)),
-);
+const openManyStep = fc
+  .record({ pmu: fc.nat(10), cycles: fc.boolean(), count: fc.integer({ min: 2, max: 5 }) })
+  .map(({ pmu, cycles, count }) => step(`open ${count} x (pmu#${pmu}, ${cycles ? 'cycles' : 'event=0x1'})`, (model) => openOn(model, pmu, cycles, count)));
 
 const closeStep = fc.nat(20).map((i) =>
   step(`close(#${i})`, (model) => {
@@ -218,9 +224,11 @@ const removeOrAddStep = fc.nat(2).map((d) =>
       model.removed.set(d, saved);
       // Checked again under the device lock: the user does not remove a device while one of its events is
       // open or closing (an unbind racing a close is the kernel's own race: the free still uses the PMU).
-      const removal = m.bus.removeDevice(dev, () => !model.busy(name) && (m.driver.instances.get(dev)?.idle ?? true)).then((removed) => {
-        if (!removed && model.removed.get(d) === saved) model.removed.delete(d);
-      });
+      const removal = m.bus
+        .removeDevice(dev, () => !model.busy(name) && (m.driver.instances.get(dev)?.idle ?? true))
+        .then((removed) => {
+          if (!removed && model.removed.get(d) === saved) model.removed.delete(d);
+        });
       // A second remove may race the first one still releasing the driver: it is refused, ENODEV.
       model.track(`remove ${name}`, removal, ['EBUSY', 'ENODEV']);
     } else {
@@ -240,7 +248,11 @@ const rebindStep = fc.nat(2).map((d) =>
     if (inst && !inst.idle) return;
     const m = model.m;
     const wanted = () => !model.busy(dev.name) && (m.driver.instances.get(dev)?.idle ?? true);
-    model.track(`rebind ${dev.name}`, m.bus.deviceReleaseDriverIf(dev, wanted).then(() => m.bus.attachDevice(dev)), []);
+    model.track(
+      `rebind ${dev.name}`,
+      m.bus.deviceReleaseDriverIf(dev, wanted).then(() => m.bus.attachDevice(dev)),
+      [],
+    );
   }),
 );
 

@@ -1,9 +1,9 @@
 // Fuzzing on every core: worker processes, each with its own seed, combined progress and figures.
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { InjectedHazard } from '@cspmu/kernel';
 import { CoverageFigures, type CoverageName } from './coverage.js';
-import { runFuzz, type FuzzFailureReport } from './runner.js';
+import { type FuzzFailureReport, runFuzz } from './runner.js';
 
 export interface JobPlan {
   readonly runs: number;
@@ -16,7 +16,13 @@ export interface JobPlan {
 /** What a worker sends its parent. */
 export type WorkerMessage =
   | { readonly type: 'progress'; readonly done: number }
-  | { readonly type: 'result'; readonly seed: number; readonly runs: number; readonly counts: Record<CoverageName, number>; readonly failure: FuzzFailureReport | undefined };
+  | {
+      readonly type: 'result';
+      readonly seed: number;
+      readonly runs: number;
+      readonly counts: Record<CoverageName, number>;
+      readonly failure: FuzzFailureReport | undefined;
+    };
 
 export interface CombinedResult {
   readonly coverage: CoverageFigures;

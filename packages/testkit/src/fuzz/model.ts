@@ -1,10 +1,11 @@
 // What the fuzzer believes about the machine, and the invariants it checks after every step.
-import { expect } from 'chai';
+
 import type { ModuleHandle, Resource } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { Machine } from '@cspmu/system';
-import { FuzzFailure } from './report.js';
+import { expect } from 'chai';
 import { CoverageProbe } from './coverage.js';
+import { FuzzFailure } from './report.js';
 
 export interface ModelEvent {
   readonly event: PerfEvent;
@@ -117,7 +118,11 @@ export class FuzzModel {
     if (refcount.length > 0) throw new FuzzFailure('refcount', `refcount_t warnings: ${refcount.map((r) => r.message).join(' | ')}`);
     // Any other WARNING or error the kernel printed fails the run too.
     const logged = m.kernel.log.atLeast('warn').filter((r) => !EXPECTED_LOG.test(r.message));
-    if (logged.length > 0) throw new FuzzFailure('invariant', `the kernel logged ${logged.length} warning(s) or error(s):\n${logged.map((r) => `${r.level}: ${r.message}`).join('\n')}`);
+    if (logged.length > 0)
+      throw new FuzzFailure(
+        'invariant',
+        `the kernel logged ${logged.length} warning(s) or error(s):\n${logged.map((r) => `${r.level}: ${r.message}`).join('\n')}`,
+      );
     ensure(this.unexpected.length === 0, () => `unexpected failures: ${this.unexpected.join(' | ')}`);
     ensure(m.mmio.violations.length === 0, () => `accesses through released mappings: ${JSON.stringify(m.mmio.violations)}`);
     const perInstance = new Map<unknown, number>();
@@ -147,7 +152,8 @@ export class FuzzModel {
     for (const e of this.events) hold(e.module);
     for (const e of m.perf.eventsHoldingModule()) hold(this.moduleOf.get(e));
     for (const [h, n] of m.driver.probeRefs) hold(h, n);
-    for (const h of m.modules.list()) ensure(h.refs === (held.get(h) ?? 0), () => `${h.name} refs ${h.refs}, but its open events, frees before module_put and probes hold ${held.get(h) ?? 0}`);
+    for (const h of m.modules.list())
+      ensure(h.refs === (held.get(h) ?? 0), () => `${h.name} refs ${h.refs}, but its open events, frees before module_put and probes hold ${held.get(h) ?? 0}`);
     const failedWork = m.bus.deferwq.failures.concat(m.driver.reprobeWq.failures);
     ensure(failedWork.length === 0, () => `failed work: ${failedWork.map((f) => f.error.message).join(' | ')}`);
     this.coverage.sample(this.events.map((e) => e.event));

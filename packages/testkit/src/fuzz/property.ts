@@ -1,14 +1,14 @@
 // The lifecycle property: a generated machine and step sequence, interleaved by a scheduler seeded from the run itself.
-import fc from 'fast-check';
+
 import type { InjectedHazard } from '@cspmu/kernel';
 import type { MachineOptions } from '@cspmu/system';
 import { Machine } from '@cspmu/system';
-import { stepArbitrary, type Step } from './commands.js';
+import fc from 'fast-check';
+import { type Step, stepArbitrary } from './commands.js';
 import type { RunCoverage } from './coverage.js';
 import { FuzzModel } from './model.js';
+import { FUZZ_MUX_INTERVAL_MS, FUZZ_PLATFORM, fuzzPlatform } from './platform.js';
 import { SeededScheduler } from './scheduler.js';
-import { fuzzPlatform, FUZZ_MUX_INTERVAL_MS, FUZZ_PLATFORM } from './platform.js';
-
 
 /** What one run did: its trace (steps, scheduling decisions, lifecycle events) and the paths it reached. */
 export interface RunRecord {
@@ -101,7 +101,8 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
     await warmUp();
     const trace: string[] = [`scheduler seed ${run.schedulerSeed}, latency ${run.latencyNs} ns`];
     const m = await Machine.boot(machineOptions(o, run));
-    for (const { name, pmu } of m.perf.pmus()) if (!pmu.software) m.kernel.sysfs.write(`/bus/event_source/devices/${name}/perf_event_mux_interval_ms`, String(FUZZ_MUX_INTERVAL_MS));
+    for (const { name, pmu } of m.perf.pmus())
+      if (!pmu.software) m.kernel.sysfs.write(`/bus/event_source/devices/${name}/perf_event_mux_interval_ms`, String(FUZZ_MUX_INTERVAL_MS));
     const model = new FuzzModel(m);
     const life = m.kernel.lifecycle.record();
     const flushLife = () => {

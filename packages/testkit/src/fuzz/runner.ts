@@ -1,6 +1,7 @@
 // The fuzz API: run the lifecycle property for a seed, with coverage figures, a classified failure and exact replay.
-import fc from 'fast-check';
+
 import type { InjectedHazard } from '@cspmu/kernel';
+import fc from 'fast-check';
 import { CoverageFigures } from './coverage.js';
 import { lifecycleProperty, type RunRecord } from './property.js';
 import { classifyFailure, type ReportKind } from './report.js';
@@ -77,7 +78,12 @@ export async function runFuzz(o: FuzzRunOptions): Promise<FuzzResult> {
   if (!result.failed) return { seed, runs: coverage.runs, coverage, failure: undefined };
   const error = result.errorInstance;
   // The last run fast-check made is the last shrink step tried, not always the counterexample: replay it for its trace.
-  const replayed = await replayFuzz({ seed, path: result.counterexamplePath!, ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}), ...(o.inject ? { inject: o.inject } : {}) });
+  const replayed = await replayFuzz({
+    seed,
+    path: result.counterexamplePath!,
+    ...(o.maxSteps !== undefined ? { maxSteps: o.maxSteps } : {}),
+    ...(o.inject ? { inject: o.inject } : {}),
+  });
   return {
     seed,
     runs: coverage.runs,
