@@ -118,4 +118,27 @@ describe('Injected hazards', () => {
       expect((await rejects(m.unload('nvidia_cspmu'))).code).to.equal('EBUSY');
     }
   });
+
+  it('KASAN reports every access through a released instance: pmu fields, perf callbacks, backend ops and sysfs attributes', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const inst = m.driver.instanceByName('arm_cspmu_cache_0')!;
+    const cpumask = inst.attrGroups.flatMap((g) => g.attrs).find((a) => a.name === 'cpumask')!;
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await m.perf.close(e!);
+    await m.bus.deviceReleaseDriver(m.bus.device('arm-cs-arch-pmu.0')!);
+    // Stale pointers, used anyway.
+    m.kernel.calls.run('stale_user', () => {
+      void inst.capabilities;
+      void inst.module;
+      cpumask.show();
+      inst.eventInit(e!);
+    });
+    expect(m.kernel.kasan.reports.map((r) => [r.type, r.access, r.accessChain[0]])).to.deep.equal([
+      ['struct arm_cspmu', 'pmu->capabilities', 'stale_user'],
+      ['struct arm_cspmu', 'pmu->module', 'stale_user'],
+      ['struct arm_cspmu', 'arm_cspmu sysfs cpumask', 'stale_user'],
+      ['struct arm_cspmu', 'arm_cspmu (event_init)', 'arm_cspmu_event_init'],
+      ['struct arm_cspmu_impl_ops', 'impl.ops->eventType', 'arm_cspmu_event_init'],
+    ]);
+  });
 });
