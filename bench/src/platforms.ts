@@ -10,6 +10,7 @@ export function manyPmus(n: number): PlatformSpec {
       id: i,
       type: 'cache' as const,
       instPrimary: 0,
+      instSecondary: i,
       implementer: '0x36b',
       product: '0x2cf',
       counters: 5,
