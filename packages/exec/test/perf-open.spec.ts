@@ -11,6 +11,13 @@ const CMEM_RD = '0x1a5';
 const sh = (text: string) => ['sh', '-c', text];
 const asNobody = (text: string) => ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', 'sh', '-c', text];
 
+/** Why user nobody cannot load the preload library or run the check program (a checkout inside a private directory), or undefined. */
+function nobodyUnavailable(): string | undefined {
+  const [command, ...args] = asNobody(`test -r ${NATIVE.preload} && test -x ${NATIVE.perfOpenCheck}`);
+  if (spawnSync(command!, args).status === 0) return undefined;
+  return `user nobody cannot reach ${NATIVE.preload}: the checkout sits under a directory other users cannot enter (mktemp -d makes one); clone it somewhere world-readable to run this test`;
+}
+
 describe('perf_event_open through the preload library', function () {
   this.timeout(30_000);
 
@@ -30,7 +37,7 @@ describe('perf_event_open through the preload library', function () {
   });
 
   it('paranoid 2: an unprivileged user gets EACCES for a system-wide event; root (CAP_PERFMON) does not', async function () {
-    skipUnless(this, execUnavailable(false));
+    skipUnless(this, execUnavailable(false) ?? nobodyUnavailable());
     await withSession(
       'virtual',
       async (s) => {
@@ -44,7 +51,7 @@ describe('perf_event_open through the preload library', function () {
   });
 
   it('paranoid 0: the same unprivileged user may open it', async function () {
-    skipUnless(this, execUnavailable(false));
+    skipUnless(this, execUnavailable(false) ?? nobodyUnavailable());
     await withSession(
       'virtual',
       async (s) => {
@@ -56,7 +63,7 @@ describe('perf_event_open through the preload library', function () {
   });
 
   it('capabilities held only inside a user namespace do not count: an unprivileged user who is root in its own namespace still gets EACCES', async function () {
-    skipUnless(this, execUnavailable(false));
+    skipUnless(this, execUnavailable(false) ?? nobodyUnavailable());
     await withSession(
       'virtual',
       async (s) => {
