@@ -1,3 +1,4 @@
+// The arm_cspmu layer's names and handshakes: container tokens, the core module's name and API version, the generic backend's name, defineBackend.
 import { kerr, type ModuleContext, type ModuleDescriptor, type ModuleHandle } from '@cspmu/kernel';
 import type { BackendDefinition } from './backend-api.js';
 

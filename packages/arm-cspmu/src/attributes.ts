@@ -1,3 +1,4 @@
+// The PMU's sysfs attribute groups: events/ and format/ from the backend's ops, and identifier, cpumask and associated_cpus read live.
 import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
 import { sharedFormatText } from './default-ops.js';

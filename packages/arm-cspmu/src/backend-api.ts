@@ -1,3 +1,4 @@
+// The backend contract: the instance a backend sees, every BackendOps hook with when it runs and what its default does, and the match.
 import type { KernelVersion } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';

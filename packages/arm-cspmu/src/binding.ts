@@ -1,3 +1,4 @@
+// The binding record of a device to a backend: its ops, the instance refcount, the reprobe-pending flag and the KASAN-checked lifetimes.
 import type { Kasan, ModuleHandle, Refcount, Shadow } from '@cspmu/kernel';
 import { GENERIC_BACKEND_NAME } from './api.js';
 import type { BackendOps } from './backend-api.js';

@@ -1,3 +1,4 @@
+// Counter I/O on page 1: reads by width and atomicity (readl, readq, hi-lo-hi), folding deltas into the event, preloading half the range.
 import { type CallStack, type KernelLog, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { PerfEvent } from '@cspmu/perf';

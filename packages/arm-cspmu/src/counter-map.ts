@@ -1,3 +1,4 @@
+// The counter map: PMCFGR decoded into counter geometry, and allocation of physical counters (the cycle counter and event counters) to events.
 import type { PerfEvent } from '@cspmu/perf';
 import { CYCLE_CNTR_IDX_NONE, CYCLE_CNTR_PHYS, PMCFGR_CC, PMCFGR_N, PMCFGR_SIZE, PMCFGR_SIZE_SHIFT } from './regs.js';
 

@@ -1,3 +1,4 @@
+// The default backend ops (the generic driver's behaviour) every backend starts from, and the core's shared format files.
 import { Ida } from '@cspmu/kernel';
 import type { BackendOps, CspmuInstance, FormatAttrSpec } from './backend-api.js';
 import { CYCLES_ATTR, GENERIC_FORMATS, GENERIC_FORMATS_6_12 } from './generic.js';

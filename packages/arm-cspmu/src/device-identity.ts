@@ -1,3 +1,4 @@
+// Who made a device and which CPUs it serves, as probe works it out: PMIIDR (or the PMPIDRs, or the APMT impl_id) and the APMT affinity.
 import type { Cpus } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import type { ApmtInfo } from './backend-api.js';

@@ -1,3 +1,4 @@
+// The arm-cs-arch-pmu platform driver: probe and remove in the kernel's steps, backend registration and the moves of devices it causes.
 import {
   type Device,
   type Driver,

@@ -1,3 +1,4 @@
+// formatField: one declaration of an event field that gives both its format/ file text and the reader of its bits from an event.
 import { kerr } from '@cspmu/kernel';
 import type { FormatAttrSpec, PerfEvent } from './backend-api.js';
 

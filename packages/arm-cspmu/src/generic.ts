@@ -1,3 +1,4 @@
+// The generic driver's format files (7.3 and 6.12) and the cycles event every PMU with a cycle counter lists.
 import type { EventAttrSpec, FormatAttrSpec } from './backend-api.js';
 import { CYCLES_EVENT } from './regs.js';
 

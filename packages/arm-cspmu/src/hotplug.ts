@@ -1,3 +1,4 @@
+// CPU hotplug for an uncore PMU: choosing the CPU it counts on, and moving its events and IRQ when that CPU goes down.
 import type { Kernel } from '@cspmu/kernel';
 import type { PerfCore } from '@cspmu/perf';
 import type { ArmCspmu } from './instance.js';

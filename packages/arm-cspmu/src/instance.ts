@@ -1,3 +1,4 @@
+// One CoreSight PMU instance (struct arm_cspmu with its struct pmu): the perf callbacks in the kernel's order of checks and register writes.
 import { type CallStack, formatCpuList, Ida, IRQ_NONE, type IrqReturn, type Kernel, type KernelVersion, kerr, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {

@@ -1,3 +1,4 @@
+// The lifecycle events the arm_cspmu layer adds: bindings, backend requests and registrations, reprobes and counter overflows.
 declare module '@cspmu/kernel' {
   interface LifecycleEventMap {
     'cspmu:bound': { device: string; pmu: string; backend: string; pmiidr: string };

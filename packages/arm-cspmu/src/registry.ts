@@ -1,3 +1,4 @@
+// The vendor backend registry: entries with their JEP106 match and owning module, lookup at probe, claim checks, one mutex for all of it.
 import { type Ida, type InstalledModule, type Kernel, kerr, type ModuleClaim, type ModuleHandle, type ModuleLoader, type Mutex } from '@cspmu/kernel';
 import type { BackendDefinition, BackendMatch } from './backend-api.js';
 import './lifecycle.js';

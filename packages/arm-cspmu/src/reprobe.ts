@@ -1,3 +1,4 @@
+// Moving a generic-bound device to a better backend: at once when idle, or queued after its last event's destroy and a grace period.
 import { type Device, type Kernel, kerr, type OrderedWorkqueue, type PlatformBus, type Srcu } from '@cspmu/kernel';
 import type { BackendDefinition } from './backend-api.js';
 import type { Binding } from './binding.js';

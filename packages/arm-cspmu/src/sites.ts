@@ -1,3 +1,4 @@
+// The driver's call sites into backend ops, each patchable on its own, and their declaration on a machine.
 import type { CallSite, CallSites } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { ArmCspmu } from './instance.js';

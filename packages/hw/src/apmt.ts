@@ -1,3 +1,4 @@
+// The ACPI APMT table in binary: its header and node layout, reading, building, and a text description of a table.
 import { kerr } from '@cspmu/kernel';
 
 export const APMT_HEADER_LENGTH = 36;

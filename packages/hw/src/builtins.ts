@@ -1,3 +1,4 @@
+// The built-in AmpereOne-like and Arm generic machines with their workloads, and lookup of built-in platforms and workloads by name.
 import { kerr } from '@cspmu/kernel';
 import { GRACE_PLATFORM, GRACE_STREAM_WORKLOAD } from './builtins-grace.js';
 import type { PlatformSpec, PmuDeviceSpec } from './platform.js';

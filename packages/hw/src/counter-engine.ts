@@ -1,3 +1,4 @@
+// The lazy counting engine of the PMU model: each counter is a value at t0 plus a rate function, and overflows are timed by its inverse.
 import type { Clock, Timer } from '@cspmu/kernel';
 import { type RateFunction, ZERO_RATE } from './rate-function.js';
 

@@ -1,3 +1,4 @@
+// The CoreSight PMU device model: registers on one or two pages, the counter engine, overflow status, the IRQ line and FZO.
 import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
 import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';

@@ -1,3 +1,4 @@
+// The emulated hardware of one machine: a PMU model per platform device, mapped on the bus with its interrupt line, built whole or not at all.
 import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';

@@ -1,3 +1,4 @@
+// The public entry of @cspmu/hw: APMT, platforms, workloads, built-ins and the CoreSight PMU model.
 export * from './apmt.js';
 export * from './apmt-check.js';
 export * from './builtins.js';

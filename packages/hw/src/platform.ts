@@ -1,3 +1,4 @@
+// Platform descriptions: their schema, and loading one into checked devices, CPUs and APMT nodes.
 import { type CpuTopology, KERNEL_VERSIONS, type KernelVersion, kerr, listProblems } from '@cspmu/kernel';
 import {
   APMT_FLAG_AFFINITY_CONTAINER,

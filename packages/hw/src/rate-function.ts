@@ -1,3 +1,4 @@
+// Cumulative event counts as exact piecewise-linear functions of virtual time, with exact inverses.
 import { kerr } from '@cspmu/kernel';
 
 /**

@@ -1,3 +1,4 @@
+// JSON-schema validation for platform and workload files: numbers written as hex strings, and errors that name the bad fields.
 import { kerr, listProblems } from '@cspmu/kernel';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 

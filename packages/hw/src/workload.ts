@@ -1,3 +1,4 @@
+// Workload descriptions: phases of event streams per PMU, compiled into rate functions by device, event code and filter.
 import { compileGlob, type GlobMatcher, kerr } from '@cspmu/kernel';
 import { ConstantRate, PhasedRate, type RateFunction, ZERO_RATE } from './rate-function.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';

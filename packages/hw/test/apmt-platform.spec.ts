@@ -1,3 +1,4 @@
+// Tests of APMT decoding and building, of malformed tables, and of platform files and their checks.
 import { createKernel, KernelError } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
 import { expect } from 'chai';

@@ -1,3 +1,4 @@
+// Tests of the CoreSight PMU model through MMIO alone: identity registers, enables, counting, overflow, interrupts and tearing.
 import { IoMem } from '@cspmu/mmio';
 import { expect } from 'chai';
 import { PMCFGR, PMCR, REG } from '../src/index.js';

@@ -1,3 +1,4 @@
+// Tests of the PMU model with and without FEAT_CSPMU_EXT64: the driver's detection test and the moved PMCR and PMCNTEN.
 import { expect } from 'chai';
 import { loadPlatform, PMCR, REG } from '../src/index.js';
 import { rig } from './helpers.js';

@@ -1,3 +1,4 @@
+// Test helpers for the PMU model: a default model configuration, and a lone device on a bus with its IRQ deliveries recorded.
 import { createKernel, IRQ_HANDLED, type ManualClock } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
 import { CspmuModel, type CspmuModelConfig, REG, Workload, type WorkloadSpec } from '../src/index.js';

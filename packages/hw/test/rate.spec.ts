@@ -1,3 +1,4 @@
+// Tests that rate functions count exactly at any time and invert exactly, far beyond 2^53.
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { ConstantRate, mulDivFloor, PhasedRate } from '../src/index.js';

@@ -1,3 +1,4 @@
+// Building one machine's dependency-injection container: every kernel service bound as a singleton of that machine.
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { kerr } from './base/errors.js';

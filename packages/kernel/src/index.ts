@@ -1,3 +1,4 @@
+// The public entry of @cspmu/kernel: the simulation runtime, locking, RCU, time, IRQs, CPUs, driver model, tracing and module loader.
 export * from './base/errors.js';
 export * from './base/glob.js';
 export * from './base/host-file.js';

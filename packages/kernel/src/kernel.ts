@@ -1,3 +1,4 @@
+// One emulated kernel: the services of one machine (clock, log, locks, SRCU, workqueues, KASAN, call stack), shared with nothing else.
 import { inject, injectable } from 'inversify';
 import type { InjectedHazard } from './base/inject.js';
 import type { KernelLog } from './base/log.js';

@@ -1,3 +1,4 @@
+// Tests that a detached call-site tracer is freed only after the calls already using it have returned.
 import { expect } from 'chai';
 import { createKernel, type SiteTracer } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// Tests of the manual and real clocks (timer order, cancellation, step) and of the ordered workqueue.
 import { expect } from 'chai';
 import { createKernel, KernelError, ManualClock, OrderedWorkqueue, RealClock, type WorkFailure } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// Tests of cpulists, CPU hotplug callbacks, and the interrupt controller's level/edge delivery and spurious accounting.
 import { expect } from 'chai';
 import { Cpus, formatCpuList, IRQ_HANDLED, IRQ_NONE, IrqController, KernelError, KernelLog, parseCpuList, SPURIOUS_LIMIT } from '../src/index.js';
 

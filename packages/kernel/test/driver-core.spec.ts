@@ -1,3 +1,4 @@
+// Tests of the driver core: binding, managed-resource release, failed and deferred probes, driverAttach.
 import { expect } from 'chai';
 import { createKernel, type Device, type Driver, KernelError, type PlatformBus, TOKENS } from '../src/index.js';
 

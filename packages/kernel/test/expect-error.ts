@@ -1,3 +1,4 @@
+// Test helper: await a promise that must reject with a KernelError.
 import { expect } from 'chai';
 import { KernelError } from '../src/index.js';
 

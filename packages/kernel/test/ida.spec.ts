@@ -1,3 +1,4 @@
+// Tests of the ID allocator: lowest free first, claims, and refused double claims and frees.
 import { expect } from 'chai';
 import { Ida, KernelError } from '../src/index.js';
 

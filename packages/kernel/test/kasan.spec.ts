@@ -1,3 +1,4 @@
+// Tests of the lifetime checker: use-after-free and double-free reports with their chains across awaits, and KASAN off.
 import { expect } from 'chai';
 import { createKernel } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// Tests of kernel-function frames (the @kfunc decorator) and of call sites with and without tracers.
 import { expect } from 'chai';
 import { type CallStack, createKernel, kernelFunction, kfunc, type SiteTracer } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// Tests of the kernel mutex: FIFO fairness, no barging, EDEADLK on self-deadlock, lock-order inversion reports.
 import { expect } from 'chai';
 import { KernelError, Lockdep, Mutex } from '../src/index.js';
 import { rejects } from './expect-error.js';

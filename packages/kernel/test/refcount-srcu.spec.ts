@@ -1,3 +1,4 @@
+// Tests of refcount_t (underflow, saturation, increment from zero) and of SRCU grace periods across awaits.
 import { expect } from 'chai';
 import { KernelError, REFCOUNT_SATURATED, Refcount, Srcu } from '../src/index.js';
 

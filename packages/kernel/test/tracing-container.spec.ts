@@ -1,3 +1,4 @@
+// Tests of tracepoints and the trace ring (formatting, overwrite and drop modes), and that machine containers share nothing.
 import { expect } from 'chai';
 import { createKernel, KernelError, ManualClock, RingBuffer, TraceFs } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// The physical address map: page-aligned regions of device models, refusing overlaps with EEXIST.
 import { kerr } from '@cspmu/kernel';
 import { hex } from './bus-error.js';
 import type { MmioDevice } from './device.js';

@@ -1,3 +1,4 @@
+// The error of a refused MMIO access (unmapped, out of range, misaligned, wrong width, use after unmap).
 import { KernelError } from '@cspmu/kernel';
 
 export type BusErrorKind = 'unmapped' | 'out-of-range' | 'misaligned' | 'wrong-width' | 'use-after-unmap';

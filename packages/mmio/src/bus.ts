@@ -1,3 +1,4 @@
+// The MMIO bus: the address map, ioremap and iounmap, checked accesses, observers of every access, and use-after-release reports.
 import type { Kernel, TraceFs } from '@cspmu/kernel';
 import { kerr } from '@cspmu/kernel';
 import { AddressMap, PAGE_SIZE } from './address-map.js';

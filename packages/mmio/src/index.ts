@@ -1,3 +1,4 @@
+// The public entry of @cspmu/mmio: the bus, address map, IoMem accessors, register banks and MMIO tracers.
 export * from './address-map.js';
 export * from './bus.js';
 export * from './bus-error.js';

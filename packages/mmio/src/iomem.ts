@@ -1,3 +1,4 @@
+// A driver's ioremapped range: the kernel's read/write accessors in every width and form, over IoMemBase's checks and traced paths.
 import { PAGE_SHIFT } from './address-map.js';
 import type { MmioDevice } from './device.js';
 import { badValue, IoMemBase } from './iomem-base.js';

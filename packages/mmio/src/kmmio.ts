@@ -1,3 +1,4 @@
+// kmmio: probes on physical ranges whose handlers run around every access inside them, registered and freed safely under hits.
 import { type Kernel, kerr, type Shadow, type Srcu } from '@cspmu/kernel';
 import { PAGE_SIZE } from './address-map.js';
 import type { AccessObserver, MmioBus } from './bus.js';

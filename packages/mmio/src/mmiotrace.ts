@@ -1,3 +1,4 @@
+// mmiotrace: every mapping probed and every access logged in the kernel's text format, through the trace ring.
 import { formatTraceTime, type Kernel, kerr, type TraceFs, type Tracepoint, type TraceRecordReader } from '@cspmu/kernel';
 import type { MmioBus } from './bus.js';
 import type { IoMem } from './iomem.js';

@@ -1,3 +1,4 @@
+// Recording every MMIO access as plain JSON, and finding where a driver's access sequence first diverges from a recording.
 import type { AccessObserver, MmioBus } from './bus.js';
 import type { IoMem } from './iomem.js';
 

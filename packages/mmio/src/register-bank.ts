@@ -1,3 +1,4 @@
+// A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write actions, mapped as an MMIO device.
 import { kerr } from '@cspmu/kernel';
 import { hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice } from './device.js';

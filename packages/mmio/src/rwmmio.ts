@@ -1,3 +1,4 @@
+// The rwmmio tracepoints of the instrumented MMIO accessors, in the kernel's text format, filterable by device and caller.
 import type { CallStack, TraceFs, Tracepoint, TraceRecordReader } from '@cspmu/kernel';
 
 /** `%#llx`: 0 prints as `0`, anything else as `0x…`. */

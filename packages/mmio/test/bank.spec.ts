@@ -1,3 +1,4 @@
+// Tests of register-bank access policies, paired W1S/W1C views and write actions.
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { BusError, RegisterBank } from '../src/index.js';

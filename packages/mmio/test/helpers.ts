@@ -1,3 +1,4 @@
+// Test helper: a bus with one register bank mapped on it.
 import { createKernel } from '@cspmu/kernel';
 import { MmioBus, RegisterBank, type RegisterSpec } from '../src/index.js';
 

@@ -1,3 +1,4 @@
+// struct perf_event_attr as modelled here: copying it in from the caller (EFAULT on unreadable fields), validation and defaults.
 import { describeThrown, kerr } from '@cspmu/kernel';
 import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_FORMAT_TOTAL_TIME_ENABLED, PERF_FORMAT_TOTAL_TIME_RUNNING } from './constants.js';
 

@@ -1,3 +1,4 @@
+// One PMU's events on one CPU (perf_cpu_pmu_context): pinned and flexible groups, scheduling with rollback, rotation and time accounting.
 import type { Clock, Smp, Timer } from '@cspmu/kernel';
 import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';

@@ -1,3 +1,4 @@
+// The perf core: perf_event_open with the kernel's checks, groups, ioctls, reads, context migration, and the module reference of each event.
 import { describeThrown, type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@cspmu/kernel';
 import { normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';

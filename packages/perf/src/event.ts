@@ -1,3 +1,4 @@
+// A perf event (attr, PMU, CPU, state, count and times), the driver's per-event hw scratch, and who opened it.
 import type { FullAttr } from './attr.js';
 import { PERF_EVENT_STATE } from './constants.js';
 import type { Pmu } from './pmu.js';

@@ -1,3 +1,4 @@
+// The public entry of @cspmu/perf: the kernel-side perf core, its events, contexts, PMU interface and registrations.
 export * from './attr.js';
 export * from './constants.js';
 export * from './context.js';

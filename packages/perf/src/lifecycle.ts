@@ -1,3 +1,4 @@
+// The lifecycle events the perf core adds: PMU registration, event open, close and free, and context migration.
 declare module '@cspmu/kernel' {
   interface LifecycleEventMap {
     'pmu:registered': { pmu: string; type: number };

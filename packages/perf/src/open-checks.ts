@@ -1,3 +1,4 @@
+// The checks perf_event_open makes around the PMU's event_init (permissions, exclude bits, task events), each where the kernel makes it.
 import { describeThrown, KernelError, kerr } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';

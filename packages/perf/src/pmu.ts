@@ -1,3 +1,4 @@
+// What a PMU driver gives the perf core: its callbacks, capabilities and sysfs attribute groups.
 import type { ModuleHandle } from '@cspmu/kernel';
 import type { PerfEvent } from './event.js';
 

@@ -1,3 +1,4 @@
+// PMU registration (perf_pmu_register/unregister): unique names, type ids from an IDA, sysfs directories, mux intervals.
 import { Ida, type Kernel, kerr, kstrtoint, type Srcu } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';

@@ -1,3 +1,4 @@
+// The perf core's call sites into PMU callbacks, each patchable on its own, and their declaration on a machine.
 import type { CallSite, CallSites } from '@cspmu/kernel';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';

@@ -1,3 +1,4 @@
+// The software PMU (type 1): cpu-clock and task-clock counting virtual nanoseconds while scheduled.
 import { type Clock, kerr } from '@cspmu/kernel';
 import { PERF_COUNT_SW, PERF_HES_STOPPED, PERF_HES_UPTODATE, PERF_TYPE } from './constants.js';
 import type { PerfEvent } from './event.js';

@@ -1,3 +1,4 @@
+// Tests of the perf core on a test PMU: registration, open checks and permissions, module references, scheduling, multiplexing, reads.
 import { KernelError, kerr, type ModuleDescriptor } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, PERF_TYPE, type PerfEvent, PERF_EVENT_STATE as S } from '../src/index.js';

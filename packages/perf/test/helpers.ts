@@ -1,3 +1,4 @@
+// Test helpers for the perf core: a small uncore PMU that records every callback, and a rig with it registered.
 import { createKernel, kerr, type ManualClock, type ModuleHandle, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import {
   type AttributeGroup,

@@ -1,3 +1,4 @@
+// The kernel's IDA: an allocator of small integer ids, lowest free first, with explicit claims.
 import { kerr } from './errors.js';
 
 /**

@@ -1,3 +1,4 @@
+// The known bugs a machine can be booted with (injected hazards), and the check of their names.
 import { kerr } from './errors.js';
 
 /**

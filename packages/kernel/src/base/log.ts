@@ -1,3 +1,4 @@
+// The emulated kernel log (dmesg): bounded records with levels, and their printed form.
 import { kerr } from './errors.js';
 
 export type LogLevel = 'emerg' | 'err' | 'warn' | 'info' | 'debug';

@@ -1,3 +1,4 @@
+// Kernel cpulist text (`0-3,8`): formatting CPU numbers as one and parsing one back.
 import { kerr } from '../base/errors.js';
 
 /** Format CPU numbers as a kernel cpulist: `0-3,8,10-11`. Empty → ''. */

@@ -1,3 +1,4 @@
+// The machine's CPUs: possible and online sets, NUMA nodes, ACPI UIDs, and cpuhp multi-instance hotplug states.
 import { kerr } from '../base/errors.js';
 
 export interface CpuTopology {

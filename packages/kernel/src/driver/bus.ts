@@ -1,3 +1,4 @@
+// The platform bus and driver core: devices, drivers, matching, probe, bind and unbind under the device lock, deferred probe.
 import { asKernelError, KernelError, kerr } from '../base/errors.js';
 import { Ida } from '../base/ida.js';
 import type { Kernel } from '../kernel.js';

@@ -1,3 +1,4 @@
+// A platform device: its name, resources, platform data, lock and binding state.
 import { kerr } from '../base/errors.js';
 import type { Mutex } from '../locking/mutex.js';
 import type { Refcount } from '../locking/refcount.js';

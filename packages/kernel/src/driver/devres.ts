@@ -1,3 +1,4 @@
+// Managed resources (devres): what a probe acquires, released in reverse order on unbind or failed probe.
 import { asKernelError, type KernelError } from '../base/errors.js';
 
 interface Entry {

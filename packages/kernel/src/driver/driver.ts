@@ -1,3 +1,4 @@
+// The platform driver interface the bus binds devices to.
 import type { Device } from './device.js';
 
 /** A platform driver. `probe` throws a KernelError to fail (EPROBE_DEFER to defer). */

@@ -1,3 +1,4 @@
+// The emulated sysfs tree: attributes read as text and written through their store, and its export to a real directory.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kerr } from '../base/errors.js';

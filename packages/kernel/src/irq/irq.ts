@@ -1,3 +1,4 @@
+// The interrupt controller: IRQ lines (level and edge), handlers, spurious-interrupt accounting and closed-form replays.
 import { kerr } from '../base/errors.js';
 import type { KernelLog } from '../base/log.js';
 

@@ -1,3 +1,4 @@
+// The kernel mutex: an async FIFO-fair sleeping lock that records its holder, fails EDEADLK on self-deadlock and reports to lockdep.
 import { kerr } from '../base/errors.js';
 import type { LockClass, Lockdep, TrackedLock } from './lockdep.js';
 

@@ -1,3 +1,4 @@
+// refcount_t: a reference count that reports underflow and increment-from-zero and saturates instead of wrapping.
 import { type KernelError, kerr } from '../base/errors.js';
 
 /** Where refcount misuse is reported (the machine's log, usually). */

@@ -1,3 +1,4 @@
+// The KASAN-style lifetime checker: shadows of tracked objects, and the report of any use after free with its backtraces.
 import type { KernelLog } from '../base/log.js';
 import type { CallStack } from '../trace/calls.js';
 import type { Lifecycle } from '../trace/lifecycle.js';

@@ -1,3 +1,4 @@
+// Sleepable RCU: read-side sections that may span awaits, and grace periods that wait for the readers already inside.
 import { kerr } from '../base/errors.js';
 
 /** A read-side section handle (the epoch it entered in); pass it back to `readUnlock`. Allocation-free. */

@@ -1,3 +1,4 @@
+// The machine's clock in integer nanoseconds: a deterministic manual clock with timers, and one that follows the host.
 import { kerr } from '../base/errors.js';
 import { WorkCounter } from './work.js';
 

@@ -1,3 +1,4 @@
+// An ordered workqueue: items run one at a time, in order, awaits included; a failing item is reported and the queue goes on.
 import { asKernelError, type KernelError, kerr } from '../base/errors.js';
 
 export interface Work {

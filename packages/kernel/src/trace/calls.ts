@@ -1,3 +1,4 @@
+// The emulated call stack: which kernel functions a task is in, kept across awaits, for tracers and KASAN/WARN backtraces.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { kerr } from '../base/errors.js';
 import type { KernelFunction } from './kfunc.js';

@@ -1,3 +1,4 @@
+// Patchable call sites (the kernel's CALL_OPS): an untraced call goes straight through; attached tracers see each call.
 import { KernelError, kerr } from '../base/errors.js';
 import type { Srcu } from '../rcu/srcu.js';
 import type { CallStack } from './calls.js';

@@ -1,3 +1,4 @@
+// The function tracer: one trace-ring record per call at the sites it is attached to.
 import type { KernelError } from '../base/errors.js';
 import type { CallSite, SiteTracer } from './callsites.js';
 import type { TraceFs, Tracepoint } from './tracing.js';

@@ -1,3 +1,4 @@
+// Named emulated kernel functions, and the @kfunc decorator that runs a method inside its frame on the call stack.
 import { kerr } from '../base/errors.js';
 import type { CallStack } from './calls.js';
 

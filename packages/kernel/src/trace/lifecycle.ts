@@ -1,3 +1,4 @@
+// Lifecycle events of the machine (devices bound and unbound, modules loaded, reports): a typed emitter each layer extends with its own events.
 import { EventEmitter } from 'eventemitter3';
 import type { TraceFs, Tracepoint } from './tracing.js';
 

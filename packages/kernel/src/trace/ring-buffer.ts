@@ -1,3 +1,4 @@
+// The binary trace ring: preallocated records, overwrite or drop when full, with an exact count of lost records.
 import { kerr } from '../base/errors.js';
 
 export const TRACE_SLOTS = 8;

@@ -1,3 +1,4 @@
+// Compiling tracefs filter expressions (`field == value && ...`, globs on strings) into predicates over ring records.
 import { kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';

@@ -1,3 +1,4 @@
+// tracefs: tracepoints with interned strings, their enable and filter files, the ring, and the formatted trace text.
 import { kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
