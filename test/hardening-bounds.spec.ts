@@ -1,42 +1,11 @@
 // Hardening: APMT node and platform device caps, linear validation, and error messages that stay bounded.
 
-import { BUILTIN_PLATFORMS, buildApmt, decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, type PlatformSpec, parseApmt } from '@cspmu/hw';
+import { decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, parseApmt } from '@cspmu/hw';
 import { listProblems, MAX_LISTED_PROBLEMS } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
-
-function apmtOf(n: number): Uint8Array {
-  const nodes = [];
-  for (let i = 0; i < n; i++) {
-    nodes.push({
-      flags: 0,
-      type: 0,
-      id: i + 100,
-      instPrimary: 0n,
-      instSecondary: 0,
-      baseAddress0: 0x200000000 + i * 0x1000,
-      baseAddress1: 0,
-      ovflwIrq: 0,
-      ovflwIrqFlags: 0,
-      procAffinity: 0,
-      implId: 0,
-    });
-  }
-  return buildApmt(nodes);
-}
-
-function platformOf(n: number, edit: (pmu: Record<string, unknown>, i: number) => void = () => undefined): PlatformSpec {
-  const base = BUILTIN_PLATFORMS['arm-generic']!;
-  const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
-  const pmus = [];
-  for (let i = 0; i < n; i++) {
-    const p: Record<string, unknown> = { ...proto, label: `p${i}`, id: i, base0: 0x100000000 + i * 0x1000, dualPage: false };
-    edit(p, i);
-    pmus.push(p);
-  }
-  return { ...base, pmus } as unknown as PlatformSpec;
-}
+import { apmtOf, platformOf } from './helpers/platforms.js';
 
 describe('Hardening: caps and bounded messages', function () {
   this.timeout(60000);
@@ -68,7 +37,11 @@ describe('Hardening: caps and bounded messages', function () {
   });
 
   it(`a platform over ${MAX_PLATFORM_PMUS} devices is refused; one bad device among the maximum is named in a short message`, () => {
-    expectCode(() => loadPlatform(platformOf(MAX_PLATFORM_PMUS + 1)), 'EINVAL', `pmus: must NOT have more than ${MAX_PLATFORM_PMUS} items`);
+    expectCode(
+      () => loadPlatform(platformOf(MAX_PLATFORM_PMUS + 1)),
+      'EINVAL',
+      `pmus: ${MAX_PLATFORM_PMUS + 1} PMU devices are more than the cap of ${MAX_PLATFORM_PMUS}`,
+    );
     const oneBad = platformOf(MAX_PLATFORM_PMUS, (p, i) => {
       if (i === 3000) p['base0'] = 0x100000000;
     });

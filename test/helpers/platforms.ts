@@ -1,5 +1,5 @@
-// Platforms tests build: one PMU per counter width.
-import { BUILTIN_PLATFORMS, type PlatformSpec } from '@cspmu/hw';
+// Platforms and APMTs tests build: one PMU per counter width, N plain PMUs, N plain APMT nodes.
+import { BUILTIN_PLATFORMS, buildApmt, type PlatformSpec } from '@cspmu/hw';
 
 /** One cycle-counting PMU per width 1..64 at 1 GHz, each with an overflow interrupt. */
 export function widthsPlatform(clockHz = 1e9): PlatformSpec {
@@ -21,4 +21,38 @@ export function widthsPlatform(clockHz = 1e9): PlatformSpec {
     });
   }
   return { ...base, name: 'widths', pmus } as PlatformSpec;
+}
+
+/** An APMT of n memory-controller nodes (ids from 100), each on its own page. */
+export function apmtOf(n: number): Uint8Array {
+  const nodes = [];
+  for (let i = 0; i < n; i++) {
+    nodes.push({
+      flags: 0,
+      type: 0,
+      id: i + 100,
+      instPrimary: 0n,
+      instSecondary: 0,
+      baseAddress0: 0x200000000 + i * 0x1000,
+      baseAddress1: 0,
+      ovflwIrq: 0,
+      ovflwIrqFlags: 0,
+      procAffinity: 0,
+      implId: 0,
+    });
+  }
+  return buildApmt(nodes);
+}
+
+/** The arm-generic platform with n single-page PMUs (labels p0.., ids 0..), each edited by `edit`. */
+export function platformOf(n: number, edit: (pmu: Record<string, unknown>, i: number) => void = () => undefined): PlatformSpec {
+  const base = BUILTIN_PLATFORMS['arm-generic']!;
+  const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
+  const pmus = [];
+  for (let i = 0; i < n; i++) {
+    const p: Record<string, unknown> = { ...proto, label: `p${i}`, id: i, base0: 0x100000000 + i * 0x1000, dualPage: false };
+    edit(p, i);
+    pmus.push(p);
+  }
+  return { ...base, pmus } as unknown as PlatformSpec;
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
 import { parseKernelVersion } from '@cspmu/kernel';
 import { Machine, type MachineOptions, parseProposals } from '@cspmu/system';
-import { readJson } from './util.js';
+import { pmuCapFlag, readJson } from './util.js';
 
 export interface MachineFlags {
   readonly platform?: string;
@@ -41,6 +41,7 @@ export async function bootMachine(own: MachineFlags, extra: Partial<MachineOptio
     ...(flags.plugin?.length ? { plugins: flags.plugin } : {}),
     ...(flags.kernel !== undefined ? { kernelVersion: parseKernelVersion(flags.kernel, '--kernel') } : {}),
     ...(flags.proposed !== undefined ? { proposed: parseProposals(flags.proposed, '--proposed') } : {}),
+    ...pmuCapFlag(),
     ...extra,
   });
 }

@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { type MachineFlags, setGlobalMachineFlags } from './boot.js';
 import { withMachineFlags } from './commands/machine-flags.js';
 import { COMMANDS } from './commands/registry.js';
-import { setMaxInputBytes } from './util.js';
+import { setMaxInputBytes, setMaxPmus } from './util.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -22,6 +22,7 @@ const program = new Command('cspmu')
   .description('Arm CoreSight PMU drivers on emulated hardware, with a perf-like command line')
   .version(version, '-V, --version', 'print the cspmu version')
   .option('--max-input-bytes <bytes>', 'size cap on every file read (platform, workload, APMT); default 64 MiB')
+  .option('--max-pmus <n>', 'cap on PMU devices in a platform and nodes read from an APMT; default 4096')
   .enablePositionalOptions();
 withMachineFlags(program);
 program.options.find((o) => o.long === '--debug')!.hidden = false;
@@ -35,8 +36,9 @@ function quiet(cmd: Command): void {
 }
 quiet(program);
 program.hook('preAction', () => {
-  const o = program.opts<MachineFlags & { maxInputBytes?: string }>();
+  const o = program.opts<MachineFlags & { maxInputBytes?: string; maxPmus?: string }>();
   setMaxInputBytes(o.maxInputBytes);
+  setMaxPmus(o.maxPmus);
   setGlobalMachineFlags(o);
 });
 

@@ -1,3 +1,4 @@
+import { type PmuCapOptions, pmuCap } from '@cspmu/hw';
 import { DEFAULT_MAX_INPUT_BYTES, kerr, readRegularFile } from '@cspmu/kernel';
 import pc from 'picocolors';
 
@@ -25,6 +26,20 @@ export function setMaxInputBytes(text: string | undefined): void {
   const n = Number(text);
   if (!/^\d+$/.test(text) || !Number.isSafeInteger(n)) throw kerr('EINVAL', `--max-input-bytes '${text}' is not a whole number of bytes`);
   maxInputBytes = n;
+}
+
+let pmuCapOptions: PmuCapOptions = {};
+
+/** The global --max-pmus: the cap on PMU devices in a platform and nodes read from an APMT. */
+export function setMaxPmus(text: string | undefined): void {
+  if (text === undefined) return;
+  if (!/^\d+$/.test(text)) throw kerr('EINVAL', `--max-pmus '${text}' is not a whole number of PMU devices`);
+  pmuCapOptions = { maxPmus: pmuCap({ maxPmus: Number(text) }) };
+}
+
+/** The cap as loadPlatform, parseApmt and Machine.boot take it. */
+export function pmuCapFlag(): PmuCapOptions {
+  return pmuCapOptions;
 }
 
 /** A file input's bytes: a regular file under the --max-input-bytes cap, or EINVAL saying what it is. */

@@ -9,10 +9,10 @@ import {
   APMT_NODE_TYPES,
   type ApmtTable,
   apmtHid,
-  MAX_APMT_NODES,
   readApmtHeader,
   readApmtNode,
 } from './apmt.js';
+import { type PmuCapOptions, pmuCap, RAISE_PMU_CAP } from './pmu-cap.js';
 
 /**
  * Failures: what fwts's `apmt` and checksum tests fail, plus what cannot be
@@ -66,9 +66,11 @@ const hex = (v: number | bigint) => `0x${v.toString(16)}`;
  * Walk a table as fwts does and list everything found: fwts's rules as
  * failures (the walk stops at a zero length or a node past the end), the
  * checksum as a failure, and cspmu's extra checks as warnings. `table` is
- * undefined only when the bytes hold no APMT header at all.
+ * undefined only when the bytes hold no APMT header at all. Nodes past the
+ * `maxPmus` cap (default 4096) are not read.
  */
-export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; violations: ApmtViolation[] } {
+export function parseApmt(bytes: Uint8Array, options?: PmuCapOptions): { table: ApmtTable | undefined; violations: ApmtViolation[] } {
+  const maxNodes = pmuCap(options);
   const v: ApmtViolation[] = [];
   const fail = (code: ApmtFailureCode, field: string, message: string, node?: number) =>
     v.push({ severity: 'failure', code, field, message, ...(node === undefined ? {} : { node }) });
@@ -94,9 +96,9 @@ export function parseApmt(bytes: Uint8Array): { table: ApmtTable | undefined; vi
   const nodes: ReadNode[] = [];
   let at = APMT_HEADER_LENGTH;
   for (let index = 0; at < end; index++) {
-    if (index === MAX_APMT_NODES) {
+    if (index === maxNodes) {
       const more = Math.ceil((end - at) / APMT_NODE_LENGTH);
-      fail('APMT_TOO_MANY_NODES', 'length', `the table holds more than ${MAX_APMT_NODES} nodes (about ${more} more); the rest are not read`, index);
+      fail('APMT_TOO_MANY_NODES', 'length', `the table holds more than ${maxNodes} nodes (about ${more} more); the rest are not read; ${RAISE_PMU_CAP}`, index);
       break;
     }
     const length = end - at >= 2 ? bytes[at]! | (bytes[at + 1]! << 8) : -1;
@@ -223,8 +225,8 @@ export function failuresOf(v: readonly ApmtViolation[]): ApmtViolation[] {
 }
 
 /** Parse, and throw EINVAL listing every failure (warnings pass). */
-export function decodeApmt(bytes: Uint8Array): ApmtTable {
-  const { table, violations } = parseApmt(bytes);
+export function decodeApmt(bytes: Uint8Array, options?: PmuCapOptions): ApmtTable {
+  const { table, violations } = parseApmt(bytes, options);
   const failures = failuresOf(violations);
   if (failures.length > 0 || !table) {
     throw kerr('EINVAL', `APMT is invalid (${failures.length} failure(s)): ${listProblems(failures.map(formatViolation))}`);
@@ -259,8 +261,8 @@ const UNBOOTABLE: ReadonlySet<ApmtViolation['code']> = new Set([
  * warning of ACPICA, which installs the table anyway). Everything else fwts
  * fails, the kernel ignores.
  */
-export function apmtForBoot(bytes: Uint8Array): { table: ApmtTable; log: string[] } {
-  const { table, violations } = parseApmt(bytes);
+export function apmtForBoot(bytes: Uint8Array, options?: PmuCapOptions): { table: ApmtTable; log: string[] } {
+  const { table, violations } = parseApmt(bytes, options);
   const refused = violations.filter((x) => UNBOOTABLE.has(x.code));
   if (refused.length > 0 || !table) {
     throw kerr('EINVAL', `APMT cannot be booted (${refused.length} problem(s)): ${listProblems(refused.map(formatViolation))}`);

@@ -3,8 +3,6 @@ import { kerr } from '@cspmu/kernel';
 
 export const APMT_HEADER_LENGTH = 36;
 export const APMT_NODE_LENGTH = 56;
-/** At most this many nodes are read from a table (4096 PMUs is far beyond any machine; a bigger table is refused). */
-export const MAX_APMT_NODES = 4096;
 
 export const APMT_FLAG_DUAL_PAGE = 1 << 0;
 export const APMT_FLAG_AFFINITY_CONTAINER = 1 << 1;

@@ -7,6 +7,7 @@ export * from './cspmu-model.js';
 export * from './cspmu-regs.js';
 export * from './hardware.js';
 export * from './platform.js';
+export * from './pmu-cap.js';
 export * from './rate-function.js';
 export * from './schema.js';
 export * from './workload.js';

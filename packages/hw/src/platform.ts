@@ -10,6 +10,7 @@ import {
   type ApmtNodeType,
   hidToInstPrimary,
 } from './apmt.js';
+import { type PmuCapOptions, pmuCap, RAISE_PMU_CAP } from './pmu-cap.js';
 import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
 import type { WorkloadSpec } from './workload.js';
 
@@ -97,9 +98,6 @@ export interface Platform {
   readonly kernelVersion: KernelVersion | undefined;
 }
 
-/** At most this many PMU devices in a platform file (as many as an APMT may hold). */
-export const MAX_PLATFORM_PMUS = 4096;
-
 /**
  * PMCFGR.SIZE is a 6-bit field holding the counter width minus one, so a
  * counter is 1 to 64 bits wide; no other width can be described.
@@ -133,7 +131,6 @@ const validatePlatform = compileSchema({
     },
     pmus: {
       type: 'array',
-      maxItems: MAX_PLATFORM_PMUS,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -204,11 +201,17 @@ function topologyOf(cpus: PlatformSpec['cpus']): CpuTopology {
  * Check a platform description and resolve it. Schema errors name every bad
  * field; then the rules a schema cannot say: unique labels and ids, counter
  * counts the architecture allows, page-aligned non-overlapping bases, and an
- * affinity that names a real CPU or socket.
+ * affinity that names a real CPU or socket. More devices than the `maxPmus`
+ * cap (default 4096) are refused before anything else is checked.
  */
-export function loadPlatform(spec: unknown): Platform {
+export function loadPlatform(spec: unknown, options?: PmuCapOptions): Platform {
+  const cap = pmuCap(options);
   const name = (spec as { name?: unknown })?.name;
   const what = `platform '${typeof name === 'string' ? name : '?'}'`;
+  const pmuList = (spec as { pmus?: unknown })?.pmus;
+  if (Array.isArray(pmuList) && pmuList.length > cap) {
+    throw kerr('EINVAL', `${what}: pmus: ${pmuList.length} PMU devices are more than the cap of ${cap}; ${RAISE_PMU_CAP}`);
+  }
   validateOrThrow(validatePlatform, spec, what);
   const p = spec as PlatformSpec;
   const topology = topologyOf(p.cpus);

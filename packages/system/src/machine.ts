@@ -52,6 +52,8 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly clock?: 'manual' | 'real';
   /** Firmware's APMT as bytes; default: built from the platform. */
   readonly apmt?: Uint8Array;
+  /** The cap on PMU devices in the platform and nodes read from the APMT (default 4096; EINVAL past it). */
+  readonly maxPmus?: number;
   /** Plugin packages or module names to load at boot (modprobe). */
   readonly plugins?: readonly string[];
   /**
@@ -119,7 +121,8 @@ export class Machine {
 
   static async boot(options: MachineOptions = {}): Promise<Machine> {
     const spec = typeof options.platform === 'string' || options.platform === undefined ? builtinPlatform(options.platform ?? 'grace') : options.platform;
-    const platform = loadPlatform(spec);
+    const cap = { maxPmus: options.maxPmus };
+    const platform = loadPlatform(spec, cap);
     const profile = driverProfile({ kernelVersion: options.kernelVersion ?? platform.kernelVersion, proposed: options.proposed });
     const workload = loadWorkload(options.workload ?? platform.workload);
     const installed = options.installed ? new Set(options.installed) : undefined;
@@ -137,7 +140,7 @@ export class Machine {
     const bus = container.get<PlatformBus>(TOKENS.PlatformBus);
     const mmio = new MmioBus(kernel);
     const hardware = new Hardware(platform, workload, { clock: kernel.clock, irqs: kernel.irqs, map: mmio.map });
-    const { table: apmt, log: apmtLog } = apmtForBoot(options.apmt ?? buildApmt(apmtNodesOf(platform)));
+    const { table: apmt, log: apmtLog } = apmtForBoot(options.apmt ?? buildApmt(apmtNodesOf(platform)), cap);
     for (const line of apmtLog) kernel.log.warn('ACPI', line);
     const perf = new PerfCore(kernel, modules);
     if (options.paranoid !== undefined) perf.paranoid = checkedParanoid(options.paranoid);

@@ -14,7 +14,7 @@ import {
 } from '@cspmu/hw';
 import { kerr, listProblems } from '@cspmu/kernel';
 import type { Command } from 'commander';
-import { readInputFile, readJson } from '../util.js';
+import { pmuCapFlag, readInputFile, readJson } from '../util.js';
 
 function readTable(file: string): Uint8Array {
   return new Uint8Array(readInputFile(file, 'APMT file'));
@@ -28,7 +28,7 @@ export function registerApmt(program: Command): void {
     .argument('<file>', 'binary APMT')
     .option('--json', 'machine-readable output')
     .action((file: string, opts: { json?: boolean }) => {
-      const { table, violations } = parseApmt(readTable(file));
+      const { table, violations } = parseApmt(readTable(file), pmuCapFlag());
       if (!table) throw kerr('EINVAL', `APMT '${file}' cannot be decoded: ${listProblems(violations.map(formatViolation))}`);
       if (opts.json) {
         const nodes = table.nodes.map((n) => ({
@@ -52,7 +52,7 @@ export function registerApmt(program: Command): void {
     .argument('<file>', 'binary APMT')
     .option('--strict', 'warnings fail too')
     .action((file: string, opts: { strict?: boolean }) => {
-      const { table, violations } = parseApmt(readTable(file));
+      const { table, violations } = parseApmt(readTable(file), pmuCapFlag());
       for (const line of verdictLines(violations)) console.log(line);
       const failures = violations.filter((v) => v.severity === 'failure').length;
       const warnings = violations.length - failures;
@@ -70,7 +70,7 @@ export function registerApmt(program: Command): void {
     .action((platform: string) => {
       const spec: PlatformSpec =
         /\.json$|\//.test(platform) || existsSync(platform) ? (readJson(platform, 'platform') as PlatformSpec) : builtinPlatform(platform);
-      const bytes = buildApmt(apmtNodesOf(loadPlatform(spec)));
+      const bytes = buildApmt(apmtNodesOf(loadPlatform(spec, pmuCapFlag())));
       if (process.stdout.isTTY) throw kerr('EINVAL', 'refusing to write a binary table to a terminal; redirect it: cspmu apmt build grace > grace.apmt');
       process.stdout.write(bytes);
     });
