@@ -1,3 +1,4 @@
+// Tests of the out-of-tree Ampere backend: public imports only, loading by name, PMAUXR programming, one filter per PMU.
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

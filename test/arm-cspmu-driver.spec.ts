@@ -1,3 +1,4 @@
+// Tests of the arm_cspmu driver on the Grace machine: generic fallback binding, exact counts, overflow folding, register sequences.
 import { ARM_GENERIC_PLATFORM, ConstantRate } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';

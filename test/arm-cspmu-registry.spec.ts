@@ -1,3 +1,4 @@
+// Tests of the backend registry and hot swap: moving idle and busy devices, unload refusals, and the register and unregister policies.
 import type { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { fuzzBackendModule, fuzzPlatform, SeededScheduler } from '@cspmu/testkit';

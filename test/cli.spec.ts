@@ -1,3 +1,4 @@
+// Tests of the cspmu command line, run as a user runs it: list, stat, encode, sysfs, apmt, trace, modules, machine, errors.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

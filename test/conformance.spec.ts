@@ -1,3 +1,4 @@
+// Runs the backend conformance suite against NVIDIA, Arm generic (with and without EXT64) and the Ampere example.
 import { runBackendConformance } from '@cspmu/testkit';
 
 runBackendConformance({

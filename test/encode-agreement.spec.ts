@@ -1,3 +1,4 @@
+// Tests that cspmu encode prints the same perf_event_attr fields as perf stat -vv for the same event strings.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

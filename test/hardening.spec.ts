@@ -1,3 +1,4 @@
+// Bad-input tests: random and mutated APMT tables, platform files, event strings, attrs, MMIO accesses and module names fail cleanly.
 import { apmtNodesOf, BUILTIN_PLATFORMS, buildApmt, decodeApmt, failuresOf, GRACE_PLATFORM, loadPlatform, parseApmt } from '@cspmu/hw';
 import { createKernel, KernelError, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import { BusError, MmioBus } from '@cspmu/mmio';

@@ -1,3 +1,4 @@
+// Tests of the NVIDIA backend on the Grace machine: names, events and formats, units, port filters, multiplexing, hot swap.
 import { GRACE_PLATFORM } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';

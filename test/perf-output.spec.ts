@@ -1,3 +1,4 @@
+// Tests that cspmu stat prints what the real perf 6.1 prints for the same counts, in the std, CSV and JSON layouts.
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

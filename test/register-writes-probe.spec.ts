@@ -1,3 +1,4 @@
+// Tests of the exact register accesses of probe: the EXT64 test, PMCR, deferred attempts, and both kernel versions' flows.
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
 import { RegisterBank } from '@cspmu/mmio';

@@ -1,3 +1,4 @@
+// Tests of the exact register writes of the perf core's install and remove paths: groups, close orders, disable, enable.
 import type { PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';

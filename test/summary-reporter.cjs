@@ -1,5 +1,5 @@
-'use strict';
 // Spec output, then one closing line CI reads: "N passed, N failed, N skipped".
+'use strict';
 const Mocha = require('mocha');
 
 class SummaryReporter extends Mocha.reporters.Spec {

@@ -1,3 +1,4 @@
+// Tests of tracing: rwmmio lines, kmmio probes and mmiotrace, per-call-site function tracing, and record and replay.
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { FunctionTracer, IRQ_HANDLED, KernelError, type SiteTracer } from '@cspmu/kernel';
 import { BusError, describeDivergence, firstDivergence, Kmmio, MmioRecorder, MmioTrace, replayWrites } from '@cspmu/mmio';

@@ -1,3 +1,4 @@
+// Whole-machine benchmarks: boot time, reprobe time for N idle devices, and retained heap per bound PMU device.
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
 import { SCF_BACKEND } from './micro.js';

@@ -1,3 +1,4 @@
+// Micro-benchmarks of the hot paths: MMIO accessors with tracing off and on, counter reads, open+close, call-site ops, lazy counting.
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { createKernel, type SiteTracer } from '@cspmu/kernel';
 import { MmioBus, RegisterBank } from '@cspmu/mmio';

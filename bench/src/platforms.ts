@@ -1,3 +1,4 @@
+// Generated benchmark platforms: N single-page SCF-like PMUs on a small machine.
 import type { PlatformSpec } from '@cspmu/hw';
 
 /** N single-page NVIDIA SCF-like PMUs on a 4-CPU machine: for reprobe and memory figures. */

@@ -1,3 +1,4 @@
+// npm run bench: runs every benchmark, compares each figure with its target, and writes bench/results.json.
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';

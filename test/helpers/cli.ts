@@ -1,3 +1,4 @@
+// Test helper: run the cspmu command or a node script as a child process, as a user would.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// Test helpers: expect a KernelError with a given errno, from a promise or a call.
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
 

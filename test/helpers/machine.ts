@@ -1,3 +1,4 @@
+// Test helpers on a Machine: record every MMIO access, and a minimal SCF-like backend module.
 import { type BackendDefinition, type BackendOps, defineBackend, registerBackend } from '@cspmu/arm-cspmu';
 import type { ModuleDescriptor, ModuleHandle } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';

@@ -1,3 +1,4 @@
+// Test helpers for driving interleavings on purpose: park tasks at a named preemption point, and let tasks run for n turns.
 import type { Machine } from '@cspmu/system';
 
 /**

@@ -1,3 +1,4 @@
+// Test helpers for register-write tests: compact rwmmio lines per device, and a generic Arm PMU's platform entry.
 import type { PlatformSpec } from '@cspmu/hw';
 import type { Machine } from '@cspmu/system';
 

@@ -1,3 +1,4 @@
+// The AmpereOne MCU backend's ops: threshold, rank and bank written to PMAUXR0-2, one filter per PMU instance.
 import { defineBackend, formatField, kerr, type PerfEvent, PMIMPDEF } from '@cspmu/arm-cspmu';
 import { MCU_EVENTS } from './events.js';
 

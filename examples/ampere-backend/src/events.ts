@@ -1,3 +1,4 @@
+// The AmpereOne MCU event list (names and codes), plus cycles.
 import type { EventAttrSpec } from '@cspmu/arm-cspmu';
 
 const NAMES: [number, string][] = [

@@ -1,3 +1,4 @@
+// Booting the machine a cspmu command runs on, from --platform, --workload and --plugin given before or after the subcommand.
 import { existsSync } from 'node:fs';
 import { BUILTIN_PLATFORMS, BUILTIN_WORKLOADS, type PlatformSpec, type WorkloadSpec } from '@cspmu/hw';
 import { parseKernelVersion } from '@cspmu/kernel';

@@ -1,3 +1,4 @@
+// Small CLI helpers: colours only on a TTY, durations like 100ms, the --max-input-bytes cap on files read, and the --max-pmus cap.
 import { type PmuCapOptions, pmuCap } from '@cspmu/hw';
 import { DEFAULT_MAX_INPUT_BYTES, kerr, readRegularFile } from '@cspmu/kernel';
 import pc from 'picocolors';

@@ -1,3 +1,4 @@
+// The public entry of @cspmu/exec: running programs (the real perf among them) against the emulated PMUs, and the event server.
 export * from './credentials.js';
 export * from './exec.js';
 export * from './native.js';

@@ -1,3 +1,4 @@
+// Tests that a program calling perf_event_open directly through the preload library sees what it sees on a kernel PMU, under each paranoid level.
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { NATIVE } from '../src/index.js';

@@ -1,3 +1,4 @@
+// Tests that the real perf stat under cspmu exec counts exactly what cspmu stat counts, in every output layout.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

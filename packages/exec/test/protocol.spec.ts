@@ -1,3 +1,4 @@
+// Tests of the event server at its edges, driven by a hand-written client of the wire protocol.
 import { spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';

@@ -1,3 +1,4 @@
+// Tests of the exec server's pieces: read() layouts, cpu lists and masks, and the mounted sysfs views.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';

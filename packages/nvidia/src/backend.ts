@@ -1,3 +1,4 @@
+// The NVIDIA backend: PMU names by product and socket, events, formats and filters from the product table of the kernel version in force.
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { filterValue, GENERIC_PRODUCT, productOf } from './products.js';
 import { filterValue612, productOf612 } from './products-6-12.js';

@@ -1,3 +1,4 @@
+// The NVIDIA event lists: SCF, MCF (PCIe, NVLink-C2C, CNVLink) and the generic PMU's cycles.
 import { CYCLES_EVENT, type EventAttrSpec } from '@cspmu/arm-cspmu';
 
 const ev = (name: string, code: number): EventAttrSpec => {

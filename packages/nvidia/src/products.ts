@@ -1,3 +1,4 @@
+// The NVIDIA product table: for each PMIIDR product id, its PMU name, events, formats and filter rules.
 import type { EventAttrSpec, FormatAttrSpec } from '@cspmu/arm-cspmu';
 import { GENERIC_EVENTS, MCF_EVENTS, SCF_EVENTS } from './events.js';
 

@@ -1,3 +1,4 @@
+// The format codec: parsing sysfs format/ files (config1:0-9), and encoding a value into its config bits and decoding it back.
 import { kerr } from '@cspmu/kernel';
 
 export type ConfigField = 'config' | 'config1' | 'config2' | 'config3';

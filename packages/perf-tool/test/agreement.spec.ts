@@ -1,3 +1,4 @@
+// Tests that the event grammar builds the same attrs as the real perf 6.1 for the same event strings on an exported sysfs tree.
 import { expect } from 'chai';
 import { EventParseError } from '../src/index.js';
 import { exportTree, perfUnavailable, runPerf, testGrammar, testPmus } from './helpers.js';

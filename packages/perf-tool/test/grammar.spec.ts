@@ -1,3 +1,4 @@
+// Tests of the format codec and the event grammar: terms, PMU prefixes and globs, groups and modifiers, and what perf 6.1 refuses.
 import { expect } from 'chai';
 import { decodeFormat, type EventGrammar, EventParseError, encodeFormat, formatText, parseFormat } from '../src/index.js';
 import { testGrammar } from './helpers.js';

@@ -1,3 +1,4 @@
+// Types for validate-npm-package-name, which ships none.
 declare module 'validate-npm-package-name' {
   interface Result {
     validForNewPackages: boolean;

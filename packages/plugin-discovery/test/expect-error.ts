@@ -1,3 +1,4 @@
+// Test helper: await a promise that must reject with a KernelError.
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
 

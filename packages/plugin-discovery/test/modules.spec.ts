@@ -1,3 +1,4 @@
+// Tests of plugin discovery and loading: claims from package.json, references, unload refusals and refcount underflow.
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// The Machine facade: boot a kernel, hardware, perf core and arm_cspmu driver from a platform, and open, advance, load, unload, settle, close.
 import { type ApmtInfo, ARM_CSPMU_API_VERSION, ARM_CSPMU_MODULE } from '@cspmu/arm-cspmu';
 import { ARM_CSPMU_TOKENS, ArmCspmuDriver, type ArmCspmuOptions, type DriverProfile, driverProfile } from '@cspmu/arm-cspmu/driver';
 

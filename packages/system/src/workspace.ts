@@ -1,3 +1,4 @@
+// Finding the workspace root above this package, where plugin packages are installed.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

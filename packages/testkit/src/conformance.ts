@@ -1,3 +1,4 @@
+// The backend conformance suite: binding, naming, sysfs attributes and exact counts for every listed event, run against any backend.
 import { builtinPlatform, ConstantRate, CYCLE_COUNTER_PHYS, loadPlatform, type PlatformSpec, type RateFunction, REG, registerLayout } from '@cspmu/hw';
 import { isKernelError, parseCpuList } from '@cspmu/kernel';
 import { parseFormat } from '@cspmu/perf-tool';

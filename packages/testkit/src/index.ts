@@ -1,3 +1,4 @@
+// The public entry of @cspmu/testkit: the backend conformance suite and the lifecycle fuzzer.
 export * from './conformance.js';
 export * from './fuzz/commands.js';
 export * from './fuzz/coverage.js';

@@ -1,3 +1,4 @@
+// cspmu apmt: decode, check (fwts verdicts and cspmu's warnings) and build ACPI APMT tables.
 import { existsSync } from 'node:fs';
 import {
   APMT_NODE_TYPES,

@@ -1,3 +1,4 @@
+// cspmu machine: the booted platform's devices, bases, PMIIDRs, bound backends and PMU names.
 import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { withMachineFlags } from './machine-flags.js';

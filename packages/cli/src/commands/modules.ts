@@ -1,3 +1,4 @@
+// cspmu modules: the loaded plugin modules, their references and the devices each drives, as lsmod shows them.
 import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { withMachineFlags } from './machine-flags.js';

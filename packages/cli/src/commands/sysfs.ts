@@ -1,3 +1,4 @@
+// cspmu sysfs export: write the PMUs as a perf-compatible /sys/bus/event_source/devices tree.
 import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { withMachineFlags } from './machine-flags.js';
