@@ -4,7 +4,7 @@ import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { MS, recordAccesses } from './helpers/machine.js';
 
-/** The facts sheet's SCF table (current upstream), typed out independently of the backend's source. */
+/** The SCF events of upstream nvidia_cspmu (7.3, after its removal of unsupported SCF events), typed out independently of the backend's source. */
 const SCF_FACTS: Record<string, number> = {
   bus_cycles: 0x1d,
   scf_cache_allocate: 0xf0,
@@ -101,7 +101,7 @@ describe('NVIDIA backend on the Grace machine', function () {
     expect(m.kernel.sysfs.read(`${DEV}/nvidia_scf_pmu_0/identifier`)).to.equal('2cf0036b\n');
   });
 
-  it('lists events and formats exactly as the facts sheet does', async () => {
+  it('lists events and formats exactly as upstream nvidia_cspmu does', async () => {
     const m = await Machine.boot({ platform: 'grace' });
     expect(eventsOf(m, 'nvidia_scf_pmu_0')).to.deep.equal(SCF_FACTS);
     expect(Object.keys(SCF_FACTS)).to.have.length(54);

@@ -10,9 +10,9 @@ export interface KernelRef {
   readonly note: string;
 }
 
-/** Compile and run shared/bench/perf_syscall_ref.c when a C compiler and the file are there. */
+/** Compile and run bench/native/perf_syscall_ref.c when a C compiler is there. */
 export function kernelReference(root: string): KernelRef {
-  const src = join(root, '..', 'shared', 'bench', 'perf_syscall_ref.c');
+  const src = join(root, 'bench', 'native', 'perf_syscall_ref.c');
   if (!existsSync(src)) return { read_ns: null, open_close_ns: null, note: `no ${src}` };
   const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
   if (!cc) return { read_ns: null, open_close_ns: null, note: 'no C compiler' };
