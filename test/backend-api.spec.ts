@@ -115,6 +115,22 @@ describe('Backend API: the public entry of @cspmu/arm-cspmu', () => {
     }
   });
 
+  it('NVIDIA, Arm generic and the Ampere example build against the public entry alone: their only dependency and project reference', () => {
+    for (const [dir, ref] of [
+      ['packages/nvidia', '../arm-cspmu'],
+      ['packages/arm-generic', '../arm-cspmu'],
+      ['examples/ampere-backend', '../../packages/arm-cspmu'],
+    ] as const) {
+      const pkg = JSON.parse(readFileSync(join(ROOT, dir, 'package.json'), 'utf8')) as Record<string, Record<string, string> | undefined>;
+      expect(Object.keys({ ...pkg['dependencies'], ...pkg['peerDependencies'] }), dir).to.deep.equal(['@cspmu/arm-cspmu']);
+      const tsconfig = JSON.parse(readFileSync(join(ROOT, dir, 'tsconfig.json'), 'utf8')) as { references: { path: string }[] };
+      expect(
+        tsconfig.references.map((r) => r.path),
+        dir,
+      ).to.deep.equal([ref]);
+    }
+  });
+
   it('only @cspmu/system imports the driver subpath', () => {
     const users = ['packages', 'examples', 'bench', 'test']
       .flatMap((d) => sources(join(ROOT, d)))
