@@ -114,8 +114,9 @@ export interface BackendOps {
    */
   getFormatAttrs?(inst: CspmuInstance): readonly FormatAttrSpec[];
   /**
-   * The `identifier` file. Runs once at probe, after `getName`; an empty
-   * string fails the probe. Default: PMIIDR in hex.
+   * The `identifier` file. Runs once at probe, after `getName`, with the
+   * instance's identity (PMIIDR) and geometry final; an empty string fails
+   * the probe. Default: PMIIDR in hex.
    */
   getIdentifier?(inst: CspmuInstance): string;
   /**
@@ -179,8 +180,10 @@ export interface BackendOps {
   validateEvent?(inst: CspmuInstance, event: PerfEvent): void;
   /**
    * Show this attribute in sysfs? Runs at probe for each entry of
-   * `getEventAttrs` and `getFormatAttrs`. Default: hide `cycles` when the
-   * PMU has no cycle counter or has FEAT_CSPMU_EXT64, show everything else.
+   * `getEventAttrs` and then of `getFormatAttrs`, right after each list is
+   * returned and before the PMU is registered; the instance's identity and
+   * geometry are final. Default: hide `cycles` when the PMU has no cycle
+   * counter or has FEAT_CSPMU_EXT64, show everything else.
    */
   eventAttrIsVisible?(inst: CspmuInstance, attr: EventAttrSpec | FormatAttrSpec, kind: 'events' | 'format'): boolean;
 }

@@ -1,3 +1,4 @@
+// What a device model offers the MMIO bus: checked accesses of 1 to 8 bytes, a 64-bit one passed as two 32-bit halves.
 /** Access widths in bytes. */
 export type AccessWidth = 1 | 2 | 4 | 8;
 

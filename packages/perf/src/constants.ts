@@ -1,3 +1,4 @@
+// The perf ABI's numbers: PMU types, add/start/stop flags, hw states, read_format bits, PMU capabilities and event states.
 /** Fixed perf types; dynamic PMUs get ids from PERF_TYPE_MAX up. */
 export const PERF_TYPE = { HARDWARE: 0, SOFTWARE: 1, TRACEPOINT: 2, HW_CACHE: 3, RAW: 4, BREAKPOINT: 5 } as const;
 export const PERF_TYPE_MAX = 6;

@@ -1,3 +1,4 @@
+// Kernel errors: errno values by name, the KernelError that carries one, and helpers that wrap, describe and list failures.
 /** Linux errno values the emulated kernel uses, by name. */
 export const ERRNO = {
   EPERM: 1,
