@@ -1,17 +1,17 @@
-// The README's machine API section runs as written: every js block in it is written to a module and run with node.
+// The README's code runs as written: every js block of the machine API section is run with node, and the backend example type-checks.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
-/** The ```js blocks of one README section (from its heading to the next `## `). */
-function snippetsOf(readme: string, heading: string): string[] {
+/** The ```js (or other `lang`) blocks of one README section (from its heading to the next `## `). */
+function snippetsOf(readme: string, heading: string, lang = 'js'): string[] {
   const start = readme.indexOf(`\n## ${heading}\n`);
   if (start < 0) throw new Error(`README has no section '${heading}'`);
   const end = readme.indexOf('\n## ', start + 1);
   const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/\n```js\n([\s\S]*?)\n```/g)].map((m) => m[1]!);
+  return [...section.matchAll(new RegExp(`\n\`\`\`${lang}\n([\\s\\S]*?)\n\`\`\``, 'g'))].map((m) => m[1]!);
 }
 
 describe('README: the machine API section runs as written', function () {
@@ -49,5 +49,22 @@ describe('README: the machine API section runs as written', function () {
       const r = node([file]);
       expect(r.status, `${r.stderr}\n--- example ${i + 1} ---\n${code}`).to.equal(0);
     });
+  });
+});
+
+describe('README: the backend example of Writing a backend type-checks against the public entry alone', function () {
+  this.timeout(120000);
+
+  it('imports only @cspmu/arm-cspmu and compiles with the project settings', () => {
+    const [code, ...rest] = snippetsOf(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'Writing a backend', 'ts');
+    expect(rest).to.deep.equal([]);
+    expect([...code!.matchAll(/from '([^']+)'/g)].map((m) => m[1])).to.deep.equal(['@cspmu/arm-cspmu']);
+    const dir = join(ROOT, 'test', 'dist', 'readme-backend');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'backend.ts'), code!);
+    const options = { noEmit: true, composite: false, declaration: false, declarationMap: false, rootDir: '.' };
+    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.base.json', compilerOptions: options, include: ['backend.ts'] }));
+    const r = node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
+    expect(r.status, `${r.stdout}${r.stderr}\n--- the README's backend example ---\n${code}`).to.equal(0);
   });
 });
