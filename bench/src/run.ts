@@ -32,24 +32,26 @@ async function main(): Promise<void> {
 
   log('mmio…');
   const mm = await mmio();
+  const onRead = ref.read_ns ? mm.on / ref.read_ns : null;
   figures.push({
     id: 'mmio_off',
-    figure: 'readl, tracing off, vs a raw DataView read',
+    figure: `readl, tracing off, vs a raw DataView read of the same word (median of ${mm.rounds} alternating rounds)`,
     median_ns: mm.off,
-    value: r2(mm.off / mm.raw),
+    value: r2(mm.offRatio.median),
     unit: '×',
     target: '≤ 1.3×',
-    met: mm.off / mm.raw <= 1.3,
-    detail: { raw_ns: mm.raw },
+    met: mm.offRatio.median <= 1.3,
+    detail: { raw_ns: mm.raw, ratio_min: r2(mm.offRatio.min), ratio_max: r2(mm.offRatio.max) },
   });
   figures.push({
     id: 'mmio_on',
-    figure: 'readl with rwmmio tracing into the ring, vs off',
+    figure: 'readl with rwmmio tracing into the ring (two records per read), vs the kernel read()',
     median_ns: mm.on,
-    value: r2(mm.on / mm.off),
-    unit: '×',
-    target: '≤ 5×',
-    met: mm.on / mm.off <= 5,
+    value: onRead === null ? null : Math.round(onRead * 1000) / 1000,
+    unit: '× kernel read()',
+    target: '≤ 0.05× kernel read()',
+    met: onRead === null ? null : onRead <= 0.05,
+    detail: { kernel_read_ns: ref.read_ns, vs_off: r2(mm.onRatio.median), vs_off_min: r2(mm.onRatio.min), vs_off_max: r2(mm.onRatio.max) },
   });
 
   log('read path…');

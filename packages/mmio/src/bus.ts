@@ -43,7 +43,8 @@ export class MmioBus {
   readonly violations: BusViolation[] = [];
   readonly refused: BusError[] = [];
   private readonly live = new Set<IoMem>();
-  private readonly observers = new Set<AccessObserver>();
+  /** Replaced, never changed in place: an access in progress keeps the list it began with. */
+  private observers: readonly AccessObserver[] = [];
   private nextMapId = 0;
   private nextVirtSlot = 0;
   /** True while any observer is attached. */
@@ -61,8 +62,12 @@ export class MmioBus {
   }
 
   private updateQuiet(): void {
-    this.quietReads = !this.kmmioArmed && !this.rw.readsTraced;
-    this.quietWrites = !this.kmmioArmed && !this.rw.writesTraced;
+    const reads = !this.kmmioArmed && !this.rw.readsTraced;
+    const writes = !this.kmmioArmed && !this.rw.writesTraced;
+    if (reads === this.quietReads && writes === this.quietWrites) return;
+    this.quietReads = reads;
+    this.quietWrites = writes;
+    for (const io of this.live) io.refreshFastPath();
   }
 
   /** Map `size` bytes of physical address space for a driver. */
@@ -99,29 +104,30 @@ export class MmioBus {
   }
 
   observe(o: AccessObserver): () => void {
-    this.observers.add(o);
+    if (!this.observers.includes(o)) this.observers = [...this.observers, o];
     this.kmmioArmed = true;
     this.updateQuiet();
     return () => {
-      this.observers.delete(o);
-      this.kmmioArmed = this.observers.size > 0;
+      this.observers = this.observers.filter((x) => x !== o);
+      this.kmmioArmed = this.observers.length > 0;
       this.updateQuiet();
     };
   }
 
-  /** @internal an access while observers are attached: before → access → onAccess. */
-  observed(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number, perform: () => number, out?: Uint32Array): number {
-    const obs = [...this.observers];
-    for (const o of obs) o.before?.(io, offset, width, write, lo, hi);
-    let r = 0;
-    try {
-      r = perform();
-    } finally {
-      const vlo = write ? lo : out ? out[0]! : r;
-      const vhi = write ? hi : out ? out[1]! : 0;
-      for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, write, vlo, vhi);
-    }
-    return r;
+  /**
+   * @internal an access while observers are attached: each one's `before`, in
+   * attach order; returns the observers to hand to afterAccess, which the
+   * accessor calls once the access is done (also if it threw).
+   */
+  beforeAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): readonly AccessObserver[] {
+    const obs = this.observers;
+    for (let i = 0; i < obs.length; i++) obs[i]!.before?.(io, offset, width, write, lo, hi);
+    return obs;
+  }
+
+  /** @internal each observer's onAccess, innermost (last attached) first, with the value read or written. */
+  afterAccess(obs: readonly AccessObserver[], io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void {
+    for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, write, lo, hi);
   }
 
   /** @internal record and return a refused access */

@@ -3,6 +3,18 @@
 export type AccessWidth = 1 | 2 | 4 | 8;
 
 /**
+ * A device's plain 32-bit reads, for the accessors' fast path: a 32-bit read
+ * of word w returns words[w] exactly when plain[w] is 1; any other word (a
+ * read hook, a read side effect, a zero read, no register) must go through
+ * `read`. `words` is the device's own state, never a copy, so a read through
+ * it is always current.
+ */
+export interface ReadShadow {
+  readonly plain: Uint8Array;
+  readonly words: Uint32Array;
+}
+
+/**
  * What a device model offers the bus. 32-bit and narrower accesses pass
  * plain numbers; a 64-bit access passes its two halves, so no BigInt is
  * needed anywhere on the bus. `check` validates an access without
@@ -10,6 +22,8 @@ export type AccessWidth = 1 | 2 | 4 | 8;
  */
 export interface MmioDevice {
   readonly name: string;
+  /** Plain registers a read may take straight from the device's state; absent: every read goes through `read`. */
+  readonly readShadow?: ReadShadow;
   /** Why an access of `width` bytes at `offset` is not allowed, or undefined if it is. */
   check(offset: number, width: AccessWidth, write: boolean): string | undefined;
   read(offset: number, width: 1 | 2 | 4): number;

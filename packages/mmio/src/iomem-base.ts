@@ -6,13 +6,19 @@ import { BusError, hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice } from './device.js';
 import type { IoMem } from './iomem.js';
 
+const WORDS_PER_PAGE = 0x400;
+const NOT_PLAIN = new Uint8Array(WORDS_PER_PAGE);
+const EMPTY_WORDS = new Uint32Array(0);
+
 /**
  * The core of a driver's view of an ioremapped range: the mapping, its
  * checks, and the traced 32- and 64-bit accessors the hot paths use. Every
  * access is checked (range, alignment, width, mapped) and a refused access
  * throws a BusError with the device untouched. After iounmap every access is
- * refused as use-after-unmap and reported to the bus. IoMem adds the other
- * accessor forms.
+ * refused as use-after-unmap and reported to the bus. A 32-bit read of a
+ * plain register (no hook, no read side effect) while nothing watches reads
+ * comes straight from the device's state; everything else goes through the
+ * device. IoMem adds the other accessor forms.
  */
 export class IoMemBase {
   private devs: (MmioDevice | undefined)[];
@@ -20,7 +26,23 @@ export class IoMemBase {
   /** The device behind a one-page mapping, and the offset of the mapping in it (the fast path). */
   private readonly dev0: MmioDevice | undefined;
   private readonly off0: number;
+  /** dev0's plain-read shadow as this mapping sees it (word 0 = the mapping's first word), if it has one. */
+  private readonly shadowPlain: Uint8Array | undefined;
   private live = true;
+  /**
+   * The fast path's flags, swapped whole by refreshFastPath(): the shadow's
+   * while the mapping is live and nothing watches its reads, otherwise all
+   * zero, so every read fails the one flag test a read makes anyway and takes
+   * the checked path (which reports a use after unmap, or traces). The zero
+   * flags have the full page's length: an empty array would make reads go out
+   * of bounds, and V8 would then recompile the accessor, for every mapping,
+   * in a mode that handles out-of-bounds reads and runs at a third the speed.
+   */
+  private readPlain: Uint8Array = NOT_PLAIN;
+  private readonly readWords: Uint32Array;
+  /** dev0 while live and unwatched (reads, writes), else undefined: the checked path is taken. */
+  protected readDev: MmioDevice | undefined = undefined;
+  protected writeDev: MmioDevice | undefined = undefined;
   protected readonly pair = new Uint32Array(2);
   /** Interned owner name, for trace records. */
   readonly devId: number;
@@ -47,6 +69,17 @@ export class IoMemBase {
     this.devId = bus.trace.strings.intern(owner);
     this.dev0 = size === 0x1000 ? this.devs[0] : undefined;
     this.off0 = this.devOffset[0] ?? 0;
+    const rs = this.dev0?.readShadow;
+    const first = this.off0 >>> 2;
+    this.readWords = rs === undefined ? EMPTY_WORDS : rs.words.subarray(first, first + WORDS_PER_PAGE);
+    if (rs === undefined) this.shadowPlain = undefined;
+    else if (rs.plain.length >= first + WORDS_PER_PAGE) this.shadowPlain = rs.plain.subarray(first, first + WORDS_PER_PAGE);
+    else {
+      // A device smaller than the page: its flags, padded with zeros to the page (the flags never change, so a copy is exact).
+      this.shadowPlain = new Uint8Array(WORDS_PER_PAGE);
+      this.shadowPlain.set(rs.plain.subarray(first, first + WORDS_PER_PAGE));
+    }
+    this.refreshFastPath();
   }
 
   get mapped(): boolean {
@@ -61,9 +94,18 @@ export class IoMemBase {
   /** @internal called by MmioBus.iounmap */
   kill(): void {
     this.live = false;
+    this.refreshFastPath();
   }
 
-  // --- instrumented 32-bit accessors (the hot path) ---
+  /** @internal set the fast path from the mapping's state and the bus's watchers; the bus calls it when they change. */
+  refreshFastPath(): void {
+    const reads = this.live && this.bus.quietReads ? this.dev0 : undefined;
+    this.readDev = reads;
+    this.writeDev = this.live && this.bus.quietWrites ? this.dev0 : undefined;
+    this.readPlain = (reads !== undefined ? this.shadowPlain : undefined) ?? NOT_PLAIN;
+  }
+
+  // --- instrumented 32-bit and 64-bit accessors (the hot paths) ---
 
   /** True while anything watches accesses (kmmio probes, rwmmio tracepoints): each access must then really happen. */
   get observed(): boolean {
@@ -71,162 +113,106 @@ export class IoMemBase {
   }
 
   readl(offset: number): number {
-    const dev0 = this.dev0;
-    if (this.bus.quietReads && dev0 !== undefined && this.live && (offset & 0xffc) === offset) return dev0.read(this.off0 + offset, 4);
-    return this.readlChecked(offset);
-  }
-
-  private readlChecked(offset: number): number {
-    const dev = this.target(offset, 4, false);
-    if (this.bus.kmmioArmed) return this.bus.observed(this.asIoMem, offset, 4, false, 0, 0, () => this.readl_unobserved(dev, offset));
-    return this.readl_unobserved(dev, offset);
-  }
-
-  private readl_unobserved(dev: MmioDevice, offset: number): number {
-    const rw = this.bus.rw;
-    if (rw.read.enabled) rw.emitRead(32, this.virtLo + offset, this.virtHi, this.devId);
-    const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4);
-    if (rw.postRead.enabled) {
-      rw.slots[3] = v;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.postRead, 32, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return v;
+    // The flag index is masked so it is never out of bounds; a negative, fractional, too large or misaligned offset fails the mask test.
+    if (this.readPlain[(offset >>> 2) & 0x3ff] === 1 && (offset & 0xffc) === offset) return this.readWords[offset >>> 2]!;
+    return this.access(offset, 4, false, 0, 0, null, true);
   }
 
   writel(value: number, offset: number): void {
     if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writel', value, 'an integer number');
-    const dev0 = this.dev0;
-    if (this.bus.quietWrites && dev0 !== undefined && this.live && (offset & 0xffc) === offset) {
-      dev0.write(this.off0 + offset, 4, value >>> 0);
-      return;
-    }
-    this.writelChecked(value, offset);
+    const dev = this.writeDev;
+    if (dev !== undefined && (offset & 0xffc) === offset) dev.write(this.off0 + offset, 4, value >>> 0);
+    else this.access(offset, 4, true, value >>> 0, 0, null, true);
   }
 
-  private writelChecked(value: number, offset: number): void {
-    const dev = this.target(offset, 4, true);
-    const v = value >>> 0;
-    if (this.bus.kmmioArmed) {
-      this.bus.observed(this.asIoMem, offset, 4, true, v, 0, () => this.writel_unobserved(dev, offset, v));
-      return;
-    }
-    this.writel_unobserved(dev, offset, v);
-  }
-
-  private writel_unobserved(dev: MmioDevice, offset: number, v: number): number {
-    const rw = this.bus.rw;
-    if (rw.write.enabled) {
-      rw.slots[3] = v;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.write, 32, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4, v);
-    if (rw.postWrite.enabled) {
-      rw.slots[3] = v;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.postWrite, 32, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return v;
-  }
-
-  // --- 64-bit accessors: exact, split into halves so no BigInt is needed ---
-
-  /** readq into out[0] (low) and out[1] (high); allocation-free. */
+  /** readq into out[0] (low) and out[1] (high); allocation-free. 64-bit accesses are exact, as halves: no BigInt. */
   readqInto(offset: number, out: Uint32Array): void {
-    const dev0 = this.dev0;
-    if (this.bus.quietReads && dev0 !== undefined && this.live && (offset & 0xff8) === offset && dev0.check(this.off0 + offset, 8, false) === undefined) {
-      dev0.read64(this.off0 + offset, out);
-      return;
-    }
-    this.readqChecked(offset, out);
-  }
-
-  private readqChecked(offset: number, out: Uint32Array): void {
-    const dev = this.target(offset, 8, false);
-    if (this.bus.kmmioArmed) {
-      this.bus.observed(this.asIoMem, offset, 8, false, 0, 0, () => this.readq_unobserved(dev, offset, out), out);
-      return;
-    }
-    this.readq_unobserved(dev, offset, out);
-  }
-
-  private readq_unobserved(dev: MmioDevice, offset: number, out: Uint32Array): number {
-    const rw = this.bus.rw;
-    if (rw.read.enabled) rw.emitRead(64, this.virtLo + offset, this.virtHi, this.devId);
-    dev.read64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), out);
-    if (rw.postRead.enabled) {
-      rw.slots[3] = out[0]!;
-      rw.slots[4] = out[1]!;
-      rw.emitValued(rw.postRead, 64, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return out[0]!;
+    const dev = this.readDev;
+    if (dev !== undefined && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, false) === undefined) dev.read64(this.off0 + offset, out);
+    else this.access(offset, 8, false, 0, 0, out, true);
   }
 
   /** writeq of a value given as two 32-bit halves. */
   writeqParts(lo: number, hi: number, offset: number): void {
     if (typeof lo !== 'number' || !Number.isInteger(lo)) throw badValue('writeq (low word)', lo, 'an integer number');
     if (typeof hi !== 'number' || !Number.isInteger(hi)) throw badValue('writeq (high word)', hi, 'an integer number');
-    const dev = this.target(offset, 8, true);
-    if (this.bus.kmmioArmed) {
-      this.bus.observed(this.asIoMem, offset, 8, true, lo >>> 0, hi >>> 0, () => this.writeq_unobserved(dev, offset, lo, hi));
-      return;
-    }
-    this.writeq_unobserved(dev, offset, lo, hi);
+    this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
   }
 
-  private writeq_unobserved(dev: MmioDevice, offset: number, lo: number, hi: number): number {
-    const rw = this.bus.rw;
-    if (rw.write.enabled) {
-      rw.slots[3] = lo >>> 0;
-      rw.slots[4] = hi >>> 0;
-      rw.emitValued(rw.write, 64, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    dev.write64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), lo >>> 0, hi >>> 0);
-    if (rw.postWrite.enabled) {
-      rw.slots[3] = lo >>> 0;
-      rw.slots[4] = hi >>> 0;
-      rw.emitValued(rw.postWrite, 64, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return lo >>> 0;
-  }
-
-  /** Validate an access and return the device it goes to; throws a BusError otherwise. */
   /** This mapping as the bus knows it (every mapping is an IoMem). */
-  private get asIoMem(): IoMem {
+  protected get asIoMem(): IoMem {
     return this as unknown as IoMem;
   }
 
-  protected target(offset: number, width: AccessWidth, write: boolean): MmioDevice {
-    if (!this.live) throw this.bus.useAfterUnmap(this.asIoMem, offset, width, write);
+  /**
+   * Every access the fast paths leave: registers with read side effects,
+   * unwatched ones through a multi-page mapping, and anything while watched
+   * or after iounmap. Validates (a refused access throws a BusError with the
+   * device untouched), then, if `instrumented` (not the raw accessors), runs
+   * the kmmio observers around it and emits the rwmmio records, with no
+   * object made per access. A read returns the value (the low half for 64
+   * bits, which land in `out`). One function on purpose: it is too large for
+   * V8 to inline into the accessors, so a traced phase leaves readl's
+   * compiled code small enough to be inlined into its callers afterwards.
+   */
+  protected access(offset: number, width: AccessWidth, write: boolean, lo: number, hi: number, out: Uint32Array | null, instrumented: boolean): number {
+    const bus = this.bus;
+    if (!this.live) throw bus.useAfterUnmap(this.asIoMem, offset, width, write);
     if (!(offset >= 0 && offset + width <= this.size) || !Number.isInteger(offset)) {
-      throw this.bus.refuse(
-        new BusError(
-          'out-of-range',
-          this.phys + offset,
-          width,
-          `${this.owner}: ${width * 8}-bit access at offset ${hex(offset)} is outside the ${hex(this.size)}-byte mapping`,
-        ),
-      );
+      const why = `${this.owner}: ${width * 8}-bit access at offset ${hex(offset)} is outside the ${hex(this.size)}-byte mapping`;
+      throw bus.refuse(new BusError('out-of-range', this.phys + offset, width, why));
     }
     if ((offset & (width - 1)) !== 0) {
-      throw this.bus.refuse(
-        new BusError('misaligned', this.phys + offset, width, `${this.owner}: ${width * 8}-bit access at offset ${hex(offset)} is not ${width}-byte aligned`),
-      );
+      const why = `${this.owner}: ${width * 8}-bit access at offset ${hex(offset)} is not ${width}-byte aligned`;
+      throw bus.refuse(new BusError('misaligned', this.phys + offset, width, why));
     }
     const dev = this.devs[offset >>> PAGE_SHIFT];
     if (dev === undefined) {
-      throw this.bus.refuse(
+      throw bus.refuse(
         new BusError('unmapped', this.phys + offset, width, `${this.owner}: physical address ${hex(this.phys + offset)} has no device behind it`),
       );
     }
+    const at = this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff);
     if (width !== 4) {
-      const why = dev.check(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width, write);
-      if (why !== undefined) {
-        throw this.bus.refuse(new BusError('wrong-width', this.phys + offset, width, `${this.owner}: at ${hex(this.phys + offset)}: ${why}`));
-      }
+      const why = dev.check(at, width, write);
+      if (why !== undefined) throw bus.refuse(new BusError('wrong-width', this.phys + offset, width, `${this.owner}: at ${hex(this.phys + offset)}: ${why}`));
     }
-    return dev;
+    if (!instrumented) return this.perform(dev, at, width, write, lo, hi, out);
+    const obs = bus.kmmioArmed ? bus.beforeAccess(this.asIoMem, offset, width, write, lo, hi) : null;
+    let vlo = lo;
+    let vhi = hi;
+    try {
+      const rw = bus.rw;
+      const addr = this.virtLo + offset;
+      if (write) {
+        if (rw.write.enabled) rw.emitValued(rw.write, width * 8, addr, this.virtHi, this.devId, lo, hi);
+        this.perform(dev, at, width, true, lo, hi, null);
+        if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, width * 8, addr, this.virtHi, this.devId, lo, hi);
+      } else {
+        if (rw.read.enabled) rw.emitRead(width * 8, addr, this.virtHi, this.devId);
+        vlo = this.perform(dev, at, width, false, 0, 0, out);
+        if (out !== null) vhi = out[1]!;
+        if (rw.postRead.enabled) rw.emitValued(rw.postRead, width * 8, addr, this.virtHi, this.devId, vlo, vhi);
+      }
+    } finally {
+      if (obs !== null) bus.afterAccess(obs, this.asIoMem, offset, width, write, vlo, vhi);
+    }
+    return vlo;
+  }
+
+  /** The access itself, on the device; returns the value read (the low half for 64 bits). */
+  private perform(dev: MmioDevice, at: number, width: AccessWidth, write: boolean, lo: number, hi: number, out: Uint32Array | null): number {
+    if (width === 8) {
+      if (write) dev.write64(at, lo, hi);
+      else {
+        dev.read64(at, out!);
+        return out![0]!;
+      }
+      return lo;
+    }
+    if (write) dev.write(at, width, lo);
+    else return dev.read(at, width);
+    return lo;
   }
 }
 

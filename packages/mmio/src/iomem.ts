@@ -1,6 +1,4 @@
 // A driver's ioremapped range: the kernel's read/write accessors in every width and form, over IoMemBase's checks and traced paths.
-import { PAGE_SHIFT } from './address-map.js';
-import type { MmioDevice } from './device.js';
 import { badValue, IoMemBase } from './iomem-base.js';
 
 /** How many hi-lo-hi attempts the kernel makes before giving up. */
@@ -103,68 +101,29 @@ export class IoMem extends IoMemBase {
     return out[1]! * TWO32 + out[0]!;
   }
 
-  // --- raw accessors: never traced ---
+  // --- raw accessors: checked, never traced or observed ---
 
   rawReadl(offset: number): number {
-    const dev = this.target(offset, 4, false);
-    return dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4);
+    return this.access(offset, 4, false, 0, 0, null, false);
   }
 
   rawWritel(value: number, offset: number): void {
-    const dev = this.target(offset, 4, true);
-    dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), 4, value >>> 0);
+    this.access(offset, 4, true, value >>> 0, 0, null, false);
   }
 
   rawReadqInto(offset: number, out: Uint32Array): void {
-    const dev = this.target(offset, 8, false);
-    dev.read64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), out);
+    this.access(offset, 8, false, 0, 0, out, false);
   }
 
   rawWriteqParts(lo: number, hi: number, offset: number): void {
-    const dev = this.target(offset, 8, true);
-    dev.write64(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), lo >>> 0, hi >>> 0);
+    this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, false);
   }
 
   private narrowRead(offset: number, width: 1 | 2): number {
-    const dev = this.target(offset, width, false);
-    if (this.bus.kmmioArmed) return this.bus.observed(this, offset, width, false, 0, 0, () => this.narrowRead_unobserved(dev, offset, width));
-    return this.narrowRead_unobserved(dev, offset, width);
-  }
-
-  private narrowRead_unobserved(dev: MmioDevice, offset: number, width: 1 | 2): number {
-    const rw = this.bus.rw;
-    if (rw.read.enabled) rw.emitRead(width * 8, this.virtLo + offset, this.virtHi, this.devId);
-    const v = dev.read(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width);
-    if (rw.postRead.enabled) {
-      rw.slots[3] = v;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.postRead, width * 8, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return v;
+    return this.access(offset, width, false, 0, 0, null, true);
   }
 
   private narrowWrite(value: number, offset: number, width: 1 | 2): void {
-    const dev = this.target(offset, width, true);
-    if (this.bus.kmmioArmed) {
-      this.bus.observed(this, offset, width, true, value, 0, () => this.narrowWrite_unobserved(dev, value, offset, width));
-      return;
-    }
-    this.narrowWrite_unobserved(dev, value, offset, width);
-  }
-
-  private narrowWrite_unobserved(dev: MmioDevice, value: number, offset: number, width: 1 | 2): number {
-    const rw = this.bus.rw;
-    if (rw.write.enabled) {
-      rw.slots[3] = value;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.write, width * 8, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    dev.write(this.devOffset[offset >>> PAGE_SHIFT]! + (offset & 0xfff), width, value);
-    if (rw.postWrite.enabled) {
-      rw.slots[3] = value;
-      rw.slots[4] = 0;
-      rw.emitValued(rw.postWrite, width * 8, this.virtLo + offset, this.virtHi, this.devId);
-    }
-    return value;
+    this.access(offset, width, true, value, 0, null, true);
   }
 }

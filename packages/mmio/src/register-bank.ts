@@ -1,7 +1,7 @@
 // A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write actions, mapped as an MMIO device.
 import { kerr } from '@cspmu/kernel';
 import { hex } from './bus-error.js';
-import type { AccessWidth, MmioDevice } from './device.js';
+import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
 
 /**
  * Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored),
@@ -90,8 +90,10 @@ export interface UnknownAccessCount {
 export class RegisterBank implements MmioDevice {
   readonly state: Uint32Array;
   private readonly regOfWord: Uint16Array;
-  /** Per word: the state word a plain 32-bit read returns, or -1 (hooks, zero reads, unknown). */
-  private readonly plainRead: Int32Array;
+  /** Per word: 1 if a 32-bit read returns state[word] and does nothing else (no hook, side effect, zero read or unknown offset). */
+  private readonly plainRead: Uint8Array;
+  /** The plain reads as the accessors' fast path takes them: over the live state, so never stale. */
+  readonly readShadow: ReadShadow;
   private readonly regs: Reg[] = [UNKNOWN];
   private readonly byName = new Map<string, Reg>();
   readonly unknown = new Map<number, UnknownAccessCount>();
@@ -104,14 +106,17 @@ export class RegisterBank implements MmioDevice {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
     this.state = new Uint32Array(size / 4);
     this.regOfWord = new Uint16Array(size / 4);
-    this.plainRead = new Int32Array(size / 4).fill(-1);
+    this.plainRead = new Uint8Array(size / 4);
     for (const spec of specs) this.declare(spec);
     for (let w = 0; w < this.regOfWord.length; w++) {
       const c = this.regs[this.regOfWord[w]!]!;
-      if (c !== UNKNOWN && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
-        this.plainRead[w] = c.stateWord + (w - c.firstWord);
+      // A view of another register's state (a CLR of a SET/CLR pair) reads elsewhere, so through readSlow.
+      const own = c.stateWord === c.firstWord;
+      if (c !== UNKNOWN && own && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
+        this.plainRead[w] = 1;
       }
     }
+    this.readShadow = { plain: this.plainRead, words: this.state };
     this.reset();
   }
 
@@ -175,8 +180,7 @@ export class RegisterBank implements MmioDevice {
   }
 
   read(offset: number, width: 1 | 2 | 4): number {
-    const sw = this.plainRead[offset >>> 2]!;
-    if (sw >= 0 && width === 4) return this.state[sw]!;
+    if (this.plainRead[offset >>> 2] === 1 && width === 4) return this.state[offset >>> 2]!;
     return this.readSlow(offset, width);
   }
 

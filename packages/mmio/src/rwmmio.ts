@@ -25,11 +25,11 @@ export class RwmmioTracepoints {
   writesTraced = false;
   /** Called after the flags change. */
   onChange: (() => void) | undefined;
-  /** Where accessors build a record before emitting it (see Tracepoint.emitSlots). */
+  /** Where a record is built when a filter must see it before it is kept (see Tracepoint.emitSlots). */
   readonly slots = new Float64Array(8);
 
   constructor(
-    trace: TraceFs,
+    private readonly trace: TraceFs,
     private readonly calls: CallStack,
   ) {
     const base = [
@@ -61,25 +61,58 @@ export class RwmmioTracepoints {
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
-    const s = this.slots;
-    s[0] = this.calls.parent();
-    s[1] = this.calls.current();
-    s[2] = width;
-    s[3] = addrLo;
-    s[4] = addrHi;
-    s[5] = dev;
-    this.read.emitSlots(s);
+    const tp = this.read;
+    if (tp.filtered) {
+      const s = this.slots;
+      s[0] = this.calls.parent();
+      s[1] = this.calls.current();
+      s[2] = width;
+      s[3] = addrLo;
+      s[4] = addrHi;
+      s[5] = dev;
+      s[6] = 0;
+      s[7] = 0;
+      tp.emitSlots(s);
+      return;
+    }
+    const b = tp.reserveFields();
+    if (b < 0) return;
+    const d = this.trace.ring.slots;
+    d[b] = this.calls.parent();
+    d[b + 1] = this.calls.current();
+    d[b + 2] = width;
+    d[b + 3] = addrLo;
+    d[b + 4] = addrHi;
+    d[b + 5] = dev;
+    d[b + 6] = 0;
+    d[b + 7] = 0;
   }
 
-  /** Emit a record with a value; the value's halves are already in slots[3] and slots[4]. */
-  emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number): void {
-    const s = this.slots;
-    s[0] = this.calls.parent();
-    s[1] = this.calls.current();
-    s[2] = width;
-    s[5] = addrLo;
-    s[6] = addrHi;
-    s[7] = dev;
-    tp.emitSlots(s);
+  /** Emit a record with a value, given as 32-bit halves: straight into the ring unless a filter must see it first. */
+  emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number): void {
+    if (tp.filtered) {
+      const s = this.slots;
+      s[0] = this.calls.parent();
+      s[1] = this.calls.current();
+      s[2] = width;
+      s[3] = lo;
+      s[4] = hi;
+      s[5] = addrLo;
+      s[6] = addrHi;
+      s[7] = dev;
+      tp.emitSlots(s);
+      return;
+    }
+    const b = tp.reserveFields();
+    if (b < 0) return;
+    const d = this.trace.ring.slots;
+    d[b] = this.calls.parent();
+    d[b + 1] = this.calls.current();
+    d[b + 2] = width;
+    d[b + 3] = lo;
+    d[b + 4] = hi;
+    d[b + 5] = addrLo;
+    d[b + 6] = addrHi;
+    d[b + 7] = dev;
   }
 }

@@ -129,6 +129,28 @@ export class Tracepoint {
     d[b + 7] = slots[7]!;
   }
 
+  /** True while a filter is set: a record must then be built in full (emitSlots) before it is kept. */
+  get filtered(): boolean {
+    return this.filter !== null;
+  }
+
+  /**
+   * For hot paths that write a record's fields straight into the ring:
+   * reserve the next record (id, time, CPU and pid set) and return where
+   * its fields start in `ring.slots`, or -1 when the ring dropped it. Only
+   * while the tracepoint is on and not filtered; the caller checks both.
+   */
+  reserveFields(): number {
+    this.hits++;
+    const ring = this.fs.ring;
+    const i = ring.reserveSlot(this.id);
+    if (i < 0) return -1;
+    ring.times[i] = this.fs.now();
+    ring.cpus[i] = this.fs.cpu();
+    ring.pids[i] = 0;
+    return i * TRACE_SLOTS;
+  }
+
   setFilter(expr: string): void {
     this.filter = compileTraceFilter(expr, this.def.fields, (id) => this.fs.strings.get(id), this.fs.work);
     this.filterText = expr;
