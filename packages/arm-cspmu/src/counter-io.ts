@@ -1,7 +1,7 @@
 // Counter I/O on page 1: reads by width and atomicity (readl, readq, hi-lo-hi), folding deltas into the event, preloading half the range.
-import { type CallStack, type KernelLog, kfunc } from '@cspmu/kernel';
+import { type CallStack, type Kernel, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
-import type { PerfEvent } from '@cspmu/perf';
+import { PERF_HES_STOPPED, type PerfEvent } from '@cspmu/perf';
 
 const TWO32 = 4294967296;
 
@@ -9,10 +9,13 @@ const TWO32 = 4294967296;
  * Reading and writing the event counters on page 1: 32-bit counters with
  * readl, wider ones with readq when the APMT says 64-bit access is atomic and
  * with the hi-lo-hi sequence otherwise; folding the delta since the last
- * read into the event's count; preloading half the range. Allocation-free.
+ * read into the event's count; preloading half the range. Allocation-free,
+ * unless a caller that may sleep meets a stalled bus or a hi-lo-hi retry:
+ * then the read goes on as a sleeping task (see updateSleeping).
  */
 export class CounterIo {
   private readonly pair = new Uint32Array(2);
+  readonly calls: CallStack;
   private readonly wide: boolean;
   private readonly periodLo: number;
   private readonly periodHi: number;
@@ -24,11 +27,11 @@ export class CounterIo {
     private readonly base1: IoMem,
     readonly counterBits: number,
     private readonly hasAtomicDword: boolean,
-    readonly calls: CallStack,
-    private readonly log: KernelLog,
+    private readonly kernel: Kernel,
     /** The injected `no-hilohi` bug: read the high word, then the low word, and never check the high word again. */
     private readonly naiveHiLo = false,
   ) {
+    this.calls = kernel.calls;
     this.wide = counterBits > 32;
     this.span = 2 ** Math.min(counterBits, 32);
     this.hiSpan = 2 ** Math.max(counterBits - 32, 0);
@@ -41,14 +44,59 @@ export class CounterIo {
     }
   }
 
-  /** Fold the hardware delta since the last read into event.count. */
+  /**
+   * Fold the hardware delta since the last read into event.count. From a
+   * caller that may sleep (Kernel.preemptible), a read that would wait (a
+   * stalled bus, a hi-lo-hi retry) returns a promise and finishes later.
+   */
   @kfunc('arm_cspmu_event_update')
-  update(event: PerfEvent): void {
+  update(event: PerfEvent): void | Promise<void> {
     const prevLo = event.hw.prevLo;
     const prevHi = event.hw.prevHi;
-    this.readCounter(event.hw.idx);
-    const nowLo = this.pair[0]!;
-    const nowHi = this.pair[1]!;
+    const phys = event.hw.idx;
+    if (this.kernel.preemptible > 0) {
+      const offset = this.wide ? 8 * phys : 4 * phys;
+      if (this.base1.stalledUntil(offset) !== 0 && (!this.wide || !this.hasAtomicDword)) return this.updateSleeping(event, 0);
+      if (this.wide && !this.hasAtomicDword && !this.naiveHiLo && !this.base1.readqHiLoHi(offset, this.pair, 1)) return this.updateSleeping(event, 1);
+      if (!this.wide || this.hasAtomicDword || this.naiveHiLo) this.readCounter(phys);
+    } else this.readCounter(phys);
+    this.fold(event, prevLo, prevHi, this.pair);
+  }
+
+  /**
+   * The rest of a read that must wait, as a sleeping task. While it waits the
+   * event may be stopped, moved to another counter or folded by the overflow
+   * handler; as the kernel's cmpxchg loop on prev_count does, the delta is
+   * folded only if nobody folded since this read began, and otherwise the
+   * counter is read again (a stopped counter's count is already folded).
+   */
+  private updateSleeping(event: PerfEvent, attemptsDone: number): Promise<void> {
+    const out = new Uint32Array(2);
+    return this.calls.runAsync('arm_cspmu_read_counter', async () => {
+      let attempts = attemptsDone;
+      for (;;) {
+        const prevLo = event.hw.prevLo;
+        const prevHi = event.hw.prevHi;
+        const phys = event.hw.idx;
+        if (!this.wide) out[0] = await this.base1.readlWhenReady(4 * phys);
+        else if (!(await this.base1.readqHiLoHiWhenReady(8 * phys, out, () => this.kernel.preempt('arm_cspmu_read_counter'), attempts)))
+          this.kernel.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
+        attempts = 0;
+        if (event.hw.idx === phys && event.hw.prevLo === prevLo && event.hw.prevHi === prevHi) {
+          event.hw.prevLo = out[0]!;
+          event.hw.prevHi = this.wide ? out[1]! : 0;
+          this.fold(event, prevLo, prevHi, out);
+          return;
+        }
+        if (event.hw.idx < 0 || event.hw.state & PERF_HES_STOPPED) return;
+      }
+    });
+  }
+
+  /** Add (now - prev) mod 2^width to the count, with `now` in `pair`; records now as prev. */
+  private fold(event: PerfEvent, prevLo: number, prevHi: number, pair: Uint32Array): void {
+    const nowLo = pair[0]!;
+    const nowHi = pair[1]!;
     event.hw.prevLo = nowLo;
     event.hw.prevHi = nowHi;
     // delta = (now - prev) & mask, with the mask of this counter's width (not of its register's).
@@ -91,7 +139,7 @@ export class CounterIo {
       this.pair[1] = this.base1.readl(8 * phys + 4);
       this.pair[0] = this.base1.readl(8 * phys);
     } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {
-      this.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
+      this.kernel.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
     }
   }
 

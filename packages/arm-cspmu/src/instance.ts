@@ -130,7 +130,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       isCycleEvent: (e) => callOp(this.sites, 'isCycleCounterEvent', this, e),
       validate: (e) => callOp(this.sites, 'validateEvent', this, e),
     });
-    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel.calls, kernel.log, kernel.inject.has('no-hilohi'));
+    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel, kernel.inject.has('no-hilohi'));
     this.overflow = new OverflowIrq(this, this.counters, this.io);
     if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;
   }
@@ -297,10 +297,11 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
   }
 
+  /** pmu->read: from a reader that may sleep, a promise when the counter read must wait (a stalled bus, a hi-lo-hi retry). */
   @kfunc('arm_cspmu_read')
-  read(event: PerfEvent): void {
+  read(event: PerfEvent): void | Promise<void> {
     if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
-    this.io.update(event);
+    return this.io.update(event);
   }
 
   @kfunc('arm_cspmu_enable')

@@ -36,6 +36,13 @@ export class Kernel {
    * a test scheduler (fast-check's) decides which waiting task goes on next.
    */
   yieldPoint: ((where: string) => Promise<void> | undefined) | undefined;
+  /**
+   * Above zero while a path that may sleep (perf read(2) and ioctl(2), a
+   * threaded interrupt handler) calls down synchronously: a callee that
+   * would have to wait (a stalled bus, a hi-lo-hi retry) may then return a
+   * promise and finish later instead of spinning. Atomic callers leave it 0.
+   */
+  preemptible = 0;
 
   constructor(
     @inject(TOKENS.Clock) readonly clock: Clock,

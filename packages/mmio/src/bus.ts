@@ -54,6 +54,8 @@ export class MmioBus {
   quietWrites = true;
   /** hi-lo-hi reads that saw the high word change and read again (a torn read avoided). */
   hiLoHiRetries = 0;
+  /** Ranges whose accesses the interconnect holds until a clock time. */
+  private readonly stalls: { start: number; end: number; until: number }[] = [];
 
   constructor(private readonly kernel: Kernel) {
     this.trace = kernel.trace;
@@ -128,6 +130,58 @@ export class MmioBus {
   /** @internal each observer's onAccess, innermost (last attached) first, with the value read or written. */
   afterAccess(obs: readonly AccessObserver[], io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void {
     for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, write, lo, hi);
+  }
+
+  /**
+   * Hold every access to [phys, phys + len) until the clock reaches `untilNs`
+   * (a device waking from a low-power state, a congested fabric). A path that
+   * may sleep waits for it (IoMem.readlWhenReady) and can be preempted
+   * meanwhile; an atomic access spins through it and completes at once, as
+   * the clock cannot move under a spinning CPU here.
+   */
+  stall(phys: number, len: number, untilNs: number): void {
+    if (!Number.isSafeInteger(phys) || phys < 0 || !Number.isSafeInteger(len) || len <= 0) {
+      throw kerr('EINVAL', `bus stall: the range must be a physical address >= 0 and a length > 0, got ${phys}+${len}`);
+    }
+    const now = this.kernel.clock.now();
+    if (!Number.isSafeInteger(untilNs) || untilNs <= now) throw kerr('EINVAL', `bus stall: the end ${untilNs} must be an integer time after now (${now} ns)`);
+    this.stalls.push({ start: phys, end: phys + len, until: untilNs });
+  }
+
+  /** When an access to `phys` made now would complete, if the bus holds it; 0 if it would not wait. */
+  stalledUntil(phys: number): number {
+    const stalls = this.stalls;
+    if (stalls.length === 0) return 0;
+    const now = this.kernel.clock.now();
+    let until = 0;
+    for (let i = stalls.length - 1; i >= 0; i--) {
+      const s = stalls[i]!;
+      if (s.until <= now) stalls.splice(i, 1);
+      else if (phys >= s.start && phys < s.end && s.until > until) until = s.until;
+    }
+    return until;
+  }
+
+  /** @internal a promise that settles when the clock reaches `t` */
+  clockReaches(t: number): Promise<void> {
+    return new Promise<void>((done) => void this.kernel.clock.at(t, done));
+  }
+
+  /**
+   * @internal an access that waits for the bus: observers see it begin now
+   * and end once `perform` has run after `wait` (a kmmio hit spans the wait).
+   */
+  async observedAcross(io: IoMem, offset: number, width: number, wait: Promise<void>, perform: () => number): Promise<number> {
+    const obs = [...this.observers];
+    for (const o of obs) o.before?.(io, offset, width, false, 0, 0);
+    let r = 0;
+    try {
+      await wait;
+      r = perform();
+    } finally {
+      for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, false, r, 0);
+    }
+    return r;
   }
 
   /** @internal record and return a refused access */

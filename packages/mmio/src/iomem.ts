@@ -96,6 +96,48 @@ export class IoMem extends IoMemBase {
     return false;
   }
 
+  /** When an access at `offset` made now would complete, if the bus holds it (IoMem.stall); 0 if it would not wait. */
+  stalledUntil(offset: number): number {
+    return this.bus.stalledUntil(this.phys + offset);
+  }
+
+  /**
+   * readl from a path that may sleep: on a stalled bus it waits until the
+   * device answers (observers see the access begin at once and end then);
+   * otherwise it is readl. The mapping is checked again when the access
+   * completes: released meanwhile, it is a use after release.
+   */
+  readlWhenReady(offset: number): Promise<number> {
+    const until = this.stalledUntil(offset);
+    if (until === 0) return Promise.resolve(this.readl(offset));
+    this.target(offset, 4, false);
+    const wait = this.bus.clockReaches(until);
+    if (!this.bus.kmmioArmed) return wait.then(() => this.readl(offset));
+    return this.bus.observedAcross(this, offset, 4, wait, () => this.rawReadl(offset));
+  }
+
+  /**
+   * The hi-lo-hi sequence from a path that may sleep: each read waits for a
+   * stalled bus, and before each new attempt `between` lets the reader be
+   * preempted. `attemptsDone` attempts were already made synchronously.
+   */
+  async readqHiLoHiWhenReady(offset: number, out: Uint32Array, between: () => Promise<void>, attemptsDone = 0): Promise<boolean> {
+    for (let i = attemptsDone; i < HILOHI_MAX_POLL; i++) {
+      if (i > 0) await between();
+      const hi = await this.readlWhenReady(offset + 4);
+      const lo = await this.readlWhenReady(offset);
+      if ((await this.readlWhenReady(offset + 4)) === hi) {
+        out[0] = lo;
+        out[1] = hi;
+        return true;
+      }
+      this.bus.hiLoHiRetries++;
+    }
+    out[0] = 0;
+    out[1] = 0;
+    return false;
+  }
+
   /** The 64-bit value in `out` as a number; exact below 2^53. */
   static toNumber(out: Uint32Array): number {
     return out[1]! * TWO32 + out[0]!;

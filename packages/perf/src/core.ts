@@ -14,6 +14,7 @@ import type { Pmu } from './pmu.js';
 import { PMU_SYSFS_ROOT, type PmuRegistration, PmuRegistry } from './registration.js';
 import { definePmuCallSites, type PmuCallSites } from './sites.js';
 import { SoftwarePmu } from './software-pmu.js';
+import { PerfSyscalls } from './syscalls.js';
 
 /**
  * The perf core: perf_event_open with the kernel's checks, per-CPU
@@ -21,14 +22,17 @@ import { SoftwarePmu } from './software-pmu.js';
  * migration; PMU registrations are kept by a PmuRegistry. Lookups of a PMU
  * (open, sysfs reads) run inside `srcu`, which a PMU unregistration waits
  * for. The PMU's module reference is held for an event's whole life and
- * dropped only after destroy, by the free path, which runs inside `freeing`.
+ * dropped only after destroy, by the free path, which runs inside `freeing`,
+ * as read(2) and ioctl(2) (`sys`) do across any wait for the hardware.
  */
 export class PerfCore {
   /** perf_event_paranoid. */
   paranoid = 2;
   readonly srcu: Srcu;
-  /** The free path's read side: one grace period of it and every free begun before has finished. */
+  /** The event-use side: one grace period of it and every free, read(2) and ioctl(2) begun before has finished. */
   readonly freeing: Srcu;
+  /** read(2) and ioctl(2), which may sleep waiting for the hardware. */
+  readonly sys: PerfSyscalls;
   private readonly freer: EventFreer;
   private readonly registry: PmuRegistry;
   private readonly live = new Set<PerfEvent>();
@@ -48,6 +52,7 @@ export class PerfCore {
     this.registry = new PmuRegistry(kernel, this.srcu);
     this.sites = definePmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
+    this.sys = new PerfSyscalls(kernel, this, this.freeing);
   }
 
   // ---------------------------------------------------------- registration
@@ -238,11 +243,6 @@ export class PerfCore {
     return this.freer.free(event);
   }
 
-  /** Events whose free has begun and not yet finished. */
-  get freesInFlight(): number {
-    return this.freer.inFlight;
-  }
-
   /** Closed events whose free has not yet dropped their PMU's module reference. */
   eventsHoldingModule(): readonly PerfEvent[] {
     return [...this.freer.holdingModule];
@@ -291,12 +291,12 @@ export class PerfCore {
     return event.count;
   }
 
-  /** read(): value, times, id; with PERF_FORMAT_GROUP the leader's read gives every member. */
-  read(event: PerfEvent): ReadResult {
+  /** An atomic read (never sleeps): value, times, id; PERF_FORMAT_GROUP on a leader gives every member. `refresh` false: counts as they are. */
+  read(event: PerfEvent, refresh = true): ReadResult {
     this.checkLive(event);
     const now = this.kernel.clock.now();
     const ctx = this.context(this.groupPmu(event.leader), event.leader.cpu);
-    const one = (e: PerfEvent): ReadValue => ({ value: this.readCount(e), id: e.id });
+    const one = (e: PerfEvent): ReadValue => ({ value: refresh ? this.readCount(e) : e.count, id: e.id });
     const v = one(event);
     ctx.updateTimes(event, now);
     const group = event.attr.read_format & PERF_FORMAT_GROUP && event.isLeader ? event.groupMembers().map(one) : undefined;
@@ -340,8 +340,11 @@ export class PerfCore {
     return this.kernel.sysfs.exportTo(PMU_SYSFS_ROOT, dir);
   }
 
-  private checkLive(event: PerfEvent): void {
-    if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'not a perf event');
-    if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is closed`);
+  checkLive(event: PerfEvent): void {
+    if (!this.isLive(event)) throw kerr('EBADF', event instanceof PerfEvent ? `event ${event.id} is closed` : 'not a perf event');
+  }
+
+  isLive(event: PerfEvent): boolean {
+    return event instanceof PerfEvent && this.live.has(event);
   }
 }

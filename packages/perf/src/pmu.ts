@@ -37,7 +37,12 @@ export interface Pmu {
   del(event: PerfEvent, flags: number): void;
   start(event: PerfEvent, flags: number): void;
   stop(event: PerfEvent, flags: number): void;
-  read(event: PerfEvent): void;
+  /**
+   * Fold the hardware count into event.count. Called with Kernel.preemptible
+   * set (perf read(2), ioctl(2)), it may return a promise when it has to wait
+   * for the hardware; otherwise it must finish before it returns.
+   */
+  read(event: PerfEvent): void | Promise<void>;
   pmuEnable(): void;
   pmuDisable(): void;
 }

@@ -60,6 +60,8 @@ export interface CallSiteSpec {
 
 const hostNow = () => performance.now() * 1e6;
 
+const asError = (e: unknown): KernelError => (e instanceof KernelError ? e : new KernelError('EIO', String((e as Error)?.message ?? e)));
+
 /** A machine's call sites, and the attach/detach protocol with a grace period before a tracer is freed. */
 export class CallSites {
   private readonly sites = new Map<string, CallSite>();
@@ -123,7 +125,11 @@ export class CallSites {
     tracer.release?.();
   }
 
-  /** A traced call of `fn` on `self` with one or two arguments (only when `site.ops` is not null). */
+  /**
+   * A traced call of `fn` on `self` with one or two arguments (only when `site.ops` is not null).
+   * A call that returns a promise (a callee that sleeps) stays inside the read section, and is
+   * reported to the tracers it began with, until the promise settles.
+   */
   call<R>(site: CallSite, self: unknown, fn: (a: never, b: never) => R, a: unknown, b?: unknown): R {
     const token = this.srcu.readLock();
     // The tracers are loaded once, on entry, as a patched call site's trampoline does: a detach
@@ -132,13 +138,43 @@ export class CallSites {
     const t0 = hostNow();
     let result: R | undefined;
     let error: KernelError | undefined;
+    let sleeping = false;
     try {
       result = (fn as (this: unknown, a: unknown, b: unknown) => R).call(self, a, b);
+      if (result instanceof Promise) {
+        sleeping = true;
+        return result.then(
+          (v: unknown) => {
+            this.finish(site, ops, token, t0, self, a, b, v, undefined);
+            return v;
+          },
+          (e: unknown) => {
+            this.finish(site, ops, token, t0, self, a, b, undefined, asError(e));
+            throw e;
+          },
+        ) as R;
+      }
       return result;
     } catch (e) {
-      error = e instanceof KernelError ? e : new KernelError('EIO', String((e as Error)?.message ?? e));
+      error = asError(e);
       throw e;
     } finally {
+      if (!sleeping) this.finish(site, ops, token, t0, self, a, b, result, error);
+    }
+  }
+
+  private finish(
+    site: CallSite,
+    ops: SiteTracer | readonly SiteTracer[] | null,
+    token: number,
+    t0: number,
+    self: unknown,
+    a: unknown,
+    b: unknown,
+    result: unknown,
+    error: KernelError | undefined,
+  ): void {
+    try {
       site.calls++;
       const dt = hostNow() - t0;
       if (ops !== null) {
@@ -146,6 +182,7 @@ export class CallSites {
         if (Array.isArray(ops)) for (const t of ops as SiteTracer[]) t.onCall(site, target, argId, dt, result, error);
         else (ops as SiteTracer).onCall(site, target, argId, dt, result, error);
       }
+    } finally {
       this.srcu.readUnlock(token);
     }
   }
