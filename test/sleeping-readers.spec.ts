@@ -206,4 +206,47 @@ describe('Sleeping readers: perf read(2) and ioctl(2) across awaits', function (
     expect(hits.length).to.be.at.least(1);
     expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
   });
+
+  describe('the overflow interrupt on a stalled bus', () => {
+    /** The fuzz machine's 32-bit PMU (level IRQ) with one event, 20 ns before its counter overflows, and the bus held for `stallNs` from then. */
+    async function nearOverflow(stallNs: number) {
+      const m = await Machine.boot({ platform: fuzzPlatform(0), installed: [] });
+      const spec = m.platform.pmus.find((p) => p.label === 'p32')!;
+      const pmu = m.driver.bindings().find((b) => b.device === `arm-cs-arch-pmu.${spec.id}`)!.pmu;
+      const [e] = m.open(`${pmu}/event=0x1/`);
+      const value = () => Number(m.hardware.byId.get(spec.id)!.counterValue(e!.hw.idx));
+      m.advance(TWO32 - value() - 20);
+      const irq = m.driver.instanceByName(pmu)!.irq;
+      m.mmio.stall(Number(BigInt(spec.base0)), 0x1000, m.clock.now() + stallNs);
+      return { m, e: e!, irq, dev: m.bus.device(`arm-cs-arch-pmu.${spec.id}`)! };
+    }
+
+    it('the hard handler wakes the irq thread, which folds the overflow once the bus answers, exactly', async () => {
+      const { m, e, irq } = await nearOverflow(1000);
+      m.advance(40);
+      // The line stays masked while the thread waits: one delivery, handled by waking it.
+      expect(m.kernel.irqs.stats(irq)).to.include({ delivered: 1, handled: 1 });
+      m.advance(960);
+      await m.kernel.irqs.settle();
+      const r = m.perf.read(e);
+      expect(r.value).to.equal(r.timeRunning);
+      expect(m.kernel.irqs.isAsserted(irq)).to.equal(false);
+    });
+
+    it('freeing the IRQ on unbind waits for its running thread (synchronize_irq): nothing is used after release', async () => {
+      const { m, e, irq, dev } = await nearOverflow(1000);
+      m.advance(40);
+      await m.perf.close(e);
+      const unbind = m.bus.deviceReleaseDriver(dev);
+      await turns();
+      // The PMU is unregistered, but the device stays bound until the thread is out.
+      expect(dev.bound).to.equal(true);
+      m.advance(960);
+      await unbind;
+      expect(dev.bound).to.equal(false);
+      expect(m.kernel.irqs.owner(irq)).to.equal(undefined);
+      expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
+      expect(m.mmio.violations).to.deep.equal([]);
+    });
+  });
 });

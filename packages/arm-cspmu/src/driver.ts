@@ -127,6 +127,9 @@ export class ArmCspmuDriver implements Driver {
 
   private async probeSteps(dev: Device): Promise<void> {
     const node = dev.platformData as ApmtInfo | undefined;
+    // devm_kzalloc is the probe's first allocation, so the instance is released last: after the IRQ (which waits for its thread) and the mappings.
+    let inst: ArmCspmu | undefined;
+    dev.devres.add('arm_cspmu instance', () => inst && this.kernel.calls.run('kfree', () => inst!.free(), 'devm_kfree'));
     const { base0, base1 } = mapPages(dev, this.mmio, this.kernel);
     const ext64 = this.profile.ext64Probe && this.kernel.calls.run('arm_cspmu_init_mmio', () => detectExt64(base0), PROBE_FN);
     const pmcfgr = this.kernel.calls.run('arm_cspmu_init_mmio', () => base0.readl(PMCFGR), PROBE_FN);
@@ -134,7 +137,7 @@ export class ArmCspmuDriver implements Driver {
     const irq = requestIrq(dev, this.kernel.irqs, this.kernel.log, () => bound);
     const cpus = associatedCpus(this.kernel.cpus, node);
     if (cpus.length === 0) throw kerr('ENODEV', `${dev.name}: no CPU matches its APMT affinity ${node?.procAffinity}`);
-    const inst = this.kernel.calls.run(
+    inst = this.kernel.calls.run(
       'devm_kzalloc',
       () =>
         new ArmCspmu(
@@ -159,7 +162,6 @@ export class ArmCspmuDriver implements Driver {
         ),
       'arm_cspmu_alloc',
     );
-    dev.devres.add('arm_cspmu instance', () => this.kernel.calls.run('kfree', () => inst.free(), 'devm_kfree'));
     const backendModule = await this.initImplOps(inst);
     try {
       this.registerPmu(dev, inst);

@@ -1,5 +1,5 @@
 // One CoreSight PMU instance (struct arm_cspmu with its struct pmu): the perf callbacks in the kernel's order of checks and register writes.
-import { type CallStack, formatCpuList, Ida, IRQ_NONE, type IrqReturn, type Kernel, type KernelVersion, kerr, kfunc } from '@cspmu/kernel';
+import { type CallStack, formatCpuList, Ida, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn, type Kernel, type KernelVersion, kerr, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import {
   type AttributeGroup,
@@ -331,6 +331,15 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     } finally {
       smp.current = prevCpu;
     }
+  }
+
+  /** The irq thread, woken when the bus held the overflow status: wait for the bus to answer, then handle as the hard handler does. */
+  handleIrqThread(): Promise<IrqReturn> {
+    return this.calls.runAsync(['irq_thread', 'irq_thread_fn'], async () => {
+      let r: IrqReturn = IRQ_WAKE_THREAD;
+      while (r === IRQ_WAKE_THREAD) r = await this.overflow.busReady().then(() => this.handleIrq());
+      return r;
+    });
   }
 
   /** Apply the next k interrupts, identical to the last, in closed form (see OverflowIrq.replay). */

@@ -1,5 +1,5 @@
 // The overflow interrupt of one instance: fold every overflowed counter into its event and preload it again, and replay identical interrupts in closed form.
-import { IRQ_HANDLED, IRQ_NONE, type IrqReturn } from '@cspmu/kernel';
+import { IRQ_HANDLED, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { CounterIo } from './counter-io.js';
 import type { CounterMap } from './counter-map.js';
@@ -20,9 +20,14 @@ export class OverflowIrq {
     private readonly io: CounterIo,
   ) {}
 
-  /** Stop the PMU, clear each PMOVSCLR word, fold and re-preload each overflowed counter, restart. */
+  /**
+   * Stop the PMU, clear each PMOVSCLR word, fold and re-preload each
+   * overflowed counter, restart. A hard handler cannot wait: while the bus
+   * holds the overflow status, the whole sequence is left to the irq thread.
+   */
   handle(): IrqReturn {
     const inst = this.inst;
+    if (inst.base1.stalledUntil(PMOVSCLR) !== 0) return IRQ_WAKE_THREAD;
     inst.base0.writel(0, inst.pmcr);
     let any = 0;
     const ovs = this.ovs;
@@ -55,6 +60,11 @@ export class OverflowIrq {
     }
     inst.base0.writel(PMCR_E, inst.pmcr);
     return handled ? IRQ_HANDLED : IRQ_NONE;
+  }
+
+  /** Settles once the bus would answer a read of the overflow status at once. */
+  busReady(): Promise<void> {
+    return this.inst.base1.whenReady(PMOVSCLR);
   }
 
   /**

@@ -25,16 +25,18 @@ export function mapPages(dev: Device, mmio: MmioBus, kernel: Kernel): { base0: I
   return { base0, base1: r1 ? map(r1, 1) : base0 };
 }
 
-/** What handles the device's interrupt once it is bound: the handler, and the replay of its last delivery k more times. */
+/** What handles the device's interrupt once it is bound: the handler, its sleeping rest (when it woke a thread), and the replay of its last delivery k more times. */
 export interface IrqTarget {
   handleIrq(): IrqReturn;
+  handleIrqThread(): Promise<IrqReturn>;
   replayIrq(k: number): boolean;
 }
 
 /**
  * Request the overflow IRQ, if the device has one (platform_get_irq_optional:
- * none is fine, and gives 0); freed when the binding goes. Until `boundTo`
- * returns the instance, an interrupt is not ours.
+ * none is fine, and gives 0), with a thread for the handler's sleeping rest;
+ * freed when the binding goes, which waits for a running thread. Until
+ * `boundTo` returns the instance, an interrupt is not ours.
  */
 export function requestIrq(dev: Device, irqs: IrqController, log: KernelLog, boundTo: () => IrqTarget | undefined): number {
   const irq = dev.irq(0) ?? 0;
@@ -45,6 +47,7 @@ export function requestIrq(dev: Device, irqs: IrqController, log: KernelLog, bou
       () => boundTo()?.handleIrq() ?? IRQ_NONE,
       dev.name,
       (k) => boundTo()?.replayIrq(k) ?? false,
+      () => boundTo()?.handleIrqThread() ?? IRQ_NONE,
     );
   } catch (e) {
     log.err('arm_cspmu', `${dev.name}: Could not request IRQ ${irq}`);

@@ -60,6 +60,8 @@ export class Kernel {
   ) {
     this.calls = new CallStack(trace.strings);
     lockdep.backtrace = () => this.calls.chain();
+    irqs.sleep = (where) => this.preempt(where);
+    irqs.spawn = (fn) => this.lockdep.runDetached(() => this.calls.runDetached(fn));
     this.kasan = new Kasan(kasanEnabled, this.calls, log, lifecycle);
     this.callSites = new CallSites(new Srcu('ftrace'), this.calls);
   }

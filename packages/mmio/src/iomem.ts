@@ -101,6 +101,12 @@ export class IoMem extends IoMemBase {
     return this.bus.stalledUntil(this.phys + offset);
   }
 
+  /** Settles when an access at `offset` would no longer wait for the bus (at once if it would not). */
+  whenReady(offset: number): Promise<void> {
+    const until = this.stalledUntil(offset);
+    return until === 0 ? Promise.resolve() : this.bus.clockReaches(until);
+  }
+
   /**
    * readl from a path that may sleep: on a stalled bus it waits until the
    * device answers (observers see the access begin at once and end then);

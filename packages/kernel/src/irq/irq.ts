@@ -1,10 +1,15 @@
 // The interrupt controller: IRQ lines (level and edge), handlers, spurious-interrupt accounting and closed-form replays.
 import { kerr } from '../base/errors.js';
 import type { KernelLog } from '../base/log.js';
+import { Srcu } from '../rcu/srcu.js';
 
 export const IRQ_NONE = 0;
 export const IRQ_HANDLED = 1;
-export type IrqReturn = typeof IRQ_NONE | typeof IRQ_HANDLED;
+/** From a hard handler: the rest must sleep; run the line's thread function (the line stays masked until it returns). */
+export const IRQ_WAKE_THREAD = 2;
+export type IrqReturn = typeof IRQ_NONE | typeof IRQ_HANDLED | typeof IRQ_WAKE_THREAD;
+/** A threaded handler (request_threaded_irq's thread_fn): may sleep. */
+export type IrqThreadFn = (irq: number) => IrqReturn | Promise<IrqReturn>;
 
 export type IrqTrigger = 'level' | 'edge';
 export type IrqHandler = (irq: number) => IrqReturn;
@@ -25,6 +30,11 @@ export type IrqReplay = (k: number) => boolean;
 class IrqLine {
   handler: IrqHandler | undefined;
   replay: IrqReplay | undefined;
+  thread: IrqThreadFn | undefined;
+  /** The thread function is running: the line is masked (IRQF_ONESHOT) until it returns. */
+  threadRunning = false;
+  /** Running thread functions are readers of it; free() waits a grace period (synchronize_irq). */
+  readonly threads: Srcu;
   owner = '';
   asserted = false;
   inHandler = false;
@@ -35,7 +45,9 @@ class IrqLine {
   constructor(
     readonly irq: number,
     readonly trigger: IrqTrigger,
-  ) {}
+  ) {
+    this.threads = new Srcu(`irq/${irq}`);
+  }
 }
 
 /** Consecutive IRQ_NONE answers on an asserted level line before it is disabled ("nobody cared"). */
@@ -52,6 +64,11 @@ export class IrqController {
   private readonly lines = new Map<number, IrqLine>();
   private localDisabled = 0;
   private readonly pendingWhileDisabled = new Set<IrqLine>();
+  private readonly running = new Set<Promise<void>>();
+  /** Where an irq thread waits to be scheduled (the kernel's preemption point); set by the kernel. */
+  sleep: (where: string) => Promise<void> = () => Promise.resolve();
+  /** Runs an irq thread as a task of its own (no caller's call chain); set by the kernel. */
+  spawn: (fn: () => Promise<void>) => Promise<void> = (fn) => fn();
 
   constructor(private readonly log: KernelLog) {}
 
@@ -78,24 +95,34 @@ export class IrqController {
    * interrupts would be identical to the last one have them accounted in
    * closed form (replayDeliveries) instead of delivered one by one.
    */
-  request(irq: number, handler: IrqHandler, owner: string, replay?: IrqReplay): void {
+  request(irq: number, handler: IrqHandler, owner: string, replay?: IrqReplay, thread?: IrqThreadFn): void {
     const line = this.line(irq);
     if (typeof handler !== 'function') throw kerr('EINVAL', `request of irq ${irq}: handler must be a function`);
     if (replay !== undefined && typeof replay !== 'function') throw kerr('EINVAL', `request of irq ${irq}: replay must be a function`);
+    if (thread !== undefined && typeof thread !== 'function') throw kerr('EINVAL', `request of irq ${irq}: thread must be a function`);
     if (line.handler) throw kerr('EBUSY', `irq ${irq} is already requested by '${line.owner}'; lines are not shared`);
     line.handler = handler;
     line.replay = replay;
+    line.thread = thread;
     line.owner = owner;
     line.disabled = false;
     if (line.asserted && line.trigger === 'level') this.deliver(line);
   }
 
-  free(irq: number): void {
+  /** free_irq: unhook the handlers at once; the promise settles once a thread function still running has returned (synchronize_irq). */
+  free(irq: number): Promise<void> {
     const line = this.line(irq);
     if (!line.handler) throw kerr('EINVAL', `free of irq ${irq}, which is not requested`);
     line.handler = undefined;
     line.replay = undefined;
+    line.thread = undefined;
     line.owner = '';
+    return line.threads.synchronize();
+  }
+
+  /** Settles once no irq thread is running. */
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all([...this.running]);
   }
 
   /**
@@ -107,7 +134,7 @@ export class IrqController {
   replayDeliveries(irq: number, k: number): boolean {
     const line = this.line(irq);
     if (!Number.isSafeInteger(k) || k < 1) throw kerr('EINVAL', `irq ${irq}: a replay needs a positive count, got ${k}`);
-    if (!line.replay || !line.handler || line.disabled || line.asserted || line.inHandler || this.localDisabled > 0) return false;
+    if (!line.replay || !line.handler || line.disabled || line.asserted || line.inHandler || line.threadRunning || this.localDisabled > 0) return false;
     if (!line.replay(k)) return false;
     line.stats.delivered += k;
     line.stats.handled += k;
@@ -176,7 +203,7 @@ export class IrqController {
     }
     if (line.trigger === 'edge') {
       if (!rising) return;
-      if (line.inHandler) {
+      if (line.inHandler || line.threadRunning) {
         line.pendingEdge = true;
         return;
       }
@@ -184,6 +211,37 @@ export class IrqController {
     } else if (!line.inHandler) {
       this.deliver(line);
     }
+  }
+
+  /**
+   * Run the line's thread function as a task that may sleep, inside a read
+   * section of the line's SRCU; the line stays masked until it returns, then
+   * a level line still asserted is delivered again.
+   */
+  private wakeThread(line: IrqLine): void {
+    const fn = line.thread!;
+    const token = line.threads.readLock();
+    line.threadRunning = true;
+    const run = this.spawn(async () => {
+      try {
+        await this.sleep(`irq/${line.irq}-${line.owner}`);
+        await fn(line.irq);
+      } catch (e) {
+        this.log.err('irq', `thread of irq ${line.irq} threw: ${(e as Error).message}`);
+      } finally {
+        line.threadRunning = false;
+        line.threads.readUnlock(token);
+      }
+      const again = line.trigger === 'level' ? line.asserted : line.pendingEdge;
+      if (!line.handler || !again) return;
+      if (this.localDisabled > 0) this.pendingWhileDisabled.add(line);
+      else {
+        line.pendingEdge = false;
+        this.deliver(line);
+      }
+    });
+    this.running.add(run);
+    void run.finally(() => this.running.delete(run));
   }
 
   /** Device side: deassert the line. */
@@ -194,7 +252,7 @@ export class IrqController {
   private deliver(line: IrqLine): void {
     let spins = 0;
     for (;;) {
-      if (line.disabled) return;
+      if (line.disabled || line.threadRunning) return;
       const handler = line.handler;
       if (!handler) {
         line.stats.unhandled++;
@@ -211,6 +269,16 @@ export class IrqController {
       }
       line.inHandler = false;
       line.stats.delivered++;
+      if (ret === IRQ_WAKE_THREAD) {
+        if (line.thread === undefined) {
+          this.log.err('irq', `irq ${line.irq} (${line.owner}): the handler woke a thread the line was not requested with`);
+          ret = IRQ_NONE;
+        } else {
+          line.stats.handled++;
+          this.wakeThread(line);
+          return;
+        }
+      }
       if (ret === IRQ_HANDLED) {
         line.stats.handled++;
         spins = 0;

@@ -132,7 +132,7 @@ function quiesce(model: FuzzModel, deviceId: number): ModelEvent[] {
  * Advance to a few ns before the low word of a non-atomic 64-bit counter
  * wraps, then read it: the high word is read before the carry and the low
  * word one bus latency later, after it. hi-lo-hi must see the change and
- * read again.
+ * read again, as a read(2) that can be preempted before the retry.
  */
 const edgeOfCarryStep = fc.record({ i: fc.nat(20), before: fc.nat(7) }).map(({ i, before }) =>
   step(`read a 64-bit counter across its carry (#${i}, ${before})`, (model) => {
@@ -146,7 +146,9 @@ const edgeOfCarryStep = fc.record({ i: fc.nat(20), before: fc.nat(7) }).map(({ i
     const ns = TWO32 - lo - ahead;
     // Just started, the low word is at its top: aim at the carry after next.
     model.m.advance(ns > 0 ? ns : ns + TWO32);
-    model.m.perf.read(e.event);
+    // read(2): a hi-lo-hi retry may park it at a preemption point, where the scheduler lets other tasks run.
+    const r = model.m.perf.sys.read(e.event);
+    if (r instanceof Promise) model.reading(e.device, r);
   }),
 );
 

@@ -49,7 +49,7 @@ export class FuzzModel {
   readonly unexpected: string[] = [];
   /** The module every event opened holds until its free reaches module_put. */
   private readonly moduleOf = new WeakMap<PerfEvent, ModuleHandle | undefined>();
-  /** Closes whose free is still running, by device. */
+  /** Closes whose free, and reads that sleep, still running, by device. */
   private readonly closes = new Map<string, number>();
   /** Platform devices removed by a step, with what it takes to add them again. */
   readonly removed = new Map<number, { resources: readonly Resource[]; data: unknown }>();
@@ -82,6 +82,16 @@ export class FuzzModel {
     this.closes.set(device, (this.closes.get(device) ?? 0) + 1);
     this.track(
       'close',
+      p.finally(() => this.closes.set(device, this.closes.get(device)! - 1)),
+      [],
+    );
+  }
+
+  /** A read(2) in flight (parked before a hi-lo-hi retry): like a close, its device is in use until it is done. */
+  reading(device: string, p: Promise<unknown>): void {
+    this.closes.set(device, (this.closes.get(device) ?? 0) + 1);
+    this.track(
+      'read',
       p.finally(() => this.closes.set(device, this.closes.get(device)! - 1)),
       [],
     );
