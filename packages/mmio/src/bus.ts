@@ -172,14 +172,13 @@ export class MmioBus {
    * and end once `perform` has run after `wait` (a kmmio hit spans the wait).
    */
   async observedAcross(io: IoMem, offset: number, width: number, wait: Promise<void>, perform: () => number): Promise<number> {
-    const obs = [...this.observers];
-    for (const o of obs) o.before?.(io, offset, width, false, 0, 0);
+    const obs = this.beforeAccess(io, offset, width, false, 0, 0);
     let r = 0;
     try {
       await wait;
       r = perform();
     } finally {
-      for (let i = obs.length - 1; i >= 0; i--) obs[i]!.onAccess(io, offset, width, false, r, 0);
+      this.afterAccess(obs, io, offset, width, false, r, 0);
     }
     return r;
   }

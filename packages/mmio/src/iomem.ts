@@ -116,7 +116,6 @@ export class IoMem extends IoMemBase {
   readlWhenReady(offset: number): Promise<number> {
     const until = this.stalledUntil(offset);
     if (until === 0) return Promise.resolve(this.readl(offset));
-    this.target(offset, 4, false);
     const wait = this.bus.clockReaches(until);
     if (!this.bus.kmmioArmed) return wait.then(() => this.readl(offset));
     return this.bus.observedAcross(this, offset, 4, wait, () => this.rawReadl(offset));
