@@ -1,26 +1,33 @@
-// The kernel's own figures beside ours: perf read() and open+close timed by a small C program, when a compiler and its source are there.
+// The kernel's own read() and perf_event_open()+close() costs, from bench/native/perf-syscall-ref.c built with the system C compiler.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Runs of the reference program: ns per operation, or why it cannot run here. */
 export interface KernelRef {
-  readonly read_ns: number | null;
-  readonly open_close_ns: number | null;
+  /** One measurement of read() of an open task-clock counter, ns; undefined when unavailable. */
+  readonly read: (() => number) | undefined;
+  /** One measurement of perf_event_open() + close(), ns; undefined when unavailable. */
+  readonly openClose: (() => number) | undefined;
   readonly note: string;
 }
 
-/** Compile and run bench/native/perf_syscall_ref.c when a C compiler is there. */
+/** Build the reference program; each returned function runs it once (about 0.2 s). */
 export function kernelReference(root: string): KernelRef {
-  const src = join(root, 'bench', 'native', 'perf_syscall_ref.c');
-  if (!existsSync(src)) return { read_ns: null, open_close_ns: null, note: `no ${src}` };
+  const src = join(root, 'bench', 'native', 'perf-syscall-ref.c');
   const cc = ['cc', 'gcc', 'clang'].find((c) => spawnSync('sh', ['-c', `command -v ${c}`]).status === 0);
-  if (!cc) return { read_ns: null, open_close_ns: null, note: 'no C compiler' };
-  const bin = join(mkdtempSync(join(tmpdir(), 'perf-ref-')), 'perf_ref');
+  if (!cc) return { read: undefined, openClose: undefined, note: 'no C compiler: kernel-relative figures are n/a' };
+  const bin = join(mkdtempSync(join(tmpdir(), 'perf-ref-')), 'perf-syscall-ref');
   const build = spawnSync(cc, ['-O2', '-o', bin, src], { encoding: 'utf8' });
-  if (build.status !== 0) return { read_ns: null, open_close_ns: null, note: `compile failed: ${build.stderr.trim()}` };
-  const run = spawnSync(bin, { encoding: 'utf8', timeout: 60000 });
-  if (run.status !== 0) return { read_ns: null, open_close_ns: null, note: `perf_event_open not permitted here: ${(run.stderr || run.stdout).trim()}` };
-  const j = JSON.parse(run.stdout) as { read_ns: number; open_close_ns: number };
-  return { read_ns: j.read_ns, open_close_ns: j.open_close_ns, note: `measured with ${cc} -O2` };
+  if (build.status !== 0) return { read: undefined, openClose: undefined, note: `compile failed: ${build.stderr.trim()}` };
+  const run = (what: string, n: number) => () => {
+    const r = spawnSync(bin, [what, String(n)], { encoding: 'utf8', timeout: 60000 });
+    const ns = Number(r.stdout.trim());
+    if (r.status !== 0 || !(ns > 0)) throw new Error(`perf-syscall-ref ${what}: ${(r.stderr || r.stdout).trim()}`);
+    return ns;
+  };
+  const probe = spawnSync(bin, ['read', '1000'], { encoding: 'utf8' });
+  if (probe.status !== 0) return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${probe.stderr.trim()}` };
+  return { read: run('read', 200_000), openClose: run('open-close', 20_000), note: `bench/native/perf-syscall-ref.c built with ${cc} -O2` };
 }

@@ -1,53 +1,47 @@
-// Whole-machine benchmarks: boot time, reprobe time for N idle devices, and retained heap per bound PMU device.
+// Whole-machine figures: boot, reprobe at scale and retained memory per bound device, one measurement per call.
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
 import { SCF_BACKEND } from './micro.js';
 import { manyPmus } from './platforms.js';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
-/** Boot the built-in Grace machine (NVIDIA backend requested and bound): median of several boots, ns. */
-export async function boot(runs = 9): Promise<number> {
-  for (let i = 0; i < 2; i++) await Machine.boot({ platform: 'grace' });
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await Machine.boot({ platform: 'grace' });
-    t.push((performance.now() - t0) * 1e6);
-  }
-  return median(t);
+/** One boot of the built-in Grace machine (NVIDIA backend requested and bound), ns. */
+export async function bootOnce(): Promise<number> {
+  const t0 = performance.now();
+  await Machine.boot({ platform: 'grace' });
+  return (performance.now() - t0) * 1e6;
 }
 
-/** Register a backend that moves N idle generic-bound devices; ns for the registration (after `warmup` discarded runs). */
-export async function reprobe(n: number, runs: number, warmup = 0): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < warmup + runs; i++) {
-    const m = await Machine.boot({ platform: manyPmus(n), installed: [], maxPmus: n });
-    // Time the registration, not the collection of the boot's garbage.
-    (globalThis as { gc?: () => void }).gc?.();
-    const t0 = performance.now();
-    await m.modules.registerBuiltin({
-      name: 'bench_scf_cspmu',
-      version: '1',
-      apiVersion: 1,
-      depends: ['arm_cspmu'],
-      init: (ctx) => registerBackend(ctx, SCF_BACKEND),
-      exit: () => undefined,
-    });
-    if (i >= warmup) t.push((performance.now() - t0) * 1e6);
-    const moved = m.driver.bindings().filter((b) => b.backend === 'bench_scf_cspmu').length;
-    if (moved !== n) throw new Error(`reprobe moved ${moved} of ${n} devices`);
-  }
-  return median(t);
+/** Boot N idle generic-bound devices, then time registering a backend that moves every one of them; ns. */
+export async function reprobe(n: number): Promise<number> {
+  let m: Machine | undefined = await Machine.boot({ platform: manyPmus(n), installed: [], maxPmus: n });
+  // Time the registration, not the collection of the boot's garbage.
+  gc();
+  const t0 = performance.now();
+  await m.modules.registerBuiltin({
+    name: 'bench_scf_cspmu',
+    version: '1',
+    apiVersion: 1,
+    depends: ['arm_cspmu'],
+    init: (ctx) => registerBackend(ctx, SCF_BACKEND),
+    exit: () => undefined,
+  });
+  const t = (performance.now() - t0) * 1e6;
+  const moved = m.driver.bindings().filter((b) => b.backend === 'bench_scf_cspmu').length;
+  if (moved !== n) throw new Error(`reprobe moved ${moved} of ${n} devices`);
+  m = undefined;
+  gc();
+  return t;
 }
 
-/** Retained heap per bound PMU device, bytes: 1,000 devices, after GC. */
+/** Retained heap per bound PMU device, bytes: n devices booted, after GC; null without --expose-gc. */
 export async function memoryPerDevice(n = 1000): Promise<number | null> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (!gc) return null;
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) return null;
   const settle = async () => {
     for (let i = 0; i < 3; i++) {
-      gc();
+      collect();
       await new Promise((r) => setImmediate(r));
     }
   };

@@ -1,37 +1,18 @@
-// Micro-benchmarks of the hot paths: MMIO accessors with tracing off and on, counter reads, open+close, call-site ops, lazy counting.
+// Per-operation figures: each function sets its subject up once and returns probes, each probe one mitata measurement (median ns per call).
 import { defineBackend } from '@cspmu/arm-cspmu';
-import { createKernel, type SiteTracer } from '@cspmu/kernel';
+import { createKernel } from '@cspmu/kernel';
 import { MmioBus, RegisterBank } from '@cspmu/mmio';
 import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
 import { do_not_optimize, measure } from 'mitata';
 
-/** p50 nanoseconds per call of `fn`. */
-export async function ns(fn: () => unknown): Promise<number> {
-  const s = await measure(fn, { min_cpu_time: 400e6 });
+/** One measurement: median nanoseconds per call. */
+export type Probe = () => Promise<number>;
+
+/** Median nanoseconds per call of `fn` over about `cpuMs` of calls. */
+export async function ns(fn: () => unknown, cpuMs = 150): Promise<number> {
+  const s = await measure(fn, { min_cpu_time: cpuMs * 1e6 });
   return s.p50;
-}
-
-export interface MmioFigures {
-  /** Medians over alternating rounds (raw, off, on in each), ns. */
-  readonly raw: number;
-  readonly off: number;
-  readonly on: number;
-  /** Median and range over the rounds of off/raw and on/off. */
-  readonly offRatio: Spread;
-  readonly onRatio: Spread;
-  readonly rounds: number;
-}
-
-export interface Spread {
-  readonly median: number;
-  readonly min: number;
-  readonly max: number;
-}
-
-function spread(xs: readonly number[]): Spread {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: s[Math.floor(s.length / 2)]!, min: s[0]!, max: s[s.length - 1]! };
 }
 
 /**
@@ -42,7 +23,7 @@ function spread(xs: readonly number[]): Spread {
  * compiles the fast path alone while the other has never run, which would
  * flatter the first measurement.
  */
-export async function mmio(rounds = 5): Promise<MmioFigures> {
+export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
   const { kernel } = createKernel();
   const bus = new MmioBus(kernel);
   let live = 0;
@@ -59,78 +40,43 @@ export async function mmio(rounds = 5): Promise<MmioFigures> {
   for (let i = 0; i < 100_000; i++) io.readl(0x100);
   traced(false);
   for (let i = 0; i < 100_000; i++) io.readl(0x104);
-  const raws: number[] = [];
-  const offs: number[] = [];
-  const ons: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    raws.push(await ns(() => do_not_optimize(dv.getUint32(0x100, true))));
-    offs.push(await ns(() => do_not_optimize(io.readl(0x100))));
-    traced(true);
-    const written = kernel.trace.ring.written;
-    ons.push(await ns(() => do_not_optimize(io.readl(0x100))));
-    traced(false);
-    if (kernel.trace.ring.written === written) throw new Error('mmio_on: traced reads wrote no records');
-  }
   if (io.readl(0x100) !== 0x1234 || dv.getUint32(0x100, true) !== 0x1234) throw new Error('mmio: the register does not hold what the bench reads');
   return {
-    raw: spread(raws).median,
-    off: spread(offs).median,
-    on: spread(ons).median,
-    offRatio: spread(offs.map((o, i) => o / raws[i]!)),
-    onRatio: spread(ons.map((o, i) => o / offs[i]!)),
-    rounds,
+    raw: () => ns(() => do_not_optimize(dv.getUint32(0x100, true))),
+    off: () => ns(() => do_not_optimize(io.readl(0x100))),
+    on: async () => {
+      traced(true);
+      const written = kernel.trace.ring.written;
+      const t = await ns(() => do_not_optimize(io.readl(0x100)));
+      traced(false);
+      if (kernel.trace.ring.written === written) throw new Error('mmio_on: traced reads wrote no records');
+      return t;
+    },
   };
 }
 
-export async function readPath(): Promise<{ readq: number; hilohi: number }> {
+/** perf read of a running uncore counter: a 64-bit one (readq) and a 32-bit pair read hi-lo-hi. */
+export async function readPath(): Promise<{ readq: Probe; hilohi: Probe }> {
   const m = await Machine.boot({ platform: 'grace' });
   const [scf, pcie] = m.open('nvidia_scf_pmu_0/cycles/,nvidia_pcie_pmu_0/rd_bytes_loc/');
   m.advance(1_000_000);
-  const readq = await ns(() => do_not_optimize(m.perf.readCount(scf!)));
-  const hilohi = await ns(() => do_not_optimize(m.perf.readCount(pcie!)));
-  return { readq, hilohi };
+  return {
+    readq: () => ns(() => do_not_optimize(m.perf.readCount(scf!))),
+    hilohi: () => ns(() => do_not_optimize(m.perf.readCount(pcie!))),
+  };
 }
 
-export async function openClose(): Promise<number> {
+/** perf_event_open + close of an uncore event, as perf opens it. */
+export async function openClose(): Promise<Probe> {
   const m = await Machine.boot({ platform: 'grace' });
   const [p] = parseEventList(m.perf, ['nvidia_scf_pmu_0/cmem_rd_data/']);
   // An uncore PMU refuses exclusions; perf retries without exclude_guest, so open what it opens the second time.
   const { exclude_guest: _guest, ...attr } = p!.attr;
-  return ns(async () => await m.perf.close(m.perf.open(attr, { cpu: 0 })));
+  return () => ns(async () => await m.perf.close(m.perf.open(attr, { cpu: 0 })));
 }
 
-const noop = (name: string): SiteTracer => ({ name, onCall: () => undefined });
-
-export async function callsiteOps(): Promise<{ alone: number; withUnrelated: number; listDispatch: number }> {
-  const m = await Machine.boot({ platform: 'grace' });
-  const [e] = m.open('nvidia_scf_pmu_0/cycles/');
-  const sites = m.kernel.callSites;
-  const relevant = noop('relevant');
-  sites.attach('pmu->read', relevant);
-  const alone = await ns(() => do_not_optimize(m.perf.readCount(e!)));
-  const others: SiteTracer[] = [];
-  for (let i = 0; i < 100; i++) {
-    sites.site(`bench:unrelated_${i}`, () => ['', -1]);
-    const t = noop(`unrelated_${i}`);
-    sites.attach(`bench:unrelated_${i}`, t);
-    others.push(t);
-  }
-  const withUnrelated = await ns(() => do_not_optimize(m.perf.readCount(e!)));
-  // For contrast: one global list of all 101 tracers consulted on every call (list_ops dispatch).
-  await sites.detach('pmu->read', relevant);
-  const all: [string, SiteTracer][] = [['pmu->read', relevant], ...others.map((t, i): [string, SiteTracer] => [`bench:unrelated_${i}`, t])];
-  const list: SiteTracer = {
-    name: 'list_ops',
-    onCall(site, target, id, dur, res, err) {
-      for (const [name, t] of all) if (name === site.name) t.onCall(site, target, id, dur, res, err);
-    },
-  };
-  sites.attach('pmu->read', list);
-  const listDispatch = await ns(() => do_not_optimize(m.perf.readCount(e!)));
-  return { alone, withUnrelated, listDispatch };
-}
-
-export async function lazyCount(): Promise<{ small: number; large: number }> {
+/** Reading a counter after 10^3 events and after 10^12 (two machines). */
+export async function lazyCount(): Promise<{ small: Probe; large: Probe }> {
   const small = await Machine.boot({ platform: 'grace' });
   const [a] = small.open('nvidia_scf_pmu_0/cycles/');
   small.advance(667); // 1,000 cycles at 1.5 GHz
@@ -138,7 +84,7 @@ export async function lazyCount(): Promise<{ small: number; large: number }> {
   const [b] = large.open('nvidia_scf_pmu_0/cycles/');
   large.advance(666_666_666_667); // 10^12 cycles
   if (small.perf.readCount(a!) !== 1000 || large.perf.readCount(b!) !== 1e12) throw new Error('lazy_count setup did not count as planned');
-  return { small: await ns(() => do_not_optimize(small.perf.readCount(a!))), large: await ns(() => do_not_optimize(large.perf.readCount(b!))) };
+  return { small: () => ns(() => do_not_optimize(small.perf.readCount(a!))), large: () => ns(() => do_not_optimize(large.perf.readCount(b!))) };
 }
 
 export const SCF_BACKEND = defineBackend({

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { type CombinedResult, type JobPlan, planJobs, runJobs, traceDigest, workerMain } from './jobs.js';
+import { type CombinedResult, type JobOptions, planChunks, runJobs, traceDigest, workerMain } from './jobs.js';
 import { freshSeed, replayFuzz, runFuzz } from './runner.js';
 
 const positive = (name: string) => (v: string) => {
@@ -23,10 +23,10 @@ const program = new Command('cspmu-fuzz')
   .description('lifecycle model-based fuzzing of the arm_cspmu stack')
   .option('--runs <n>', 'number of runs', positive('--runs'), 1000)
   .option('--steps <n>', 'most steps per run', positive('--steps'), 25)
-  .option('--seed <n>', 'fast-check seed (worker i of --jobs uses seed + i)', int32)
+  .option('--seed <n>', 'fast-check seed (with --jobs 2 or more, chunk k of the runs uses seed + k)', int32)
   .option('--path <path>', 'replay this counterexample path of --seed, in this process')
   .option('--inject <hazard>', `boot every machine with a known bug, to see it caught: ${INJECTED_HAZARDS.join(', ')}`)
-  .option('--jobs <n>', 'worker processes (default: the number of cores)', positive('--jobs'), availableParallelism())
+  .option('--jobs <n>', 'processes to fuzz on, this one and jobs - 1 workers (default: the number of cores)', positive('--jobs'), availableParallelism())
   .option('--trace', 'with --path: print the replayed run step by step')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
   .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
@@ -44,7 +44,7 @@ const o = program.opts<{
 }>();
 
 if (o.worker) {
-  await workerMain(JSON.parse(o.worker) as JobPlan);
+  await workerMain(JSON.parse(o.worker) as JobOptions);
   process.exit(0);
 }
 
@@ -71,7 +71,7 @@ if (o.path !== undefined) {
 }
 
 const seed = o.seed ?? freshSeed();
-const plans = planJobs(o.runs, o.jobs, seed, { maxSteps: o.steps, inject, timeoutMs: o.timeout });
+const jobOptions: JobOptions = { maxSteps: o.steps, inject, timeoutMs: o.timeout };
 const bar = process.stderr.isTTY
   ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic)
   : undefined;
@@ -86,16 +86,19 @@ const progress = (done: number) => {
 };
 
 let result: CombinedResult;
-if (plans.length === 1) {
+if (o.jobs === 1 || o.runs === 1) {
   let done = 0;
   const r = await runFuzz({ runs: o.runs, seed, maxSteps: o.steps, inject, timeoutMs: o.timeout, onRun: () => progress(++done) });
   result = { coverage: r.coverage, seeds: [seed], failure: r.failure ? { ...r.failure, seed } : undefined };
 } else {
-  result = await runJobs(fileURLToPath(import.meta.url), plans, progress);
+  result = await runJobs(fileURLToPath(import.meta.url), planChunks(o.runs, o.jobs, seed), o.jobs, jobOptions, progress);
 }
 bar?.stop();
 
-const seeds = result.seeds.length === 1 ? `seed ${result.seeds[0]}` : `seeds ${result.seeds[0]}..${result.seeds.at(-1)} over ${result.seeds.length} workers`;
+const seeds =
+  result.seeds.length === 1
+    ? `seed ${result.seeds[0]}`
+    : `seeds ${result.seeds[0]}..${result.seeds.at(-1)}: ${result.seeds.length} chunks over ${Math.min(o.jobs, result.seeds.length)} processes`;
 process.stdout.write(`${result.coverage.format()}\n`);
 const f = result.failure;
 if (f) {

@@ -1,0 +1,61 @@
+/* The kernel's own cost for what cspmu emulates, on this machine: read() of an
+ * open software counter (task-clock), or perf_event_open() + close() of one.
+ * Usage: perf-syscall-ref read|open-close ITERATIONS
+ * Prints the mean nanoseconds per operation over the iterations. */
+#include <linux/perf_event.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static double monotonic_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int open_task_clock(void) {
+  struct perf_event_attr attr;
+  memset(&attr, 0, sizeof attr);
+  attr.size = sizeof attr;
+  attr.type = PERF_TYPE_SOFTWARE;
+  attr.config = PERF_COUNT_SW_TASK_CLOCK;
+  return (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3 || (strcmp(argv[1], "read") != 0 && strcmp(argv[1], "open-close") != 0) || atol(argv[2]) <= 0) {
+    fprintf(stderr, "usage: %s read|open-close ITERATIONS\n", argv[0]);
+    return 2;
+  }
+  const long n = atol(argv[2]);
+  const int reading = strcmp(argv[1], "read") == 0;
+  int fd = open_task_clock();
+  if (fd < 0) {
+    perror("perf_event_open");
+    return 1;
+  }
+  uint64_t value;
+  double start = monotonic_ns();
+  for (long i = 0; i < n; i++) {
+    if (reading) {
+      if (read(fd, &value, sizeof value) != (ssize_t)sizeof value) {
+        perror("read");
+        return 1;
+      }
+    } else {
+      int other = open_task_clock();
+      if (other < 0) {
+        perror("perf_event_open");
+        return 1;
+      }
+      close(other);
+    }
+  }
+  printf("%.2f\n", (monotonic_ns() - start) / (double)n);
+  close(fd);
+  return 0;
+}

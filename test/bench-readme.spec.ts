@@ -1,0 +1,84 @@
+// The README's performance table is generated from bench/results.json: it matches the file, never says met where the file does not, and every missed target is explained.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { node, ROOT } from './helpers/cli.js';
+
+interface Spread {
+  runs: number;
+  min: number;
+  q1: number;
+  median: number;
+  q3: number;
+  max: number;
+}
+interface Figure {
+  id: string;
+  figure: string;
+  value: number | null;
+  unit: string;
+  target: string;
+  limit: number;
+  better: 'lower' | 'higher';
+  met: boolean | null;
+  spread: Spread | null;
+  measured: string;
+}
+
+/** Every figure issue 19 asks `npm run bench` to write. */
+const ISSUE_FIGURES = ['mmio_off', 'mmio_on', 'open_close', 'reprobe_1000', 'reprobe_scale', 'lazy_count', 'memory', 'callsite_ops', 'fuzz_jobs'];
+const START = '<!-- bench-table:';
+const END = '<!-- /bench-table -->';
+
+describe('bench/results.json and the README performance table', () => {
+  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as { figures: Figure[] };
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('\n## Performance\n'), readme.indexOf('\n## ', readme.indexOf('\n## Performance\n') + 1));
+  const block = section.slice(section.indexOf(START), section.indexOf(END));
+  const byId = new Map(results.figures.map((f) => [f.id, f]));
+
+  it("holds every figure of issue 19, each with its target, its spread and whether it is met, and 'met' agrees with the value", () => {
+    for (const id of ISSUE_FIGURES) expect(byId.has(id), id).to.equal(true);
+    for (const f of results.figures) {
+      expect(f.target, f.id).to.be.a('string').and.not.equal('');
+      if (f.value === null) {
+        expect(f.met, f.id).to.equal(null);
+        continue;
+      }
+      expect(f.spread, f.id).to.not.equal(null);
+      expect(f.spread!.median, f.id).to.equal(f.value);
+      expect(
+        f.spread!.min <= f.spread!.q1 && f.spread!.q1 <= f.spread!.median && f.spread!.median <= f.spread!.q3 && f.spread!.q3 <= f.spread!.max,
+        f.id,
+      ).to.equal(true);
+      // A ratio is the median of at least 5 alternating runs.
+      if (f.unit.startsWith('×')) expect(f.spread!.runs, f.id).to.be.at.least(5);
+      const within = (x: number) => (f.better === 'lower' ? x <= f.limit : x >= f.limit);
+      const stable = f.id === 'lazy_count' ? within(f.spread!.q3) : true;
+      expect(f.met, `${f.id}: ${f.value} against ${f.limit}`).to.equal(within(f.value) && stable);
+    }
+  });
+
+  it('the README table is exactly what bench/dist/readme.js generates from the file', () => {
+    const r = node([join(ROOT, 'bench', 'dist', 'readme.js'), '--check']);
+    expect(r.status, r.stderr).to.equal(0);
+  });
+
+  it("has one row per figure, and says 'yes' only where the file says met", () => {
+    const rows = block.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| id ') && !l.startsWith('| ---'));
+    const cells = rows.map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '')));
+    expect(cells.map((c) => c[0])).to.deep.equal(results.figures.map((f) => f.id));
+    for (const c of cells) {
+      const f = byId.get(c[0]!)!;
+      const met = c.at(-1);
+      expect(met, f.id).to.equal(f.met === null ? 'n/a' : f.met ? 'yes' : 'no');
+      if (met === 'yes') expect(f.met, f.id).to.equal(true);
+    }
+  });
+
+  it('explains, below the table, every target the file shows missed or unmeasured', () => {
+    const after = section.slice(section.indexOf(END));
+    for (const f of results.figures) if (f.met !== true) expect(after, `README says why ${f.id} is missed`).to.match(new RegExp(`\\n- \\*\\*${f.id}\\*\\*`));
+  });
+});
