@@ -8,7 +8,7 @@ export interface Figure {
   /** The median the target is checked against; null when it cannot be measured here. */
   readonly value: number | null;
   readonly unit: string;
-  /** The target as issue 19 states it. */
+  /** The target, as the project states it. */
   readonly target: string;
   /** The bound the value is held to, and which side of it meets the target. */
   readonly limit: number;

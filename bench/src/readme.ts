@@ -1,4 +1,5 @@
 // The README's performance table, generated from bench/results.json: `node bench/dist/readme.js` rewrites it, `--check` fails if it is stale.
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -60,13 +61,20 @@ export function withTable(readme: string, r: Results): string {
   return readme.slice(0, start) + renderTable(r) + readme.slice(end + TABLE_END.length);
 }
 
+/** The README as the repository's formatter (Biome, which aligns Markdown tables) writes it. */
+function formatted(root: string, markdown: string): string {
+  const r = spawnSync(join(root, 'node_modules', '.bin', 'biome'), ['format', '--stdin-file-path=README.md'], { input: markdown, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`biome format failed: ${r.stderr}`);
+  return r.stdout;
+}
+
 const main = process.argv[1] === fileURLToPath(import.meta.url);
 if (main) {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const readmePath = join(root, 'README.md');
   const readme = readFileSync(readmePath, 'utf8');
   const results = JSON.parse(readFileSync(join(root, 'bench', 'results.json'), 'utf8')) as Results;
-  const next = withTable(readme, results);
+  const next = formatted(root, withTable(readme, results));
   if (process.argv.includes('--check')) {
     if (next !== readme) {
       process.stderr.write('README.md: the performance table does not match bench/results.json; run node bench/dist/readme.js\n');
