@@ -61,7 +61,10 @@ export class Kmmio implements AccessObserver {
   private readonly probes: KmmioProbe[] = [];
   private readonly pages = new Map<number, FaultPage>();
   private readonly srcu: Srcu;
-  private active: { page: FaultPage; probe: KmmioProbe | undefined; token: number } | undefined;
+  /** The hit in progress (its page, probe and SRCU token), kept in fields so a hit allocates nothing; activePage undefined: none. */
+  private activePage: FaultPage | undefined;
+  private activeProbe: KmmioProbe | undefined;
+  private activeToken = 0;
   private readonly access: KmmioAccess = { io: undefined, offset: 0, phys: 0, width: 0, write: false, lo: 0, hi: 0 };
   private detach: (() => void) | undefined;
   /** Accesses begun while a hit is in progress and not yet finished. */
@@ -156,13 +159,13 @@ export class Kmmio implements AccessObserver {
   before(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void {
     const phys = io.phys + offset;
     const page = this.pages.get(Math.floor(phys / PAGE_SIZE));
-    if (this.active) {
+    if (this.activePage !== undefined) {
       this.nested++;
-      if (page && this.probes.some((q) => phys >= q.addr && phys < q.addr + q.len)) this.stats.nestedHits++;
+      if (page && this.probeAt(phys) !== undefined) this.stats.nestedHits++;
       return;
     }
     if (!page?.armed) return;
-    const probe = this.probes.find((q) => phys >= q.addr && phys < q.addr + q.len);
+    const probe = this.probeAt(phys);
     const a = this.access;
     a.io = io;
     a.offset = offset;
@@ -171,33 +174,45 @@ export class Kmmio implements AccessObserver {
     a.write = write;
     a.lo = lo;
     a.hi = hi;
-    this.active = { page, probe, token: this.srcu.readLock() };
+    this.activePage = page;
+    this.activeProbe = probe;
+    this.activeToken = this.srcu.readLock();
     page.armed = false;
     // The hit runs with interrupts off (the single-step window): what the access raises is taken after it.
     this.kernel.irqs.disableLocal();
     probe?.pre?.(probe, phys, a);
   }
 
-  onAccess(io: IoMem, offset: number, _width: number, _write: boolean, lo: number, hi: number): void {
-    const act = this.active;
-    if (!act) return;
+  onAccess(_io: IoMem, _offset: number, _width: number, _write: boolean, lo: number, hi: number): void {
+    const page = this.activePage;
+    if (page === undefined) return;
     if (this.nested > 0) {
       this.nested--;
       return;
     }
-    void io;
-    void offset;
+    const probe = this.activeProbe;
     this.access.lo = lo;
     this.access.hi = hi;
-    this.active = undefined;
+    this.activePage = undefined;
+    this.activeProbe = undefined;
     try {
-      act.probe?.post?.(act.probe, this.access);
+      probe?.post?.(probe, this.access);
       this.stats.hits++;
     } finally {
-      if (act.page.shadow.freedBy !== null) this.kernel.calls.run('post_kmmio_handler', () => act.page.shadow.report('kmmio_fault_page->armed'));
-      if (act.page.count > 0) act.page.armed = true;
-      this.srcu.readUnlock(act.token);
+      if (page.shadow.freedBy !== null) this.kernel.calls.run('post_kmmio_handler', () => page.shadow.report('kmmio_fault_page->armed'));
+      if (page.count > 0) page.armed = true;
+      this.srcu.readUnlock(this.activeToken);
       this.kernel.irqs.enableLocal();
     }
+  }
+
+  /** The probe covering `phys`, if any (a loop, not find(): no closure per access). */
+  private probeAt(phys: number): KmmioProbe | undefined {
+    const probes = this.probes;
+    for (let i = 0; i < probes.length; i++) {
+      const q = probes[i]!;
+      if (phys >= q.addr && phys < q.addr + q.len) return q;
+    }
+    return undefined;
   }
 }
