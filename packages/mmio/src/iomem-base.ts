@@ -190,8 +190,12 @@ export class IoMemBase {
         if (rw.postWrite.enabled) rw.emitValued(rw.postWrite, width * 8, addr, this.virtHi, this.devId, lo, hi);
       } else {
         if (rw.read.enabled) rw.emitRead(width * 8, addr, this.virtHi, this.devId);
-        vlo = this.perform(dev, at, width, false, 0, 0, out);
-        if (out !== null) vhi = out[1]!;
+        if (out === null) vlo = dev.read(at, width as 1 | 2 | 4);
+        else {
+          dev.read64(at, out);
+          vlo = out[0]!;
+          vhi = out[1]!;
+        }
         if (rw.postRead.enabled) rw.emitValued(rw.postRead, width * 8, addr, this.virtHi, this.devId, vlo, vhi);
       }
     } finally {

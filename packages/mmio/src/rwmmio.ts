@@ -63,16 +63,7 @@ export class RwmmioTracepoints {
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
     const tp = this.read;
     if (tp.filtered) {
-      const s = this.slots;
-      s[0] = this.calls.parent();
-      s[1] = this.calls.current();
-      s[2] = width;
-      s[3] = addrLo;
-      s[4] = addrHi;
-      s[5] = dev;
-      s[6] = 0;
-      s[7] = 0;
-      tp.emitSlots(s);
+      this.emitFiltered(tp, width, addrLo, addrHi, dev, 0, 0, false);
       return;
     }
     const b = tp.reserveFields();
@@ -84,23 +75,12 @@ export class RwmmioTracepoints {
     d[b + 3] = addrLo;
     d[b + 4] = addrHi;
     d[b + 5] = dev;
-    d[b + 6] = 0;
-    d[b + 7] = 0;
   }
 
   /** Emit a record with a value, given as 32-bit halves: straight into the ring unless a filter must see it first. */
   emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number): void {
     if (tp.filtered) {
-      const s = this.slots;
-      s[0] = this.calls.parent();
-      s[1] = this.calls.current();
-      s[2] = width;
-      s[3] = lo;
-      s[4] = hi;
-      s[5] = addrLo;
-      s[6] = addrHi;
-      s[7] = dev;
-      tp.emitSlots(s);
+      this.emitFiltered(tp, width, addrLo, addrHi, dev, lo, hi, true);
       return;
     }
     const b = tp.reserveFields();
@@ -114,5 +94,23 @@ export class RwmmioTracepoints {
     d[b + 5] = addrLo;
     d[b + 6] = addrHi;
     d[b + 7] = dev;
+  }
+
+  /** A record a filter must see in full before it is kept (kept out of the emitters, which stay small enough to inline). */
+  private emitFiltered(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number, valued: boolean): void {
+    const s = this.slots;
+    s[0] = this.calls.parent();
+    s[1] = this.calls.current();
+    s[2] = width;
+    let i = 3;
+    if (valued) {
+      s[i++] = lo;
+      s[i++] = hi;
+    }
+    s[i++] = addrLo;
+    s[i++] = addrHi;
+    s[i++] = dev;
+    while (i < s.length) s[i++] = 0;
+    tp.emitSlots(s);
   }
 }
