@@ -61,26 +61,18 @@ export class RwmmioTracepoints {
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
-    const tp = this.read;
-    if (tp.filtered) {
-      this.emitFiltered(tp, width, addrLo, addrHi, dev, 0, 0, false);
-      return;
-    }
-    const b = tp.reserveFields();
-    if (b < 0) return;
-    const d = this.trace.ring.slots;
-    d[b] = this.calls.parent();
-    d[b + 1] = this.calls.current();
-    d[b + 2] = width;
-    d[b + 3] = addrLo;
-    d[b + 4] = addrHi;
-    d[b + 5] = dev;
+    this.emit(this.read, width, addrLo, addrHi, dev, 0, 0);
   }
 
-  /** Emit a record with a value, given as 32-bit halves: straight into the ring unless a filter must see it first. */
+  /** Emit a record with a value, given as 32-bit halves: caller0, caller, width, value halves, address halves, device. */
   emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number): void {
+    this.emit(tp, width, lo, hi, addrLo, addrHi, dev);
+  }
+
+  /** A record's fields after caller0, caller and width: straight into the ring, unless a filter must see them first. */
+  private emit(tp: Tracepoint, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
     if (tp.filtered) {
-      this.emitFiltered(tp, width, addrLo, addrHi, dev, lo, hi, true);
+      this.emitFiltered(tp, width, f3, f4, f5, f6, f7);
       return;
     }
     const b = tp.reserveFields();
@@ -89,28 +81,24 @@ export class RwmmioTracepoints {
     d[b] = this.calls.parent();
     d[b + 1] = this.calls.current();
     d[b + 2] = width;
-    d[b + 3] = lo;
-    d[b + 4] = hi;
-    d[b + 5] = addrLo;
-    d[b + 6] = addrHi;
-    d[b + 7] = dev;
+    d[b + 3] = f3;
+    d[b + 4] = f4;
+    d[b + 5] = f5;
+    d[b + 6] = f6;
+    d[b + 7] = f7;
   }
 
-  /** A record a filter must see in full before it is kept (kept out of the emitters, which stay small enough to inline). */
-  private emitFiltered(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number, valued: boolean): void {
+  /** Build the record in full for the filter (kept out of emit, which stays small enough to inline). */
+  private emitFiltered(tp: Tracepoint, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
     const s = this.slots;
     s[0] = this.calls.parent();
     s[1] = this.calls.current();
     s[2] = width;
-    let i = 3;
-    if (valued) {
-      s[i++] = lo;
-      s[i++] = hi;
-    }
-    s[i++] = addrLo;
-    s[i++] = addrHi;
-    s[i++] = dev;
-    while (i < s.length) s[i++] = 0;
+    s[3] = f3;
+    s[4] = f4;
+    s[5] = f5;
+    s[6] = f6;
+    s[7] = f7;
     tp.emitSlots(s);
   }
 }
