@@ -18,6 +18,12 @@ export interface Results {
   readonly kernelReference: string;
   readonly seconds: number;
   readonly figures: readonly Figure[];
+  /** Where a reprobe's time goes, by layer, at each size. */
+  readonly reprobeProfile?: {
+    readonly sizes: readonly number[];
+    readonly unit: string;
+    readonly layers: readonly { layer: string; usPerDevice: readonly number[] }[];
+  };
 }
 
 const num = (x: number) => (Math.abs(x) >= 1000 ? Math.round(x).toLocaleString('en-US') : String(Math.round(x * 100) / 100));
@@ -50,7 +56,18 @@ export function renderTable(r: Results): string {
     `Run of ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC on ${r.cpu} (${r.cores} cores), Node ${r.node}, ` +
     `${r.rounds} alternating rounds per ratio, ${Math.round(r.seconds)} s; load average ${r.loadAverage.atStart} at the start, ${r.loadAverage.atEnd} at the end. ` +
     `Kernel reference: ${r.kernelReference}.`;
-  return [TABLE_START, '', run, '', ...rows, '', TABLE_END].join('\n');
+  const p = r.reprobeProfile;
+  const profile = p
+    ? [
+        '',
+        `Where a reprobe's time goes (V8 CPU profile of the registration alone, self time by layer, ${p.unit}, median of 3 profiled runs; ratio 1.0 is linear):`,
+        '',
+        `| layer | ${p.sizes.map((n) => n.toLocaleString('en-US')).join(' | ')} | ratio |`,
+        `| --- | ${p.sizes.map(() => '---').join(' | ')} | --- |`,
+        ...p.layers.map((l) => `| ${l.layer} | ${l.usPerDevice.join(' | ')} | ${l.usPerDevice[0] ? num(l.usPerDevice.at(-1)! / l.usPerDevice[0]) : 'n/a'} |`),
+      ]
+    : [];
+  return [TABLE_START, '', run, '', ...rows, ...profile, '', TABLE_END].join('\n');
 }
 
 /** The README with its generated block replaced; throws if the markers are missing. */

@@ -1,8 +1,8 @@
 // Where reprobe time goes at 1,000 and 10,000 devices: V8 CPU profiles of the registration alone, self time summed by layer, per device.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
@@ -69,10 +69,16 @@ async function child(n: number, dir: string): Promise<void> {
   writeFileSync(join(dir, 'window.json'), JSON.stringify({ start, end: us() }));
 }
 
-/** Profile the registration at each size in a child process; per-device µs by layer. */
-export function profileReprobe(sizes: readonly number[] = [1000, 10000]): { layer: string; usPerDevice: number[] }[] {
+/** One layer's CPU per device at each size profiled, µs. */
+export interface LayerRow {
+  readonly layer: string;
+  readonly usPerDevice: readonly number[];
+}
+
+/** Profile the registration at each size in a child process, `runs` times each; per-device µs by layer, the median over runs. */
+export function profileReprobe(sizes: readonly number[] = [1000, 10000], runs = 3): LayerRow[] {
   const script = fileURLToPath(import.meta.url);
-  const per = sizes.map((n) => {
+  const once = (n: number) => {
     const dir = mkdtempSync(join(tmpdir(), `reprobe-prof-${n}-`));
     const r = spawnSync(
       process.execPath,
@@ -84,26 +90,23 @@ export function profileReprobe(sizes: readonly number[] = [1000, 10000]): { laye
     if (r.status !== 0) throw new Error(`profiling ${n} devices failed: ${r.stderr}`);
     const prof = JSON.parse(readFileSync(join(dir, readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!), 'utf8')) as CpuProfile;
     const w = JSON.parse(readFileSync(join(dir, 'window.json'), 'utf8')) as { start: number; end: number };
-    return { n, times: layerTimes(prof, w.start, w.end) };
+    rmSync(dir, { recursive: true, force: true });
+    return layerTimes(prof, w.start, w.end);
+  };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const per = sizes.map((n) => {
+    const all = Array.from({ length: runs }, () => once(n));
+    return { n, us: (layer: string) => Math.round((median(all.map((t) => t.get(layer)!)) / n) * 10) / 10 };
   });
-  return LAYERS.map(([layer]) => ({ layer, usPerDevice: per.map((p) => Math.round((p.times.get(layer)! / p.n) * 10) / 10) }));
+  const rows = LAYERS.map(([layer]) => ({ layer, usPerDevice: per.map((p) => p.us(layer)) })).filter((r) => r.usPerDevice.some((u) => u > 0));
+  rows.push({ layer: 'total', usPerDevice: sizes.map((_, i) => Math.round(rows.reduce((a, r) => a + r.usPerDevice[i]!, 0) * 10) / 10) });
+  return rows;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (process.argv[2] === '--child') await child(Number(process.argv[3]), process.argv[4]!);
   else {
-    const rows = profileReprobe();
-    const total = rows.reduce((a, r) => [a[0]! + r.usPerDevice[0]!, a[1]! + r.usPerDevice[1]!], [0, 0]);
-    const lines = [
-      'µs of CPU per device, registration only (V8 sampling profiler, 200 µs interval):',
-      `${'layer'.padEnd(52)}${'1,000'.padStart(9)}${'10,000'.padStart(9)}${'ratio'.padStart(8)}`,
-      ...[...rows, { layer: 'total', usPerDevice: total }].map(
-        (r) =>
-          `${r.layer.padEnd(52)}${r.usPerDevice[0]!.toFixed(1).padStart(9)}${r.usPerDevice[1]!.toFixed(1).padStart(9)}${(r.usPerDevice[0] ? r.usPerDevice[1]! / r.usPerDevice[0] : 0).toFixed(2).padStart(8)}`,
-      ),
-    ];
-    console.log(lines.join('\n'));
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-    writeFileSync(join(root, 'bench', 'reprobe-profile.txt'), `${lines.join('\n')}\n`);
+    console.log(`${'layer'.padEnd(52)}${'1,000'.padStart(9)}${'10,000'.padStart(9)}`);
+    for (const r of profileReprobe()) console.log(`${r.layer.padEnd(52)}${r.usPerDevice.map((u) => u.toFixed(1).padStart(9)).join('')}`);
   }
 }

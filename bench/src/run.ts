@@ -10,12 +10,13 @@ import { fuzzOnce } from './fuzz-jobs.js';
 import { kernelReference } from './kernel-ref.js';
 import { bootOnce, memoryPerDevice, reprobe } from './macro.js';
 import { lazyCount, mmio, openClose, readPath } from './micro.js';
+import { type LayerRow, profileReprobe } from './reprobe-profile.js';
 import { alternate, type Spread, spreadOf } from './stats.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = Math.max(5, Number(process.env['BENCH_ROUNDS'] ?? 5));
 const ONLY = process.env['BENCH_ONLY']?.split(',');
-const FUZZ_RUNS = Number(process.env['BENCH_FUZZ_RUNS'] ?? 1500);
+const FUZZ_RUNS = Number(process.env['BENCH_FUZZ_RUNS'] ?? 2000);
 const wanted = (...ids: string[]) => !ONLY || ids.some((id) => ONLY.includes(id));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -24,6 +25,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadBefore = loadavg()[0]!;
   const figures: Figure[] = [];
+  let reprobeProfile: LayerRow[] | undefined;
   const ref = kernelReference(ROOT);
   const na = (what: string) => `n/a: ${ref.note}${what}`;
 
@@ -198,6 +200,11 @@ async function main(): Promise<void> {
     );
   }
 
+  if (wanted('reprobe_profile')) {
+    log('reprobe profile (CPU by layer, 1,000 and 10,000 devices, 3 runs each)…');
+    reprobeProfile = profileReprobe();
+  }
+
   if (wanted('fuzz_jobs')) {
     log(`fuzz --jobs 2 vs --jobs 1 (${FUZZ_RUNS} runs each)…`);
     const r = await alternate(
@@ -254,6 +261,7 @@ async function main(): Promise<void> {
     kernelReference: ref.note,
     seconds: r2((performance.now() - started) / 1000),
     figures,
+    ...(reprobeProfile ? { reprobeProfile: { sizes: [1000, 10000], unit: 'µs of CPU per device', layers: reprobeProfile } } : {}),
   };
   const out = join(ROOT, 'bench', ONLY ? 'results.partial.json' : 'results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
