@@ -115,6 +115,20 @@ describe('Sleeping readers: perf read(2) and ioctl(2) across awaits', function (
     expect(m.perf.freeing.activeReaders).to.equal(0);
   });
 
+  it('a sleeping hi-lo-hi that meets the carry when the bus answers reads again and counts exactly', async () => {
+    const t = await tearingMachine();
+    const { m, e, page1 } = t;
+    // The bus answers when the low word is at its top: its reads land 2 ns apart, across the carry.
+    const until = m.clock.now() + (TWO32 - t.counterLo() - 1);
+    m.mmio.stall(page1, 0x1000, until);
+    const retries = m.mmio.hiLoHiRetries;
+    const reading = sleeping(m.perf.sys.read(e));
+    m.advance(until - m.clock.now());
+    const r = await reading;
+    expect(m.mmio.hiLoHiRetries - retries).to.equal(1);
+    expect(Math.abs(r.value - r.timeRunning)).to.be.at.most(16);
+  });
+
   it('a read that sleeps folds only if nobody folded meanwhile: an atomic read in between is not counted twice', async () => {
     const t = await tearingMachine();
     const { m, e } = t;
@@ -228,6 +242,21 @@ describe('Sleeping readers: perf read(2) and ioctl(2) across awaits', function (
       expect(m.kernel.irqs.stats(irq)).to.include({ delivered: 1, handled: 1 });
       m.advance(960);
       await m.kernel.irqs.settle();
+      const r = m.perf.read(e);
+      expect(r.value).to.equal(r.timeRunning);
+      expect(m.kernel.irqs.isAsserted(irq)).to.equal(false);
+    });
+
+    it('the line stays masked while its thread waits: the device raising it again wakes no second thread', async () => {
+      const { m, e, irq } = await nearOverflow(1000);
+      m.advance(40);
+      // The device asserts the line again (another status change) while the thread waits for the bus.
+      m.kernel.irqs.raise(irq);
+      m.advance(10);
+      expect(m.kernel.irqs.stats(irq)).to.include({ delivered: 1, handled: 1 });
+      m.advance(950);
+      await m.kernel.irqs.settle();
+      expect(m.kernel.irqs.stats(irq)).to.include({ delivered: 1, handled: 1 });
       const r = m.perf.read(e);
       expect(r.value).to.equal(r.timeRunning);
       expect(m.kernel.irqs.isAsserted(irq)).to.equal(false);
