@@ -2,7 +2,7 @@
 
 import type { InjectedHazard } from '@cspmu/kernel';
 import { Kmmio } from '@cspmu/mmio';
-import type { PerfEvent, ReadResult } from '@cspmu/perf';
+import { PERF_FORMAT_GROUP, PERF_FORMAT_ID, type PerfEvent, type ReadResult } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { FUZZ_TEARING_PMU, fuzzPlatform } from '@cspmu/testkit';
 import { expect } from 'chai';
@@ -48,6 +48,26 @@ describe('Sleeping readers: perf read(2) and ioctl(2) across awaits', function (
     expect(m.perf.freeing.activeReaders).to.equal(0);
     expect(m.perf.sys.ioctl(e, 'RESET')).to.equal(undefined);
     expect(e.count).to.equal(0);
+    expect(m.perf.freeing.activeReaders).to.equal(0);
+  });
+
+  it('read(2) of a group leader with PERF_FORMAT_GROUP reads every member, at once on a quiet bus, after the wait on a stalled one', async () => {
+    const { m, e, inst, page1 } = await tearingMachine();
+    // The group needs both event counters: the machine's own event leaves first.
+    await m.perf.close(e);
+    const cpu = inst.activeCpu;
+    const l = m.perf.open({ type: inst.type, config: 1n, read_format: PERF_FORMAT_GROUP | PERF_FORMAT_ID }, { cpu });
+    const s = m.perf.open({ type: inst.type, config: 1n }, { cpu, group: l });
+    m.advance(1000);
+    const quiet = m.perf.sys.read(l) as ReadResult;
+    expect(quiet).not.to.be.instanceOf(Promise);
+    expect(quiet.group!.map((v) => v.id)).to.deep.equal([l.id, s.id]);
+    m.mmio.stall(page1, 0x1000, m.clock.now() + 500);
+    const reading = sleeping(m.perf.sys.read(l));
+    m.advance(500);
+    const r = await reading;
+    expect(r.group!.map((v) => v.id)).to.deep.equal([l.id, s.id]);
+    for (const v of r.group!) expect(v.value - quiet.group!.find((q) => q.id === v.id)!.value).to.be.within(500, 516);
     expect(m.perf.freeing.activeReaders).to.equal(0);
   });
 

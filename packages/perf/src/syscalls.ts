@@ -47,19 +47,23 @@ export class PerfSyscalls {
   @kfunc('perf_read')
   read(event: PerfEvent): ReadResult | Promise<ReadResult> {
     this.core.checkLive(event);
-    // As the core's read: the event, then with PERF_FORMAT_GROUP every member, leader first.
-    const targets = event.attr.read_format & PERF_FORMAT_GROUP && event.isLeader ? [event, ...event.groupMembers()] : [event];
+    // As the core's read: the event, then with PERF_FORMAT_GROUP every member, leader first (no array made).
+    const n = event.attr.read_format & PERF_FORMAT_GROUP && event.isLeader ? 2 + event.siblings.length : 1;
     const token = this.section.readLock();
     let sleeping = false;
     try {
-      for (let i = 0; i < targets.length; i++) {
-        const wait = this.readOne(targets[i]!);
+      for (let i = 0; i < n; i++) {
+        const wait = this.readOne(i < 2 ? event : event.siblings[i - 2]!);
         if (wait === undefined) continue;
         sleeping = true;
         return this.calls.runAsync('perf_read', async () => {
           try {
             await wait;
-            for (let j = i + 1; j < targets.length; j++) await this.readOne(targets[j]!);
+            for (let j = i + 1; j < n; j++) {
+              // The group may have changed while this read slept (a member closed); read who is still in it.
+              const next = j < 2 ? event : event.siblings[j - 2];
+              if (next !== undefined) await this.readOne(next);
+            }
             return this.result(event);
           } finally {
             this.section.readUnlock(token);
