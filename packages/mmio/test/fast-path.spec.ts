@@ -159,4 +159,39 @@ describe('IoMem fast path: tracing and observers see every access', () => {
     io.readl(0x4);
     expect(accesses.map((a) => `${a.op}${a.width * 8} ${a.offset} ${a.value}`)).to.deep.equal(['R32 4 0x10', 'W32 4 0x9', 'R32 4 0x9', 'R32 8 0x77']);
   });
+
+  it('an access in progress keeps the observers it began with, whoever attaches or detaches meanwhile', () => {
+    const { io, bus } = busWith(specs);
+    const seen: string[] = [];
+    const late = { onAccess: (_io: unknown, offset: number) => void seen.push(`late after ${offset}`) };
+    let detachLate: (() => void) | undefined;
+    const detachSelf = bus.observe({
+      before: (_io, offset) => {
+        seen.push(`self before ${offset}`);
+        detachSelf();
+        detachLate = bus.observe(late);
+      },
+      onAccess: (_io, offset) => void seen.push(`self after ${offset}`),
+    });
+    io.readl(0x4);
+    io.readl(0x8);
+    detachLate?.();
+    io.readl(0x4);
+    expect(seen).to.deep.equal(['self before 4', 'self after 4', 'late after 8']);
+    // One that stays attached and attaches another: the newcomer's first onAccess is for the next access.
+    seen.length = 0;
+    let detachNew: (() => void) | undefined;
+    const detachStayer = bus.observe({
+      before: (_io, offset) => {
+        if (detachNew === undefined) detachNew = bus.observe(late);
+        seen.push(`stayer before ${offset}`);
+      },
+      onAccess: () => undefined,
+    });
+    io.readl(0x4);
+    io.readl(0x8);
+    detachStayer();
+    detachNew?.();
+    expect(seen).to.deep.equal(['stayer before 4', 'stayer before 8', 'late after 8']);
+  });
 });
