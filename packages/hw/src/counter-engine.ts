@@ -21,15 +21,16 @@ export interface CounterStorage {
  */
 export class CounterEngine {
   private readonly wide: boolean;
-  private readonly t0 = new Float64Array(256);
-  private readonly e0 = new Float64Array(256);
-  private readonly nextOverflow = new Float64Array(256).fill(Infinity);
-  private readonly rate: RateFunction[] = new Array<RateFunction>(256).fill(ZERO_RATE);
-  private readonly running = new Uint8Array(256);
-  private readonly timers: (Timer | undefined)[] = new Array(256).fill(undefined);
+  // Per-counter state is sized to the counters the storage maps (up to the highest implemented index), not to the architectural 256.
+  private readonly t0: Float64Array;
+  private readonly e0: Float64Array;
+  private readonly nextOverflow: Float64Array;
+  private readonly rate: RateFunction[];
+  private readonly running: Uint8Array;
+  private readonly timers: (Timer | undefined)[];
   private readonly foldWords = new Uint32Array(2);
   /** Per counter: when it was last written (a handler re-preloading it), or -1. */
-  private readonly writtenAt = new Float64Array(256).fill(-1);
+  private readonly writtenAt: Float64Array;
 
   constructor(
     private readonly counterBits: number,
@@ -39,6 +40,14 @@ export class CounterEngine {
     private readonly overflowDue: (p: number, t: number) => void,
   ) {
     this.wide = counterBits > 32;
+    const n = storage.wordOf.length;
+    this.t0 = new Float64Array(n);
+    this.e0 = new Float64Array(n);
+    this.nextOverflow = new Float64Array(n).fill(Infinity);
+    this.writtenAt = new Float64Array(n).fill(-1);
+    this.rate = new Array<RateFunction>(n).fill(ZERO_RATE);
+    this.running = new Uint8Array(n);
+    this.timers = new Array<Timer | undefined>(n).fill(undefined);
   }
 
   /** True if counter p's next overflow is at or before t (a read at t must raise it first). */

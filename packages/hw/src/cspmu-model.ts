@@ -2,7 +2,8 @@
 import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
 import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
-import { cspmuRegisterMap, type RegisterHooks } from './cspmu-register-map.js';
+import { CspmuLayouts } from './cspmu-layouts.js';
+import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
 import type { PmuDevice } from './platform.js';
@@ -37,6 +38,8 @@ export interface CspmuModelDeps {
   readonly workload: Workload;
   readonly irqs?: IrqController;
   readonly irq?: number;
+  /** The machine's shared register layouts (a private cache when absent). */
+  readonly layouts?: CspmuLayouts;
 }
 
 /**
@@ -54,7 +57,8 @@ export class CspmuModel {
   readonly layout: RegisterLayout;
 
   private readonly cntBank: RegisterBank;
-  private readonly cntWord = new Int32Array(256).fill(-1);
+  /** Per physical counter up to the highest implemented one: the state word of its low half, or -1. */
+  private readonly cntWord: Int32Array;
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
   private readonly rates: RateResolver;
@@ -90,18 +94,17 @@ export class CspmuModel {
       (((c.counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) |
       (c.cycleCounter ? PMCFGR.CC : 0) |
       (c.fzo ? PMCFGR.FZO : 0);
-    this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload);
+    const slots = this.implemented.at(-1)! + 1;
+    this.cntWord = new Int32Array(slots).fill(-1);
+    // The cycle counter's rate is fixed, so the resolver keeps selections only up to the highest event counter.
+    const eventSlots = Math.max(-1, ...this.implemented.filter((p) => !(c.cycleCounter && p === CYCLE_COUNTER_PHYS))) + 1;
+    this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload, eventSlots);
 
-    const map = cspmuRegisterMap(c, this, this.registerHooks());
-    if (c.dualPage) {
-      this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, map.config);
-      this.page1 = new RegisterBank(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]);
-      this.cntBank = this.page1;
-    } else {
-      this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, [...map.counters, ...map.config, ...map.overflow]);
-      this.page1 = undefined;
-      this.cntBank = this.page0;
-    }
+    const layouts = (deps.layouts ?? new CspmuLayouts()).of(c, this);
+    const hooks = this.registerHooks();
+    this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, layouts.page0, hooks);
+    this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, hooks);
+    this.cntBank = this.page1 ?? this.page0;
     for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
     this.batcher = new OverflowBatcher(
@@ -137,7 +140,7 @@ export class CspmuModel {
 
   /** Current value of a physical counter as a bigint (for tests and tools; not the bus). */
   counterValue(phys: number): bigint {
-    if (this.cntWord[phys]! < 0) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
+    if (!(this.cntWord[phys]! >= 0)) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
     const words = this.words;
     this.engine.read(phys, this.deps.clock.now(), words);
     return (BigInt(words[1]!) << 32n) | BigInt(words[0]!);
@@ -222,19 +225,38 @@ export class CspmuModel {
     for (let b = 0; b < 32; b++) {
       if (((changed >>> b) & 1) === 0) continue;
       const p = r * 32 + b;
-      if (this.cntWord[p]! < 0) continue;
+      if (!(this.cntWord[p]! >= 0)) continue;
       this.fold(p, t);
       this.restart(p, t);
     }
   }
 
-  /** PMCR written: restart everything if E or FZO changed or counters were reset. */
+  /**
+   * PMCR written: if E or FZO changed or counters were reset, fold and
+   * restart the enabled counters. Only they can start or stop: a counter
+   * whose PMCNTEN bit is clear is stopped whatever PMCR says, and has no
+   * progress to fold or overflow to schedule.
+   */
   private pmcrChanged(): void {
     const now = this.page0.state[this.layout.pmcr >> 2]!;
     if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
     const t = this.lastAccess;
-    this.foldAll(t);
-    this.restartAll(t);
+    this.eachEnabled(t, false);
+    this.eachEnabled(t, true);
+  }
+
+  /** Fold (or restart) every counter whose PMCNTEN bit is set, lowest first. */
+  private eachEnabled(t: number, restart: boolean): void {
+    const s = this.page0.state;
+    for (let r = 0; r < this.setClrRegs; r++) {
+      let bits = s[(REG.PMCNTENSET >> 2) + r]!;
+      while (bits !== 0) {
+        const p = r * 32 + (31 - Math.clz32(bits & -bits));
+        bits &= bits - 1;
+        if (restart) this.restart(p, t);
+        else this.fold(p, t);
+      }
+    }
   }
 
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */

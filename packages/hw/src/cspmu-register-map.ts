@@ -43,13 +43,12 @@ export interface RegisterGeometry {
  * event types and filters are 64-bit registers at an 8-byte stride, PMCR
  * moves to 0xe10, and PMCNTEN at 0xc10 writes the enables directly.
  */
-export function cspmuRegisterMap(
-  c: CspmuModelConfig,
-  g: RegisterGeometry,
-  hooks: RegisterHooks,
-): { counters: RegisterSpec[]; overflow: RegisterSpec[]; config: RegisterSpec[] } {
-  return { counters: counterSpecs(c, g, hooks), overflow: overflowSpecs(g, hooks), config: configSpecs(c, g, hooks) };
+export function cspmuRegisterMap(c: CspmuModelConfig, g: RegisterGeometry): { counters: Spec[]; overflow: Spec[]; config: Spec[] } {
+  return { counters: counterSpecs(c, g), overflow: overflowSpecs(g), config: configSpecs(c, g) };
 }
+
+/** A register whose hooks reach their device through the bank's context: one map serves every device of its kind. */
+type Spec = RegisterSpec<RegisterHooks>;
 
 function setClrMask(g: RegisterGeometry, r: number): number {
   let m = 0;
@@ -57,27 +56,27 @@ function setClrMask(g: RegisterGeometry, r: number): number {
   return m >>> 0;
 }
 
-function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
+function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
   const wide = c.counterBits > 32;
   const stride = wide ? 8 : 4;
   return g.implemented.map((p) => {
-    const spec: RegisterSpec = {
+    const spec: Spec = {
       name: `PMEVCNTR${p}`,
       offset: REG.PMEVCNTR + p * stride,
       width: wide ? 64 : 32,
       access: 'RW',
-      read: (half) => hooks.readCounterHalf(p, half),
-      ...(wide && c.atomic64 ? { read64: (out: Uint32Array) => hooks.readCounter64(p, out) } : {}),
-      beforeWrite: () => hooks.foldCounter(p),
-      onWrite: () => hooks.counterWritten(p),
+      read: (half, hooks) => hooks.readCounterHalf(p, half),
+      ...(wide && c.atomic64 ? { read64: (out: Uint32Array, hooks: RegisterHooks) => hooks.readCounter64(p, out) } : {}),
+      beforeWrite: (hooks) => hooks.foldCounter(p),
+      onWrite: (hooks) => hooks.counterWritten(p),
     };
     return spec;
   });
 }
 
-function overflowSpecs(g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
-  const specs: RegisterSpec[] = [];
-  const onWrite = () => hooks.overflowStatusChanged();
+function overflowSpecs(g: RegisterGeometry): Spec[] {
+  const specs: Spec[] = [];
+  const onWrite = (hooks: RegisterHooks) => hooks.overflowStatusChanged();
   for (let r = 0; r < g.setClrRegs; r++) {
     const writableMask = setClrMask(g, r);
     specs.push({ name: `PMOVSCLR${r}`, offset: REG.PMOVSCLR + 4 * r, access: 'W1C', writableMask, onWrite });
@@ -86,12 +85,12 @@ function overflowSpecs(g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[
   return specs;
 }
 
-function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHooks): RegisterSpec[] {
-  const specs: RegisterSpec[] = [];
+function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
+  const specs: Spec[] = [];
   const { selStride, filtered, ext64 } = g.layout;
   const width = ext64 ? 64 : 32;
   for (const p of g.implemented) {
-    const refold = { beforeWrite: () => hooks.foldCounter(p), onWrite: () => hooks.selectionChanged(p) };
+    const refold = { beforeWrite: (hooks: RegisterHooks) => hooks.foldCounter(p), onWrite: (hooks: RegisterHooks) => hooks.selectionChanged(p) };
     const typeName = p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`;
     specs.push({ name: typeName, offset: REG.PMEVTYPER + selStride * p, width, access: 'RW', ...refold });
     if (p < filtered) {
@@ -101,8 +100,8 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
   }
   for (let r = 0; r < g.setClrRegs; r++) {
     const writableMask = setClrMask(g, r);
-    const enable = { beforeWrite: () => hooks.beforeEnableWrite(r), onWrite: () => hooks.enableChanged(r) };
-    const intEnable = () => hooks.interruptEnableChanged();
+    const enable = { beforeWrite: (hooks: RegisterHooks) => hooks.beforeEnableWrite(r), onWrite: (hooks: RegisterHooks) => hooks.enableChanged(r) };
+    const intEnable = (hooks: RegisterHooks) => hooks.interruptEnableChanged();
     specs.push({ name: `PMCNTENSET${r}`, offset: REG.PMCNTENSET + 4 * r, access: 'W1S', writableMask, ...enable });
     specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
     specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, onWrite: intEnable });
@@ -110,15 +109,8 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
     // PMCNTEN: the enables of counters 0-63 written as a value, not bit by bit (what the driver's EXT64 test relies on).
     if (ext64 && r < 2) specs.push({ name: `PMCNTEN${r}`, offset: REG.PMCNTEN + 4 * r, access: 'RW', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
   }
-  for (let i = 0; i < 32; i++) {
-    specs.push({
-      name: `PMIMPDEF${i}`,
-      offset: REG.PMIMPDEF + 4 * i,
-      access: 'RW',
-      beforeWrite: () => hooks.beforeImpdefWrite(),
-      onWrite: () => hooks.impdefChanged(),
-    });
-  }
+  const impdef = { beforeWrite: (hooks: RegisterHooks) => hooks.beforeImpdefWrite(), onWrite: (hooks: RegisterHooks) => hooks.impdefChanged() };
+  for (let i = 0; i < 32; i++) specs.push({ name: `PMIMPDEF${i}`, offset: REG.PMIMPDEF + 4 * i, access: 'RW', ...impdef });
   const pmcrWritable = PMCR.E | PMCR.D | PMCR.X | PMCR.DP | (c.fzo ? PMCR.FZO : 0);
   specs.push(
     { name: 'PMCFGR', offset: REG.PMCFGR, access: 'RO', reset: g.pmcfgr },
@@ -128,9 +120,9 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry, hooks: RegisterHo
       access: 'RW',
       writableMask: pmcrWritable | PMCR.P | PMCR.C,
       actionBits: PMCR.P | PMCR.C,
-      beforeWrite: () => hooks.beforePmcrWrite(),
-      onAction: (bits) => hooks.pmcrAction(bits),
-      onWrite: () => hooks.pmcrChanged(),
+      beforeWrite: (hooks) => hooks.beforePmcrWrite(),
+      onAction: (bits, hooks) => hooks.pmcrAction(bits),
+      onWrite: (hooks) => hooks.pmcrChanged(),
     },
     { name: 'PMIIDR', offset: REG.PMIIDR, access: 'RO', reset: c.pmiidrZero ? 0 : g.pmiidr },
     { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: ext64 ? PMDEVARCH_EXT64 : PMDEVARCH_EXT32 },

@@ -2,6 +2,7 @@
 import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';
+import { CspmuLayouts } from './cspmu-layouts.js';
 import { CspmuModel } from './cspmu-model.js';
 import type { Platform } from './platform.js';
 import { Workload, type WorkloadSpec } from './workload.js';
@@ -32,10 +33,11 @@ export class Hardware {
     deps: HardwareDeps,
   ) {
     const mapped: (() => void)[] = [];
+    const layouts = new CspmuLayouts();
     try {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
-        const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, ...(irq !== undefined ? { irq } : {}) });
+        const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, layouts, ...(irq !== undefined ? { irq } : {}) });
         const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
         mapped.push(() => {
           for (const r of regions) deps.map.unmap(r);

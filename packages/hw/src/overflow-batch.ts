@@ -21,9 +21,9 @@ const MIN_BATCH = 2;
  * delivering them one by one, without the work.
  */
 export class OverflowBatcher {
-  private readonly lastAt = new Float64Array(256).fill(-1);
-  private readonly lastLo = new Float64Array(256);
-  private readonly lastHi = new Float64Array(256);
+  private readonly lastAt: Float64Array;
+  private readonly lastLo: Float64Array;
+  private readonly lastHi: Float64Array;
 
   constructor(
     private readonly engine: CounterEngine,
@@ -37,7 +37,12 @@ export class OverflowBatcher {
     private readonly ovsWord: number,
     private readonly ovsWords: number,
     private readonly wide: boolean,
-  ) {}
+  ) {
+    // One entry per counter the storage maps (up to the highest implemented index).
+    this.lastAt = new Float64Array(wordOf.length).fill(-1);
+    this.lastLo = new Float64Array(wordOf.length);
+    this.lastHi = new Float64Array(wordOf.length);
+  }
 
   /** Whether the cycle now ending began at the previous overflow's rewrite (no other write since). */
   private undisturbed = false;

@@ -7,8 +7,8 @@ export class RateResolver {
   private readonly cycleRate: RateFunction;
   private readonly rateCache = new Map<string, RateFunction>();
   /** Per counter: the selection (event, filter, filter2; low and high words) its rate was last resolved for. */
-  private readonly lastSel = new Float64Array(256 * 6).fill(-1);
-  private readonly lastRate: (RateFunction | undefined)[] = new Array(256).fill(undefined);
+  private readonly lastSel: Float64Array;
+  private readonly lastRate: (RateFunction | undefined)[];
 
   constructor(
     private readonly label: string,
@@ -16,8 +16,12 @@ export class RateResolver {
     clockHz: number,
     private readonly layout: RegisterLayout,
     private readonly workload: Workload,
+    /** Counters to keep a selection for: one past the highest implemented index. */
+    slots: number,
   ) {
     this.cycleRate = new ConstantRate(clockHz);
+    this.lastSel = new Float64Array(slots * 6).fill(-1);
+    this.lastRate = new Array<RateFunction | undefined>(slots).fill(undefined);
   }
 
   /** The event function counter p follows for the event type and filters in `page0` (its register state). */

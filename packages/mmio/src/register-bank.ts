@@ -9,7 +9,7 @@ import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
  */
 export type Access = 'RO' | 'RW' | 'WO' | 'W1S' | 'W1C' | 'RAZ/WI';
 
-export interface RegisterSpec {
+export interface RegisterSpec<C = unknown> {
   readonly name: string;
   /** Byte offset in the bank; 4-aligned (8-aligned for 64-bit registers). */
   readonly offset: number;
@@ -26,17 +26,18 @@ export interface RegisterSpec {
   readonly stateOf?: string;
   /** Accept 8- and 16-bit accesses. */
   readonly narrow?: boolean;
+  // Every hook also gets the bank's context (see RegisterBank), so one layout's hooks can serve many devices.
   /** Live value of a 32-bit word (half 0 = low, 1 = high), instead of the stored state. */
-  readonly read?: (half: 0 | 1) => number;
+  read?(half: 0 | 1, context: C): number;
   /** A single-copy-atomic 64-bit read; without it a 64-bit read is two 32-bit reads, low first. */
-  readonly read64?: (out: Uint32Array) => void;
+  read64?(out: Uint32Array, context: C): void;
   /** Read side effect: the stored value is cleared after it is read. */
   readonly clearOnRead?: boolean;
   /** Called before a write is applied (e.g. to fold a live value into the state). */
-  readonly beforeWrite?: () => void;
+  beforeWrite?(context: C): void;
   /** Called after a write has been applied to the state (once for a 64-bit write). */
-  readonly onWrite?: () => void;
-  readonly onAction?: (bits: number) => void;
+  onWrite?(context: C): void;
+  onAction?(bits: number, context: C): void;
 }
 
 // Plain constants, not an enum: the hot path compares numbers, never looks up an object.
@@ -65,11 +66,11 @@ class Reg {
     readonly action: number,
     readonly narrow: boolean,
     readonly clearOnRead: boolean,
-    readonly read: ((half: 0 | 1) => number) | null,
-    readonly read64: ((out: Uint32Array) => void) | null,
-    readonly beforeWrite: (() => void) | null,
-    readonly onWrite: (() => void) | null,
-    readonly onAction: ((bits: number) => void) | null,
+    readonly read: ((half: 0 | 1, context: unknown) => number) | null,
+    readonly read64: ((out: Uint32Array, context: unknown) => void) | null,
+    readonly beforeWrite: ((context: unknown) => void) | null,
+    readonly onWrite: ((context: unknown) => void) | null,
+    readonly onAction: ((bits: number, context: unknown) => void) | null,
   ) {}
 }
 
@@ -82,21 +83,17 @@ export interface UnknownAccessCount {
 }
 
 /**
- * A declarative register bank: one page of registers with access policies,
- * reset values, action bits, side-effect hooks and paired SET/CLR views
- * over one state. Dispatch is O(1) by word offset. Unknown offsets read 0,
- * ignore writes and are counted per offset.
+ * A bank's compiled register layout: the registers, the word-to-register
+ * dispatch and the plain-read flags. It holds no state, so every bank of
+ * one kind of device can share one layout (and its hooks, which reach
+ * their device through the bank's context).
  */
-export class RegisterBank implements MmioDevice {
-  readonly state: Uint32Array;
-  private readonly regOfWord: Uint16Array;
+export class BankLayout {
+  readonly regOfWord: Uint16Array;
   /** Per word: 1 if a 32-bit read returns state[word] and does nothing else (no hook, side effect, zero read or unknown offset). */
-  private readonly plainRead: Uint8Array;
-  /** The plain reads as the accessors' fast path takes them: over the live state, so never stale. */
-  readonly readShadow: ReadShadow;
-  private readonly regs: Reg[] = [UNKNOWN];
-  private readonly byName = new Map<string, Reg>();
-  readonly unknown = new Map<number, UnknownAccessCount>();
+  readonly plainRead: Uint8Array;
+  readonly regs: Reg[] = [UNKNOWN];
+  readonly byName = new Map<string, Reg>();
 
   constructor(
     readonly name: string,
@@ -104,7 +101,6 @@ export class RegisterBank implements MmioDevice {
     specs: readonly RegisterSpec[],
   ) {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
-    this.state = new Uint32Array(size / 4);
     this.regOfWord = new Uint16Array(size / 4);
     this.plainRead = new Uint8Array(size / 4);
     for (const spec of specs) this.declare(spec);
@@ -116,8 +112,6 @@ export class RegisterBank implements MmioDevice {
         this.plainRead[w] = 1;
       }
     }
-    this.readShadow = { plain: this.plainRead, words: this.state };
-    this.reset();
   }
 
   private declare(spec: RegisterSpec): void {
@@ -161,6 +155,44 @@ export class RegisterBank implements MmioDevice {
     }
   }
 
+}
+
+/**
+ * A declarative register bank: one page of registers with access policies,
+ * reset values, action bits, side-effect hooks and paired SET/CLR views
+ * over one state. Dispatch is O(1) by word offset. Unknown offsets read 0,
+ * ignore writes and are counted per offset. The bank's own memory is its
+ * state; the layout may be shared with other banks, and `context` is what
+ * its hooks are given to find this bank's device.
+ */
+export class RegisterBank implements MmioDevice {
+  readonly state: Uint32Array;
+  private readonly regOfWord: Uint16Array;
+  private readonly plainRead: Uint8Array;
+  /** The plain reads as the accessors' fast path takes them: over the live state, so never stale. */
+  readonly readShadow: ReadShadow;
+  private readonly regs: Reg[];
+  private readonly byName: Map<string, Reg>;
+  readonly unknown = new Map<number, UnknownAccessCount>();
+
+  constructor(
+    readonly name: string,
+    readonly size: number,
+    specs: readonly RegisterSpec[] | BankLayout,
+    /** Passed to every hook: the device this bank belongs to. */
+    readonly context: unknown = undefined,
+  ) {
+    const layout = specs instanceof BankLayout ? specs : new BankLayout(name, size, specs);
+    if (layout.size !== size) throw kerr('EINVAL', `bank ${name}: its layout is for ${layout.size} bytes, not ${size}`);
+    this.state = new Uint32Array(size / 4);
+    this.regOfWord = layout.regOfWord;
+    this.plainRead = layout.plainRead;
+    this.regs = layout.regs;
+    this.byName = layout.byName;
+    this.readShadow = { plain: this.plainRead, words: this.state };
+    this.reset();
+  }
+
   /** Put every register back to its reset value. */
   reset(): void {
     this.state.fill(0);
@@ -190,7 +222,7 @@ export class RegisterBank implements MmioDevice {
     const c = this.regs[this.regOfWord[w]!]!;
     let v: number;
     if (c.read !== null) {
-      v = c.read(c.wide ? ((w - c.firstWord) as 0 | 1) : 0);
+      v = c.read(c.wide ? ((w - c.firstWord) as 0 | 1) : 0, this.context);
     } else if (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C) {
       const sw = c.stateWord + (w - c.firstWord);
       v = this.state[sw]!;
@@ -211,7 +243,7 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
-    if (c.beforeWrite !== null) c.beforeWrite();
+    if (c.beforeWrite !== null) c.beforeWrite(this.context);
     let v = value >>> 0;
     let lanes = 0xffffffff;
     if (width < 4) {
@@ -220,7 +252,7 @@ export class RegisterBank implements MmioDevice {
       v = (v << shift) >>> 0;
     }
     this.apply(c, c.stateWord + (w - c.firstWord), v, lanes);
-    if (c.onWrite !== null) c.onWrite();
+    if (c.onWrite !== null) c.onWrite(this.context);
   }
 
   read64(offset: number, out: Uint32Array): void {
@@ -232,7 +264,7 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     if (c.read64 !== null) {
-      c.read64(out);
+      c.read64(out, this.context);
       return;
     }
     const lo = this.read(offset, 4);
@@ -246,10 +278,10 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
-    if (c.beforeWrite !== null) c.beforeWrite();
+    if (c.beforeWrite !== null) c.beforeWrite(this.context);
     this.apply(c, c.stateWord, lo >>> 0, 0xffffffff);
     this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
-    if (c.onWrite !== null) c.onWrite();
+    if (c.onWrite !== null) c.onWrite(this.context);
   }
 
   private apply(c: Reg, sw: number, v: number, lanes: number): void {
@@ -272,7 +304,7 @@ export class RegisterBank implements MmioDevice {
         break;
     }
     const act = (v & c.action & lanes) >>> 0;
-    if (act !== 0 && c.onAction !== null) c.onAction(act);
+    if (act !== 0 && c.onAction !== null) c.onAction(act, this.context);
   }
 
   private countUnknown(offset: number, write: boolean): void {

@@ -44,48 +44,69 @@ const BOOLS = [
   'exclude_guest',
 ] as const;
 
-const FIELDS = ['type', 'config', 'config1', 'config2', 'config3', 'sample_period', 'sample_freq', 'read_format', ...BOOLS] as const;
-
 /**
  * copy_from_user: read every field once into a plain object. A getter that
  * throws or a Proxy that refuses is EFAULT, as unreadable user memory is;
- * nothing is read from the caller's object after this.
+ * nothing is read from the caller's object after this. One literal of
+ * fixed shape, read field by field (open's hot path).
  */
 function copyAttr(a: unknown): PerfEventAttr {
   if (typeof a !== 'object' || a === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
-  const copy: Record<string, unknown> = {};
+  const u = a as Record<keyof PerfEventAttr, never>;
   try {
-    for (const f of FIELDS) copy[f] = (a as Record<string, unknown>)[f];
+    return {
+      type: u.type,
+      config: u.config,
+      config1: u.config1,
+      config2: u.config2,
+      config3: u.config3,
+      sample_period: u.sample_period,
+      sample_freq: u.sample_freq,
+      read_format: u.read_format,
+      freq: u.freq,
+      disabled: u.disabled,
+      pinned: u.pinned,
+      exclusive: u.exclusive,
+      inherit: u.inherit,
+      exclude_user: u.exclude_user,
+      exclude_kernel: u.exclude_kernel,
+      exclude_hv: u.exclude_hv,
+      exclude_idle: u.exclude_idle,
+      exclude_host: u.exclude_host,
+      exclude_guest: u.exclude_guest,
+    };
   } catch (e) {
     throw kerr('EFAULT', `perf_event_attr cannot be read: ${describeThrown(e)}`, e);
   }
-  return copy as unknown as PerfEventAttr;
 }
 
 const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : typeof v === 'object' && v !== null ? 'an object' : describeThrown(v));
+
+function u64(name: 'config' | 'config1' | 'config2' | 'config3', v: unknown): bigint {
+  if (v === undefined) return 0n;
+  if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw kerr('EINVAL', `attr.${name} must be a bigint from 0 to 2^64-1, got ${show(v)}`);
+  return v;
+}
+
+function uint(name: string, v: unknown): number {
+  if (v === undefined) return 0;
+  if (!Number.isSafeInteger(v) || (v as number) < 0) throw kerr('EINVAL', `attr.${name} must be a non-negative integer, got ${show(v)}`);
+  return v as number;
+}
+
+function bool(name: (typeof BOOLS)[number], v: boolean | undefined): boolean {
+  if (v === undefined) return false;
+  if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${show(v)}`);
+  return v;
+}
 
 /** Check an attr field by field (EINVAL naming the field) and fill the defaults. */
 export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
   const a = copyAttr(attrIn);
   if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${show(a.type)}`);
-  const u64 = (name: 'config' | 'config1' | 'config2' | 'config3', v: unknown): bigint => {
-    if (v === undefined) return 0n;
-    if (typeof v !== 'bigint' || v < 0n || v > U64_MAX) throw kerr('EINVAL', `attr.${name} must be a bigint from 0 to 2^64-1, got ${show(v)}`);
-    return v;
-  };
   const config = u64('config', a.config ?? 0n);
-  const uint = (name: string, v: unknown): number => {
-    if (v === undefined) return 0;
-    if (!Number.isSafeInteger(v) || (v as number) < 0) throw kerr('EINVAL', `attr.${name} must be a non-negative integer, got ${show(v)}`);
-    return v as number;
-  };
   const read_format = uint('read_format', a.read_format);
   if ((read_format & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(read_format & ~READ_FORMAT_KNOWN).toString(16)}`);
-  const bool = (name: (typeof BOOLS)[number], v: boolean | undefined): boolean => {
-    if (v === undefined) return false;
-    if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${show(v)}`);
-    return v;
-  };
   return {
     type: a.type,
     config,

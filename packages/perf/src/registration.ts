@@ -1,5 +1,5 @@
 // PMU registration (perf_pmu_register/unregister): unique names, type ids from an IDA, sysfs directories, mux intervals.
-import { Ida, type Kernel, kerr, kstrtoint, type Srcu } from '@cspmu/kernel';
+import { Ida, type Kernel, kerr, kstrtoint, type Srcu, type SysfsAttribute } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';
 import type { Pmu, PmuAttribute } from './pmu.js';
@@ -97,7 +97,7 @@ export class PmuRegistry {
   }
 
   /** A read() of a PMU attribute: it may be preempted before the show runs; the PMU stays registered until it is done. */
-  private showInSection(a: PmuAttribute): Promise<string> {
+  showInSection(a: PmuAttribute): Promise<string> {
     const k = this.kernel;
     return k.calls.runAsync(['vfs_read', 'sysfs_kf_seq_show'], () =>
       this.srcu.read(async () => {
@@ -127,13 +127,34 @@ export class PmuRegistry {
         if (g.name && !fs.exists(gdir)) fs.mkdir(gdir);
         for (const a of g.attrs) {
           if (g.isVisible && !g.isVisible(a)) continue;
-          const showAsync = () => this.showInSection(a);
-          fs.add(`${gdir}/${a.name}`, a.store ? { show: () => a.show(), showAsync, store: (v) => a.store!(v) } : { show: () => a.show(), showAsync });
+          fs.add(`${gdir}/${a.name}`, a.store ? new WritablePmuFile(this, a) : new PmuFile(this, a));
         }
       }
     } catch (e) {
       fs.remove(dir);
       throw e;
     }
+  }
+}
+
+/** A PMU attribute's sysfs file. A class, not closures: a machine has thousands of these, and methods are shared. */
+class PmuFile implements SysfsAttribute {
+  constructor(
+    private readonly registry: PmuRegistry,
+    protected readonly a: PmuAttribute,
+  ) {}
+
+  show(): string {
+    return this.a.show();
+  }
+
+  showAsync(): Promise<string> {
+    return this.registry.showInSection(this.a);
+  }
+}
+
+class WritablePmuFile extends PmuFile {
+  store(v: string): void {
+    this.a.store!(v);
   }
 }

@@ -11,12 +11,20 @@ export interface SysfsAttribute {
   store?(value: string): void;
 }
 
-interface Dir {
-  readonly dirs: Map<string, Dir>;
-  readonly attrs: Map<string, SysfsAttribute>;
-}
+/** A directory: one map of names to subdirectories and attributes (one map, not two, as there are many small directories). */
+class Dir {
+  readonly entries = new Map<string, Dir | SysfsAttribute>();
 
-const newDir = (): Dir => ({ dirs: new Map(), attrs: new Map() });
+  dir(name: string): Dir | undefined {
+    const e = this.entries.get(name);
+    return e instanceof Dir ? e : undefined;
+  }
+
+  attr(name: string): SysfsAttribute | undefined {
+    const e = this.entries.get(name);
+    return e === undefined || e instanceof Dir ? undefined : e;
+  }
+}
 
 function parts(path: string): string[] {
   if (typeof path !== 'string' || !path.startsWith('/')) throw kerr('EINVAL', `sysfs path '${path}' must be absolute`);
@@ -27,7 +35,7 @@ function parts(path: string): string[] {
 
 /** The machine's sysfs: directories of attributes whose contents are computed when read. */
 export class Sysfs {
-  private readonly root = newDir();
+  private readonly root = new Dir();
 
   /** Create an attribute; EEXIST if one is there (the "duplicate filename" of the real sysfs). */
   add(path: string, attr: SysfsAttribute): void {
@@ -35,8 +43,8 @@ export class Sysfs {
     const name = p.pop();
     if (!name) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
     const dir = this.walk(p, true)!;
-    if (dir.attrs.has(name) || dir.dirs.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    dir.attrs.set(name, attr);
+    if (dir.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
+    dir.entries.set(name, attr);
   }
 
   /** Create a directory; EEXIST if it exists already. */
@@ -45,8 +53,8 @@ export class Sysfs {
     const name = p.pop();
     if (!name) throw kerr('EEXIST', 'sysfs: / exists');
     const parent = this.walk(p, true)!;
-    if (parent.dirs.has(name) || parent.attrs.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    parent.dirs.set(name, newDir());
+    if (parent.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
+    parent.entries.set(name, new Dir());
   }
 
   exists(path: string): boolean {
@@ -54,7 +62,7 @@ export class Sysfs {
     const name = p.pop();
     if (!name) return true;
     const dir = this.walk(p, false);
-    return !!dir && (dir.dirs.has(name) || dir.attrs.has(name));
+    return !!dir && dir.entries.has(name);
   }
 
   /** Remove a file or a whole directory. */
@@ -62,7 +70,7 @@ export class Sysfs {
     const p = parts(path);
     const name = p.pop();
     const dir = name ? this.walk(p, false) : undefined;
-    if (!dir || !name || !(dir.dirs.delete(name) || dir.attrs.delete(name))) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
+    if (!dir || !name || !dir.entries.delete(name)) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
   }
 
   read(path: string): string {
@@ -85,7 +93,7 @@ export class Sysfs {
   list(path: string): string[] {
     const dir = this.walk(parts(path), false);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
-    return [...dir.dirs.keys(), ...dir.attrs.keys()].sort();
+    return [...dir.entries.keys()].sort();
   }
 
   /** Write the tree under `path` into a real directory, every attribute as a file. */
@@ -95,11 +103,15 @@ export class Sysfs {
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
       await mkdir(out, { recursive: true });
-      for (const [name, a] of d.attrs) {
-        await writeFile(join(out, name), a.show());
-        files++;
+      const subs: [string, Dir][] = [];
+      for (const [name, e] of d.entries) {
+        if (e instanceof Dir) subs.push([name, e]);
+        else {
+          await writeFile(join(out, name), e.show());
+          files++;
+        }
       }
-      for (const [name, sub] of d.dirs) await rec(sub, join(out, name));
+      for (const [name, sub] of subs) await rec(sub, join(out, name));
     };
     await rec(dir, target);
     return files;
@@ -108,7 +120,7 @@ export class Sysfs {
   private attr(path: string): SysfsAttribute {
     const p = parts(path);
     const name = p.pop();
-    const a = name ? this.walk(p, false)?.attrs.get(name) : undefined;
+    const a = name ? this.walk(p, false)?.attr(name) : undefined;
     if (!a) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
     return a;
   }
@@ -116,12 +128,12 @@ export class Sysfs {
   private walk(p: string[], create: boolean): Dir | undefined {
     let d = this.root;
     for (const s of p) {
-      let next = d.dirs.get(s);
+      let next = d.dir(s);
       if (!next) {
         if (!create) return undefined;
-        if (d.attrs.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
-        next = newDir();
-        d.dirs.set(s, next);
+        if (d.entries.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
+        next = new Dir();
+        d.entries.set(s, next);
       }
       d = next;
     }

@@ -1,0 +1,57 @@
+// The compiled register layouts of a machine's PMU models, shared by every device of one kind.
+import { BankLayout } from '@cspmu/mmio';
+import type { CspmuModelConfig } from './cspmu-model.js';
+import { cspmuRegisterMap, type RegisterGeometry } from './cspmu-register-map.js';
+
+/** The layouts of a model's pages: page 1 only for a dual-page PMU. */
+export interface CspmuPageLayouts {
+  readonly page0: BankLayout;
+  readonly page1: BankLayout | undefined;
+}
+
+/** The configuration fields the register map depends on (everything but the label, clock and bus latency). */
+const KIND_FIELDS = [
+  'counters',
+  'counterBits',
+  'cycleCounter',
+  'dualPage',
+  'atomic64',
+  'ext64',
+  'fzo',
+  'implementer',
+  'product',
+  'variant',
+  'revision',
+  'pmiidrZero',
+] as const satisfies readonly (keyof CspmuModelConfig)[];
+
+/**
+ * Register layouts compiled once per kind of device (same geometry and
+ * identity registers) and shared: a layout holds no state, and its hooks
+ * reach the device through the bank's context, so a device's own register
+ * memory is its state words alone. One cache per machine.
+ */
+export class CspmuLayouts {
+  private readonly byKind = new Map<string, CspmuPageLayouts>();
+
+  of(c: CspmuModelConfig, g: RegisterGeometry): CspmuPageLayouts {
+    const key = KIND_FIELDS.map((f) => String(c[f])).join(',');
+    let l = this.byKind.get(key);
+    if (!l) {
+      const map = cspmuRegisterMap(c, g);
+      l = c.dualPage
+        ? {
+            page0: new BankLayout(`${c.label}.page0`, 0x1000, map.config),
+            page1: new BankLayout(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]),
+          }
+        : { page0: new BankLayout(`${c.label}.page0`, 0x1000, [...map.counters, ...map.config, ...map.overflow]), page1: undefined };
+      this.byKind.set(key, l);
+    }
+    return l;
+  }
+
+  /** Kinds compiled so far. */
+  get size(): number {
+    return this.byKind.size;
+  }
+}
