@@ -1,6 +1,6 @@
 // The compiled register layouts of a machine's PMU models, shared by every device of one kind.
 import { BankLayout } from '@cspmu/mmio';
-import type { CspmuModelConfig } from './cspmu-model.js';
+import type { CspmuModelConfig } from './cspmu-config.js';
 import { cspmuRegisterMap, type RegisterGeometry } from './cspmu-register-map.js';
 
 /** The layouts of a model's pages: page 1 only for a dual-page PMU. */

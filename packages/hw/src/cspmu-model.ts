@@ -1,46 +1,15 @@
 // The CoreSight PMU device model: registers on one or two pages, the counter engine, overflow status, the IRQ line and FZO.
-import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
+import { kerr } from '@cspmu/kernel';
 import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
+import type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
 import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
-import type { PmuDevice } from './platform.js';
 import { RateResolver } from './rate-resolver.js';
-import type { Workload } from './workload.js';
 
-/**
- * What the model needs of a platform device: identity, counter geometry,
- * page layout and clock. `accessLatencyNs` > 0 lets non-atomic 64-bit reads tear.
- */
-export type CspmuModelConfig = Pick<
-  PmuDevice,
-  | 'label'
-  | 'counters'
-  | 'counterBits'
-  | 'cycleCounter'
-  | 'dualPage'
-  | 'atomic64'
-  | 'ext64'
-  | 'fzo'
-  | 'implementer'
-  | 'product'
-  | 'variant'
-  | 'revision'
-  | 'pmiidrZero'
-  | 'clockHz'
-  | 'accessLatencyNs'
->;
-
-export interface CspmuModelDeps {
-  readonly clock: Clock;
-  readonly workload: Workload;
-  readonly irqs?: IrqController;
-  readonly irq?: number;
-  /** The machine's shared register layouts (a private cache when absent). */
-  readonly layouts?: CspmuLayouts;
-}
+export type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 
 /**
  * The CoreSight PMU device model (IHI 0091 semantics, as far as Linux relies
@@ -70,6 +39,8 @@ export class CspmuModel {
   private lastAccess = 0;
   /** Overflows seen (for tests and diagnostics). */
   overflows = 0;
+  /** Counter restarts: how often a counter's way of counting was re-derived (for tests and diagnostics). */
+  restarts = 0;
 
   constructor(
     readonly config: CspmuModelConfig,
@@ -261,6 +232,7 @@ export class CspmuModel {
 
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
+    this.restarts++;
     this.engine.restart(p, t, this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined);
   }
 

@@ -1,6 +1,6 @@
 // The model's register map: every CoreSight PMU register with its access policy, and the hooks that writes call into the model.
 import type { RegisterSpec } from '@cspmu/mmio';
-import type { CspmuModelConfig } from './cspmu-model.js';
+import type { CspmuModelConfig } from './cspmu-config.js';
 import { CYCLE_COUNTER_PHYS, PMCR, PMDEVARCH_EXT32, PMDEVARCH_EXT64, REG, type RegisterLayout } from './cspmu-regs.js';
 
 /** What the register map calls into: the model's reactions to bus accesses. */

@@ -3,6 +3,7 @@ export * from './apmt.js';
 export * from './apmt-check.js';
 export * from './builtins.js';
 export * from './builtins-grace.js';
+export * from './cspmu-layouts.js';
 export * from './cspmu-model.js';
 export * from './cspmu-regs.js';
 export * from './hardware.js';

@@ -1,7 +1,7 @@
 // Tests of register-bank access policies, paired W1S/W1C views and write actions.
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
-import { BusError, RegisterBank } from '../src/index.js';
+import { BankLayout, BusError, RegisterBank } from '../src/index.js';
 import { busWith } from './helpers.js';
 
 describe('RegisterBank access policies', () => {
@@ -202,5 +202,32 @@ describe('rwmmio tracepoints', () => {
     kernel.calls.run('arm_cspmu_start', () => io.writel(3, 0));
     kernel.calls.run('other_fn', () => io.writel(4, 0));
     expect(kernel.trace.read().map((l) => l.text)).to.deep.equal(['<unknown> -> arm_cspmu_start width=32 val=0x3 addr=0xffff800080000000']);
+  });
+});
+
+describe('RegisterBank layouts shared between banks', () => {
+  it('gives each hook its own bank context and keeps each bank state apart', () => {
+    const seen: string[] = [];
+    const layout = new BankLayout('kind', 0x1000, [
+      { name: 'CTRL', offset: 0x0, access: 'RW', reset: 0x7 },
+      { name: 'LIVE', offset: 0x4, access: 'RO', read: (_half, ctx: { name: string }) => (ctx.name === 'a' ? 0xa : 0xb) },
+      {
+        name: 'GO',
+        offset: 0x8,
+        access: 'RW',
+        actionBits: 0x1,
+        onWrite: (ctx: { name: string }) => seen.push(`write ${ctx.name}`),
+        onAction: (bits, ctx: { name: string }) => seen.push(`action ${bits} ${ctx.name}`),
+      },
+    ]);
+    const a = new RegisterBank('a', 0x1000, layout, { name: 'a' });
+    const b = new RegisterBank('b', 0x1000, layout, { name: 'b' });
+    a.write(0x0, 4, 0x55);
+    expect([a.read(0x0, 4), b.read(0x0, 4)]).to.deep.equal([0x55, 0x7]);
+    expect([a.read(0x4, 4), b.read(0x4, 4)]).to.deep.equal([0xa, 0xb]);
+    b.write(0x8, 4, 0x1);
+    a.write(0x8, 4, 0x2);
+    expect(seen).to.deep.equal(['action 1 b', 'write b', 'write a']);
+    expect(() => new RegisterBank('c', 0x2000, layout)).to.throw(KernelError, 'layout is for 4096 bytes');
   });
 });

@@ -1,0 +1,144 @@
+// Tests that a register write's side effects reach only what it touched: restarts per write, rate resolutions, and shared register layouts.
+import { createKernel, type ManualClock } from '@cspmu/kernel';
+import { MmioBus } from '@cspmu/mmio';
+import { expect } from 'chai';
+import { CspmuLayouts, CspmuModel, PMCR, REG, Workload } from '../src/index.js';
+import { BASE0, modelConfig, rig } from './helpers.js';
+
+const CNT = (n: number) => REG.PMEVCNTR + n * 4;
+
+describe('CoreSight PMU model: each write restarts only what it touched', () => {
+  it('a PMCR.E write restarts exactly the enabled counters, and every count stays exact', () => {
+    // Nine counters (eight event counters and the cycle counter); two are enabled.
+    const { io0, clock, dev } = rig({ counters: 9 });
+    io0.writel(0x11, REG.PMEVTYPER + 4 * 2);
+    io0.writel(0x11, REG.PMEVTYPER + 4 * 5);
+    io0.writel((1 << 2) | (1 << 5), REG.PMCNTENSET);
+    for (let i = 0; i < 10; i++) {
+      const before = dev.restarts;
+      io0.writel(PMCR.E, REG.PMCR);
+      expect(dev.restarts - before, `enable ${i}`).to.equal(2);
+      clock.advance(100);
+      const mid = dev.restarts;
+      io0.writel(0, REG.PMCR);
+      expect(dev.restarts - mid, `disable ${i}`).to.equal(2);
+      clock.advance(50);
+    }
+    // 1e9 events/s of 0x11 for 10 x 100 ns while enabled.
+    expect(io0.readl(CNT(2))).to.equal(1000);
+    expect(io0.readl(CNT(5))).to.equal(1000);
+    for (const k of [0, 1, 3, 4, 6, 7]) expect(io0.readl(CNT(k)), `counter ${k}`).to.equal(0);
+  });
+
+  it('a PMCR write that changes neither E nor FZO restarts nothing', () => {
+    const { io0, dev } = rig({ counters: 9 });
+    io0.writel(0x1, REG.PMCNTENSET);
+    io0.writel(PMCR.E, REG.PMCR);
+    const before = dev.restarts;
+    io0.writel(PMCR.E | PMCR.D, REG.PMCR);
+    io0.writel(PMCR.E, REG.PMCR);
+    expect(dev.restarts - before).to.equal(0);
+  });
+
+  it('a PMCNTENSET/CLR write restarts exactly the counter whose bit moved', () => {
+    const { io0, clock, dev } = rig({ counters: 9 });
+    for (const k of [0, 1, 2]) io0.writel(0x11, REG.PMEVTYPER + 4 * k);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x3, REG.PMCNTENSET);
+    clock.advance(100);
+    let before = dev.restarts;
+    io0.writel(0x4, REG.PMCNTENSET);
+    expect(dev.restarts - before).to.equal(1);
+    clock.advance(100);
+    before = dev.restarts;
+    io0.writel(0x1, REG.PMCNTENCLR);
+    expect(dev.restarts - before).to.equal(1);
+    // Writing a bit that is already set moves nothing.
+    before = dev.restarts;
+    io0.writel(0x2, REG.PMCNTENSET);
+    expect(dev.restarts - before).to.equal(0);
+    clock.advance(100);
+    expect([io0.readl(CNT(0)), io0.readl(CNT(1)), io0.readl(CNT(2))]).to.deep.equal([200, 300, 200]);
+  });
+
+  it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {
+    const { kernel } = createKernel();
+    const clock = kernel.clock as ManualClock;
+    const bus = new MmioBus(kernel);
+    const wl = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+    let resolutions = 0;
+    const resolve = wl.resolve.bind(wl);
+    wl.resolve = (sel) => {
+      resolutions++;
+      return resolve(sel);
+    };
+    const dev = new CspmuModel(modelConfig(), { clock, workload: wl });
+    dev.attach(bus.map, 'pmu0', BASE0);
+    const io = bus.ioremap(BASE0, 0x1000, 'pmu0');
+    io.writel(0x11, REG.PMEVTYPER);
+    io.writel(0x1, REG.PMCNTENSET);
+    for (let i = 0; i < 20; i++) {
+      io.writel(PMCR.E, REG.PMCR);
+      clock.advance(10);
+      io.writel(0, REG.PMCR);
+    }
+    expect(resolutions).to.equal(1);
+    expect(io.readl(CNT(0))).to.equal(200);
+    // A new selection is resolved again.
+    io.writel(0x12, REG.PMEVTYPER);
+    io.writel(PMCR.E, REG.PMCR);
+    expect(resolutions).to.equal(2);
+  });
+});
+
+describe('CoreSight PMU model: register layouts shared by devices of one kind', () => {
+  function twoDevices(second: Partial<Parameters<typeof modelConfig>[0]> = {}) {
+    const { kernel } = createKernel();
+    const clock = kernel.clock as ManualClock;
+    const bus = new MmioBus(kernel);
+    const workload = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+    const layouts = new CspmuLayouts();
+    const a = new CspmuModel(modelConfig({ label: 'a' }), { clock, workload, layouts });
+    const b = new CspmuModel(modelConfig({ label: 'b', ...second }), { clock, workload, layouts });
+    a.attach(bus.map, 'a', BASE0);
+    b.attach(bus.map, 'b', BASE0 + 0x1000);
+    return { clock, layouts, a, b, ioA: bus.ioremap(BASE0, 0x1000, 'a'), ioB: bus.ioremap(BASE0 + 0x1000, 0x1000, 'b') };
+  }
+
+  it('compiles one layout for two devices of one kind, and each device keeps its own registers and counting', () => {
+    const { clock, layouts, a, b, ioA, ioB } = twoDevices();
+    expect(layouts.size).to.equal(1);
+    expect(a.page0.state).to.not.equal(b.page0.state);
+    ioA.writel(0x11, REG.PMEVTYPER);
+    ioA.writel(0x1, REG.PMCNTENSET);
+    ioA.writel(PMCR.E, REG.PMCR);
+    clock.advance(500);
+    // Each hook reached its own device: b saw none of a's writes and counts nothing.
+    expect(ioA.readl(CNT(0))).to.equal(500);
+    expect(ioB.readl(CNT(0))).to.equal(0);
+    expect(ioB.readl(REG.PMCNTENSET)).to.equal(0);
+    expect(ioB.readl(REG.PMCR)).to.equal(0);
+    expect(a.restarts).to.be.greaterThan(0);
+    expect(b.restarts).to.equal(0);
+    ioB.writel(0x11, REG.PMEVTYPER + 4);
+    ioB.writel(0x2, REG.PMCNTENSET);
+    ioB.writel(PMCR.E, REG.PMCR);
+    clock.advance(100);
+    expect(ioB.readl(CNT(1))).to.equal(100);
+    expect(ioA.readl(CNT(0))).to.equal(600);
+    expect(ioA.readl(CNT(1))).to.equal(0);
+  });
+
+  it('compiles a layout of its own for a device whose identity or geometry differs', () => {
+    expect(twoDevices({ counters: 9 }).layouts.size).to.equal(2);
+    const other = twoDevices({ product: 0x5a1 });
+    expect(other.layouts.size).to.equal(2);
+    expect(other.ioA.readl(REG.PMIIDR)).to.not.equal(other.ioB.readl(REG.PMIIDR));
+  });
+
+  it('refuses a counter the device does not implement, past its highest one too', () => {
+    const { dev } = rig({ counters: 5 });
+    expect(dev.counterValue(31)).to.equal(0n);
+    for (const p of [4, 30, 32, 200]) expect(() => dev.counterValue(p), `counter ${p}`).to.throw(/does not exist/);
+  });
+});
