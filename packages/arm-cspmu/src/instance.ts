@@ -40,6 +40,9 @@ import { type BackendCallSites, callOp } from './sites.js';
 
 const ENOENT = -2;
 
+/** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
+const destroyEvent = (event: PerfEvent): void | Promise<void> => (event.pmu as ArmCspmu).destroy(event);
+
 /** What probe found out about the hardware, before the instance exists. */
 export interface ProbedHardware {
   readonly device: string;
@@ -221,15 +224,17 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     event.hw.idx = -1;
     event.hw.extraIdx = -1;
     const type = callOp(this.sites, 'eventType', this, event);
-    event.hw.config = typeof type === 'bigint' ? Number(type & 0xffffffffn) : type >>> 0;
-    event.hw.configHi = typeof type === 'bigint' ? Number((type >> 32n) & 0xffffffffn) : 0;
+    // A type that fits 32 bits (every event of the backends here) is split without BigInt arithmetic.
+    const small = typeof type !== 'bigint' || type <= 0xffffffffn;
+    event.hw.config = typeof type === 'bigint' ? (small ? Number(type) : Number(type & 0xffffffffn)) : type >>> 0;
+    event.hw.configHi = small ? 0 : Number(((type as bigint) >> 32n) & 0xffffffffn);
     this.refs.inc();
-    event.destroy = (e) => this.destroy(e);
+    event.destroy = destroyEvent;
   }
 
   /** event->destroy: drop the instance reference; the last one lets a pending reprobe go (as queued work). */
   @kfunc('arm_cspmu_event_destroy')
-  private destroy(_event: PerfEvent): void | Promise<void> {
+  destroy(_event: PerfEvent): void | Promise<void> {
     this.refs.decAndTest();
     return this.idle ? this.onIdle(this) : undefined;
   }

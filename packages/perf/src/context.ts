@@ -1,5 +1,5 @@
 // One PMU's events on one CPU (perf_cpu_pmu_context): pinned and flexible groups, scheduling with rollback, rotation and time accounting.
-import type { Clock, Smp, Timer } from '@cspmu/kernel';
+import type { CallSite, Clock, Smp, Timer } from '@cspmu/kernel';
 import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
@@ -39,11 +39,23 @@ export class PmuCpuContext {
   // ---- nested pmu disable ----
 
   pmuDisable(): void {
-    if (this.disableCount++ === 0) this.smp.on(this.cpu, () => this.sites.disable.invoke(this.pmu, this.pmu.pmuDisable, undefined, undefined));
+    if (this.disableCount++ === 0) this.onCpu(this.sites.disable, this.pmu, this.pmu.pmuDisable, undefined, undefined);
   }
 
   pmuEnable(): void {
-    if (--this.disableCount === 0) this.smp.on(this.cpu, () => this.sites.enable.invoke(this.pmu, this.pmu.pmuEnable, undefined, undefined));
+    if (--this.disableCount === 0) this.onCpu(this.sites.enable, this.pmu, this.pmu.pmuEnable, undefined, undefined);
+  }
+
+  /** Call a PMU callback through its site on this context's CPU (smp.on without a closure: open and close make several). */
+  private onCpu<A, B, R>(site: CallSite, pmu: Pmu, fn: (this: Pmu, a: A, b: B) => R, a: A, b: B): R {
+    const smp = this.smp;
+    const prev = smp.current;
+    smp.current = this.cpu;
+    try {
+      return site.invoke(pmu, fn, a, b);
+    } finally {
+      smp.current = prev;
+    }
   }
 
   // ---- time ----
@@ -68,10 +80,9 @@ export class PmuCpuContext {
   }
 
   removeGroup(leader: PerfEvent): void {
-    for (const list of [this.pinned, this.flexible]) {
-      const i = list.indexOf(leader);
-      if (i >= 0) list.splice(i, 1);
-    }
+    const list = leader.attr.pinned ? this.pinned : this.flexible;
+    const i = list.indexOf(leader);
+    if (i >= 0) list.splice(i, 1);
     if (this.flexible.length === 0) this.stopRotation();
   }
 
@@ -79,7 +90,7 @@ export class PmuCpuContext {
     if (e.state !== S.INACTIVE) return 0;
     this.updateTimes(e);
     e.state = S.ACTIVE;
-    const ret = this.smp.on(this.cpu, () => this.sites.add.invoke(e.pmu, e.pmu.add, e, PERF_EF_START));
+    const ret = this.onCpu(this.sites.add, e.pmu, e.pmu.add, e, PERF_EF_START);
     if (ret < 0) {
       e.state = S.INACTIVE;
       return ret;
@@ -92,7 +103,7 @@ export class PmuCpuContext {
     this.updateTimes(e);
     if (e.state === S.ACTIVE) {
       this.pmuDisable();
-      this.smp.on(this.cpu, () => this.sites.del.invoke(e.pmu, e.pmu.del, e, 0));
+      this.onCpu(this.sites.del, e.pmu, e.pmu.del, e, 0);
       e.state = next;
       this.pmuEnable();
     } else if (e.state === S.INACTIVE) e.state = next;

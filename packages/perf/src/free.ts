@@ -1,10 +1,12 @@
 // _free_event: the perf core's free path, which keeps using the event's PMU after destroy.
-import type { Kernel, ModuleLoader, Srcu } from '@cspmu/kernel';
+import type { Kernel, ModuleLoader, Srcu, SrcuReadToken } from '@cspmu/kernel';
 import { PERF_PMU_CAP_EXCLUSIVE, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 
 /** The functions a close goes through before the event is freed, outermost first. */
 const RELEASE_CHAIN = ['perf_release', 'perf_event_release_kernel', 'put_event', '_free_event'] as const;
+
+const FREED: Promise<void> = Promise.resolve();
 
 /**
  * Free a closed event as the kernel's `_free_event` does: the PMU's destroy
@@ -24,6 +26,9 @@ export class EventFreer {
   /** Events being freed that still hold their PMU's module reference (module_put not reached yet). */
   readonly holdingModule = new Set<PerfEvent>();
 
+  private releaseIds: readonly number[] | undefined;
+  private modulePutId: number | undefined;
+
   constructor(
     private readonly kernel: Kernel,
     private readonly modules: ModuleLoader,
@@ -38,6 +43,7 @@ export class EventFreer {
     const token = this.freeing.readLock();
     this.inFlight++;
     this.holdingModule.add(event);
+    if (k.yieldPoint === undefined) return this.freeNow(event, token);
     return k.calls.runAsync(RELEASE_CHAIN, async () => {
       try {
         event.state = S.EXIT;
@@ -48,21 +54,88 @@ export class EventFreer {
         }
         // put_ctx and the context teardown: a point where this task can be preempted.
         await k.preempt('_free_event');
-        const pmu = event.pmu;
-        if (pmu.capabilities & PERF_PMU_CAP_EXCLUSIVE) k.calls.run('exclusive_event_destroy', () => undefined);
+        this.exclusiveDestroy(event);
         await k.preempt('_free_event');
-        const module = pmu.module;
-        k.calls.run('module_put', () => this.modules.modulePut(module));
-        this.holdingModule.delete(event);
-        // The injected bug: a second put of the same reference (the refcount_t underflow catches it).
-        if (k.inject.has('double-module-put')) k.calls.run('module_put', () => this.modules.modulePut(module));
-        event.state = S.DEAD;
-        this.onFreed(event);
+        this.finish(event);
       } finally {
-        this.inFlight--;
-        this.holdingModule.delete(event);
-        this.freeing.readUnlock(token);
+        this.done(event, token);
       }
     });
+  }
+
+  /**
+   * The free when no scheduler is installed: nothing can preempt this task
+   * at the preemption points, so it runs straight through inside close(),
+   * as the kernel's does when nothing sleeps; only a destroy that sleeps
+   * makes the rest wait for it. The release chain's frames are on the
+   * call stack throughout, as the sleeping path keeps them.
+   */
+  private freeNow(event: PerfEvent, token: SrcuReadToken): Promise<void> {
+    const calls = this.kernel.calls;
+    const depth = calls.depth;
+    for (const id of this.chainIds()) calls.push(id);
+    let slept: void | Promise<void>;
+    try {
+      event.state = S.EXIT;
+      const destroy = event.destroy;
+      if (destroy !== undefined) slept = destroy(event);
+      if (slept === undefined) {
+        this.exclusiveDestroy(event);
+        this.finish(event);
+      }
+    } catch (e) {
+      this.done(event, token);
+      return Promise.reject(e);
+    } finally {
+      calls.pop(depth);
+    }
+    if (slept === undefined) {
+      this.done(event, token);
+      return FREED;
+    }
+    const sleeping = slept;
+    return calls.runAsync(RELEASE_CHAIN, async () => {
+      try {
+        await sleeping;
+        this.exclusiveDestroy(event);
+        this.finish(event);
+      } finally {
+        this.done(event, token);
+      }
+    });
+  }
+
+  private chainIds(): readonly number[] {
+    if (this.releaseIds === undefined) this.releaseIds = RELEASE_CHAIN.map((n) => this.kernel.calls.intern(n));
+    return this.releaseIds;
+  }
+
+  /** The exclusive-event accounting reads pmu->capabilities (after destroy). */
+  private exclusiveDestroy(event: PerfEvent): void {
+    if (event.pmu.capabilities & PERF_PMU_CAP_EXCLUSIVE) this.kernel.calls.run('exclusive_event_destroy', () => undefined);
+  }
+
+  /** module_put(pmu->module), then the event is dead. */
+  private finish(event: PerfEvent): void {
+    const k = this.kernel;
+    const module = event.pmu.module;
+    const depth = k.calls.depth;
+    k.calls.push(this.modulePutId ?? (this.modulePutId = k.calls.intern('module_put')));
+    try {
+      this.modules.modulePut(module);
+      this.holdingModule.delete(event);
+      // The injected bug: a second put of the same reference (the refcount_t underflow catches it).
+      if (k.inject.has('double-module-put')) this.modules.modulePut(module);
+    } finally {
+      k.calls.pop(depth);
+    }
+    event.state = S.DEAD;
+    this.onFreed(event);
+  }
+
+  private done(event: PerfEvent, token: SrcuReadToken): void {
+    this.inFlight--;
+    this.holdingModule.delete(event);
+    this.freeing.readUnlock(token);
   }
 }
