@@ -74,11 +74,11 @@ export class EventFreer {
     const calls = this.kernel.calls;
     const depth = calls.depth;
     for (const id of this.chainIds()) calls.push(id);
-    let slept: void | Promise<void>;
+    let slept: Promise<void> | undefined;
     try {
       event.state = S.EXIT;
       const destroy = event.destroy;
-      if (destroy !== undefined) slept = destroy(event);
+      if (destroy !== undefined) slept = destroy(event) as Promise<void> | undefined;
       if (slept === undefined) {
         this.exclusiveDestroy(event);
         this.finish(event);
