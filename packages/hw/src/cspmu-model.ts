@@ -16,7 +16,7 @@ export type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
  * on them): its register map on one or two pages, a lazy counter engine, the
  * freeze-on-overflow rule and the overflow interrupt line.
  */
-export class CspmuModel {
+export class CspmuModel implements RegisterHooks {
   readonly page0: RegisterBank;
   readonly page1: RegisterBank | undefined;
   readonly pmiidr: number;
@@ -72,9 +72,8 @@ export class CspmuModel {
     this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload, eventSlots);
 
     const layouts = (deps.layouts ?? new CspmuLayouts()).of(c, this);
-    const hooks = this.registerHooks();
-    this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, layouts.page0, hooks);
-    this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, hooks);
+    this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, layouts.page0, this);
+    this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, this);
     this.cntBank = this.page1 ?? this.page0;
     for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
@@ -121,33 +120,46 @@ export class CspmuModel {
     return this.irqAsserted;
   }
 
-  private registerHooks(): RegisterHooks {
-    return {
-      readCounterHalf: (p, half) => this.readCounterHalf(p, half),
-      readCounter64: (p, out) => this.readCounter64(p, out),
-      foldCounter: (p) => this.fold(p, this.accessTime()),
-      counterWritten: (p) => this.engine.written(p, this.lastAccess),
-      selectionChanged: (p) => this.restart(p, this.lastAccess),
-      beforeEnableWrite: (r) => {
-        this.accessTime();
-        this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + r]!;
-      },
-      enableChanged: (r) => this.enableChanged(r),
-      interruptEnableChanged: () => this.updateIrq(),
-      overflowStatusChanged: () => this.overflowStatusChanged(),
-      beforeImpdefWrite: () => this.foldAll(this.accessTime()),
-      impdefChanged: () => this.reresolveAll(this.lastAccess),
-      beforePmcrWrite: () => {
-        this.accessTime();
-        this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
-      },
-      pmcrAction: (bits) => {
-        this.foldAll(this.lastAccess);
-        this.resetCounters(bits);
-        this.oldWord = -1;
-      },
-      pmcrChanged: () => this.pmcrChanged(),
-    };
+  // ---- bus hooks (RegisterHooks): the register map calls these, with this model as its banks' context ----
+
+  foldCounter(p: number): void {
+    this.fold(p, this.accessTime());
+  }
+
+  counterWritten(p: number): void {
+    this.engine.written(p, this.lastAccess);
+  }
+
+  selectionChanged(p: number): void {
+    this.restart(p, this.lastAccess);
+  }
+
+  beforeEnableWrite(r: number): void {
+    this.accessTime();
+    this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + r]!;
+  }
+
+  interruptEnableChanged(): void {
+    this.updateIrq();
+  }
+
+  beforeImpdefWrite(): void {
+    this.foldAll(this.accessTime());
+  }
+
+  impdefChanged(): void {
+    this.reresolveAll(this.lastAccess);
+  }
+
+  beforePmcrWrite(): void {
+    this.accessTime();
+    this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
+  }
+
+  pmcrAction(bits: number): void {
+    this.foldAll(this.lastAccess);
+    this.resetCounters(bits);
+    this.oldWord = -1;
   }
 
   /** The device-side time of an access: the clock, plus bus latency for back-to-back accesses. */
@@ -159,7 +171,7 @@ export class CspmuModel {
     return this.lastAccess;
   }
 
-  private readCounterHalf(p: number, half: 0 | 1): number {
+  readCounterHalf(p: number, half: 0 | 1): number {
     const t = this.accessTime();
     if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
     const words = this.words;
@@ -167,7 +179,7 @@ export class CspmuModel {
     return words[half]!;
   }
 
-  private readCounter64(p: number, out: Uint32Array): void {
+  readCounter64(p: number, out: Uint32Array): void {
     const t = this.accessTime();
     if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
     this.engine.read(p, t, out);
@@ -189,7 +201,7 @@ export class CspmuModel {
   }
 
   /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved. */
-  private enableChanged(r: number): void {
+  enableChanged(r: number): void {
     const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
     if (changed === 0) return;
     const t = this.lastAccess;
@@ -208,7 +220,7 @@ export class CspmuModel {
    * whose PMCNTEN bit is clear is stopped whatever PMCR says, and has no
    * progress to fold or overflow to schedule.
    */
-  private pmcrChanged(): void {
+  pmcrChanged(): void {
     const now = this.page0.state[this.layout.pmcr >> 2]!;
     if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
     const t = this.lastAccess;
@@ -285,7 +297,7 @@ export class CspmuModel {
     return false;
   }
 
-  private overflowStatusChanged(): void {
+  overflowStatusChanged(): void {
     if (this.frozen && !this.anyOverflow()) {
       const t = this.accessTime();
       this.frozen = false;

@@ -44,42 +44,6 @@ const BOOLS = [
   'exclude_guest',
 ] as const;
 
-/**
- * copy_from_user: read every field once into a plain object. A getter that
- * throws or a Proxy that refuses is EFAULT, as unreadable user memory is;
- * nothing is read from the caller's object after this. One literal of
- * fixed shape, read field by field (open's hot path).
- */
-function copyAttr(a: unknown): PerfEventAttr {
-  if (typeof a !== 'object' || a === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
-  const u = a as Record<keyof PerfEventAttr, never>;
-  try {
-    return {
-      type: u.type,
-      config: u.config,
-      config1: u.config1,
-      config2: u.config2,
-      config3: u.config3,
-      sample_period: u.sample_period,
-      sample_freq: u.sample_freq,
-      read_format: u.read_format,
-      freq: u.freq,
-      disabled: u.disabled,
-      pinned: u.pinned,
-      exclusive: u.exclusive,
-      inherit: u.inherit,
-      exclude_user: u.exclude_user,
-      exclude_kernel: u.exclude_kernel,
-      exclude_hv: u.exclude_hv,
-      exclude_idle: u.exclude_idle,
-      exclude_host: u.exclude_host,
-      exclude_guest: u.exclude_guest,
-    };
-  } catch (e) {
-    throw kerr('EFAULT', `perf_event_attr cannot be read: ${describeThrown(e)}`, e);
-  }
-}
-
 const show = (v: unknown): string => (typeof v === 'bigint' ? `${v}n` : typeof v === 'object' && v !== null ? 'an object' : describeThrown(v));
 
 function u64(name: 'config' | 'config1' | 'config2' | 'config3', v: unknown): bigint {
@@ -94,39 +58,71 @@ function uint(name: string, v: unknown): number {
   return v as number;
 }
 
-function bool(name: (typeof BOOLS)[number], v: boolean | undefined): boolean {
+function bool(name: (typeof BOOLS)[number], v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'boolean') throw kerr('EINVAL', `attr.${name} must be a boolean, got ${show(v)}`);
   return v;
 }
 
-/** Check an attr field by field (EINVAL naming the field) and fill the defaults. */
+/**
+ * Check an attr field by field (EINVAL naming the field) and fill the
+ * defaults. Every field is read once first, as copy_from_user does: a
+ * getter that throws or a Proxy that refuses is EFAULT, as unreadable user
+ * memory is, and nothing is read from the caller's object afterwards.
+ */
 export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
-  const a = copyAttr(attrIn);
-  if (!Number.isInteger(a.type) || a.type < 0 || a.type > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${show(a.type)}`);
-  const config = u64('config', a.config ?? 0n);
-  const read_format = uint('read_format', a.read_format);
-  if ((read_format & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(read_format & ~READ_FORMAT_KNOWN).toString(16)}`);
+  if (typeof attrIn !== 'object' || attrIn === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
+  const u = attrIn as Record<keyof PerfEventAttr, never>;
+  let type: unknown, config: unknown, config1: unknown, config2: unknown, config3: unknown, sample_period: unknown, sample_freq: unknown;
+  let read_format: unknown, freq: unknown, disabled: unknown, pinned: unknown, exclusive: unknown, inherit: unknown, exclude_user: unknown;
+  let exclude_kernel: unknown, exclude_hv: unknown, exclude_idle: unknown, exclude_host: unknown, exclude_guest: unknown;
+  try {
+    type = u.type;
+    config = u.config;
+    config1 = u.config1;
+    config2 = u.config2;
+    config3 = u.config3;
+    sample_period = u.sample_period;
+    sample_freq = u.sample_freq;
+    read_format = u.read_format;
+    freq = u.freq;
+    disabled = u.disabled;
+    pinned = u.pinned;
+    exclusive = u.exclusive;
+    inherit = u.inherit;
+    exclude_user = u.exclude_user;
+    exclude_kernel = u.exclude_kernel;
+    exclude_hv = u.exclude_hv;
+    exclude_idle = u.exclude_idle;
+    exclude_host = u.exclude_host;
+    exclude_guest = u.exclude_guest;
+  } catch (e) {
+    throw kerr('EFAULT', `perf_event_attr cannot be read: ${describeThrown(e)}`, e);
+  }
+  if (!Number.isInteger(type) || (type as number) < 0 || (type as number) > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${show(type)}`);
+  const cfg = u64('config', config ?? 0n);
+  const rf = uint('read_format', read_format);
+  if ((rf & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(rf & ~READ_FORMAT_KNOWN).toString(16)}`);
   return {
-    type: a.type,
-    config,
-    config1: u64('config1', a.config1),
-    config2: u64('config2', a.config2),
-    config3: u64('config3', a.config3),
-    sample_period: uint('sample_period', a.sample_period),
-    sample_freq: uint('sample_freq', a.sample_freq),
-    read_format,
-    freq: bool('freq', a.freq),
-    disabled: bool('disabled', a.disabled),
-    pinned: bool('pinned', a.pinned),
-    exclusive: bool('exclusive', a.exclusive),
-    inherit: bool('inherit', a.inherit),
-    exclude_user: bool('exclude_user', a.exclude_user),
-    exclude_kernel: bool('exclude_kernel', a.exclude_kernel),
-    exclude_hv: bool('exclude_hv', a.exclude_hv),
-    exclude_idle: bool('exclude_idle', a.exclude_idle),
-    exclude_host: bool('exclude_host', a.exclude_host),
-    exclude_guest: bool('exclude_guest', a.exclude_guest),
+    type: type as number,
+    config: cfg,
+    config1: u64('config1', config1),
+    config2: u64('config2', config2),
+    config3: u64('config3', config3),
+    sample_period: uint('sample_period', sample_period),
+    sample_freq: uint('sample_freq', sample_freq),
+    read_format: rf,
+    freq: bool('freq', freq),
+    disabled: bool('disabled', disabled),
+    pinned: bool('pinned', pinned),
+    exclusive: bool('exclusive', exclusive),
+    inherit: bool('inherit', inherit),
+    exclude_user: bool('exclude_user', exclude_user),
+    exclude_kernel: bool('exclude_kernel', exclude_kernel),
+    exclude_hv: bool('exclude_hv', exclude_hv),
+    exclude_idle: bool('exclude_idle', exclude_idle),
+    exclude_host: bool('exclude_host', exclude_host),
+    exclude_guest: bool('exclude_guest', exclude_guest),
   };
 }
 

@@ -113,18 +113,19 @@ export class PmuCpuContext {
   groupSchedIn(leader: PerfEvent): number {
     if (leader.state !== S.INACTIVE) return 0;
     this.pmuDisable();
-    const added: PerfEvent[] = [];
-    let ret = 0;
-    for (const e of leader.groupMembers()) {
-      if (e.state !== S.INACTIVE) continue;
-      ret = this.eventSchedIn(e);
-      if (ret < 0) break;
-      added.push(e);
+    // The leader first (it is INACTIVE), then each inactive sibling; nothing allocated (open schedules a group each time).
+    let ret = this.eventSchedIn(leader);
+    const sibs = leader.siblings;
+    let failedAt = ret < 0 ? -1 : sibs.length;
+    for (let i = 0; ret >= 0 && i < sibs.length; i++) {
+      if (sibs[i]!.state !== S.INACTIVE) continue;
+      ret = this.eventSchedIn(sibs[i]!);
+      if (ret < 0) failedAt = i;
     }
-    // Undo a partial group as the kernel does: the siblings added, in order, then the leader.
-    if (ret < 0) {
-      for (let i = 1; i < added.length; i++) this.eventSchedOut(added[i]!);
-      if (added.length > 0) this.eventSchedOut(added[0]!);
+    // Undo a partial group as the kernel does: the siblings added (the ACTIVE ones before the failure), in order, then the leader.
+    if (ret < 0 && failedAt >= 0) {
+      for (let i = 0; i < failedAt; i++) if (sibs[i]!.state === S.ACTIVE) this.eventSchedOut(sibs[i]!);
+      this.eventSchedOut(leader);
     }
     this.pmuEnable();
     return ret < 0 ? -11 : 0;
