@@ -154,7 +154,6 @@ export class BankLayout {
       this.regOfWord[w] = idx;
     }
   }
-
 }
 
 /**
