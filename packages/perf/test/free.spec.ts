@@ -23,7 +23,7 @@ describe('perf core: the free path', () => {
     // Before any await: destroyed, module reference dropped, event dead, nothing in flight.
     expect(e.state).to.equal(S.DEAD);
     expect(mod.refs).to.equal(0);
-    expect(core.freesInFlight).to.equal(0);
+    expect(core.freeing.activeReaders).to.equal(0);
     expect(core.eventsHoldingModule()).to.deep.equal([]);
     // destroy ran inside the release chain, as the sleeping path names it.
     expect(chains).to.deep.equal([['perf_release', 'perf_event_release_kernel', 'put_event', '_free_event']]);
@@ -39,7 +39,7 @@ describe('perf core: the free path', () => {
     const done = core.close(e);
     expect(e.state).to.equal(S.EXIT);
     expect(mod.refs).to.equal(1);
-    expect(core.freesInFlight).to.equal(1);
+    expect(core.freeing.activeReaders).to.equal(1);
     expect(core.eventsHoldingModule()).to.deep.equal([e]);
     await Promise.resolve();
     expect(mod.refs).to.equal(1);
@@ -47,7 +47,7 @@ describe('perf core: the free path', () => {
     await done;
     expect(e.state).to.equal(S.DEAD);
     expect(mod.refs).to.equal(0);
-    expect(core.freesInFlight).to.equal(0);
+    expect(core.freeing.activeReaders).to.equal(0);
   });
 
   it('stops at each preemption point when a scheduler is installed', async () => {
@@ -78,7 +78,7 @@ describe('perf core: the free path', () => {
     let err: unknown;
     await core.close(e).catch((x) => (err = x));
     expect((err as Error).message).to.equal('destroy failed');
-    expect(core.freesInFlight).to.equal(0);
+    expect(core.freeing.activeReaders).to.equal(0);
     expect(core.eventsHoldingModule()).to.deep.equal([]);
   });
 });
