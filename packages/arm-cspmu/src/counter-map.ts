@@ -4,6 +4,9 @@ import { CYCLE_CNTR_IDX_NONE, CYCLE_CNTR_PHYS, PMCFGR_CC, PMCFGR_N, PMCFGR_SIZE,
 
 const EAGAIN = -11;
 
+/** The map group validation tries a group against: one for all instances, as validation runs to its end without yielding. */
+const SCRATCH = new Uint32Array(8);
+
 /** The counter geometry PMCFGR describes. */
 export interface CounterGeometry {
   readonly numLogicalCounters: number;
@@ -47,8 +50,6 @@ export interface CounterRules {
  */
 export class CounterMap {
   readonly used = new Uint32Array(8);
-  /** The map group validation tries the group against. */
-  readonly scratch = new Uint32Array(8);
   private readonly events: (PerfEvent | undefined)[];
   /** Why the backend's validate_event last refused an event (for the EINVAL message). */
   lastRefusal = '';
@@ -134,8 +135,8 @@ export class CounterMap {
   fitsGroup(event: PerfEvent, pmu: unknown): boolean {
     const leader = event.leader;
     if (leader === event) return true;
-    this.scratch.fill(0);
-    const fits = (e: PerfEvent) => e.pmu.software || (e.pmu === pmu && this.allocate(this.scratch, e) >= 0);
+    const scratch = SCRATCH.fill(0);
+    const fits = (e: PerfEvent) => e.pmu.software || (e.pmu === pmu && this.allocate(scratch, e) >= 0);
     if (!fits(leader)) return false;
     for (const s of leader.siblings) if (!fits(s)) return false;
     return fits(event);

@@ -34,3 +34,10 @@ export function writeEventType(base0: IoMem, ext64: boolean, phys: number, lo: n
   if (ext64) base0.writeqParts(lo, hi, PMEVTYPER + 8 * phys);
   else base0.writel(lo, PMEVTYPER + 4 * phys);
 }
+
+/** The event type as the driver keeps it: low and high words (the high one reaches only a 64-bit PMEVTYPER). No BigInt arithmetic for a type that fits 32 bits. */
+export function splitEventType(hw: { config: number; configHi: number }, type: number | bigint): void {
+  const small = typeof type !== 'bigint' || type <= 0xffffffffn;
+  hw.config = typeof type === 'bigint' ? (small ? Number(type) : Number(type & 0xffffffffn)) : type >>> 0;
+  hw.configHi = small ? 0 : Number(((type as bigint) >> 32n) & 0xffffffffn);
+}

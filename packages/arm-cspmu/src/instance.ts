@@ -19,7 +19,7 @@ import type { ApmtInfo, CspmuInstance } from './backend-api.js';
 import { Binding } from './binding.js';
 import { CounterIo } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
-import { pmcrOffset, writeEventType } from './ext64.js';
+import { pmcrOffset, splitEventType, writeEventType } from './ext64.js';
 import { OverflowIrq } from './overflow-irq.js';
 import type { DriverProfile } from './profile.js';
 import {
@@ -39,7 +39,6 @@ import {
 import { type BackendCallSites, callOp } from './sites.js';
 
 const ENOENT = -2;
-
 /** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
 const destroyEvent = (event: PerfEvent): void | Promise<void> => (event.pmu as ArmCspmu).destroy(event);
 
@@ -223,11 +222,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     }
     event.hw.idx = -1;
     event.hw.extraIdx = -1;
-    const type = callOp(this.sites, 'eventType', this, event);
-    // A type that fits 32 bits (every event of the backends here) is split without BigInt arithmetic.
-    const small = typeof type !== 'bigint' || type <= 0xffffffffn;
-    event.hw.config = typeof type === 'bigint' ? (small ? Number(type) : Number(type & 0xffffffffn)) : type >>> 0;
-    event.hw.configHi = small ? 0 : Number(((type as bigint) >> 32n) & 0xffffffffn);
+    splitEventType(event.hw, callOp(this.sites, 'eventType', this, event));
     this.refs.inc();
     event.destroy = destroyEvent;
   }

@@ -4,6 +4,8 @@ import { type RateFunction, ZERO_RATE } from './rate-function.js';
 
 const TWO32 = 4294967296;
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** A fold's scratch words, shared by every engine: a fold reads into it and stores it before anything else runs. */
+const FOLD_WORDS = new Uint32Array(2);
 
 /** Where the engine keeps each counter's stored value: 32-bit words of a register bank's state. */
 export interface CounterStorage {
@@ -28,7 +30,6 @@ export class CounterEngine {
   private readonly rate: RateFunction[];
   private readonly running: Uint8Array;
   private readonly timers: (Timer | undefined)[];
-  private readonly foldWords = new Uint32Array(2);
   /** Per counter: when it was last written (a handler re-preloading it), or -1. */
   private readonly writtenAt: Float64Array;
 
@@ -94,7 +95,7 @@ export class CounterEngine {
   /** Fold counter p's progress up to t into its stored value. Returns true if it wrapped (an overflow). */
   fold(p: number, t: number): boolean {
     if (this.running[p] === 1 && t > this.t0[p]!) {
-      const words = this.foldWords;
+      const words = FOLD_WORDS;
       const wrapped = this.read(p, t, words);
       const st = this.storage.words;
       const w = this.storage.wordOf[p]!;

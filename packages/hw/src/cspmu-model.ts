@@ -11,6 +11,9 @@ import { RateResolver } from './rate-resolver.js';
 
 export type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 
+/** The words a counter read fills, [low, high]: shared by every model, as each read takes them straight back out. */
+const READ_WORDS = new Uint32Array(2);
+
 /**
  * The CoreSight PMU device model (IHI 0091 semantics, as far as Linux relies
  * on them): its register map on one or two pages, a lazy counter engine, the
@@ -31,8 +34,6 @@ export class CspmuModel implements RegisterHooks {
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
   private readonly rates: RateResolver;
-  /** Words a counter read fills: [low, high]. */
-  private readonly words = new Uint32Array(2);
   private oldWord = 0;
   private frozen = false;
   private irqAsserted = false;
@@ -111,7 +112,7 @@ export class CspmuModel implements RegisterHooks {
   /** Current value of a physical counter as a bigint (for tests and tools; not the bus). */
   counterValue(phys: number): bigint {
     if (!(this.cntWord[phys]! >= 0)) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
-    const words = this.words;
+    const words = READ_WORDS;
     this.engine.read(phys, this.deps.clock.now(), words);
     return (BigInt(words[1]!) << 32n) | BigInt(words[0]!);
   }
@@ -174,7 +175,7 @@ export class CspmuModel implements RegisterHooks {
   readCounterHalf(p: number, half: 0 | 1): number {
     const t = this.accessTime();
     if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
-    const words = this.words;
+    const words = READ_WORDS;
     this.engine.read(p, t, words);
     return words[half]!;
   }
