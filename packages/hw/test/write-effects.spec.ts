@@ -92,16 +92,16 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
 });
 
 describe('CoreSight PMU model: register layouts shared by devices of one kind', () => {
-  function twoDevices(second: Partial<Parameters<typeof modelConfig>[0]> = {}) {
+  function twoDevices(second: Partial<Parameters<typeof modelConfig>[0]> = {}, first: Partial<Parameters<typeof modelConfig>[0]> = {}) {
     const { kernel } = createKernel();
     const clock = kernel.clock as ManualClock;
     const bus = new MmioBus(kernel);
     const workload = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
     const layouts = new CspmuLayouts();
-    const a = new CspmuModel(modelConfig({ label: 'a' }), { clock, workload, layouts });
-    const b = new CspmuModel(modelConfig({ label: 'b', ...second }), { clock, workload, layouts });
+    const a = new CspmuModel(modelConfig({ label: 'a', ...first }), { clock, workload, layouts });
+    const b = new CspmuModel(modelConfig({ label: 'b', ...first, ...second }), { clock, workload, layouts });
     a.attach(bus.map, 'a', BASE0);
-    b.attach(bus.map, 'b', BASE0 + 0x1000);
+    b.attach(bus.map, 'b', BASE0 + 0x1000, BASE0 + 0x2000);
     return { clock, layouts, a, b, ioA: bus.ioremap(BASE0, 0x1000, 'a'), ioB: bus.ioremap(BASE0 + 0x1000, 0x1000, 'b') };
   }
 
@@ -130,7 +130,23 @@ describe('CoreSight PMU model: register layouts shared by devices of one kind', 
   });
 
   it('compiles a layout of its own for a device whose identity or geometry differs', () => {
-    expect(twoDevices({ counters: 9 }).layouts.size).to.equal(2);
+    const variants: Partial<Parameters<typeof modelConfig>[0]>[] = [
+      { counters: 9 },
+      { counterBits: 64 },
+      { cycleCounter: false },
+      { dualPage: true },
+      { ext64: true },
+      { fzo: true },
+      { implementer: 0x36b },
+      { product: 0x5a1 },
+      { variant: 2 },
+      { revision: 3 },
+      { pmiidrZero: true },
+    ];
+    for (const v of variants) expect(twoDevices(v).layouts.size, JSON.stringify(v)).to.equal(2);
+    expect(twoDevices({ atomic64: true }, { counterBits: 64 }).layouts.size, 'atomic64').to.equal(2);
+    // Neither the label nor the clock nor bus latency shapes the registers.
+    expect(twoDevices({ clockHz: 2e9, accessLatencyNs: 5 }).layouts.size).to.equal(1);
     const other = twoDevices({ product: 0x5a1 });
     expect(other.layouts.size).to.equal(2);
     expect(other.ioA.readl(REG.PMIIDR)).to.not.equal(other.ioB.readl(REG.PMIIDR));
