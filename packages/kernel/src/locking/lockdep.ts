@@ -1,6 +1,6 @@
 // Lock-order validation by lock class, as lockdep does it: reports with both chains, before a deadlock can happen.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { kerr } from '../base/errors.js';
+import { runWithHeld, taskHeld } from '../base/task-context.js';
 
 /**
  * A lock class: every lock initialised from one key shares it, as every
@@ -28,14 +28,6 @@ export interface HeldChain {
   /** Where the lock was taken: the emulated backtrace, outermost first. */
   readonly at: readonly string[];
 }
-
-/**
- * One AsyncLocalStorage for the whole process. Node walks every enabled
- * storage on each promise it creates, and never forgets one, so a storage
- * per machine made every promise slower with each machine booted. Entries
- * carry their owner, so machines still see only their own locks.
- */
-const held = new AsyncLocalStorage<HeldChain>();
 
 /** One recorded dependency: class `to` was taken while class `from` was held, first seen here. */
 export interface LockDependency {
@@ -98,17 +90,17 @@ export class Lockdep {
   }
 
   currentChain(): HeldChain | undefined {
-    return held.getStore();
+    return taskHeld<HeldChain>();
   }
 
   holds(lock: TrackedLock): boolean {
-    for (let c = held.getStore(); c; c = c.outer) if (c.lock === lock) return true;
+    for (let c = taskHeld<HeldChain>(); c; c = c.outer) if (c.lock === lock) return true;
     return false;
   }
 
   heldNames(): string[] {
     const names: string[] = [];
-    for (let c = held.getStore(); c; c = c.outer) if (c.owner === this) names.unshift(c.lock.name);
+    for (let c = taskHeld<HeldChain>(); c; c = c.outer) if (c.owner === this) names.unshift(c.lock.name);
     return names;
   }
 
@@ -116,7 +108,7 @@ export class Lockdep {
   checkAcquire(lock: TrackedLock, task = 'anonymous'): void {
     if (!this.enabled) return;
     const cls = lock.lockClass;
-    for (let c = held.getStore(); c; c = c.outer) {
+    for (let c = taskHeld<HeldChain>(); c; c = c.outer) {
       if (c.lock === lock || c.owner !== this) continue;
       if (c.lock.lockClass === cls) this.splat('recursive', lock, c, task, [cls], []);
       const path = this.path(cls, c.lock.lockClass);
@@ -125,7 +117,7 @@ export class Lockdep {
         this.splat('circular', lock, c, task, path, deps);
       }
     }
-    for (let c = held.getStore(); c; c = c.outer) {
+    for (let c = taskHeld<HeldChain>(); c; c = c.outer) {
       if (c.lock === lock || c.owner !== this) continue;
       let out = this.edges.get(c.lock.lockClass);
       if (!out) this.edges.set(c.lock.lockClass, (out = new Map()));
@@ -135,12 +127,12 @@ export class Lockdep {
 
   /** Run `fn` with `lock` pushed on the current task's held chain. */
   runHolding<T>(lock: TrackedLock, task: string, fn: () => T): T {
-    return held.run({ lock, task, outer: held.getStore(), owner: this, at: this.enabled ? this.where(task) : [] }, fn);
+    return runWithHeld({ lock, task, outer: taskHeld<HeldChain>(), owner: this, at: this.enabled ? this.where(task) : [] } satisfies HeldChain, fn);
   }
 
   /** Run `fn` as a fresh task holding nothing (used for independent work items). */
   runDetached<T>(fn: () => T): T {
-    return held.exit(fn);
+    return runWithHeld(undefined, fn);
   }
 
   /**
@@ -152,7 +144,7 @@ export class Lockdep {
     let bt = this.backtrace();
     if (bt.length === 0) {
       const tasks: string[] = [];
-      for (let c = held.getStore(); c; c = c.outer) if (c.owner === this) tasks.unshift(c.task);
+      for (let c = taskHeld<HeldChain>(); c; c = c.outer) if (c.owner === this) tasks.unshift(c.task);
       bt = tasks;
     }
     return bt.at(-1) === task ? bt : [...bt, task];
@@ -160,7 +152,7 @@ export class Lockdep {
 
   private heldClasses(): string[] {
     const names: string[] = [];
-    for (let c = held.getStore(); c; c = c.outer) if (c.owner === this) names.unshift(c.lock.lockClass.name);
+    for (let c = taskHeld<HeldChain>(); c; c = c.outer) if (c.owner === this) names.unshift(c.lock.lockClass.name);
     return names;
   }
 

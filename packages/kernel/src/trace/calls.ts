@@ -1,6 +1,6 @@
 // The emulated call stack: which kernel functions a task is in, kept across awaits, for tracers and KASAN/WARN backtraces.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { kerr } from '../base/errors.js';
+import { runWithFrames, taskFrames } from '../base/task-context.js';
 import type { KernelFunction } from './kfunc.js';
 import type { StringTable } from './tracing.js';
 
@@ -11,12 +11,6 @@ interface AsyncFrames {
   readonly owner: CallStack;
   readonly names: readonly string[];
 }
-
-/**
- * One storage for the whole process (Node slows every promise for each
- * storage ever enabled); frames carry their owner, so machines stay apart.
- */
-const asyncFrames = new AsyncLocalStorage<AsyncFrames>();
 
 /**
  * Which emulated kernel functions are running, innermost last, as interned
@@ -88,14 +82,14 @@ export class CallStack {
 
   /** The whole backtrace, outermost first: the sleeping task's functions, then the synchronous stack. */
   chain(): string[] {
-    const f = asyncFrames.getStore();
+    const f = taskFrames<AsyncFrames>();
     const outer = f !== undefined && f.owner === this ? f.names : [];
     return [...outer, ...this.names()];
   }
 
   /** Run `fn` as a fresh task (a kworker, a modprobe): it inherits no call chain from whoever queued it. */
   runDetached<T>(fn: () => T): T {
-    return asyncFrames.run({ owner: this, names: [] }, fn);
+    return runWithFrames({ owner: this, names: [] } satisfies AsyncFrames, fn);
   }
 
   /**
@@ -110,7 +104,7 @@ export class CallStack {
     const saved = this.ids.slice(0, Math.min(depth, MAX_DEPTH));
     this.d = 0;
     try {
-      return asyncFrames.run({ owner: this, names }, fn);
+      return runWithFrames({ owner: this, names } satisfies AsyncFrames, fn);
     } finally {
       this.ids.set(saved);
       this.d = depth;
