@@ -20,6 +20,7 @@ console.log(
     .join(', '),
 );
 const [a] = m2.open('ampere_mcu_pmu_0/act_sent,bank=5,rank=3,threshold=2/');
+// ampere-dram: act_sent 2e8/s over both ranks; banks 0 and 2 (bank=5) carry a quarter of it, so 50000 in 1 ms.
 m2.advance(1_000_000);
 console.log(`act_sent on ampere_mcu_pmu_0: ${m2.perf.read(a).value}`);
 try {

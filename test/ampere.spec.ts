@@ -2,9 +2,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CspmuInstance, PerfEvent } from '@cspmu/arm-cspmu';
 import type { KernelError } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
+import { ampereBackend } from 'cspmu-ampere-backend';
 import { MS, recordAccesses } from './helpers/machine.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -76,5 +78,70 @@ describe('Ampere backend (out-of-tree example plugin)', function () {
     const rb = m.perf.read(b!);
     expect(ra.timeRunning + rb.timeRunning).to.equal(12 * MS);
     expect([ra.timeRunning, rb.timeRunning]).to.deep.equal([8 * MS, 4 * MS]);
+  });
+
+  describe('as Linux 6.12 had it (the intermediate ampere_cspmu)', () => {
+    /** The writes of opening `events` on ampere_mcu_pmu_0 under `kernelVersion`, as rwmmio would list them. */
+    async function openWrites(kernelVersion: '7.3' | '6.12', events: string): Promise<string[]> {
+      const m = await Machine.boot({ platform: 'ampereone', kernelVersion });
+      const dev = m.driver.bindings().find((b) => b.pmu === 'ampere_mcu_pmu_0')!.device;
+      const rec = recordAccesses(m);
+      m.open(events);
+      const w = rec.text(dev).filter((a) => a.startsWith('W'));
+      await m.shutdown();
+      return w;
+    }
+
+    it('writes PMCCFILTR = 0 when the cycle counter starts (7.3 writes nothing there)', async () => {
+      const common = ['W32 0xe04 = 0x0', 'W64 0xf8 = 0x7fffffffffffffff'];
+      const enable = ['W32 0xc40 = 0x80000000', 'W32 0xc00 = 0x80000000', 'W32 0xe04 = 0x1'];
+      expect(await openWrites('6.12', 'ampere_mcu_pmu_0/cycles/')).to.deep.equal([...common, 'W32 0x47c = 0x0', ...enable]);
+      expect(await openWrites('7.3', 'ampere_mcu_pmu_0/cycles/')).to.deep.equal([...common, ...enable]);
+    });
+
+    it('an event after the cycle counter: the same PMAUXR writes as 7.3, since every event counting has the same filters', async () => {
+      const tail = [
+        'W64 0x0 = 0x7fffffffffffffff',
+        'W32 0x400 = 0x1',
+        'W32 0xd80 = 0x2',
+        'W32 0xd84 = 0x3',
+        'W32 0xd88 = 0x5',
+        'W32 0xc40 = 0x1',
+        'W32 0xc00 = 0x1',
+        'W32 0xe04 = 0x1',
+      ];
+      const w = await openWrites('6.12', '{ampere_mcu_pmu_0/cycles,threshold=2,rank=3,bank=5/,ampere_mcu_pmu_0/act_sent,threshold=2,rank=3,bank=5/}');
+      expect(w.slice(-tail.length)).to.deep.equal(tail);
+      // The leader starts when it is opened and again when its sibling joins.
+      expect(w.filter((a) => a.startsWith('W32 0x47c'))).to.deep.equal(['W32 0x47c = 0x0', 'W32 0x47c = 0x0']);
+    });
+
+    it('takes PMAUXR0-2 from the event on the first regular counter in use, not from the event being started', () => {
+      // The driver never lets two filters count at once, so only the backend op itself can show where the values come from.
+      const ev = (threshold: number, rank: number, bank: number) =>
+        ({ attr: { config: 1n, config1: BigInt(threshold) | (BigInt(rank) << 8n) | (BigInt(bank) << 24n), config2: 0n } }) as unknown as PerfEvent;
+      const first = ev(1, 2, 3);
+      const started = ev(4, 5, 6);
+      for (const [kernelVersion, expected] of [
+        ['6.12', ['0xd80=1', '0xd84=2', '0xd88=3']],
+        ['7.3', ['0xd80=4', '0xd84=5', '0xd88=6']],
+      ] as const) {
+        const writes: string[] = [];
+        const inst = {
+          kernelVersion,
+          device: 'arm-cs-arch-pmu.0',
+          hasCycleCounter: true,
+          cycleCounterLogicalIdx: 10,
+          // The cycle counter (logical 10) is in use too, and is not a regular counter.
+          usedCounters: () => [2, 5, 10],
+          eventAt: (idx: number) => (idx === 2 ? first : idx === 5 ? started : ev(7, 7, 7)),
+          base0: { writel: (v: number, off: number) => writes.push(`0x${off.toString(16)}=${v}`) },
+          nameIndex: () => 0,
+          uniqueName: (n: string) => n,
+        } as unknown as CspmuInstance;
+        ampereBackend.init(inst).setEvFilter!(inst, started);
+        expect(writes, kernelVersion).to.deep.equal(expected);
+      }
+    });
   });
 });

@@ -1,6 +1,6 @@
 // Faithful by default: Linux 7.3's names and sysfs files, and each listed difference of Linux 6.12.
 
-import { ARM_GENERIC_PLATFORM, type PlatformSpec } from '@cspmu/hw';
+import { ARM_GENERIC_PLATFORM, GRACE_PLATFORM, type PlatformSpec } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { recordAccesses } from './helpers/machine.js';
@@ -130,6 +130,27 @@ describe('Kernel versions: 7.3 by default, 6.12 on request', function () {
     const m73 = await Machine.boot({ platform: 'grace' });
     expect(m73.kernel.sysfs.list(`${DEV}/nvidia_scf_pmu_0/events`)).to.have.length(54);
     expect(m73.kernel.sysfs.list(`${DEV}/nvidia_nvlink_c2c0_pmu_0/format`)).to.deep.equal(['event', 'port']);
+  });
+
+  it('6.12: the generic NVIDIA uncore PMU has no filter2 format and never writes PMEVFILT2R (7.3 has both)', async () => {
+    const platform = JSON.parse(JSON.stringify(GRACE_PLATFORM));
+    platform.pmus.push({ ...platform.pmus[4], label: 'odd0', id: 41, product: '0x999', base0: '0x1000060000', irq: { gsi: 0x2f1, trigger: 'level' } });
+    const seen: Record<string, { formats: string[]; writes: string[] }> = {};
+    for (const kernelVersion of ['6.12', '7.3'] as const) {
+      const m = await Machine.boot({ platform, kernelVersion });
+      const formats = tree(m, 'nvidia_uncore_pmu_0').filter((f) => f.startsWith('format/'));
+      const rec = recordAccesses(m);
+      m.open('nvidia_uncore_pmu_0/event=0x3,filter=0x5/');
+      const writes = rec.log.filter((a) => a.write && a.off >= 0x800 && a.off < 0xc00).map((a) => `0x${a.off.toString(16)}=0x${a.value.toString(16)}`);
+      seen[kernelVersion] = { formats, writes };
+      if (kernelVersion === '6.12') expect(() => m.open('nvidia_uncore_pmu_0/event=0x3,filter2=0x1/')).to.throw(/filter2/);
+      await m.shutdown();
+    }
+    expect(seen['6.12']).to.deep.equal({ formats: ['format/event=config:0-32', 'format/filter=config1:0-31'], writes: ['0xa00=0x5'] });
+    expect(seen['7.3']).to.deep.equal({
+      formats: ['format/event=config:0-32', 'format/filter2=config2:0-31', 'format/filter=config1:0-31'],
+      writes: ['0xa00=0x5', '0x800=0xffffffff'],
+    });
   });
 
   it('the version comes from the boot option, else the platform file, else 7.3; anything else is EINVAL naming the choices', async () => {

@@ -1,4 +1,4 @@
-// The README's code runs as written: every js block of the machine API section is run with node, and the backend example type-checks.
+// The README's code runs as written: every js block of the machine API and Workloads sections is run with node, and the backend example type-checks.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -66,5 +66,20 @@ describe('README: the backend example of Writing a backend type-checks against t
     writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ extends: '../../../tsconfig.base.json', compilerOptions: options, include: ['backend.ts'] }));
     const r = node([join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir]);
     expect(r.status, `${r.stdout}${r.stderr}\n--- the README's backend example ---\n${code}`).to.equal(0);
+  });
+});
+
+describe('README: the Workloads section runs as written', function () {
+  this.timeout(120000);
+  const snippets = snippetsOf(readFileSync(join(ROOT, 'README.md'), 'utf8'), 'Workloads');
+  const dir = join(ROOT, 'test', 'dist', 'readme-snippets');
+  mkdirSync(dir, { recursive: true });
+
+  it('has one example, and it runs: counts follow the rank and threshold filters', () => {
+    expect(snippets).to.have.length(1);
+    const file = join(dir, 'workloads-1.mjs');
+    writeFileSync(file, snippets[0]!);
+    const r = node([file]);
+    expect(r.status, `${r.stderr}\n--- example ---\n${snippets[0]}`).to.equal(0);
   });
 });

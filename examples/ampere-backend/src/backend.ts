@@ -1,5 +1,5 @@
 // The AmpereOne MCU backend's ops: threshold, rank and bank written to PMAUXR0-2, one filter per PMU instance.
-import { defineBackend, formatField, kerr, type PerfEvent, PMIMPDEF } from '@cspmu/arm-cspmu';
+import { type CspmuInstance, defineBackend, formatField, kerr, type PerfEvent, PMIMPDEF } from '@cspmu/arm-cspmu';
 import { MCU_EVENTS } from './events.js';
 
 /** Ampere's JEP106 implementer code (the claim in package.json says the same; the loader checks). */
@@ -28,12 +28,21 @@ export function filterOf(e: PerfEvent): Filter {
 
 const same = (a: Filter, b: Filter) => a.threshold === b.threshold && a.rank === b.rank && a.bank === b.bank;
 
+/** The event on the lowest-numbered regular counter in use (the cycle counter is not regular), if any. */
+function firstRegularEvent(i: CspmuInstance): PerfEvent | undefined {
+  const idx = i.usedCounters().find((n) => !i.hasCycleCounter || n < i.cycleCounterLogicalIdx);
+  return idx === undefined ? undefined : i.eventAt(idx);
+}
+
 /**
  * The AmpereOne MCU backend. Filters are per PMU instance, so every event
  * counting at once must carry the same threshold, rank and bank: mixing
  * them in one PMU is EINVAL. Names are `ampere_mcu_pmu_<n>`, n from an
  * index that, as upstream's IDA, never gives a number back while the module
- * is loaded.
+ * is loaded. Linux 6.12 had the driver's intermediate version: it takes the
+ * PMAUXR values from the event on the first regular counter in use rather
+ * than from the event being started, and writes PMCCFILTR = 0 when the
+ * cycle counter starts.
  */
 export const ampereBackend = defineBackend({
   name: 'ampere_cspmu',
@@ -45,20 +54,21 @@ export const ampereBackend = defineBackend({
       getEventAttrs: () => MCU_EVENTS,
       getFormatAttrs: () => [EVENT, THRESHOLD, RANK, BANK],
       setEvFilter: (i, e) => {
-        const f = filterOf(e);
+        const f = filterOf(i.kernelVersion === '6.12' ? (firstRegularEvent(i) ?? e) : e);
         i.base0.writel(f.threshold, PMAUXR0);
         i.base0.writel(f.rank, PMAUXR1);
         i.base0.writel(f.bank, PMAUXR2);
       },
-      // PMCCFILTR is RES0 on this PMU: nothing to program.
-      setCcFilter: () => undefined,
+      // PMCCFILTR is RES0 on this PMU: 7.3 programs nothing, 6.12 wrote 0.
+      setCcFilter: (i) => {
+        if (i.kernelVersion === '6.12') i.writeCcFilter(0);
+      },
       validateEvent: (i, e) => {
         const f = filterOf(e);
         if (e.leader !== e && !same(f, filterOf(e.leader))) {
           throw kerr('EINVAL', `${i.device}: threshold/rank/bank differ from the group leader's; the filters are per PMU`);
         }
-        const firstRegular = i.usedCounters().find((idx) => !i.hasCycleCounter || idx < i.cycleCounterLogicalIdx);
-        const other = firstRegular === undefined ? undefined : i.eventAt(firstRegular);
+        const other = firstRegularEvent(i);
         if (other && !same(f, filterOf(other))) {
           throw kerr('EINVAL', `${i.device}: threshold/rank/bank differ from the event already counting; the filters are per PMU`);
         }

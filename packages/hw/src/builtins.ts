@@ -2,7 +2,7 @@
 import { kerr } from '@cspmu/kernel';
 import { GRACE_PLATFORM, GRACE_STREAM_WORKLOAD } from './builtins-grace.js';
 import type { PlatformSpec, PmuDeviceSpec } from './platform.js';
-import { IDLE_WORKLOAD, type WorkloadSpec } from './workload.js';
+import { IDLE_WORKLOAD, type StreamSpec, type WorkloadSpec } from './workload.js';
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
@@ -35,20 +35,60 @@ export const AMPERE_PLATFORM: PlatformSpec = {
   workload: 'ampere-dram',
 };
 
+/** PMAUXR0-2 (PMIMPDEF words 0-2), as ampere_cspmu programs them: threshold, rank bitmap, bank bitmap. */
+const THRESHOLD = 'impdef0:0-7';
+const RANK = 'impdef1:0-15';
+const BANK = 'impdef2';
+
+/**
+ * A DRAM command stream split over ranks and banks: rank bitmap bit i
+ * selects rank i, bank bitmap bit j bank j, and a bitmap of 0 means every
+ * rank (bank). `rankShares` and `bankShares` each add up to 1.
+ */
+export function rankBankStreams(event: number, perSecond: number, rankShares: readonly number[], bankShares: readonly number[]): StreamSpec[] {
+  const anyOf = (field: string, bit: number) => ({ field, anyBit: 2 ** bit });
+  const none = (field: string) => ({ field, equals: 0 });
+  const out: StreamSpec[] = [{ pmu: 'mcu*', event, rate: perSecond, when: [none(RANK), none(BANK)] }];
+  rankShares.forEach((r, i) => {
+    out.push({ pmu: 'mcu*', event, rate: perSecond * r, when: [anyOf(RANK, i), none(BANK)] });
+  });
+  bankShares.forEach((b, j) => {
+    out.push({ pmu: 'mcu*', event, rate: perSecond * b, when: [none(RANK), anyOf(BANK, j)] });
+    rankShares.forEach((r, i) => {
+      out.push({ pmu: 'mcu*', event, rate: perSecond * r * b, when: [anyOf(RANK, i), anyOf(BANK, j)] });
+    });
+  });
+  return out;
+}
+
+/** A queue-threshold event: `atZero` cycles per second with anything queued, a tenth fewer per step of threshold, none from 10 up. */
+function thresholdRates(atZero: number): NonNullable<StreamSpec['values']> {
+  return { field: THRESHOLD, rates: Object.fromEntries(Array.from({ length: 10 }, (_, t) => [t, (atZero * (10 - t)) / 10])) };
+}
+
+/** Two ranks (60/40) and eight banks (even) carry the traffic. */
+const RANKS = [0.6, 0.4];
+const BANKS = Array.from({ length: 8 }, () => 1 / 8);
+
 export const AMPERE_DRAM_WORKLOAD: WorkloadSpec = {
   name: 'ampere-dram',
-  description: 'Steady DRAM traffic on every memory controller',
+  description:
+    'Steady DRAM traffic on every memory controller. DRAM commands split over two ranks (60/40) and eight banks by the rank and bank filters (PMAUXR1/2, 0 = all); the queue-threshold events count cycles with more entries than the threshold (PMAUXR0)',
   phases: [
     {
       durationNs: 10_000_000,
       streams: [
         { pmu: 'mcu*', event: 0x00, rate: 1.6e9 }, // cycle_count
-        { pmu: 'mcu*', event: 0x01, rate: 2e8 }, // act_sent
-        { pmu: 'mcu*', event: 0x02, rate: 1.9e8 }, // pre_sent
-        { pmu: 'mcu*', event: 0x03, rate: 8e8 }, // rd_sent
-        { pmu: 'mcu*', event: 0x05, rate: 4e8 }, // wr_sent
+        ...rankBankStreams(0x01, 2e8, RANKS, BANKS), // act_sent
+        ...rankBankStreams(0x02, 1.9e8, RANKS, BANKS), // pre_sent
+        ...rankBankStreams(0x03, 8e8, RANKS, BANKS), // rd_sent
+        ...rankBankStreams(0x05, 4e8, RANKS, BANKS), // wr_sent
         { pmu: 'mcu*', event: 0x0b, rate: 1e6 }, // ref_sent
         { pmu: 'mcu*', event: 0x32, rate: 8e8 }, // read_data_return
+        // queue_fill_gt_thresh, queue_rds_gt_thresh, queue_wrs_gt_thresh: cycles with more than `threshold` entries queued.
+        { pmu: 'mcu*', event: 0x27, values: thresholdRates(1.5e9) },
+        { pmu: 'mcu*', event: 0x28, values: thresholdRates(1.2e9) },
+        { pmu: 'mcu*', event: 0x29, values: thresholdRates(8e8) },
       ],
     },
   ],

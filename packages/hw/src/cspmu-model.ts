@@ -117,6 +117,11 @@ export class CspmuModel implements RegisterHooks {
     return (BigInt(words[1]!) << 32n) | BigInt(words[0]!);
   }
 
+  /** How often a counter's rate was looked up again because what selects it changed (reads never look it up). */
+  get rateLookups(): number {
+    return this.rates.lookups;
+  }
+
   get irqLineAsserted(): boolean {
     return this.irqAsserted;
   }
@@ -145,11 +150,15 @@ export class CspmuModel implements RegisterHooks {
   }
 
   beforeImpdefWrite(): void {
-    this.foldAll(this.accessTime());
+    this.accessTime();
   }
 
+  /** PMIMPDEF written: if a word the workload reads changed, every counter counts on at its new rate from now. */
   impdefChanged(): void {
-    this.reresolveAll(this.lastAccess);
+    if (!this.rates.impdefChanged(this.page0.state)) return;
+    const t = this.lastAccess;
+    this.foldAll(t);
+    this.restartAll(t);
   }
 
   beforePmcrWrite(): void {
@@ -251,11 +260,6 @@ export class CspmuModel implements RegisterHooks {
 
   private restartAll(t: number): void {
     for (const p of this.implemented) this.restart(p, t);
-  }
-
-  private reresolveAll(t: number): void {
-    this.rates.clear();
-    this.restartAll(t);
   }
 
   private resetCounters(bits: number): void {

@@ -39,12 +39,40 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** A rate in whole events per second, as the reduced fraction n/d of events per nanosecond. */
+/** The largest denominator a rate in events per second is taken with. */
+export const MAX_RATE_DENOMINATOR = 1_000_000;
+
+/**
+ * The fraction p/q that a rate in events per second stands for: the one with
+ * the smallest q (up to MAX_RATE_DENOMINATOR) that equals it as a double, so
+ * 104166666.66666667 is 312500000/3 and 0.1 is 1/10; a number no such
+ * fraction gives is taken as its closest continued-fraction convergent within
+ * that bound.
+ */
+export function rateFraction(perSecond: number): { p: number; q: number } {
+  if (Number.isInteger(perSecond)) return { p: perSecond, q: 1 };
+  let [h0, h1, k0, k1] = [0, 1, 1, 0];
+  let best = { p: Math.round(perSecond), q: 1 };
+  let r = perSecond;
+  for (let i = 0; i < 64; i++) {
+    const a = Math.floor(r);
+    const [h, k] = [a * h1 + h0, a * k1 + k0];
+    if (k > MAX_RATE_DENOMINATOR || h > MAX_SAFE) break;
+    best = { p: h, q: k };
+    if (h / k === perSecond || r === a) break;
+    r = 1 / (r - a);
+    [h0, h1, k0, k1] = [h1, h, k1, k];
+  }
+  return best;
+}
+
+/** A rate in events per second (fractions included, see rateFraction), as the reduced fraction n/d of events per nanosecond. */
 export function ratePerNs(perSecond: number): { n: number; d: number } {
-  const r = Math.round(perSecond);
-  if (r === 0) return { n: 0, d: 1 };
-  const g = gcd(r, 1e9);
-  return { n: r / g, d: 1e9 / g };
+  const { p, q } = rateFraction(perSecond);
+  if (p === 0) return { n: 0, d: 1 };
+  const d = q * 1e9;
+  const g = gcd(p, d);
+  return { n: p / g, d: d / g };
 }
 
 /** floor(t * n / d) exactly, for integers t, n >= 0 and d > 0 (no allocation unless the values are extreme). */
@@ -66,7 +94,7 @@ function exactQuotient(x: number, d: number): number {
   return q;
 }
 
-/** A constant rate in whole events per second (fractions are rounded), e.g. a cycle counter's clock. */
+/** A constant rate in events per second, fractional or whole (see rateFraction), e.g. a cycle counter's clock. */
 export class ConstantRate implements RateFunction {
   readonly zero: boolean;
   private readonly n: number;

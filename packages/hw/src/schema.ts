@@ -22,7 +22,10 @@ function describe(e: ErrorObject): string {
   if (e.keyword === 'required') return `${where}: missing field '${(e.params as { missingProperty: string }).missingProperty}'`;
   if (e.keyword === 'enum')
     return `${where}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'anyOf') return `${where}: must be a non-negative integer or a "0x…" string`;
+  if (e.keyword === 'anyOf') {
+    const cycles = /\/streams\/\d+\/event$/.test(e.instancePath) ? ' or "cycles"' : '';
+    return `${where}: must be a non-negative integer${cycles ? ',' : ' or'} a "0x…" string${cycles}`;
+  }
   return `${where}: ${e.message ?? e.keyword}`;
 }
 
@@ -31,7 +34,8 @@ export function validateOrThrow(validate: ValidateFunction, value: unknown, what
   if (validate(value)) return;
   const all = validate.errors ?? [];
   const anyOfPaths = new Set(all.filter((o) => o.keyword === 'anyOf').map((o) => o.instancePath));
-  const errs = all.filter((e) => e.keyword !== 'type' || !anyOfPaths.has(e.instancePath));
+  // Under an anyOf, only the anyOf itself speaks: the failures of each alternative would just repeat it.
+  const errs = all.filter((e) => e.keyword === 'anyOf' || !anyOfPaths.has(e.instancePath));
   const lines = [...new Set(errs.map(describe))];
   throw kerr('EINVAL', `${what}: ${listProblems(lines)}`);
 }

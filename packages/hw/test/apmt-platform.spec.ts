@@ -338,7 +338,7 @@ describe('Platform descriptions', () => {
     expect(() => loadWorkload({ name: 'w', phases: [{ durationNs: 0, streams: [] }] })).to.throw(KernelError, 'phases.0.durationNs: must be >= 1');
     expect(() => loadWorkload({ name: 'w', phases: [{ durationNs: 5, streams: [{ pmu: 'x', event: 1 }] }] })).to.throw(
       KernelError,
-      "give exactly one of 'rate' or 'ports'",
+      "give exactly one of 'rate', 'ports', 'bits' or 'values'",
     );
     expect(() => loadWorkload('nope')).to.throw(KernelError, "no built-in workload 'nope'");
   });

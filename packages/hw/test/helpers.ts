@@ -28,12 +28,15 @@ export function modelConfig(over: Partial<CspmuModelConfig> = {}): CspmuModelCon
 }
 
 /** A lone PMU device on a bus, driven only through MMIO; IRQ deliveries are recorded with their virtual time. */
-export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpec) {
+export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpec | Workload) {
   const { kernel } = createKernel();
   const clock = kernel.clock as ManualClock;
   const bus = new MmioBus(kernel);
   const irq = kernel.irqs.registerLine(100, 'level');
-  const wl = new Workload(workload ?? { name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+  const wl =
+    workload instanceof Workload
+      ? workload
+      : new Workload(workload ?? { name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
   const cfg = modelConfig(over);
   const dev = new CspmuModel(cfg, { clock, workload: wl, irqs: kernel.irqs, irq });
   dev.attach(bus.map, cfg.label, BASE0, cfg.dualPage ? BASE1 : undefined);

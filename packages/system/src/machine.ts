@@ -192,7 +192,7 @@ export class Machine {
       if (node.flags & APMT_FLAG_DUAL_PAGE) mems.push({ type: 'mem', start: node.baseAddress1, end: node.baseAddress1 + 0xfff });
       const id = node.id & 0x7fffffff;
       if (id !== node.id) log.warn('ACPI', `APMT: Unexpectedly large UID 0x${node.id.toString(16)}, truncated to 0x${id.toString(16)}`);
-      const devName = this.profile.kernelVersion === '6.12' ? `${PLATFORM_DRIVER_DEVICE}.<auto>` : `${PLATFORM_DRIVER_DEVICE}.${id}`;
+      const devName = this.profile.kernelVersion === '6.12' ? this.bus.nextAutoName(PLATFORM_DRIVER_DEVICE) : `${PLATFORM_DRIVER_DEVICE}.${id}`;
       const busy = mems.findIndex((r, i) => overlapping(r) || mems.slice(0, i).some((o) => o.start <= r.end && r.start <= o.end));
       if (busy >= 0) {
         log.err(PLATFORM_DRIVER_DEVICE, `${devName}: failed to claim resource ${busy}: [mem ${hex(mems[busy]!.start)}-${hex(mems[busy]!.end)}]`);

@@ -1,5 +1,5 @@
 // The backend conformance suite: binding, naming, sysfs attributes and exact counts for every listed event, run against any backend.
-import { builtinPlatform, ConstantRate, CYCLE_COUNTER_PHYS, loadPlatform, type PlatformSpec, type RateFunction, REG, registerLayout } from '@cspmu/hw';
+import { builtinPlatform, ConstantRate, CYCLE_COUNTER_PHYS, CYCLES, loadPlatform, type PlatformSpec, type RateFunction, REG, registerLayout } from '@cspmu/hw';
 import { isKernelError, parseCpuList } from '@cspmu/kernel';
 import { parseFormat } from '@cspmu/perf-tool';
 import { Machine, type MachineOptions } from '@cspmu/system';
@@ -14,21 +14,34 @@ function listedCode(text: string): number {
 
 /**
  * What the emulated device counts on physical counter `phys` of `device`,
- * read back from its registers (raw, untraced): the PMU clock on the cycle
- * counter, else the workload's events for the programmed event type and
- * filters. The event type must be the listed code (a backend must not
- * program another event).
+ * read back from its registers (raw, untraced): on the cycle counter the
+ * workload's cycles for PMCCFILTR (the PMU clock if it gives none), else the
+ * workload's events for the programmed event type, filters and PMIMPDEF.
+ * The event type must be the listed code (a backend must not program
+ * another event).
  */
 function modelledRate(m: Machine, device: string, phys: number, code: number, what: string): RateFunction {
   const label = m.platform.pmus.find((p) => `arm-cs-arch-pmu.${p.id}` === device)!;
-  if (phys === CYCLE_COUNTER_PHYS && label.cycleCounter) return new ConstantRate(label.clockHz);
   const io = m.driver.instanceByName(m.driver.bindings().find((b) => b.device === device)!.pmu)!.base0;
   const layout = registerLayout(label.ext64);
   const word = (reg: number, half: 0 | 1) => (half === 0 || layout.ext64 ? io.rawReadl(reg + layout.selStride * phys + 4 * half) : 0);
+  const impdef = Array.from({ length: 32 }, (_, i) => io.rawReadl(REG.PMIMPDEF + 4 * i));
+  if (phys === CYCLE_COUNTER_PHYS && label.cycleCounter) {
+    if (!m.hardware.workload.countsCycles(label.label)) return new ConstantRate(label.clockHz);
+    return m.hardware.workload.resolve({ label: label.label, event: CYCLES, filter: word(REG.PMEVTYPER, 0), filter2: 0, impdef }); // PMCCFILTR sits at the cycle counter's type slot
+  }
   const event = word(REG.PMEVTYPER, 0) + word(REG.PMEVTYPER, 1) * 2 ** 32;
   expect(event, `${what} event type programmed`).to.equal(code);
   const filtered = phys < layout.filtered;
-  const sel = { label: label.label, event, filter: filtered ? word(REG.PMEVFILTR, 0) : 0, filter2: filtered ? word(REG.PMEVFILT2R, 0) : 0 };
+  const sel = {
+    label: label.label,
+    event,
+    filter: filtered ? word(REG.PMEVFILTR, 0) : 0,
+    filterHi: filtered ? word(REG.PMEVFILTR, 1) : 0,
+    filter2: filtered ? word(REG.PMEVFILT2R, 0) : 0,
+    filter2Hi: filtered ? word(REG.PMEVFILT2R, 1) : 0,
+    impdef,
+  };
   return m.hardware.workload.resolve(sel);
 }
 

@@ -38,6 +38,13 @@ export class PlatformBus {
 
   // ---- devices ----
 
+  /** The name an auto-id device `name` added now would get (a platform_device_add that fails gives its id back, so messages name it). */
+  nextAutoName(name: string): string {
+    const k = this.autoIds.alloc();
+    this.autoIds.free(k);
+    return `${name}.${k}.auto`;
+  }
+
   /**
    * platform_device_alloc + platform_device_add: named `<name>.<id>`, or with
    * id 'auto' `<name>.<k>.auto` (k the lowest id free among auto-id devices),
