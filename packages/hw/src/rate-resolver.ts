@@ -17,6 +17,7 @@ export class RateResolver {
   private impdefKey = '';
   private generation = 0;
   private readonly cyclesFromWorkload: boolean;
+  private readonly cycleSlot: number;
   /** Selections looked up because a counter's registers (or a PMIMPDEF word read) changed (for tests and diagnostics). */
   lookups = 0;
 
@@ -30,9 +31,10 @@ export class RateResolver {
     slots: number,
   ) {
     this.cycleRate = new ConstantRate(clockHz);
-    this.lastSel = new Float64Array(slots * 6).fill(-1);
-    this.lastRate = new Array<RateFunction | undefined>(slots).fill(undefined);
-    this.lastGen = new Float64Array(slots);
+    this.cycleSlot = slots;
+    this.lastSel = new Float64Array((slots + 1) * 6).fill(-1);
+    this.lastRate = new Array<RateFunction | undefined>(slots + 1).fill(undefined);
+    this.lastGen = new Float64Array(slots + 1);
     this.impdefWords = workload.impdefWordsFor(label);
     this.cyclesFromWorkload = workload.countsCycles(label);
   }
@@ -42,23 +44,25 @@ export class RateResolver {
     const cycle = p === CYCLE_COUNTER_PHYS && this.hasCycleCounter;
     if (cycle && !this.cyclesFromWorkload) return this.cycleRate;
     const s = page0;
+    // The cycle counter keeps its selection in the slot after the event counters'.
+    const q = cycle ? this.cycleSlot : p;
     const { selStride, filtered, ext64 } = this.layout;
     const sel = this.lastSel;
-    let same = this.lastRate[p] !== undefined && this.lastGen[p] === this.generation;
+    let same = this.lastRate[q] !== undefined && this.lastGen[q] === this.generation;
     // Event type (PMCCFILTR on the cycle counter), filter, filter2: low word, then the high word (0 unless the registers are 64-bit).
     for (let i = 0; i < 6; i++) {
       const base = i < 2 ? REG.PMEVTYPER : i < 4 ? REG.PMEVFILTR : REG.PMEVFILT2R;
       const half = i & 1;
       const v = (i < 2 || (p < filtered && !cycle)) && (half === 0 || ext64) ? s[((base + selStride * p) >> 2) + half]! : 0;
-      if (sel[6 * p + i] !== v) same = false;
-      sel[6 * p + i] = v;
+      if (sel[6 * q + i] !== v) same = false;
+      sel[6 * q + i] = v;
     }
-    if (same) return this.lastRate[p]!;
+    if (same) return this.lastRate[q]!;
     this.lookups++;
-    const key = `${sel.subarray(6 * p, 6 * p + 6).join('/')}${cycle ? '/c' : ''}${this.impdefKey}`;
+    const key = `${sel.subarray(6 * q, 6 * q + 6).join('/')}${cycle ? '/c' : ''}${this.impdefKey}`;
     let f = this.rateCache.get(key);
     if (!f) {
-      const w = 6 * p;
+      const w = 6 * q;
       // The workload names events by number: a 64-bit event type is exact below 2^53, which covers every stream.
       f = cycle
         ? this.workload.resolve({ label: this.label, event: CYCLES, filter: sel[w]!, filterHi: sel[w + 1]!, filter2: 0, impdef: this.impdef })
@@ -73,8 +77,8 @@ export class RateResolver {
           });
       this.rateCache.set(key, f);
     }
-    this.lastRate[p] = f;
-    this.lastGen[p] = this.generation;
+    this.lastRate[q] = f;
+    this.lastGen[q] = this.generation;
     return f;
   }
 
