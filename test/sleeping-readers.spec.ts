@@ -258,8 +258,9 @@ describe('Sleeping readers: perf read(2) and ioctl(2) across awaits', function (
     it('the hard handler wakes the irq thread, which folds the overflow once the bus answers, exactly', async () => {
       const { m, e, irq } = await nearOverflow(1000);
       m.advance(40);
-      // The line stays masked while the thread waits: one delivery, handled by waking it.
+      // The line stays masked while the thread waits: one delivery, handled by waking it; the status is not cleared yet.
       expect(m.kernel.irqs.stats(irq)).to.include({ delivered: 1, handled: 1 });
+      expect(m.kernel.irqs.isAsserted(irq)).to.equal(true);
       m.advance(960);
       await m.kernel.irqs.settle();
       const r = m.perf.read(e);
