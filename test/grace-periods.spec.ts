@@ -47,6 +47,24 @@ describe('Grace periods and the readers that hold them', function () {
     expect(m.kernel.kasan.reports).to.deep.equal([]);
   });
 
+  it('refuses new events from the destroy of the last one, before the queued reprobe work has started', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    // The reprobe work is parked before it runs: only destroy's own marking can refuse the open below.
+    const hold = holdAt(m, 'work arm_cspmu_reprobe');
+    const closing = m.perf.close(e!);
+    await turns();
+    expect(hold.held).to.equal(1);
+    expect(m.perf.freesInFlight).to.equal(0);
+    expect(() => m.open('arm_cspmu_cache_0/cycles/')).to.throw('EBUSY: arm_cspmu_cache_0 is being reprobed into another backend');
+    hold.release();
+    await closing;
+    await m.settle();
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('test_scf_cspmu');
+    expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
+  });
+
   it('unbinding a device waits for a sysfs read of its PMU that is in progress', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
