@@ -42,6 +42,31 @@ describe('Refcount', () => {
     expect(r.saturated).to.equal(true);
   });
 
+  it('saturates and reports one increment short of REFCOUNT_SATURATED, and never moves again', () => {
+    const { r, reports } = make(REFCOUNT_SATURATED - 2);
+    r.inc();
+    expect(r.count).to.equal(REFCOUNT_SATURATED - 1);
+    expect(reports).to.have.length(0);
+    r.inc();
+    expect(reports.map((e) => e.message)).to.deep.equal(["EINVAL: refcount_t 'obj': saturated; leaking memory"]);
+    expect(r.saturated).to.equal(true);
+    expect(r.count).to.equal(REFCOUNT_SATURATED);
+    r.inc();
+    expect(r.count).to.equal(REFCOUNT_SATURATED);
+    expect(reports).to.have.length(1);
+  });
+
+  it('reports a plain dec that drops the last reference (refcount_dec hitting 0 leaks the object)', () => {
+    const { r, reports } = make(2);
+    r.dec();
+    expect(r.count).to.equal(1);
+    expect(reports).to.have.length(0);
+    r.dec();
+    expect(reports.map((e) => e.message)).to.deep.equal(["EINVAL: refcount_t 'obj': decrement hit 0; leaking memory"]);
+    expect(r.saturated).to.equal(true);
+    expect(r.count).to.equal(REFCOUNT_SATURATED);
+  });
+
   it('rejects a bad initial value', () => {
     expect(() => new Refcount('x', -1, () => undefined)).to.throw(KernelError, 'non-negative');
   });
