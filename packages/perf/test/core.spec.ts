@@ -101,6 +101,24 @@ describe('Perf core: registration and open', () => {
     expect(core.liveEvents()).to.have.length(2);
   });
 
+  it('honours CAP_SYS_ADMIN as well as CAP_PERFMON under paranoid 2, for kernel counting and CPU-wide events', () => {
+    const { core, type } = perfRig();
+    core.paranoid = 2;
+    core.open({ type, config: 1n }, { cpu: 0, caller: { name: 'admin', capabilities: ['CAP_SYS_ADMIN'] } });
+    core.open({ type, config: 1n }, { cpu: 0, caller: { name: 'perfmon', capabilities: ['CAP_PERFMON'] } });
+    throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, caller: { name: 'net', capabilities: [] } }), 'EACCES', 'net may not count kernel');
+    expect(core.liveEvents()).to.have.length(2);
+  });
+
+  it('refuses a group member on another CPU than its leader (EINVAL), after event_init', () => {
+    const { core } = perfRig();
+    const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 0n }, { cpu: 0 });
+    throwsCode(() => core.open({ type: PERF_TYPE.SOFTWARE, config: 0n }, { cpu: 1, group: leader }), 'EINVAL', 'event on cpu 1 cannot join a group on cpu 0');
+    const member = core.open({ type: PERF_TYPE.SOFTWARE, config: 0n }, { cpu: 0, group: leader });
+    expect(leader.siblings).to.deep.equal([member]);
+    expect(core.liveEvents()).to.have.length(2);
+  });
+
   it('lets software events join an uncore group but not two hardware PMUs share one', () => {
     const { core, clock, type } = perfRig();
     const other = core.register(new TestPmu(clock, 2), 'other_pmu');
