@@ -1,7 +1,7 @@
 // Hardening: APMT node and platform device caps, linear validation, and error messages that stay bounded.
 
 import { decodeApmt, loadPlatform, MAX_APMT_NODES, MAX_PLATFORM_PMUS, parseApmt } from '@cspmu/hw';
-import { listProblems, MAX_LISTED_PROBLEMS } from '@cspmu/kernel';
+import { describeThrown, listProblems, MAX_LISTED_PROBLEMS } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
@@ -9,6 +9,12 @@ import { apmtOf, platformOf } from './helpers/platforms.js';
 
 describe('Hardening: caps and bounded messages', function () {
   this.timeout(60000);
+
+  it('a thrown value is described in at most 1000 characters, then its length', () => {
+    const cut = describeThrown('x'.repeat(5000));
+    expect([cut.length, cut.slice(995)]).to.deep.equal([1019, 'xxxxx… (5000 characters)']);
+    expect(describeThrown(new Error('y'.repeat(1000)))).to.equal('y'.repeat(1000));
+  });
 
   it('listProblems names the first problems, then how many more', () => {
     const many = Array.from({ length: 25 }, (_, i) => `p${i}`);

@@ -39,6 +39,7 @@ plugin(
 plugin(root, 'proxy-desc', 'proxy_desc', 'const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); export default proxy;');
 plugin(root, 'getter-desc', 'getter_desc', "export default { get name() { throw new TypeError('boom'); } };");
 plugin(root, 'good', 'good_mod', mod('good_mod', "log.push('init good_mod');"));
+plugin(root, 'hang-cleanup', 'hang_cleanup', mod('hang_cleanup', 'ctx.onCleanup(() => new Promise(() => {}));'));
 plugin(root, 'busy', 'busy_mod', mod('busy_mod', 'ctx.refuseUnloadWhile(() => globalThis.__cspmuBusy);', "log.push('exit busy_mod');"));
 // Odd entries: a stray file where a scope should be, a FIFO package.json, a package.json that is /dev/zero, a huge one.
 writeFileSync(join(root, 'node_modules', '@x'), 'not a directory');
@@ -87,6 +88,17 @@ describe('Hardening: plugin lifetime', () => {
     expect((await rejects(loader.unload('hang_exit'))).code).to.equal('ETIMEDOUT');
     expect(log()).to.deep.equal(['cleanup hang_exit']);
     expect(loader.get('hang_exit')).to.equal(undefined);
+  });
+
+  it('a cleanup that never settles ends in ETIMEDOUT, logged; the cleanups after it still run and the unload finishes', async () => {
+    const { loader, kernel } = loaderFor();
+    await loader.load('hang_cleanup');
+    await loader.unload('hang_cleanup');
+    expect(kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal([
+      'cleanup of hang_cleanup failed: a cleanup of module hang_cleanup did not finish within 100 ms; the module is marked failed and cleaned up',
+    ]);
+    expect(log()).to.deep.equal(['cleanup hang_cleanup']);
+    expect(loader.get('hang_cleanup')).to.equal(undefined);
   });
 
   it('an init throwing a null-prototype object and a cleanup throwing an unprintable value fail the load, never leave it loading', async () => {
