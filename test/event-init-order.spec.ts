@@ -73,6 +73,19 @@ describe('arm_cspmu event_init: the check table', function () {
     expect(m.perf.open({ type, config: 3n }, { cpu: 0 }).cpu).to.equal(0);
   });
 
+  it('6b: a group led by another arm_cspmu PMU is refused by the driver’s own validation (EINVAL), before the core’s mixed-PMU check', async () => {
+    const { m } = await grace();
+    const leader = m.perf.open({ type: m.perf.pmuByName('arm_cspmu_cache_0')!.type, config: 0x1dn }, { cpu: 0 });
+    const c2c = m.perf.pmuByName('arm_cspmu_acpi_NVDA2001_0')!;
+    expectCode(
+      () => m.perf.open({ type: c2c.type, config: 0x0n }, { cpu: 0, group: leader }),
+      'EINVAL',
+      "the group does not fit arm_cspmu_acpi_NVDA2001_0's counters or mixes PMUs",
+    );
+    expect(m.driver.instanceByName('arm_cspmu_acpi_NVDA2001_0')!.inUseCount).to.equal(0);
+    expect(m.perf.liveEvents()).to.deep.equal([leader]);
+  });
+
   it('7: success leaves hw.idx and the logical index at -1 and hw.config = event_type', async () => {
     const { m, type } = await grace();
     const e = m.perf.open({ type, config: 0x1a5n, disabled: true }, { cpu: 72 });

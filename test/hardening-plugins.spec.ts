@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKernel, type ModuleLoader, TOKENS } from '@cspmu/kernel';
-import { PluginDiscovery } from '@cspmu/plugin-discovery';
+import { MAX_ROOT_ENTRIES, PluginDiscovery } from '@cspmu/plugin-discovery';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { ROOT } from './helpers/cli.js';
@@ -134,6 +134,20 @@ describe('Hardening: plugin lifetime', () => {
     expect(warnings).to.contain('is a FIFO, not a regular file');
     expect(warnings).to.contain('is a character device, not a regular file');
     expect(warnings).to.match(/skipping huge-pkg: .* bytes, over the 1048576-byte cap/);
+  });
+
+  it(`a module root with more than ${MAX_ROOT_ENTRIES} entries is scanned up to the cap, with one warning`, () => {
+    const wide = mkdtempSync(join(tmpdir(), 'cspmu-wide-'));
+    const nm = join(wide, 'node_modules');
+    mkdirSync(nm);
+    for (let i = 0; i <= MAX_ROOT_ENTRIES; i++) writeFileSync(join(nm, `p${i}`), '');
+    const warnings: string[] = [];
+    try {
+      expect(new PluginDiscovery({ roots: [wide] }).installed((w) => warnings.push(w))).to.deep.equal([]);
+    } finally {
+      execFileSync('rm', ['-rf', wide]);
+    }
+    expect(warnings).to.deep.equal([`${nm} holds more than ${MAX_ROOT_ENTRIES} packages; the rest are not scanned`]);
   });
 
   it('a load by module name and one by package name at the same time are one load', async () => {
