@@ -56,7 +56,7 @@ describe('Grace periods and the readers that hold them', function () {
     const closing = m.perf.close(e!);
     await turns();
     expect(hold.held).to.equal(1);
-    expect(m.perf.freesInFlight).to.equal(0);
+    expect(m.perf.eventsHoldingModule()).to.deep.equal([]);
     expect(() => m.open('arm_cspmu_cache_0/cycles/')).to.throw('EBUSY: arm_cspmu_cache_0 is being reprobed into another backend');
     hold.release();
     await closing;

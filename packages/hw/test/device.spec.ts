@@ -7,6 +7,26 @@ import { rig } from './helpers.js';
 const CNT = (n: number, stride = 4) => REG.PMEVCNTR + n * stride;
 
 describe('CoreSight PMU device model', () => {
+  it('refuses a geometry PMCFGR cannot describe, however the model is built (EINVAL naming the field)', () => {
+    const refused = (over: Parameters<typeof rig>[0]) => {
+      try {
+        rig(over);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'built';
+    };
+    expect([0, 65, 1.5].map((counterBits) => refused({ counterBits }))).to.deep.equal([
+      'EINVAL: pmu0: counterBits must be 1..64, got 0',
+      'EINVAL: pmu0: counterBits must be 1..64, got 65',
+      'EINVAL: pmu0: counterBits must be 1..64, got 1.5',
+    ]);
+    expect(refused({ counters: 0 })).to.equal('EINVAL: pmu0: counters must be 1..256 for 32-bit counters, got 0');
+    expect(refused({ counterBits: 32, counters: 257 })).to.equal('EINVAL: pmu0: counters must be 1..256 for 32-bit counters, got 257');
+    expect(refused({ counterBits: 32, counters: 129, ext64: true })).to.equal('EINVAL: pmu0: FEAT_CSPMU_EXT64 lays out at most 128 counters, got 129');
+    expect(refused({ counterBits: 1 })).to.equal('built');
+  });
+
   it('describes itself in PMCFGR and PMIIDR', () => {
     const { io0 } = rig({ counters: 9, counterBits: 64, cycleCounter: true });
     const cfgr = io0.readl(REG.PMCFGR);
