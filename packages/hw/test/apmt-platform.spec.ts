@@ -18,18 +18,7 @@ import {
   loadWorkload,
   parseApmt,
 } from '../src/index.js';
-
-function graceApmt(): Uint8Array {
-  return buildApmt(apmtNodesOf(loadPlatform(GRACE_PLATFORM)));
-}
-
-function fixChecksum(b: Uint8Array): Uint8Array {
-  b[9] = 0;
-  let sum = 0;
-  for (const x of b) sum = (sum + x) & 0xff;
-  b[9] = (0x100 - sum) & 0xff;
-  return b;
-}
+import { fixChecksum, graceApmt } from './helpers.js';
 
 describe('APMT', () => {
   for (const [name, spec] of Object.entries(BUILTIN_PLATFORMS)) {

@@ -1,7 +1,7 @@
 // Test helpers for the PMU model: a default model configuration, and a lone device on a bus with its IRQ deliveries recorded.
 import { createKernel, IRQ_HANDLED, type ManualClock } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
-import { CspmuModel, type CspmuModelConfig, REG, Workload, type WorkloadSpec } from '../src/index.js';
+import { apmtNodesOf, buildApmt, CspmuModel, type CspmuModelConfig, GRACE_PLATFORM, loadPlatform, REG, Workload, type WorkloadSpec } from '../src/index.js';
 
 export const BASE0 = 0x40000000;
 export const BASE1 = 0x40001000;
@@ -66,3 +66,17 @@ export function rig(over: Partial<CspmuModelConfig> = {}, workload?: WorkloadSpe
 }
 
 export { REG };
+
+/** The APMT firmware would publish for the Grace built-in platform. */
+export function graceApmt(): Uint8Array {
+  return buildApmt(apmtNodesOf(loadPlatform(GRACE_PLATFORM)));
+}
+
+/** Set the header checksum so the table's bytes sum to 0 again (after a test changed some). */
+export function fixChecksum(b: Uint8Array): Uint8Array {
+  b[9] = 0;
+  let sum = 0;
+  for (const x of b) sum = (sum + x) & 0xff;
+  b[9] = (0x100 - sum) & 0xff;
+  return b;
+}
