@@ -36,6 +36,7 @@ import {
   PMINTENCLR,
   PMINTENSET,
 } from './regs.js';
+import { replayRotations } from './rotation-replay.js';
 import { type BackendCallSites, callOp } from './sites.js';
 
 const ENOENT = -2;
@@ -341,9 +342,9 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
       return r;
     });
   }
-
-  /** Apply the next k interrupts, identical to the last, in closed form (see OverflowIrq.replay). */
+  /** Closed forms: k more interrupts identical to the last (OverflowIrq.replay), and multiplexing cycles (rotation-replay.ts). */
   replayIrq(k: number): boolean {
     return this.shadow.freedBy === null && this.overflow.replay(k);
   }
+  readonly replayRotations: Pmu['replayRotations'] = (plan) => replayRotations(this, plan);
 }

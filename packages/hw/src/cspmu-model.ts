@@ -2,12 +2,15 @@
 import { kerr } from '@cspmu/kernel';
 import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
+import { CounterRuns } from './counter-runs.js';
 import type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
 import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
+import type { RateFunction } from './rate-function.js';
 import { RateResolver } from './rate-resolver.js';
+import { WindowReplayer } from './window-replay.js';
 
 export type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 
@@ -34,6 +37,7 @@ export class CspmuModel implements RegisterHooks {
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
   private readonly rates: RateResolver;
+  private readonly runs: CounterRuns;
   private oldWord = 0;
   private frozen = false;
   private irqAsserted = false;
@@ -89,6 +93,9 @@ export class CspmuModel implements RegisterHooks {
       this.setClrRegs,
       c.counterBits > 32,
     );
+    this.runs = new CounterRuns(slots);
+    const quiet = () => c.accessLatencyNs === 0 && !this.frozen && !this.irqAsserted && !this.anyOverflow();
+    this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
 
   /** Map the pages at their physical bases; returns the regions mapped. */
@@ -134,6 +141,7 @@ export class CspmuModel implements RegisterHooks {
 
   counterWritten(p: number): void {
     this.engine.written(p, this.lastAccess);
+    if (this.runs.open(p)) this.noteRun(p, this.lastAccess, this.engine.counting(p)?.rate);
   }
 
   selectionChanged(p: number): void {
@@ -255,7 +263,16 @@ export class CspmuModel implements RegisterHooks {
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     this.restarts++;
-    this.engine.restart(p, t, this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined);
+    const rate = this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined;
+    this.noteRun(p, t, rate);
+    this.engine.restart(p, t, rate);
+  }
+
+  /** Counter p's run so far ends at t (its progress folded); a new one starts if it counts `rate`. */
+  private noteRun(p: number, t: number, rate: RateFunction | undefined): void {
+    const st = this.cntBank.state;
+    const w = this.cntWord[p]!;
+    this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t, st[w]!, this.config.counterBits > 32 ? st[w + 1]! : 0);
   }
 
   private restartAll(t: number): void {

@@ -1,6 +1,6 @@
 // Overflow storms in closed form: when a counter's overflow cycle will repeat exactly, the next k interrupts are replayed at once.
 import type { Clock, IrqController } from '@cspmu/kernel';
-import type { CounterEngine } from './counter-engine.js';
+import { CounterEngine } from './counter-engine.js';
 import { phaseAt } from './rate-function.js';
 
 /** Fewer identical overflows than this ahead are simply delivered one by one. */
@@ -77,8 +77,8 @@ export class OverflowBatcher {
     if (!c || !piece || !(c.nextOverflow < piece.until) || phaseAt(piece, c.nextOverflow) !== phaseAt(piece, t)) return 0;
     const period = c.nextOverflow - t;
     this.engine.cancel(p);
-    // Timers of other devices cannot touch this counter; this device's and unowned ones (perf's) may.
-    const other = this.clock.nextDeadline(this.engine) ?? Infinity;
+    // Timers of other devices cannot touch this counter; this device's and anyone else's (perf's rotations) may.
+    const other = this.clock.nextDeadline(this.engine, (o) => !(o instanceof CounterEngine)) ?? Infinity;
     const limit = Math.min(this.clock.horizon(), other - 1, piece.until - 1);
     const k = Math.floor((limit - t) / period);
     if (k >= MIN_BATCH && irqs.replayDeliveries(this.irq, k)) {

@@ -15,6 +15,8 @@ export interface RateFunction {
   readonly zero: boolean;
   /** The linear piece containing t, if known: within [t, until), at(x) = at(origin) + floor((x - origin) * n / d). */
   linearPiece?(t: number): LinearPiece | undefined;
+  /** If the function repeats exactly (at(t + ns) = at(t) + events for every t), its period. */
+  repeating?(): { readonly ns: number; readonly events: number } | undefined;
 }
 
 /** A stretch of time over which a rate function counts n/d events per ns from `origin`. */
@@ -174,6 +176,10 @@ export class PhasedRate implements RateFunction {
     let i = this.durations.length - 1;
     while (i > 0 && this.starts[i]! > t) i--;
     return base + this.before[i]! + this.inPhase(i, t - this.starts[i]!);
+  }
+
+  repeating(): { ns: number; events: number } | undefined {
+    return this.repeat ? { ns: this.period, events: this.perPeriod } : undefined;
   }
 
   linearPiece(t: number): LinearPiece | undefined {

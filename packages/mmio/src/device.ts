@@ -24,6 +24,8 @@ export interface MmioDevice {
   readonly name: string;
   /** Plain registers a read may take straight from the device's state; absent: every read goes through `read`. */
   readonly readShadow?: ReadShadow;
+  /** An emulator service the device model offers its driver beside the registers (real hardware has none), if any. */
+  readonly service?: unknown;
   /** Why an access of `width` bytes at `offset` is not allowed, or undefined if it is. */
   check(offset: number, width: AccessWidth, write: boolean): string | undefined;
   read(offset: number, width: 1 | 2 | 4): number;

@@ -86,6 +86,11 @@ export class IoMemBase {
     return this.live;
   }
 
+  /** The emulator service of the device behind the mapping's first page (undefined once unmapped). */
+  deviceService(): unknown {
+    return this.live ? this.devs[0]?.service : undefined;
+  }
+
   /** The kernel virtual address of `offset`, as text. */
   virtAddress(offset = 0): string {
     return `0x${((BigInt(this.virtHi) << 32n) + BigInt(this.virtLo + offset)).toString(16)}`;

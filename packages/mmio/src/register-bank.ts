@@ -173,6 +173,8 @@ export class RegisterBank implements MmioDevice {
   private readonly regs: Reg[];
   private readonly byName: Map<string, Reg>;
   readonly unknown = new Map<number, UnknownAccessCount>();
+  /** An emulator service the model behind this bank offers drivers (see MmioDevice.service). */
+  service: unknown;
 
   constructor(
     readonly name: string,

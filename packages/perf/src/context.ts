@@ -3,6 +3,7 @@ import type { CallSite, Clock, Smp, Timer } from '@cspmu/kernel';
 import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
+import { RotationCycle } from './rotation-cycle.js';
 import type { PmuCallSites } from './sites.js';
 
 /**
@@ -17,6 +18,7 @@ export class PmuCpuContext {
   rotations = 0;
   private disableCount = 0;
   private timer: Timer | undefined;
+  private readonly cycle = new RotationCycle();
 
   constructor(
     readonly pmu: Pmu,
@@ -76,10 +78,12 @@ export class PmuCpuContext {
   // ---- groups ----
 
   addGroup(leader: PerfEvent): void {
+    this.cycle.reset();
     (leader.attr.pinned ? this.pinned : this.flexible).push(leader);
   }
 
   removeGroup(leader: PerfEvent): void {
+    this.cycle.reset();
     const list = leader.attr.pinned ? this.pinned : this.flexible;
     const i = list.indexOf(leader);
     if (i >= 0) list.splice(i, 1);
@@ -171,6 +175,7 @@ export class PmuCpuContext {
    * too when a pinned group caused it), then schedule every enabled group.
    */
   resched(pinned = false): void {
+    this.cycle.reset();
     this.pmuDisable();
     if (pinned) for (const l of this.pinned) if (l.state === S.ACTIVE) this.groupSchedOut(l);
     for (const l of this.flexible) if (l.state === S.ACTIVE) this.groupSchedOut(l);
@@ -180,6 +185,7 @@ export class PmuCpuContext {
 
   /** __perf_event_disable: one pair around taking the event (a leader: its group) off, even if it is not on. */
   disableEvent(e: PerfEvent): void {
+    this.cycle.reset();
     this.pmuDisable();
     if (e.isLeader) this.groupSchedOut(e);
     else this.eventSchedOut(e);
@@ -200,16 +206,63 @@ export class PmuCpuContext {
     this.flexible.push(this.flexible.shift()!);
     this.schedIn();
     this.pmuEnable();
+    this.cycle.record(this.clock.now(), this.flexible);
   }
 
-  startRotation(): void {
+  /**
+   * After a rotation: if the last cycle of rotations repeats exactly, let the
+   * PMU apply as many copies of it as fit before anything else could look
+   * (the clock's horizon, the next timer that is not another context's),
+   * then account times and rotations as if they had happened one by one.
+   */
+  private replayCycles(): void {
+    const interval = this.muxIntervalNs();
+    const plan = this.cycle.plan(this.flexible.length, interval);
+    if (plan === undefined || this.pmu.replayRotations === undefined) return;
+    const t = this.clock.now();
+    // This context's next rotation is one of the copies; any other timer that could touch it ends them.
+    this.timer?.cancel();
+    this.timer = undefined;
+    const limit = Math.min(this.clock.horizon(), (this.clock.nextDeadline(this) ?? Number.POSITIVE_INFINITY) - 1);
+    const maxCycles = Math.floor((limit - t) / plan.period);
+    const cycles = maxCycles >= 1 ? this.pmu.replayRotations({ ...plan, maxCycles }) : 0;
+    if (!(cycles >= 1)) {
+      this.startRotation();
+      return;
+    }
+    const shift = cycles * plan.period;
+    const runningPerCycle = new Map<PerfEvent, number>();
+    for (const w of plan.windows) runningPerCycle.set(w.event, (runningPerCycle.get(w.event) ?? 0) + (w.end - w.start));
+    for (const l of this.flexible) {
+      for (const e of l.groupMembers()) {
+        this.updateTimes(e, t);
+        if (e.state === S.ACTIVE || e.state === S.INACTIVE) {
+          e.enabledNs += shift;
+          e.runningNs += cycles * (runningPerCycle.get(e) ?? 0);
+        }
+        e.tstamp = t + shift;
+      }
+    }
+    this.rotations += cycles * this.flexible.length;
+    this.cycle.shift(shift);
+    this.clock.work.add(1);
+    this.startRotation(t + shift);
+  }
+
+  /** Arm the rotation timer one interval after `from` (now), unless it is armed. */
+  startRotation(from = this.clock.now()): void {
     if (this.timer?.active) return;
-    this.timer = this.clock.after(this.muxIntervalNs(), () => {
-      this.timer = undefined;
-      if (!this.rotateNecessary) return;
-      this.rotate();
-      if (this.rotateNecessary) this.startRotation();
-    });
+    // Owned by this context, so another context's rotation does not stop this one's closed form.
+    this.timer = this.clock.at(
+      from + this.muxIntervalNs(),
+      () => {
+        this.timer = undefined;
+        if (!this.rotateNecessary) return;
+        this.rotate();
+        if (this.rotateNecessary) this.replayCycles();
+      },
+      this,
+    );
   }
 
   stopRotation(): void {

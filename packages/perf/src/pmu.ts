@@ -45,4 +45,31 @@ export interface Pmu {
   read(event: PerfEvent): void | Promise<void>;
   pmuEnable(): void;
   pmuDisable(): void;
+  /**
+   * Multiplexing in closed form (optional; an emulator's shortcut, not a
+   * kernel callback): the rotation cycle that just ended repeats up to
+   * `plan.maxCycles` more times. Add each window's count over the copies to
+   * its event, leave the PMU as the last copy would, and return how many
+   * cycles were applied; 0 refuses, and the core rotates one by one.
+   */
+  replayRotations?(plan: RotationReplay): number;
+}
+
+/** One slice an event spent on its PMU, on hardware counter `idx`, in clock time [start, end). */
+export interface RotationWindow {
+  readonly event: PerfEvent;
+  readonly idx: number;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** A rotation cycle of one context that repeats exactly (see Pmu.replayRotations). */
+export interface RotationReplay {
+  /** Every slice of the cycle that just ended, for every event that was on the PMU in it. */
+  readonly windows: readonly RotationWindow[];
+  /** The events on the PMU now, as at the start of that cycle. */
+  readonly active: readonly PerfEvent[];
+  /** The cycle's length in ns (rotations times the interval). */
+  readonly period: number;
+  readonly maxCycles: number;
 }

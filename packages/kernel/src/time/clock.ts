@@ -31,9 +31,10 @@ export interface Clock {
   /**
    * The earliest pending timer's deadline, or undefined if none (a real
    * clock does not know: undefined). With `owner`, only timers armed without
-   * an owner or by that owner count: what could touch that owner's state.
+   * an owner or by that owner count: what could touch that owner's state;
+   * `alsoCount` adds the timers of other owners it accepts.
    */
-  nextDeadline(owner?: object): number | undefined;
+  nextDeadline(owner?: object, alsoCount?: (other: object) => boolean): number | undefined;
 }
 
 function checkTime(what: string, ns: number): void {
@@ -144,10 +145,13 @@ export class ManualClock implements Clock {
     return this.advancing ? this.target : this.t;
   }
 
-  nextDeadline(owner?: object): number | undefined {
+  nextDeadline(owner?: object, alsoCount?: (other: object) => boolean): number | undefined {
     if (owner === undefined) return this.heap[0]?.deadline;
     let min: number | undefined;
-    for (const t of this.heap) if ((t.owner === undefined || t.owner === owner) && (min === undefined || t.deadline < min)) min = t.deadline;
+    for (const t of this.heap) {
+      const counts = t.owner === undefined || t.owner === owner || alsoCount?.(t.owner) === true;
+      if (counts && (min === undefined || t.deadline < min)) min = t.deadline;
+    }
     return min;
   }
 
