@@ -111,6 +111,22 @@ describe('Hardening: the error contract of public functions', () => {
     expect((await rejects(Machine.boot({ platform: 'grace', paranoid: '1' as never }))).code).to.equal('EINVAL');
   });
 
+  it('perf_event_paranoid takes any C int, as proc_dointvec: a write outside is EINVAL and changes nothing', async () => {
+    const before = m.perf.paranoid;
+    for (const bad of [2 ** 31, -(2 ** 31) - 1, 1e20, 1.5, Number.NaN, '1' as never, null as never]) {
+      expectCode(() => {
+        m.perf.paranoid = bad;
+      }, 'EINVAL');
+      expect(m.perf.paranoid).to.equal(before);
+    }
+    for (const ok of [2 ** 31 - 1, -(2 ** 31), -1, 4]) {
+      m.perf.paranoid = ok;
+      expect(m.perf.paranoid).to.equal(ok);
+    }
+    m.perf.paranoid = before;
+    expect((await rejects(Machine.boot({ platform: 'grace', paranoid: 2 ** 31 }))).code).to.equal('EINVAL');
+  });
+
   it('perf_event_mux_interval_ms takes what kstrtoint takes: 99999999999999999999 is ERANGE and later opens still work', async () => {
     const path = '/bus/event_source/devices/nvidia_scf_pmu_0/perf_event_mux_interval_ms';
     expectCode(() => m.kernel.sysfs.write(path, '99999999999999999999'), 'ERANGE');

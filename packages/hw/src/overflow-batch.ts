@@ -74,16 +74,23 @@ export class OverflowBatcher {
     if (!steady || irqs === undefined || this.irq === undefined) return 0;
     const c = this.engine.counting(p);
     const piece = c?.rate.linearPiece?.(t);
-    if (!c || !piece || !(c.nextOverflow < piece.until) || phaseAt(piece, c.nextOverflow) !== phaseAt(piece, t)) return 0;
-    const period = c.nextOverflow - t;
+    if (!c || !piece || !(c.nextOverflow < piece.until)) return 0;
+    // At most one event a nanosecond, every cycle counts exactly the same events (the overflow's time is
+    // the inverse of their count); faster, the overshoot past the top varies unless the phase recurs.
+    const oneAtATime = piece.n <= piece.d;
+    if (!oneAtATime && phaseAt(piece, c.nextOverflow) !== phaseAt(piece, t)) return 0;
     this.engine.cancel(p);
     // Timers of other devices cannot touch this counter; this device's and anyone else's (perf's rotations) may.
     const other = this.clock.nextDeadline(this.engine, (o) => !(o instanceof CounterEngine)) ?? Infinity;
     const limit = Math.min(this.clock.horizon(), other - 1, piece.until - 1);
-    const k = Math.floor((limit - t) / period);
+    const e0 = c.rate.at(t);
+    const perCycle = c.rate.at(c.nextOverflow) - e0;
+    const period = c.nextOverflow - t;
+    const k = oneAtATime ? Math.floor((c.rate.at(limit) - e0) / perCycle) : Math.floor((limit - t) / period);
     if (k >= MIN_BATCH && irqs.replayDeliveries(this.irq, k)) {
       this.clock.work.add(1);
-      this.engine.written(p, t + k * period);
+      // The k-th overflow's own time: when its cycle's last event comes.
+      this.engine.written(p, oneAtATime ? c.rate.when(e0 + k * perCycle) : t + k * period);
       return k;
     }
     this.engine.schedule(p);

@@ -6,7 +6,7 @@ import { PmuCpuContext } from './context.js';
 import { PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import './lifecycle.js';
 import { EventFreer } from './free.js';
-import { checkCpuPermission, checkGroupJoin, checkInitialisedEvent, checkKernelPermission, copyOpenOptions, INT_MAX, type OpenOptions } from './open-checks.js';
+import * as checks from './open-checks.js';
 
 export type { OpenOptions } from './open-checks.js';
 
@@ -26,8 +26,14 @@ import { PerfSyscalls } from './syscalls.js';
  * as read(2) and ioctl(2) (`sys`) do across any wait for the hardware.
  */
 export class PerfCore {
-  /** perf_event_paranoid. */
-  paranoid = 2;
+  private readonly sysctl = { paranoid: 2 };
+  /** perf_event_paranoid: a write outside a C int is EINVAL and changes nothing, as proc_dointvec's. */
+  get paranoid(): number {
+    return this.sysctl.paranoid;
+  }
+  set paranoid(v: number) {
+    this.sysctl.paranoid = checks.checkParanoid(v);
+  }
   readonly srcu: Srcu;
   /** The event-use side: one grace period of it and every free, read(2) and ioctl(2) begun before has finished. */
   readonly freeing: Srcu;
@@ -94,12 +100,7 @@ export class PerfCore {
   }
 
   setMuxInterval(pmu: Pmu, ms: number): void {
-    if (!Number.isInteger(ms) || ms < 1 || ms > INT_MAX)
-      throw kerr(
-        'EINVAL',
-        `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeThrown(typeof ms === 'object' ? 'an object' : ms)}`,
-      );
-    this.registry.get(pmu).muxIntervalMs = ms;
+    this.registry.get(pmu).muxIntervalMs = checks.checkMuxInterval(ms);
   }
 
   context(pmu: Pmu, cpu: number): PmuCpuContext {
@@ -115,9 +116,9 @@ export class PerfCore {
   // ---------------------------------------------------------- open / close
 
   /** perf_event_open. */
-  open(attrIn: PerfEventAttr, optsIn: OpenOptions): PerfEvent {
+  open(attrIn: PerfEventAttr, optsIn: checks.OpenOptions): PerfEvent {
     const attr = normalizeAttr(attrIn);
-    const opts = copyOpenOptions(optsIn);
+    const opts = checks.copyOpenOptions(optsIn);
     const pid = opts.pid ?? -1;
     const caller = opts.caller ?? ROOT;
     const cpu = opts.cpu;
@@ -127,7 +128,7 @@ export class PerfCore {
       throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
     if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
     if (cpu >= 0 && !this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
-    checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);
+    checks.checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);
     const group = opts.group;
     if (group !== undefined) {
       if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
@@ -158,13 +159,13 @@ export class PerfCore {
         }
         // The core's own checks come after event_init, in the kernel's order.
         try {
-          checkInitialisedEvent(event, reg.name);
+          checks.checkInitialisedEvent(event, reg.name);
           if (pid === -1) {
-            checkCpuPermission(this.paranoid, event.cpu, caller);
+            checks.checkCpuPermission(this.paranoid, event.cpu, caller);
             // The CPU that counts is event.cpu as event_init left it (arm_cspmu moves it to the PMU's active CPU).
             if (!this.kernel.cpus.isOnline(event.cpu)) throw kerr('ENODEV', `cpu ${event.cpu} is offline`);
           }
-          checkGroupJoin(event, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
+          checks.checkGroupJoin(event, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
         } catch (e) {
           event.destroy?.(event);
           this.modules.modulePut(pmu.module);

@@ -65,6 +65,26 @@ export function checkGroupJoin(event: PerfEvent, group: PerfEvent | undefined, n
 /** INT_MAX: sysctl and sysfs integers are C ints. */
 export const INT_MAX = 0x7fffffff;
 
+function describeNumber(v: unknown): string {
+  return describeThrown(typeof v === 'object' ? 'an object' : v);
+}
+
+/** perf_event_paranoid is a C int sysctl (proc_dointvec): any int, and a write of anything else is EINVAL. */
+export function checkParanoid(v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < -INT_MAX - 1 || v > INT_MAX) {
+    throw kerr('EINVAL', `perf_event_paranoid must be an integer from ${-INT_MAX - 1} to ${INT_MAX}, got ${describeNumber(v)}`);
+  }
+  return v;
+}
+
+/** perf_event_mux_interval_ms: a positive C int, as its store takes it. */
+export function checkMuxInterval(ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > INT_MAX) {
+    throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeNumber(ms)}`);
+  }
+  return ms;
+}
+
 /** Read open()'s options once (EINVAL if they are not an object, EFAULT if they cannot be read). */
 export function copyOpenOptions(o: unknown): OpenOptions {
   if (typeof o !== 'object' || o === null) throw kerr('EINVAL', 'open options must be an object with at least { cpu }');

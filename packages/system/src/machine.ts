@@ -144,7 +144,8 @@ export class Machine {
     const { table: apmt, log: apmtLog } = apmtForBoot(options.apmt ?? buildApmt(apmtNodesOf(platform)), cap);
     for (const line of apmtLog) kernel.log.warn('ACPI', line);
     const perf = new PerfCore(kernel, modules);
-    if (options.paranoid !== undefined) perf.paranoid = checkedParanoid(options.paranoid);
+    // The sysctl's own check: an int, or EINVAL.
+    if (options.paranoid !== undefined) perf.paranoid = options.paranoid;
     const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, { ...options, kernelVersion: profile.kernelVersion, proposed: [...profile.proposed] });
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
     for (const name of blacklistedModules(options.blacklist, modules)) driver.registry.blockAutoRequest(name);
@@ -334,11 +335,4 @@ export class Machine {
     for (const m of this.modules.list().reverse()) await this.modules.unload(m.name).catch(() => undefined);
     this.hardware.shutdown();
   }
-}
-
-/** perf_event_paranoid is a C int sysctl (proc_dointvec): any int, nothing else. */
-function checkedParanoid(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff)
-    throw kerr('EINVAL', `paranoid must be an integer that fits an int, got ${describeThrown(typeof v === 'object' ? 'an object' : v)}`);
-  return v;
 }

@@ -1,7 +1,33 @@
 // The emulated sysfs tree: attributes read as text and written through their store, and its export to a real directory.
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { kerr } from '../base/errors.js';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ERRNO, type ErrnoName, kerr } from '../base/errors.js';
+
+/**
+ * mkdir -p, one level at a time. Node's recursive mkdir never returns for a
+ * path under a directory that refuses new entries with ENOENT (/proc/x/y):
+ * here each level is tried once and the error names the path.
+ */
+async function makeDirs(dir: string): Promise<void> {
+  const fail = (e: unknown): never => {
+    const code = (e as NodeJS.ErrnoException).code;
+    const name: ErrnoName = code !== undefined && code in ERRNO ? (code as ErrnoName) : 'EIO';
+    throw kerr(name, `cannot create directory '${dir}': ${(e as Error).message}`);
+  };
+  try {
+    await mkdir(dir);
+    return;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      if ((await stat(dir)).isDirectory()) return;
+      throw kerr('EEXIST', `cannot export to '${dir}': it exists and is not a directory`);
+    }
+    if (code !== 'ENOENT' || dirname(dir) === dir) fail(e);
+  }
+  await makeDirs(dirname(dir));
+  await mkdir(dir).catch(fail);
+}
 
 /** A sysfs attribute: text produced when read, optionally accepting writes. */
 export interface SysfsAttribute {
@@ -102,7 +128,7 @@ export class Sysfs {
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
-      await mkdir(out, { recursive: true });
+      await makeDirs(out);
       const subs: [string, Dir][] = [];
       for (const [name, e] of d.entries) {
         if (e instanceof Dir) subs.push([name, e]);
