@@ -6,10 +6,11 @@ import { expect } from 'chai';
 import { widthsPlatform } from './helpers/platforms.js';
 
 /** Everything an overflow storm changes: counts, counter values, overflow and interrupt statistics. */
-async function run(platform: PlatformSpec, slices: readonly number[], stepwise: boolean) {
+async function run(platform: PlatformSpec, slices: readonly number[], stepwise: boolean, openAt = 0) {
   const m = await Machine.boot({ platform, installed: [] });
   // An enabled tracepoint must see every interrupt's accesses, so the driver refuses closed forms.
   if (stepwise) m.kernel.trace.enable('rwmmio:rwmmio_read');
+  m.advance(openAt);
   const evs = m.driver.bindings().map((b) => m.open(`${b.pmu}/cycles/`)[0]!);
   const mark = m.kernel.clock.work.steps;
   const counts: number[][] = [];
@@ -60,6 +61,18 @@ describe('Overflows in closed form', function () {
     // At one bit Linux's fold of (now - prev) & mask sees 0 for every 2-event period.
     expect(m.perf.read(w1!).value).to.equal(0);
     expect(m.perf.read(w24!).value).to.equal(1_000_000_000);
+  });
+
+  it('1.25 GHz, counters opened at each phase of a nanosecond: the replayed delta comes from a cycle that started at the same phase', async () => {
+    // Opened 2 ns in, a 4-bit counter's first cycles start at phases 2 and 1 of 4, then settle at 0 with one more event per overflow.
+    for (const openAt of [0, 1, 2, 3]) {
+      const fast = await run(widthsPlatform(1.25e9), [20_000], false, openAt);
+      const slow = await run(widthsPlatform(1.25e9), [20_000], true, openAt);
+      expect(fast.counts, `opened at ${openAt} ns`).to.deep.equal(slow.counts);
+      expect(fast.irqs).to.deep.equal(slow.irqs);
+      // Widths whose phase settles on one value are replayed; those whose phase cycles through several are stepped.
+      expect(fast.work).to.be.below(slow.work);
+    }
   });
 
   it('a 1-bit and a 24-bit counter over 1 s at a fractional rate (104166666.67/s, as grace-stream has): a handful of steps, exact counts', async () => {

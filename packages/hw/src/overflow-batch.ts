@@ -63,6 +63,7 @@ export class OverflowBatcher {
   /** Counter p overflowed at t and its interrupt was delivered: returns how many more overflows were replayed. */
   afterDelivery(p: number, t: number): number {
     const irqs = this.irqs;
+    const prevAt = this.lastAt[p]!;
     const w = this.wordOf[p]!;
     const lo = this.words[w]!;
     const hi = this.wide ? this.words[w + 1]! : 0;
@@ -76,9 +77,13 @@ export class OverflowBatcher {
     const piece = c?.rate.linearPiece?.(t);
     if (!c || !piece || !(c.nextOverflow < piece.until)) return 0;
     // At most one event a nanosecond, every cycle counts exactly the same events (the overflow's time is
-    // the inverse of their count); faster, the overshoot past the top varies unless the phase recurs.
+    // the inverse of their count); faster, the overshoot past the top depends on the phase a cycle starts
+    // at: the cycle just delivered (its delta is what the replay repeats) and the next must start at t's.
     const oneAtATime = piece.n <= piece.d;
-    if (!oneAtATime && phaseAt(piece, c.nextOverflow) !== phaseAt(piece, t)) return 0;
+    if (!oneAtATime) {
+      const same = prevAt >= piece.origin && phaseAt(piece, prevAt) === phaseAt(piece, t) && phaseAt(piece, c.nextOverflow) === phaseAt(piece, t);
+      if (!same) return 0;
+    }
     this.engine.cancel(p);
     // Timers of other devices cannot touch this counter; this device's and anyone else's (perf's rotations) may.
     const other = this.clock.nextDeadline(this.engine, (o) => !(o instanceof CounterEngine)) ?? Infinity;
