@@ -23,7 +23,6 @@ import {
 import {
   createKernelContainer,
   type Device,
-  describeThrown,
   type InjectedHazard,
   type Kernel,
   type KernelVersion,
