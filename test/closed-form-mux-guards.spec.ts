@@ -92,6 +92,30 @@ describe('Multiplexing in closed form: guards', function () {
     expect(replayed).to.be.above(5);
   });
 
+  it('a group member closed, or enabled while its leader waits, changes what fits: the old cycle is not repeated', async () => {
+    const outcome = async (stepwise: boolean, change: 'close' | 'enable') => {
+      const m = await Machine.boot({ platform: onePmu(32, 0), installed: [] });
+      if (stepwise) m.kernel.trace.enable('rwmmio:rwmmio_read');
+      const w = m.driver.bindings()[0]!.pmu;
+      // Four counters: three-event groups go one a slice; with a member gone, two two-event groups share one.
+      const g1 = m.open(`{${w}/event=0x1/,${w}/event=0x2/,${w}/event=0x3/}`);
+      const g2 = m.open(`{${w}/event=0x1/,${w}/event=0x2/,${w}/event=0x3/}`);
+      const g3 = m.open(`{${w}/event=0x2/,${w}/event=0x3/}`);
+      const evs = [...g1, ...g2, ...g3];
+      // For 'enable': every group's last member starts off; one is enabled while its leader waits (nothing is rescheduled).
+      if (change === 'enable') for (const g of [g1, g2, g3]) m.perf.disable(g.at(-1)!);
+      m.advance(100_000_001);
+      if (change === 'close') await m.perf.close(g2.at(-1)!);
+      else m.perf.enable([g1, g2, g3].find((g) => g[0]!.state === 0)!.at(-1)!);
+      const live = change === 'close' ? evs.filter((e) => e !== g2.at(-1)) : evs;
+      m.advance(400_000_000);
+      const reads = live.map((e) => m.perf.read(e));
+      await m.shutdown();
+      return reads;
+    };
+    for (const change of ['close', 'enable'] as const) expect(await outcome(false, change), change).to.deep.equal(await outcome(true, change));
+  });
+
   it('a tracepoint that watches MMIO sees every rotation: none is applied in closed form', async () => {
     const s = { bits: 32, latency: 0, events: ['event=0x1/', 'event=0x2/', 'event=0x3/', 'cycles/', 'event=0x1/', 'event=0x2/'], intervalMs: 1 };
     const quiet = await run({ ...s, slices: [200_000_000], peekAt: undefined, laterIntervalMs: undefined }, false);
