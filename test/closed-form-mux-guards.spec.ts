@@ -9,10 +9,10 @@ import fc from 'fast-check';
 const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
 
 /** One Arm PMU of the given width and bus latency, counting arm-generic-basic's events (0x1 at 1 GHz, 0x2 at 250 MHz, 0x3 at 33 MHz). */
-function onePmu(counterBits: number, accessLatencyNs: number): PlatformSpec {
+function onePmu(counterBits: number, accessLatencyNs: number, clockHz = 1e9): PlatformSpec {
   const base = BUILTIN_PLATFORMS['arm-generic']!;
   const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
-  const pmu = { ...proto, label: 'w', id: 1, base0: 0x100000000, dualPage: false, counters: 4, cycleCounter: true, counterBits, accessLatencyNs };
+  const pmu = { ...proto, label: 'w', id: 1, base0: 0x100000000, dualPage: false, counters: 4, cycleCounter: true, counterBits, accessLatencyNs, clockHz };
   return { ...base, name: 'one', pmus: [{ ...pmu, irq: { gsi: 100, trigger: 'level' as const } }] } as PlatformSpec;
 }
 
@@ -114,6 +114,43 @@ describe('Multiplexing in closed form: guards', function () {
       return reads;
     };
     for (const change of ['close', 'enable'] as const) expect(await outcome(false, change), change).to.deep.equal(await outcome(true, change));
+  });
+
+  it('slices whose counts vary by one event: a copy that could wrap a 16-bit counter is not applied, and 32-bit counters keep the last copy', async () => {
+    // At 16 bits, 32768.01 events a ms: a 1 ms slice counts 32768, or 32769 (the counter's whole period) once in a hundred slices.
+    // At 32 bits, 32768.3 a ms: each cycle's slices count differently, so what an idle counter holds depends on the last copy.
+    const workload = (rate: number) => ({ name: 'odd', repeat: false, phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 1, rate }] }] });
+    const outcome = async (bits: number, stepwise: boolean) => {
+      const rate = bits === 16 ? 32_768_010 : 32_768_300;
+      const m = await Machine.boot({ platform: onePmu(bits, 0, rate), workload: workload(rate), installed: [] });
+      if (stepwise) m.kernel.trace.enable('rwmmio:rwmmio_read');
+      const w = m.driver.bindings()[0]!.pmu;
+      // Three events on the three event counters, then an event with the cycle counter (clocked at the same odd rate): while the three
+      // count, the pair's leader finds no counter, so nothing touches the cycle counter, which holds the pair's last slice.
+      const evs = [...m.open(`{${w}/event=0x1/,${w}/event=0x1/,${w}/event=0x1/}`), ...m.open(`{${w}/event=0x1/,${w}/cycles/}`)];
+      m.perf.setMuxInterval(evs[0]!.pmu, 1);
+      const device = m.hardware.device('w');
+      const seen = [];
+      // Advances that end at different points of a 1 ms slice, so some end while the last copy's idle counter is still idle.
+      for (let i = 0; i < 10; i++) {
+        m.advance(100_250_000);
+        seen.push({
+          reads: evs.map((e) => m.perf.read(e)),
+          counters: device.implemented.map((p) => device.counterValue(p).toString()),
+          overflows: device.overflows,
+        });
+      }
+      const work = m.kernel.clock.work.steps;
+      await m.shutdown();
+      return { seen, work };
+    };
+    for (const bits of [16, 32]) {
+      const fast = await outcome(bits, false);
+      const slow = await outcome(bits, true);
+      expect(fast.seen, `${bits}-bit`).to.deep.equal(slow.seen);
+      if (bits === 32) expect(fast.work * 10).to.be.below(slow.work);
+    }
+    expect((await outcome(16, true)).seen.at(-1)!.overflows).to.be.above(0);
   });
 
   it('a tracepoint that watches MMIO sees every rotation: none is applied in closed form', async () => {

@@ -76,6 +76,8 @@ export class WindowReplayer {
       // An idle counter holds what its newest window's last copy left: its preload plus that copy's count.
       const last = this.runs.last(p);
       if (last === undefined || !windows.some((w) => w.counter === p && w.start === last.start && w.end === last.end)) return undefined;
+      // Written since (a group that did not fit was added, then taken off): each copy writes the same value again.
+      if (this.engine.lastWrittenAt(p) >= last.end) continue;
       idle.push({ p, last, count: last.rate.at(last.end + shift) - last.rate.at(last.start + shift) });
     }
     for (const { p, last, count } of idle) this.store(p, last.lo, last.hi, count);

@@ -7,9 +7,6 @@ import { PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import './lifecycle.js';
 import { EventFreer } from './free.js';
 import * as checks from './open-checks.js';
-
-export type { OpenOptions } from './open-checks.js';
-
 import type { Pmu } from './pmu.js';
 import { PMU_SYSFS_ROOT, type PmuRegistration, PmuRegistry } from './registration.js';
 import { definePmuCallSites, type PmuCallSites } from './sites.js';

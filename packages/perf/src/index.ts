@@ -4,6 +4,7 @@ export * from './constants.js';
 export * from './context.js';
 export * from './core.js';
 export * from './event.js';
+export type { OpenOptions } from './open-checks.js';
 export * from './pmu.js';
 export * from './registration.js';
 export * from './sites.js';
