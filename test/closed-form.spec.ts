@@ -75,6 +75,21 @@ describe('Overflows in closed form', function () {
     }
   });
 
+  it('1.25 GHz, counters rewritten mid-cycle by a disable and enable: the cycle that follows is not the one to replay', async () => {
+    // A rewrite at a time 1 mod 4 ns starts a cycle at phase 1, which ends at the settled phase 0 with one event fewer past the top.
+    const disturbed = async (stepwise: boolean, at: number) => {
+      const m = await Machine.boot({ platform: widthsPlatform(1.25e9), installed: [] });
+      if (stepwise) m.kernel.trace.enable('rwmmio:rwmmio_read');
+      const evs = m.driver.bindings().map((b) => m.open(`${b.pmu}/cycles/`)[0]!);
+      m.advance(at);
+      for (const e of evs) m.perf.disable(e);
+      for (const e of evs) m.perf.enable(e);
+      m.advance(20_000);
+      return evs.map((e) => m.perf.read(e).value);
+    };
+    for (const at of [3001, 3005, 3009, 3013]) expect(await disturbed(false, at), `rewritten at ${at} ns`).to.deep.equal(await disturbed(true, at));
+  });
+
   it('a 1-bit and a 24-bit counter over 1 s at a fractional rate (104166666.67/s, as grace-stream has): a handful of steps, exact counts', async () => {
     const base = BUILTIN_PLATFORMS['arm-generic']!;
     const all = widthsPlatform(104166666.67);
