@@ -40,8 +40,13 @@ export class CounterRuns {
   private readonly openLo: Float64Array;
   private readonly openHi: Float64Array;
 
-  /** `slots`: one more than the highest counter number. */
-  constructor(slots: number) {
+  /** `slots`: one more than the highest counter number; each counter's stored value is in `words` from `wordOf[p]` (two words if `wide`). */
+  constructor(
+    slots: number,
+    private readonly words: Uint32Array,
+    private readonly wordOf: Int32Array,
+    private readonly wide: boolean,
+  ) {
     this.rings = new Array(slots).fill(undefined);
     this.openAt = new Float64Array(slots).fill(-1);
     this.openRate = new Array(slots).fill(undefined);
@@ -50,8 +55,11 @@ export class CounterRuns {
     this.openHi = new Float64Array(slots);
   }
 
-  /** Counter p counts `rate` from t (undefined: it stops); `fresh` if it was written at t; (lo, hi) its stored value. */
-  restart(p: number, t: number, rate: RateFunction | undefined, fresh: boolean, lo: number, hi: number): void {
+  /** Counter p counts `rate` from t (undefined: it stops), from its stored value; `fresh` if it was written at t. */
+  restart(p: number, t: number, rate: RateFunction | undefined, fresh: boolean): void {
+    const w = this.wordOf[p]!;
+    const lo = this.words[w]!;
+    const hi = this.wide ? this.words[w + 1]! : 0;
     const at = this.openAt[p]!;
     if (at >= 0 && t > at) {
       let ring = this.rings[p];

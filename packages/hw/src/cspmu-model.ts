@@ -8,7 +8,6 @@ import { CspmuLayouts } from './cspmu-layouts.js';
 import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
-import type { RateFunction } from './rate-function.js';
 import { RateResolver } from './rate-resolver.js';
 import { WindowReplayer } from './window-replay.js';
 
@@ -93,7 +92,7 @@ export class CspmuModel implements RegisterHooks {
       this.setClrRegs,
       c.counterBits > 32,
     );
-    this.runs = new CounterRuns(slots);
+    this.runs = new CounterRuns(slots, this.cntBank.state, this.cntWord, c.counterBits > 32);
     const quiet = () => c.accessLatencyNs === 0 && !this.frozen && !this.irqAsserted && !this.anyOverflow();
     this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
@@ -141,7 +140,7 @@ export class CspmuModel implements RegisterHooks {
 
   counterWritten(p: number): void {
     this.engine.written(p, this.lastAccess);
-    if (this.runs.open(p)) this.noteRun(p, this.lastAccess, this.engine.counting(p)?.rate);
+    if (this.runs.open(p)) this.runs.restart(p, this.lastAccess, this.engine.counting(p)?.rate, true);
   }
 
   selectionChanged(p: number): void {
@@ -264,15 +263,8 @@ export class CspmuModel implements RegisterHooks {
   private restart(p: number, t: number): void {
     this.restarts++;
     const rate = this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined;
-    this.noteRun(p, t, rate);
+    this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t);
     this.engine.restart(p, t, rate);
-  }
-
-  /** Counter p's run so far ends at t (its progress folded); a new one starts if it counts `rate`. */
-  private noteRun(p: number, t: number, rate: RateFunction | undefined): void {
-    const st = this.cntBank.state;
-    const w = this.cntWord[p]!;
-    this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t, st[w]!, this.config.counterBits > 32 ? st[w + 1]! : 0);
   }
 
   private restartAll(t: number): void {
