@@ -1,6 +1,6 @@
 // Overflow storms in closed form: identical results to delivering every interrupt, within a step budget.
 
-import { BUILTIN_PLATFORMS, type PlatformSpec } from '@cspmu/hw';
+import { BUILTIN_PLATFORMS, type PlatformSpec, ratePerNs } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { widthsPlatform } from './helpers/platforms.js';
@@ -99,11 +99,13 @@ describe('Overflows in closed form', function () {
     const mark = m.kernel.clock.work.steps;
     m.advance(1_000_000_000);
     expect(m.kernel.clock.work.since(mark)).to.be.below(100);
-    // The rate is rounded to 104166667 events a second; a 1-bit counter overflows every 2 events.
-    expect(m.hardware.device('w1').overflows).to.equal(52_083_333);
-    expect(m.kernel.irqs.stats(101).handled).to.equal(52_083_333);
-    // Each whole 2-event period folds to 0 at one bit; the odd last event is still in the counter and reads as 1.
-    expect(m.perf.read(w1!).value).to.equal(1);
-    expect(m.perf.read(w24!).value).to.equal(104_166_667);
+    // The rate is an exact fraction: floor(10^9 ns * rate) events, and a 1-bit counter overflows every 2 of them.
+    const { n, d } = ratePerNs(104166666.67);
+    const events = Number((1_000_000_000n * BigInt(n)) / BigInt(d));
+    expect(m.hardware.device('w1').overflows).to.equal(Math.floor(events / 2));
+    expect(m.kernel.irqs.stats(101).handled).to.equal(Math.floor(events / 2));
+    // Each whole 2-event period folds to 0 at one bit; an odd last event is still in the counter and reads as 1.
+    expect(m.perf.read(w1!).value).to.equal(events % 2);
+    expect(m.perf.read(w24!).value).to.equal(events);
   });
 });

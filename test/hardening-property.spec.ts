@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BUILTIN_PLATFORMS, type PlatformSpec } from '@cspmu/hw';
+import { BUILTIN_PLATFORMS, type PlatformSpec, ratePerNs } from '@cspmu/hw';
 import { compileGlob, KernelError, ManualClock, readRegularFile } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
@@ -101,8 +101,9 @@ describe('Hardening property: bounded work', function () {
           m.advance(ns);
           const count = m.perf.read(ev!).value;
           expect(m.kernel.clock.work.since(mark)).to.be.at.most(64);
-          // A rate is rounded to whole events a second.
-          const truth = Number((BigInt(ns) * BigInt(Math.round(hz))) / 1_000_000_000n);
+          // A rate is an exact fraction of events a nanosecond.
+          const { n, d } = ratePerNs(hz);
+          const truth = Number((BigInt(ns) * BigInt(n)) / BigInt(d));
           // Linux folds (now - prev) & mask at each overflow: exact while a period's events, half the range
           // plus what lands in the overflow's own nanosecond, stay below 2^bits (not at 1 bit, nor at 2 bits above 1 GHz).
           if (Math.ceil(hz / 1e9) < 2 ** (bits - 1)) expect(count).to.equal(truth);
