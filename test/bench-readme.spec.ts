@@ -66,7 +66,11 @@ describe('bench/results.json and the README performance table', () => {
   });
 
   it("has one row per figure, and says 'yes' only where the file says met", () => {
-    const rows = block.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| id ') && !l.startsWith('| ---'));
+    // The figures table: from its header to the first line that is not a row (the reprobe profile's table follows it).
+    const lines = block.split('\n');
+    const header = lines.findIndex((l) => /^\| id +\|/.test(l));
+    const end = lines.findIndex((l, i) => i > header && !l.startsWith('|'));
+    const rows = lines.slice(header + 2, end < 0 ? undefined : end);
     const cells = rows.map((l) => l.split(' | ').map((c) => c.replace(/^\| |\s*\|$/g, '').trim()));
     expect(cells.map((c) => c[0])).to.deep.equal(results.figures.map((f) => f.id));
     for (const c of cells) {
