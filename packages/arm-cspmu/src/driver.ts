@@ -292,7 +292,10 @@ export class ArmCspmuDriver implements Driver {
     return `${busy.map((i) => `${i.name} has ${i.inUseCount} open event(s)`).join(', ')}; close them before unloading`;
   }
 
-  /** arm_cspmu_impl_unregister: release the devices the backend drives, wait a grace period, then apply the policy. */
+  /**
+   * arm_cspmu_impl_unregister: release the devices the backend drives, then apply the policy. No grace period of its own:
+   * each release unregisters that device's PMU, and perf_pmu_unregister already waits one before the instance goes.
+   */
   unregisterBackend(name: string): Promise<void> {
     return this.kernel.calls.runAsync('arm_cspmu_impl_unregister', () => this.unregisterBackendSteps(name));
   }
@@ -304,7 +307,6 @@ export class ArmCspmuDriver implements Driver {
     const entry = await this.registry.remove(name, inverted ? async (e) => void (devices = await this.releaseDevicesOf(e)) : undefined);
     this.kernel.lifecycle.fire('backend:unregistered', { backend: name, module: entry.module?.name ?? 'built-in' });
     if (!inverted) devices = await this.releaseDevicesOf(entry);
-    await this.perf.srcu.synchronize();
     if (this.unregisterPolicy === 'fallback') for (const dev of devices) await this.platformBus.attachDevice(dev);
   }
 
