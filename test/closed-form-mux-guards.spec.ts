@@ -1,6 +1,6 @@
 // Multiplexing in closed form, where it must refuse or stop: narrow counters that wrap inside a slice, pinned counters near the top, bus latency, timers that look, interval changes, tracing.
 
-import { BUILTIN_PLATFORMS, type PlatformSpec, REG } from '@cspmu/hw';
+import { BUILTIN_PLATFORMS, type PlatformSpec, PMCR, REG } from '@cspmu/hw';
 import type { PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
@@ -197,5 +197,45 @@ describe('Multiplexing in closed form: counter registers after an advance', func
     expect(fast.registers).to.deep.equal(slow.registers);
     // The closed form ran: far fewer steps than rotating each slice.
     expect(fast.work * 10).to.be.below(slow.work);
+  });
+});
+
+describe('Multiplexing in closed form: the device refuses windows it cannot repeat', function () {
+  this.timeout(300000);
+
+  it('a window whose counter carried on from its last value (no preload) is not repeated: the counter reads as if each copy ran', async () => {
+    type Replay = (w: { counter: number; start: number; end: number }[], a: number[], period: number, max: number) => { cycles: number } | undefined;
+    const period = 2_000_000;
+    // Counter 0 counts event 0x1 (1 GHz) for the first half of each 2 ms cycle, preloaded only in the first cycle: later cycles' runs carry on.
+    const outcome = async (closedForm: boolean) => {
+      const m = await Machine.boot({ platform: onePmu(32, 0), installed: [] });
+      const io = m.mmio.ioremap(m.platform.pmus[0]!.base0, 0x1000, 'by-hand');
+      const cycle = (preload: boolean) => {
+        if (preload) io.writel(0x1000, REG.PMEVCNTR);
+        io.writel(1, REG.PMCNTENSET);
+        m.advance(period / 2);
+        io.writel(1, REG.PMCNTENCLR);
+        m.advance(period / 2);
+      };
+      io.writel(1, REG.PMEVTYPER);
+      io.writel(PMCR.E, REG.PMCR);
+      cycle(true);
+      cycle(false);
+      let left = 5;
+      if (closedForm) {
+        const t = m.kernel.clock.now();
+        const replay = (m.hardware.device('w').page0.service as { replay: Replay }).replay;
+        left -= replay.call(m.hardware.device('w').page0.service, [{ counter: 0, start: t - period, end: t - period / 2 }], [], period, left)?.cycles ?? 0;
+      }
+      for (let i = 0; i < left; i++) cycle(false);
+      const registers = { counter: io.readl(REG.PMEVCNTR), overflow: io.readl(REG.PMOVSSET) };
+      m.mmio.iounmap(io);
+      await m.shutdown();
+      return registers;
+    };
+    const stepped = await outcome(false);
+    // Seven half-cycles of 10^6 events from the preload.
+    expect(stepped).to.deep.equal({ counter: 0x1000 + 7_000_000, overflow: 0 });
+    expect(await outcome(true)).to.deep.equal(stepped);
   });
 });
