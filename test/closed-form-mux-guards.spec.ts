@@ -239,3 +239,48 @@ describe('Multiplexing in closed form: the device refuses windows it cannot repe
     expect(await outcome(true)).to.deep.equal(stepped);
   });
 });
+
+describe('Multiplexing in closed form: the device refuses while an overflow is pending', function () {
+  this.timeout(300000);
+
+  it('counters frozen by an overflow (PMCR.FZO) do not count in the copies: the counter reads as if each copy ran', async () => {
+    type Replay = (w: { counter: number; start: number; end: number }[], a: number[], period: number, max: number) => { cycles: number } | undefined;
+    const period = 2_000_000;
+    // Counter 0 counts event 0x1 (1 GHz) from a preload for the first half of each 2 ms cycle; counter 1 counts it throughout and wraps
+    // 3.5 ms in, in the second half of the second cycle, which freezes every counter until its overflow bit is cleared.
+    const outcome = async (closedForm: boolean) => {
+      const spec = onePmu(32, 0);
+      const m = await Machine.boot({ platform: { ...spec, pmus: [{ ...spec.pmus[0]!, fzo: true }] } as PlatformSpec, installed: [] });
+      const io = m.mmio.ioremap(m.platform.pmus[0]!.base0, 0x1000, 'by-hand');
+      const cycle = () => {
+        io.writel(0x1000, REG.PMEVCNTR);
+        io.writel(1, REG.PMCNTENSET);
+        m.advance(period / 2);
+        io.writel(1, REG.PMCNTENCLR);
+        m.advance(period / 2);
+      };
+      io.writel(1, REG.PMEVTYPER);
+      io.writel(1, REG.PMEVTYPER + 4);
+      io.writel(2 ** 32 - 3_500_000, REG.PMEVCNTR + 4);
+      io.writel(2, REG.PMCNTENSET);
+      io.writel(PMCR.E | PMCR.FZO, REG.PMCR);
+      cycle();
+      cycle();
+      let left = 5;
+      if (closedForm) {
+        const t = m.kernel.clock.now();
+        const service = m.hardware.device('w').page0.service as { replay: Replay };
+        left -= service.replay([{ counter: 0, start: t - period, end: t - period / 2 }], [], period, left)?.cycles ?? 0;
+      }
+      for (let i = 0; i < left; i++) cycle();
+      const registers = { counters: [io.readl(REG.PMEVCNTR), io.readl(REG.PMEVCNTR + 4)], overflow: io.readl(REG.PMOVSSET) };
+      m.mmio.iounmap(io);
+      await m.shutdown();
+      return registers;
+    };
+    const stepped = await outcome(false);
+    // Frozen from 3.5 ms on: counter 0 holds each cycle's preload, counter 1 has just wrapped.
+    expect(stepped).to.deep.equal({ counters: [0x1000, 0], overflow: 2 });
+    expect(await outcome(true)).to.deep.equal(stepped);
+  });
+});
