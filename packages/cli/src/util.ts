@@ -57,9 +57,3 @@ export function readJson(path: string, what: string): unknown {
     throw kerr('EINVAL', `${what} file '${path}' is not valid JSON: ${(e as Error).message}`);
   }
 }
-
-/** Print an error line (`cspmu: ...`) and make the exit status non-zero: no error is ever printed with status 0. */
-export function printError(message: string): void {
-  process.stderr.write(`cspmu: ${message}\n`);
-  process.exitCode = process.exitCode || 1;
-}
