@@ -8,6 +8,8 @@ import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import fc from 'fast-check';
 
+const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
+
 /** Run `fn`; it may succeed, or fail with a KernelError (whose code is in `codes`, if given) and nothing else. */
 async function onlyKernelErrors(fn: () => unknown, codes?: readonly string[]): Promise<KernelError | undefined> {
   try {
@@ -23,6 +25,7 @@ async function onlyKernelErrors(fn: () => unknown, codes?: readonly string[]): P
 const graceApmt = buildApmt(apmtNodesOf(loadPlatform(GRACE_PLATFORM)));
 
 describe('Bad-input hardening', function () {
+  before(() => console.log(`      hardening property seed ${seed} (CSPMU_SEED=${seed} replays it)`));
   this.timeout(300000);
 
   it('APMT: random and mutated tables give findings, and decode refuses exactly those with a failure (EINVAL), never another exception', async () => {
@@ -38,7 +41,7 @@ describe('Bad-input hardening', function () {
         const err = await onlyKernelErrors(() => decodeApmt(bytes), ['EINVAL']);
         expect(err === undefined).to.equal(failuresOf(violations).length === 0);
       }),
-      { numRuns: 400 },
+      { seed, numRuns: 400 },
     );
   });
 
@@ -53,7 +56,7 @@ describe('Bad-input hardening', function () {
           if (err) expect(err.code).to.be.oneOf(['EINVAL', 'ENXIO', 'EEXIST', 'ENODEV']);
         },
       ),
-      { numRuns: 60 },
+      { seed, numRuns: 60 },
     );
   });
 
@@ -72,7 +75,7 @@ describe('Bad-input hardening', function () {
         if (err) expect(err.message).to.match(/platform 'arm-generic': /);
         await onlyKernelErrors(() => loadPlatform(junk), ['EINVAL']);
       }),
-      { numRuns: 400 },
+      { seed, numRuns: 400 },
     );
   });
 
@@ -103,7 +106,7 @@ describe('Bad-input hardening', function () {
           expect((e as EventParseError).column).to.be.at.least(1);
         }
       }),
-      { numRuns: 1000 },
+      { seed, numRuns: 1000 },
     );
   });
 
@@ -130,7 +133,7 @@ describe('Bad-input hardening', function () {
         if (err) expect(m.perf.liveEvents()).to.have.length(before);
         if (opened) await m.perf.close(opened);
       }),
-      { numRuns: 1500 },
+      { seed, numRuns: 1500 },
     );
     expect(m.perf.liveEvents()).to.have.length(0);
     expect(m.driver.bindings().every((b) => b.events === 0)).to.equal(true);
@@ -157,7 +160,7 @@ describe('Bad-input hardening', function () {
           }
         },
       ),
-      { numRuns: 2000 },
+      { seed, numRuns: 2000 },
     );
   });
 
@@ -175,7 +178,7 @@ describe('Bad-input hardening', function () {
         expect(err).to.not.equal(undefined);
         expect(loader.list()).to.have.length(0);
       }),
-      { numRuns: 800 },
+      { seed, numRuns: 800 },
     );
   });
 
@@ -187,7 +190,7 @@ describe('Bad-input hardening', function () {
         await onlyKernelErrors(() => bus.ioremap(phys, size, 'x'), ['EINVAL', 'ENXIO', 'ENOMEM']);
         await onlyKernelErrors(() => kernel.sysfs.read(`/bus/${phys}`), ['ENOENT']);
       }),
-      { numRuns: 300 },
+      { seed, numRuns: 300 },
     );
     expect(bus.mappings()).to.have.length(0);
   });
