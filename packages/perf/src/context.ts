@@ -86,7 +86,11 @@ export class PmuCpuContext {
     this.cycle.reset();
     const list = leader.attr.pinned ? this.pinned : this.flexible;
     const i = list.indexOf(leader);
-    if (i >= 0) list.splice(i, 1);
+    // Shifted down and popped, not spliced: splice returns an array, and emptying a list through it drops its storage, which the next open allocates again.
+    if (i >= 0) {
+      for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
+      list.pop();
+    }
     if (this.flexible.length === 0) this.stopRotation();
   }
 

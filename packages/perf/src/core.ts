@@ -1,9 +1,10 @@
 // The perf core: perf_event_open with the kernel's checks, groups, ioctls, reads, context migration, and the module reference of each event.
-import { describeThrown, type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@cspmu/kernel';
-import { normalizeAttr, type PerfEventAttr } from './attr.js';
+import { type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@cspmu/kernel';
+import { type FullAttr, normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';
 import { PmuCpuContext } from './context.js';
-import { PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
+import { type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
+import { EventList } from './event-list.js';
 import './lifecycle.js';
 import { EventFreer } from './free.js';
 import * as checks from './open-checks.js';
@@ -38,7 +39,7 @@ export class PerfCore {
   readonly sys: PerfSyscalls;
   private readonly freer: EventFreer;
   private readonly registry: PmuRegistry;
-  private readonly live = new Set<PerfEvent>();
+  private readonly live = new EventList('live');
   private nextId = 1;
   /** The core's call sites into PMUs (function tracing patches these). */
   readonly sites: PmuCallSites;
@@ -69,7 +70,7 @@ export class PerfCore {
   async unregister(pmu: Pmu): Promise<void> {
     const reg = this.registry.ofPmu(pmu);
     if (!reg) throw kerr('ENOENT', 'PMU is not registered');
-    const n = [...this.live].filter((e) => e.pmu === pmu).length;
+    const n = this.live.toArray().filter((e) => e.pmu === pmu).length;
     if (n > 0) throw kerr('EBUSY', `PMU '${reg.name}' still has ${n} event(s); close them before unregistering`);
     for (const ctx of reg.contexts.values()) ctx.stopRotation();
     this.registry.remove(reg);
@@ -89,7 +90,7 @@ export class PerfCore {
   }
 
   liveEvents(): readonly PerfEvent[] {
-    return [...this.live];
+    return this.live.toArray();
   }
 
   muxInterval(pmu: Pmu): number {
@@ -119,62 +120,57 @@ export class PerfCore {
     const pid = opts.pid ?? -1;
     const caller = opts.caller ?? ROOT;
     const cpu = opts.cpu;
-    if (!Number.isInteger(cpu) || cpu < -1)
-      throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeThrown(typeof cpu === 'object' ? 'an object' : cpu)}`);
-    if (!Number.isInteger(pid) || pid < -1)
-      throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeThrown(typeof pid === 'object' ? 'an object' : pid)}`);
-    if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
-    if (cpu >= 0 && !this.kernel.cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${this.kernel.cpus.count - 1})`);
+    checks.checkOpenTarget(this.kernel.cpus, cpu, pid);
     checks.checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);
     const group = opts.group;
-    if (group !== undefined) {
-      if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
-      if (!this.live.has(group)) throw kerr('EINVAL', `group leader ${group.id} is closed`);
-      if (!group.isLeader) throw kerr('EINVAL', `event ${group.id} is not a group leader; join its leader ${group.leader.id} instead`);
-    }
+    if (group !== undefined) checks.checkGroupLeader(group, this.live);
 
     const exact = this.registry.ofType(attr.type);
-    const generic = exact === undefined;
-    const candidates = exact
-      ? [exact]
-      : attr.type === PERF_TYPE.HARDWARE || attr.type === PERF_TYPE.HW_CACHE || attr.type === PERF_TYPE.RAW
-        ? [...this.registry.all()].filter((r) => !r.pmu.software)
-        : [];
     const token = this.srcu.readLock();
     try {
-      for (const reg of candidates) {
-        const pmu = reg.pmu;
-        if (!this.modules.tryModuleGet(pmu.module)) throw kerr('ENODEV', `PMU '${reg.name}': its module ${pmu.module?.name ?? ''} is going away`);
-        const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
-        if (group) event.leader = group;
-        try {
-          this.sites.eventInit.invoke(pmu, pmu.eventInit, event, undefined);
-        } catch (e) {
-          this.modules.modulePut(pmu.module);
-          if (e instanceof KernelError && e.code === 'ENOENT' && generic) continue;
-          throw e;
+      // A type no PMU registered: the generic hardware types go to each hardware PMU in turn, until one takes it.
+      if (exact !== undefined) return this.openOn(exact, attr, cpu, caller, pid, group, false)!;
+      if (attr.type === PERF_TYPE.HARDWARE || attr.type === PERF_TYPE.HW_CACHE || attr.type === PERF_TYPE.RAW) {
+        for (const reg of [...this.registry.all()]) {
+          const event = reg.pmu.software ? undefined : this.openOn(reg, attr, cpu, caller, pid, group, true);
+          if (event !== undefined) return event;
         }
-        // The core's own checks come after event_init, in the kernel's order.
-        try {
-          checks.checkInitialisedEvent(event, reg.name);
-          if (pid === -1) {
-            checks.checkCpuPermission(this.paranoid, event.cpu, caller);
-            // The CPU that counts is event.cpu as event_init left it (arm_cspmu moves it to the PMU's active CPU).
-            if (!this.kernel.cpus.isOnline(event.cpu)) throw kerr('ENODEV', `cpu ${event.cpu} is offline`);
-          }
-          checks.checkGroupJoin(event, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
-        } catch (e) {
-          event.destroy?.(event);
-          this.modules.modulePut(pmu.module);
-          throw e;
-        }
-        this.install(event, reg);
-        return event;
       }
     } finally {
       this.srcu.readUnlock(token);
     }
     throw kerr('ENOENT', `no PMU handles type ${attr.type} config 0x${attr.config.toString(16)}; check the PMU name or event`);
+  }
+
+  /** Open on one PMU: its module, its event_init, then the core's checks. Undefined when a PMU tried for a generic type says ENOENT. */
+  private openOn(reg: PmuRegistration, attr: FullAttr, cpu: number, caller: PerfCaller, pid: number, group: PerfEvent | undefined, generic: boolean) {
+    const pmu = reg.pmu;
+    if (!this.modules.tryModuleGet(pmu.module)) throw kerr('ENODEV', `PMU '${reg.name}': its module ${pmu.module?.name ?? ''} is going away`);
+    const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
+    if (group) event.leader = group;
+    try {
+      this.sites.eventInit.invoke(pmu, pmu.eventInit, event, undefined);
+    } catch (e) {
+      this.modules.modulePut(pmu.module);
+      if (e instanceof KernelError && e.code === 'ENOENT' && generic) return undefined;
+      throw e;
+    }
+    // The core's own checks come after event_init, in the kernel's order.
+    try {
+      checks.checkInitialisedEvent(event, reg.name);
+      if (pid === -1) {
+        checks.checkCpuPermission(this.paranoid, event.cpu, caller);
+        // The CPU that counts is event.cpu as event_init left it (arm_cspmu moves it to the PMU's active CPU).
+        if (!this.kernel.cpus.isOnline(event.cpu)) throw kerr('ENODEV', `cpu ${event.cpu} is offline`);
+      }
+      if (group !== undefined) checks.checkGroupJoin(event, group, (p) => this.registry.ofPmu(p)?.name ?? '?');
+    } catch (e) {
+      event.destroy?.(event);
+      this.modules.modulePut(pmu.module);
+      throw e;
+    }
+    this.install(event, reg);
+    return event;
   }
 
   /** The PMU whose context holds a group: its hardware PMU, if any. */
@@ -219,8 +215,6 @@ export class PerfCore {
   close(event: PerfEvent): Promise<void> {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
     if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
-    const reg = this.registry.ofPmu(event.pmu);
-    const name = reg ? reg.name : '?';
     const leader = event.leader;
     const ctx = this.context(this.groupPmu(leader), leader.cpu);
     // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
@@ -237,13 +231,14 @@ export class PerfCore {
       leader.siblings.splice(leader.siblings.indexOf(event), 1);
     }
     this.live.delete(event);
-    if (this.kernel.lifecycle.wants('event:closed')) this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: name });
+    if (this.kernel.lifecycle.wants('event:closed'))
+      this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: this.registry.ofPmu(event.pmu)?.name ?? '?' });
     return this.freer.free(event);
   }
 
   /** Closed events whose free has not yet dropped their PMU's module reference. */
   eventsHoldingModule(): readonly PerfEvent[] {
-    return [...this.freer.holdingModule];
+    return this.freer.holdingModule.toArray();
   }
 
   // ---------------------------------------------------------- ioctls

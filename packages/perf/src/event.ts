@@ -1,6 +1,7 @@
 // A perf event (attr, PMU, CPU, state, count and times), the driver's per-event hw scratch, and who opened it.
 import type { FullAttr } from './attr.js';
 import { PERF_EVENT_STATE } from './constants.js';
+import type { EventList } from './event-list.js';
 import type { Pmu } from './pmu.js';
 
 /** Per-event scratch owned by the driver, as `struct hw_perf_event`. 64-bit values as two 32-bit halves. */
@@ -44,6 +45,10 @@ export class PerfEvent {
   destroy: ((event: PerfEvent) => void | Promise<void>) | undefined;
   /** Driver-private data. */
   pmuPrivate: unknown;
+  /** The core's list this event is on (live, then being freed), and its neighbours there (see EventList). */
+  list: EventList | undefined = undefined;
+  listPrev: PerfEvent | undefined = undefined;
+  listNext: PerfEvent | undefined = undefined;
 
   constructor(
     readonly id: number,

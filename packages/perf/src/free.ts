@@ -2,6 +2,7 @@
 import type { Kernel, ModuleLoader, Srcu, SrcuReadToken } from '@cspmu/kernel';
 import { PERF_PMU_CAP_EXCLUSIVE, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
+import { EventList } from './event-list.js';
 
 /** The functions a close goes through before the event is freed, outermost first. */
 const RELEASE_CHAIN = ['perf_release', 'perf_event_release_kernel', 'put_event', '_free_event'] as const;
@@ -24,7 +25,7 @@ export class EventFreer {
   /** Events whose free has begun and not finished. */
   inFlight = 0;
   /** Events being freed that still hold their PMU's module reference (module_put not reached yet). */
-  readonly holdingModule = new Set<PerfEvent>();
+  readonly holdingModule = new EventList('freeing');
 
   private releaseIds: readonly number[] | undefined;
   private modulePutId: number | undefined;

@@ -1,14 +1,30 @@
 // The checks perf_event_open makes around the PMU's event_init (permissions, exclude bits, task events), each where the kernel makes it.
-import { describeThrown, KernelError, kerr } from '@cspmu/kernel';
+import { type Cpus, describeThrown, KernelError, kerr } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';
-import type { PerfCaller, PerfEvent } from './event.js';
+import { type PerfCaller, PerfEvent } from './event.js';
+import type { EventList } from './event-list.js';
 import type { Pmu } from './pmu.js';
 
 /** The checks perf_event_open makes besides the PMU's own event_init, split by where the kernel makes them. */
 
 function capable(caller: PerfCaller): boolean {
   return caller.capabilities.includes('CAP_PERFMON') || caller.capabilities.includes('CAP_SYS_ADMIN');
+}
+
+/** The CPU and task an open names, checked first: a CPU or a task (or both), each one that exists. */
+export function checkOpenTarget(cpus: Cpus, cpu: number, pid: number): void {
+  if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeNumber(cpu)}`);
+  if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeNumber(pid)}`);
+  if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
+  if (cpu >= 0 && !cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${cpus.count - 1})`);
+}
+
+/** The group_fd of an open: an open perf event that leads its group. */
+export function checkGroupLeader(group: unknown, live: EventList): void {
+  if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
+  if (!live.has(group)) throw kerr('EINVAL', `group leader ${group.id} is closed`);
+  if (!group.isLeader) throw kerr('EINVAL', `event ${group.id} is not a group leader; join its leader ${group.leader.id} instead`);
 }
 
 /** perf_allow_kernel, first of all: counting the kernel needs CAP_PERFMON or perf_event_paranoid <= 1. */
