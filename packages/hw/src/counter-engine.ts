@@ -7,12 +7,37 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** A fold's scratch words, shared by every engine: a fold reads into it and stores it before anything else runs. */
 const FOLD_WORDS = new Uint32Array(2);
 
-/** Where the engine keeps each counter's stored value: 32-bit words of a register bank's state. */
+/**
+ * Where a model keeps each counter: its stored value in 32-bit words of a
+ * register bank's state, and its slot in the per-counter state the model's
+ * parts keep densely (implemented counters only: a cycle counter at 31 does
+ * not make room for 25 counters that do not exist). The indexes are the
+ * same for every device of one kind, and shared by them.
+ */
 export interface CounterStorage {
   readonly words: Uint32Array;
-  /** Per physical counter: the state word of its low half, or -1 if it is not implemented. */
-  readonly wordOf: Int32Array;
+  readonly index: CounterIndex;
 }
+
+/** Where each physical counter's state is, for one kind of device (shared, never written after it is made). */
+export interface CounterIndex {
+  /** Per physical counter up to the highest implemented one: the state word of its low half, or -1 if it is not implemented. */
+  readonly wordOf: Int32Array;
+  /** Per physical counter: its dense slot, 0..slots-1 (meaningful only where wordOf is not -1). */
+  readonly slotOf: Uint8Array;
+  /** Implemented counters. */
+  readonly slots: number;
+}
+
+// One engine's per-counter numbers, STRIDE per slot in one array: a typed array costs more than a few numbers.
+const T0 = 0;
+const E0 = 1;
+const NEXT_OVERFLOW = 2;
+/** When the counter was last written (a handler re-preloading it), or -1. */
+const WRITTEN_AT = 3;
+/** 1 while the counter runs. */
+const RUNNING = 4;
+const STRIDE = 5;
 
 /**
  * The lazy counting engine of a CoreSight PMU model. A counter holds its
@@ -23,37 +48,38 @@ export interface CounterStorage {
  */
 export class CounterEngine {
   private readonly wide: boolean;
-  // Per-counter state is sized to the counters the storage maps (up to the highest implemented index), not to the architectural 256.
-  private readonly t0: Float64Array;
-  private readonly e0: Float64Array;
-  private readonly nextOverflow: Float64Array;
+  private readonly words: Uint32Array;
+  private readonly wordOf: Int32Array;
+  private readonly slotOf: Uint8Array;
+  /** Per slot: T0, E0, NEXT_OVERFLOW, WRITTEN_AT, RUNNING. */
+  private readonly num: Float64Array;
   private readonly rate: RateFunction[];
-  private readonly running: Uint8Array;
   private readonly timers: (Timer | undefined)[];
-  /** Per counter: when it was last written (a handler re-preloading it), or -1. */
-  private readonly writtenAt: Float64Array;
 
   constructor(
     private readonly counterBits: number,
-    private readonly storage: CounterStorage,
+    storage: CounterStorage,
     private readonly clock: Clock,
     /** Called when a counter's overflow time has come (from its timer), with the overflow's time. */
     private readonly overflowDue: (p: number, t: number) => void,
   ) {
     this.wide = counterBits > 32;
-    const n = storage.wordOf.length;
-    this.t0 = new Float64Array(n);
-    this.e0 = new Float64Array(n);
-    this.nextOverflow = new Float64Array(n).fill(Infinity);
-    this.writtenAt = new Float64Array(n).fill(-1);
+    this.words = storage.words;
+    this.wordOf = storage.index.wordOf;
+    this.slotOf = storage.index.slotOf;
+    const n = storage.index.slots;
+    this.num = new Float64Array(n * STRIDE);
+    for (let s = 0; s < n; s++) {
+      this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
+      this.num[s * STRIDE + WRITTEN_AT] = -1;
+    }
     this.rate = new Array<RateFunction>(n).fill(ZERO_RATE);
-    this.running = new Uint8Array(n);
     this.timers = new Array<Timer | undefined>(n).fill(undefined);
   }
 
   /** True if counter p's next overflow is at or before t (a read at t must raise it first). */
   overflowBy(p: number, t: number): boolean {
-    return t >= this.nextOverflow[p]!;
+    return t >= this.num[this.slotOf[p]! * STRIDE + NEXT_OVERFLOW]!;
   }
 
   /**
@@ -62,12 +88,13 @@ export class CounterEngine {
    * top of the counter since it was last folded.
    */
   read(p: number, t: number, out: Uint32Array | number[]): boolean {
-    const st = this.storage.words;
-    const w = this.storage.wordOf[p]!;
+    const st = this.words;
+    const w = this.wordOf[p]!;
+    const s = this.slotOf[p]!;
     let lo = st[w]!;
     let hi = this.wide ? st[w + 1]! : 0;
-    if (this.running[p] === 1) {
-      const d = this.rate[p]!.at(t) - this.e0[p]!;
+    if (this.num[s * STRIDE + RUNNING] === 1) {
+      const d = this.rate[s]!.at(t) - this.num[s * STRIDE + E0]!;
       if (d > 0) {
         // Floor arithmetic, not %: on doubles % is an fmod call, and reads must cost the same at any count.
         const dHi = Math.floor(d / TWO32);
@@ -94,29 +121,34 @@ export class CounterEngine {
 
   /** Fold counter p's progress up to t into its stored value. Returns true if it wrapped (an overflow). */
   fold(p: number, t: number): boolean {
-    if (this.running[p] === 1 && t > this.t0[p]!) {
+    const s = this.slotOf[p]!;
+    const i = s * STRIDE;
+    const num = this.num;
+    if (num[i + RUNNING] === 1 && t > num[i + T0]!) {
       const words = FOLD_WORDS;
       const wrapped = this.read(p, t, words);
-      const st = this.storage.words;
-      const w = this.storage.wordOf[p]!;
+      const st = this.words;
+      const w = this.wordOf[p]!;
       st[w] = words[0]!;
       if (this.wide) st[w + 1] = words[1]!;
-      this.e0[p] = this.rate[p]!.at(t);
-      this.t0[p] = t;
+      num[i + E0] = this.rate[s]!.at(t);
+      num[i + T0] = t;
       return wrapped;
     }
-    if (t > this.t0[p]!) {
-      this.t0[p] = t;
-      this.e0[p] = this.rate[p]!.at(t);
+    if (t > num[i + T0]!) {
+      num[i + T0] = t;
+      num[i + E0] = this.rate[s]!.at(t);
     }
     return false;
   }
 
   /** Counter p was written at t: count on from its new stored value. */
   written(p: number, t: number): void {
-    this.writtenAt[p] = t;
-    this.t0[p] = t;
-    this.e0[p] = this.rate[p]!.at(t);
+    const s = this.slotOf[p]!;
+    const i = s * STRIDE;
+    this.num[i + WRITTEN_AT] = t;
+    this.num[i + T0] = t;
+    this.num[i + E0] = this.rate[s]!.at(t);
     this.schedule(p);
   }
 
@@ -125,51 +157,59 @@ export class CounterEngine {
    * undefined (its progress must already be folded).
    */
   restart(p: number, t: number, rate: RateFunction | undefined): void {
-    if (rate === undefined && this.running[p] === 0) {
-      this.t0[p] = t;
-      this.e0[p] = 0;
-      if (this.timers[p] !== undefined) this.schedule(p);
+    const s = this.slotOf[p]!;
+    const i = s * STRIDE;
+    const num = this.num;
+    if (rate === undefined && num[i + RUNNING] === 0) {
+      num[i + T0] = t;
+      num[i + E0] = 0;
+      if (this.timers[s] !== undefined) this.schedule(p);
       return;
     }
-    this.running[p] = rate === undefined ? 0 : 1;
-    this.rate[p] = rate ?? ZERO_RATE;
-    this.t0[p] = t;
-    this.e0[p] = this.rate[p]!.at(t);
+    num[i + RUNNING] = rate === undefined ? 0 : 1;
+    const r = rate ?? ZERO_RATE;
+    this.rate[s] = r;
+    num[i + T0] = t;
+    num[i + E0] = r.at(t);
     this.schedule(p);
   }
 
   /** Set counter p's stored value to zero. */
   zero(p: number): void {
-    const st = this.storage.words;
-    const w = this.storage.wordOf[p]!;
+    const st = this.words;
+    const w = this.wordOf[p]!;
     st[w] = 0;
     if (this.wide) st[w + 1] = 0;
   }
 
   /** The time counter p's progress was last folded at. */
   foldedAt(p: number): number {
-    return this.t0[p]!;
+    return this.num[this.slotOf[p]! * STRIDE + T0]!;
   }
 
   /** Arm the timer for counter p's next overflow, at the exact virtual time it happens. */
   schedule(p: number): void {
-    this.timers[p]?.cancel();
-    this.timers[p] = undefined;
-    this.nextOverflow[p] = Infinity;
-    if (this.running[p] !== 1 || this.rate[p]!.zero) return;
-    const st = this.storage.words;
-    const w = this.storage.wordOf[p]!;
+    const s = this.slotOf[p]!;
+    const i = s * STRIDE;
+    const num = this.num;
+    this.timers[s]?.cancel();
+    this.timers[s] = undefined;
+    num[i + NEXT_OVERFLOW] = Infinity;
+    const rate = this.rate[s]!;
+    if (num[i + RUNNING] !== 1 || rate.zero) return;
+    const st = this.words;
+    const w = this.wordOf[p]!;
     const bits = this.counterBits;
     const remaining = bits > 32 ? (2 ** (bits - 32) - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : 2 ** bits - st[w]!;
-    if (remaining > MAX_SAFE - this.e0[p]!) return;
-    const at = this.rate[p]!.when(this.e0[p]! + remaining);
+    if (remaining > MAX_SAFE - num[i + E0]!) return;
+    const at = rate.when(num[i + E0]! + remaining);
     if (!Number.isFinite(at) || at > MAX_SAFE) return;
-    this.nextOverflow[p] = at;
-    this.timers[p] = this.clock.at(
+    num[i + NEXT_OVERFLOW] = at;
+    this.timers[s] = this.clock.at(
       Math.max(at, this.clock.now()),
       () => {
-        this.timers[p] = undefined;
-        this.overflowDue(p, Math.max(at, this.t0[p]!));
+        this.timers[s] = undefined;
+        this.overflowDue(p, Math.max(at, num[i + T0]!));
       },
       this,
     );
@@ -177,23 +217,25 @@ export class CounterEngine {
 
   /** When counter p was last written, or -1. */
   lastWrittenAt(p: number): number {
-    return this.writtenAt[p]!;
+    return this.num[this.slotOf[p]! * STRIDE + WRITTEN_AT]!;
   }
 
   /** Counter p's count function while it runs (undefined when stopped), and its next overflow time. */
   counting(p: number): { readonly rate: RateFunction; readonly nextOverflow: number } | undefined {
-    return this.running[p] === 1 ? { rate: this.rate[p]!, nextOverflow: this.nextOverflow[p]! } : undefined;
+    const s = this.slotOf[p]!;
+    return this.num[s * STRIDE + RUNNING] === 1 ? { rate: this.rate[s]!, nextOverflow: this.num[s * STRIDE + NEXT_OVERFLOW]! } : undefined;
   }
 
   /** Forget counter p's pending overflow (it is being raised now). */
   clearOverflowDue(p: number): void {
-    this.nextOverflow[p] = Infinity;
+    this.num[this.slotOf[p]! * STRIDE + NEXT_OVERFLOW] = Infinity;
   }
 
   /** Cancel counter p's overflow timer (the machine is shutting down). */
   cancel(p: number): void {
-    this.timers[p]?.cancel();
-    this.timers[p] = undefined;
-    this.nextOverflow[p] = Infinity;
+    const s = this.slotOf[p]!;
+    this.timers[s]?.cancel();
+    this.timers[s] = undefined;
+    this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
   }
 }

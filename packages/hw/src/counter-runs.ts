@@ -1,4 +1,5 @@
 // The recent runs of each counter (when it counted, following which event function, from which stored value), kept for replaying rotation cycles.
+import type { CounterIndex } from './counter-engine.js';
 import type { RateFunction } from './rate-function.js';
 
 /** Runs kept per counter: a rotation cycle that uses one counter more often than this is stepped, not replayed. */
@@ -14,6 +15,13 @@ export interface CounterRun {
   readonly lo: number;
   readonly hi: number;
 }
+
+// The run in progress, per slot: its start (-1: none), whether it began fresh, and the stored value it began from.
+const OPEN_AT = 0;
+const OPEN_FRESH = 1;
+const OPEN_LO = 2;
+const OPEN_HI = 3;
+const OPEN_STRIDE = 4;
 
 class Ring {
   readonly start = new Float64Array(RING);
@@ -33,26 +41,25 @@ class Ring {
  * a counter is made the first time it runs; recording allocates nothing.
  */
 export class CounterRuns {
+  private readonly slotOf: Uint8Array;
+  private readonly wordOf: Int32Array;
   private readonly rings: (Ring | undefined)[];
-  private readonly openAt: Float64Array;
   private readonly openRate: (RateFunction | undefined)[];
-  private readonly openFresh: Uint8Array;
-  private readonly openLo: Float64Array;
-  private readonly openHi: Float64Array;
+  /** Per slot, OPEN_STRIDE numbers: the run in progress's start (-1: none), fresh flag and stored value at its start. */
+  private readonly openRun: Float64Array;
 
-  /** `slots`: one more than the highest counter number; each counter's stored value is in `words` from `wordOf[p]` (two words if `wide`). */
+  /** Each counter's slot and stored value are where `index` says, in `words` (two words if `wide`). */
   constructor(
-    slots: number,
+    index: CounterIndex,
     private readonly words: Uint32Array,
-    private readonly wordOf: Int32Array,
     private readonly wide: boolean,
   ) {
-    this.rings = new Array(slots).fill(undefined);
-    this.openAt = new Float64Array(slots).fill(-1);
-    this.openRate = new Array(slots).fill(undefined);
-    this.openFresh = new Uint8Array(slots);
-    this.openLo = new Float64Array(slots);
-    this.openHi = new Float64Array(slots);
+    this.slotOf = index.slotOf;
+    this.wordOf = index.wordOf;
+    this.rings = new Array(index.slots).fill(undefined);
+    this.openRate = new Array(index.slots).fill(undefined);
+    this.openRun = new Float64Array(index.slots * OPEN_STRIDE);
+    for (let s = 0; s < index.slots; s++) this.openRun[s * OPEN_STRIDE + OPEN_AT] = -1;
   }
 
   /** Counter p counts `rate` from t (undefined: it stops), from its stored value; `fresh` if it was written at t. */
@@ -60,36 +67,40 @@ export class CounterRuns {
     const w = this.wordOf[p]!;
     const lo = this.words[w]!;
     const hi = this.wide ? this.words[w + 1]! : 0;
-    const at = this.openAt[p]!;
+    const s = this.slotOf[p]!;
+    const o = s * OPEN_STRIDE;
+    const run = this.openRun;
+    const at = run[o + OPEN_AT]!;
     if (at >= 0 && t > at) {
-      let ring = this.rings[p];
-      if (ring === undefined) ring = this.rings[p] = new Ring();
+      let ring = this.rings[s];
+      if (ring === undefined) ring = this.rings[s] = new Ring();
       const i = ring.next;
       ring.start[i] = at;
       ring.end[i] = t;
-      ring.lo[i] = this.openLo[p]!;
-      ring.hi[i] = this.openHi[p]!;
-      ring.fresh[i] = this.openFresh[p]!;
-      ring.rate[i] = this.openRate[p];
+      ring.lo[i] = run[o + OPEN_LO]!;
+      ring.hi[i] = run[o + OPEN_HI]!;
+      ring.fresh[i] = run[o + OPEN_FRESH]!;
+      ring.rate[i] = this.openRate[s];
       ring.next = (i + 1) % RING;
       if (ring.size < RING) ring.size++;
     }
-    this.openAt[p] = rate === undefined ? -1 : t;
-    this.openRate[p] = rate;
-    this.openFresh[p] = fresh ? 1 : 0;
-    this.openLo[p] = lo;
-    this.openHi[p] = hi;
+    run[o + OPEN_AT] = rate === undefined ? -1 : t;
+    this.openRate[s] = rate;
+    run[o + OPEN_FRESH] = fresh ? 1 : 0;
+    run[o + OPEN_LO] = lo;
+    run[o + OPEN_HI] = hi;
   }
 
   /** The run in progress on counter p, if it counts. */
   open(p: number): { readonly start: number; readonly fresh: boolean } | undefined {
-    const at = this.openAt[p]!;
-    return at < 0 ? undefined : { start: at, fresh: this.openFresh[p] === 1 };
+    const o = this.slotOf[p]! * OPEN_STRIDE;
+    const at = this.openRun[o + OPEN_AT]!;
+    return at < 0 ? undefined : { start: at, fresh: this.openRun[o + OPEN_FRESH] === 1 };
   }
 
   /** The finished run of counter p over exactly [start, end), if it is still kept. */
   find(p: number, start: number, end: number): CounterRun | undefined {
-    const ring = this.rings[p];
+    const ring = this.rings[this.slotOf[p]!];
     if (ring === undefined) return undefined;
     for (let k = 0; k < ring.size; k++) {
       if (ring.start[k] !== start || ring.end[k] !== end) continue;
@@ -100,7 +111,7 @@ export class CounterRuns {
 
   /** The newest finished run of counter p, if any. */
   last(p: number): CounterRun | undefined {
-    const ring = this.rings[p];
+    const ring = this.rings[this.slotOf[p]!];
     if (ring === undefined || ring.size === 0) return undefined;
     const k = (ring.next + RING - 1) % RING;
     return this.find(p, ring.start[k]!, ring.end[k]!);
@@ -108,7 +119,8 @@ export class CounterRuns {
 
   /** Move counter p's runs that start at or after `from` (the run in progress too) `delta` ns later. */
   shift(p: number, from: number, delta: number): void {
-    const ring = this.rings[p];
+    const s = this.slotOf[p]!;
+    const ring = this.rings[s];
     if (ring !== undefined) {
       for (let k = 0; k < ring.size; k++) {
         if (ring.start[k]! < from) continue;
@@ -116,6 +128,7 @@ export class CounterRuns {
         ring.end[k] = ring.end[k]! + delta;
       }
     }
-    if (this.openAt[p]! >= from) this.openAt[p] = this.openAt[p]! + delta;
+    const o = s * OPEN_STRIDE + OPEN_AT;
+    if (this.openRun[o]! >= from) this.openRun[o] = this.openRun[o]! + delta;
   }
 }

@@ -1,5 +1,6 @@
 // The compiled register layouts of a machine's PMU models, shared by every device of one kind.
 import { BankLayout } from '@cspmu/mmio';
+import type { CounterIndex } from './counter-engine.js';
 import type { CspmuModelConfig } from './cspmu-config.js';
 import { cspmuRegisterMap, type RegisterGeometry } from './cspmu-register-map.js';
 
@@ -7,6 +8,8 @@ import { cspmuRegisterMap, type RegisterGeometry } from './cspmu-register-map.js
 export interface CspmuPageLayouts {
   readonly page0: BankLayout;
   readonly page1: BankLayout | undefined;
+  /** Where each counter's value is in the state of the page holding the counters, and its slot. */
+  readonly counters: CounterIndex;
 }
 
 /** The configuration fields the register map depends on (everything but the label, clock and bus latency). */
@@ -39,12 +42,9 @@ export class CspmuLayouts {
     let l = this.byKind.get(key);
     if (!l) {
       const map = cspmuRegisterMap(c, g);
-      l = c.dualPage
-        ? {
-            page0: new BankLayout(`${c.label}.page0`, 0x1000, map.config),
-            page1: new BankLayout(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]),
-          }
-        : { page0: new BankLayout(`${c.label}.page0`, 0x1000, [...map.counters, ...map.config, ...map.overflow]), page1: undefined };
+      const page0 = new BankLayout(`${c.label}.page0`, 0x1000, c.dualPage ? map.config : [...map.counters, ...map.config, ...map.overflow]);
+      const page1 = c.dualPage ? new BankLayout(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]) : undefined;
+      l = { page0, page1, counters: counterIndex(g.implemented, page1 ?? page0) };
       this.byKind.set(key, l);
     }
     return l;
@@ -54,4 +54,16 @@ export class CspmuLayouts {
   get size(): number {
     return this.byKind.size;
   }
+}
+
+/** Each implemented counter's state word (from its PMEVCNTR register in `bank`) and dense slot. */
+function counterIndex(implemented: readonly number[], bank: BankLayout): CounterIndex {
+  const top = implemented.at(-1)! + 1;
+  const wordOf = new Int32Array(top).fill(-1);
+  const slotOf = new Uint8Array(top);
+  implemented.forEach((p, s) => {
+    wordOf[p] = bank.byName.get(`PMEVCNTR${p}`)!.stateWord;
+    slotOf[p] = s;
+  });
+  return { wordOf, slotOf, slots: implemented.length };
 }

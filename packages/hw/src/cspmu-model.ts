@@ -31,7 +31,7 @@ export class CspmuModel implements RegisterHooks {
   readonly layout: RegisterLayout;
 
   private readonly cntBank: RegisterBank;
-  /** Per physical counter up to the highest implemented one: the state word of its low half, or -1. */
+  /** Per physical counter up to the highest implemented one: the state word of its low half, or -1 (shared by the devices of this kind). */
   private readonly cntWord: Int32Array;
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
@@ -69,30 +69,26 @@ export class CspmuModel implements RegisterHooks {
       (((c.counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) |
       (c.cycleCounter ? PMCFGR.CC : 0) |
       (c.fzo ? PMCFGR.FZO : 0);
-    const slots = this.implemented.at(-1)! + 1;
-    this.cntWord = new Int32Array(slots).fill(-1);
-    // The cycle counter's rate is fixed, so the resolver keeps selections only up to the highest event counter.
-    const eventSlots = Math.max(-1, ...this.implemented.filter((p) => !(c.cycleCounter && p === CYCLE_COUNTER_PHYS))) + 1;
-    this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload, eventSlots);
-
     const layouts = (deps.layouts ?? new CspmuLayouts()).of(c, this);
+    const index = layouts.counters;
+    this.cntWord = index.wordOf;
+    this.rates = new RateResolver(c.label, c.cycleCounter, c.clockHz, this.layout, deps.workload, index);
     this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, layouts.page0, this);
     this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, this);
     this.cntBank = this.page1 ?? this.page0;
-    for (const p of this.implemented) this.cntWord[p] = this.cntBank.stateWordOf(`PMEVCNTR${p}`);
-    this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, wordOf: this.cntWord }, deps.clock, (p, t) => this.overflowDue(p, t));
+    this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t));
     this.batcher = new OverflowBatcher(
       this.engine,
       deps.clock,
       deps.irqs,
       deps.irq,
       this.cntBank.state,
-      this.cntWord,
+      index,
       REG.PMOVSCLR >> 2,
       this.setClrRegs,
       c.counterBits > 32,
     );
-    this.runs = new CounterRuns(slots, this.cntBank.state, this.cntWord, c.counterBits > 32);
+    this.runs = new CounterRuns(index, this.cntBank.state, c.counterBits > 32);
     const quiet = () => c.accessLatencyNs === 0 && !this.frozen && !this.irqAsserted && !this.anyOverflow();
     this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }

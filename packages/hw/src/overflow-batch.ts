@@ -1,10 +1,16 @@
 // Overflow storms in closed form: when a counter's overflow cycle will repeat exactly, the next k interrupts are replayed at once.
 import type { Clock, IrqController } from '@cspmu/kernel';
-import { CounterEngine } from './counter-engine.js';
+import { CounterEngine, type CounterIndex } from './counter-engine.js';
 import { phaseAt } from './rate-function.js';
 
 /** Fewer identical overflows than this ahead are simply delivered one by one. */
 const MIN_BATCH = 2;
+
+// Per counter slot: the last delivery's rewrite time (-1: not rewritten) and the value it left.
+const LAST_AT = 0;
+const LAST_LO = 1;
+const LAST_HI = 2;
+const STRIDE = 3;
 
 /**
  * Watches each counter's overflows. After an interrupt whose handler
@@ -21,27 +27,28 @@ const MIN_BATCH = 2;
  * delivering them one by one, without the work.
  */
 export class OverflowBatcher {
-  private readonly lastAt: Float64Array;
-  private readonly lastLo: Float64Array;
-  private readonly lastHi: Float64Array;
+  private readonly wordOf: Int32Array;
+  private readonly slotOf: Uint8Array;
+  /** Per counter slot: LAST_AT, LAST_LO, LAST_HI. */
+  private readonly last: Float64Array;
 
   constructor(
     private readonly engine: CounterEngine,
     private readonly clock: Clock,
     private readonly irqs: IrqController | undefined,
     private readonly irq: number | undefined,
-    /** The counters' state words and where each counter's low word is. */
+    /** The counters' state words, and where each counter's low word and slot are. */
     private readonly words: Uint32Array,
-    private readonly wordOf: Int32Array,
+    index: CounterIndex,
     /** First state word of the overflow status, and how many words it has. */
     private readonly ovsWord: number,
     private readonly ovsWords: number,
     private readonly wide: boolean,
   ) {
-    // One entry per counter the storage maps (up to the highest implemented index).
-    this.lastAt = new Float64Array(wordOf.length).fill(-1);
-    this.lastLo = new Float64Array(wordOf.length);
-    this.lastHi = new Float64Array(wordOf.length);
+    this.wordOf = index.wordOf;
+    this.slotOf = index.slotOf;
+    this.last = new Float64Array(index.slots * STRIDE);
+    for (let s = 0; s < index.slots; s++) this.last[s * STRIDE + LAST_AT] = -1;
   }
 
   /** Whether the cycle now ending began at the previous overflow's rewrite (no other write since). */
@@ -52,7 +59,8 @@ export class OverflowBatcher {
    * bit is the only overflow bit set (so the delivery concerns it alone).
    */
   beforeDelivery(p: number): boolean {
-    this.undisturbed = this.lastAt[p]! >= 0 && this.engine.lastWrittenAt(p) === this.lastAt[p];
+    const lastAt = this.last[this.slotOf[p]! * STRIDE + LAST_AT]!;
+    this.undisturbed = lastAt >= 0 && this.engine.lastWrittenAt(p) === lastAt;
     for (let r = 0; r < this.ovsWords; r++) {
       const expect = r === p >> 5 ? (1 << (p & 31)) >>> 0 : 0;
       if (this.words[this.ovsWord + r] !== expect) return false;
@@ -63,15 +71,17 @@ export class OverflowBatcher {
   /** Counter p overflowed at t and its interrupt was delivered: returns how many more overflows were replayed. */
   afterDelivery(p: number, t: number): number {
     const irqs = this.irqs;
-    const prevAt = this.lastAt[p]!;
+    const i = this.slotOf[p]! * STRIDE;
+    const last = this.last;
+    const prevAt = last[i + LAST_AT]!;
     const w = this.wordOf[p]!;
     const lo = this.words[w]!;
     const hi = this.wide ? this.words[w + 1]! : 0;
     const rewritten = this.engine.lastWrittenAt(p) === t;
-    const steady = rewritten && this.undisturbed && this.lastLo[p] === lo && this.lastHi[p] === hi;
-    this.lastAt[p] = rewritten ? t : -1;
-    this.lastLo[p] = lo;
-    this.lastHi[p] = hi;
+    const steady = rewritten && this.undisturbed && last[i + LAST_LO] === lo && last[i + LAST_HI] === hi;
+    last[i + LAST_AT] = rewritten ? t : -1;
+    last[i + LAST_LO] = lo;
+    last[i + LAST_HI] = hi;
     if (!steady || irqs === undefined || this.irq === undefined) return 0;
     const c = this.engine.counting(p);
     const piece = c?.rate.linearPiece?.(t);

@@ -1,23 +1,29 @@
 // Which event function a counter follows: resolved from its event type, its filters and the PMIMPDEF words the workload reads; cached per selection and per counter.
+import type { CounterIndex } from './counter-engine.js';
 import { CYCLE_COUNTER_PHYS, REG, type RegisterLayout } from './cspmu-regs.js';
 import { ConstantRate, type RateFunction } from './rate-function.js';
 import { CYCLES, type Workload } from './workload.js';
 
+/** Per counter slot: the selection (event, filter, filter2; low and high words) its rate was last resolved for, then the PMIMPDEF generation it was resolved in. */
+const GEN = 6;
+const STRIDE = 7;
+/** The PMIMPDEF words of a PMU whose workload reads none: always zero, never written (impdefChanged has no word to copy). */
+const NO_IMPDEF = new Uint32Array(32);
+
 export class RateResolver {
   private readonly cycleRate: RateFunction;
-  private readonly rateCache = new Map<string, RateFunction>();
-  /** Per counter: the selection (event, filter, filter2; low and high words) its rate was last resolved for. */
+  /** Made at the first lookup: an idle device never resolves a rate. */
+  private rateCache: Map<string, RateFunction> | undefined;
+  private readonly slotOf: Uint8Array;
+  /** Per counter slot: six selection words and the generation (STRIDE numbers). */
   private readonly lastSel: Float64Array;
   private readonly lastRate: (RateFunction | undefined)[];
-  /** Per counter: the PMIMPDEF generation its rate was resolved in. */
-  private readonly lastGen: Float64Array;
   /** The PMIMPDEF words the workload reads for this PMU, their values now, and a generation bumped when they change. */
   private readonly impdefWords: readonly number[];
-  private readonly impdef = new Uint32Array(32);
+  private readonly impdef: Uint32Array;
   private impdefKey = '';
   private generation = 0;
   private readonly cyclesFromWorkload: boolean;
-  private readonly cycleSlot: number;
   /** Selections looked up because a counter's registers (or a PMIMPDEF word read) changed (for tests and diagnostics). */
   lookups = 0;
 
@@ -27,15 +33,16 @@ export class RateResolver {
     clockHz: number,
     private readonly layout: RegisterLayout,
     private readonly workload: Workload,
-    /** Counters to keep a selection for: one past the highest implemented index. */
-    slots: number,
+    /** The counters to keep a selection for, and their slots. */
+    index: CounterIndex,
   ) {
     this.cycleRate = new ConstantRate(clockHz);
-    this.cycleSlot = slots;
-    this.lastSel = new Float64Array((slots + 1) * 6).fill(-1);
-    this.lastRate = new Array<RateFunction | undefined>(slots + 1).fill(undefined);
-    this.lastGen = new Float64Array(slots + 1);
+    this.slotOf = index.slotOf;
+    this.lastSel = new Float64Array(index.slots * STRIDE);
+    for (let s = 0; s < index.slots; s++) this.lastSel.fill(-1, s * STRIDE, s * STRIDE + GEN);
+    this.lastRate = new Array<RateFunction | undefined>(index.slots).fill(undefined);
     this.impdefWords = workload.impdefWordsFor(label);
+    this.impdef = this.impdefWords.length > 0 ? new Uint32Array(32) : NO_IMPDEF;
     this.cyclesFromWorkload = workload.countsCycles(label);
   }
 
@@ -44,25 +51,25 @@ export class RateResolver {
     const cycle = p === CYCLE_COUNTER_PHYS && this.hasCycleCounter;
     if (cycle && !this.cyclesFromWorkload) return this.cycleRate;
     const s = page0;
-    // The cycle counter keeps its selection in the slot after the event counters'.
-    const q = cycle ? this.cycleSlot : p;
+    const q = this.slotOf[p]!;
     const { selStride, filtered, ext64 } = this.layout;
     const sel = this.lastSel;
-    let same = this.lastRate[q] !== undefined && this.lastGen[q] === this.generation;
+    let same = this.lastRate[q] !== undefined && sel[STRIDE * q + GEN] === this.generation;
     // Event type (PMCCFILTR on the cycle counter), filter, filter2: low word, then the high word (0 unless the registers are 64-bit).
     for (let i = 0; i < 6; i++) {
       const base = i < 2 ? REG.PMEVTYPER : i < 4 ? REG.PMEVFILTR : REG.PMEVFILT2R;
       const half = i & 1;
       const v = (i < 2 || (p < filtered && !cycle)) && (half === 0 || ext64) ? s[((base + selStride * p) >> 2) + half]! : 0;
-      if (sel[6 * q + i] !== v) same = false;
-      sel[6 * q + i] = v;
+      if (sel[STRIDE * q + i] !== v) same = false;
+      sel[STRIDE * q + i] = v;
     }
     if (same) return this.lastRate[q]!;
     this.lookups++;
-    const key = `${sel.subarray(6 * q, 6 * q + 6).join('/')}${cycle ? '/c' : ''}${this.impdefKey}`;
+    const key = `${sel.subarray(STRIDE * q, STRIDE * q + GEN).join('/')}${cycle ? '/c' : ''}${this.impdefKey}`;
+    this.rateCache ??= new Map();
     let f = this.rateCache.get(key);
     if (!f) {
-      const w = 6 * q;
+      const w = STRIDE * q;
       // The workload names events by number: a 64-bit event type is exact below 2^53, which covers every stream.
       f = cycle
         ? this.workload.resolve({ label: this.label, event: CYCLES, filter: sel[w]!, filterHi: sel[w + 1]!, filter2: 0, impdef: this.impdef })
@@ -78,7 +85,7 @@ export class RateResolver {
       this.rateCache.set(key, f);
     }
     this.lastRate[q] = f;
-    this.lastGen[q] = this.generation;
+    sel[STRIDE * q + GEN] = this.generation;
     return f;
   }
 

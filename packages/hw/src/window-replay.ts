@@ -42,6 +42,8 @@ export class WindowReplayer {
     const t = this.clock.now();
     const runs = [];
     let m = Math.floor(maxCycles);
+    // Per-counter state is kept by dense slot, so a counter the device does not have must be refused here, before any lookup.
+    if (!windows.every((w) => this.implemented.includes(w.counter)) || !active.every((p) => this.implemented.includes(p))) return undefined;
     for (const w of windows) {
       const run = this.runs.find(w.counter, w.start, w.end);
       if (run === undefined || !run.fresh || w.start < t - period || w.end > t) return undefined;
