@@ -82,6 +82,8 @@ export interface UnknownAccessCount {
   writes: number;
 }
 
+const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
+
 /**
  * A bank's compiled register layout: the registers, the word-to-register
  * dispatch and the plain-read flags. It holds no state, so every bank of
@@ -172,7 +174,8 @@ export class RegisterBank implements MmioDevice {
   readonly readShadow: ReadShadow;
   private readonly regs: Reg[];
   private readonly byName: Map<string, Reg>;
-  readonly unknown = new Map<number, UnknownAccessCount>();
+  /** Accesses to offsets with no register, made at the first: most banks never see one. */
+  private unknownCounts: Map<number, UnknownAccessCount> | undefined;
   /** An emulator service the model behind this bank offers drivers (see MmioDevice.service). */
   service: unknown;
 
@@ -192,6 +195,10 @@ export class RegisterBank implements MmioDevice {
     this.byName = layout.byName;
     this.readShadow = { plain: this.plainRead, words: this.state };
     this.reset();
+  }
+
+  get unknown(): ReadonlyMap<number, UnknownAccessCount> {
+    return this.unknownCounts ?? NO_UNKNOWN_ACCESSES;
   }
 
   /** Put every register back to its reset value. */
@@ -309,8 +316,9 @@ export class RegisterBank implements MmioDevice {
   }
 
   private countUnknown(offset: number, write: boolean): void {
-    let n = this.unknown.get(offset);
-    if (!n) this.unknown.set(offset, (n = { reads: 0, writes: 0 }));
+    this.unknownCounts ??= new Map();
+    let n = this.unknownCounts.get(offset);
+    if (!n) this.unknownCounts.set(offset, (n = { reads: 0, writes: 0 }));
     if (write) n.writes++;
     else n.reads++;
   }
@@ -332,11 +340,6 @@ export class RegisterBank implements MmioDevice {
 
   has(name: string): boolean {
     return this.byName.has(name);
-  }
-
-  registerAt(offset: number): string | undefined {
-    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
-    return c === UNKNOWN ? undefined : c.spec.name;
   }
 
   private compiled(name: string): Reg {

@@ -145,7 +145,14 @@ export class Machine {
     const perf = new PerfCore(kernel, modules);
     // The sysctl's own check: an int, or EINVAL.
     if (options.paranoid !== undefined) perf.paranoid = options.paranoid;
-    const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, { ...options, kernelVersion: profile.kernelVersion, proposed: [...profile.proposed] });
+    // The driver's own options only: the boot options hold the platform description, which the driver must not keep alive.
+    const driverOptions: ArmCspmuOptions = {
+      ...(options.unregisterPolicy ? { unregisterPolicy: options.unregisterPolicy } : {}),
+      ...(options.registerPolicy ? { registerPolicy: options.registerPolicy } : {}),
+      kernelVersion: profile.kernelVersion,
+      proposed: [...profile.proposed],
+    };
+    const driver = new ArmCspmuDriver(kernel, bus, mmio, perf, modules, driverOptions);
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
     for (const name of blacklistedModules(options.blacklist, modules)) driver.registry.blockAutoRequest(name);
     const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt, profile);

@@ -47,6 +47,7 @@ export class Shadow {
 }
 
 const RULE = '==================================================================';
+const NO_BACKTRACE: readonly string[] = Object.freeze([]);
 
 /**
  * A KASAN-style lifetime checker, per machine (as CONFIG_KASAN is per
@@ -57,6 +58,7 @@ const RULE = '==================================================================
  */
 export class Kasan {
   readonly reports: KasanReport[] = [];
+  private readonly chains = new Map<string, readonly string[]>();
 
   constructor(
     readonly enabled: boolean,
@@ -67,7 +69,7 @@ export class Kasan {
 
   /** Track a new object (kmalloc / devm_kzalloc). */
   alloc(type: string, object: string): Shadow {
-    return new Shadow(this, type, object, this.enabled ? this.calls.chain() : []);
+    return new Shadow(this, type, object, this.enabled ? this.backtrace() : NO_BACKTRACE);
   }
 
   /** Mark `s` freed; freeing it twice is itself reported. */
@@ -77,7 +79,20 @@ export class Kasan {
       this.report(s, 'kfree', 'double-free');
       return;
     }
-    s.freedBy = this.calls.chain();
+    s.freedBy = this.backtrace();
+  }
+
+  /**
+   * The call chain now, as stored in a shadow: one frozen array per distinct
+   * chain, shared by every object allocated or freed along it (a machine
+   * allocates thousands of objects along a handful of paths).
+   */
+  private backtrace(): readonly string[] {
+    const chain = this.calls.chain();
+    const key = chain.join('\n');
+    let kept = this.chains.get(key);
+    if (kept === undefined) this.chains.set(key, (kept = Object.freeze(chain)));
+    return kept;
   }
 
   /** Check an access to `s` (lifecycle paths; hot paths test `freedBy` inline). */
