@@ -48,6 +48,8 @@ const STRIDE = 5;
  */
 export class CounterEngine {
   private readonly wide: boolean;
+  /** 2^(bits - 32) for a wide counter (the high word's span), 2^bits otherwise: `**` is a slow call, made once here. */
+  private readonly topSpan: number;
   private readonly words: Uint32Array;
   private readonly wordOf: Int32Array;
   private readonly slotOf: Uint8Array;
@@ -57,13 +59,14 @@ export class CounterEngine {
   private readonly timers: (Timer | undefined)[];
 
   constructor(
-    private readonly counterBits: number,
+    counterBits: number,
     storage: CounterStorage,
     private readonly clock: Clock,
     /** Called when a counter's overflow time has come (from its timer), with the overflow's time. */
     private readonly overflowDue: (p: number, t: number) => void,
   ) {
     this.wide = counterBits > 32;
+    this.topSpan = this.wide ? 2 ** (counterBits - 32) : 2 ** counterBits;
     this.words = storage.words;
     this.wordOf = storage.index.wordOf;
     this.slotOf = storage.index.slotOf;
@@ -106,14 +109,12 @@ export class CounterEngine {
         }
       }
     }
-    const bits = this.counterBits;
-    if (bits > 32) {
-      const span = bits === 64 ? TWO32 : 2 ** (bits - 32);
+    const span = this.topSpan;
+    if (this.wide) {
       out[0] = lo;
       out[1] = hi >= span ? hi - Math.floor(hi / span) * span : hi;
       return hi >= span;
     }
-    const span = bits === 32 ? TWO32 : 2 ** bits;
     out[0] = lo >= span ? lo - Math.floor(lo / span) * span : lo;
     out[1] = 0;
     return hi > 0 || lo >= span;
@@ -199,8 +200,7 @@ export class CounterEngine {
     if (num[i + RUNNING] !== 1 || rate.zero) return;
     const st = this.words;
     const w = this.wordOf[p]!;
-    const bits = this.counterBits;
-    const remaining = bits > 32 ? (2 ** (bits - 32) - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : 2 ** bits - st[w]!;
+    const remaining = this.wide ? (this.topSpan - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : this.topSpan - st[w]!;
     if (remaining > MAX_SAFE - num[i + E0]!) return;
     const at = rate.when(num[i + E0]! + remaining);
     if (!Number.isFinite(at) || at > MAX_SAFE) return;

@@ -218,9 +218,8 @@ export class CspmuModel implements RegisterHooks {
     const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
     if (changed === 0) return;
     const t = this.lastAccess;
-    for (let b = 0; b < 32; b++) {
-      if (((changed >>> b) & 1) === 0) continue;
-      const p = r * 32 + b;
+    for (let bits = changed; bits !== 0; bits &= bits - 1) {
+      const p = r * 32 + (31 - Math.clz32(bits & -bits));
       if (!(this.cntWord[p]! >= 0)) continue;
       this.fold(p, t);
       this.restart(p, t);

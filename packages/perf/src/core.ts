@@ -226,7 +226,7 @@ export class PerfCore {
         sib.leader = sib;
         this.context(this.groupPmu(sib), sib.cpu).addGroup(sib);
       }
-      event.siblings.length = 0;
+      if (event.siblings.length !== 0) event.siblings.length = 0;
     } else {
       leader.siblings.splice(leader.siblings.indexOf(event), 1);
     }

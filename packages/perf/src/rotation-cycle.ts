@@ -32,7 +32,8 @@ export class RotationCycle {
 
   /** Something other than a rotation changed the context: start over. */
   reset(): void {
-    this.snaps.length = 0;
+    // Setting length is a runtime call even on an empty array, and every open and close resets.
+    if (this.snaps.length !== 0) this.snaps.length = 0;
   }
 
   /** After a rotation at t over `flexible` (leaders), F = flexible.length. */
