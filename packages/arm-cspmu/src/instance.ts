@@ -37,7 +37,7 @@ import {
   PMINTENSET,
 } from './regs.js';
 import { replayRotations } from './rotation-replay.js';
-import { type BackendCallSites, callOp } from './sites.js';
+import { type BackendCallSites, eventOps } from './sites.js';
 
 const ENOENT = -2;
 /** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
@@ -130,8 +130,8 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.numSetClrReg = g.numSetClrReg;
     this.counterBits = g.counterBits;
     this.counters = new CounterMap(g, {
-      isCycleEvent: (e) => callOp(this.sites, 'isCycleCounterEvent', this, e),
-      validate: (e) => callOp(this.sites, 'validateEvent', this, e),
+      isCycleEvent: (e) => eventOps.isCycleCounterEvent(this.sites, this, e),
+      validate: (e) => eventOps.validateEvent(this.sites, this, e),
     });
     this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel, kernel.inject.has('no-hilohi'));
     this.overflow = new OverflowIrq(this, this.counters, this.io);
@@ -223,7 +223,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     }
     event.hw.idx = -1;
     event.hw.extraIdx = -1;
-    splitEventType(event.hw, callOp(this.sites, 'eventType', this, event));
+    splitEventType(event.hw, eventOps.eventType(this.sites, this, event));
     this.refs.inc();
     event.destroy = destroyEvent;
   }
@@ -272,10 +272,10 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.io.setPeriod(event);
     const phys = event.hw.idx;
     if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
-      callOp(this.sites, 'setCcFilter', this, event);
+      eventOps.setCcFilter(this.sites, this, event);
     } else {
       writeEventType(this.base0, this.ext64, phys, event.hw.config, event.hw.configHi);
-      callOp(this.sites, 'setEvFilter', this, event);
+      eventOps.setEvFilter(this.sites, this, event);
     }
     event.hw.state = 0;
     const reg = 4 * (phys >> 5);
@@ -293,7 +293,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     const bit = (1 << (phys & 31)) >>> 0;
     this.base0.writel(bit, PMCNTENCLR + reg);
     this.base0.writel(bit, PMINTENCLR + reg);
-    callOp(this.sites, 'resetEvFilter', this, event);
+    eventOps.resetEvFilter(this.sites, this, event);
     this.io.update(event);
     event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
   }

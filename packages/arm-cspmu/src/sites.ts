@@ -38,7 +38,44 @@ export function callOp<K extends keyof BackendCallSites & keyof ArmCspmu['ops']>
   inst: ArmCspmu,
   event?: PerfEvent,
 ): ReturnType<ArmCspmu['ops'][K]> {
-  if (inst.opsShadow.freedBy !== null) inst.opsShadow.report(`impl.ops->${op}`);
-  const ops = inst.ops;
+  const ops = liveOps(inst, op);
   return sites[op].invoke(ops, ops[op] as (this: unknown, a: ArmCspmu, b: PerfEvent | undefined) => ReturnType<ArmCspmu['ops'][K]>, inst, event);
 }
+
+/** impl.ops, checked against use after free before it is read. */
+function liveOps(inst: ArmCspmu, op: string): ArmCspmu['ops'] {
+  if (inst.opsShadow.freedBy !== null) inst.opsShadow.report(`impl.ops->${op}`);
+  return inst.ops;
+}
+
+/**
+ * The per-event ops that perf open and close call, each as callOp would,
+ * but by fixed property names: callOp's lookups by a variable name are
+ * megamorphic wherever V8 does not inline it.
+ */
+export const eventOps = {
+  eventType(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): number | bigint {
+    const ops = liveOps(inst, 'eventType');
+    return s.eventType.invoke(ops, ops.eventType, inst, e);
+  },
+  isCycleCounterEvent(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): boolean {
+    const ops = liveOps(inst, 'isCycleCounterEvent');
+    return s.isCycleCounterEvent.invoke(ops, ops.isCycleCounterEvent, inst, e);
+  },
+  validateEvent(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+    const ops = liveOps(inst, 'validateEvent');
+    s.validateEvent.invoke(ops, ops.validateEvent, inst, e);
+  },
+  setEvFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+    const ops = liveOps(inst, 'setEvFilter');
+    s.setEvFilter.invoke(ops, ops.setEvFilter, inst, e);
+  },
+  setCcFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+    const ops = liveOps(inst, 'setCcFilter');
+    s.setCcFilter.invoke(ops, ops.setCcFilter, inst, e);
+  },
+  resetEvFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+    const ops = liveOps(inst, 'resetEvFilter');
+    s.resetEvFilter.invoke(ops, ops.resetEvFilter, inst, e);
+  },
+};

@@ -220,6 +220,12 @@ export class CounterEngine {
     return this.num[this.slotOf[p]! * STRIDE + WRITTEN_AT]!;
   }
 
+  /** Counter p's count function while it runs, undefined when stopped (as counting(p)?.rate, without making its record). */
+  runningRate(p: number): RateFunction | undefined {
+    const s = this.slotOf[p]!;
+    return this.num[s * STRIDE + RUNNING] === 1 ? this.rate[s] : undefined;
+  }
+
   /** Counter p's count function while it runs (undefined when stopped), and its next overflow time. */
   counting(p: number): { readonly rate: RateFunction; readonly nextOverflow: number } | undefined {
     const s = this.slotOf[p]!;

@@ -91,6 +91,11 @@ export class CounterRuns {
     run[o + OPEN_HI] = hi;
   }
 
+  /** True while counter p has a run in progress (as open(p), without making its record). */
+  isOpen(p: number): boolean {
+    return this.openRun[this.slotOf[p]! * OPEN_STRIDE + OPEN_AT]! >= 0;
+  }
+
   /** The run in progress on counter p, if it counts. */
   open(p: number): { readonly start: number; readonly fresh: boolean } | undefined {
     const o = this.slotOf[p]! * OPEN_STRIDE;

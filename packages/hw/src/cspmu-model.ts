@@ -136,7 +136,7 @@ export class CspmuModel implements RegisterHooks {
 
   counterWritten(p: number): void {
     this.engine.written(p, this.lastAccess);
-    if (this.runs.open(p)) this.runs.restart(p, this.lastAccess, this.engine.counting(p)?.rate, true);
+    if (this.runs.isOpen(p)) this.runs.restart(p, this.lastAccess, this.engine.runningRate(p), true);
   }
 
   selectionChanged(p: number): void {

@@ -91,6 +91,7 @@ export function productOf(product: number): NvProduct {
 
 /** An empty filter means the default (all ports); otherwise the bits within the mask. */
 export function filterValue(config: bigint, mask: number, dflt: number): number {
-  const f = Number(config & 0xffffffffn) & mask;
+  // Most events have no filter: a BigInt & makes a new BigInt, so skip it for 0.
+  const f = config === 0n ? 0 : Number(config & 0xffffffffn) & mask;
   return (f === 0 ? dflt : f) >>> 0;
 }
