@@ -4,13 +4,13 @@ export type AccessWidth = 1 | 2 | 4 | 8;
 
 /**
  * A device's plain 32-bit reads, for the accessors' fast path: a 32-bit read
- * of word w returns words[w] exactly when plain[w] is 1; any other word (a
- * read hook, a read side effect, a zero read, no register) must go through
- * `read`. `words` is the device's own state, never a copy, so a read through
- * it is always current.
+ * of word w returns words[w] exactly when bit (w & 31) of bits[w >>> 5] is
+ * set; any other word (a read hook, a read side effect, a zero read, no
+ * register) must go through `read`. `words` is the device's own state, never
+ * a copy, so a read through it is always current.
  */
 export interface ReadShadow {
-  readonly plain: Uint8Array;
+  readonly bits: Uint32Array;
   readonly words: Uint32Array;
 }
 

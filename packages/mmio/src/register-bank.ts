@@ -92,8 +92,8 @@ const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
  */
 export class BankLayout {
   readonly regOfWord: Uint16Array;
-  /** Per word: 1 if a 32-bit read returns state[word] and does nothing else (no hook, side effect, zero read or unknown offset). */
-  readonly plainRead: Uint8Array;
+  /** Bit w & 31 of plainBits[w >>> 5] is set if a 32-bit read of word w returns state[w] and does nothing else (no hook, side effect, zero read or unknown offset). */
+  readonly plainBits: Uint32Array;
   readonly regs: Reg[] = [UNKNOWN];
   readonly byName = new Map<string, Reg>();
 
@@ -104,14 +104,14 @@ export class BankLayout {
   ) {
     if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
     this.regOfWord = new Uint16Array(size / 4);
-    this.plainRead = new Uint8Array(size / 4);
+    this.plainBits = new Uint32Array(Math.ceil(size / 128));
     for (const spec of specs) this.declare(spec);
     for (let w = 0; w < this.regOfWord.length; w++) {
       const c = this.regs[this.regOfWord[w]!]!;
       // A view of another register's state (a CLR of a SET/CLR pair) reads elsewhere, so through readSlow.
       const own = c.stateWord === c.firstWord;
       if (c !== UNKNOWN && own && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
-        this.plainRead[w] = 1;
+        this.plainBits[w >>> 5]! |= 1 << (w & 31);
       }
     }
   }
@@ -169,7 +169,7 @@ export class BankLayout {
 export class RegisterBank implements MmioDevice {
   readonly state: Uint32Array;
   private readonly regOfWord: Uint16Array;
-  private readonly plainRead: Uint8Array;
+  private readonly plainBits: Uint32Array;
   /** The plain reads as the accessors' fast path takes them: over the live state, so never stale. */
   readonly readShadow: ReadShadow;
   private readonly regs: Reg[];
@@ -190,10 +190,10 @@ export class RegisterBank implements MmioDevice {
     if (layout.size !== size) throw kerr('EINVAL', `bank ${name}: its layout is for ${layout.size} bytes, not ${size}`);
     this.state = new Uint32Array(size / 4);
     this.regOfWord = layout.regOfWord;
-    this.plainRead = layout.plainRead;
+    this.plainBits = layout.plainBits;
     this.regs = layout.regs;
     this.byName = layout.byName;
-    this.readShadow = { plain: this.plainRead, words: this.state };
+    this.readShadow = { bits: layout.plainBits, words: this.state };
     this.reset();
   }
 
@@ -220,7 +220,7 @@ export class RegisterBank implements MmioDevice {
   }
 
   read(offset: number, width: 1 | 2 | 4): number {
-    if (this.plainRead[offset >>> 2] === 1 && width === 4) return this.state[offset >>> 2]!;
+    if (((this.plainBits[offset >>> 7]! >>> (offset >>> 2)) & 1) === 1 && width === 4) return this.state[offset >>> 2]!;
     return this.readSlow(offset, width);
   }
 

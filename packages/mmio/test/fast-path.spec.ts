@@ -84,7 +84,7 @@ describe('IoMem fast path: plain registers from the state, side effects through 
     expect(bus.refused).to.have.length(8);
   });
 
-  it('a plain read after iounmap misses the swapped flags and is reported as a use after unmap', () => {
+  it('a plain read after iounmap misses the cleared plain-read bits and is reported as a use after unmap', () => {
     const { io, bus, kernel } = busWith([{ name: 'R', offset: 0x100, access: 'RW', reset: 0x1234 }]);
     expect(io.readl(0x100)).to.equal(0x1234);
     bus.iounmap(io);
