@@ -127,6 +127,11 @@ describe('Perf core: registration and open', () => {
     expect(sw.leader).to.equal(leader);
     throwsCode(() => core.open({ type: other, config: 1n }, { cpu: 0, group: leader }), 'EINVAL', 'cannot share a group');
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, group: sw }), 'EINVAL', 'not a group leader');
+    // A closed leader takes no members, and the refused open leaves nothing behind.
+    const gone = core.open({ type, config: 1n }, { cpu: 0 });
+    void core.close(gone);
+    throwsCode(() => core.open({ type, config: 1n }, { cpu: 0, group: gone }), 'EINVAL', `group leader ${gone.id} is closed`);
+    expect(core.liveEvents()).to.deep.equal([leader, sw]);
     clock.advance(100);
     expect(core.read(leader).value).to.equal(100);
     expect(core.read(sw).value).to.equal(100);
