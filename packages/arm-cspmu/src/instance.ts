@@ -37,7 +37,7 @@ import {
   PMINTENSET,
 } from './regs.js';
 import { replayRotations } from './rotation-replay.js';
-import { type BackendCallSites, eventOps } from './sites.js';
+import { type BackendCallSites, BackendRules, eventOps } from './sites.js';
 
 const ENOENT = -2;
 /** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
@@ -129,10 +129,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     this.cycleCounterLogicalIdx = g.cycleCounterLogicalIdx;
     this.numSetClrReg = g.numSetClrReg;
     this.counterBits = g.counterBits;
-    this.counters = new CounterMap(g, {
-      isCycleEvent: (e) => eventOps.isCycleCounterEvent(this.sites, this, e),
-      validate: (e) => eventOps.validateEvent(this.sites, this, e),
-    });
+    this.counters = new CounterMap(g, new BackendRules(this, sites));
     this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel, kernel.inject.has('no-hilohi'));
     this.overflow = new OverflowIrq(this, this.counters, this.io);
     if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;

@@ -8,8 +8,8 @@ import './lifecycle.js';
 import { PMCR_E, PMOVSCLR } from './regs.js';
 
 export class OverflowIrq {
-  /** Overflow status words read by the handler. */
-  private readonly ovs = new Uint32Array(8);
+  /** Overflow status words read by the handler: made at the first interrupt, as most devices never take one. */
+  private ovs: Uint32Array | undefined;
   /** The events the last interrupt folded, and the delta it added to each (for replay). */
   private readonly lastEvents: PerfEvent[] = [];
   private readonly lastDeltas: number[] = [];
@@ -30,7 +30,7 @@ export class OverflowIrq {
     if (inst.base1.stalledUntil(PMOVSCLR) !== 0) return IRQ_WAKE_THREAD;
     inst.base0.writel(0, inst.pmcr);
     let any = 0;
-    const ovs = this.ovs;
+    const ovs = (this.ovs ??= new Uint32Array(inst.numSetClrReg));
     for (let i = 0; i < inst.numSetClrReg; i++) {
       const v = inst.base1.readl(PMOVSCLR + 4 * i);
       inst.base1.writel(v, PMOVSCLR + 4 * i);

@@ -79,3 +79,19 @@ export const eventOps = {
     s.resetEvFilter.invoke(ops, ops.resetEvFilter, inst, e);
   },
 };
+
+/** The counter map's questions about an event, answered by the backend's ops through their call sites (one small object per instance, not closures). */
+export class BackendRules {
+  constructor(
+    private readonly inst: ArmCspmu,
+    private readonly sites: BackendCallSites,
+  ) {}
+
+  isCycleEvent(event: PerfEvent): boolean {
+    return eventOps.isCycleCounterEvent(this.sites, this.inst, event);
+  }
+
+  validate(event: PerfEvent): void {
+    eventOps.validateEvent(this.sites, this.inst, event);
+  }
+}

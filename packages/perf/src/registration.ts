@@ -112,16 +112,8 @@ export class PmuRegistry {
     const fs = this.kernel.sysfs;
     fs.mkdir(dir);
     try {
-      fs.add(`${dir}/type`, { show: () => `${reg.type}\n` });
-      fs.add(`${dir}/perf_event_mux_interval_ms`, {
-        show: () => `${reg.muxIntervalMs}\n`,
-        // As perf_event_mux_interval_ms_store: kstrtoint, then at least 1 ms.
-        store: (v) => {
-          const n = kstrtoint(v, 'perf_event_mux_interval_ms');
-          if (n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: ${n} is not an integer >= 1`);
-          reg.muxIntervalMs = n;
-        },
-      });
+      fs.add(`${dir}/type`, new TypeFile(reg));
+      fs.add(`${dir}/perf_event_mux_interval_ms`, new MuxIntervalFile(reg));
       for (const g of reg.pmu.attrGroups) {
         const gdir = g.name ? `${dir}/${g.name}` : dir;
         if (g.name && !fs.exists(gdir)) fs.mkdir(gdir);
@@ -134,6 +126,30 @@ export class PmuRegistry {
       fs.remove(dir);
       throw e;
     }
+  }
+}
+
+/** A PMU's `type` file. Classes, not closures, for the files every PMU has: methods are shared. */
+class TypeFile implements SysfsAttribute {
+  constructor(private readonly reg: PmuRegistration) {}
+
+  show(): string {
+    return `${this.reg.type}\n`;
+  }
+}
+
+class MuxIntervalFile implements SysfsAttribute {
+  constructor(private readonly reg: PmuRegistration) {}
+
+  show(): string {
+    return `${this.reg.muxIntervalMs}\n`;
+  }
+
+  /** As perf_event_mux_interval_ms_store: kstrtoint, then at least 1 ms. */
+  store(v: string): void {
+    const n = kstrtoint(v, 'perf_event_mux_interval_ms');
+    if (n < 1) throw kerr('EINVAL', `perf_event_mux_interval_ms: ${n} is not an integer >= 1`);
+    this.reg.muxIntervalMs = n;
   }
 }
 

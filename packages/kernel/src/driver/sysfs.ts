@@ -62,6 +62,18 @@ function parts(path: string): string[] {
 /** The machine's sysfs: directories of attributes whose contents are computed when read. */
 export class Sysfs {
   private readonly root = new Dir();
+  /**
+   * One copy of each entry name: every PMU directory repeats the same file
+   * names, and a name split from a path would otherwise be a slice that
+   * keeps the whole path string alive.
+   */
+  private readonly names = new Map<string, string>();
+
+  private intern(name: string): string {
+    let kept = this.names.get(name);
+    if (kept === undefined) this.names.set(name, (kept = name));
+    return kept;
+  }
 
   /** Create an attribute; EEXIST if one is there (the "duplicate filename" of the real sysfs). */
   add(path: string, attr: SysfsAttribute): void {
@@ -70,7 +82,7 @@ export class Sysfs {
     if (!name) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
     const dir = this.walk(p, true)!;
     if (dir.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    dir.entries.set(name, attr);
+    dir.entries.set(this.intern(name), attr);
   }
 
   /** Create a directory; EEXIST if it exists already. */
@@ -80,7 +92,7 @@ export class Sysfs {
     if (!name) throw kerr('EEXIST', 'sysfs: / exists');
     const parent = this.walk(p, true)!;
     if (parent.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    parent.entries.set(name, new Dir());
+    parent.entries.set(this.intern(name), new Dir());
   }
 
   exists(path: string): boolean {
@@ -159,7 +171,7 @@ export class Sysfs {
         if (!create) return undefined;
         if (d.entries.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
         next = new Dir();
-        d.entries.set(s, next);
+        d.entries.set(this.intern(s), next);
       }
       d = next;
     }
