@@ -99,7 +99,11 @@ export class CounterIo {
     const nowHi = pair[1]!;
     event.hw.prevLo = nowLo;
     event.hw.prevHi = nowHi;
-    // delta = (now - prev) & mask, with the mask of this counter's width (not of its register's).
+    event.count += this.delta(prevLo, prevHi, nowLo, nowHi);
+  }
+
+  /** (now - prev) & mask, with the mask of this counter's width (not of its register's). */
+  private delta(prevLo: number, prevHi: number, nowLo: number, nowHi: number): number {
     if (this.wide) {
       let dLo = nowLo - prevLo;
       let dHi = nowHi - prevHi;
@@ -108,11 +112,16 @@ export class CounterIo {
         dHi -= 1;
       }
       dHi -= Math.floor(dHi / this.hiSpan) * this.hiSpan;
-      event.count += dHi * TWO32 + dLo;
-    } else {
-      const delta = nowLo - prevLo;
-      event.count += delta - Math.floor(delta / this.span) * this.span;
+      return dHi * TWO32 + dLo;
     }
+    const delta = nowLo - prevLo;
+    return delta - Math.floor(delta / this.span) * this.span;
+  }
+
+  /** What folding a read of `value` into an event preloaded with the period adds (for interrupts replayed in closed form). */
+  deltaFromPeriod(value: number): number {
+    const hi = Math.floor(value / TWO32);
+    return this.delta(this.periodLo, this.periodHi, value - hi * TWO32, hi);
   }
 
   /** True if the event's counter has not been read since it was preloaded (a fold now covers a whole period). */

@@ -340,8 +340,6 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     });
   }
   /** Closed forms: k more interrupts identical to the last (OverflowIrq.replay), and multiplexing cycles (rotation-replay.ts). */
-  replayIrq(k: number): boolean {
-    return this.shadow.freedBy === null && this.overflow.replay(k);
-  }
+  readonly replayIrq: OverflowIrq['replay'] = (k, reads) => this.shadow.freedBy === null && this.overflow.replay(k, reads);
   readonly replayRotations: Pmu['replayRotations'] = (plan) => replayRotations(this, plan);
 }

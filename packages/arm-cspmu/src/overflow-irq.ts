@@ -1,5 +1,5 @@
 // The overflow interrupt of one instance: fold every overflowed counter into its event and preload it again, and replay identical interrupts in closed form.
-import { IRQ_HANDLED, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn } from '@cspmu/kernel';
+import { IRQ_HANDLED, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReplayReads, type IrqReturn } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { CounterIo } from './counter-io.js';
 import type { CounterMap } from './counter-map.js';
@@ -70,14 +70,22 @@ export class OverflowIrq {
   /**
    * The next k interrupts will be identical to the last (the device says so):
    * apply them in closed form, each adding the same delta to the same events.
+   * With `reads`, they differ only in what the one overflowed counter reads:
+   * each of those values is folded from the preload as often as it is read.
    * Refused while anything traces MMIO or calls, or listens for overflows,
    * which must see each one.
    */
-  replay(k: number): boolean {
+  replay(k: number, reads?: IrqReplayReads): boolean {
     const inst = this.inst;
     if (this.lastEvents.length === 0 || this.lastDeltas.some(Number.isNaN)) return false;
     if (inst.base0.observed || inst.base1.observed || inst.kernel.trace.anyEnabled || inst.kernel.callSites.anyAttached()) return false;
     if (inst.kernel.lifecycle.wants('cspmu:overflow')) return false;
+    if (reads !== undefined) {
+      const e = this.lastEvents[0]!;
+      if (this.lastEvents.length !== 1 || e.hw.idx !== reads.source) return false;
+      for (let i = 0; i < reads.values.length; i++) e.count += reads.counts[i]! * this.io.deltaFromPeriod(reads.values[i]!);
+      return true;
+    }
     for (let i = 0; i < this.lastEvents.length; i++) this.lastEvents[i]!.count += k * this.lastDeltas[i]!;
     return true;
   }

@@ -1,5 +1,5 @@
 // The resource steps of probe (map the pages, request the IRQ): each acquisition registers its release with the device as it is made.
-import { type Device, IRQ_NONE, type IrqController, type IrqReturn, type Kernel, type KernelLog, kerr } from '@cspmu/kernel';
+import { type Device, IRQ_NONE, type IrqController, type IrqReplayReads, type IrqReturn, type Kernel, type KernelLog, kerr } from '@cspmu/kernel';
 import type { IoMem, MmioBus } from '@cspmu/mmio';
 
 /** Map page 0 and, if the device has one, page 1 (page 1 is page 0 otherwise); unmapped when the binding goes. */
@@ -29,7 +29,7 @@ export function mapPages(dev: Device, mmio: MmioBus, kernel: Kernel): { base0: I
 export interface IrqTarget {
   handleIrq(): IrqReturn;
   handleIrqThread(): Promise<IrqReturn>;
-  replayIrq(k: number): boolean;
+  replayIrq(k: number, reads?: IrqReplayReads): boolean;
 }
 
 /**
@@ -46,7 +46,7 @@ export function requestIrq(dev: Device, irqs: IrqController, log: KernelLog, bou
       irq,
       () => boundTo()?.handleIrq() ?? IRQ_NONE,
       dev.name,
-      (k) => boundTo()?.replayIrq(k) ?? false,
+      (k, reads) => boundTo()?.replayIrq(k, reads) ?? false,
       () => boundTo()?.handleIrqThread() ?? IRQ_NONE,
     );
   } catch (e) {

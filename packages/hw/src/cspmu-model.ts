@@ -86,7 +86,7 @@ export class CspmuModel implements RegisterHooks {
       index,
       REG.PMOVSCLR >> 2,
       this.setClrRegs,
-      c.counterBits > 32,
+      c.counterBits,
     );
     this.runs = new CounterRuns(index, this.cntBank.state, c.counterBits > 32);
     const quiet = () => c.accessLatencyNs === 0 && !this.frozen && !this.irqAsserted && !this.anyOverflow();

@@ -24,8 +24,19 @@ export interface IrqStats {
   unhandled: number;
 }
 
-/** Apply `k` more deliveries identical to the last one, in closed form; false if the handler cannot. */
-export type IrqReplay = (k: number) => boolean;
+/**
+ * How replayed deliveries may differ from the last one: only in the value
+ * the handler reads from one of the device's counters (`source`), which is
+ * `values[i]` in `counts[i]` of them, in an order that changes nothing.
+ */
+export interface IrqReplayReads {
+  readonly source: number;
+  readonly values: readonly number[];
+  readonly counts: readonly number[];
+}
+
+/** Apply `k` more deliveries identical to the last one (but for `reads`, if given), in closed form; false if the handler cannot. */
+export type IrqReplay = (k: number, reads?: IrqReplayReads) => boolean;
 
 class IrqLine {
   handler: IrqHandler | undefined;
@@ -48,6 +59,21 @@ class IrqLine {
   ) {
     this.threads = new Srcu(`irq/${irq}`);
   }
+}
+
+/** A replay's reads must say what the handler reads in each of the k deliveries. */
+function checkReads(irq: number, k: number, reads: IrqReplayReads): void {
+  const { source, values, counts } = reads;
+  const ok =
+    Number.isSafeInteger(source) &&
+    source >= 0 &&
+    Array.isArray(values) &&
+    Array.isArray(counts) &&
+    values.length === counts.length &&
+    values.every((v) => Number.isSafeInteger(v) && v >= 0) &&
+    counts.every((c) => Number.isSafeInteger(c) && c >= 0) &&
+    counts.reduce((a, c) => a + c, 0) === k;
+  if (!ok) throw kerr('EINVAL', `irq ${irq}: a replay's reads need a source, and one non-negative integer value per count, the counts adding up to ${k}`);
 }
 
 /** Consecutive IRQ_NONE answers on an asserted level line before it is disabled ("nobody cared"). */
@@ -131,11 +157,12 @@ export class IrqController {
    * handler can apply them in closed form they are counted as delivered and
    * true is returned; otherwise the device must raise them one by one.
    */
-  replayDeliveries(irq: number, k: number): boolean {
+  replayDeliveries(irq: number, k: number, reads?: IrqReplayReads): boolean {
     const line = this.line(irq);
     if (!Number.isSafeInteger(k) || k < 1) throw kerr('EINVAL', `irq ${irq}: a replay needs a positive count, got ${k}`);
+    if (reads !== undefined) checkReads(irq, k, reads);
     if (!line.replay || !line.handler || line.disabled || line.asserted || line.inHandler || line.threadRunning || this.localDisabled > 0) return false;
-    if (!line.replay(k)) return false;
+    if (!line.replay(k, reads)) return false;
     line.stats.delivered += k;
     line.stats.handled += k;
     return true;
