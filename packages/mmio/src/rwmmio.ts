@@ -1,5 +1,6 @@
 // The rwmmio tracepoints of the instrumented MMIO accessors, in the kernel's text format, filterable by device and caller.
 import type { CallStack, TraceFs, Tracepoint, TraceRecordReader } from '@cspmu/kernel';
+import type { MmioDevice } from './device.js';
 
 /** `%#llx`: 0 prints as `0`, anything else as `0x…`. */
 export function sharpHex(v: bigint): string {
@@ -62,6 +63,14 @@ export class RwmmioTracepoints {
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
     this.emit(this.read, width, addrLo, addrHi, dev, 0, 0);
+  }
+
+  /** A traced 32-bit read of `dev` at `at`: its read record, the read, its post-read record (each if on); returns the value. */
+  read32(dev: MmioDevice, at: number, addrLo: number, addrHi: number, devId: number): number {
+    if (this.read.enabled) this.emit(this.read, 32, addrLo, addrHi, devId, 0, 0);
+    const v = dev.read(at, 4);
+    if (this.postRead.enabled) this.emit(this.postRead, 32, v, 0, addrLo, addrHi, devId);
+    return v;
   }
 
   /** Emit a record with a value, given as 32-bit halves: caller0, caller, width, value halves, address halves, device. */
