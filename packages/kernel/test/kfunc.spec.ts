@@ -30,6 +30,23 @@ describe('Kernel functions and call sites', () => {
     expect(kernel.calls.depth).to.equal(0);
   });
 
+  it("names a frame by one id on every machine, which each machine's string table resolves beside its own strings", () => {
+    const a = createKernel().kernel;
+    const b = createKernel().kernel;
+    const local = a.trace.strings.intern('some_string');
+    const d = new Driver(a.calls);
+    const depth = a.calls.enter(kernelFunction('drv_outer'));
+    expect(a.calls.current()).to.equal(b.calls.intern('drv_outer'));
+    expect(a.calls.current()).to.not.equal(local);
+    expect(a.trace.strings.get(a.calls.current())).to.equal('drv_outer');
+    expect(b.trace.strings.get(a.calls.current())).to.equal('drv_outer');
+    expect(a.trace.strings.get(local)).to.equal('some_string');
+    expect(d.outer(false)).to.equal(42);
+    expect(d.seen).to.deep.equal(['drv_outer', 'drv_outer', 'drv_inner']);
+    a.calls.pop(depth);
+    expect(a.calls.names()).to.deep.equal([]);
+  });
+
   it('gives one function object per name and refuses names that are not identifiers', () => {
     expect(kernelFunction('drv_outer')).to.equal(kernelFunction('drv_outer'));
     expect(() => kernelFunction('not a name')).to.throw(/not an identifier/);

@@ -1,7 +1,6 @@
 // The emulated call stack: which kernel functions a task is in, kept across awaits, for tracers and KASAN/WARN backtraces.
-import { kerr } from '../base/errors.js';
 import { runWithFrames, taskFrames } from '../base/task-context.js';
-import type { KernelFunction } from './kfunc.js';
+import { type KernelFunction, kernelFunction } from './kfunc.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
@@ -13,8 +12,8 @@ interface AsyncFrames {
 }
 
 /**
- * Which emulated kernel functions are running, innermost last, as interned
- * name ids. Tracers read it to name the caller and its caller (what the
+ * Which emulated kernel functions are running, innermost last, as their
+ * string ids (KernelFunction.id, which every machine's StringTable resolves). Tracers read it to name the caller and its caller (what the
  * kernel gets from _THIS_IP_ and _RET_IP_). Push and pop allocate nothing.
  * Lifecycle paths that sleep (await) enter their functions with `runAsync`,
  * so a chain survives the await: `chain()` gives the whole backtrace, as a
@@ -23,25 +22,20 @@ interface AsyncFrames {
 export class CallStack {
   private readonly ids = new Int32Array(MAX_DEPTH);
   private d = 0;
-  /** Per kernel function slot: its interned name id on this machine. */
-  private readonly functionIds: number[] = [];
   readonly unknownId: number;
 
   constructor(readonly strings: StringTable) {
     this.unknownId = strings.intern('<unknown>');
   }
 
-  /** The id of a function name, to push later. Intern once, at setup. */
+  /** The id of a function name, to push later (the same on every machine). Look it up once, at setup. */
   intern(name: string): number {
-    if (!/^[A-Za-z_][\w.$<>-]*$/.test(name)) throw kerr('EINVAL', `function name '${name}' is not an identifier`);
-    return this.strings.intern(name);
+    return kernelFunction(name).id;
   }
 
   /** Enter the kernel function `fn`; returns the depth to pass back to `pop`. */
   enter(fn: KernelFunction): number {
-    let id = this.functionIds[fn.slot];
-    if (id === undefined) id = this.functionIds[fn.slot] = this.strings.intern(fn.name);
-    return this.push(id);
+    return this.push(fn.id);
   }
 
   /** Enter function `id`; returns the depth to pass back to `pop`. */

@@ -2,6 +2,7 @@
 import { kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
+import { kernelFunctionName } from './kfunc.js';
 import { RingBuffer, type RingMode, TRACE_SLOTS } from './ring-buffer.js';
 import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
 
@@ -21,7 +22,7 @@ export interface TraceRecordReader {
   u64(field: string): bigint;
 }
 
-/** Interned strings, so records carry numbers only. */
+/** Interned strings, so records carry numbers only; ids from KERNEL_FUNCTION_IDS up name kernel functions, the same on every machine. */
 export class StringTable {
   private readonly ids = new Map<string, number>();
   private readonly strings: string[] = [];
@@ -35,7 +36,7 @@ export class StringTable {
     return id;
   }
   get(id: number): string {
-    return this.strings[id] ?? `?${id}`;
+    return this.strings[id] ?? kernelFunctionName(id) ?? `?${id}`;
   }
 }
 
