@@ -21,4 +21,16 @@ describe('Counter widths 1 to 64', () => {
     // 2 bits: preload 1, an overflow every 3 events.
     expect(w2.overflows).to.equal(Math.floor(ns / 3));
   });
+
+  it('a counter wider than 32 bits folds its overflow exactly: the high word wraps below the preload', async () => {
+    const m = await Machine.boot({ platform: widthsPlatform(), installed: [] });
+    const pmus = m.driver.bindings().map((b) => b.pmu);
+    const evs = [33, 34, 40].map((w) => m.open(`${pmus[w - 1]}/cycles/`)[0]!);
+    // A 33-bit counter preloaded with 2^32 - 1 overflows after 2^32 + 1 events: its high word goes from 1 back to 0.
+    const ns = 5_000_000_000;
+    m.advance(ns);
+    expect(m.hardware.device('w33').overflows).to.equal(1);
+    expect(m.hardware.device('w34').overflows).to.equal(0);
+    expect(evs.map((e) => m.perf.read(e).value)).to.deep.equal([ns, ns, ns]);
+  });
 });
