@@ -59,16 +59,49 @@ static int send_all(int fd, const struct iovec *iov, int n)
 	return 0;
 }
 
+/*
+ * How long a caller polls for its reply before it sleeps. The server answers in microseconds, but a
+ * sleeping thread on an idle virtual CPU takes tens of microseconds to wake up; a read that polls never
+ * sleeps. When a reply does not come within the window (a loaded machine, where the server may need
+ * this very CPU), the thread stops polling for its next POLL_BACKOFF calls.
+ */
+#define REPLY_POLL_NS 50000
+#define POLL_BACKOFF 64
+
+static __thread int poll_skip;
+
+static int64_t monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
 static int recv_all(int fd, void *buf, size_t len)
 {
 	size_t got = 0;
+	int64_t poll_until = -1; /* -1: not started; 0: no polling, sleep */
+	if (poll_skip > 0) {
+		poll_skip--;
+		poll_until = 0;
+	}
 	while (got < len) {
-		ssize_t r = recv(fd, (char *)buf + got, len - got, 0);
+		ssize_t r = recv(fd, (char *)buf + got, len - got, poll_until != 0 ? MSG_DONTWAIT : 0);
 		if (r == 0)
 			return -ECONNRESET;
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && poll_until != 0) {
+				int64_t now = monotonic_ns();
+				if (poll_until < 0)
+					poll_until = now + REPLY_POLL_NS;
+				if (now >= poll_until) {
+					poll_until = 0;
+					poll_skip = POLL_BACKOFF;
+				}
+				continue;
+			}
 			if (errno == EAGAIN) {
 				struct pollfd p = { .fd = fd, .events = POLLIN };
 				real.poll(&p, 1, -1);

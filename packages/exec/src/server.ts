@@ -22,6 +22,8 @@ export interface ServerOptions {
   readonly hostCpus: number;
   /** The SO_PEERCRED helper binary. */
   readonly peercred: string;
+  /** After a request on an event, keep polling for the next one this long (ms) instead of sleeping (default 2). */
+  readonly pollAfterRequestMs?: number;
 }
 
 const EIO = 5;
@@ -91,7 +93,7 @@ function failure(e: unknown): number {
   return -EIO;
 }
 
-export class EventServer extends EventEmitter<{ events: [open: number] }> {
+export class EventServer extends EventEmitter<{ events: [open: number]; idle: [] }> {
   readonly events: ServedEvents;
   private server: Server | undefined;
   private path: string | undefined;
@@ -99,6 +101,10 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
   private readonly hello: Buffer;
   /** Wall mode: CLOCK_MONOTONIC (ns) at virtual time 0. */
   private readonly wallOrigin: bigint;
+  /** performance.now() until which the event loop polls rather than sleeps; see keepPolling. */
+  private pollUntil = 0;
+  private pollingNow = false;
+  private closed = false;
 
   constructor(
     readonly machine: Machine,
@@ -118,6 +124,35 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
   get openEvents(): number {
     return this.events.size;
   }
+
+  /** True while the event loop polls for the next request instead of sleeping. */
+  get polling(): boolean {
+    return this.pollingNow;
+  }
+
+  /**
+   * A client reading an event in a loop sends its next request microseconds after our reply, but a
+   * thread sleeping on an idle virtual CPU takes tens of microseconds to wake: so after each request
+   * on an event the loop stays awake (an immediate re-queued until the window closes, which makes
+   * libuv poll without blocking) and sleeps again once no request came for the window.
+   */
+  private keepPolling(): void {
+    const windowMs = this.options.pollAfterRequestMs ?? 2;
+    if (windowMs <= 0 || this.closed) return;
+    this.pollUntil = performance.now() + windowMs;
+    if (this.pollingNow) return;
+    this.pollingNow = true;
+    setImmediate(this.pollAgain);
+  }
+
+  private readonly pollAgain = (): void => {
+    if (!this.closed && performance.now() < this.pollUntil) {
+      setImmediate(this.pollAgain);
+      return;
+    }
+    this.pollingNow = false;
+    this.emit('idle');
+  };
 
   /** Resolves once `test(open events)` holds (checked now and after every open and close); ETIMEDOUT after `timeoutMs`. */
   until(test: (open: number) => boolean, timeoutMs = 10_000): Promise<number> {
@@ -151,6 +186,7 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     for (const s of this.connections) s.destroy();
     this.events.closeAll();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -177,7 +213,10 @@ export class EventServer extends EventEmitter<{ events: [open: number] }> {
 
   private request(c: Connection, op: number, p: Buffer): Reply | Promise<Reply> {
     this.syncClock();
-    if (c.served) return this.eventRequest(c.served, op, p);
+    if (c.served) {
+      this.keepPolling();
+      return this.eventRequest(c.served, op, p);
+    }
     if (c.owner) return this.controlRequest(c.owner, op, p);
     if (op === OP.HELLO) {
       return peerCredentials(this.options.peercred, c.socket).then((cred): Reply => {

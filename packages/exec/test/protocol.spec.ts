@@ -1,5 +1,6 @@
 // Tests of the event server at its edges, driven by a hand-written client of the wire protocol.
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -80,6 +81,34 @@ describe('exec: the event server at its edges', function () {
       expect(await s.server.until((n) => n === 0)).to.equal(0);
       anon.socket.destroy();
       thief.socket.destroy();
+    });
+  });
+
+  it('a request on an event keeps the server polling for the next one, and it sleeps again once none comes', async function () {
+    skipUnless(this, execUnavailable(false));
+    await withSession('virtual', async (s) => {
+      let idles = 0;
+      s.server.on('idle', () => idles++);
+      const ctl = await RawClient.open(s.socket);
+      const scf0 = (await ctl.call(OP.HELLO)).payload.readUInt32LE(8);
+      const opened = await ctl.call(OP.OPEN, openRequest(scf0, CYCLES, 0));
+      expect(s.server.polling, 'control requests do not poll').to.equal(false);
+      const ev = await RawClient.open(s.socket);
+      const bind = Buffer.alloc(16);
+      bind.writeUInt32LE(opened.payload.readUInt32LE(0), 0);
+      bind.writeBigUInt64LE(opened.payload.readBigUInt64LE(16), 8);
+      expect((await ev.call(OP.BIND, bind)).ret).to.equal(0);
+      expect(s.server.polling).to.equal(false);
+      const idle = once(s.server, 'idle');
+      const read = Buffer.alloc(4);
+      read.writeUInt32LE(8, 0);
+      expect((await ev.call(OP.READ, read)).ret).to.equal(8);
+      await idle;
+      expect(s.server.polling).to.equal(false);
+      expect(idles).to.equal(1);
+      ev.socket.destroy();
+      ctl.socket.destroy();
+      expect(await s.server.until((n) => n === 0)).to.equal(0);
     });
   });
 
