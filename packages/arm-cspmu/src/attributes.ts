@@ -1,7 +1,7 @@
 // The PMU's sysfs attribute groups: events/ and format/ from the backend's ops, and identifier, cpumask and associated_cpus read live.
 import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
-import type { EventAttrSpec, FormatAttrSpec } from './backend-api.js';
+import type { EventAttrSpec } from './backend-api.js';
 import { sharedFormatText } from './default-ops.js';
 import type { ArmCspmu } from './instance.js';
 import { type BackendCallSites, callOp } from './sites.js';
@@ -15,15 +15,16 @@ export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): Attrib
   const evAttrs: PmuAttribute[] = [];
   const visibleEvents = callOp(sites, 'getEventAttrs', inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
   for (const a of visibleEvents) {
-    evAttrs.push(new InstanceAttribute(inst, a.name, eventText, a));
+    evAttrs.push(specAttribute(EVENT_FILES, a.name, a, eventText));
     // No kernel creates unit or scale files; they exist only under the 'units' proposal.
     if (!inst.profile.proposed.has('units')) continue;
-    if (a.scale !== undefined) evAttrs.push(new InstanceAttribute(inst, `${a.name}.scale`, scaleText, a));
-    if (a.unit !== undefined) evAttrs.push(new InstanceAttribute(inst, `${a.name}.unit`, unitText, a));
+    if (a.scale !== undefined) evAttrs.push(specAttribute(SCALE_FILES, `${a.name}.scale`, a, scaleText));
+    if (a.unit !== undefined) evAttrs.push(specAttribute(UNIT_FILES, `${a.name}.unit`, a, unitText));
   }
+  const formats = inst.ext64 ? EXT64_FORMAT_FILES : FORMAT_FILES;
   const fmtAttrs = callOp(sites, 'getFormatAttrs', inst)
     .filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'))
-    .map((f) => new InstanceAttribute(inst, f.name, formatText, f));
+    .map((f) => specAttribute(formats, f.name, f, (spec) => `${sharedFormatText(inst, spec)}\n`));
   return [
     { name: 'events', attrs: evAttrs },
     { name: 'format', attrs: fmtAttrs },
@@ -37,11 +38,37 @@ export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): Attrib
   ];
 }
 
-// The files' texts, one function per kind of file, shared by every instance.
-const eventText = (_inst: ArmCspmu, a: EventAttrSpec) => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n`;
-const scaleText = (_inst: ArmCspmu, a: EventAttrSpec) => `${a.scale}\n`;
-const unitText = (_inst: ArmCspmu, a: EventAttrSpec) => `${a.unit}\n`;
-const formatText = (inst: ArmCspmu, f: FormatAttrSpec) => `${sharedFormatText(inst, f)}\n`;
+// The texts of events and format files depend on their spec alone (and the format on FEAT_CSPMU_EXT64, the same for every
+// instance of one geometry): one file object per spec and kind serves every instance, as the kernel's static attributes do.
+const EVENT_FILES = new WeakMap<object, SpecAttribute>();
+const SCALE_FILES = new WeakMap<object, SpecAttribute>();
+const UNIT_FILES = new WeakMap<object, SpecAttribute>();
+const FORMAT_FILES = new WeakMap<object, SpecAttribute>();
+const EXT64_FORMAT_FILES = new WeakMap<object, SpecAttribute>();
+
+/** The shared file for `spec` in `files`, made (with its text) the first time an instance shows it. */
+function specAttribute<S extends object>(files: WeakMap<object, SpecAttribute>, name: string, spec: S, text: (spec: S) => string): SpecAttribute {
+  let a = files.get(spec);
+  if (a === undefined || a.name !== name) files.set(spec, (a = new SpecAttribute(name, text(spec))));
+  return a;
+}
+
+/** A file whose text is fixed by its spec. */
+class SpecAttribute implements PmuAttribute {
+  constructor(
+    readonly name: string,
+    private readonly text: string,
+  ) {}
+
+  show(): string {
+    return this.text;
+  }
+}
+
+// The files' texts, one function per kind of file.
+const eventText = (a: EventAttrSpec) => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n`;
+const scaleText = (a: EventAttrSpec) => `${a.scale}\n`;
+const unitText = (a: EventAttrSpec) => `${a.unit}\n`;
 const identifierText = (inst: ArmCspmu) => `${inst.identifier}\n`;
 const cpumaskText = (inst: ArmCspmu) => `${inst.activeCpu >= 0 ? formatCpuList([inst.activeCpu]) : ''}\n`;
 const associatedCpusText = (inst: ArmCspmu) => `${formatCpuList(inst.associatedCpus)}\n`;

@@ -1,5 +1,6 @@
 // One emulated kernel: the services of one machine (clock, log, locks, SRCU, workqueues, KASAN, call stack), shared with nothing else.
 import { inject, injectable } from 'inversify';
+import type { KernelError } from './base/errors.js';
 import type { InjectedHazard } from './base/inject.js';
 import type { KernelLog } from './base/log.js';
 import { TOKENS } from './base/tokens.js';
@@ -88,12 +89,15 @@ export class Kernel {
 
   /** A refcount whose misuse is logged as a WARN and fired as a lifecycle event. */
   refcount(name: string, initial = 1): Refcount {
-    return new Refcount(name, initial, (e) => {
-      const trace = this.calls.chain().reverse();
-      this.log.warn('refcount', `WARNING: ${e.detail}${trace.length ? `\nCall Trace:\n${trace.map((f) => ` ${f}`).join('\n')}` : ''}`);
-      this.lifecycle.fire('refcount:misuse', { message: e.message });
-    });
+    return new Refcount(name, initial, this.reportRefcountMisuse);
   }
+
+  /** One reporter for every refcount of this kernel (a closure per refcount would cost every device two). */
+  private readonly reportRefcountMisuse = (e: KernelError): void => {
+    const trace = this.calls.chain().reverse();
+    this.log.warn('refcount', `WARNING: ${e.detail}${trace.length ? `\nCall Trace:\n${trace.map((f) => ` ${f}`).join('\n')}` : ''}`);
+    this.lifecycle.fire('refcount:misuse', { message: e.message });
+  };
 
   srcu(name: string): Srcu {
     return new Srcu(name);

@@ -63,12 +63,14 @@ export class IoMemBase {
     /** The mapping's lifetime for KASAN: freed by iounmap, so a later access is reported with both call chains. */
     readonly shadow: Shadow,
   ) {
-    this.devs = [];
-    this.devOffset = [];
-    for (let page = 0; page < size >>> PAGE_SHIFT; page++) {
+    // Sized once (push would leave each mapping's arrays with room for 16 pages).
+    const pages = size >>> PAGE_SHIFT;
+    this.devs = new Array<MmioDevice | undefined>(pages);
+    this.devOffset = new Array<number>(pages);
+    for (let page = 0; page < pages; page++) {
       const region = bus.map.lookup(phys + (page << PAGE_SHIFT));
-      this.devs.push(region?.device);
-      this.devOffset.push(region ? phys + (page << PAGE_SHIFT) - region.base : 0);
+      this.devs[page] = region?.device;
+      this.devOffset[page] = region ? phys + (page << PAGE_SHIFT) - region.base : 0;
     }
     this.devId = bus.trace.strings.intern(owner);
     this.dev0 = size === 0x1000 ? this.devs[0] : undefined;
