@@ -1,20 +1,13 @@
 // Multiplexing in closed form, where it must refuse or stop: narrow counters that wrap inside a slice, pinned counters near the top, bus latency, timers that look, interval changes, tracing.
 
-import { BUILTIN_PLATFORMS, type PlatformSpec, PMCR, REG } from '@cspmu/hw';
+import { type PlatformSpec, PMCR, REG } from '@cspmu/hw';
 import type { PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { onePmu } from './helpers/platforms.js';
 
 const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
-
-/** One Arm PMU of the given width and bus latency, counting arm-generic-basic's events (0x1 at 1 GHz, 0x2 at 250 MHz, 0x3 at 33 MHz). */
-function onePmu(counterBits: number, accessLatencyNs: number, clockHz = 1e9): PlatformSpec {
-  const base = BUILTIN_PLATFORMS['arm-generic']!;
-  const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
-  const pmu = { ...proto, label: 'w', id: 1, base0: 0x100000000, dualPage: false, counters: 4, cycleCounter: true, counterBits, accessLatencyNs, clockHz };
-  return { ...base, name: 'one', pmus: [{ ...pmu, irq: { gsi: 100, trigger: 'level' as const } }] } as PlatformSpec;
-}
 
 interface Scenario {
   readonly bits: number;

@@ -1,4 +1,4 @@
-// Platforms and APMTs tests build: one PMU per counter width, N plain PMUs, N plain APMT nodes.
+// Platforms and APMTs tests build: one PMU per counter width, one PMU of a given width and bus latency, N plain PMUs, N plain APMT nodes.
 import { BUILTIN_PLATFORMS, buildApmt, type PlatformSpec } from '@cspmu/hw';
 
 /** One cycle-counting PMU per width 1..64 at 1 GHz, each with an overflow interrupt. */
@@ -21,6 +21,14 @@ export function widthsPlatform(clockHz = 1e9): PlatformSpec {
     });
   }
   return { ...base, name: 'widths', pmus } as PlatformSpec;
+}
+
+/** One Arm PMU 'w' of the given width and bus latency, counting arm-generic-basic's events (0x1 at 1 GHz, 0x2 at 250 MHz, 0x3 at 33 MHz), interrupt GSI 100. */
+export function onePmu(counterBits: number, accessLatencyNs: number, clockHz = 1e9): PlatformSpec {
+  const base = BUILTIN_PLATFORMS['arm-generic']!;
+  const { base1: _b1, irq: _irq, ...proto } = base.pmus[0]!;
+  const pmu = { ...proto, label: 'w', id: 1, base0: 0x100000000, dualPage: false, counters: 4, cycleCounter: true, counterBits, accessLatencyNs, clockHz };
+  return { ...base, name: 'one', pmus: [{ ...pmu, irq: { gsi: 100, trigger: 'level' as const } }] } as PlatformSpec;
 }
 
 /** An APMT of n memory-controller nodes (ids from 100), each on its own page. */

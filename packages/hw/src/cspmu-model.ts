@@ -89,7 +89,9 @@ export class CspmuModel implements RegisterHooks {
       c.counterBits,
     );
     this.runs = new CounterRuns(index, this.cntBank.state, c.counterBits > 32);
-    const quiet = () => c.accessLatencyNs === 0 && !this.frozen && !this.irqAsserted && !this.anyOverflow();
+    // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged,
+    // which ends the freeze and lowers the line then), so no bit set means neither: testing them as well would be dead code.
+    const quiet = () => c.accessLatencyNs === 0 && !this.anyOverflow();
     this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
 

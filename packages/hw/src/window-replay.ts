@@ -32,7 +32,7 @@ export class WindowReplayer {
     private readonly words: Uint32Array,
     private readonly wordOf: Int32Array,
     private readonly implemented: readonly number[],
-    /** No bus latency, no freeze, no overflow pending: counters change only at the driver's accesses. */
+    /** No bus latency (an access lands when the driver makes it) and no overflow pending (no freeze, no handler due). */
     private readonly quiet: () => boolean,
   ) {}
 
