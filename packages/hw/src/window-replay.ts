@@ -52,7 +52,8 @@ export class WindowReplayer {
     }
     for (const p of active) {
       const open = this.runs.open(p);
-      if (open === undefined || open.start !== t || !open.fresh || this.engine.counting(p) === undefined) return undefined;
+      // A run is open exactly while the engine counts the counter (the model starts and stops both at once), so open means counting.
+      if (open === undefined || open.start !== t || !open.fresh) return undefined;
     }
     // A counter that goes on counting through the cycles (not multiplexed) must not overflow before they end.
     for (const p of this.implemented) {
