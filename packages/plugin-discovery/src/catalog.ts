@@ -16,6 +16,13 @@ export interface PluginDiscoveryOptions {
 /** What a root's node_modules holds, by root (a cache of the filesystem, like a dentry cache; rescan() drops it). */
 const scanCache = new Map<string, { found: InstalledModule[]; warnings: string[] }>();
 
+/**
+ * Entry files resolved, by scanned package and by the roots they were checked against: every
+ * boot loads its plugins again, and resolving reads the package.json and stats the entry. A
+ * rescan scans new package objects, so it drops these too; failures are never remembered.
+ */
+const entryCache = new WeakMap<InstalledModule, Map<string, string>>();
+
 /** Plugins installed in module roots, found from their package.json manifests alone. */
 export class PluginDiscovery implements PluginCatalog {
   private readonly roots: string[];
@@ -75,7 +82,14 @@ export class PluginDiscovery implements PluginCatalog {
   }
 
   entryOf(pkg: InstalledModule): string {
-    return resolveEntry(pkg, this.roots);
+    const rootsKey = this.roots.join('\0');
+    const known = entryCache.get(pkg)?.get(rootsKey);
+    if (known !== undefined) return known;
+    const entry = resolveEntry(pkg, this.roots);
+    let byRoots = entryCache.get(pkg);
+    if (!byRoots) entryCache.set(pkg, (byRoots = new Map()));
+    byRoots.set(rootsKey, entry);
+    return entry;
   }
 
   rescan(): void {

@@ -40,11 +40,9 @@ export class CoverageProbe {
   /** Look at counters that only grow (rotations, IRQs handled, hi-lo-hi retries). */
   sample(events: readonly PerfEvent[]): void {
     const r = this.reached;
-    if (!r.rotated) {
-      for (const e of events) {
-        const pmu = e.pmu;
-        if (this.m.perf.pmus().some((p) => p.pmu === pmu) && this.m.perf.context(pmu, e.cpu).rotations > 0) r.rotated = true;
-      }
+    if (!r.rotated && events.length > 0) {
+      const registered = new Set(this.m.perf.pmus().map((p) => p.pmu));
+      for (const e of events) if (registered.has(e.pmu) && this.m.perf.context(e.pmu, e.cpu).rotations > 0) r.rotated = true;
     }
     if (!r.overflowed32) r.overflowed32 = this.narrowIrqs.some((gsi) => this.m.kernel.irqs.stats(gsi).handled > 0);
     if (!r.toreAndRetried) r.toreAndRetried = this.m.mmio.hiLoHiRetries > 0;

@@ -3,7 +3,6 @@
 import type { ModuleHandle, Resource } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
 import type { Machine } from '@cspmu/system';
-import { expect } from 'chai';
 import { CoverageProbe } from './coverage.js';
 import { FuzzFailure } from './report.js';
 
@@ -32,6 +31,14 @@ export const SKEW_PER_LATENCY_NS = 1 << 20;
 /** A broken invariant, checked after every step: plain comparisons (an assertion library costs more than the step). */
 function ensure(ok: boolean, message: () => string): void {
   if (!ok) throw new FuzzFailure('invariant', message());
+}
+
+/**
+ * A value that must be back where it started once the machine is at rest. The failure is
+ * classified by its words (a refcount left over is a refcount report), as the checkers' are.
+ */
+function atRest<T>(actual: T, expected: T, what: () => string): void {
+  if (actual !== expected) throw new Error(`${what()}: expected ${String(actual)} to equal ${String(expected)}`);
 }
 
 /**
@@ -124,10 +131,11 @@ export class FuzzModel {
     if (lockdep.length > 0) throw new FuzzFailure('lockdep', lockdep.map((r) => r.text).join('\n\n'));
     const kasan = m.kernel.kasan.reports;
     if (kasan.length > 0) throw new FuzzFailure('kasan', kasan.map((r) => r.text).join('\n\n'));
-    const refcount = m.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount');
+    const warnings = m.kernel.log.atLeast('warn');
+    const refcount = warnings.filter((r) => r.subsystem === 'refcount');
     if (refcount.length > 0) throw new FuzzFailure('refcount', `refcount_t warnings: ${refcount.map((r) => r.message).join(' | ')}`);
     // Any other WARNING or error the kernel printed fails the run too.
-    const logged = m.kernel.log.atLeast('warn').filter((r) => !EXPECTED_LOG.test(r.message));
+    const logged = warnings.filter((r) => !EXPECTED_LOG.test(r.message));
     if (logged.length > 0)
       throw new FuzzFailure(
         'invariant',
@@ -139,17 +147,17 @@ export class FuzzModel {
     for (const e of this.events) {
       const r = m.perf.read(e.event);
       const latency = this.deviceSpec(e).accessLatencyNs;
-      const what = `event ${e.event.id} on ${e.device}`;
-      if (r.value < e.lastValue) throw new FuzzFailure('torn-read', `torn read: ${what} went backwards from ${e.lastValue} to ${r.value}`);
+      const what = () => `event ${e.event.id} on ${e.device}`;
+      if (r.value < e.lastValue) throw new FuzzFailure('torn-read', `torn read: ${what()} went backwards from ${e.lastValue} to ${r.value}`);
       if (latency === 0) {
         // Every counter counts 1/ns: the count is the running time, exactly, across everything.
-        ensure(r.value === r.timeRunning, () => `${what}: count ${r.value} vs running time ${r.timeRunning}`);
+        ensure(r.value === r.timeRunning, () => `${what()}: count ${r.value} vs running time ${r.timeRunning}`);
       } else if (Math.abs(r.value - r.timeRunning) > latency * SKEW_PER_LATENCY_NS) {
-        throw new FuzzFailure('torn-read', `torn read: ${what} jumped to ${r.value} with ${r.timeRunning} ns running (bus latency ${latency} ns)`);
+        throw new FuzzFailure('torn-read', `torn read: ${what()} jumped to ${r.value} with ${r.timeRunning} ns running (bus latency ${latency} ns)`);
       }
       e.lastValue = r.value;
-      ensure(r.timeEnabled === this.expectedEnabled(e), () => `${what}: enabled time ${r.timeEnabled}, expected ${this.expectedEnabled(e)}`);
-      ensure(r.timeRunning <= r.timeEnabled, () => `${what}: running time ${r.timeRunning} above enabled time ${r.timeEnabled}`);
+      ensure(r.timeEnabled === this.expectedEnabled(e), () => `${what()}: enabled time ${r.timeEnabled}, expected ${this.expectedEnabled(e)}`);
+      ensure(r.timeRunning <= r.timeEnabled, () => `${what()}: running time ${r.timeRunning} above enabled time ${r.timeEnabled}`);
       perInstance.set(e.event.pmu, (perInstance.get(e.event.pmu) ?? 0) + 1);
     }
     for (const inst of m.driver.instances.values()) {
@@ -172,10 +180,10 @@ export class FuzzModel {
   /** At rest (nothing in flight, every event closed): everything is back to zero. */
   checkAtRest(): void {
     const m = this.m;
-    for (const inst of m.driver.instances.values()) expect(inst.refs.count, `${inst.name} refcount at rest`).to.equal(1);
-    for (const h of m.modules.list()) expect(h.refs, `${h.name} refs at rest`).to.equal(0);
-    expect(m.driver.registry.mutex.locked, 'arm_cspmu_lock held at rest').to.equal(false);
-    for (const d of m.bus.allDevices()) expect(d.lock.locked, `${d.name} lock held at rest`).to.equal(false);
-    expect(m.perf.liveEvents()).to.have.length(0);
+    for (const inst of m.driver.instances.values()) atRest(inst.refs.count, 1, () => `${inst.name} refcount at rest`);
+    for (const h of m.modules.list()) atRest(h.refs, 0, () => `${h.name} refs at rest`);
+    atRest(m.driver.registry.mutex.locked, false, () => 'arm_cspmu_lock held at rest');
+    for (const d of m.bus.allDevices()) atRest(d.lock.locked, false, () => `${d.name} lock held at rest`);
+    atRest(m.perf.liveEvents().length, 0, () => 'open events at rest');
   }
 }
