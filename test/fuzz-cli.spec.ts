@@ -1,7 +1,7 @@
 // npm run fuzz as a user runs it: seeded chunks of runs shared by processes, coverage figures, and a failure that replays in one process.
 
 import { join } from 'node:path';
-import { MAX_CHUNK_RUNS, planChunks } from '@cspmu/testkit';
+import { MAX_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -22,6 +22,12 @@ describe('npm run fuzz', function () {
     // Chunk k is seeded seed + k, as a 32-bit integer.
     expect(big.slice(0, 3).map((c) => c.seed)).to.deep.equal([2 ** 31 - 2, 2 ** 31 - 1, -(2 ** 31)]);
     expect(big.map((c) => c.index)).to.deep.equal([...Array(big.length).keys()]);
+  });
+
+  it('runs workers with their GC on their own thread only when the jobs take every core', () => {
+    expect(workerFlags(2, 2)).to.deep.equal(['--single-threaded-gc']);
+    expect(workerFlags(3, 2)).to.deep.equal(['--single-threaded-gc']);
+    expect(workerFlags(2, 4)).to.deep.equal([]);
   });
 
   it('cuts 40 runs into 8 chunks of 5 (seeds 3 to 10) shared by 2 processes, combines their runs, and prints the coverage figures', () => {
