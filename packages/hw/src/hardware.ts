@@ -1,5 +1,5 @@
 // The emulated hardware of one machine: a PMU model per platform device, mapped on the bus with its interrupt line, built whole or not at all.
-import { type Clock, type IrqController, kerr } from '@cspmu/kernel';
+import { type Clock, describeValue, type IrqController, kerr } from '@cspmu/kernel';
 import type { AddressMap } from '@cspmu/mmio';
 import { builtinWorkload } from './builtins.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
@@ -54,7 +54,7 @@ export class Hardware {
 
   device(label: string): CspmuModel {
     const d = this.devices.get(label);
-    if (!d) throw kerr('ENOENT', `no PMU device '${label}' on platform '${this.platform.name}'`);
+    if (!d) throw kerr('ENOENT', `no PMU device ${describeValue(label)} on platform '${this.platform.name}'`);
     return d;
   }
 

@@ -1,5 +1,5 @@
 // The error of a refused MMIO access (unmapped, out of range, misaligned, wrong width, use after unmap).
-import { KernelError } from '@cspmu/kernel';
+import { describeValue, KernelError } from '@cspmu/kernel';
 
 export type BusErrorKind = 'unmapped' | 'out-of-range' | 'misaligned' | 'wrong-width' | 'use-after-unmap';
 
@@ -16,6 +16,7 @@ export class BusError extends KernelError {
   }
 }
 
+/** A number in hex for a message; anything else (a caller's bad argument) described without converting it. */
 export function hex(n: number): string {
-  return `0x${n.toString(16)}`;
+  return typeof n === 'number' ? `0x${n.toString(16)}` : describeValue(n);
 }

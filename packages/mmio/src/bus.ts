@@ -1,6 +1,6 @@
 // The MMIO bus: the address map, ioremap and iounmap, checked accesses, observers of every access, and use-after-release reports.
 import type { Kernel, TraceFs } from '@cspmu/kernel';
-import { kerr } from '@cspmu/kernel';
+import { describeValue, kerr } from '@cspmu/kernel';
 import { AddressMap, PAGE_SIZE } from './address-map.js';
 import { BusError, hex } from './bus-error.js';
 import { IoMem } from './iomem.js';
@@ -74,6 +74,7 @@ export class MmioBus {
 
   /** Map `size` bytes of physical address space for a driver. */
   ioremap(phys: number, size: number, owner: string): IoMem {
+    if (typeof owner !== 'string') throw kerr('EINVAL', `ioremap: the owner must be a name, got ${describeValue(owner)}`);
     if (!Number.isSafeInteger(phys) || phys < 0 || phys % PAGE_SIZE !== 0) {
       throw kerr('EINVAL', `ioremap for ${owner}: ${hex(phys)} must be a 4 KiB aligned physical address`);
     }
@@ -95,6 +96,7 @@ export class MmioBus {
   }
 
   iounmap(io: IoMem): void {
+    if (!(io instanceof IoMem)) throw kerr('EINVAL', `iounmap: not a mapping, got ${describeValue(io)}`);
     if (!this.live.delete(io)) throw kerr('EINVAL', `iounmap of ${io.owner}: mapping ${io.mapId} is not live (double unmap?)`);
     io.kill();
     io.shadow.free();

@@ -1,5 +1,5 @@
 // The core of an ioremapped range: mapping, access checks, and the traced 32- and 64-bit accessors.
-import { type KernelError, kerr, type Shadow } from '@cspmu/kernel';
+import { describeValue, type KernelError, kerr, type Shadow } from '@cspmu/kernel';
 import { PAGE_SHIFT } from './address-map.js';
 import type { MmioBus } from './bus.js';
 import { BusError, hex } from './bus-error.js';
@@ -125,21 +125,23 @@ export class IoMemBase {
 
   readl(offset: number): number {
     // The bit's index is masked so it is never out of bounds; a negative, fractional, too large or misaligned offset fails the mask test.
-    if (((this.plainBits[(offset >>> 7) & 31]! >>> (offset >>> 2)) & 1) === 1 && (offset & 0xffc) === offset) return this.readWords[offset >>> 2]!;
+    if (typeof offset === 'number' && ((this.plainBits[(offset >>> 7) & 31]! >>> (offset >>> 2)) & 1) === 1 && (offset & 0xffc) === offset)
+      return this.readWords[offset >>> 2]!;
     return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
   }
 
   writel(value: number, offset: number): void {
     if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writel', value, 'an integer number');
     const dev = this.writeDev;
-    if (dev !== undefined && (offset & 0xffc) === offset) dev.write(this.off0 + offset, 4, value >>> 0);
+    if (dev !== undefined && typeof offset === 'number' && (offset & 0xffc) === offset) dev.write(this.off0 + offset, 4, value >>> 0);
     else this.access(offset, 4, true, value >>> 0, 0, null, true);
   }
 
   /** readq into out[0] (low) and out[1] (high); allocation-free. 64-bit accesses are exact, as halves: no BigInt. */
   readqInto(offset: number, out: Uint32Array): void {
     const dev = this.readDev;
-    if (dev !== undefined && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, false) === undefined) dev.read64(this.off0 + offset, out);
+    if (dev !== undefined && typeof offset === 'number' && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, false) === undefined)
+      dev.read64(this.off0 + offset, out);
     else this.access(offset, 8, false, 0, 0, out, true);
   }
 
@@ -168,6 +170,7 @@ export class IoMemBase {
    */
   protected access(offset: number, width: AccessWidth, write: boolean, lo: number, hi: number, out: Uint32Array | null, instrumented: boolean): number {
     const bus = this.bus;
+    if (typeof offset !== 'number') throw kerr('EINVAL', `${this.owner}: ${width * 8}-bit access: the offset must be a number, got ${describeValue(offset)}`);
     const dev0 = this.dev0;
     // A 32-bit read through a live one-page mapping at an aligned offset inside it, unobserved, passes every check below.
     if (width === 4 && !write && instrumented && dev0 !== undefined && this.live && !bus.kmmioArmed && (offset & 0xffc) === offset) {

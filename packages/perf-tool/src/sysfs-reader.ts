@@ -1,5 +1,5 @@
 // What perf reads of the PMUs from /sys/bus/event_source/devices: types, formats, events with their scale and unit, cpumasks.
-import { parseCpuList } from '@cspmu/kernel';
+import { describeValue, kerr, parseCpuList } from '@cspmu/kernel';
 import type { PerfCore } from '@cspmu/perf';
 import { describeFromSysfs, EventGrammar, type PmuDescription } from './grammar/grammar.js';
 
@@ -32,6 +32,8 @@ export function grammarOf(core: PerfCore): EventGrammar {
 
 /** events/<name>.scale and .unit of a PMU, if it has them. */
 export function eventScaleUnit(core: PerfCore, pmu: string, event: string): { scale: number; unit: string } | undefined {
+  if (typeof pmu !== 'string' || typeof event !== 'string')
+    throw kerr('EINVAL', `a PMU and an event are named by strings, got ${describeValue(pmu)} and ${describeValue(event)}`);
   const fs = core.kernel.sysfs;
   const base = `${ROOT}/${pmu}/events/${event}`;
   if (!fs.exists(`${base}.scale`) && !fs.exists(`${base}.unit`)) return undefined;

@@ -1,7 +1,7 @@
 // What the facade says about bound devices: a binding record, a per-device awaitable for the next settled binding, and closing events as a set.
 
 import type { ArmCspmuDriver, DeviceBinding } from '@cspmu/arm-cspmu/driver';
-import { type Kernel, kerr, type PlatformBus } from '@cspmu/kernel';
+import { describeValue, type Kernel, kerr, MAX_LISTED_PROBLEMS, type PlatformBus } from '@cspmu/kernel';
 import type { PerfCore, PerfEvent } from '@cspmu/perf';
 
 export type { DeviceBinding } from '@cspmu/arm-cspmu/driver';
@@ -19,7 +19,12 @@ export interface WhenBoundOptions {
 export function whenBound(kernel: Kernel, bus: PlatformBus, driver: ArmCspmuDriver, device: string, options: WhenBoundOptions = {}): Promise<DeviceBinding> {
   if (typeof device !== 'string' || bus.device(device) === undefined) {
     const names = bus.allDevices().map((d) => d.name);
-    return Promise.reject(kerr('ENODEV', `no device '${String(device)}' on this machine; its devices are ${names.join(', ')}`));
+    return Promise.reject(
+      kerr(
+        'ENODEV',
+        `no device ${describeValue(device)} on this machine; its devices are ${names.slice(0, MAX_LISTED_PROBLEMS).join(', ')}${names.length > MAX_LISTED_PROBLEMS ? ` and ${names.length - MAX_LISTED_PROBLEMS} more` : ''}`,
+      ),
+    );
   }
   const settled = (): DeviceBinding | undefined => {
     const b = driver.bindings().find((x) => x.device === device);
@@ -61,4 +66,12 @@ export function closeEvents(perf: PerfCore, events: PerfEvent | readonly PerfEve
   return Promise.all(frees).then(() => undefined);
 }
 
-const describe = (e: unknown) => (typeof e === 'object' && e !== null && 'id' in e ? `event ${String((e as { id: unknown }).id)}` : String(e));
+/** An event by its id, anything else as describeValue says it (a Proxy's `in` trap may throw). */
+function describe(e: unknown): string {
+  try {
+    if (typeof e === 'object' && e !== null && 'id' in e) return `event ${describeValue((e as { id: unknown }).id)}`;
+  } catch {
+    // fall through to the value's kind
+  }
+  return describeValue(e);
+}

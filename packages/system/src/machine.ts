@@ -23,6 +23,7 @@ import {
 import {
   createKernelContainer,
   type Device,
+  describeValue,
   type InjectedHazard,
   type Kernel,
   type KernelVersion,
@@ -41,6 +42,7 @@ import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import type { Container } from 'inversify';
 import { closeEvents, type DeviceBinding, type WhenBoundOptions, whenBound } from './bindings.js';
 import { blacklistedModules } from './blacklist.js';
+import { checkBootOptions } from './boot-options.js';
 import { workspaceRoot } from './workspace.js';
 
 export interface MachineOptions extends ArmCspmuOptions {
@@ -119,7 +121,8 @@ export class Machine {
     return this.bus.allDevices().find((d) => (d.platformData as ApmtInfo | undefined)?.id === id);
   }
 
-  static async boot(options: MachineOptions = {}): Promise<Machine> {
+  static async boot(given: MachineOptions = {}): Promise<Machine> {
+    const options = checkBootOptions(given);
     const spec = typeof options.platform === 'string' || options.platform === undefined ? builtinPlatform(options.platform ?? 'grace') : options.platform;
     const cap = { maxPmus: options.maxPmus };
     const platform = loadPlatform(spec, cap);
@@ -303,6 +306,9 @@ export class Machine {
    * uncore PMU sees one open per event.
    */
   open(text: string, opts: { readonly cpu?: number } = {}): PerfEvent[] {
+    if (opts === null || typeof opts !== 'object') throw kerr('EINVAL', `open options must be an object, got ${describeValue(opts)}`);
+    if (opts.cpu !== undefined && (!Number.isSafeInteger(opts.cpu) || opts.cpu < 0))
+      throw kerr('EINVAL', `open: cpu must be a CPU number, got ${describeValue(opts.cpu)}`);
     const list = parseEventList(this.perf, [text]);
     const counters = openEventList(this.perf, this.kernel, list, {
       systemWide: true,

@@ -88,6 +88,36 @@ export function describeThrown(e: unknown): string {
 
 const MAX_THROWN_TEXT = 1000;
 
+/**
+ * A short description of an argument for an error message, never throwing:
+ * numbers, booleans, null and undefined as they print, a bigint with its n,
+ * a string quoted (cut at 64 characters), anything else by its kind (its
+ * toString may throw, or print a whole object).
+ */
+export function describeValue(v: unknown): string {
+  switch (typeof v) {
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return String(v);
+    case 'bigint':
+      return `${v}n`;
+    case 'string':
+      return v.length > 64 ? `'${v.slice(0, 64)}…'` : `'${v}'`;
+    case 'symbol':
+      return 'a symbol';
+    case 'function':
+      return 'a function';
+    default:
+      if (v === null) return 'null';
+      try {
+        return Array.isArray(v) ? 'an array' : 'an object';
+      } catch {
+        return 'an object';
+      }
+  }
+}
+
 /** Wrap anything thrown into a KernelError, keeping KernelErrors as they are. */
 export function asKernelError(e: unknown, code: ErrnoName, context: string): KernelError {
   if (e instanceof KernelError) return e;

@@ -6,6 +6,7 @@
  * (|text| + 1) x (|pattern| + 1) character comparisons, however many stars.
  */
 import type { WorkCounter } from '../time/work.js';
+import { describeValue, kerr } from './errors.js';
 
 export interface GlobMatcher {
   readonly pattern: string;
@@ -22,6 +23,7 @@ function segmentAt(text: string, at: number, seg: string): boolean {
 
 /** Compile a glob; `work`, if given, is charged one step per character compared. */
 export function compileGlob(pattern: string, work?: WorkCounter): GlobMatcher {
+  if (typeof pattern !== 'string') throw kerr('EINVAL', `a glob must be a string, got ${describeValue(pattern)}`);
   const segments = pattern.split('*');
   const first = segments[0]!;
   const last = segments[segments.length - 1]!;

@@ -1,5 +1,5 @@
 // The known bugs a machine can be booted with (injected hazards), and the check of their names.
-import { kerr } from './errors.js';
+import { describeValue, kerr } from './errors.js';
 
 /**
  * Known bugs a machine can be booted with, each written as the code a
@@ -22,7 +22,7 @@ export function parseInjectedHazards(names: readonly unknown[] | undefined): Rea
   if (!Array.isArray(names)) throw kerr('EINVAL', `inject must be a list of hazard names (${INJECTED_HAZARDS.join(', ')})`);
   for (const n of names) {
     if (typeof n !== 'string' || !(INJECTED_HAZARDS as readonly string[]).includes(n)) {
-      throw kerr('EINVAL', `unknown injected hazard '${String(n)}'; known hazards: ${INJECTED_HAZARDS.join(', ')}`);
+      throw kerr('EINVAL', `unknown injected hazard ${describeValue(n)}; known hazards: ${INJECTED_HAZARDS.join(', ')}`);
     }
   }
   return new Set(names as InjectedHazard[]);

@@ -1,5 +1,5 @@
 // The upstream Linux versions whose behaviour the emulated stack can follow.
-import { kerr } from './errors.js';
+import { describeValue, kerr } from './errors.js';
 
 /** Upstream kernel versions modelled; the first is the default. */
 export const KERNEL_VERSIONS = ['7.3', '6.12'] as const;
@@ -12,6 +12,6 @@ export function parseKernelVersion(v: unknown, where = 'kernelVersion'): KernelV
   if (typeof v === 'string' && (KERNEL_VERSIONS as readonly string[]).includes(v)) return v as KernelVersion;
   throw kerr(
     'EINVAL',
-    `${where}: '${String(v)}' is not a modelled kernel version; choose one of ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL_VERSION})`,
+    `${where}: ${describeValue(v)} is not a modelled kernel version; choose one of ${KERNEL_VERSIONS.join(', ')} (default ${DEFAULT_KERNEL_VERSION})`,
   );
 }

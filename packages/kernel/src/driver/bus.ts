@@ -1,5 +1,5 @@
 // The platform bus and driver core: devices, drivers, matching, probe, bind and unbind under the device lock, deferred probe.
-import { asKernelError, KernelError, kerr } from '../base/errors.js';
+import { asKernelError, describeValue, KernelError, kerr } from '../base/errors.js';
 import { Ida } from '../base/ida.js';
 import type { Kernel } from '../kernel.js';
 import type { OrderedWorkqueue, Work } from '../time/workqueue.js';
@@ -52,9 +52,10 @@ export class PlatformBus {
    */
   async addDevice(name: string, id: number | 'auto', resources: readonly Resource[], platformData?: unknown): Promise<Device> {
     if (typeof name !== 'string' || name.length > 64 || !/^[a-z0-9][a-z0-9_-]*$/i.test(name))
-      throw kerr('EINVAL', `device name '${String(name).slice(0, 64)}' must be a simple identifier`);
+      throw kerr('EINVAL', `device name ${describeValue(name)} must be a simple identifier`);
+    if (id !== 'auto' && (!Number.isInteger(id) || id < 0 || id > 0x7fffffff))
+      throw kerr('EINVAL', `device id ${describeValue(id)} must be 0..2^31-1 or 'auto'`);
     if (!Array.isArray(resources)) throw kerr('EINVAL', `device ${name}.${id}: resources must be a list`);
-    if (id !== 'auto' && (!Number.isInteger(id) || id < 0 || id > 0x7fffffff)) throw kerr('EINVAL', `device id ${id} must be 0..2^31-1 or 'auto'`);
     let full = `${name}.${id}`;
     if (id === 'auto') {
       const k = this.autoIds.alloc();
@@ -83,6 +84,7 @@ export class PlatformBus {
    * With `stillWanted`, nothing happens (false) unless it holds once the device lock is taken.
    */
   async removeDevice(dev: Device, stillWanted?: () => boolean): Promise<boolean> {
+    checkDevice(dev, 'removeDevice');
     if (!dev.registered) throw kerr('ENODEV', `device '${dev.name}' is not registered`);
     if (dev.removing) throw kerr('ENODEV', `device '${dev.name}' is already being removed`);
     dev.removing = true;
@@ -183,6 +185,7 @@ export class PlatformBus {
   /** device_release_driver: remove, release every managed resource, leave the device unbound and not deferred. */
   /** device_release_driver; with `stillBound`, only if it holds once the device lock is taken (returns whether it released). */
   async deviceReleaseDriver(dev: Device, stillBound?: () => boolean): Promise<boolean> {
+    checkDevice(dev, 'deviceReleaseDriver');
     return this.kernel.calls.runAsync('device_release_driver', () =>
       dev.lock.runExclusive(async () => {
         if (stillBound && (!dev.bound || !stillBound())) return false;
@@ -234,6 +237,7 @@ export class PlatformBus {
 
   /** bus_probe_device for one device (e.g. after its driver was released for a reprobe). */
   async attachDevice(dev: Device): Promise<boolean> {
+    checkDevice(dev, 'attachDevice');
     await this.kernel.calls.runAsync('device_attach', () => this.probeDevice(dev));
     return dev.bound;
   }
@@ -312,4 +316,9 @@ export class PlatformBus {
   async settle(): Promise<void> {
     await this.deferwq.flush();
   }
+}
+
+/** EINVAL unless `dev` is a platform device (a caller passing anything else gets an error, not a TypeError). */
+function checkDevice(dev: unknown, op: string): void {
+  if (!(dev instanceof Device)) throw kerr('EINVAL', `${op}: not a platform device, got ${describeValue(dev)}`);
 }

@@ -1,7 +1,7 @@
 // The emulated sysfs tree: attributes read as text and written through their store, and its export to a real directory.
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { ERRNO, type ErrnoName, kerr } from '../base/errors.js';
+import { describeValue, ERRNO, type ErrnoName, kerr } from '../base/errors.js';
 
 /**
  * mkdir -p, one level at a time. Node's recursive mkdir never returns for a
@@ -53,7 +53,7 @@ class Dir {
 }
 
 function parts(path: string): string[] {
-  if (typeof path !== 'string' || !path.startsWith('/')) throw kerr('EINVAL', `sysfs path '${path}' must be absolute`);
+  if (typeof path !== 'string' || !path.startsWith('/')) throw kerr('EINVAL', `sysfs path ${describeValue(path)} must be absolute`);
   const p = path.split('/').filter((s) => s !== '');
   for (const s of p) if (s === '.' || s === '..') throw kerr('EINVAL', `sysfs path '${path}' may not contain '.' or '..'`);
   return p;
@@ -124,6 +124,7 @@ export class Sysfs {
   write(path: string, value: string): void {
     const a = this.attr(path);
     if (!a.store) throw kerr('EACCES', `sysfs: '${path}' is read-only`);
+    if (typeof value !== 'string') throw kerr('EINVAL', `sysfs: a write to '${path}' is text, got ${describeValue(value)}`);
     a.store(value);
   }
 

@@ -1,6 +1,6 @@
 // The module loader: load by dynamic import, init and exit under a watchdog, references (try_module_get/module_put), dependencies, EBUSY unload.
 import { pathToFileURL } from 'node:url';
-import { asKernelError, describeThrown, KernelError, kerr } from '../base/errors.js';
+import { asKernelError, describeThrown, describeValue, KernelError, kerr } from '../base/errors.js';
 import type { Kernel } from '../kernel.js';
 import { snapshotDescriptor } from './descriptor.js';
 import { DEFAULT_MODULE_TIMEOUT_MS, Handle, trackedFailure, underWatchdog } from './handle.js';
@@ -41,7 +41,7 @@ export class ModuleLoader {
     this.catalog = options.catalog ?? NO_PLUGINS;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_MODULE_TIMEOUT_MS;
     if (!Number.isSafeInteger(this.timeoutMs) || this.timeoutMs < 1)
-      throw kerr('EINVAL', `module timeout must be a positive integer of milliseconds, got ${this.timeoutMs}`);
+      throw kerr('EINVAL', `module timeout must be a positive integer of milliseconds, got ${describeValue(this.timeoutMs)}`);
   }
 
   get apiVersion(): number {

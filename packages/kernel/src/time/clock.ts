@@ -1,5 +1,5 @@
 // The machine's clock in integer nanoseconds: a deterministic manual clock with timers, and one that follows the host.
-import { kerr } from '../base/errors.js';
+import { describeValue, kerr } from '../base/errors.js';
 import { WorkCounter } from './work.js';
 
 export interface Timer {
@@ -39,7 +39,7 @@ export interface Clock {
 
 function checkTime(what: string, ns: number): void {
   if (!Number.isSafeInteger(ns) || ns < 0) {
-    throw kerr('EINVAL', `${what} must be a non-negative integer of nanoseconds, got ${ns}`);
+    throw kerr('EINVAL', `${what} must be a non-negative integer of nanoseconds, got ${describeValue(ns)}`);
   }
 }
 

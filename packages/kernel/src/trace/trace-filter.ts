@@ -1,5 +1,5 @@
 // Compiling tracefs filter expressions (`field == value && ...`, globs on strings) into predicates over ring records.
-import { kerr } from '../base/errors.js';
+import { describeValue, kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
 
@@ -41,6 +41,7 @@ function tokenize(expr: string): Tok[] {
  * record slots. Strings compare by their interned text.
  */
 export function compileTraceFilter(expr: string, fields: readonly TraceField[], stringOf: (id: number) => string, work?: WorkCounter): SlotPredicate {
+  if (typeof expr !== 'string') throw kerr('EINVAL', `a trace filter must be a string, got ${describeValue(expr)}`);
   const toks = tokenize(expr);
   let p = 0;
   const peek = () => toks[p];

@@ -1,5 +1,5 @@
 // tracefs: tracepoints with interned strings, their enable and filter files, the ring, and the formatted trace text.
-import { kerr } from '../base/errors.js';
+import { describeValue, kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
 import { kernelFunctionName } from './kfunc.js';
@@ -285,6 +285,7 @@ export class TraceFs {
   }
 
   private match(pattern: string): Tracepoint[] {
+    if (typeof pattern !== 'string') throw kerr('EINVAL', `a trace event pattern must be a string, got ${describeValue(pattern)}`);
     const [sys, name] = pattern.includes(':') ? pattern.split(':', 2) : [undefined, pattern];
     const re = compileGlob(name!, this.work);
     const sysRe = sys === undefined ? undefined : compileGlob(sys, this.work);

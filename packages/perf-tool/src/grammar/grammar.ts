@@ -1,5 +1,5 @@
 // The perf event grammar as perf 6.1 parses an -e value: PMU term lists, symbolic and raw events, bare event names, groups, modifiers.
-import { compileGlob, type KernelError } from '@cspmu/kernel';
+import { compileGlob, describeValue, type KernelError, kerr } from '@cspmu/kernel';
 import { PERF_TYPE, type PerfEventAttr } from '@cspmu/perf';
 import { type ConfigField, encodeFormat, type FormatField, parseFormat } from '../format.js';
 import { closeMatches } from './close-matches.js';
@@ -81,6 +81,7 @@ export class EventGrammar {
 
   /** PMUs a name selects: exact, glob, or prefix of `<name>_<n>` instances. */
   matchPmus(name: string): PmuDescription[] {
+    if (typeof name !== 'string') throw kerr('EINVAL', `a PMU name or glob must be a string, got ${describeValue(name)}`);
     const exact = this.pmus.filter((p) => p.name === name);
     if (exact.length) return exact;
     if (/[*?]/.test(name)) {
@@ -91,7 +92,8 @@ export class EventGrammar {
   }
 
   parse(input: string): ParsedEvent[] {
-    if (typeof input !== 'string' || input.trim() === '') throw new EventParseError(String(input), 1, '', 'no event given');
+    if (typeof input !== 'string') throw new EventParseError(describeValue(input), 1, '', 'an event list must be a string');
+    if (input.trim() === '') throw new EventParseError(input, 1, '', 'no event given');
     const out: ParsedEvent[] = [];
     let groups = 0;
     for (const item of splitTop(input, 1, input)) {
