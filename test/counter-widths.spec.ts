@@ -34,3 +34,24 @@ describe('Counter widths 1 to 64', () => {
     expect(evs.map((e) => m.perf.read(e).value)).to.deep.equal([ns, ns, ns]);
   });
 });
+
+describe('Counter widths the hardening review found wrong', () => {
+  it('1, 8, 24, 31 and 32 bits over 3 s of virtual time: exact counts (1 bit as Linux folds it), in closed form', async () => {
+    const all = widthsPlatform();
+    const platform = { ...all, pmus: all.pmus.filter((p) => [1, 8, 24, 31, 32].includes(p.counterBits)) };
+    const m = await Machine.boot({ platform, installed: [] });
+    const evs = m.driver.bindings().map((b) => m.open(`${b.pmu}/cycles/`)[0]!);
+    const mark = m.kernel.clock.work.steps;
+    m.advance(3_000_000_000);
+    // Each overflow's (now - prev) is wrapped by the counter's own width: by 2^32 a 31-bit counter gained 2^31 per overflow.
+    expect(evs.map((e) => m.perf.read(e).value)).to.deep.equal([0, 3e9, 3e9, 3e9, 3e9]);
+    // Preloaded to 2^(w-1) - 1, a counter overflows every 2^(w-1) + 1 events.
+    expect(['w8', 'w24', 'w31', 'w32'].map((l) => m.hardware.device(l).overflows)).to.deep.equal([
+      Math.floor(3e9 / 129),
+      Math.floor(3e9 / (2 ** 23 + 1)),
+      Math.floor(3e9 / (2 ** 30 + 1)),
+      Math.floor(3e9 / (2 ** 31 + 1)),
+    ]);
+    expect(m.kernel.clock.work.since(mark)).to.be.below(200);
+  });
+});

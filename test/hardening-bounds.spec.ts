@@ -55,6 +55,14 @@ describe('Hardening: caps and bounded messages', function () {
     expect(e.message.length).to.be.below(300);
   });
 
+  it("the review's 20,000-device platform with one bad device, under a raised cap: that device named in a short message", () => {
+    const big = platformOf(20_000, (p, i) => {
+      if (i === 19_995) p['base0'] = 0x100000000;
+    });
+    const e = expectCode(() => loadPlatform(big, { maxPmus: 20_000 }), 'EINVAL', 'pmus.19995 (p19995).base0: page 0x100000000 overlaps p0 base0');
+    expect(e.message.length).to.be.below(300);
+  });
+
   it('a platform whose every device is bad reports the first ten problems and how many more, not megabytes', () => {
     const allBad = platformOf(MAX_PLATFORM_PMUS, (p) => (p['base0'] = 0x100000000));
     const e = expectCode(() => loadPlatform(allBad), 'EINVAL', `; and ${MAX_PLATFORM_PMUS - 1 - MAX_LISTED_PROBLEMS} more`);

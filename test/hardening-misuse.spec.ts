@@ -86,6 +86,8 @@ describe('Hardening: public entry points given values of the wrong kind', functi
       'trace.enable': (v) => m.kernel.trace.enable(v as never),
       'Machine.boot': (v) => Machine.boot(v as never),
       'boot plugins': (v) => Machine.boot({ platform: 'arm-generic', installed: [], plugins: v as never }),
+      'boot blacklist': (v) => Machine.boot({ platform: 'arm-generic', installed: [], blacklist: v as never }),
+      'boot blacklist entry': (v) => Machine.boot({ platform: 'arm-generic', installed: [], blacklist: [v] as never }),
       'boot installed': (v) => Machine.boot({ platform: 'arm-generic', installed: v as never }),
       'boot moduleRoots': (v) => Machine.boot({ platform: 'arm-generic', moduleRoots: v as never }),
       'boot apmt': (v) => Machine.boot({ platform: 'arm-generic', installed: [], apmt: v as never }),

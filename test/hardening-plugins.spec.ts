@@ -90,6 +90,17 @@ describe('Hardening: plugin lifetime', () => {
     expect(loader.get('hang_exit')).to.equal(undefined);
   });
 
+  it('a machine whose plugin exit never settles still shuts down, logging the ETIMEDOUT', async () => {
+    const m = await Machine.boot({ platform: 'arm-generic', moduleRoots: [root], installed: ['hang-exit'], plugins: ['hang_exit'], moduleTimeoutMs: 100 });
+    expect(m.modules.get('hang_exit')?.state).to.equal('live');
+    await m.shutdown();
+    expect(m.modules.list()).to.deep.equal([]);
+    expect(m.kernel.log.atLeast('err').map((r) => r.message)).to.deep.equal([
+      'exit of hang_exit failed: module hang_exit exit did not finish within 100 ms; the module is marked failed and cleaned up',
+    ]);
+    expect(log()).to.deep.equal(['cleanup hang_exit']);
+  });
+
   it('a cleanup that never settles ends in ETIMEDOUT, logged; the cleanups after it still run and the unload finishes', async () => {
     const { loader, kernel } = loaderFor();
     await loader.load('hang_cleanup');
@@ -180,6 +191,20 @@ describe('Hardening: plugin lifetime', () => {
     (globalThis as Record<string, unknown>)['__cspmuBusy'] = undefined;
     await loader.unload('busy_mod');
     expect(log()).to.deep.equal(['exit busy_mod', 'cleanup busy_mod']);
+  });
+
+  it('unloading arm_generic_cspmu while one of its PMUs has an open event is EBUSY up front: nothing is unbound, no cleanup fails', async () => {
+    const m = await Machine.boot({ platform: 'arm-generic' });
+    const before = m.driver.bindings();
+    const [ev] = m.open('arm_cspmu_cache_3/cycles/');
+    const e = await rejects(m.unload('arm_generic_cspmu'));
+    expect([e.code, e.message]).to.deep.equal(['EBUSY', 'EBUSY: module arm_generic_cspmu is in use (1 reference(s), e.g. open perf events); close them first']);
+    expect(m.modules.get('arm_generic_cspmu')?.state).to.equal('live');
+    expect(m.driver.bindings()).to.deep.equal(before.map((b) => (b.pmu === 'arm_cspmu_cache_3' ? { ...b, events: 1 } : b)));
+    expect(m.kernel.log.atLeast('err')).to.deep.equal([]);
+    await m.perf.close(ev!);
+    await m.unload('arm_generic_cspmu');
+    expect(m.kernel.log.atLeast('err')).to.deep.equal([]);
   });
 
   it('a backend whose device has an open event reports it busy, naming the PMU', async () => {

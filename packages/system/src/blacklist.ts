@@ -1,5 +1,5 @@
 // The blacklist boot option: installed modules the driver never requests automatically, as modprobe.blacklist=.
-import { kerr, type ModuleLoader } from '@cspmu/kernel';
+import { describeValue, kerr, type ModuleLoader } from '@cspmu/kernel';
 
 /** Module names of a blacklist given by module or package name; EINVAL for anything that is not a name. */
 export function blacklistedModules(list: readonly string[] | undefined, modules: ModuleLoader): string[] {
@@ -8,7 +8,7 @@ export function blacklistedModules(list: readonly string[] | undefined, modules:
   const installed = modules.installed();
   return list.map((name) => {
     if (typeof name !== 'string' || name.length === 0 || name.length > 214)
-      throw kerr('EINVAL', `blacklist entry ${JSON.stringify(name)} is not a module or package name`);
+      throw kerr('EINVAL', `blacklist entry ${describeValue(name)} is not a module or package name`);
     return installed.find((m) => m.packageName === name)?.manifest.module ?? name;
   });
 }

@@ -1,7 +1,7 @@
 // Machine.boot's options are checked before anything is built: a wrong kind of value is EINVAL naming the option, never a TypeError.
 import { describeThrown, describeValue, kerr } from '@cspmu/kernel';
 
-const NAME_LISTS = ['plugins', 'installed', 'blacklist', 'moduleRoots'] as const;
+const NAME_LISTS = ['plugins', 'installed', 'moduleRoots'] as const;
 
 /**
  * The options read once into a plain copy (EFAULT if a getter or a Proxy
