@@ -8,6 +8,7 @@ import { CspmuLayouts } from './cspmu-layouts.js';
 import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
+import { OverflowLine } from './overflow-line.js';
 import { RateResolver } from './rate-resolver.js';
 import { WindowReplayer } from './window-replay.js';
 
@@ -39,7 +40,7 @@ export class CspmuModel implements RegisterHooks {
   private readonly runs: CounterRuns;
   private oldWord = 0;
   private frozen = false;
-  private irqAsserted = false;
+  private readonly line: OverflowLine;
   private lastAccess = 0;
   /** Overflows seen (for tests and diagnostics). */
   overflows = 0;
@@ -88,6 +89,7 @@ export class CspmuModel implements RegisterHooks {
       this.setClrRegs,
       c.counterBits,
     );
+    this.line = new OverflowLine(deps.irqs, deps.irq, this.cntBank.state, this.page0.state, this.setClrRegs);
     this.runs = new CounterRuns(index, this.cntBank.state, c.counterBits > 32);
     // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged,
     // which ends the freeze and lowers the line then), so no bit set means neither: testing them as well would be dead code.
@@ -127,7 +129,7 @@ export class CspmuModel implements RegisterHooks {
   }
 
   get irqLineAsserted(): boolean {
-    return this.irqAsserted;
+    return this.line.isAsserted;
   }
 
   // ---- bus hooks (RegisterHooks): the register map calls these, with this model as its banks' context ----
@@ -139,10 +141,12 @@ export class CspmuModel implements RegisterHooks {
   counterWritten(p: number): void {
     this.engine.written(p, this.lastAccess);
     if (this.runs.isOpen(p)) this.runs.restart(p, this.lastAccess, this.engine.runningRate(p), true);
+    this.line.driveIfStale();
   }
 
   selectionChanged(p: number): void {
     this.restart(p, this.lastAccess);
+    this.line.driveIfStale();
   }
 
   beforeEnableWrite(r: number): void {
@@ -151,7 +155,7 @@ export class CspmuModel implements RegisterHooks {
   }
 
   interruptEnableChanged(): void {
-    this.updateIrq();
+    this.line.drive();
   }
 
   beforeImpdefWrite(): void {
@@ -164,6 +168,7 @@ export class CspmuModel implements RegisterHooks {
     const t = this.lastAccess;
     this.foldAll(t);
     this.restartAll(t);
+    this.line.driveIfStale();
   }
 
   beforePmcrWrite(): void {
@@ -226,6 +231,7 @@ export class CspmuModel implements RegisterHooks {
       this.fold(p, t);
       this.restart(p, t);
     }
+    this.line.driveIfStale();
   }
 
   /**
@@ -240,6 +246,7 @@ export class CspmuModel implements RegisterHooks {
     const t = this.lastAccess;
     this.eachEnabled(t, false);
     this.eachEnabled(t, true);
+    this.line.driveIfStale();
   }
 
   /** Fold (or restart) every counter whose PMCNTEN bit is set, lowest first. */
@@ -282,8 +289,8 @@ export class CspmuModel implements RegisterHooks {
     this.fold(p, t);
     this.engine.schedule(p);
     const alone = this.batcher.beforeDelivery(p);
-    this.updateIrq();
-    if (alone && !this.irqAsserted && !this.frozen && !this.fzoActive()) this.overflows += this.batcher.afterDelivery(p, t);
+    this.line.drive();
+    if (alone && !this.line.isAsserted && !this.frozen && !this.fzoActive()) this.overflows += this.batcher.afterDelivery(p, t);
   }
 
   private setOverflow(p: number): void {
@@ -291,6 +298,7 @@ export class CspmuModel implements RegisterHooks {
     const w = (REG.PMOVSCLR >> 2) + (p >> 5);
     st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
     this.overflows++;
+    this.line.overflowSet();
     if (this.fzoActive() && !this.frozen) {
       const t = Math.max(this.lastAccess, this.deps.clock.now());
       this.foldAll(t);
@@ -319,25 +327,6 @@ export class CspmuModel implements RegisterHooks {
       this.frozen = true;
       this.restartAll(t);
     }
-    this.updateIrq();
-  }
-
-  /** Drive the IRQ line: asserted while any overflow bit with its interrupt enabled is set. */
-  private updateIrq(): void {
-    const { irqs, irq } = this.deps;
-    if (!irqs || irq === undefined) return;
-    const ovs = this.cntBank.state;
-    const cfg = this.page0.state;
-    let level = false;
-    for (let r = 0; r < this.setClrRegs && !level; r++) {
-      level = (ovs[(REG.PMOVSCLR >> 2) + r]! & cfg[(REG.PMINTENSET >> 2) + r]!) !== 0;
-    }
-    if (level && !this.irqAsserted) {
-      this.irqAsserted = true;
-      irqs.raise(irq);
-    } else if (!level && this.irqAsserted) {
-      this.irqAsserted = false;
-      irqs.lower(irq);
-    }
+    this.line.drive();
   }
 }
