@@ -1,0 +1,98 @@
+// The boots, APMT checks and platform validations whose work blockWork counts: each builds its input for n nodes or devices, then returns the run.
+import { decodeApmt, loadPlatform, parseApmt, verdictLines } from '@cspmu/hw';
+import { Machine } from '@cspmu/system';
+import { apmtOf, platformOf } from './platforms.js';
+
+/** An APMT of n nodes, each one edited in place by `edit` (offset of its 56 bytes). */
+function editedApmt(n: number, edit: (bytes: Uint8Array, at: number, i: number) => void): Uint8Array {
+  const bytes = apmtOf(n);
+  for (let i = 0; i < n; i++) edit(bytes, 36 + i * 56, i);
+  return bytes;
+}
+
+/** Run, expecting a thrown error; its message is what the user sees. */
+function refused(run: () => unknown): void {
+  try {
+    run();
+  } catch {
+    return;
+  }
+  throw new Error('expected the input to be refused');
+}
+
+async function bootAndShutdown(options: Parameters<typeof Machine.boot>[0]): Promise<void> {
+  const m = await Machine.boot(options);
+  await m.shutdown();
+}
+
+export const WORK_SCENARIOS = {
+  /** Boot an APMT of n nodes (and shut down). */
+  'apmt-boot': {
+    prepare: (n: number) => {
+      const apmt = apmtOf(n);
+      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] });
+    },
+  },
+  /** Boot an APMT whose last node repeats the first node's id and page. */
+  'apmt-boot-one-bad': {
+    prepare: (n: number) => {
+      const apmt = editedApmt(n, (b, at, i) => {
+        if (i === n - 1) b.set(b.subarray(36 + 4, 36 + 8), at + 4), b.set(b.subarray(36 + 20, 36 + 28), at + 20);
+      });
+      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] });
+    },
+  },
+  /** Check an APMT whose every node is bad (unknown type, one id, one page): decode's error and every verdict line. */
+  'apmt-check-all-bad': {
+    prepare: (n: number) => {
+      const bytes = editedApmt(n, (b, at) => {
+        b[at + 3] = 9;
+        b.set(b.subarray(36 + 4, 36 + 8), at + 4);
+        b.set(b.subarray(36 + 20, 36 + 28), at + 20);
+      });
+      return () => {
+        refused(() => decodeApmt(bytes));
+        verdictLines(parseApmt(bytes).violations);
+      };
+    },
+  },
+  /** Validate a platform of n good devices. */
+  platform: {
+    prepare: (n: number) => {
+      const spec = platformOf(n);
+      return () => void loadPlatform(spec);
+    },
+  },
+  /** Boot a platform of n devices from its description (the APMT built from it; and shut down). */
+  'platform-boot': {
+    prepare: (n: number) => {
+      const spec = platformOf(n);
+      return () => bootAndShutdown({ platform: spec, installed: [] });
+    },
+  },
+  /** Validate a platform whose last device's page overlaps the first's. */
+  'platform-one-bad': {
+    prepare: (n: number) => {
+      const spec = platformOf(n, (p, i) => {
+        if (i === n - 1) p['base0'] = 0x100000000;
+      });
+      return () => refused(() => loadPlatform(spec));
+    },
+  },
+  /** Validate a platform whose every device repeats the first's label, id and page. */
+  'platform-all-bad': {
+    prepare: (n: number) => {
+      const spec = platformOf(n, (p) => Object.assign(p, { label: 'p0', id: 0, base0: 0x100000000 }));
+      return () => refused(() => loadPlatform(spec));
+    },
+  },
+  /** Validate a platform whose every device has a field the schema does not know. */
+  'platform-schema-all-bad': {
+    prepare: (n: number) => {
+      const spec = platformOf(n, (p) => (p['colour'] = 'red'));
+      return () => refused(() => loadPlatform(spec));
+    },
+  },
+} as const;
+
+export type WorkScenarioName = keyof typeof WORK_SCENARIOS;
