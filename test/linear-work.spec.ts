@@ -11,11 +11,11 @@ const MAX_GROWTH = 4.5;
 const SCENARIOS: readonly [WorkScenarioName, string][] = [
   ['apmt-boot', 'booting an APMT'],
   ['apmt-boot-one-bad', "booting an APMT whose last node repeats the first node's id and page"],
-  ['apmt-check-all-bad', 'checking an APMT whose every node is bad, with its error and every verdict line'],
+  ['apmt-check-all-bad', 'checking an APMT whose every node is bad and half repeat the other half, with its error and every verdict line'],
   ['platform', 'validating a platform'],
   ['platform-boot', 'booting a platform description'],
   ['platform-one-bad', "reporting a platform whose last device overlaps the first's page"],
-  ['platform-all-bad', "reporting a platform whose every device repeats the first's label, id and page"],
+  ['platform-all-bad', "reporting a platform whose every device is bad and half repeat the other half's labels, ids and pages"],
   ['platform-schema-all-bad', 'reporting a platform whose every device has an unknown field'],
 ];
 

@@ -37,18 +37,24 @@ export const WORK_SCENARIOS = {
   'apmt-boot-one-bad': {
     prepare: (n: number) => {
       const apmt = editedApmt(n, (b, at, i) => {
-        if (i === n - 1) b.set(b.subarray(36 + 4, 36 + 8), at + 4), b.set(b.subarray(36 + 20, 36 + 28), at + 20);
+        if (i === n - 1) b.copyWithin(at + 4, 36 + 4, 36 + 8), b.copyWithin(at + 20, 36 + 20, 36 + 28);
       });
       return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] });
     },
   },
-  /** Check an APMT whose every node is bad (unknown type, one id, one page): decode's error and every verdict line. */
+  /**
+   * Check an APMT whose every node is bad (an unknown type), the second half
+   * repeating the first half's ids and pages, so that finding each repeat by
+   * scanning would cost half the table: decode's error and every verdict line.
+   */
   'apmt-check-all-bad': {
     prepare: (n: number) => {
-      const bytes = editedApmt(n, (b, at) => {
+      const half = Math.floor(n / 2);
+      const bytes = editedApmt(n, (b, at, i) => {
         b[at + 3] = 9;
-        b.set(b.subarray(36 + 4, 36 + 8), at + 4);
-        b.set(b.subarray(36 + 20, 36 + 28), at + 20);
+        const twin = 36 + (i % half) * 56;
+        b.copyWithin(at + 4, twin + 4, twin + 8);
+        b.copyWithin(at + 20, twin + 20, twin + 28);
       });
       return () => {
         refused(() => decodeApmt(bytes));
@@ -79,10 +85,11 @@ export const WORK_SCENARIOS = {
       return () => refused(() => loadPlatform(spec));
     },
   },
-  /** Validate a platform whose every device repeats the first's label, id and page. */
+  /** Validate a platform whose every device has no counters, the second half repeating the first half's labels, ids and pages. */
   'platform-all-bad': {
     prepare: (n: number) => {
-      const spec = platformOf(n, (p) => Object.assign(p, { label: 'p0', id: 0, base0: 0x100000000 }));
+      const half = Math.floor(n / 2);
+      const spec = platformOf(n, (p, i) => Object.assign(p, { counters: 0, label: `p${i % half}`, id: i % half, base0: 0x100000000 + (i % half) * 0x1000 }));
       return () => refused(() => loadPlatform(spec));
     },
   },
