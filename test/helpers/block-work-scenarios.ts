@@ -20,9 +20,12 @@ function refused(run: () => unknown): void {
   throw new Error('expected the input to be refused');
 }
 
-async function bootAndShutdown(options: Parameters<typeof Machine.boot>[0]): Promise<void> {
+/** Boot, check the bus holds `devices` devices, and shut down. */
+async function bootAndShutdown(options: Parameters<typeof Machine.boot>[0], devices: number): Promise<void> {
   const m = await Machine.boot(options);
+  const onBus = m.bus.allDevices().length;
   await m.shutdown();
+  if (onBus !== devices) throw new Error(`booted ${onBus} devices, expected ${devices}`);
 }
 
 export const WORK_SCENARIOS = {
@@ -30,16 +33,18 @@ export const WORK_SCENARIOS = {
   'apmt-boot': {
     prepare: (n: number) => {
       const apmt = apmtOf(n);
-      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] });
+      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] }, n);
     },
   },
-  /** Boot an APMT whose last node repeats the first node's id and page. */
+  /** Boot an APMT whose last node repeats the first node's id and page (its device is not added: EEXIST). */
   'apmt-boot-one-bad': {
     prepare: (n: number) => {
       const apmt = editedApmt(n, (b, at, i) => {
-        if (i === n - 1) b.copyWithin(at + 4, 36 + 4, 36 + 8), b.copyWithin(at + 20, 36 + 20, 36 + 28);
+        if (i !== n - 1) return;
+        b.copyWithin(at + 4, 36 + 4, 36 + 8);
+        b.copyWithin(at + 20, 36 + 20, 36 + 28);
       });
-      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] });
+      return () => bootAndShutdown({ platform: 'arm-generic', apmt, installed: [] }, n - 1);
     },
   },
   /**
@@ -73,7 +78,7 @@ export const WORK_SCENARIOS = {
   'platform-boot': {
     prepare: (n: number) => {
       const spec = platformOf(n);
-      return () => bootAndShutdown({ platform: spec, installed: [] });
+      return () => bootAndShutdown({ platform: spec, installed: [] }, n);
     },
   },
   /** Validate a platform whose last device's page overlaps the first's. */
