@@ -6,7 +6,7 @@ import type { WorkScenarioName } from './block-work-scenarios.js';
 const CHILD = fileURLToPath(new URL('./block-work-child.js', import.meta.url));
 
 /**
- * The blocks of JavaScript (cspmu's, its dependencies' and Node's) that one
+ * The blocks of JavaScript (cspmu's and its dependencies', not Node's) that one
  * run of each scenario executes at each size, after a warm-up run at the
  * first size so that one-time work (module loading, caches) counts in
  * neither. Input is built before counting starts. Work inside native
