@@ -1,12 +1,12 @@
 // Tests of the events and format files every instance of one backend shares: each shows the text its own geometry gives.
 import { Machine } from '@cspmu/system';
+import { manyPmus } from '@cspmu/testkit';
 import { expect } from 'chai';
-import { manyPmusForTest } from './shared-attributes-platform.js';
 
 describe('arm_cspmu sysfs: events and format files shared per backend', () => {
   it('a FEAT_CSPMU_EXT64 device and a 32-bit one on the generic backend each show their own format text, in either order', async () => {
     const formats = async (order: readonly boolean[]) => {
-      const m = await Machine.boot({ platform: manyPmusForTest(order), installed: [] });
+      const m = await Machine.boot({ platform: manyPmus(order.length, (i) => order[i] === true), installed: [] });
       const out = m.driver.bindings().map((b) => ['event', 'filter'].map((f) => m.kernel.sysfs.read(`/bus/event_source/devices/${b.pmu}/format/${f}`)));
       await m.shutdown();
       return out;

@@ -1,8 +1,8 @@
 // Whole-machine figures: boot, reprobe at scale and retained memory per bound device, one measurement per call.
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
+import { manyPmus } from '@cspmu/testkit';
 import { SCF_BACKEND } from './micro.js';
-import { manyPmus } from './platforms.js';
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 

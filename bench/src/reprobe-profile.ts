@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { registerBackend } from '@cspmu/arm-cspmu';
 import { Machine } from '@cspmu/system';
+import { manyPmus } from '@cspmu/testkit';
 import { SCF_BACKEND } from './micro.js';
-import { manyPmus } from './platforms.js';
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string } }[];

@@ -9,3 +9,4 @@ export * from './fuzz/property.js';
 export * from './fuzz/report.js';
 export * from './fuzz/runner.js';
 export { SeededScheduler } from './fuzz/scheduler.js';
+export { manyPmus } from './platforms.js';

@@ -1,11 +1,15 @@
-// A platform of generic-bound PMUs, one per entry of `ext64` (true: FEAT_CSPMU_EXT64), for the shared-attribute tests.
+// Generated platforms of many generic-bound PMUs, for tests and benchmarks that need devices in bulk.
 import type { PlatformSpec } from '@cspmu/hw';
 
-export function manyPmusForTest(ext64: readonly boolean[]): PlatformSpec {
+/**
+ * N single-page NVIDIA SCF-like PMUs on a 4-CPU machine, bound by the generic backend when no
+ * NVIDIA module is installed. `ext64(i)`, when given, says whether PMU i has FEAT_CSPMU_EXT64.
+ */
+export function manyPmus(n: number, ext64?: (index: number) => boolean): PlatformSpec {
   return {
-    name: 'shared-attrs',
+    name: `many-${n}`,
     cpus: { sockets: 1, coresPerSocket: 4 },
-    pmus: ext64.map((wide, i) => ({
+    pmus: Array.from({ length: n }, (_, i) => ({
       label: `p${i}`,
       id: i,
       type: 'cache' as const,
@@ -18,7 +22,7 @@ export function manyPmusForTest(ext64: readonly boolean[]): PlatformSpec {
       cycleCounter: true,
       dualPage: false,
       atomic64: true,
-      ext64: wide,
+      ...(ext64 === undefined ? {} : { ext64: ext64(i) }),
       clockHz: 1e9,
       base0: `0x${(0x1_0000_0000 + i * 0x1000).toString(16)}`,
       affinity: { container: 0 },
