@@ -2,37 +2,7 @@
 import { expect } from 'chai';
 import { PMCR, REG } from '../src/index.js';
 import { rig } from './helpers.js';
-
-type Replay = (w: { counter: number; start: number; end: number }[], active: number[], period: number, max: number) => { cycles: number } | undefined;
-
-/**
- * Four counters (0-2 and the cycle counter, 31): counter 0 counts event
- * 0x11 (1 GHz) from a preload for the first half of each 2 us cycle, twice,
- * then starts a third cycle. Counter 5 does not exist; its slot would be
- * counter 0's if nothing checked.
- */
-function twoCycles() {
-  const r = rig({ counters: 4 });
-  const { io0, clock } = r;
-  const period = 2000;
-  const start = () => {
-    io0.writel(0x1000, REG.PMEVCNTR);
-    io0.writel(1, REG.PMCNTENSET);
-  };
-  io0.writel(0x11, REG.PMEVTYPER);
-  io0.writel(PMCR.E, REG.PMCR);
-  for (let i = 0; i < 2; i++) {
-    start();
-    clock.advance(period / 2);
-    io0.writel(1, REG.PMCNTENCLR);
-    clock.advance(period / 2);
-  }
-  start();
-  const t = clock.now();
-  const service = r.dev.page0.service as { replay: Replay };
-  const replay: Replay = (w, a, p, m) => service.replay(w, a, p, m);
-  return { ...r, period, t, replay };
-}
+import { twoCycles } from './two-cycles.js';
 
 describe('CoreSight PMU model: per-counter state by dense slot', () => {
   it('a rotation replay naming a counter the device lacks is refused, as a window or as an active counter', () => {
