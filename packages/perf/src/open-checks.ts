@@ -1,5 +1,5 @@
 // The checks perf_event_open makes around the PMU's event_init (permissions, exclude bits, task events), each where the kernel makes it.
-import { type Cpus, describeThrown, KernelError, kerr } from '@cspmu/kernel';
+import { type Cpus, describeThrown, describeValue, KernelError, kerr } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';
 import { type PerfCaller, PerfEvent } from './event.js';
@@ -14,8 +14,8 @@ function capable(caller: PerfCaller): boolean {
 
 /** The CPU and task an open names, checked first: a CPU or a task (or both), each one that exists. */
 export function checkOpenTarget(cpus: Cpus, cpu: number, pid: number): void {
-  if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeNumber(cpu)}`);
-  if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeNumber(pid)}`);
+  if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeValue(cpu)}`);
+  if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeValue(pid)}`);
   if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
   if (cpu >= 0 && !cpus.isPossible(cpu)) throw kerr('EINVAL', `cpu ${cpu} does not exist (0-${cpus.count - 1})`);
 }
@@ -81,14 +81,10 @@ export function checkGroupJoin(event: PerfEvent, group: PerfEvent | undefined, n
 /** INT_MAX: sysctl and sysfs integers are C ints. */
 export const INT_MAX = 0x7fffffff;
 
-function describeNumber(v: unknown): string {
-  return describeThrown(typeof v === 'object' ? 'an object' : v);
-}
-
 /** perf_event_paranoid is a C int sysctl (proc_dointvec): any int, and a write of anything else is EINVAL. */
 export function checkParanoid(v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < -INT_MAX - 1 || v > INT_MAX) {
-    throw kerr('EINVAL', `perf_event_paranoid must be an integer from ${-INT_MAX - 1} to ${INT_MAX}, got ${describeNumber(v)}`);
+    throw kerr('EINVAL', `perf_event_paranoid must be an integer from ${-INT_MAX - 1} to ${INT_MAX}, got ${describeValue(v)}`);
   }
   return v;
 }
@@ -96,7 +92,7 @@ export function checkParanoid(v: unknown): number {
 /** perf_event_mux_interval_ms: a positive C int, as its store takes it. */
 export function checkMuxInterval(ms: unknown): number {
   if (typeof ms !== 'number' || !Number.isInteger(ms) || ms < 1 || ms > INT_MAX) {
-    throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeNumber(ms)}`);
+    throw kerr('EINVAL', `perf_event_mux_interval_ms must be an integer from 1 to ${INT_MAX}, got ${describeValue(ms)}`);
   }
   return ms;
 }
