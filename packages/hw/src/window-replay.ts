@@ -38,7 +38,8 @@ export class WindowReplayer {
 
   /** Counts per window over up to `maxCycles` more cycles of `period` ns; undefined if they cannot be had exactly. */
   replay(windows: readonly CounterWindow[], active: readonly number[], period: number, maxCycles: number): { cycles: number; totals: number[] } | undefined {
-    if (!this.quiet() || !Number.isSafeInteger(period) || period <= 0 || !(maxCycles >= 1)) return undefined;
+    // A budget under one cycle (or NaN) is refused by the m >= 1 check below: m only ever falls from floor(maxCycles).
+    if (!this.quiet() || !Number.isSafeInteger(period) || period <= 0) return undefined;
     const t = this.clock.now();
     const runs = [];
     let m = Math.floor(maxCycles);
@@ -61,7 +62,8 @@ export class WindowReplayer {
       if (c === undefined || active.includes(p)) continue;
       if (Number.isFinite(c.nextOverflow)) m = Math.min(m, Math.floor((c.nextOverflow - 1 - t) / period));
     }
-    if (!(m >= 1) || !Number.isSafeInteger(m * period) || !Number.isSafeInteger(t + m * period)) return undefined;
+    // The copies must end at a safe clock time (now and the period are whole ns, so the copies' span is then safe too).
+    if (!(m >= 1) || !Number.isSafeInteger(t + m * period)) return undefined;
     const totals: number[] = [];
     for (let i = 0; i < windows.length; i++) {
       const w = windows[i]!;

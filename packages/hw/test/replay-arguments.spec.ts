@@ -25,4 +25,23 @@ describe('CoreSight PMU model: replay arguments', () => {
     const r = twoCycles();
     expect(r.replay(lastCycle(r), [0], r.period, 5)?.cycles).to.equal(5);
   });
+
+  it('a period the window checks cannot see is refused too: none named and a negative period, or a fractional one whose copies span whole ns', () => {
+    const lastCycle = (r: ReturnType<typeof twoCycles>) => [{ counter: 0, start: r.t - r.period, end: r.t - r.period / 2 }];
+    // With no window named, nothing compares the period with a slice's age: counter 0 would be restarted 10 us back and read 0x1000 + 10000.
+    // With a window and a period of 2000.5 ns, two copies span 4001 ns: the sums would throw a RangeError, not refuse.
+    const cases: [string, (r: ReturnType<typeof twoCycles>) => ReturnType<typeof lastCycle>, number, number][] = [
+      ['no window', () => [], -2000, 5],
+      ['no window', () => [], 2000.5, 2],
+      ['last cycle', lastCycle, 2000.5, 2],
+    ];
+    for (const [what, windows, period, maxCycles] of cases) {
+      const r = twoCycles();
+      expect(r.replay(windows(r), [0], period, maxCycles), `${what}, period ${period}`).to.equal(undefined);
+      expect(r.clock.now()).to.equal(r.t);
+      expect(r.io0.readl(REG.PMEVCNTR), `${what}, period ${period}`).to.equal(0x1000);
+      r.clock.advance(r.period / 2);
+      expect(r.io0.readl(REG.PMEVCNTR), `${what}, period ${period}`).to.equal(0x1000 + 1000);
+    }
+  });
 });
