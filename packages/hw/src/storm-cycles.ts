@@ -1,7 +1,12 @@
 // Overflow storms faster than one event a nanosecond, in closed form: the cycles' lengths and overshoots follow the orbit of their start phase.
+import { scanCycles } from './storm-scan.js';
 
 /** Phases at most this many: their orbit is followed step by step (in arithmetic, not interrupts) until it repeats. */
 export const MAX_ORBIT_PHASES = 1 << 16;
+/** More phases, and cycles shorter than this many ns: their cycles are counted by a walker with one state per ns (see scanCycles). */
+export const MAX_SCANNED_CYCLE_NS = 1024;
+/** More phases and longer cycles: at most this many are stepped in one call (in arithmetic, not interrupts). */
+export const MAX_STEPPED_CYCLES = 1 << 18;
 
 /** The next k overflow cycles of a counter preloaded again at each overflow, as replaying them needs them. */
 export interface StormCycles {
@@ -90,18 +95,16 @@ class Walk {
 /**
  * The overflow cycles that end within `maxNs` of a start at `phase` (of d),
  * at n/d events a nanosecond (n > d), each counting `perCycle` events before
- * its overflow: exactly as stepping them one by one would find them.
- * Undefined when fewer than two can fit, when the numbers are past exact
- * double arithmetic, or when the orbit has more than MAX_ORBIT_PHASES phases.
+ * its overflow: exactly as stepping them one by one would find them (with
+ * more than MAX_ORBIT_PHASES phases and cycles of MAX_SCANNED_CYCLE_NS or
+ * more, only the first MAX_STEPPED_CYCLES of them).
+ * Undefined when fewer than two can fit or when the numbers are past exact
+ * double arithmetic.
  */
 export function stormCycles(n: number, d: number, phase: number, perCycle: bigint, maxNs: number): StormCycles | undefined {
-  if (!(n > d) || !Number.isSafeInteger(n + d) || !(perCycle > 0n) || d > MAX_ORBIT_PHASES) return undefined;
-  const bn = BigInt(n);
-  const need = perCycle * BigInt(d);
-  const longNs = (need + bn - 1n) / bn;
-  // Every cycle takes at least A-1 ns: two of them must fit.
-  if (2n * (longNs - 1n) > BigInt(Math.floor(maxNs))) return undefined;
-  const orbit = new PhaseOrbit(n, d, longNs, need - (longNs - 1n) * bn);
+  const orbit = orbitOf(n, d, perCycle, maxNs);
+  if (orbit === undefined) return undefined;
+  if (d > MAX_ORBIT_PHASES) return longOrbitCycles(orbit, n, d, phase, perCycle, Math.floor(maxNs));
   // Brent's cycle finding: the orbit's period, then how many steps lead into it.
   let steps = 1;
   let power = 1;
@@ -136,4 +139,57 @@ export function stormCycles(n: number, d: number, phase: number, perCycle: bigin
     steps += lead + 2 * period;
   }
   return { k: walk.k, ns: walk.ns, overshoots: walk.overshoots, steps };
+}
+
+/** The phase map of cycles counting perCycle events at n/d events a ns; undefined where stormCycles is. */
+function orbitOf(n: number, d: number, perCycle: bigint, maxNs: number): PhaseOrbit | undefined {
+  if (!(n > d) || !Number.isSafeInteger(n + d) || !(perCycle > 0n)) return undefined;
+  const bn = BigInt(n);
+  const need = perCycle * BigInt(d);
+  const longNs = (need + bn - 1n) / bn;
+  // Every cycle takes at least A-1 ns: two of them must fit.
+  if (2n * (longNs - 1n) > BigInt(Math.floor(maxNs))) return undefined;
+  return new PhaseOrbit(n, d, longNs, need - (longNs - 1n) * bn);
+}
+
+/** What stormCycles finds for more than MAX_ORBIT_PHASES phases, at any number of phases (so tests can set it against the orbit). */
+export function longStormCycles(n: number, d: number, phase: number, perCycle: bigint, maxNs: number): StormCycles | undefined {
+  const orbit = orbitOf(n, d, perCycle, maxNs);
+  return orbit && longOrbitCycles(orbit, n, d, phase, perCycle, Math.floor(maxNs));
+}
+
+/**
+ * Too many phases to follow the orbit. When every cycle is long (theta >= d: each takes A ns) they are
+ * counted by division; when cycles are short enough, a walker scanning the ns counts them (see
+ * scanCycles); longer ones are few for the time they take and are stepped. The overshoots need only the
+ * totals: short cycles have none, long ones q or q + 1 (the floor of (p + n - theta) / d for p below
+ * theta and d), and together they are the events counted past k whole cycles.
+ */
+function longOrbitCycles(orbit: PhaseOrbit, n: number, d: number, phase: number, perCycle: bigint, limit: number): StormCycles {
+  const { theta, longNs } = orbit;
+  const short = longNs - 1;
+  let found: { k: number; ns: number; work: number };
+  if (theta >= d) {
+    const k = Math.floor(limit / longNs);
+    found = { k, ns: k * longNs, work: 1 };
+  } else if (short < MAX_SCANNED_CYCLE_NS) {
+    found = scanCycles(n, d, phase, theta, short, limit);
+  } else {
+    const walk = new Walk(phase);
+    walk.go(orbit, MAX_STEPPED_CYCLES, limit);
+    return { k: walk.k, ns: walk.ns, overshoots: walk.overshoots, steps: walk.k + 1 };
+  }
+  const { k, ns } = found;
+  const longs = ns - k * short;
+  const events = (BigInt(phase) + BigInt(n) * BigInt(ns)) / BigInt(d);
+  const q = Math.floor((n - theta) / d);
+  const higher = Number(events - BigInt(k) * perCycle) - q * longs;
+  const overshoots = new Map<number, number>();
+  const add = (o: number, count: number) => {
+    if (count > 0) overshoots.set(o, (overshoots.get(o) ?? 0) + count);
+  };
+  add(0, k - longs);
+  add(q, longs - higher);
+  add(q + 1, higher);
+  return { k, ns, overshoots, steps: found.work };
 }
