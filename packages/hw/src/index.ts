@@ -11,4 +11,5 @@ export * from './platform.js';
 export * from './pmu-cap.js';
 export * from './rate-function.js';
 export * from './schema.js';
+export { type StormCycles, stormCycles } from './storm-cycles.js';
 export * from './workload.js';
