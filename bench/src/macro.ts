@@ -36,12 +36,20 @@ export async function reprobe(n: number): Promise<number> {
 }
 
 /**
- * Memory per bound PMU device, bytes: what n more devices cost, after GC,
- * in the V8 heap and in typed-array stores (the register pages and counter
- * state live in ArrayBuffers, outside the heap; counting only the heap
- * would let memory hide there). A machine of 10 devices is the baseline,
- * so the machine's own fixed cost (trace ring, services) is not charged to
- * its devices.
+ * Memory per bound PMU device, bytes: what n more devices retain, in the V8
+ * heap and in typed-array stores (the register pages and counter state live
+ * in ArrayBuffers, outside the heap; counting only the heap would let memory
+ * hide there). A machine of 10 devices is the baseline, so the machine's own
+ * fixed cost (trace ring, services) is not charged to its devices.
+ *
+ * Each machine's cost is what freeing it gives back: both machines are
+ * booted, then the big one is dropped and then the small one, with a full
+ * GC before each reading. Comparing the heap before and after each boot
+ * instead also counted what a boot compiles and caches for the process (the
+ * first round's baseline machine paid for all of it, so the first round read
+ * about 1 KB per device low) and whatever the GC happened to free of earlier
+ * rounds (later rounds drifted up by up to 1 KB). Dropping a machine frees
+ * exactly what only it holds.
  */
 export async function memoryPerDevice(n = 1000): Promise<{ total: number; heap: number; buffers: number } | null> {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -56,15 +64,18 @@ export async function memoryPerDevice(n = 1000): Promise<{ total: number; heap: 
     const u = process.memoryUsage();
     return { heap: u.heapUsed, buffers: u.arrayBuffers };
   };
+  const held: { small?: Machine; big?: Machine } = {};
+  held.small = await Machine.boot({ platform: manyPmus(10), installed: [] });
+  held.big = await Machine.boot({ platform: manyPmus(n + 10), installed: [], maxPmus: n + 10 });
+  if (held.small.driver.instances.size !== 10 || held.big.driver.instances.size !== n + 10) throw new Error('not every device bound');
   await settle();
-  const m0 = use();
-  const small = await Machine.boot({ platform: manyPmus(10), installed: [] });
+  const both = use();
+  held.big = undefined;
   await settle();
-  const m1 = use();
-  const big = await Machine.boot({ platform: manyPmus(n + 10), installed: [], maxPmus: n + 10 });
+  const smallOnly = use();
+  held.small = undefined;
   await settle();
-  const m2 = use();
-  if (small.driver.instances.size !== 10 || big.driver.instances.size !== n + 10) throw new Error('not every device bound');
-  const per = (k: 'heap' | 'buffers') => (m2[k] - m1[k] - (m1[k] - m0[k])) / n;
+  const none = use();
+  const per = (k: 'heap' | 'buffers') => (both[k] - smallOnly[k] - (smallOnly[k] - none[k])) / n;
   return { total: per('heap') + per('buffers'), heap: per('heap'), buffers: per('buffers') };
 }

@@ -51,16 +51,23 @@ export class CounterIo {
    */
   @kfunc('arm_cspmu_event_update')
   update(event: PerfEvent): void | Promise<void> {
+    if (this.kernel.preemptible > 0) return this.updateMaySleep(event);
+    const prevLo = event.hw.prevLo;
+    const prevHi = event.hw.prevHi;
+    this.readCounter(event.hw.idx);
+    this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
+  }
+
+  /** update() from a caller that may sleep: a stalled bus or a hi-lo-hi retry goes on as a sleeping task. Kept apart so the atomic path stays small enough to inline. */
+  private updateMaySleep(event: PerfEvent): void | Promise<void> {
     const prevLo = event.hw.prevLo;
     const prevHi = event.hw.prevHi;
     const phys = event.hw.idx;
-    if (this.kernel.preemptible > 0) {
-      const offset = this.wide ? 8 * phys : 4 * phys;
-      if (this.base1.stalledUntil(offset) !== 0 && (!this.wide || !this.hasAtomicDword)) return this.updateSleeping(event, 0);
-      if (this.wide && !this.hasAtomicDword && !this.naiveHiLo && !this.base1.readqHiLoHi(offset, this.pair, 1)) return this.updateSleeping(event, 1);
-      if (!this.wide || this.hasAtomicDword || this.naiveHiLo) this.readCounter(phys);
-    } else this.readCounter(phys);
-    this.fold(event, prevLo, prevHi, this.pair);
+    const offset = this.wide ? 8 * phys : 4 * phys;
+    if (this.base1.stalledUntil(offset) !== 0 && (!this.wide || !this.hasAtomicDword)) return this.updateSleeping(event, 0);
+    if (this.wide && !this.hasAtomicDword && !this.naiveHiLo && !this.base1.readqHiLoHi(offset, this.pair, 1)) return this.updateSleeping(event, 1);
+    if (!this.wide || this.hasAtomicDword || this.naiveHiLo) this.readCounter(phys);
+    this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
   }
 
   /**
@@ -83,9 +90,7 @@ export class CounterIo {
           this.kernel.log.warn('arm_cspmu', 'ARM CSPMU: timeout hi-low-high sequence');
         attempts = 0;
         if (event.hw.idx === phys && event.hw.prevLo === prevLo && event.hw.prevHi === prevHi) {
-          event.hw.prevLo = out[0]!;
-          event.hw.prevHi = this.wide ? out[1]! : 0;
-          this.fold(event, prevLo, prevHi, out);
+          this.fold(event, out[0]! - prevLo, out[1]! - prevHi, out);
           return;
         }
         if (event.hw.idx < 0 || event.hw.state & PERF_HES_STOPPED) return;
@@ -93,36 +98,38 @@ export class CounterIo {
     });
   }
 
-  /** Add (now - prev) mod 2^width to the count, with `now` in `pair`; records now as prev. */
-  private fold(event: PerfEvent, prevLo: number, prevHi: number, pair: Uint32Array): void {
-    const nowLo = pair[0]!;
-    const nowHi = pair[1]!;
-    event.hw.prevLo = nowLo;
-    event.hw.prevHi = nowHi;
-    event.count += this.delta(prevLo, prevHi, nowLo, nowHi);
+  /**
+   * Add (now - prev) mod 2^width to the count and record now as prev, with
+   * `now` in `pair` and the words' differences from prev in dLo and dHi:
+   * between reads those are small integers, passed without boxing a double
+   * wherever V8 leaves this a call (prev's words themselves often are not).
+   */
+  private fold(event: PerfEvent, dLo: number, dHi: number, pair: Uint32Array): void {
+    event.hw.prevLo = pair[0]!;
+    event.hw.prevHi = pair[1]!;
+    event.count += this.delta(dLo, dHi);
   }
 
-  /** (now - prev) & mask, with the mask of this counter's width (not of its register's). */
-  private delta(prevLo: number, prevHi: number, nowLo: number, nowHi: number): number {
+  /** (now - prev) & mask, with the mask of this counter's width (not of its register's), given the words' differences. */
+  private delta(dLo: number, dHi: number): number {
     if (this.wide) {
-      let dLo = nowLo - prevLo;
-      let dHi = nowHi - prevHi;
-      if (dLo < 0) {
-        dLo += TWO32;
-        dHi -= 1;
+      let lo = dLo;
+      let hi = dHi;
+      if (lo < 0) {
+        lo += TWO32;
+        hi -= 1;
       }
       // Divide only when the difference is out of range (a wrap): a division costs more than the rest of a read's fold.
-      if (dHi < 0 || dHi >= this.hiSpan) dHi -= Math.floor(dHi / this.hiSpan) * this.hiSpan;
-      return dHi * TWO32 + dLo;
+      if (hi < 0 || hi >= this.hiSpan) hi -= Math.floor(hi / this.hiSpan) * this.hiSpan;
+      return hi * TWO32 + lo;
     }
-    const delta = nowLo - prevLo;
-    return delta < 0 || delta >= this.span ? delta - Math.floor(delta / this.span) * this.span : delta;
+    return dLo < 0 || dLo >= this.span ? dLo - Math.floor(dLo / this.span) * this.span : dLo;
   }
 
   /** What folding a read of `value` into an event preloaded with the period adds (for interrupts replayed in closed form). */
   deltaFromPeriod(value: number): number {
     const hi = Math.floor(value / TWO32);
-    return this.delta(this.periodLo, this.periodHi, value - hi * TWO32, hi);
+    return this.delta(value - hi * TWO32 - this.periodLo, hi - this.periodHi);
   }
 
   /** True if the event's counter has not been read since it was preloaded (a fold now covers a whole period). */
@@ -143,9 +150,13 @@ export class CounterIo {
     if (!this.wide) {
       this.pair[0] = this.base1.readl(4 * phys);
       this.pair[1] = 0;
-    } else if (this.hasAtomicDword) {
-      this.base1.readqInto(8 * phys, this.pair);
-    } else if (this.naiveHiLo) {
+    } else if (this.hasAtomicDword) this.base1.readqInto(8 * phys, this.pair);
+    else this.readHalves(phys);
+  }
+
+  /** A wide counter without single-copy-atomic 64-bit access, as two 32-bit reads (apart from readCounter, which the read path inlines). */
+  private readHalves(phys: number): void {
+    if (this.naiveHiLo) {
       this.pair[1] = this.base1.readl(8 * phys + 4);
       this.pair[0] = this.base1.readl(8 * phys);
     } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {

@@ -46,3 +46,37 @@ describe('sysfs: files and directories', () => {
     expect(fs.list('/d')).to.deep.equal(['f']);
   });
 });
+
+describe('sysfs: small and large directories', () => {
+  // A directory keeps up to eight entries in a flat array and moves them to a map at the ninth: both forms must behave alike.
+  for (const n of [1, 3, 8, 9, 20]) {
+    it(`a directory of ${n} entries finds, refuses duplicates of, lists and removes each one, in any order`, () => {
+      const fs = new Sysfs();
+      const names = Array.from({ length: n }, (_, i) => `f${String(i).padStart(2, '0')}`);
+      for (const [i, name] of names.entries()) {
+        if (i % 3 === 2) fs.mkdir(`/d/${name}`);
+        else fs.add(`/d/${name}`, { show: () => `${name}\n` });
+      }
+      expect(fs.list('/d')).to.deep.equal(names);
+      for (const [i, name] of names.entries()) {
+        expect(fs.exists(`/d/${name}`), name).to.equal(true);
+        if (i % 3 === 2) expect(code(() => fs.read(`/d/${name}`))).to.match(/^ENOENT: /);
+        else expect(fs.read(`/d/${name}`)).to.equal(`${name}\n`);
+        expect(code(() => fs.add(`/d/${name}`, { show: () => '' }))).to.match(/^EEXIST: .*duplicate filename/);
+      }
+      expect(fs.exists('/d/none')).to.equal(false);
+      // Remove from the middle, the end and the start, then the rest.
+      const order = [...names.slice(Math.floor(n / 2)), ...names.slice(0, Math.floor(n / 2)).reverse()];
+      const left = new Set(names);
+      for (const name of order) {
+        fs.remove(`/d/${name}`);
+        left.delete(name);
+        expect(fs.exists(`/d/${name}`), name).to.equal(false);
+        expect(fs.list('/d')).to.deep.equal([...left].sort());
+        expect(code(() => fs.remove(`/d/${name}`))).to.match(/^ENOENT: .*no such file/);
+      }
+      fs.add('/d/again', { show: () => 'again\n' });
+      expect(fs.read('/d/again')).to.equal('again\n');
+    });
+  }
+});

@@ -77,9 +77,10 @@ export class IoMemBase {
     this.off0 = this.devOffset[0] ?? 0;
     const rs = this.dev0?.readShadow;
     const first = this.off0 >>> 2;
-    this.readWords = rs === undefined ? EMPTY_WORDS : rs.words.subarray(first, first + WORDS_PER_PAGE);
+    // Views of the device's own arrays; the arrays themselves where they are exactly the page (a view costs about 100 bytes a mapping).
+    this.readWords = rs === undefined ? EMPTY_WORDS : pageOf(rs.words, first, WORDS_PER_PAGE);
     // The mapping starts on a page, so its first word is a multiple of 32 and its bits are whole words of the device's.
-    const bits = rs === undefined ? EMPTY_WORDS : rs.bits.subarray(first >>> 5, (first >>> 5) + WORDS_PER_PAGE / 32);
+    const bits = rs === undefined ? EMPTY_WORDS : pageOf(rs.bits, first >>> 5, WORDS_PER_PAGE / 32);
     // A device smaller than the page: its bits, padded with zeros to the page (they never change, so a copy is exact).
     this.shadowBits = bits.length === WORDS_PER_PAGE / 32 ? bits : new Uint32Array(WORDS_PER_PAGE / 32);
     if (bits !== this.shadowBits) this.shadowBits.set(bits);
@@ -237,6 +238,11 @@ export class IoMemBase {
     else return dev.read(at, width);
     return lo;
   }
+}
+
+/** Words [from, from + n) of `a`: `a` itself when that is all of it, else a view. */
+function pageOf(a: Uint32Array, from: number, n: number): Uint32Array {
+  return from === 0 && a.length === n ? a : a.subarray(from, from + n);
 }
 
 /** EINVAL for a value of the wrong type, described without calling its valueOf or toString. */

@@ -2,6 +2,9 @@
 import { kerr } from '@cspmu/kernel';
 import { hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
+import { UnknownAccesses, type UnknownAccessCount } from './unknown-accesses.js';
+
+export type { UnknownAccessCount } from './unknown-accesses.js';
 
 /**
  * Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored),
@@ -76,11 +79,6 @@ class Reg {
 
 const UNKNOWN_SPEC: RegisterSpec = { name: '<unknown>', offset: 0, access: 'RAZ/WI' };
 const UNKNOWN = new Reg(UNKNOWN_SPEC, UNKNOWN_POL, 0, 0, false, 0, 0, false, false, null, null, null, null, null);
-
-export interface UnknownAccessCount {
-  reads: number;
-  writes: number;
-}
 
 const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
 
@@ -175,7 +173,7 @@ export class RegisterBank implements MmioDevice {
   private readonly regs: Reg[];
   private readonly byName: Map<string, Reg>;
   /** Accesses to offsets with no register, made at the first: most banks never see one. */
-  private unknownCounts: Map<number, UnknownAccessCount> | undefined;
+  private unknownCounts: UnknownAccesses | undefined;
   /** An emulator service the model behind this bank offers drivers (see MmioDevice.service). */
   service: unknown;
 
@@ -198,7 +196,7 @@ export class RegisterBank implements MmioDevice {
   }
 
   get unknown(): ReadonlyMap<number, UnknownAccessCount> {
-    return this.unknownCounts ?? NO_UNKNOWN_ACCESSES;
+    return this.unknownCounts?.snapshot() ?? NO_UNKNOWN_ACCESSES;
   }
 
   /** Put every register back to its reset value. */
@@ -316,11 +314,7 @@ export class RegisterBank implements MmioDevice {
   }
 
   private countUnknown(offset: number, write: boolean): void {
-    this.unknownCounts ??= new Map();
-    let n = this.unknownCounts.get(offset);
-    if (!n) this.unknownCounts.set(offset, (n = { reads: 0, writes: 0 }));
-    if (write) n.writes++;
-    else n.reads++;
+    (this.unknownCounts ??= new UnknownAccesses()).count(offset, write);
   }
 
   /** The stored state of a register's word, for the device model (no side effects). */

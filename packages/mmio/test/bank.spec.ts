@@ -69,6 +69,26 @@ describe('RegisterBank access policies', () => {
     expect(bank.unknown.size).to.equal(1);
   });
 
+  it('each unknown offset has its own counts, the first one touched listed first', () => {
+    const { io, bank } = busWith([{ name: 'A', offset: 0x0, access: 'RW' }]);
+    expect(bank.unknown.size).to.equal(0);
+    io.writel(1, 0x200);
+    io.readl(0x100);
+    io.readl(0x200);
+    io.readl(0x100);
+    io.writel(1, 0x300);
+    const before = bank.unknown;
+    expect([...before]).to.deep.equal([
+      [0x200, { reads: 1, writes: 1 }],
+      [0x100, { reads: 2, writes: 0 }],
+      [0x300, { reads: 0, writes: 1 }],
+    ]);
+    io.readl(0x200);
+    // What was handed out is a copy; the counts go on.
+    expect(before.get(0x200)).to.deep.equal({ reads: 1, writes: 1 });
+    expect(bank.unknown.get(0x200)).to.deep.equal({ reads: 2, writes: 1 });
+  });
+
   it('64-bit registers are exact above 2^53 and readable by halves', () => {
     const { io } = busWith([{ name: 'CNT', offset: 0x8, width: 64, access: 'RW' }]);
     io.writeq(0xfedcba9876543210n, 0x8);

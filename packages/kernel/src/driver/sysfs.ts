@@ -37,17 +37,87 @@ export interface SysfsAttribute {
   store?(value: string): void;
 }
 
-/** A directory: one map of names to subdirectories and attributes (one map, not two, as there are many small directories). */
+type Entry = Dir | SysfsAttribute;
+
+/** Entries a directory keeps in a flat array before it takes a map: most directories are small (a PMU's has seven). */
+const SMALL_DIR = 8;
+const NO_ENTRIES: readonly (string | Entry)[] = [];
+
+/**
+ * A directory: names to subdirectories and attributes. A small one keeps
+ * them in one exactly sized array of name, entry, name, entry (a map and its
+ * table cost about 300 bytes, and every bound PMU has three directories); a
+ * larger one moves them to a map, so lookups in a directory of thousands of
+ * devices stay O(1).
+ */
 class Dir {
-  readonly entries = new Map<string, Dir | SysfsAttribute>();
+  private flat: readonly (string | Entry)[] = NO_ENTRIES;
+  private map: Map<string, Entry> | undefined;
+
+  get(name: string): Entry | undefined {
+    if (this.map !== undefined) return this.map.get(name);
+    const f = this.flat;
+    for (let i = 0; i < f.length; i += 2) if (f[i] === name) return f[i + 1] as Entry;
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  /** Add an entry under a name not in the directory. */
+  set(name: string, e: Entry): void {
+    if (this.map !== undefined) {
+      this.map.set(name, e);
+      return;
+    }
+    const f = this.flat;
+    if (f.length < 2 * SMALL_DIR) {
+      const next = new Array<string | Entry>(f.length + 2);
+      for (let i = 0; i < f.length; i++) next[i] = f[i]!;
+      next[f.length] = name;
+      next[f.length + 1] = e;
+      this.flat = next;
+      return;
+    }
+    this.map = new Map(this.entries());
+    this.map.set(name, e);
+    this.flat = NO_ENTRIES;
+  }
+
+  delete(name: string): boolean {
+    if (this.map !== undefined) return this.map.delete(name);
+    const f = this.flat;
+    for (let i = 0; i < f.length; i += 2) {
+      if (f[i] === name) {
+        this.flat = f.length === 2 ? NO_ENTRIES : [...f.slice(0, i), ...f.slice(i + 2)];
+        return true;
+      }
+    }
+    return false;
+  }
+
+  names(): string[] {
+    if (this.map !== undefined) return [...this.map.keys()];
+    return this.flat.filter((_, i) => i % 2 === 0) as string[];
+  }
+
+  *entries(): IterableIterator<[string, Entry]> {
+    if (this.map !== undefined) {
+      yield* this.map;
+      return;
+    }
+    const f = this.flat;
+    for (let i = 0; i < f.length; i += 2) yield [f[i] as string, f[i + 1] as Entry];
+  }
 
   dir(name: string): Dir | undefined {
-    const e = this.entries.get(name);
+    const e = this.get(name);
     return e instanceof Dir ? e : undefined;
   }
 
   attr(name: string): SysfsAttribute | undefined {
-    const e = this.entries.get(name);
+    const e = this.get(name);
     return e === undefined || e instanceof Dir ? undefined : e;
   }
 }
@@ -81,8 +151,8 @@ export class Sysfs {
     const name = p.pop();
     if (!name) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
     const dir = this.walk(p, true)!;
-    if (dir.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    dir.entries.set(this.intern(name), attr);
+    if (dir.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
+    dir.set(this.intern(name), attr);
   }
 
   /** Create a directory; EEXIST if it exists already. */
@@ -91,8 +161,8 @@ export class Sysfs {
     const name = p.pop();
     if (!name) throw kerr('EEXIST', 'sysfs: / exists');
     const parent = this.walk(p, true)!;
-    if (parent.entries.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
-    parent.entries.set(this.intern(name), new Dir());
+    if (parent.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
+    parent.set(this.intern(name), new Dir());
   }
 
   exists(path: string): boolean {
@@ -100,7 +170,7 @@ export class Sysfs {
     const name = p.pop();
     if (!name) return true;
     const dir = this.walk(p, false);
-    return !!dir && dir.entries.has(name);
+    return !!dir && dir.has(name);
   }
 
   /** Remove a file or a whole directory. */
@@ -108,7 +178,7 @@ export class Sysfs {
     const p = parts(path);
     const name = p.pop();
     const dir = name ? this.walk(p, false) : undefined;
-    if (!dir || !name || !dir.entries.delete(name)) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
+    if (!dir || !name || !dir.delete(name)) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
   }
 
   read(path: string): string {
@@ -132,7 +202,7 @@ export class Sysfs {
   list(path: string): string[] {
     const dir = this.walk(parts(path), false);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
-    return [...dir.entries.keys()].sort();
+    return dir.names().sort();
   }
 
   /** Write the tree under `path` into a real directory, every attribute as a file. */
@@ -143,7 +213,7 @@ export class Sysfs {
     const rec = async (d: Dir, out: string): Promise<void> => {
       await makeDirs(out);
       const subs: [string, Dir][] = [];
-      for (const [name, e] of d.entries) {
+      for (const [name, e] of d.entries()) {
         if (e instanceof Dir) subs.push([name, e]);
         else {
           await writeFile(join(out, name), e.show());
@@ -170,9 +240,9 @@ export class Sysfs {
       let next = d.dir(s);
       if (!next) {
         if (!create) return undefined;
-        if (d.entries.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
+        if (d.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
         next = new Dir();
-        d.entries.set(this.intern(s), next);
+        d.set(this.intern(s), next);
       }
       d = next;
     }

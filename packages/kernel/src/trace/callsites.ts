@@ -25,6 +25,9 @@ export type SiteDescriber = (self: unknown, a: unknown, b: unknown) => [target: 
 export class CallSite {
   ops: SiteTracer | readonly SiteTracer[] | null = null;
   calls = 0;
+  private readonly stack: CallStack;
+  /** The caller's frame id, or -1 for a site that pushes no frame. */
+  private readonly callerId: number;
 
   constructor(
     readonly name: string,
@@ -32,18 +35,21 @@ export class CallSite {
     private readonly owner: CallSites,
     /** The kernel function the call is made from: a frame on the call stack while the call runs. */
     readonly caller?: KernelFunction,
-  ) {}
+  ) {
+    this.stack = owner.calls;
+    this.callerId = caller === undefined ? -1 : caller.id;
+  }
 
   /**
    * Call `fn` on `self` from this site: inside the caller's frame, straight
    * through when no tracer is attached (one branch, no allocation), through
-   * the attached tracers otherwise.
+   * the attached tracers otherwise. One body for both kinds of site: the
+   * read path inlines it whole, and a second copy of the dispatch would use
+   * up the inlining budget that the callee's frames need.
    */
   invoke<S, A, B, R>(self: S, fn: (this: S, a: A, b: B) => R, a: A, b: B): R {
-    const caller = this.caller;
-    if (caller === undefined) return this.ops === null ? fn.call(self, a, b) : this.owner.call(this, self, fn as never, a, b);
-    const calls = this.owner.calls;
-    const depth = calls.enter(caller);
+    const calls = this.stack;
+    const depth = this.callerId < 0 ? calls.depth : calls.push(this.callerId);
     try {
       return this.ops === null ? fn.call(self, a, b) : this.owner.call(this, self, fn as never, a, b);
     } finally {
