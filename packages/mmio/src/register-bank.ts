@@ -2,7 +2,7 @@
 import { kerr } from '@cspmu/kernel';
 import { hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
-import { UnknownAccesses, type UnknownAccessCount } from './unknown-accesses.js';
+import { type UnknownAccessCount, UnknownAccesses } from './unknown-accesses.js';
 
 export type { UnknownAccessCount } from './unknown-accesses.js';
 
