@@ -1,5 +1,10 @@
-// Child process for blockWork: runs each scenario named at each size given and prints the JS blocks V8 executed in each run (precise block coverage).
+// Child process for blockWork: runs each scenario named at each size given and prints the work of each run: JS blocks V8 executed (precise block coverage) plus elements native builtins scanned.
 import { Session } from 'node:inspector';
+import type { BlockWorkOptions } from './block-work.js';
+// Before anything that could capture a builtin: from here on the search builtins count the elements they visit.
+import { takeVisited } from './builtin-scans.js';
+
+const COUNTER = new URL('./builtin-scans.js', import.meta.url).href;
 
 const session = new Session();
 session.connect();
@@ -21,13 +26,14 @@ interface Coverage {
 
 /**
  * Every block count since the last call (taking the coverage resets the
- * counters), but Node's own: its promise and async hooks run a number of
- * times that depends on when the garbage collector runs.
+ * counters) and every element a builtin scanned, but not the counter's own
+ * blocks, nor, unless asked, Node's: its promise and async hooks run a
+ * number of times that depends on when the garbage collector runs.
  */
-function blocksSinceLastTake(): number {
-  let total = 0;
+function workSinceLastTake(options: BlockWorkOptions): number {
+  let total = takeVisited();
   for (const script of post<Coverage>('Profiler.takePreciseCoverage').result) {
-    if (script.url.startsWith('node:')) continue;
+    if (script.url === COUNTER || (script.url.startsWith('node:') && !options.nodeScripts)) continue;
     for (const fn of script.functions) for (const range of fn.ranges) total += range.count;
   }
   return total;
@@ -37,17 +43,18 @@ function blocksSinceLastTake(): number {
 post('Profiler.enable');
 post('Profiler.startPreciseCoverage', { callCount: true, detailed: true });
 const { WORK_SCENARIOS } = await import('./block-work-scenarios.js');
-const [names, ...sizes] = process.argv.slice(2);
+const [names, optionsJson, ...sizes] = process.argv.slice(2);
+const options = JSON.parse(optionsJson ?? '{}') as BlockWorkOptions;
 const counts: Record<string, number[]> = {};
 for (const name of (names ?? '').split(',')) {
   const scenario = WORK_SCENARIOS[name as keyof typeof WORK_SCENARIOS];
   if (!scenario) throw new Error(`no work scenario '${name}'`);
   counts[name] = [];
   for (const n of sizes.map(Number)) {
-    const run = scenario.prepare(n);
-    blocksSinceLastTake();
+    const run = await scenario.prepare(n);
+    workSinceLastTake(options);
     await run();
-    counts[name].push(blocksSinceLastTake());
+    counts[name].push(workSinceLastTake(options));
   }
 }
 process.stdout.write(`${JSON.stringify(counts)}\n`);

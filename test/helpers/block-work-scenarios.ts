@@ -1,4 +1,4 @@
-// The boots, APMT checks and platform validations whose work blockWork counts: each builds its input for n nodes or devices, then returns the run.
+// The boots, APMT checks and platform validations whose work blockWork counts: each builds its input for n nodes or devices (or boots n machines first), then returns the run.
 import { decodeApmt, loadPlatform, parseApmt, verdictLines } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
 import { apmtOf, platformOf } from './platforms.js';
@@ -28,7 +28,32 @@ async function bootAndShutdown(options: Parameters<typeof Machine.boot>[0], devi
   if (onBus !== devices) throw new Error(`booted ${onBus} devices, expected ${devices}`);
 }
 
+/** Machines 'boots-after' has booted and shut down so far in this process. */
+let chainBoots = 0;
+const CHAIN_BATCH = 10;
+
+/** Boot and shut down one small machine; the caller awaits it and never yields in between. */
+async function chainBoot(): Promise<void> {
+  await bootAndShutdown({ platform: 'arm-generic', installed: [] }, 5);
+  chainBoots++;
+}
+
 export const WORK_SCENARIOS = {
+  /**
+   * Boot and shut down 10 machines after n earlier ones, all in this
+   * process's one chain of awaits with no yielding between boots (sizes must
+   * grow; no warm-up): work that grows with the machines booted before, in a
+   * registry, a cache or a hook every promise runs, makes later boots cost more.
+   */
+  'boots-after': {
+    prepare: async (n: number) => {
+      if (chainBoots > n) throw new Error(`${chainBoots} machines already booted, more than ${n}`);
+      while (chainBoots < n) await chainBoot();
+      return async () => {
+        for (let i = 0; i < CHAIN_BATCH; i++) await chainBoot();
+      };
+    },
+  },
   /** Boot an APMT of n nodes (and shut down). */
   'apmt-boot': {
     prepare: (n: number) => {
