@@ -23,11 +23,14 @@ export interface BlockWorkOptions {
  * the like, on arrays, typed arrays and strings), which block coverage cannot
  * see inside. By default after a warm-up run at the first size, so that
  * one-time work (module loading, caches) counts in neither. Input is built
- * before counting starts.
+ * before counting starts. The child runs without V8's optimising compiler:
+ * optimised code drops some block counts, more the hotter a function gets
+ * and at times that depend on a background thread, so counts fell as a run
+ * went on (7% over 300 boots) and varied between runs.
  */
 export function blockWork<S extends WorkScenarioName>(scenarios: readonly S[], sizes: readonly number[], options: BlockWorkOptions = {}): Record<S, number[]> {
   const warmUp = options.warmUp ?? true;
-  const args = [CHILD, scenarios.join(','), JSON.stringify(options), ...(warmUp ? [String(sizes[0])] : []), ...sizes.map(String)];
+  const args = ['--no-opt', CHILD, scenarios.join(','), JSON.stringify(options), ...(warmUp ? [String(sizes[0])] : []), ...sizes.map(String)];
   const counts = JSON.parse(execFileSync(process.execPath, args, { encoding: 'utf8', maxBuffer: 1 << 20 })) as Record<S, number[]>;
   if (warmUp) for (const s of scenarios) counts[s] = counts[s].slice(1);
   return counts;
