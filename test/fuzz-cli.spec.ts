@@ -1,7 +1,7 @@
 // npm run fuzz as a user runs it: seeded chunks of runs shared by processes, coverage figures, and a failure that replays in one process.
 
 import { join } from 'node:path';
-import { MAX_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
+import { MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -10,15 +10,27 @@ const FUZZ = join(ROOT, 'packages', 'testkit', 'dist', 'src', 'fuzz', 'cli.js');
 describe('npm run fuzz', function () {
   this.timeout(120000);
 
-  it('cuts the runs into seeded chunks: at least 4 per process, none over the maximum, every run in exactly one', () => {
-    const sizes = (runs: number, jobs: number) => planChunks(runs, jobs, 7).map((c) => c.runs);
-    expect(sizes(40, 2)).to.deep.equal(Array(8).fill(5));
-    expect(sizes(3, 2)).to.deep.equal([1, 1, 1]);
-    expect(sizes(1001, 2)).to.deep.equal([...Array(10).fill(100), 1]);
-    expect(sizes(401, 2)).to.deep.equal([...Array(7).fill(51), 44]);
-    const big = planChunks(100000, 2, 2 ** 31 - 2);
-    expect(big).to.have.length(100000 / MAX_CHUNK_RUNS);
-    expect(big.every((c) => c.runs === MAX_CHUNK_RUNS)).to.equal(true);
+  it('cuts the runs into seeded chunks that shrink towards the end, every run in exactly one, whatever the number of jobs', () => {
+    const sizes = (runs: number) => planChunks(runs, 7).map((c) => c.runs);
+    expect(sizes(3)).to.deep.equal([3]);
+    expect(sizes(40)).to.deep.equal(Array(8).fill(MIN_CHUNK_RUNS));
+    // Each chunk is a sixteenth of what is left, rounded up, at least 5 (the last one takes what remains).
+    expect(sizes(200)).to.deep.equal([13, 12, 11, 11, 10, 9, 9, 8, 8, 7, 7, 6, 6, 6, ...Array(15).fill(5), 2]);
+    for (const runs of [1, 2, 199, 2000, 20001]) {
+      const s = sizes(runs);
+      expect(
+        s.reduce((a, b) => a + b, 0),
+        `${runs} runs`,
+      ).to.equal(runs);
+      expect(
+        s.every((n, k) => n <= MAX_CHUNK_RUNS && (k === 0 || n <= s[k - 1]!)),
+        `${runs} runs: ${s}`,
+      ).to.equal(true);
+      expect(s.slice(0, -1).every((n) => n >= MIN_CHUNK_RUNS)).to.equal(true);
+    }
+    const big = planChunks(100000, 2 ** 31 - 2);
+    expect(big.filter((c) => c.runs === MAX_CHUNK_RUNS)).to.have.length(985);
+    expect(big).to.have.length(1045);
     // Chunk k is seeded seed + k, as a 32-bit integer.
     expect(big.slice(0, 3).map((c) => c.seed)).to.deep.equal([2 ** 31 - 2, 2 ** 31 - 1, -(2 ** 31)]);
     expect(big.map((c) => c.index)).to.deep.equal([...Array(big.length).keys()]);
@@ -30,20 +42,29 @@ describe('npm run fuzz', function () {
     expect(workerFlags(2, 4)).to.deep.equal([]);
   });
 
-  it('cuts 40 runs into 8 chunks of 5 (seeds 3 to 10) shared by 2 processes, combines their runs, and prints the coverage figures', () => {
+  it('cuts 40 runs into 8 chunks of 5 (seeds 3 to 10) shared by 2 worker processes, combines their runs, and prints the coverage figures one process prints', () => {
     const r = node([FUZZ, '--runs', '40', '--seed', '3', '--jobs', '2']);
     expect(r.status, r.stdout + r.stderr).to.equal(0);
     expect(r.stdout).to.contain('coverage over 40 runs:');
     for (const n of ['rotated', 'overflowed32', 'migrated', 'toreAndRetried', 'hotSwapped', 'raced'])
       expect(r.stdout).to.match(new RegExp(`^  ${n} +\\d+ runs +\\d+\\.\\d%  \\(goal \\d+%, (ok|BELOW GOAL)\\)$`, 'm'));
     expect(r.stdout).to.contain('40 runs passed (seeds 3..10: 8 chunks over 2 processes)');
+    // One job makes the same runs: the same figures, run for run.
+    const one = node([FUZZ, '--runs', '40', '--seed', '3', '--jobs', '1']);
+    expect(one.status, one.stdout + one.stderr).to.equal(0);
+    expect(one.stdout).to.contain('40 runs passed (seeds 3..10: 8 chunks over 1 process)');
+    const figures = (out: string) => out.split('\n').filter((l) => l.startsWith('  '));
+    expect(figures(one.stdout)).to.have.length(6);
+    expect(figures(one.stdout)).to.deep.equal(figures(r.stdout));
   });
 
   it('prints a failure found by a worker as a seed and path that replay in one process to the same trace', () => {
     const r = node([FUZZ, '--runs', '200', '--seed', '1', '--jobs', '2', '--inject', 'no-hilohi']);
     expect(r.status).to.equal(1);
-    // 200 runs over 2 processes: 8 chunks of 25, seeds 1 to 8.
-    expect(r.stdout).to.match(/FAILED: torn-read report, found by seed [1-8] after \d+ passing runs/);
+    // 200 runs: 30 chunks, seeds 1 to 30.
+    const found = /FAILED: torn-read report, found by seed (\d+) after \d+ passing runs/.exec(r.stdout);
+    expect(found, r.stdout).to.not.equal(null);
+    expect(Number(found![1])).to.be.within(1, 30);
     const replay = /replay with: npm run fuzz -- --seed (-?\d+) --path "([\d:]+)" --inject no-hilohi --trace/.exec(r.stdout);
     expect(replay, r.stdout).to.not.equal(null);
     const digest = /trace digest: ([0-9a-f]{16})/.exec(r.stdout)![1];

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // npm run fuzz: lifecycle fuzzing on every core, with coverage figures and replayable failures.
+// Only light modules are imported up front: with two or more jobs this process forks its workers at once and never loads the emulator.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel';
+import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel/inject';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
-import { type CombinedResult, type JobOptions, planChunks, runJobs, traceDigest, workerMain } from './jobs.js';
-import { freshSeed, replayFuzz, runFuzz } from './runner.js';
+import { type CombinedResult, freshSeed, type JobOptions, planChunks, runJobs, traceDigest } from './jobs.js';
 
 const positive = (name: string) => (v: string) => {
   const n = Number(v);
@@ -23,10 +23,15 @@ const program = new Command('cspmu-fuzz')
   .description('lifecycle model-based fuzzing of the arm_cspmu stack')
   .option('--runs <n>', 'number of runs', positive('--runs'), 1000)
   .option('--steps <n>', 'most steps per run', positive('--steps'), 25)
-  .option('--seed <n>', 'fast-check seed (with --jobs 2 or more, chunk k of the runs uses seed + k)', int32)
+  .option('--seed <n>', 'fast-check seed (the runs are cut into chunks, chunk k using seed + k, whatever --jobs is)', int32)
   .option('--path <path>', 'replay this counterexample path of --seed, in this process')
   .option('--inject <hazard>', `boot every machine with a known bug, to see it caught: ${INJECTED_HAZARDS.join(', ')}`)
-  .option('--jobs <n>', 'processes to fuzz on, this one and jobs - 1 workers (default: the number of cores)', positive('--jobs'), availableParallelism())
+  .option(
+    '--jobs <n>',
+    'processes to fuzz on: 1 is this one, more are workers this one coordinates (default: the number of cores)',
+    positive('--jobs'),
+    availableParallelism(),
+  )
   .option('--trace', 'with --path: print the replayed run step by step')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
   .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
@@ -44,6 +49,7 @@ const o = program.opts<{
 }>();
 
 if (o.worker) {
+  const { workerMain } = await import('./worker.js');
   await workerMain(JSON.parse(o.worker) as JobOptions);
   process.exit(0);
 }
@@ -63,6 +69,7 @@ if (o.path !== undefined) {
     process.stderr.write('cspmu-fuzz: --path needs the --seed it came from\n');
     process.exit(2);
   }
+  const { replayFuzz } = await import('./runner.js');
   const r = await replayFuzz({ seed: o.seed, path: o.path, maxSteps: o.steps, inject });
   if (o.trace) process.stdout.write(`${r.trace.join('\n')}\n`);
   process.stdout.write(`replayed seed ${o.seed} path ${o.path}: ${r.failed ? `${r.kind} report: ${r.message}` : 'passed'}\n`);
@@ -85,20 +92,20 @@ const progress = (done: number) => {
   }
 };
 
+const chunks = planChunks(o.runs, seed);
 let result: CombinedResult;
-if (o.jobs === 1 || o.runs === 1) {
-  let done = 0;
-  const r = await runFuzz({ runs: o.runs, seed, maxSteps: o.steps, inject, timeoutMs: o.timeout, onRun: () => progress(++done) });
-  result = { coverage: r.coverage, seeds: [seed], failure: r.failure ? { ...r.failure, seed } : undefined };
+if (o.jobs === 1 || chunks.length === 1) {
+  const { runChunksHere } = await import('./worker.js');
+  result = await runChunksHere(chunks, jobOptions, progress);
 } else {
-  result = await runJobs(fileURLToPath(import.meta.url), planChunks(o.runs, o.jobs, seed), o.jobs, jobOptions, progress);
+  result = await runJobs(fileURLToPath(import.meta.url), chunks, o.jobs, jobOptions, progress);
 }
 bar?.stop();
 
 const seeds =
   result.seeds.length === 1
     ? `seed ${result.seeds[0]}`
-    : `seeds ${result.seeds[0]}..${result.seeds.at(-1)}: ${result.seeds.length} chunks over ${Math.min(o.jobs, result.seeds.length)} processes`;
+    : `seeds ${result.seeds[0]}..${result.seeds.at(-1)}: ${result.seeds.length} chunks over ${Math.min(o.jobs, result.seeds.length)} ${Math.min(o.jobs, result.seeds.length) === 1 ? 'process' : 'processes'}`;
 process.stdout.write(`${result.coverage.format()}\n`);
 const f = result.failure;
 if (f) {

@@ -1,10 +1,11 @@
-// Fuzzing on every core: the runs cut into seeded chunks, handed to whichever process is free (the main one included), with combined progress and figures.
+// Fuzzing on every core, the parent's side: the runs cut into seeded chunks, handed to worker processes as they free up, with combined progress and figures.
+// It imports nothing of the emulator, so the parent starts its workers within milliseconds and stays light while they fuzz.
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import type { InjectedHazard } from '@cspmu/kernel';
+import type { InjectedHazard } from '@cspmu/kernel/inject';
 import { CoverageFigures, type CoverageName } from './coverage.js';
-import { type FuzzFailureReport, runFuzz } from './runner.js';
+import type { FuzzFailureReport } from './runner.js';
 
 /** What every chunk of one fuzz run shares. */
 export interface JobOptions {
@@ -20,10 +21,12 @@ export interface Chunk {
   readonly runs: number;
 }
 
-/** No chunk is bigger: small enough that processes finish together, big enough that a chunk's start costs nothing. */
+/** No chunk is bigger: a chunk's start (one fast-check setup, one message each way) is then nothing beside its runs. */
 export const MAX_CHUNK_RUNS = 100;
-/** At least this many chunks per process, so one that started late (a worker's start-up) still gets its share. */
-const CHUNKS_PER_JOB = 4;
+/** No chunk is smaller, unless fewer runs are left. */
+export const MIN_CHUNK_RUNS = 5;
+/** A chunk is at most this share of the runs still unplanned, so the last chunks shrink and no process idles long at the end. */
+const SHARE_OF_REMAINING = 16;
 
 /**
  * V8 flags for the worker processes. When the jobs take every core, the
@@ -52,45 +55,61 @@ export interface CombinedResult {
   readonly failure: (FuzzFailureReport & { readonly seed: number }) | undefined;
 }
 
+/** A seed from nothing but the wall clock, when none is given (it is printed, so the run can be repeated). */
+export function freshSeed(): number {
+  return (Date.now() ^ (process.pid << 16)) | 0;
+}
+
 /** A short digest of a run's trace: equal digests, equal runs. */
 export function traceDigest(trace: readonly string[]): string {
   return createHash('sha256').update(trace.join('\n')).digest('hex').slice(0, 16);
 }
 
-/** Cut `runs` into chunks for `jobs` processes: at least CHUNKS_PER_JOB per process, none over MAX_CHUNK_RUNS, chunk k seeded `seed + k`. */
-export function planChunks(runs: number, jobs: number, seed: number): Chunk[] {
-  const size = Math.max(1, Math.min(MAX_CHUNK_RUNS, Math.ceil(runs / (Math.max(1, jobs) * CHUNKS_PER_JOB))));
+/**
+ * Cut `runs` into chunks, chunk k seeded `seed + k`: each a sixteenth of the
+ * runs still unplanned, between MIN_CHUNK_RUNS and MAX_CHUNK_RUNS, so the
+ * chunks shrink towards the end. The plan depends on nothing but the runs and
+ * the seed: any number of jobs runs exactly the same runs.
+ */
+export function planChunks(runs: number, seed: number): Chunk[] {
   const chunks: Chunk[] = [];
-  for (let done = 0; done < runs; done += size) chunks.push({ index: chunks.length, seed: (seed + chunks.length) | 0, runs: Math.min(size, runs - done) });
+  for (let left = runs; left > 0; ) {
+    const size = Math.min(left, Math.max(MIN_CHUNK_RUNS, Math.min(MAX_CHUNK_RUNS, Math.ceil(left / SHARE_OF_REMAINING))));
+    chunks.push({ index: chunks.length, seed: (seed + chunks.length) | 0, runs: size });
+    left -= size;
+  }
   return chunks;
 }
 
-function runChunk(chunk: Chunk, o: JobOptions, onRun: () => void) {
-  return runFuzz({ runs: chunk.runs, seed: chunk.seed, maxSteps: o.maxSteps, inject: o.inject, timeoutMs: o.timeoutMs, onRun });
-}
+/** Combines chunk results and progress in chunk terms, whichever process ran them. */
+export class ChunkTally {
+  readonly coverage = new CoverageFigures();
+  failure: CombinedResult['failure'];
+  private readonly doneIn = new Map<number, number>();
+  private total = 0;
 
-/** The body of a worker process: ask for chunks, run each, report progress every few runs and each chunk's result, until told to stop. */
-export async function workerMain(o: JobOptions): Promise<void> {
-  const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, () => resolve()) : resolve()));
-  await new Promise<void>((stopped) => {
-    process.on('message', async (m: ParentMessage) => {
-      if (m.type === 'stop') return stopped();
-      let done = 0;
-      const r = await runChunk(m.chunk, o, () => {
-        if (++done % 25 === 0) void send({ type: 'progress', done });
-      });
-      await send({ type: 'result', runs: r.runs, counts: r.coverage.counts, failure: r.failure });
-    });
-    void send({ type: 'ready' });
-  });
-  process.disconnect?.();
+  constructor(private readonly progress: (done: number) => void) {}
+
+  /** `done` runs of `chunk` have finished. */
+  report(chunk: Chunk, done: number): void {
+    this.total += done - (this.doneIn.get(chunk.index) ?? 0);
+    this.doneIn.set(chunk.index, done);
+    this.progress(this.total);
+  }
+
+  /** A chunk finished: its figures, and its failure if it is the first. */
+  finish(chunk: Chunk, runs: number, counts: Record<CoverageName, number>, failure: FuzzFailureReport | undefined): void {
+    this.coverage.merge({ runs, counts });
+    this.report(chunk, chunk.runs);
+    if (failure && !this.failure) this.failure = { ...failure, seed: chunk.seed };
+  }
 }
 
 /**
- * Run the chunks on `jobs` processes: this one and `jobs - 1` workers (this
- * same script with `--worker`), each taking the next chunk when it is free,
- * calling `progress` with the total runs done. On the first failure no more
- * chunks are handed out and the workers are stopped.
+ * Run the chunks on `jobs` worker processes (`script` with `--worker`), each
+ * taking the next chunk when it is free, calling `progress` with the total
+ * runs done; this process only hands out chunks and adds up. On the first
+ * failure no more chunks are handed out and the workers are stopped.
  */
 export async function runJobs(
   script: string,
@@ -99,44 +118,18 @@ export async function runJobs(
   o: JobOptions,
   progress: (done: number) => void,
 ): Promise<CombinedResult> {
-  const coverage = new CoverageFigures();
+  const tally = new ChunkTally(progress);
   const queue = [...chunks];
-  const doneIn = new Map<number, number>();
   const children: ChildProcess[] = [];
-  let failure: CombinedResult['failure'];
-  const report = (chunk: Chunk, done: number) => {
-    doneIn.set(chunk.index, done);
-    let total = 0;
-    for (const d of doneIn.values()) total += d;
-    progress(total);
-  };
-  const take = () => (failure ? undefined : queue.shift());
-  const finish = (chunk: Chunk, runs: number, counts: Record<CoverageName, number>, f: FuzzFailureReport | undefined) => {
-    coverage.merge({ runs, counts });
-    report(chunk, chunk.runs);
-    if (f && !failure) {
-      failure = { ...f, seed: chunk.seed };
-      for (const c of children) if (c.exitCode === null) c.kill();
-    }
-  };
-  const local = (async () => {
-    for (let chunk = take(); chunk; chunk = take()) {
-      let done = 0;
-      const c = chunk;
-      const r = await runChunk(c, o, () => report(c, ++done));
-      finish(c, r.runs, r.coverage.counts, r.failure);
-    }
-  })();
+  const take = () => (tally.failure ? undefined : queue.shift());
+  const execArgv = [...process.execArgv, ...workerFlags(jobs, availableParallelism())];
   const workers = Array.from(
-    { length: Math.min(jobs, chunks.length) - 1 },
+    { length: Math.min(jobs, chunks.length) },
     (_, i) =>
       new Promise<void>((resolve, reject) => {
-        const child = fork(script, ['--worker', JSON.stringify(o)], {
-          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-          execArgv: [...process.execArgv, ...workerFlags(jobs, availableParallelism())],
-        });
+        const child = fork(script, ['--worker', JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
         children.push(child);
-        child.on('error', (e) => (failure ? resolve() : reject(e)));
+        child.on('error', (e) => (tally.failure ? resolve() : reject(e)));
         let current: Chunk | undefined;
         const next = () => {
           current = take();
@@ -145,17 +138,19 @@ export async function runJobs(
         child.on('message', (m: WorkerMessage) => {
           if (m.type === 'ready') return next();
           if (!current) return;
-          if (m.type === 'progress') return report(current, m.done);
-          finish(current, m.runs, m.counts, m.failure);
+          if (m.type === 'progress') return tally.report(current, m.done);
+          const hadFailed = tally.failure !== undefined;
+          tally.finish(current, m.runs, m.counts, m.failure);
+          if (!hadFailed && tally.failure) for (const c of children) if (c !== child && c.exitCode === null) c.kill();
           if (child.exitCode === null && !child.killed) next();
           else current = undefined;
         });
         child.on('exit', (code, signal) => {
-          if (current === undefined || failure) resolve();
+          if (current === undefined || tally.failure) resolve();
           else reject(new Error(`fuzz worker ${i + 1} exited with ${signal ?? `code ${code}`} while running chunk ${current.index} (seed ${current.seed})`));
         });
       }),
   );
-  await Promise.all([local, ...workers]);
-  return { coverage, seeds: chunks.map((c) => c.seed), failure };
+  await Promise.all(workers);
+  return { coverage: tally.coverage, seeds: chunks.map((c) => c.seed), failure: tally.failure };
 }

@@ -3,8 +3,11 @@
 import type { InjectedHazard } from '@cspmu/kernel';
 import fc from 'fast-check';
 import { CoverageFigures } from './coverage.js';
+import { freshSeed } from './jobs.js';
 import { lifecycleProperty, type RunRecord } from './property.js';
 import { classifyFailure, type ReportKind } from './report.js';
+
+export { freshSeed };
 
 export interface FuzzRunOptions {
   readonly runs: number;
@@ -43,11 +46,6 @@ export interface FuzzResult {
   readonly runs: number;
   readonly coverage: CoverageFigures;
   readonly failure: FuzzFailureReport | undefined;
-}
-
-/** A seed from nothing but the wall clock, when none is given (it is printed, so the run can be repeated). */
-export function freshSeed(): number {
-  return (Date.now() ^ (process.pid << 16)) | 0;
 }
 
 /** Run the lifecycle property `runs` times from `seed`; coverage counts every run up to the first failure. */
