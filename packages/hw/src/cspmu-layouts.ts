@@ -32,21 +32,30 @@ const KIND_FIELDS = [
  * Register layouts compiled once per kind of device (same geometry and
  * identity registers) and shared: a layout holds no state, and its hooks
  * reach the device through the bank's context, so a device's own register
- * memory is its state words alone. One cache per machine.
+ * memory is its state words alone. With a `limit`, the kind used least
+ * recently is dropped past it (its devices keep their layout).
  */
 export class CspmuLayouts {
   private readonly byKind = new Map<string, CspmuPageLayouts>();
 
+  constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
+
   of(c: CspmuModelConfig, g: RegisterGeometry): CspmuPageLayouts {
     const key = KIND_FIELDS.map((f) => String(c[f])).join(',');
     let l = this.byKind.get(key);
-    if (!l) {
-      const map = cspmuRegisterMap(c, g);
-      const page0 = new BankLayout(`${c.label}.page0`, 0x1000, c.dualPage ? map.config : [...map.counters, ...map.config, ...map.overflow]);
-      const page1 = c.dualPage ? new BankLayout(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]) : undefined;
-      l = { page0, page1, counters: counterIndex(g.implemented, page1 ?? page0) };
-      this.byKind.set(key, l);
+    if (l) {
+      if (this.limit !== Number.POSITIVE_INFINITY) {
+        this.byKind.delete(key);
+        this.byKind.set(key, l);
+      }
+      return l;
     }
+    const map = cspmuRegisterMap(c, g);
+    const page0 = new BankLayout(`${c.label}.page0`, 0x1000, c.dualPage ? map.config : [...map.counters, ...map.config, ...map.overflow]);
+    const page1 = c.dualPage ? new BankLayout(`${c.label}.page1`, 0x1000, [...map.counters, ...map.overflow]) : undefined;
+    l = { page0, page1, counters: counterIndex(g.implemented, page1 ?? page0) };
+    this.byKind.set(key, l);
+    if (this.byKind.size > this.limit) this.byKind.delete(this.byKind.keys().next().value!);
     return l;
   }
 

@@ -19,6 +19,14 @@ export function loadWorkload(w: string | WorkloadSpec): Workload {
 }
 
 /**
+ * The layouts every machine of this process shares: a test or a fuzz run
+ * boots thousands of machines of a few kinds of device, and compiling a
+ * kind's layouts was a tenth of what a boot allocated. Bounded, because a
+ * property test boots machines of ever new kinds.
+ */
+export const SHARED_LAYOUTS = new CspmuLayouts(64);
+
+/**
  * The emulated hardware of one machine: a CoreSight PMU model per platform
  * device, its pages on the address map and its interrupt line registered
  * as firmware would. Built whole or not at all.
@@ -33,7 +41,7 @@ export class Hardware {
     deps: HardwareDeps,
   ) {
     const mapped: (() => void)[] = [];
-    const layouts = new CspmuLayouts();
+    const layouts = SHARED_LAYOUTS;
     try {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;

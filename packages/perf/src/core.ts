@@ -289,17 +289,17 @@ export class PerfCore {
     this.checkLive(event);
     const now = this.kernel.clock.now();
     const ctx = this.context(this.groupPmu(event.leader), event.leader.cpu);
-    const one = (e: PerfEvent): ReadValue => ({ value: refresh ? this.readCount(e) : e.count, id: e.id });
-    const v = one(event);
+    const value = refresh ? this.readCount(event) : event.count;
     ctx.updateTimes(event, now);
-    const group = event.attr.read_format & PERF_FORMAT_GROUP && event.isLeader ? event.groupMembers().map(one) : undefined;
-    return {
-      ...v,
-      timeEnabled: event.enabledNs,
-      timeRunning: event.runningNs,
-      notCounted: event.state === S.ERROR,
-      ...(group ? { group } : {}),
-    };
+    // One object per read, built whole (the fuzzer reads every event after every step).
+    const group =
+      event.attr.read_format & PERF_FORMAT_GROUP && event.isLeader
+        ? event.groupMembers().map((e): ReadValue => ({ value: refresh ? this.readCount(e) : e.count, id: e.id }))
+        : undefined;
+    const notCounted = event.state === S.ERROR;
+    return group
+      ? { value, id: event.id, timeEnabled: event.enabledNs, timeRunning: event.runningNs, notCounted, group }
+      : { value, id: event.id, timeEnabled: event.enabledNs, timeRunning: event.runningNs, notCounted };
   }
 
   // ---------------------------------------------------------- migration
