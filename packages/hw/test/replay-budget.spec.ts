@@ -1,4 +1,4 @@
-// Tests of how many cycles the replay service repeats: never fewer than one, never past the end of the clock's range, and up to a workload phase change rather than none.
+// Tests of how many cycles the replay service repeats: never fewer than one, never past the end of the clock's range, up to a workload phase change rather than none, and none when the sums cannot be had.
 import { expect } from 'chai';
 import { PMCR, REG, type WorkloadSpec } from '../src/index.js';
 import { rig } from './helpers.js';
@@ -7,13 +7,13 @@ import { twoCycles } from './two-cycles.js';
 type Window = { counter: number; start: number; end: number };
 type Replay = (w: Window[], active: number[], period: number, max: number) => { cycles: number; totals: number[] } | undefined;
 const serviceOf = (r: ReturnType<typeof rig>) => r.dev.page0.service as { replay: Replay };
+const period = 2000;
 
 describe('CoreSight PMU model: replay budget', () => {
   it('a counter that goes on counting overflows at the instant of the request, its interrupt not yet raised: nothing is replayed', () => {
     // Counter 0 counts event 0x11 (1 GHz) from 0x1000 for the first half of each 2 us cycle; counter 1 counts it throughout from
     // 2^32 - 4000, so it wraps at 4000 ns, just as the third cycle starts. The request is made at 4000 ns by a timer armed before
     // counter 1's overflow timer, so that overflow is due but not yet raised: no copy fits before it (a budget of -1 cycles).
-    const period = 2000;
     const outcome = (closedForm: boolean) => {
       const r = rig({ counters: 4 });
       const { io0, clock } = r;
@@ -76,7 +76,6 @@ describe('CoreSight PMU model: replay budget', () => {
         { durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 2e9 }] },
       ],
     };
-    const period = 2000;
     const outcome = (closedForm: boolean) => {
       const r = rig({ counters: 4 }, workload);
       const { io0, clock } = r;
@@ -109,5 +108,37 @@ describe('CoreSight PMU model: replay budget', () => {
     // Five slices at 1 GHz (two before the request, three after), then two at 2 GHz.
     expect(outcome(false)).to.deep.equal({ events: 9000, counter: 0x1000 + 2000, replayed: 0 });
     expect(outcome(true)).to.deep.equal({ events: 9000, counter: 0x1000 + 2000, replayed: 3 });
+  });
+
+  it('a slice whose copies fall at more distinct points of a repeating workload than the sums take is refused, not summed', () => {
+    // The workload repeats every 2500 + `second` ns (1 GHz, then 2 GHz). Counter 0 counts from 0x1000 for the first half of each
+    // 2 us cycle. With a 5003 ns workload the copies' slices start at 5003 different points of it, more than the 4096 the closed form
+    // sums; with a 5000 ns one, at 5.
+    const asked = (second: number) => {
+      const workload: WorkloadSpec = {
+        name: 'two-rates',
+        phases: [
+          { durationNs: 2500, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] },
+          { durationNs: second, streams: [{ pmu: '*', event: 0x11, rate: 2e9 }] },
+        ],
+      };
+      const r = rig({ counters: 4 }, workload);
+      const { io0, clock } = r;
+      io0.writel(0x11, REG.PMEVTYPER);
+      io0.writel(PMCR.E, REG.PMCR);
+      for (let i = 0; i < 2; i++) {
+        io0.writel(0x1000, REG.PMEVCNTR);
+        io0.writel(1, REG.PMCNTENSET);
+        clock.advance(period / 2);
+        io0.writel(1, REG.PMCNTENCLR);
+        clock.advance(period / 2);
+      }
+      const got = serviceOf(r).replay([{ counter: 0, start: period, end: 1.5 * period }], [], period, 5);
+      return { got, counter: io0.readl(REG.PMEVCNTR) };
+    };
+    // Refused, the counter still holds the second slice's count: 500 events at 1 GHz, then 500 ns at 2 GHz.
+    expect(asked(2503)).to.deep.equal({ got: undefined, counter: 0x1000 + 1500 });
+    // Copies starting 4000, 1000, 3000, 0 and 2000 ns into the workload count 2000, 1000, 2000, 1000 and 1500; the counter keeps the last.
+    expect(asked(2500)).to.deep.equal({ got: { cycles: 5, totals: [7500] }, counter: 0x1000 + 1500 });
   });
 });
