@@ -25,6 +25,15 @@ function stepped(n: number, d: number, phase: number, perCycle: bigint, maxNs: n
   return { k, ns: Number(ns), overshoots };
 }
 
+function modInverse(a: bigint, m: bigint): bigint {
+  let [r0, r1, s0, s1] = [a % m, m, 1n, 0n];
+  while (r1 !== 0n) {
+    const f = r0 / r1;
+    [r0, r1, s0, s1] = [r1, r0 - f * r1, s1, s0 - f * s1];
+  }
+  return ((s0 % m) + m) % m;
+}
+
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
@@ -129,6 +138,24 @@ describe('Overflow storms with too many phases to follow', () => {
         [1, 172839455],
       ]),
     });
+  });
+
+  it('limits near 2^52 ns whose whole climbs end one phase short of a multiple: counted exactly', () => {
+    // At 1234567891/s from phase 0 the first climb is 5 ns; the limit puts the rest's r*rest + start at -1 mod 10^9, past 2^80.
+    const [r, start, q] = [234567891n, 172839455n, 1_000_000_000n];
+    const inverse = modInverse(r, q);
+    const rest = (((((-1n - start) % q) + q) * inverse) % q) + 4_500_000n * q;
+    const limit = Number(rest) + 5;
+    expect((r * rest + start) % q).to.equal(q - 1n);
+    const whole = stormCycles(1234567891, 1e9, 0, 2n, limit)!;
+    for (const cut of [limit / 3, limit / 2 + 17, 1e9]) {
+      const head = stormCycles(1234567891, 1e9, 0, 2n, Math.floor(cut))!;
+      const reached = Number((1234567891n * BigInt(head.ns)) % q);
+      const tail = stormCycles(1234567891, 1e9, reached, 2n, limit - head.ns)!;
+      const sum = new Map(head.overshoots);
+      for (const [o, c] of tail.overshoots) sum.set(o, (sum.get(o) ?? 0) + c);
+      expect({ k: head.k + tail.k, ns: head.ns + tail.ns, overshoots: sum }, `cut at ${cut}`).to.deep.equal(cycles(whole));
+    }
   });
 
   it('a rotation of nearly a whole turn (2*10^9 - 1 or 10^9 + 1 events a ns per 10^9) takes a few levels, not one per phase', () => {
