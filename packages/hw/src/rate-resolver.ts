@@ -54,16 +54,37 @@ export class RateResolver {
     const q = this.slotOf[p]!;
     const { selStride, filtered, ext64 } = this.layout;
     const sel = this.lastSel;
-    let same = this.lastRate[q] !== undefined && sel[STRIDE * q + GEN] === this.generation;
+    const o = STRIDE * q;
     // Event type (PMCCFILTR on the cycle counter), filter, filter2: low word, then the high word (0 unless the registers are 64-bit).
-    for (let i = 0; i < 6; i++) {
-      const base = i < 2 ? REG.PMEVTYPER : i < 4 ? REG.PMEVFILTR : REG.PMEVFILT2R;
-      const half = i & 1;
-      const v = (i < 2 || (p < filtered && !cycle)) && (half === 0 || ext64) ? s[((base + selStride * p) >> 2) + half]! : 0;
-      if (sel[STRIDE * q + i] !== v) same = false;
-      sel[STRIDE * q + i] = v;
-    }
-    if (same) return this.lastRate[q]!;
+    const type = (REG.PMEVTYPER + selStride * p) >> 2;
+    const filter = (REG.PMEVFILTR + selStride * p) >> 2;
+    const filter2 = (REG.PMEVFILT2R + selStride * p) >> 2;
+    const hasFilters = p < filtered && !cycle;
+    const t0 = s[type]!;
+    const t1 = ext64 ? s[type + 1]! : 0;
+    const f0 = hasFilters ? s[filter]! : 0;
+    const f1 = hasFilters && ext64 ? s[filter + 1]! : 0;
+    const g0 = hasFilters ? s[filter2]! : 0;
+    const g1 = hasFilters && ext64 ? s[filter2 + 1]! : 0;
+    // Unchanged since the last resolution (a counter re-enabled, PMCR.E toggled): no lookup, and nothing stored.
+    const last = this.lastRate[q];
+    if (
+      last !== undefined &&
+      sel[o + GEN] === this.generation &&
+      sel[o] === t0 &&
+      sel[o + 1] === t1 &&
+      sel[o + 2] === f0 &&
+      sel[o + 3] === f1 &&
+      sel[o + 4] === g0 &&
+      sel[o + 5] === g1
+    )
+      return last;
+    sel[o] = t0;
+    sel[o + 1] = t1;
+    sel[o + 2] = f0;
+    sel[o + 3] = f1;
+    sel[o + 4] = g0;
+    sel[o + 5] = g1;
     this.lookups++;
     const key = `${sel.subarray(STRIDE * q, STRIDE * q + GEN).join('/')}${cycle ? '/c' : ''}${this.impdefKey}`;
     this.rateCache ??= new Map();

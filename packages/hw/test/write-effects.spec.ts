@@ -91,6 +91,47 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
   });
 });
 
+describe('CoreSight PMU model: a selection is resolved again when any of its words changes', () => {
+  // FEAT_CSPMU_EXT64: event type, filter and filter2 are 64-bit, so each has a high word that selects too.
+  const words: [string, number][] = [
+    ['event type, low word', REG.PMEVTYPER],
+    ['event type, high word', REG.PMEVTYPER + 4],
+    ['filter, low word', REG.PMEVFILTR],
+    ['filter, high word', REG.PMEVFILTR + 4],
+    ['filter2, low word', REG.PMEVFILT2R],
+    ['filter2, high word', REG.PMEVFILT2R + 4],
+  ];
+  for (const [what, offset] of words) {
+    it(what, () => {
+      const { kernel } = createKernel();
+      const clock = kernel.clock as ManualClock;
+      const bus = new MmioBus(kernel);
+      const wl = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+      let resolutions = 0;
+      const resolve = wl.resolve.bind(wl);
+      wl.resolve = (sel) => {
+        resolutions++;
+        return resolve(sel);
+      };
+      const dev = new CspmuModel(modelConfig({ ext64: true }), { clock, workload: wl });
+      dev.attach(bus.map, 'pmu0', BASE0);
+      const io = bus.ioremap(BASE0, 0x1000, 'pmu0');
+      io.writel(0x11, REG.PMEVTYPER);
+      io.writel(0x1, REG.PMCNTENSET);
+      io.writel(PMCR.E, REG.PMCR_EXT64);
+      expect(resolutions).to.equal(1);
+      // Re-enabled unchanged: nothing to resolve.
+      io.writel(0, REG.PMCR_EXT64);
+      io.writel(PMCR.E, REG.PMCR_EXT64);
+      expect(resolutions).to.equal(1);
+      io.writel(0, REG.PMCR_EXT64);
+      io.writel(offset === REG.PMEVTYPER ? 0x12 : 0x1, offset);
+      io.writel(PMCR.E, REG.PMCR_EXT64);
+      expect(resolutions).to.equal(2);
+    });
+  }
+});
+
 describe('CoreSight PMU model: register layouts shared by devices of one kind', () => {
   function twoDevices(second: Partial<Parameters<typeof modelConfig>[0]> = {}, first: Partial<Parameters<typeof modelConfig>[0]> = {}) {
     const { kernel } = createKernel();

@@ -5,8 +5,8 @@ import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants
 import { PmuCpuContext } from './context.js';
 import { type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import { EventList } from './event-list.js';
-import './lifecycle.js';
 import { EventFreer } from './free.js';
+import { EventLifecycle } from './lifecycle.js';
 import * as checks from './open-checks.js';
 import type { Pmu } from './pmu.js';
 import { PMU_SYSFS_ROOT, type PmuRegistration, PmuRegistry } from './registration.js';
@@ -41,6 +41,8 @@ export class PerfCore {
   private readonly registry: PmuRegistry;
   private readonly live = new EventList('live');
   private nextId = 1;
+  private lastCtx: PmuCpuContext | undefined;
+  private readonly events: EventLifecycle;
   /** The core's call sites into PMUs (function tracing patches these). */
   readonly sites: PmuCallSites;
 
@@ -50,10 +52,9 @@ export class PerfCore {
   ) {
     this.srcu = kernel.srcu('pmus');
     this.freeing = kernel.srcu('perf_free');
-    this.freer = new EventFreer(kernel, modules, this.freeing, (e) => {
-      if (kernel.lifecycle.wants('event:freed')) kernel.lifecycle.fire('event:freed', { id: e.id, pmu: this.registry.ofPmu(e.pmu)?.name ?? '?' });
-    });
     this.registry = new PmuRegistry(kernel, this.srcu);
+    this.events = new EventLifecycle(kernel.lifecycle, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
+    this.freer = new EventFreer(kernel, modules, this.freeing, (e) => this.events.fireFreed(e));
     this.sites = definePmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
     this.sys = new PerfSyscalls(kernel, this, this.freeing);
@@ -74,6 +75,7 @@ export class PerfCore {
     if (n > 0) throw kerr('EBUSY', `PMU '${reg.name}' still has ${n} event(s); close them before unregistering`);
     for (const ctx of reg.contexts.values()) ctx.stopRotation();
     this.registry.remove(reg);
+    this.lastCtx = undefined;
     await this.srcu.synchronize();
   }
 
@@ -102,12 +104,16 @@ export class PerfCore {
   }
 
   context(pmu: Pmu, cpu: number): PmuCpuContext {
+    // Open and close look up one context several times: the last one found saves two map lookups each (unregister forgets it).
+    const last = this.lastCtx;
+    if (last !== undefined && last.pmu === pmu && last.cpu === cpu) return last;
     const reg = this.registry.get(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
       ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites);
       reg.contexts.set(cpu, ctx);
     }
+    this.lastCtx = ctx;
     return ctx;
   }
 
@@ -204,8 +210,7 @@ export class PerfCore {
       }
       ctx.resched(leader.attr.pinned);
     }
-    const lc = this.kernel.lifecycle;
-    if (lc.wants('event:opened')) lc.fire('event:opened', { id: event.id, pmu: reg.name, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
+    this.events.fireOpened(event, reg.name);
   }
 
   /**
@@ -231,8 +236,7 @@ export class PerfCore {
       leader.siblings.splice(leader.siblings.indexOf(event), 1);
     }
     this.live.delete(event);
-    if (this.kernel.lifecycle.wants('event:closed'))
-      this.kernel.lifecycle.fire('event:closed', { id: event.id, pmu: this.registry.ofPmu(event.pmu)?.name ?? '?' });
+    this.events.fireClosed(event);
     return this.freer.free(event);
   }
 

@@ -29,6 +29,8 @@ export class EventFreer {
 
   private releaseIds: readonly number[] | undefined;
   private modulePutId: number | undefined;
+  /** The machine was booted with the double-put bug (fixed at boot). */
+  private readonly doubleModulePut: boolean;
 
   constructor(
     private readonly kernel: Kernel,
@@ -36,7 +38,9 @@ export class EventFreer {
     /** The free side's SRCU: a grace period of it means every free begun before has finished. */
     readonly freeing: Srcu,
     private readonly onFreed: (event: PerfEvent) => void,
-  ) {}
+  ) {
+    this.doubleModulePut = kernel.inject.has('double-module-put');
+  }
 
   free(event: PerfEvent): Promise<void> {
     const k = this.kernel;
@@ -126,7 +130,7 @@ export class EventFreer {
       this.modules.modulePut(module);
       this.holdingModule.delete(event);
       // The injected bug: a second put of the same reference (the refcount_t underflow catches it).
-      if (k.inject.has('double-module-put')) this.modules.modulePut(module);
+      if (this.doubleModulePut) this.modules.modulePut(module);
     } finally {
       k.calls.pop(depth);
     }

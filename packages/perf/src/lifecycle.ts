@@ -1,4 +1,8 @@
-// The lifecycle events the perf core adds: PMU registration, event open, close and free, and context migration.
+// The lifecycle events the perf core adds (PMU registration, event open, close and free, context migration), and how open and close fire theirs.
+import type { Lifecycle, LifecycleInterest } from '@cspmu/kernel';
+import type { PerfEvent } from './event.js';
+import type { Pmu } from './pmu.js';
+
 declare module '@cspmu/kernel' {
   interface LifecycleEventMap {
     'pmu:registered': { pmu: string; type: number };
@@ -10,4 +14,34 @@ declare module '@cspmu/kernel' {
   }
 }
 
-export {};
+/**
+ * An event's open, close and free as lifecycle events, each payload built
+ * only when something listens, records or traces: the interests answer
+ * that without a lookup by event name on every open and close.
+ */
+export class EventLifecycle {
+  private readonly opened: LifecycleInterest;
+  private readonly closed: LifecycleInterest;
+  private readonly freed: LifecycleInterest;
+
+  constructor(
+    private readonly lc: Lifecycle,
+    private readonly nameOf: (pmu: Pmu) => string,
+  ) {
+    this.opened = lc.interest('event:opened');
+    this.closed = lc.interest('event:closed');
+    this.freed = lc.interest('event:freed');
+  }
+
+  fireOpened(event: PerfEvent, pmu: string): void {
+    if (this.lc.wanted(this.opened)) this.lc.fire('event:opened', { id: event.id, pmu, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
+  }
+
+  fireClosed(event: PerfEvent): void {
+    if (this.lc.wanted(this.closed)) this.lc.fire('event:closed', { id: event.id, pmu: this.nameOf(event.pmu) });
+  }
+
+  fireFreed(event: PerfEvent): void {
+    if (this.lc.wanted(this.freed)) this.lc.fire('event:freed', { id: event.id, pmu: this.nameOf(event.pmu) });
+  }
+}

@@ -278,4 +278,15 @@ describe('Perf core: scheduling', () => {
     expect(kernel.sysfs.exists('/bus/event_source/devices/test_pmu_0')).to.equal(false);
     expect(core.srcu.gracePeriods).to.equal(1);
   });
+
+  it('gives a PMU registered again fresh contexts: nothing of its last registration carries over', async () => {
+    const { core, pmu, type } = perfRig();
+    await core.close(core.open({ type, config: 1n }, { cpu: 0 }));
+    await core.unregister(pmu);
+    const again = core.register(pmu, 'test_pmu_0');
+    const e = core.open({ type: again, config: 1n }, { cpu: 0 });
+    // The event is in the new registration's context on cpu 0, so migration finds and moves it.
+    expect(core.migrateContext(pmu, 0, 2)).to.equal(1);
+    expect(e.cpu).to.equal(2);
+  });
 });

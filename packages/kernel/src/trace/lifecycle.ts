@@ -36,6 +36,15 @@ export interface LifecycleRecord {
   readonly payload: unknown;
 }
 
+/** Whether anything listens to one lifecycle event: kept current by the stream as listeners come and go, so a hot path asks without a lookup by name. */
+export class LifecycleInterest {
+  listened = false;
+  constructor(readonly name: LifecycleEventName) {}
+}
+
+type Name = EventEmitter.EventNames<EmitterMap>;
+type Listener<T extends Name> = EventEmitter.EventListener<EmitterMap, T>;
+
 /**
  * The machine's typed lifecycle stream. Every event also goes to the
  * `cspmu:lifecycle` tracepoint, so a trace shows it among MMIO accesses.
@@ -44,6 +53,7 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
   private seq = 0;
   private readonly tp: Tracepoint;
   private readonly recorders = new Set<LifecycleRecord[]>();
+  private readonly interests: LifecycleInterest[] = [];
 
   constructor(
     private readonly trace: TraceFs,
@@ -74,6 +84,58 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
   /** Is anybody listening, recording or tracing `name`? Lets hot-ish paths skip building a payload. */
   wants(name: LifecycleEventName): boolean {
     return this.recorders.size > 0 || this.tp.enabled || this.listenerCount(name) > 0;
+  }
+
+  /** The interest in `name`, for wanted(): made once per name and kept current by every way a listener is added or removed. */
+  interest(name: LifecycleEventName): LifecycleInterest {
+    let i = this.interests.find((x) => x.name === name);
+    if (i === undefined) {
+      i = new LifecycleInterest(name);
+      i.listened = this.listenerCount(name) > 0;
+      this.interests.push(i);
+    }
+    return i;
+  }
+
+  /** wants(name) for a hot path, from the name's interest. */
+  wanted(i: LifecycleInterest): boolean {
+    return i.listened || this.recorders.size > 0 || this.tp.enabled;
+  }
+
+  override on<T extends Name>(event: T, fn: Listener<T>, context?: unknown): this {
+    super.on(event, fn, context);
+    return this.listenersChanged();
+  }
+
+  override addListener<T extends Name>(event: T, fn: Listener<T>, context?: unknown): this {
+    super.addListener(event, fn, context);
+    return this.listenersChanged();
+  }
+
+  override once<T extends Name>(event: T, fn: Listener<T>, context?: unknown): this {
+    super.once(event, fn, context);
+    return this.listenersChanged();
+  }
+
+  // The emitter removes a once listener through removeListener, so it lands here too.
+  override removeListener<T extends Name>(event: T, fn?: Listener<T>, context?: unknown, once?: boolean): this {
+    super.removeListener(event, fn, context, once);
+    return this.listenersChanged();
+  }
+
+  override off<T extends Name>(event: T, fn?: Listener<T>, context?: unknown, once?: boolean): this {
+    super.off(event, fn, context, once);
+    return this.listenersChanged();
+  }
+
+  override removeAllListeners(event?: Name): this {
+    super.removeAllListeners(event);
+    return this.listenersChanged();
+  }
+
+  private listenersChanged(): this {
+    for (const i of this.interests) i.listened = this.listenerCount(i.name) > 0;
+    return this;
   }
 
   get count(): number {
