@@ -1,9 +1,11 @@
 // Counter I/O on page 1: reads by width and atomicity (readl, readq, hi-lo-hi), folding deltas into the event, preloading half the range.
-import { type CallStack, type Kernel, kfunc } from '@cspmu/kernel';
+import { type CallStack, type Kernel, kernelFunction, kfunc } from '@cspmu/kernel';
 import type { IoMem } from '@cspmu/mmio';
 import { PERF_HES_STOPPED, type PerfEvent } from '@cspmu/perf';
 
 const TWO32 = 4294967296;
+const EVENT_UPDATE = kernelFunction('arm_cspmu_event_update').id;
+const READ_COUNTER = kernelFunction('arm_cspmu_read_counter').id;
 
 /**
  * Reading and writing the event counters on page 1: 32-bit counters with
@@ -56,6 +58,27 @@ export class CounterIo {
     const prevHi = event.hw.prevHi;
     this.readCounter(event.hw.idx);
     this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
+  }
+
+  /**
+   * update() as pmu->read makes it, from a caller that restores the call
+   * stack on its way out (ArmCspmu.read's frame): the same frames,
+   * arm_cspmu_event_update and arm_cspmu_read_counter around the counter
+   * read, pushed and popped by hand with no try of their own, so a read's
+   * three driver frames cost one try/finally and inline as one body. A
+   * throw leaves them for that caller's finally to pop.
+   */
+  updateForRead(event: PerfEvent): void | Promise<void> {
+    if (this.kernel.preemptible > 0) return this.update(event);
+    const calls = this.calls;
+    const depth = calls.push(EVENT_UPDATE);
+    const prevLo = event.hw.prevLo;
+    const prevHi = event.hw.prevHi;
+    calls.push(READ_COUNTER);
+    this.readWords(event.hw.idx);
+    calls.pop(depth + 1);
+    this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
+    calls.pop(depth);
   }
 
   /** update() from a caller that may sleep: a stalled bus or a hi-lo-hi retry goes on as a sleeping task. Kept apart so the atomic path stays small enough to inline. */
@@ -147,6 +170,11 @@ export class CounterIo {
   /** Read a counter into `pair` (lo, hi): readl, readq, or the hi-lo-hi sequence. */
   @kfunc('arm_cspmu_read_counter')
   private readCounter(phys: number): void {
+    this.readWords(phys);
+  }
+
+  /** readCounter's work, inside a frame its caller pushed. */
+  private readWords(phys: number): void {
     if (!this.wide) {
       this.pair[0] = this.base1.readl(4 * phys);
       this.pair[1] = 0;
@@ -154,7 +182,7 @@ export class CounterIo {
     else this.readHalves(phys);
   }
 
-  /** A wide counter without single-copy-atomic 64-bit access, as two 32-bit reads (apart from readCounter, which the read path inlines). */
+  /** A wide counter without single-copy-atomic 64-bit access, as two 32-bit reads (apart from readWords, which the read path inlines). */
   private readHalves(phys: number): void {
     if (this.naiveHiLo) {
       this.pair[1] = this.base1.readl(8 * phys + 4);

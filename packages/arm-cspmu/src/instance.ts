@@ -299,7 +299,7 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   @kfunc('arm_cspmu_read')
   read(event: PerfEvent): void | Promise<void> {
     if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
-    return this.io.update(event);
+    return this.io.updateForRead(event);
   }
 
   @kfunc('arm_cspmu_enable')
