@@ -1,6 +1,7 @@
 // The boots, APMT checks and platform validations whose work blockWork counts: each builds its input for n nodes or devices (or boots n machines first), then returns the run.
 import { decodeApmt, loadPlatform, parseApmt, verdictLines } from '@cspmu/hw';
 import { Machine } from '@cspmu/system';
+import { WORK_PROBES } from './block-work-probes.js';
 import { apmtOf, platformOf } from './platforms.js';
 
 /** An APMT of n nodes, each one edited in place by `edit` (offset of its 56 bytes). */
@@ -39,6 +40,7 @@ async function chainBoot(): Promise<void> {
 }
 
 export const WORK_SCENARIOS = {
+  ...WORK_PROBES,
   /**
    * Boot and shut down 10 machines after n earlier ones, all in this
    * process's one chain of awaits with no yielding between boots (sizes must
