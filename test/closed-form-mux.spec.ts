@@ -4,6 +4,7 @@ import type { PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { onePmu } from './helpers/platforms.js';
 
 const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
 
@@ -96,7 +97,12 @@ describe('Multiplexing in closed form', function () {
     const evs = Array.from({ length: 20 }, (_, i) => m.open(`nvidia_scf_pmu_0/${SCF[i % SCF.length]}/`)[0]!);
     const ctx = m.perf.context(evs[0]!.pmu, evs[0]!.cpu);
     const mark = m.kernel.clock.work.steps;
-    for (let i = 0; i < 100; i++) m.advance(10_000_000_000_000);
+    // The first 10 s (2,500 rotations) must already take few steps: if the closed form were off, the long advances below would run for
+    // hours one rotation at a time, a hang instead of a failure.
+    m.advance(10_000_000_000);
+    expect(m.kernel.clock.work.since(mark)).to.be.below(100);
+    expect(ctx.rotations).to.equal(2_500);
+    for (let i = 0; i < 100; i++) m.advance(10_000_000_000_000 - (i === 0 ? 10_000_000_000 : 0));
     // Each advance ends with less than a cycle left, stepped: at most about one cycle of rotations per advance.
     expect(m.kernel.clock.work.since(mark)).to.be.below(100 * 30);
     expect(ctx.rotations).to.equal(250_000_000);
@@ -106,6 +112,27 @@ describe('Multiplexing in closed form', function () {
     const counters = m.hardware.device('scf0').implemented.length;
     for (const r of reads) expect(r.timeRunning).to.be.above(0);
     expect(reads.reduce((a, r) => a + r.timeRunning, 0)).to.be.at.most(counters * 1e15);
+    await m.shutdown();
+  });
+
+  it("an advance's closed form stops at its end: a pinned counter's distant overflow does not carry the copies past it", async () => {
+    // The pinned event counts throughout, so the device allows copies until its counter nears the top (4.3 s away at 1 GHz); the
+    // advance is 50 ms, so the copies must stop within it, leaving the times and rotations of 50 ms.
+    const m = await Machine.boot({ platform: onePmu(32, 0), installed: [] });
+    const w = m.driver.bindings()[0]!.pmu;
+    const evs = ['event=0x2/D', 'event=0x1/', 'event=0x2/', 'event=0x3/', 'event=0x1/'].flatMap((e) => m.open(`${w}/${e}`));
+    m.perf.setMuxInterval(evs[0]!.pmu, 1);
+    const ctx = m.perf.context(evs[0]!.pmu, evs[0]!.cpu);
+    const mark = m.kernel.clock.work.steps;
+    for (let i = 1; i <= 2; i++) {
+      m.advance(50_000_000);
+      expect(m.kernel.clock.now()).to.equal(i * 50_000_000);
+      expect(evs.map((e) => m.perf.read(e).timeEnabled)).to.deep.equal(evs.map(() => i * 50_000_000));
+      expect(ctx.rotations).to.equal(i * 50 - 3);
+    }
+    expect(evs.map((e) => m.perf.read(e).timeRunning)).to.deep.equal([100_000_000, 52_000_000, 52_000_000, 48_000_000, 48_000_000]);
+    // The closed form ran (97 rotations otherwise).
+    expect(m.kernel.clock.work.since(mark)).to.be.below(30);
     await m.shutdown();
   });
 });
