@@ -14,18 +14,19 @@ interface CounterWindowService {
 
 /**
  * Apply `plan`'s cycles if the device can sum them exactly; refused while
- * anything watches MMIO, tracepoints or call sites (they must see every
- * access), or once the instance is released. Each window's count is what
- * arm_cspmu_event_update would have folded at each of its copies' ends: the
- * device checked that no copy wraps, so the delta from the preload is the
- * count itself.
+ * anything watches MMIO (a kmmio observer or an rwmmio tracepoint: both make
+ * the bus observed) or call sites, which must see every access and call. No
+ * other tracepoint records anything in a rotation. A released instance's
+ * mappings are gone before it is freed, so it reaches no device, and a
+ * group's software member has no counter, which the device refuses. Each
+ * window's count is what arm_cspmu_event_update would have folded at each
+ * of its copies' ends: the device checked that no copy wraps, so the delta
+ * from the preload is the count itself.
  */
 export function replayRotations(inst: ArmCspmu, plan: RotationReplay): number {
-  if (inst.shadow.freedBy !== null) return 0;
-  if (inst.base0.observed || inst.base1.observed || inst.kernel.trace.anyEnabled || inst.kernel.callSites.anyAttached()) return 0;
+  if (inst.base0.observed || inst.kernel.callSites.anyAttached()) return 0;
   const service = inst.base0.deviceService() as Partial<CounterWindowService> | undefined;
   if (typeof service?.replay !== 'function') return 0;
-  for (const w of plan.windows) if (w.event.pmu !== inst) return 0;
   const windows = plan.windows.map((w) => ({ counter: w.idx, start: w.start, end: w.end }));
   const active = plan.active.map((e) => e.hw.idx);
   const r = service.replay(windows, active, plan.period, plan.maxCycles);

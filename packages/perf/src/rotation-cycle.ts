@@ -43,11 +43,11 @@ export class RotationCycle {
     if (this.snaps.length > 2 * flexible.length) this.snaps.shift();
   }
 
-  /** The plan for repeating the cycle that just ended (without maxCycles), or undefined if it is not steady. */
+  /** The plan for repeating the cycle that just ended (without maxCycles), or undefined if it is not steady; asked only after a rotation, so groups >= 2. */
   plan(groups: number, interval: number): Omit<RotationReplay, 'maxCycles'> | undefined {
     const s = this.snaps;
     const n = s.length - 1;
-    if (groups < 2 || s.length < 2 * groups) return undefined;
+    if (s.length < 2 * groups) return undefined;
     for (let i = n - 2 * groups + 2; i <= n; i++) if (s[i]!.t - s[i - 1]!.t !== interval) return undefined;
     for (let i = n - groups + 1; i <= n; i++) if (!sameOutcome(s[i]!, s[i - groups]!)) return undefined;
     const windows: RotationWindow[] = [];
