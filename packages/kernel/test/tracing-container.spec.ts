@@ -94,6 +94,60 @@ describe('Tracepoints and the ring buffer', () => {
     expect(() => fs.enable('nosuch')).to.throw(KernelError, "no trace event matches 'nosuch'");
   });
 
+  it('counts lost records exactly across consuming reads, a mode switch and clear', () => {
+    const { fs, tp } = makeFs(5, 'overwrite');
+    tp.enabled = true;
+    const ns = (lines: { text: string }[]) => lines.map((l) => l.text.split(' ')[0]);
+    for (let i = 0; i < 4; i++) tp.emit(i);
+    expect(ns(fs.read().slice(0, 2))).to.deep.equal(['n=0', 'n=1']);
+    // read() consumed all four; eight more overwrite three of them unread.
+    for (let i = 4; i < 12; i++) tp.emit(i);
+    expect(fs.lost).to.equal(3);
+    expect(fs.ring.length).to.equal(5);
+    expect(ns(fs.peek())).to.deep.equal(['n=7', 'n=8', 'n=9', 'n=10', 'n=11']);
+    fs.ring.discard(2);
+    expect(ns(fs.peek())).to.deep.equal(['n=9', 'n=10', 'n=11']);
+    fs.ring.mode = 'drop';
+    for (let i = 12; i < 16; i++) tp.emit(i);
+    expect(fs.lost).to.equal(5);
+    expect(ns(fs.peek())).to.deep.equal(['n=9', 'n=10', 'n=11', 'n=12', 'n=13']);
+    fs.ring.mode = 'overwrite';
+    tp.emit(16);
+    expect(fs.lost).to.equal(6);
+    expect(ns(fs.peek())).to.deep.equal(['n=10', 'n=11', 'n=12', 'n=13', 'n=16']);
+    expect(fs.ring.written).to.equal(15);
+    fs.clear();
+    expect([fs.lost, fs.ring.length]).to.deep.equal([0, 0]);
+    tp.emit(17);
+    expect(ns(fs.peek())).to.deep.equal(['n=17']);
+  });
+
+  it('keeps each record its CPU and time', () => {
+    const clock = new ManualClock();
+    let cpu = 0;
+    const fs = new TraceFs(
+      () => clock.now(),
+      () => cpu,
+      3,
+    );
+    const tp = fs.define({ system: 'test', name: 'where', fields: [{ name: 'n', kind: 'num' }], format: (r) => `n=${r.num('n')}` });
+    tp.enabled = true;
+    for (const [c, t] of [
+      [5, 10],
+      [65535, 20],
+      [0, 30],
+    ] as const) {
+      cpu = c;
+      clock.advance(t);
+      tp.emit(c);
+    }
+    expect(fs.read().map((l) => [l.cpu, l.timeNs, l.text])).to.deep.equal([
+      [5, 10, 'n=5'],
+      [65535, 30, 'n=65535'],
+      [0, 60, 'n=0'],
+    ]);
+  });
+
   it('refuses a ring buffer of impossible size', () => {
     expect(() => new RingBuffer(0)).to.throw(KernelError, 'capacity');
   });

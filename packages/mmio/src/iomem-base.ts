@@ -173,9 +173,15 @@ export class IoMemBase {
     const bus = this.bus;
     if (typeof offset !== 'number') throw kerr('EINVAL', `${this.owner}: ${width * 8}-bit access: the offset must be a number, got ${describeValue(offset)}`);
     const dev0 = this.dev0;
-    // A 32-bit read through a live one-page mapping at an aligned offset inside it, unobserved, passes every check below.
+    // readl's every other case. A 32-bit read through a live one-page mapping at an aligned offset inside it with no kmmio
+    // observer passes every check below: it goes straight to the device (or, for a plain register, its state word) with
+    // its rwmmio records around it (a register with read side effects, or a traced read).
     if (width === 4 && !write && instrumented && dev0 !== undefined && this.live && !bus.kmmioArmed && (offset & 0xffc) === offset) {
-      return bus.rw.read32(dev0, this.off0 + offset, this.virtLo + offset, this.virtHi, this.devId);
+      const addr = this.virtLo + offset;
+      // A plain register is read from the device's state, as the bank itself reads it: no code runs between the records.
+      if (((this.shadowBits[offset >>> 7]! >>> (offset >>> 2)) & 1) === 1)
+        return bus.rw.read32Plain(this.readWords, offset >>> 2, addr, this.virtHi, this.devId);
+      return bus.rw.read32(dev0, this.off0 + offset, addr, this.virtHi, this.devId);
     }
     if (!this.live) throw bus.useAfterUnmap(this.asIoMem, offset, width, write);
     if (!(offset >= 0 && offset + width <= this.size) || !Number.isInteger(offset)) {

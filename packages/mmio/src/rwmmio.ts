@@ -62,33 +62,112 @@ export class RwmmioTracepoints {
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
   emitRead(width: number, addrLo: number, addrHi: number, dev: number): void {
-    this.emit(this.read, width, addrLo, addrHi, dev, 0, 0);
+    this.emit(this.read, this.calls.parent(), this.calls.current(), width, addrLo, addrHi, dev, 0, 0);
   }
 
-  /** A traced 32-bit read of `dev` at `at`: its read record, the read, its post-read record (each if on); returns the value. */
+  /**
+   * A traced 32-bit read of `dev` at `at`: its read record, the read, its
+   * post-read record (each if on); returns the value. The callers are looked
+   * up once for both records (the read returns with the call stack as it
+   * found it), and each record is written straight into the ring's array.
+   */
   read32(dev: MmioDevice, at: number, addrLo: number, addrHi: number, devId: number): number {
-    if (this.read.enabled) this.emit(this.read, 32, addrLo, addrHi, devId, 0, 0);
+    const calls = this.calls;
+    const caller0 = calls.parent();
+    const caller = calls.current();
+    this.readRecord(caller0, caller, addrLo, addrHi, devId);
     const v = dev.read(at, 4);
-    if (this.postRead.enabled) this.emit(this.postRead, 32, v, 0, addrLo, addrHi, devId);
+    this.emitPostRead(caller0, caller, v, addrLo, addrHi, devId);
     return v;
+  }
+
+  /**
+   * A traced 32-bit read of a plain register (no hook, no side effect),
+   * given its device's state words: the read is a load, so no code runs
+   * between the two records. With both tracepoints on and unfiltered (the
+   * usual case), the records are written together, straight into the ring.
+   */
+  read32Plain(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
+    const calls = this.calls;
+    const caller0 = calls.parent();
+    const caller = calls.current();
+    const read = this.read;
+    const post = this.postRead;
+    if (!read.enabled || !post.enabled || read.filtered || post.filtered) {
+      this.readRecord(caller0, caller, addrLo, addrHi, devId);
+      const v = words[word]!;
+      this.emitPostRead(caller0, caller, v, addrLo, addrHi, devId);
+      return v;
+    }
+    const fs = this.trace;
+    const ring = fs.ring;
+    read.hits++;
+    const b = ring.reserve(read.id, fs.now(), fs.cpu());
+    const v = words[word]!;
+    post.hits++;
+    const p = ring.reserve(post.id, fs.now(), fs.cpu());
+    const d = ring.recs;
+    if (b >= 0) {
+      d[b] = caller0;
+      d[b + 1] = caller;
+      d[b + 2] = 32;
+      d[b + 3] = addrLo;
+      d[b + 4] = addrHi;
+      d[b + 5] = devId;
+    }
+    if (p >= 0) {
+      d[p] = caller0;
+      d[p + 1] = caller;
+      d[p + 2] = 32;
+      d[p + 3] = v;
+      d[p + 4] = 0;
+      d[p + 5] = addrLo;
+      d[p + 6] = addrHi;
+      d[p + 7] = devId;
+    }
+    return v;
+  }
+
+  /** rwmmio_read of a 32-bit access, if on: its six slots only (emit writes eight). */
+  private readRecord(caller0: number, caller: number, addrLo: number, addrHi: number, devId: number): void {
+    const read = this.read;
+    if (!read.enabled) return;
+    if (read.filtered) {
+      this.emitFiltered(read, caller0, caller, 32, addrLo, addrHi, devId, 0, 0);
+      return;
+    }
+    const b = read.reserveFields();
+    if (b < 0) return;
+    const d = this.trace.ring.recs;
+    d[b] = caller0;
+    d[b + 1] = caller;
+    d[b + 2] = 32;
+    d[b + 3] = addrLo;
+    d[b + 4] = addrHi;
+    d[b + 5] = devId;
+  }
+
+  /** rwmmio_post_read of a 32-bit access, if on. */
+  private emitPostRead(caller0: number, caller: number, v: number, addrLo: number, addrHi: number, devId: number): void {
+    if (this.postRead.enabled) this.emit(this.postRead, caller0, caller, 32, v, 0, addrLo, addrHi, devId);
   }
 
   /** Emit a record with a value, given as 32-bit halves: caller0, caller, width, value halves, address halves, device. */
   emitValued(tp: Tracepoint, width: number, addrLo: number, addrHi: number, dev: number, lo: number, hi: number): void {
-    this.emit(tp, width, lo, hi, addrLo, addrHi, dev);
+    this.emit(tp, this.calls.parent(), this.calls.current(), width, lo, hi, addrLo, addrHi, dev);
   }
 
-  /** A record's fields after caller0, caller and width: straight into the ring, unless a filter must see them first. */
-  private emit(tp: Tracepoint, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
+  /** A record: straight into the ring's array, unless a filter must see it first. */
+  private emit(tp: Tracepoint, caller0: number, caller: number, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
     if (tp.filtered) {
-      this.emitFiltered(tp, width, f3, f4, f5, f6, f7);
+      this.emitFiltered(tp, caller0, caller, width, f3, f4, f5, f6, f7);
       return;
     }
     const b = tp.reserveFields();
     if (b < 0) return;
-    const d = this.trace.ring.slots;
-    d[b] = this.calls.parent();
-    d[b + 1] = this.calls.current();
+    const d = this.trace.ring.recs;
+    d[b] = caller0;
+    d[b + 1] = caller;
     d[b + 2] = width;
     d[b + 3] = f3;
     d[b + 4] = f4;
@@ -98,10 +177,10 @@ export class RwmmioTracepoints {
   }
 
   /** Build the record in full for the filter (kept out of emit, which stays small enough to inline). */
-  private emitFiltered(tp: Tracepoint, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
+  private emitFiltered(tp: Tracepoint, caller0: number, caller: number, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
     const s = this.slots;
-    s[0] = this.calls.parent();
-    s[1] = this.calls.current();
+    s[0] = caller0;
+    s[1] = caller;
     s[2] = width;
     s[3] = f3;
     s[4] = f4;

@@ -135,6 +135,56 @@ describe('IoMem fast path: tracing and observers see every access', () => {
     ]);
   });
 
+  it('a traced read names its callers in both records, also when the register hook calls other functions in between', () => {
+    const { kernel } = createKernel();
+    const bus = new MmioBus(kernel);
+    const bank = new RegisterBank('two', 0x2000, [
+      { name: 'A', offset: 0x8, access: 'RO', read: () => kernel.calls.run('cspmu_hook_helper', () => 0x99) },
+      { name: 'B', offset: 0x1008, access: 'RO', read: () => 0x42 },
+    ]);
+    bus.map.map(0x60000, 0x2000, bank, 'two');
+    // A one-page mapping takes readl's shortcut to the device; a two-page one goes through the checked path.
+    const one = bus.ioremap(0x60000, 0x1000, 'two page 0');
+    const both = bus.ioremap(0x60000, 0x2000, 'two');
+    expect([one.readl(0x8), both.readl(0x8), both.readl(0x1008)]).to.deep.equal([0x99, 0x99, 0x42]);
+    kernel.trace.enable('rwmmio:*');
+    const inRead = (read: () => number) => kernel.calls.run('arm_cspmu_read_counter', read, 'arm_cspmu_event_update');
+    expect([inRead(() => one.readl(0x8)), inRead(() => both.readl(0x1008))]).to.deep.equal([0x99, 0x42]);
+    const caller = 'arm_cspmu_event_update -> arm_cspmu_read_counter';
+    expect(kernel.trace.peek().map((l) => `${l.event}: ${l.text}`)).to.deep.equal([
+      `rwmmio_read: ${caller} width=32 addr=0xffff800080000008`,
+      `rwmmio_post_read: ${caller} width=32 val=0x99 addr=0xffff800080000008`,
+      `rwmmio_read: ${caller} width=32 addr=0xffff800080011008`,
+      `rwmmio_post_read: ${caller} width=32 val=0x42 addr=0xffff800080011008`,
+    ]);
+  });
+
+  it('a plain read records what each read tracepoint says: either alone, or both with either filtered out', () => {
+    const cases: [string, string | null, string | null, string[]][] = [
+      ['read alone', '', null, ['rwmmio_read: width=32 addr=0xffff800080000004']],
+      ['post-read alone', null, '', ['rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004']],
+      ['read filtered out', 'width == 64', '', ['rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004']],
+      ['post-read filtered out', '', 'width == 64', ['rwmmio_read: width=32 addr=0xffff800080000004']],
+    ];
+    for (const [what, read, post, want] of cases) {
+      const { io, kernel } = busWith(specs);
+      for (const [name, filter] of [
+        ['rwmmio_read', read],
+        ['rwmmio_post_read', post],
+      ] as const) {
+        if (filter === null) continue;
+        const tp = kernel.trace.get(name);
+        tp.enabled = true;
+        if (filter !== '') tp.setFilter(filter);
+      }
+      expect(io.readl(0x4), what).to.equal(0x10);
+      expect(
+        kernel.trace.peek().map((l) => `${l.event}: ${l.text.replace('<unknown> -> <unknown> ', '')}`),
+        what,
+      ).to.deep.equal(want);
+    }
+  });
+
   it('a read tracepoint alone watches reads only; a filtered one builds the record before keeping it', () => {
     const { io, kernel } = busWith(specs);
     const post = kernel.trace.get('rwmmio_post_read');

@@ -87,12 +87,9 @@ export class Tracepoint {
       scratch[7] = h;
       if (!this.filter(scratch, 0)) return;
     }
-    this.hits++;
-    const ring = this.fs.ring;
-    const i = ring.reserve(this.id, this.fs.now(), this.fs.cpu(), 0);
-    if (i < 0) return;
-    const s = ring.slots;
-    const base = i * TRACE_SLOTS;
+    const base = this.reserveFields();
+    if (base < 0) return;
+    const s = this.fs.ring.recs;
     s[base] = a;
     s[base + 1] = b;
     s[base + 2] = c;
@@ -111,15 +108,9 @@ export class Tracepoint {
   emitSlots(slots: Float64Array): void {
     if (!this.on) return;
     if (this.filter !== null && !this.filter(slots, 0)) return;
-    this.hits++;
-    const ring = this.fs.ring;
-    const i = ring.reserveSlot(this.id);
-    if (i < 0) return;
-    ring.times[i] = this.fs.now();
-    ring.cpus[i] = this.fs.cpu();
-    ring.pids[i] = 0;
-    const d = ring.slots;
-    const b = i * TRACE_SLOTS;
+    const b = this.reserveFields();
+    if (b < 0) return;
+    const d = this.fs.ring.recs;
     d[b] = slots[0]!;
     d[b + 1] = slots[1]!;
     d[b + 2] = slots[2]!;
@@ -137,19 +128,14 @@ export class Tracepoint {
 
   /**
    * For hot paths that write a record's fields straight into the ring:
-   * reserve the next record (id, time, CPU and pid set) and return where
-   * its fields start in `ring.slots`, or -1 when the ring dropped it. Only
+   * reserve the next record (time, event id and CPU set) and return where
+   * its fields start in `ring.recs`, or -1 when the ring dropped it. Only
    * while the tracepoint is on and not filtered; the caller checks both.
    */
   reserveFields(): number {
     this.hits++;
-    const ring = this.fs.ring;
-    const i = ring.reserveSlot(this.id);
-    if (i < 0) return -1;
-    ring.times[i] = this.fs.now();
-    ring.cpus[i] = this.fs.cpu();
-    ring.pids[i] = 0;
-    return i * TRACE_SLOTS;
+    const fs = this.fs;
+    return fs.ring.reserve(this.id, fs.now(), fs.cpu());
   }
 
   setFilter(expr: string): void {
@@ -293,9 +279,10 @@ export class TraceFs {
   }
 
   private formatAt(i: number): TraceLine {
-    const tp = this.events[this.ring.ids[i]!]!;
-    const base = i * TRACE_SLOTS;
-    const slots = this.ring.slots;
+    const ring = this.ring;
+    const tp = this.events[ring.idAt(i)]!;
+    const base = ring.fieldsAt(i);
+    const slots = ring.recs;
     const offsets = new Map<string, number>();
     let o = 0;
     for (const f of tp.def.fields) {
@@ -307,12 +294,13 @@ export class TraceFs {
       if (off === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
       return base + off;
     };
+    const timeNs = ring.timeAt(i);
     const reader: TraceRecordReader = {
-      timeNs: this.ring.times[i]!,
+      timeNs,
       num: (f) => slots[at(f)]!,
       str: (f) => this.strings.get(slots[at(f)]!),
       u64: (f) => (BigInt(slots[at(f) + 1]!) << 32n) | BigInt(slots[at(f)]!),
     };
-    return { event: tp.def.name, timeNs: this.ring.times[i]!, cpu: this.ring.cpus[i]!, text: tp.def.format(reader) };
+    return { event: tp.def.name, timeNs, cpu: ring.cpuAt(i), text: tp.def.format(reader) };
   }
 }
