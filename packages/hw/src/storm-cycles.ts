@@ -1,11 +1,15 @@
 // Overflow storms faster than one event a nanosecond, in closed form: the cycles' lengths and overshoots follow the orbit of their start phase.
-import { scanCycles } from './storm-scan.js';
+import { scanCycles, scanMultiplications } from './storm-scan.js';
 
 /** Phases at most this many: their orbit is followed step by step (in arithmetic, not interrupts) until it repeats. */
 export const MAX_ORBIT_PHASES = 1 << 16;
-/** More phases, and cycles shorter than this many ns: their cycles are counted by a walker with one state per ns (see scanCycles). */
-export const MAX_SCANNED_CYCLE_NS = 1024;
-/** More phases and longer cycles: at most this many are stepped in one call (in arithmetic, not interrupts). */
+/**
+ * More phases: cycles are counted by a walker with one state per ns of a cycle (see scanCycles) when that
+ * costs less than stepping them, and its states are at most this many. Each set of moves takes 21 bytes a
+ * state (22 MB at the cap), and a scan holds a few per Euclid level at once, so this bounds its memory.
+ */
+export const MAX_SCANNED_STATES = 1 << 20;
+/** More phases where stepping is cheaper (or the walker too large): at most this many are stepped in one call (in arithmetic, not interrupts). */
 export const MAX_STEPPED_CYCLES = 1 << 18;
 
 /** The next k overflow cycles of a counter preloaded again at each overflow, as replaying them needs them. */
@@ -96,8 +100,8 @@ class Walk {
  * The overflow cycles that end within `maxNs` of a start at `phase` (of d),
  * at n/d events a nanosecond (n > d), each counting `perCycle` events before
  * its overflow: exactly as stepping them one by one would find them (with
- * more than MAX_ORBIT_PHASES phases and cycles of MAX_SCANNED_CYCLE_NS or
- * more, only the first MAX_STEPPED_CYCLES of them).
+ * more than MAX_ORBIT_PHASES phases where stepping is the cheaper way, only
+ * the first MAX_STEPPED_CYCLES of them).
  * Undefined when fewer than two can fit or when the numbers are past exact
  * double arithmetic.
  */
@@ -152,32 +156,38 @@ function orbitOf(n: number, d: number, perCycle: bigint, maxNs: number): PhaseOr
   return new PhaseOrbit(n, d, longNs, need - (longNs - 1n) * bn);
 }
 
+/** How cycles with too many phases are counted: the cheaper way, or (for tests of each way) by scanning or stepping. */
+export type LongOrbitWay = 'cheaper' | 'scan' | 'step';
+
 /** What stormCycles finds for more than MAX_ORBIT_PHASES phases, at any number of phases (so tests can set it against the orbit). */
-export function longStormCycles(n: number, d: number, phase: number, perCycle: bigint, maxNs: number): StormCycles | undefined {
+export function longStormCycles(n: number, d: number, phase: number, perCycle: bigint, maxNs: number, way: LongOrbitWay = 'cheaper'): StormCycles | undefined {
   const orbit = orbitOf(n, d, perCycle, maxNs);
-  return orbit && longOrbitCycles(orbit, n, d, phase, perCycle, Math.floor(maxNs));
+  return orbit && longOrbitCycles(orbit, n, d, phase, perCycle, Math.floor(maxNs), way);
 }
 
 /**
  * Too many phases to follow the orbit. When every cycle is long (theta >= d: each takes A ns) they are
- * counted by division; when cycles are short enough, a walker scanning the ns counts them (see
- * scanCycles); longer ones are few for the time they take and are stepped. The overshoots need only the
+ * counted by division; otherwise by a walker scanning the ns (see scanCycles) or by stepping them,
+ * whichever costs less (see scanIsCheaper). The overshoots need only the
  * totals: short cycles have none, long ones q or q + 1 (the floor of (p + n - theta) / d for p below
  * theta and d), and together they are the events counted past k whole cycles.
  */
-function longOrbitCycles(orbit: PhaseOrbit, n: number, d: number, phase: number, perCycle: bigint, limit: number): StormCycles {
+function longOrbitCycles(orbit: PhaseOrbit, n: number, d: number, phase: number, perCycle: bigint, limit: number, way: LongOrbitWay = 'cheaper'): StormCycles {
   const { theta, longNs } = orbit;
   const short = longNs - 1;
   let found: { k: number; ns: number; work: number };
   if (theta >= d) {
     const k = Math.floor(limit / longNs);
     found = { k, ns: k * longNs, work: 1 };
-  } else if (short < MAX_SCANNED_CYCLE_NS) {
-    found = scanCycles(n, d, phase, theta, short, limit);
   } else {
-    const walk = new Walk(phase);
-    walk.go(orbit, MAX_STEPPED_CYCLES, limit);
-    return { k: walk.k, ns: walk.ns, overshoots: walk.overshoots, steps: walk.k + 1 };
+    const plan = way === 'cheaper' ? planScan(n, d, phase, theta, short, limit) : { scan: way === 'scan', work: 0 };
+    if (!plan.scan) {
+      const walk = new Walk(phase);
+      walk.go(orbit, MAX_STEPPED_CYCLES, limit);
+      return { k: walk.k, ns: walk.ns, overshoots: walk.overshoots, steps: plan.work + walk.k + 1 };
+    }
+    const scanned = scanCycles(n, d, phase, theta, short, limit);
+    found = { ...scanned, work: plan.work + scanned.work };
   }
   const { k, ns } = found;
   const longs = ns - k * short;
@@ -192,4 +202,20 @@ function longOrbitCycles(orbit: PhaseOrbit, n: number, d: number, phase: number,
   add(q, longs - higher);
   add(q + 1, higher);
   return { k, ns, overshoots, steps: found.work };
+}
+
+/**
+ * Whether the walker (short + 1 states, each multiplication of moves touching all of them) counts the
+ * cycles within `limit` for less work than stepping them one by one would (about limit / short, over as
+ * many calls as it takes), and the work of deciding. The multiplications are counted by a dry run with
+ * two states, which costs twice what it finds. Scanning short cycles is then O(A log d) and stepping long
+ * ones O(limit / A): at worst about sqrt(limit * multiplications) either way, never limit / A for small A
+ * over a long limit.
+ */
+function planScan(n: number, d: number, phase: number, theta: number, short: number, limit: number): { scan: boolean; work: number } {
+  const stepping = limit / short;
+  // Too large a walker, or too few cycles to be worth even the dry run.
+  if (short + 1 > MAX_SCANNED_STATES || stepping < 4 * Math.log2(limit + 2) * (short + 1)) return { scan: false, work: 0 };
+  const multiplications = scanMultiplications(n, d, phase, theta, limit);
+  return { scan: (short + 1) * multiplications <= stepping, work: 2 * multiplications };
 }

@@ -186,3 +186,12 @@ export function scanCycles(n: number, d: number, phase: number, theta: number, s
   if (all.next[0] === 0) return { k: started, ns: limitNs, work: moves.work };
   return { k: started - 1, ns: (started - 1) * short + all.longs[0]! - all.lastLong[0]!, work: moves.work };
 }
+
+/**
+ * How many multiplications of moves scanCycles makes for these arguments, whatever `short` is: the Euclid
+ * expansion and the powers along it depend only on the rotation, theta, the phase and the limit. Found by
+ * the same scan with two states (short = 1), so its work is twice the count; that dry run costs as much.
+ */
+export function scanMultiplications(n: number, d: number, phase: number, theta: number, limitNs: number): number {
+  return scanCycles(n, d, phase, theta, 1, limitNs).work / 2;
+}

@@ -1,7 +1,7 @@
 // Tests that storms with too many phases to follow (scanned, divided or stepped) give the cycles stepping finds, and the orbit walk's where both apply.
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { longStormCycles, MAX_ORBIT_PHASES, MAX_SCANNED_CYCLE_NS, MAX_STEPPED_CYCLES, stormCycles } from '../src/storm-cycles.js';
+import { longStormCycles, MAX_ORBIT_PHASES, MAX_SCANNED_STATES, MAX_STEPPED_CYCLES, stormCycles } from '../src/storm-cycles.js';
 
 const seed = Number(process.env['CSPMU_SEED'] ?? 20261122);
 
@@ -49,7 +49,9 @@ const rate = (minD: number, maxD: number) =>
 /** Events a cycle: 1-bit and 2-bit periods, small ones, ones whose cycles take 1024 ns and more, and a 32-bit period. */
 const perCycle = fc.oneof(fc.constantFrom(1, 2, 3, 129, 2 ** 31 + 1), fc.integer({ min: 1, max: 3000 }));
 
-describe('Overflow storms with too many phases to follow', () => {
+describe('Overflow storms with too many phases to follow', function () {
+  // Walkers of up to 10^5 states: a few seconds on a loaded machine. Work is bounded by the steps asserted, not by time.
+  this.timeout(120000);
   before(() => console.log(`      long storm property seed ${seed} (CSPMU_SEED=${seed} replays it)`));
 
   it('match stepping for rates with up to 4*10^9 phases, any start phase, cycle size and limit (seeded property)', () => {
@@ -78,7 +80,7 @@ describe('Overflow storms with too many phases to follow', () => {
           expect(walked).to.equal(undefined);
           return;
         }
-        // Cycles of MAX_SCANNED_CYCLE_NS or more are stepped, a bounded number a call: a prefix of the walk's.
+        // Cycles stepped because that is cheaper than scanning them go a bounded number a call: a prefix of the walk's.
         if (got.k === MAX_STEPPED_CYCLES) {
           expect(cycles(got)).to.deep.equal(cycles(stormCycles(n, d, phase, BigInt(events), got.ns)));
           return;
@@ -173,14 +175,65 @@ describe('Overflow storms with too many phases to follow', () => {
     expect(cycles(longStormCycles(1234567891, 1e9, 5, 1n, 30_000))).to.deep.equal(stepped(1234567891, 1e9, 5, 1n, 30_000));
   });
 
-  it('cycles of MAX_SCANNED_CYCLE_NS or more are stepped, at most MAX_STEPPED_CYCLES a call; shorter ones are scanned at any limit', () => {
-    // 1024 events a cycle at 1234567891/s: cycles of 829 or 830 ns, scanned.
+  it('cycles from 1024 ns to 10^5 ns long, scanned whatever the cost, match stepping (seeded property)', () => {
+    fc.assert(
+      fc.property(
+        rate(MAX_ORBIT_PHASES + 1, 4e9),
+        fc.nat(),
+        fc.oneof(fc.integer({ min: 1024, max: 2 ** 13 }), fc.integer({ min: 1024, max: 2 ** 17 })),
+        fc.integer({ min: 2, max: 60 }),
+        ({ n, d }, p, events, cyclesLong) => {
+          const phase = p % d;
+          const maxNs = Math.floor((events * d * cyclesLong) / n);
+          const got = longStormCycles(n, d, phase, BigInt(events), maxNs, 'scan');
+          const want = stepped(n, d, phase, BigInt(events), maxNs);
+          if (got === undefined) {
+            expect(want.k).to.be.below(2);
+            return;
+          }
+          expect(cycles(got)).to.deep.equal(want);
+          expect(cycles(longStormCycles(n, d, phase, BigInt(events), maxNs, 'step'))).to.deep.equal(want);
+          expect(cycles(stormCycles(n, d, phase, BigInt(events), maxNs))).to.deep.equal(want);
+        },
+      ),
+      { seed, numRuns: 30 },
+    );
+  });
+
+  it('12- and 16-bit periods (2^w and 2^(w-1) + 1 events) at 1234567891/s and 1.1 GHz + 1/4 Hz over 10^6 s: scanned in one call within a work budget, as stepping counts over 10^8 ns', () => {
+    for (const { n, d } of [
+      { n: 1234567891, d: 1e9 },
+      { n: 4400000001, d: 4e9 },
+    ]) {
+      for (const [bits, events] of [12, 16].flatMap((w) => [w, w - 1].map((e) => [w, 2n ** BigInt(e) + BigInt(w - e)] as const))) {
+        const cycleNs = Number(events) / (n / d);
+        const long = stormCycles(n, d, 3, events, 1e15)!;
+        // Every cycle within 10^15 ns in one call: stepping would need 10^15 / cycleNs cycles (over 10^9), a few million calls.
+        expect(long.ns, `${bits}-bit at ${n}/${d}`).to.be.above(1e15 - 2 * cycleNs);
+        expect(long.steps, `${bits}-bit at ${n}/${d}`).to.be.below(400 * 2 ** bits);
+        // The events up to the last overflow: k whole cycles and their overshoots, the closed form's count.
+        const overshot = [...long.overshoots].reduce((sum, [o, c]) => sum + BigInt(o) * BigInt(c), 0n);
+        expect(events * BigInt(long.k) + overshot).to.equal((3n + BigInt(n) * BigInt(long.ns)) / BigInt(d));
+        const head = stormCycles(n, d, 3, events, 1e8)!;
+        expect(cycles(head)).to.deep.equal(stepped(n, d, 3, events, 1e8));
+        expect(cycles(longStormCycles(n, d, 3, events, 1e8, 'scan'))).to.deep.equal(cycles(head));
+      }
+    }
+  });
+
+  it('a scan that would cost more than stepping, or need over MAX_SCANNED_STATES states, is stepped, at most MAX_STEPPED_CYCLES a call', () => {
+    // 1024 events a cycle at 1234567891/s: cycles of 829 or 830 ns, scanned at any limit long enough.
     const scanned = stormCycles(1234567891, 1e9, 0, 1024n, 2 ** 50)!;
     expect(scanned.k).to.be.above(MAX_STEPPED_CYCLES);
     expect(scanned.steps).to.be.below(1e6);
-    const events = BigInt(Math.ceil((MAX_SCANNED_CYCLE_NS * 1234567891) / 1e9) + 2);
-    const long = stormCycles(1234567891, 1e9, 7, events, 2 ** 29)!;
+    // 2^16 events a cycle over 2^29 ns: about 10^4 cycles, cheaper to step than a walker of 53,000 states.
+    const few = stormCycles(1234567891, 1e9, 7, 2n ** 16n, 2 ** 29)!;
+    expect(few.steps).to.equal(few.k + 1);
+    expect(cycles(few)).to.deep.equal(stepped(1234567891, 1e9, 7, 2n ** 16n, 2 ** 29));
+    // Cycles of over MAX_SCANNED_STATES ns are stepped whatever the limit, a bounded number a call.
+    const events = BigInt(Math.ceil((MAX_SCANNED_STATES * 1234567891) / 1e9) + 2);
+    const long = stormCycles(1234567891, 1e9, 7, events, 2 ** 52)!;
     expect(long.k).to.equal(MAX_STEPPED_CYCLES);
-    expect(cycles(long)).to.deep.equal(stepped(1234567891, 1e9, 7, events, 2 ** 29, MAX_STEPPED_CYCLES));
+    expect(cycles(long)).to.deep.equal(stepped(1234567891, 1e9, 7, events, 2 ** 52, MAX_STEPPED_CYCLES));
   });
 });
