@@ -66,5 +66,23 @@ describe('Overflow storms with too many phases to follow, end to end', function 
         expect(BigInt(counts[i]!), `${w}-bit count`).to.equal(want.count);
       }
     });
+
+    it(`12- and 16-bit counters at ${hz}/s over 10^6 s of virtual time: under 1000 steps, each cycle's fold as arithmetic gives it`, async () => {
+      const { n, d } = ratePerNs(hz);
+      const m = await Machine.boot({ platform: widthsAt(hz, [12, 16]), installed: [] });
+      const evs = m.driver.bindings().map((b) => m.open(`${b.pmu}/cycles/`)[0]!);
+      const mark = m.kernel.clock.work.steps;
+      m.advance(1e15);
+      expect(m.kernel.clock.work.since(mark)).to.be.below(1000);
+      const counts = evs.map((e) => BigInt(m.perf.read(e).value));
+      const overflows = m.platform.pmus.map((p) => m.hardware.device(p.label).overflows);
+      await m.shutdown();
+      for (const [i, w] of [12, 16].entries()) {
+        const want = foldedCount(n, d, w, 1e15);
+        expect(overflows[i], `${w}-bit overflows`).to.equal(want.overflows);
+        expect(counts[i], `${w}-bit count`).to.equal(want.count);
+        expect(counts[i], `${w}-bit count`).to.equal((BigInt(n) * 10n ** 15n) / BigInt(d));
+      }
+    });
   }
 });
