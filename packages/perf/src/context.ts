@@ -78,12 +78,13 @@ export class PmuCpuContext {
   // ---- groups ----
 
   addGroup(leader: PerfEvent): void {
+    // New members (even ones back from another CPU at the instant of the last rotation) make the record start over, so it sees members only leave.
     this.cycle.reset();
     (leader.attr.pinned ? this.pinned : this.flexible).push(leader);
   }
 
+  /** The record goes on: a group leaving lowers the member count, which the record compares. */
   removeGroup(leader: PerfEvent): void {
-    this.cycle.reset();
     const list = leader.attr.pinned ? this.pinned : this.flexible;
     const i = list.indexOf(leader);
     // Shifted down and popped, not spliced: splice returns an array, and emptying a list through it drops its storage, which the next open allocates again.
