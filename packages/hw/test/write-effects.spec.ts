@@ -7,6 +7,23 @@ import { BASE0, modelConfig, rig } from './helpers.js';
 
 const CNT = (n: number) => REG.PMEVCNTR + n * 4;
 
+/** One device over a 1 GHz workload of event 0x11 whose selections are counted as the device resolves them. */
+function countedResolutions(ext64: boolean) {
+  const { kernel } = createKernel();
+  const clock = kernel.clock as ManualClock;
+  const bus = new MmioBus(kernel);
+  const wl = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
+  const resolutions = { count: 0 };
+  const resolve = wl.resolve.bind(wl);
+  wl.resolve = (sel) => {
+    resolutions.count++;
+    return resolve(sel);
+  };
+  const dev = new CspmuModel(modelConfig({ ext64 }), { clock, workload: wl });
+  dev.attach(bus.map, 'pmu0', BASE0);
+  return { io: bus.ioremap(BASE0, 0x1000, 'pmu0'), clock, resolutions };
+}
+
 describe('CoreSight PMU model: each write restarts only what it touched', () => {
   it('a PMCR.E write restarts exactly the enabled counters, and every count stays exact', () => {
     // Nine counters (eight event counters and the cycle counter); two are enabled.
@@ -62,19 +79,7 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
   });
 
   it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {
-    const { kernel } = createKernel();
-    const clock = kernel.clock as ManualClock;
-    const bus = new MmioBus(kernel);
-    const wl = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
-    let resolutions = 0;
-    const resolve = wl.resolve.bind(wl);
-    wl.resolve = (sel) => {
-      resolutions++;
-      return resolve(sel);
-    };
-    const dev = new CspmuModel(modelConfig(), { clock, workload: wl });
-    dev.attach(bus.map, 'pmu0', BASE0);
-    const io = bus.ioremap(BASE0, 0x1000, 'pmu0');
+    const { io, clock, resolutions } = countedResolutions(false);
     io.writel(0x11, REG.PMEVTYPER);
     io.writel(0x1, REG.PMCNTENSET);
     for (let i = 0; i < 20; i++) {
@@ -82,12 +87,12 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
       clock.advance(10);
       io.writel(0, REG.PMCR);
     }
-    expect(resolutions).to.equal(1);
+    expect(resolutions.count).to.equal(1);
     expect(io.readl(CNT(0))).to.equal(200);
     // A new selection is resolved again.
     io.writel(0x12, REG.PMEVTYPER);
     io.writel(PMCR.E, REG.PMCR);
-    expect(resolutions).to.equal(2);
+    expect(resolutions.count).to.equal(2);
   });
 });
 
@@ -103,31 +108,19 @@ describe('CoreSight PMU model: a selection is resolved again when any of its wor
   ];
   for (const [what, offset] of words) {
     it(what, () => {
-      const { kernel } = createKernel();
-      const clock = kernel.clock as ManualClock;
-      const bus = new MmioBus(kernel);
-      const wl = new Workload({ name: 'w', phases: [{ durationNs: 1_000_000, streams: [{ pmu: '*', event: 0x11, rate: 1e9 }] }] });
-      let resolutions = 0;
-      const resolve = wl.resolve.bind(wl);
-      wl.resolve = (sel) => {
-        resolutions++;
-        return resolve(sel);
-      };
-      const dev = new CspmuModel(modelConfig({ ext64: true }), { clock, workload: wl });
-      dev.attach(bus.map, 'pmu0', BASE0);
-      const io = bus.ioremap(BASE0, 0x1000, 'pmu0');
+      const { io, resolutions } = countedResolutions(true);
       io.writel(0x11, REG.PMEVTYPER);
       io.writel(0x1, REG.PMCNTENSET);
       io.writel(PMCR.E, REG.PMCR_EXT64);
-      expect(resolutions).to.equal(1);
+      expect(resolutions.count).to.equal(1);
       // Re-enabled unchanged: nothing to resolve.
       io.writel(0, REG.PMCR_EXT64);
       io.writel(PMCR.E, REG.PMCR_EXT64);
-      expect(resolutions).to.equal(1);
+      expect(resolutions.count).to.equal(1);
       io.writel(0, REG.PMCR_EXT64);
       io.writel(offset === REG.PMEVTYPER ? 0x12 : 0x1, offset);
       io.writel(PMCR.E, REG.PMCR_EXT64);
-      expect(resolutions).to.equal(2);
+      expect(resolutions.count).to.equal(2);
     });
   }
 });
