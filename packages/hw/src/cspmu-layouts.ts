@@ -44,10 +44,9 @@ export class CspmuLayouts {
     const key = KIND_FIELDS.map((f) => String(c[f])).join(',');
     let l = this.byKind.get(key);
     if (l) {
-      if (this.limit !== Number.POSITIVE_INFINITY) {
-        this.byKind.delete(key);
-        this.byKind.set(key, l);
-      }
+      // Moved to the back: the front is the kind used least recently.
+      this.byKind.delete(key);
+      this.byKind.set(key, l);
       return l;
     }
     const map = cspmuRegisterMap(c, g);

@@ -41,11 +41,10 @@ export class Hardware {
     deps: HardwareDeps,
   ) {
     const mapped: (() => void)[] = [];
-    const layouts = SHARED_LAYOUTS;
     try {
       for (const d of platform.pmus) {
         const irq = d.irq ? deps.irqs.registerLine(d.irq.gsi, d.irq.trigger) : undefined;
-        const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, layouts, ...(irq !== undefined ? { irq } : {}) });
+        const dev = new CspmuModel(d, { clock: deps.clock, workload, irqs: deps.irqs, layouts: SHARED_LAYOUTS, ...(irq !== undefined ? { irq } : {}) });
         const regions = dev.attach(deps.map, `${d.label}`, d.base0, d.dualPage ? d.base1 : undefined);
         mapped.push(() => {
           for (const r of regions) deps.map.unmap(r);
