@@ -35,7 +35,7 @@ describe('Kernel functions and call sites', () => {
     const b = createKernel().kernel;
     const local = a.trace.strings.intern('some_string');
     const d = new Driver(a.calls);
-    const depth = a.calls.enter(kernelFunction('drv_outer'));
+    const depth = a.calls.push(kernelFunction('drv_outer').id);
     expect(a.calls.current()).to.equal(b.calls.intern('drv_outer'));
     expect(a.calls.current()).to.not.equal(local);
     expect(a.trace.strings.get(a.calls.current())).to.equal('drv_outer');

@@ -127,8 +127,8 @@ export function asKernelError(e: unknown, code: ErrnoName, context: string): Ker
 /** How many problems an error message lists before it says "and K more". */
 export const MAX_LISTED_PROBLEMS = 10;
 
-/** Problems joined with '; ', the first `max` of them, then "and K more": error messages stay bounded. */
-export function listProblems(problems: readonly string[], max = MAX_LISTED_PROBLEMS): string {
-  if (problems.length <= max) return problems.join('; ');
-  return `${problems.slice(0, max).join('; ')}; and ${problems.length - max} more`;
+/** Problems joined with `separator`, the first `max` of them, then "and K more": error messages stay bounded. */
+export function listProblems(problems: readonly string[], max = MAX_LISTED_PROBLEMS, separator = '; '): string {
+  if (problems.length <= max) return problems.join(separator);
+  return `${problems.slice(0, max).join(separator)}${separator}and ${problems.length - max} more`;
 }

@@ -26,8 +26,10 @@ export interface IrqStats {
 
 /**
  * How replayed deliveries may differ from the last one: only in the value
- * the handler reads from one of the device's counters (`source`), which is
- * `values[i]` in `counts[i]` of them, in an order that changes nothing.
+ * the handler reads from one of the device's registers (`source`, as the
+ * device and its driver number them), which is `values[i]` in `counts[i]`
+ * of them, in an order that changes nothing. The kernel only checks the
+ * shape and passes it on.
  */
 export interface IrqReplayReads {
   readonly source: number;

@@ -1,6 +1,6 @@
 // The emulated call stack: which kernel functions a task is in, kept across awaits, for tracers and KASAN/WARN backtraces.
 import { runWithFrames, taskFrames } from '../base/task-context.js';
-import { type KernelFunction, kernelFunction } from './kfunc.js';
+import { kernelFunction } from './kfunc.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
@@ -31,11 +31,6 @@ export class CallStack {
   /** The id of a function name, to push later (the same on every machine). Look it up once, at setup. */
   intern(name: string): number {
     return kernelFunction(name).id;
-  }
-
-  /** Enter the kernel function `fn`; returns the depth to pass back to `pop`. */
-  enter(fn: KernelFunction): number {
-    return this.push(fn.id);
   }
 
   /** Enter function `id`; returns the depth to pass back to `pop`. */

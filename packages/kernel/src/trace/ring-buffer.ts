@@ -3,10 +3,10 @@ import { kerr } from '../base/errors.js';
 
 export const TRACE_SLOTS = 8;
 /** A record in `RingBuffer.recs`: its time, its header (event id and CPU), then TRACE_SLOTS field slots. */
-export const RECORD_TIME = 0;
-export const RECORD_HEADER = 1;
-export const RECORD_FIELDS = 2;
-export const RECORD_STRIDE = RECORD_FIELDS + TRACE_SLOTS;
+const RECORD_TIME = 0;
+const RECORD_HEADER = 1;
+const RECORD_FIELDS = 2;
+const RECORD_STRIDE = RECORD_FIELDS + TRACE_SLOTS;
 /** The header packs the CPU above the 16-bit event id (an exact integer in a double). */
 const CPU_SHIFT = 65536;
 
