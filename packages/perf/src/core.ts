@@ -53,9 +53,10 @@ export class PerfCore {
     this.srcu = kernel.srcu('pmus');
     this.freeing = kernel.srcu('perf_free');
     this.registry = new PmuRegistry(kernel, this.srcu);
-    this.events = new EventLifecycle(kernel.lifecycle, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
+    const nameOf = (pmu: Pmu) => this.registry.ofPmu(pmu)?.name ?? '?';
+    this.events = new EventLifecycle(kernel.lifecycle, nameOf);
     this.freer = new EventFreer(kernel, modules, this.freeing, (e) => this.events.fireFreed(e));
-    this.sites = definePmuCallSites(kernel.callSites, (pmu) => this.registry.ofPmu(pmu)?.name ?? '?');
+    this.sites = definePmuCallSites(kernel.callSites, nameOf);
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
     this.sys = new PerfSyscalls(kernel, this, this.freeing);
   }

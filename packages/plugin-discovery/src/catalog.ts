@@ -26,6 +26,8 @@ const entryCache = new WeakMap<InstalledModule, Map<string, string>>();
 /** Plugins installed in module roots, found from their package.json manifests alone. */
 export class PluginDiscovery implements PluginCatalog {
   private readonly roots: string[];
+  /** The roots as one key of the entry cache, which every catalog of the process shares. */
+  private readonly rootsKey: string;
   private scanned: InstalledModule[] | undefined;
   /** Plugins found in the roots but left out by the `installed` option. */
   private excluded = new Set<string>();
@@ -36,6 +38,7 @@ export class PluginDiscovery implements PluginCatalog {
       if (typeof r !== 'string' || !isAbsolute(r)) throw kerr('EINVAL', `module root '${String(r)}' must be an absolute path`);
       return existsSync(r) ? realpathSync(r) : r;
     });
+    this.rootsKey = this.roots.join('\0');
   }
 
   installed(warn: (msg: string) => void): readonly InstalledModule[] {
@@ -82,13 +85,12 @@ export class PluginDiscovery implements PluginCatalog {
   }
 
   entryOf(pkg: InstalledModule): string {
-    const rootsKey = this.roots.join('\0');
-    const known = entryCache.get(pkg)?.get(rootsKey);
+    let byRoots = entryCache.get(pkg);
+    const known = byRoots?.get(this.rootsKey);
     if (known !== undefined) return known;
     const entry = resolveEntry(pkg, this.roots);
-    let byRoots = entryCache.get(pkg);
     if (!byRoots) entryCache.set(pkg, (byRoots = new Map()));
-    byRoots.set(rootsKey, entry);
+    byRoots.set(this.rootsKey, entry);
     return entry;
   }
 

@@ -1,7 +1,7 @@
 // What the facade says about bound devices: a binding record, a per-device awaitable for the next settled binding, and closing events as a set.
 
 import type { ArmCspmuDriver, DeviceBinding } from '@cspmu/arm-cspmu/driver';
-import { describeValue, type Kernel, kerr, MAX_LISTED_PROBLEMS, type PlatformBus } from '@cspmu/kernel';
+import { describeValue, type Kernel, kerr, listProblems, MAX_LISTED_PROBLEMS, type PlatformBus } from '@cspmu/kernel';
 import type { PerfCore, PerfEvent } from '@cspmu/perf';
 
 export type { DeviceBinding } from '@cspmu/arm-cspmu/driver';
@@ -20,10 +20,7 @@ export function whenBound(kernel: Kernel, bus: PlatformBus, driver: ArmCspmuDriv
   if (typeof device !== 'string' || bus.device(device) === undefined) {
     const names = bus.allDevices().map((d) => d.name);
     return Promise.reject(
-      kerr(
-        'ENODEV',
-        `no device ${describeValue(device)} on this machine; its devices are ${names.slice(0, MAX_LISTED_PROBLEMS).join(', ')}${names.length > MAX_LISTED_PROBLEMS ? ` and ${names.length - MAX_LISTED_PROBLEMS} more` : ''}`,
-      ),
+      kerr('ENODEV', `no device ${describeValue(device)} on this machine; its devices are ${listProblems(names, MAX_LISTED_PROBLEMS, ', ')}`),
     );
   }
   const settled = (): DeviceBinding | undefined => {
