@@ -141,4 +141,37 @@ describe('Injected hazards', () => {
       ['struct arm_cspmu_impl_ops', 'impl.ops->eventType', 'arm_cspmu_event_init'],
     ]);
   });
+
+  it('a pmu->read that throws leaves the call stack where its caller had it: the next report names only the caller', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const inst = m.driver.instanceByName('arm_cspmu_cache_0')!;
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    const idx = e!.hw.idx;
+    await m.perf.close(e!);
+    await m.bus.deviceReleaseDriver(m.bus.device('arm-cs-arch-pmu.0')!);
+    // A stale pointer to the event as it was while it counted, read through the released instance: its counter read is
+    // refused (the mapping is gone) while the driver's update and counter-read frames are pushed, with no try of their own.
+    e!.hw.idx = idx;
+    let err: { code?: string; message?: string } | undefined;
+    let after: string[] = [];
+    m.kernel.calls.run('stale_user', () => {
+      try {
+        inst.read(e!);
+      } catch (x) {
+        err = x as Error & { code: string };
+      }
+      after = m.kernel.calls.names();
+      void inst.capabilities;
+    });
+    expect([err?.code, err?.message]).to.deep.equal([
+      'EFAULT',
+      'EFAULT: arm-cs-arch-pmu.0: 64-bit read at offset 0xf8 through mapping 1 after iounmap (use after release)',
+    ]);
+    expect(after).to.deep.equal(['stale_user']);
+    expect(m.kernel.kasan.reports.map((r) => [r.type, r.access, r.accessChain])).to.deep.equal([
+      ['struct arm_cspmu', 'arm_cspmu (read)', ['arm_cspmu_read', 'stale_user']],
+      ['ioremap mapping', '64-bit read at offset 0xf8', ['arm_cspmu_read_counter', 'arm_cspmu_event_update', 'arm_cspmu_read', 'stale_user']],
+      ['struct arm_cspmu', 'pmu->capabilities', ['stale_user']],
+    ]);
+  });
 });

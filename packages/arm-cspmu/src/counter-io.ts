@@ -62,23 +62,21 @@ export class CounterIo {
 
   /**
    * update() as pmu->read makes it, from a caller that restores the call
-   * stack on its way out (ArmCspmu.read's frame): the same frames,
-   * arm_cspmu_event_update and arm_cspmu_read_counter around the counter
-   * read, pushed and popped by hand with no try of their own, so a read's
-   * three driver frames cost one try/finally and inline as one body. A
-   * throw leaves them for that caller's finally to pop.
+   * stack on its way out (ArmCspmu.read's frame, whose finally pops): the
+   * same frames, arm_cspmu_event_update and arm_cspmu_read_counter, pushed
+   * by hand around the counter read and left for that caller to pop, so a
+   * read's three driver frames cost one try/finally and inline as one body.
+   * Nothing after the counter read (the fold) looks at the stack.
    */
   updateForRead(event: PerfEvent): void | Promise<void> {
     if (this.kernel.preemptible > 0) return this.update(event);
     const calls = this.calls;
-    const depth = calls.push(EVENT_UPDATE);
+    calls.push(EVENT_UPDATE);
     const prevLo = event.hw.prevLo;
     const prevHi = event.hw.prevHi;
     calls.push(READ_COUNTER);
     this.readWords(event.hw.idx);
-    calls.pop(depth + 1);
     this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
-    calls.pop(depth);
   }
 
   /** update() from a caller that may sleep: a stalled bus or a hi-lo-hi retry goes on as a sleeping task. Kept apart so the atomic path stays small enough to inline. */
