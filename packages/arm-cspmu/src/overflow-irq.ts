@@ -72,14 +72,17 @@ export class OverflowIrq {
    * apply them in closed form, each adding the same delta to the same events.
    * With `reads`, they differ only in what the one overflowed counter reads:
    * each of those values is folded from the preload as often as it is read.
-   * Refused while anything traces MMIO or calls, or listens for overflows,
-   * which must see each one.
+   * Refused while anything watches MMIO (a kmmio observer or an rwmmio
+   * tracepoint: both make the bus, which both pages are on, observed) or
+   * listens for overflows (a listener, a recorder or the lifecycle
+   * tracepoint), which must see each one. Nothing else records anything in
+   * an interrupt: mmiotrace records only through kmmio probes (a bus
+   * observer), and the handler calls through no call site.
    */
   replay(k: number, reads?: IrqReplayReads): boolean {
     const inst = this.inst;
     if (this.lastEvents.length === 0 || this.lastDeltas.some(Number.isNaN)) return false;
-    if (inst.base0.observed || inst.base1.observed || inst.kernel.trace.anyEnabled || inst.kernel.callSites.anyAttached()) return false;
-    if (inst.kernel.lifecycle.wants('cspmu:overflow')) return false;
+    if (inst.base0.observed || inst.kernel.lifecycle.wants('cspmu:overflow')) return false;
     if (reads !== undefined) {
       const e = this.lastEvents[0]!;
       if (this.lastEvents.length !== 1 || e.hw.idx !== reads.source) return false;
