@@ -1,6 +1,9 @@
 // npm run fuzz as a user runs it: seeded chunks of runs shared by processes, coverage figures, and a failure that replays in one process.
 
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
@@ -56,6 +59,35 @@ describe('npm run fuzz', function () {
     const figures = (out: string) => out.split('\n').filter((l) => l.startsWith('  '));
     expect(figures(one.stdout)).to.have.length(6);
     expect(figures(one.stdout)).to.deep.equal(figures(r.stdout));
+  });
+
+  it('with 2 jobs the parent loads none of the emulator (it forks its workers at once and only hands out chunks); each worker loads it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cspmu-load-log-'));
+    try {
+      const hooks = pathToFileURL(join(ROOT, 'test', 'dist', 'helpers', 'load-log.js')).href;
+      const logHooks = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)})`;
+      const r = node(['--import', logHooks, FUZZ, '--runs', '10', '--seed', '3', '--jobs', '2'], { env: { CSPMU_LOAD_LOG: dir } });
+      expect(r.status, r.stdout + r.stderr).to.equal(0);
+      expect(r.stdout).to.contain('10 runs passed (seeds 3..4: 2 chunks over 2 processes)');
+      // One log per process, named pid-ppid: the parent is the process whose workers name it as theirs.
+      const logs = readdirSync(dir).map((f) => ({ pid: f.split('-')[0]!, ppid: f.split('-')[1]!, loaded: readFileSync(join(dir, f), 'utf8').split('\n') }));
+      const parent = logs.find((l) => logs.some((w) => w.ppid === l.pid))!;
+      const workers = logs.filter((l) => l.ppid === parent.pid);
+      expect(workers).to.have.length(2);
+      const ours = (loaded: string[]) =>
+        loaded.filter((u) => u.startsWith(pathToFileURL(join(ROOT, 'packages')).href)).map((u) => u.slice(pathToFileURL(ROOT).href.length + 1));
+      // The fuzz command, the job plan and its figures, and the kernel's list of hazards with the error it throws: nothing that boots a machine.
+      expect(ours(parent.loaded).sort()).to.deep.equal([
+        'packages/kernel/dist/src/base/errors.js',
+        'packages/kernel/dist/src/base/inject.js',
+        'packages/testkit/dist/src/fuzz/cli.js',
+        'packages/testkit/dist/src/fuzz/coverage.js',
+        'packages/testkit/dist/src/fuzz/jobs.js',
+      ]);
+      for (const w of workers) expect(ours(w.loaded)).to.include.members(['packages/testkit/dist/src/fuzz/runner.js', 'packages/system/dist/src/machine.js']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('prints a failure found by a worker as a seed and path that replay in one process to the same trace', () => {
