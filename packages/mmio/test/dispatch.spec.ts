@@ -1,0 +1,70 @@
+// Which accessor functions a mapping has: direct while it is live and unwatched, checked while traced, observed or unmapped, and back.
+import { expect } from 'chai';
+import { type IoMem, MmioRecorder } from '../src/index.js';
+import { busWith } from './helpers.js';
+
+const specs = [
+  { name: 'R', offset: 0x4, access: 'RW' as const, reset: 0x10 },
+  { name: 'Q', offset: 0x10, width: 64 as const, access: 'RW' as const },
+];
+
+/** The accessors a mapping has now, to compare with a mapping's that was never watched. */
+const accessors = (io: IoMem) => [io.readl, io.writel, io.readqInto];
+
+describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwise', () => {
+  it('rwmmio tracing swaps a live mapping to the checked accessors, and switching it off swaps it back', () => {
+    const { io, kernel } = busWith(specs);
+    const direct = accessors(io);
+    kernel.trace.enable('rwmmio:*');
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    kernel.trace.enable('rwmmio:*', false);
+    expect(accessors(io)).to.deep.equal(direct);
+    // Reads and writes are watched separately: a read tracepoint alone leaves writel direct.
+    kernel.trace.get('rwmmio_post_read').enabled = true;
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, true, false]);
+    kernel.trace.get('rwmmio_post_read').enabled = false;
+    kernel.trace.get('rwmmio_write').enabled = true;
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([true, false, true]);
+  });
+
+  it('a kmmio observer armed on a live mapping swaps it to the checked accessors until it is the last to detach', () => {
+    const { io, bus } = busWith(specs);
+    const direct = accessors(io);
+    const rec = new MmioRecorder(bus, () => 0).start();
+    const detach = bus.observe({ onAccess: () => undefined });
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    rec.stop();
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    detach();
+    expect(accessors(io)).to.deep.equal(direct);
+  });
+
+  it('a mapping made while tracing is on starts with the checked accessors and traces its first plain read', () => {
+    const { io: quiet, bus, bank, kernel } = busWith(specs);
+    bus.map.map(0x20000, 0x1000, bank, 'dev0 again');
+    kernel.trace.enable('rwmmio:*');
+    const io = bus.ioremap(0x20000, 0x1000, 'dev0 again');
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(kernel.trace.peek().map((l) => l.event)).to.deep.equal(['rwmmio_read', 'rwmmio_post_read']);
+    kernel.trace.enable('rwmmio:*', false);
+    expect(accessors(io)).to.deep.equal(accessors(quiet));
+  });
+
+  it('iounmap swaps to the checked accessors for good: tracing switched off later does not make them direct again', () => {
+    const { io, bus, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:*');
+    bus.iounmap(io);
+    kernel.trace.enable('rwmmio:*', false);
+    expect(() => io.readl(0x4)).to.throw(/after iounmap/);
+    expect(() => io.writel(1, 0x4)).to.throw(/after iounmap/);
+    expect(() => io.readqInto(0x10, new Uint32Array(2))).to.throw(/after iounmap/);
+    expect(bus.violations.map((v) => `${v.write ? 'W' : 'R'}${v.width * 8} ${v.offset}`)).to.deep.equal(['R32 4', 'W32 4', 'R64 16']);
+  });
+
+  it('a direct readl refuses an offset that is not a number, even one the plain-register table would answer', () => {
+    const { io } = busWith(specs);
+    // '4' names a plain register's first character in the table; only the type test stops it.
+    expect(() => io.readl('4' as never)).to.throw("dev0: 32-bit access: the offset must be a number, got '4'");
+    expect(() => io.readl(new Number(4) as never)).to.throw('dev0: 32-bit access: the offset must be a number, got');
+  });
+});
