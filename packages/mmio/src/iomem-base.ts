@@ -5,7 +5,7 @@ import type { MmioBus } from './bus.js';
 import { BusError, hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice } from './device.js';
 import type { IoMem } from './iomem.js';
-import { NO_PLAIN_OFFSETS, plainOffsets } from './plain-offsets.js';
+import { madeForPlainOffsets } from './plain-offsets.js';
 
 const WORDS_PER_PAGE = 0x400;
 const EMPTY_WORDS = new Uint32Array(0);
@@ -30,15 +30,15 @@ export class IoMemBase {
   /** dev0's plain-read bits as this mapping sees them (bit 0 = the mapping's first word); all zero without a shadow. */
   private readonly shadowBits: Uint32Array;
   /*
-   * The direct read: plainAt[o] is 'p' when a 32-bit read at offset o may
-   * come straight from readWords[o >>> 2] (see plainOffsets). Neither depends
-   * on tracing or on the mapping being live: those choose which accessor
-   * functions the mapping has (refreshFastPath). Both fields are set once, so
-   * V8 treats them as constant fields and, where the mapping itself is a
-   * constant, reads the table and the word from fixed addresses.
+   * The direct read: readlDirect reads a plain register from readWords, and
+   * knows which are plain from a table of its own (see directReadl). Neither
+   * depends on tracing or on the mapping being live: those choose which
+   * accessor functions the mapping has (refreshFastPath). Both fields are set
+   * once, so V8 treats them as constant fields and, where the mapping itself
+   * is a constant, reads the word from a fixed address.
    * `declare`: no class-field definition, which would assign them twice.
    */
-  declare private readonly plainAt: string;
+  declare private readonly readlDirect: (offset: number) => number;
   declare private readonly readWords: Uint32Array;
   protected readonly pair = new Uint32Array(2);
   /** Interned owner name, for trace records. */
@@ -77,7 +77,7 @@ export class IoMemBase {
     // A device smaller than the page: its bits, padded with zeros to the page (they never change, so a copy is exact).
     this.shadowBits = bits.length === WORDS_PER_PAGE / 32 ? bits : new Uint32Array(WORDS_PER_PAGE / 32);
     if (bits !== this.shadowBits) this.shadowBits.set(bits);
-    this.plainAt = rs === undefined ? NO_PLAIN_OFFSETS : plainOffsets(rs.bits, first);
+    this.readlDirect = madeForPlainOffsets(rs?.bits, first, IoMemBase.directReadl);
     this.refreshFastPath();
   }
 
@@ -133,17 +133,25 @@ export class IoMemBase {
   /** readq into out[0] (low) and out[1] (high); allocation-free. 64-bit accesses are exact, as halves: no BigInt. */
   declare readqInto: (offset: number, out: Uint32Array) => void;
 
-  /*
-   * The table checks alignment and range too: at a misaligned, negative,
-   * fractional or too large offset it has no 'p'. No arithmetic test comes
-   * before the lookup: with an alignment test first, V8 still dropped the
-   * branch at a constant offset, but too late, and the caller's loop went on
-   * reloading and storing its values around where the call had been (1.36x
-   * a raw read instead of 1.03x).
+  /**
+   * The direct readl of the mappings whose page has the plain offsets
+   * `table` (see madeForPlainOffsets): one function per table, shared by
+   * every device of a kind, with the table a constant of its own. Where a
+   * caller reads at a constant offset and V8 inlines this function, it reads
+   * the table then: a plain register's read is one load, and a read with
+   * side effects goes through the bank. The table checks alignment and range
+   * too (no 'p' at a misaligned, negative, fractional or too large offset).
+   * No arithmetic test comes before the lookup: with an alignment test first,
+   * V8 still dropped the branch at a constant offset, but too late, and the
+   * caller's loop went on reloading and storing its values around where the
+   * call had been (1.36x a raw read instead of 1.03x).
    */
-  private readlDirect(offset: number): number {
-    if (typeof offset === 'number' && this.plainAt[offset] === 'p') return this.readWords[offset >>> 2]!;
-    return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
+  private static directReadl(table: string): (this: IoMemBase, offset: number) => number {
+    const plainAt = table; // a const, which V8 folds where it knows the function; a parameter it would not
+    return function readlDirect(this: IoMemBase, offset: number): number {
+      if (typeof offset === 'number' && plainAt[offset] === 'p') return this.readWords[offset >>> 2]!;
+      return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
+    };
   }
 
   private readlChecked(offset: number): number {
