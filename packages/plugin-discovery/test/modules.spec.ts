@@ -1,5 +1,5 @@
 // Tests of plugin discovery and loading: claims from package.json, references, unload refusals and refcount underflow.
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKernel, KernelError, type ModuleLoader, TOKENS } from '@cspmu/kernel';
@@ -185,5 +185,43 @@ describe('Plugin modules', () => {
     const e = await rejects(loader.load('nvidia_cspmu'));
     expect(e.code).to.equal('ENOENT');
     expect(e.message).to.contain('good_mod (@fx/good)');
+  });
+
+  it('a module that is there but throws while being imported is ENOEXEC, saying so; one whose file or import is missing is ENOENT', async () => {
+    const own = mkdtempSync(join(tmpdir(), 'cspmu-mod-'));
+    plugin(own, 'throwing', { module: 'throwing_mod', apiVersion: 1 }, "throw new Error('no device table');");
+    plugin(own, 'garbled', { module: 'garbled_mod', apiVersion: 1 }, 'export default {');
+    plugin(own, 'needy', { module: 'needy_mod', apiVersion: 1 }, "import 'not-installed-anywhere';");
+    plugin(own, 'unbuilt', { module: 'unbuilt_mod', apiVersion: 1 }, '');
+    rmSync(join(own, 'node_modules', 'unbuilt', 'index.js'));
+    const { kernel, loader } = loaderFor(own);
+    const rec = kernel.lifecycle.record();
+    const entry = (pkg: string) => join(realpathSync(own), 'node_modules', pkg, 'index.js');
+    const thrown = await rejects(loader.load('throwing_mod'));
+    expect([thrown.code, thrown.message]).to.deep.equal([
+      'ENOEXEC',
+      `ENOEXEC: module throwing_mod (throwing): ${entry('throwing')} threw while being imported, so it is not a module: no device table; fix the module's code or rebuild its package, then load it again`,
+    ]);
+    const garbled = await rejects(loader.load('garbled_mod'));
+    expect(garbled.code).to.equal('ENOEXEC');
+    expect(garbled.message).to.match(
+      /^ENOEXEC: module garbled_mod \(garbled\): .* threw while being imported, so it is not a module: .+; fix the module's code/,
+    );
+    const needy = await rejects(loader.load('needy_mod'));
+    expect(needy.code).to.equal('ENOENT');
+    expect(needy.message).to.match(
+      /^ENOENT: module needy_mod \(needy\): import of .* failed: .*not-installed-anywhere.*; install what it imports, or rebuild its package$/,
+    );
+    const unbuilt = await rejects(loader.load('unbuilt_mod'));
+    expect(unbuilt.code).to.equal('ENOENT');
+    expect(unbuilt.message).to.contain('is the package built?');
+    rec.stop();
+    expect(rec.records.filter((r) => r.name === 'module:load-failed').map((r) => (r.payload as { module: string; errno: string }).errno)).to.deep.equal([
+      'ENOEXEC',
+      'ENOEXEC',
+      'ENOENT',
+      'ENOENT',
+    ]);
+    expect(loader.list()).to.deep.equal([]);
   });
 });

@@ -4,6 +4,7 @@ export const ERRNO = {
   EPERM: 1,
   ENOENT: 2,
   EIO: 5,
+  ENOEXEC: 8,
   EBADF: 9,
   ENXIO: 6,
   EAGAIN: 11,

@@ -17,6 +17,22 @@ export interface ModuleLoaderOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * Why the import of a module's entry failed, with the errno the kernel's
+ * loader gives: ENOENT when a file it needs is not there (as for a module
+ * file or a symbol that cannot be found), ENOEXEC when the file is there but
+ * cannot be made a module (its code does not parse, or throws while it loads).
+ */
+function importFailure(what: string, entry: string, e: unknown): KernelError {
+  if ((e as { code?: unknown } | null)?.code === 'ERR_MODULE_NOT_FOUND')
+    return kerr('ENOENT', `${what}: import of ${entry} failed: ${describeThrown(e)}; install what it imports, or rebuild its package`, e);
+  return kerr(
+    'ENOEXEC',
+    `${what}: ${entry} threw while being imported, so it is not a module: ${describeThrown(e)}; fix the module's code or rebuild its package, then load it again`,
+    e,
+  );
+}
+
 /** The rejection value for work that rejected with `undefined`. */
 const REJECTED_EMPTY = new Error('rejected without a reason');
 
@@ -132,7 +148,7 @@ export class ModuleLoader {
       try {
         ns = await import(pathToFileURL(entry).href);
       } catch (e) {
-        throw kerr('ENOENT', `module ${name} (${pkg.packageName}): import of ${entry} failed: ${describeThrown(e)}`, e);
+        throw importFailure(`module ${name} (${pkg.packageName})`, entry, e);
       }
       const descriptor = snapshotDescriptor(ns.default, name, pkg, this.options.apiVersion);
       if (this.modules.has(name)) throw kerr('EEXIST', `module ${name} is already loaded (state ${this.modules.get(name)!.state})`);
