@@ -91,12 +91,12 @@ describe('Hardening: the error contract of public functions', () => {
           0x400,
         ),
       'EINVAL',
-      'writel: the value must be an integer number, got a object',
+      'writel: the value must be an integer number, got an object',
     );
     expectCode(() => io.writel(5n as never, 0x400), 'EINVAL', 'got 5n');
     expectCode(() => io.writel(1.5, 0x400), 'EINVAL');
-    expectCode(() => io.writeb('1' as never, 0x400), 'EINVAL');
-    expectCode(() => io.writew(null as never, 0x400), 'EINVAL', 'got a null');
+    expectCode(() => io.writeb('1' as never, 0x400), 'EINVAL', "writeb: the value must be an integer number, got '1'");
+    expectCode(() => io.writew(null as never, 0x400), 'EINVAL', 'writew: the value must be an integer number, got null');
     expectCode(() => io.writeqParts(1, undefined as never, 0), 'EINVAL');
     expect([...m.hardware.device(m.platform.pmus[0]!.label).page0.state]).to.deep.equal(before);
     m.mmio.iounmap(io);

@@ -286,6 +286,5 @@ function pageOf(a: Uint32Array, from: number, n: number): Uint32Array {
 
 /** EINVAL for a value of the wrong type, described without calling its valueOf or toString. */
 export function badValue(op: string, value: unknown, want: string): KernelError {
-  const what = typeof value === 'number' ? String(value) : typeof value === 'bigint' ? `${value}n` : `a ${value === null ? 'null' : typeof value}`;
-  return kerr('EINVAL', `${op}: the value must be ${want}, got ${what}`);
+  return kerr('EINVAL', `${op}: the value must be ${want}, got ${describeValue(value)}`);
 }
