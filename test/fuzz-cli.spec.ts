@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
+import { formatCpuReport, GcCounter, MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -59,6 +59,44 @@ describe('npm run fuzz', function () {
     const figures = (out: string) => out.split('\n').filter((l) => l.startsWith('  '));
     expect(figures(one.stdout)).to.have.length(6);
     expect(figures(one.stdout)).to.deep.equal(figures(r.stdout));
+  });
+
+  it("with --cpu-report prints the CPU time of the workers' main threads, of V8's helper threads and of the parent, and the workers' garbage collections per run", () => {
+    const cpuLine = (out: string) => out.split('\n').find((l) => l.startsWith('cpu: '));
+    const gcLine = (out: string) => /^gc: (\d+) scavenges, (\d+) mark-compacts \((\d+\.\d{4}) and (\d+\.\d{4}) a run\)$/m.exec(out);
+    const two = node([FUZZ, '--runs', '10', '--seed', '3', '--jobs', '2', '--cpu-report']);
+    expect(two.status, two.stdout + two.stderr).to.equal(0);
+    const m = /^cpu: 2 workers: main threads (\d+\.\d\d) s, V8 helper threads (\d+\.\d\d) s, parent (\d+\.\d\d) s$/.exec(cpuLine(two.stdout) ?? '');
+    expect(m, two.stdout).to.not.equal(null);
+    // The workers boot machines and fuzz; the parent only hands out chunks.
+    expect(Number(m![1])).to.be.greaterThan(Number(m![3]));
+    const g = gcLine(two.stdout);
+    expect(g, two.stdout).to.not.equal(null);
+    // Ten runs boot eleven machines in each worker: the young generation fills more than once.
+    expect(Number(g![1])).to.be.greaterThan(1);
+    expect(g![3]).to.equal((Number(g![1]) / 10).toFixed(4));
+    const one = node([FUZZ, '--runs', '10', '--seed', '3', '--jobs', '1', '--cpu-report']);
+    expect(one.status, one.stdout + one.stderr).to.equal(0);
+    expect(cpuLine(one.stdout)).to.match(/^cpu: 1 process: main thread \d+\.\d\d s, V8 helper threads \d+\.\d\d s$/);
+    expect(Number(gcLine(one.stdout)?.[1])).to.be.greaterThan(1);
+    expect(two.stdout).to.contain('10 runs passed');
+    expect(formatCpuReport(10, undefined, [])).to.equal('cpu: per-thread times are read from /proc/self/task, which this system does not have');
+  });
+
+  it('counts the garbage collections this process makes while it counts', async () => {
+    const counter = new GcCounter();
+    // Allocate well past the young generation; Node delivers each collection's entry on a later turn of the event loop.
+    let keep: number[][] = [];
+    for (let i = 0; i < 4000; i++) {
+      keep.push(new Array(1000).fill(i));
+      if (keep.length > 8) keep = [];
+    }
+    for (let turn = 0; turn < 3; turn++) await new Promise((r) => setImmediate(r));
+    const cpu = counter.stop();
+    expect(keep.length).to.be.lessThan(9);
+    if (cpu === undefined) return; // no /proc here: nothing to report
+    expect(cpu.scavenges).to.be.greaterThan(0);
+    expect(cpu.mainS).to.be.greaterThan(0);
   });
 
   it('with 2 jobs the parent loads none of the emulator (it forks its workers at once and only hands out chunks); each worker loads it', () => {

@@ -34,6 +34,7 @@ const program = new Command('cspmu-fuzz')
   )
   .option('--trace', 'with --path: print the replayed run step by step')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
+  .option('--cpu-report', "print each process's CPU time, its main threads against V8's helper threads, and the garbage collections per run")
   .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
   .parse();
 const o = program.opts<{
@@ -45,6 +46,7 @@ const o = program.opts<{
   jobs: number;
   trace?: boolean;
   timeout: number;
+  cpuReport?: boolean;
   worker?: string;
 }>();
 
@@ -78,7 +80,7 @@ if (o.path !== undefined) {
 }
 
 const seed = o.seed ?? freshSeed();
-const jobOptions: JobOptions = { maxSteps: o.steps, inject, timeoutMs: o.timeout };
+const jobOptions: JobOptions = { maxSteps: o.steps, inject, timeoutMs: o.timeout, ...(o.cpuReport ? { cpuReport: true } : {}) };
 const bar = process.stderr.isTTY
   ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic)
   : undefined;
@@ -93,6 +95,9 @@ const progress = (done: number) => {
 };
 
 const chunks = planChunks(o.runs, seed);
+// Only with --cpu-report does the parent load the report (and, with one job, count its own garbage collections).
+const cpuReport = o.cpuReport ? await import('./cpu-report.js') : undefined;
+const gcHere = cpuReport && (o.jobs === 1 || chunks.length === 1) ? new cpuReport.GcCounter() : undefined;
 let result: CombinedResult;
 if (o.jobs === 1 || chunks.length === 1) {
   const { runChunksHere } = await import('./worker.js');
@@ -101,6 +106,11 @@ if (o.jobs === 1 || chunks.length === 1) {
   result = await runJobs(fileURLToPath(import.meta.url), chunks, o.jobs, jobOptions, progress);
 }
 bar?.stop();
+if (cpuReport) {
+  const here = gcHere ? gcHere.stop() : cpuReport.threadCpuSeconds();
+  const parent = here && { scavenges: 0, markCompacts: 0, ...here };
+  process.stdout.write(`${cpuReport.formatCpuReport(result.coverage.runs, parent, result.workersCpu ?? [])}\n`);
+}
 
 const seeds =
   result.seeds.length === 1

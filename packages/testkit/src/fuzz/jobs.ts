@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import type { InjectedHazard } from '@cspmu/kernel/inject';
 import { CoverageFigures, type CoverageName } from './coverage.js';
+import type { ProcessCpu } from './cpu-report.js';
 import type { FuzzFailureReport } from './runner.js';
 
 /** What every chunk of one fuzz run shares. */
@@ -12,6 +13,8 @@ export interface JobOptions {
   readonly maxSteps: number;
   readonly inject: readonly InjectedHazard[];
   readonly timeoutMs: number;
+  /** Each worker reports its threads' CPU time and its garbage collections when it stops (--cpu-report). */
+  readonly cpuReport?: boolean;
 }
 
 /** A share of the runs: `runs` runs of fast-check from `seed` (chunk k of a run from seed s uses s + k). */
@@ -43,7 +46,8 @@ export function workerFlags(jobs: number, cores: number): string[] {
 export type WorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'progress'; readonly done: number }
-  | { readonly type: 'result'; readonly runs: number; readonly counts: Record<CoverageName, number>; readonly failure: FuzzFailureReport | undefined };
+  | { readonly type: 'result'; readonly runs: number; readonly counts: Record<CoverageName, number>; readonly failure: FuzzFailureReport | undefined }
+  | { readonly type: 'cpu'; readonly cpu: ProcessCpu | null };
 
 /** What a parent sends a worker: the next chunk, or stop. */
 export type ParentMessage = { readonly type: 'chunk'; readonly chunk: Chunk } | { readonly type: 'stop' };
@@ -53,6 +57,8 @@ export interface CombinedResult {
   readonly seeds: readonly number[];
   /** The first failure, with the seed that finds it. */
   readonly failure: (FuzzFailureReport & { readonly seed: number }) | undefined;
+  /** With `cpuReport`, each worker's figures (undefined where it had no per-thread times); none when the runs were made in this process. */
+  readonly workersCpu?: readonly (ProcessCpu | undefined)[];
 }
 
 /** A seed from nothing but the wall clock, when none is given (it is printed, so the run can be repeated). */
@@ -121,6 +127,7 @@ export async function runJobs(
   const tally = new ChunkTally(progress);
   const queue = [...chunks];
   const children: ChildProcess[] = [];
+  const workersCpu: (ProcessCpu | undefined)[] = [];
   const take = () => (tally.failure ? undefined : queue.shift());
   const execArgv = [...process.execArgv, ...workerFlags(jobs, availableParallelism())];
   const workers = Array.from(
@@ -137,6 +144,7 @@ export async function runJobs(
         };
         child.on('message', (m: WorkerMessage) => {
           if (m.type === 'ready') return next();
+          if (m.type === 'cpu') return void workersCpu.push(m.cpu ?? undefined);
           if (!current) return;
           if (m.type === 'progress') return tally.report(current, m.done);
           const hadFailed = tally.failure !== undefined;
@@ -152,5 +160,5 @@ export async function runJobs(
       }),
   );
   await Promise.all(workers);
-  return { coverage: tally.coverage, seeds: chunks.map((c) => c.seed), failure: tally.failure };
+  return { coverage: tally.coverage, seeds: chunks.map((c) => c.seed), failure: tally.failure, ...(o.cpuReport ? { workersCpu } : {}) };
 }

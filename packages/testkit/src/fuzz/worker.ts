@@ -1,4 +1,5 @@
 // Fuzzing on every core, the fuzzing side: run chunks of seeded runs in this process, as a worker taking them from its parent or all of them with one job.
+import { GcCounter } from './cpu-report.js';
 import { type Chunk, ChunkTally, type CombinedResult, type JobOptions, type ParentMessage, type WorkerMessage } from './jobs.js';
 import { runFuzz } from './runner.js';
 
@@ -9,9 +10,13 @@ function runChunk(chunk: Chunk, o: JobOptions, onRun: () => void) {
 /** The body of a worker process: ask for chunks, run each, report progress every few runs and each chunk's result, until told to stop. */
 export async function workerMain(o: JobOptions): Promise<void> {
   const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, () => resolve()) : resolve()));
+  const gc = o.cpuReport ? new GcCounter() : undefined;
   await new Promise<void>((stopped) => {
     process.on('message', async (m: ParentMessage) => {
-      if (m.type === 'stop') return stopped();
+      if (m.type === 'stop') {
+        if (gc) await send({ type: 'cpu', cpu: gc.stop() ?? null });
+        return stopped();
+      }
       let done = 0;
       const r = await runChunk(m.chunk, o, () => {
         if (++done % 25 === 0) void send({ type: 'progress', done });
