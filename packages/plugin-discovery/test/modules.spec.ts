@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createKernel, KernelError, type ModuleLoader, TOKENS } from '@cspmu/kernel';
+import { createKernel, KernelError, type ModuleHandle, type ModuleLoader, TOKENS } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { checkModuleName, PluginDiscovery } from '../src/index.js';
 import { rejects } from './expect-error.js';
@@ -33,7 +33,10 @@ function fixtures(): string {
     root,
     'failing',
     { module: 'failing_mod', apiVersion: 1 },
-    descriptor('failing_mod', "ctx.onCleanup(() => registered.push('undo partial')); throw new Error('backend registration error: -22');"),
+    descriptor(
+      'failing_mod',
+      "globalThis.__cspmuFailedModule = ctx.module; ctx.onCleanup(() => registered.push('undo partial')); throw new Error('backend registration error: -22');",
+    ),
   );
   plugin(root, 'oldapi', { module: 'old_mod', apiVersion: 0 }, descriptor('old_mod', '', 0));
   plugin(root, 'shapeless', { module: 'shapeless_mod', apiVersion: 1 }, 'export default { name: "shapeless_mod" };');
@@ -126,6 +129,10 @@ describe('Plugin modules', () => {
     expect(err.message).to.contain('module failing_mod init failed: backend registration error: -22');
     expect(log()).to.deep.equal(['undo partial']);
     expect(loader.get('failing_mod')).to.equal(undefined);
+    // Its handle never went live nor 'going': it is refused because the loader forgot it (a PMU it left behind cannot be opened).
+    const handle = (globalThis as { __cspmuFailedModule?: ModuleHandle }).__cspmuFailedModule!;
+    expect(handle.state).to.equal('loading');
+    expect(loader.tryModuleGet(handle)).to.equal(false);
   });
 
   it('names both API versions on a mismatch and validates the export shape', async () => {

@@ -8,6 +8,8 @@ export const DEFAULT_MODULE_TIMEOUT_MS = 10_000;
 
 export class Handle implements ModuleHandle {
   state: ModuleState = 'loading';
+  /** In the loader's table under its name (from the start of its load until it is forgotten): try_module_get reads this, not the table. */
+  listed = false;
   /** refcount_t biased by one (MODULE_REF_BASE): 1 means no references. */
   refcnt!: Refcount;
   /** Init timed out or failed: late effects of the module are undone at once. */

@@ -177,6 +177,7 @@ export class ModuleLoader {
     }
     if (this.modules.has(h.name)) throw kerr('EEXIST', `module ${h.name} is already loaded (state ${this.modules.get(h.name)!.state})`);
     this.modules.set(h.name, h);
+    h.listed = true;
     for (const d of deps) this.modules.get(d)!.userSet.add(h.name);
     h.ctx = {
       kernel: this.kernel,
@@ -243,7 +244,7 @@ export class ModuleLoader {
   tryModuleGet(m: ModuleHandle | undefined): boolean {
     if (m === undefined) return true;
     const h = m as Handle;
-    if (h.state === 'going' || this.modules.get(h.name) !== h) return false;
+    if (h.state === 'going' || !h.listed) return false;
     h.refcnt.inc();
     return true;
   }
@@ -296,6 +297,7 @@ export class ModuleLoader {
 
   private forget(h: Handle): void {
     if (this.modules.get(h.name) === h) this.modules.delete(h.name);
+    h.listed = false;
     h.markGone();
     for (const d of h.descriptor.depends ?? []) this.modules.get(d)?.userSet.delete(h.name);
   }
