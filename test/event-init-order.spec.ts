@@ -1,6 +1,7 @@
 // arm_cspmu's event_init check table, row by row, in the kernel's order with its errno values.
 
 import { KernelError, kerr } from '@cspmu/kernel';
+import { PERF_EVENT_STATE } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { expectCode } from './helpers/errors.js';
@@ -91,5 +92,25 @@ describe('arm_cspmu event_init: the check table', function () {
     const e = m.perf.open({ type, config: 0x1a5n, disabled: true }, { cpu: 72 });
     expect([e.hw.idx, e.hw.extraIdx]).to.deep.equal([-1, -1]);
     expect(Number(e.hw.config)).to.equal(0x1a5);
+  });
+
+  it('add on a CPU outside associated_cpus (a context moved there) takes no counter: the group stays off, with one WARNING', async () => {
+    const { m, type } = await grace();
+    const pmu = m.perf.pmuByName('arm_cspmu_cache_1')!;
+    const e = m.perf.open({ type, config: 0x1a5n }, { cpu: 100 });
+    expect(e.state).to.equal(PERF_EVENT_STATE.ACTIVE);
+    const inst = m.driver.instanceByName('arm_cspmu_cache_1')!;
+    expect(inst.usedCounters()).to.have.length(1);
+    const warnings = () => m.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'arm_cspmu').map((r) => r.message);
+    expect(m.perf.migrateContext(pmu, 72, 0)).to.equal(1);
+    expect(e.state).to.equal(PERF_EVENT_STATE.INACTIVE);
+    expect(inst.usedCounters()).to.deep.equal([]);
+    expect(m.perf.migrateContext(pmu, 0, 1)).to.equal(1);
+    expect(e.state).to.equal(PERF_EVENT_STATE.INACTIVE);
+    expect(warnings()).to.deep.equal(['WARNING: arm_cspmu_cache_1: add on cpu 0, which is not associated']);
+    // Back on an associated CPU it counts again.
+    expect(m.perf.migrateContext(pmu, 1, 72)).to.equal(1);
+    expect(e.state).to.equal(PERF_EVENT_STATE.ACTIVE);
+    expect(inst.usedCounters()).to.have.length(1);
   });
 });
