@@ -101,7 +101,11 @@ describe('arm_cspmu event_init: the check table', function () {
     expect(e.state).to.equal(PERF_EVENT_STATE.ACTIVE);
     const inst = m.driver.instanceByName('arm_cspmu_cache_1')!;
     expect(inst.usedCounters()).to.have.length(1);
-    const warnings = () => m.kernel.log.atLeast('warn').filter((r) => r.subsystem === 'arm_cspmu').map((r) => r.message);
+    const warnings = () =>
+      m.kernel.log
+        .atLeast('warn')
+        .filter((r) => r.subsystem === 'arm_cspmu')
+        .map((r) => r.message);
     expect(m.perf.migrateContext(pmu, 72, 0)).to.equal(1);
     expect(e.state).to.equal(PERF_EVENT_STATE.INACTIVE);
     expect(inst.usedCounters()).to.deep.equal([]);
