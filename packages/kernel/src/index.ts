@@ -30,6 +30,7 @@ export * from './trace/callsites.js';
 export * from './trace/function-tracer.js';
 export * from './trace/kfunc.js';
 export * from './trace/lifecycle.js';
+export * from './trace/record-layout.js';
 export * from './trace/ring-buffer.js';
 export * from './trace/trace-filter.js';
 export * from './trace/tracing.js';

@@ -210,11 +210,12 @@ export class IoMemBase {
     // observer passes every check below: it goes straight to the device (or, for a plain register, its state word) with
     // its rwmmio records around it (a register with read side effects, or a traced read).
     if (width === 4 && !write && instrumented && dev0 !== undefined && this.live && !bus.kmmioArmed && (offset & 0xffc) === offset) {
-      const addr = this.virtLo + offset;
+      // The address halves as 32-bit patterns (| 0): small integers, so the call boxes no number; the records keep them as words.
+      const addr = (this.virtLo + offset) | 0;
+      const addrHi = this.virtHi | 0;
       // A plain register is read from the device's state, as the bank itself reads it: no code runs between the records.
-      if (((this.shadowBits[offset >>> 7]! >>> (offset >>> 2)) & 1) === 1)
-        return bus.rw.read32Plain(this.readWords, offset >>> 2, addr, this.virtHi, this.devId);
-      return bus.rw.read32(dev0, this.off0 + offset, addr, this.virtHi, this.devId);
+      if (((this.shadowBits[offset >>> 7]! >>> (offset >>> 2)) & 1) === 1) return bus.rw.read32Plain(this.readWords, offset >>> 2, addr, addrHi, this.devId);
+      return bus.rw.read32(dev0, this.off0 + offset, addr, addrHi, this.devId);
     }
     if (!this.live) throw bus.useAfterUnmap(this.asIoMem, offset, width, write);
     if (!(offset >= 0 && offset + width <= this.size) || !Number.isInteger(offset)) {

@@ -40,9 +40,9 @@ export class MmioTrace {
       system: 'mmiotrace',
       name: 'mmiotrace_rw',
       fields: [
-        { name: 'opcode', kind: 'num' },
-        { name: 'width', kind: 'num' },
-        { name: 'map_id', kind: 'num' },
+        { name: 'opcode', kind: 'u32' },
+        { name: 'width', kind: 'u32' },
+        { name: 'map_id', kind: 'u32' },
         { name: 'phys', kind: 'u64' },
         { name: 'value', kind: 'u64' },
       ],
@@ -53,8 +53,8 @@ export class MmioTrace {
       system: 'mmiotrace',
       name: 'mmiotrace_map',
       fields: [
-        { name: 'opcode', kind: 'num' },
-        { name: 'map_id', kind: 'num' },
+        { name: 'opcode', kind: 'u32' },
+        { name: 'map_id', kind: 'u32' },
         { name: 'phys', kind: 'u64' },
         { name: 'virt', kind: 'u64' },
         { name: 'len', kind: 'num' },

@@ -24,6 +24,8 @@ export class RwmmioTracepoints {
   /** Is any read (or write) tracepoint on? Kept current as they are switched. */
   readsTraced = false;
   writesTraced = false;
+  /** Both read tracepoints on and neither filtered: a plain read's two records then go straight into the ring together. */
+  private readPairDirect = false;
   /** Called after the flags change. */
   onChange: (() => void) | undefined;
   /** Where a record is built when a filter must see it before it is kept (see Tracepoint.emitSlots). */
@@ -36,7 +38,7 @@ export class RwmmioTracepoints {
     const base = [
       { name: 'caller0', kind: 'str' },
       { name: 'caller', kind: 'str' },
-      { name: 'width', kind: 'num' },
+      { name: 'width', kind: 'u32' },
     ] as const;
     const tail = [
       { name: 'addr', kind: 'u64' },
@@ -55,9 +57,10 @@ export class RwmmioTracepoints {
     const update = () => {
       this.readsTraced = this.read.enabled || this.postRead.enabled;
       this.writesTraced = this.write.enabled || this.postWrite.enabled;
+      this.readPairDirect = this.read.enabled && this.postRead.enabled && !this.read.filtered && !this.postRead.filtered;
       this.onChange?.();
     };
-    for (const tp of [this.read, this.postRead, this.write, this.postWrite]) tp.onToggle = update;
+    for (const tp of [this.read, this.postRead, this.write, this.postWrite]) tp.onChange = update;
   }
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
@@ -85,50 +88,66 @@ export class RwmmioTracepoints {
    * A traced 32-bit read of a plain register (no hook, no side effect),
    * given its device's state words: the read is a load, so no code runs
    * between the two records. With both tracepoints on and unfiltered (the
-   * usual case), the records are written together, straight into the ring.
+   * usual case) and room for both, the two records are claimed at once and
+   * written in one run of stores straight into the ring's words. Each
+   * field is one 32-bit word, at the word RecordLayout gives it (this event
+   * has no double field, so its words follow the field order from word 3):
+   * read: caller0 3, caller 4, width 5, addr 6-7, dev 8; post_read: caller0
+   * 3, caller 4, width 5, val 6-7, addr 8-9, dev 10. The address halves
+   * may come as int32 patterns (`| 0`, which a call passes unboxed): a word
+   * store keeps the same 32 bits, and a filter sees them as unsigned.
    */
   read32Plain(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
     const calls = this.calls;
     const caller0 = calls.parent();
     const caller = calls.current();
-    const read = this.read;
-    const post = this.postRead;
-    if (!read.enabled || !post.enabled || read.filtered || post.filtered) {
+    const fs = this.trace;
+    const ring = fs.ring;
+    const w = this.readPairDirect === true ? ring.claim(2) : -1;
+    if (w < 0) {
       this.readRecord(caller0, caller, addrLo, addrHi, devId);
       const v = words[word]!;
       this.emitPostRead(caller0, caller, v, addrLo, addrHi, devId);
       return v;
     }
-    const fs = this.trace;
-    const ring = fs.ring;
+    const read = this.read;
+    const post = this.postRead;
     read.hits++;
-    const b = ring.reserve(read.id, fs.now(), fs.cpu());
-    const v = words[word]!;
     post.hits++;
-    const p = ring.reserve(post.id, fs.now(), fs.cpu());
-    const d = ring.recs;
-    if (b >= 0) {
-      d[b] = caller0;
-      d[b + 1] = caller;
-      d[b + 2] = 32;
-      d[b + 3] = addrLo;
-      d[b + 4] = addrHi;
-      d[b + 5] = devId;
-    }
-    if (p >= 0) {
-      d[p] = caller0;
-      d[p + 1] = caller;
-      d[p + 2] = 32;
-      d[p + 3] = v;
-      d[p + 4] = 0;
-      d[p + 5] = addrLo;
-      d[p + 6] = addrHi;
-      d[p + 7] = devId;
-    }
+    const v = words[word]!;
+    // Literals throughout (see RingBuffer.reserve): 12 words a record, its time the double at half its first word.
+    const mask = ring.mask & 0xffffff;
+    const b = (w & mask) * 12;
+    const p = ((w + 1) & mask) * 12;
+    const cpu = fs.cpu() << 16;
+    // `| 0`: the halves and the device id as int32 (the same 32 bits), so each is stored as it is, without a conversion.
+    const lo = addrLo | 0;
+    const hi = addrHi | 0;
+    const dev = devId | 0;
+    const u = ring.words;
+    const d = ring.doubles;
+    d[b >> 1] = fs.now();
+    u[b + 2] = read.id | cpu;
+    u[b + 3] = caller0;
+    u[b + 4] = caller;
+    u[b + 5] = 32;
+    u[b + 6] = lo;
+    u[b + 7] = hi;
+    u[b + 8] = dev;
+    d[p >> 1] = fs.now();
+    u[p + 2] = post.id | cpu;
+    u[p + 3] = caller0;
+    u[p + 4] = caller;
+    u[p + 5] = 32;
+    u[p + 6] = v;
+    u[p + 7] = 0;
+    u[p + 8] = lo;
+    u[p + 9] = hi;
+    u[p + 10] = dev;
     return v;
   }
 
-  /** rwmmio_read of a 32-bit access, if on: its six slots only (emit writes eight). */
+  /** rwmmio_read of a 32-bit access, if on: its six words only (emit writes eight). */
   private readRecord(caller0: number, caller: number, addrLo: number, addrHi: number, devId: number): void {
     const read = this.read;
     if (!read.enabled) return;
@@ -136,15 +155,15 @@ export class RwmmioTracepoints {
       this.emitFiltered(read, caller0, caller, 32, addrLo, addrHi, devId, 0, 0);
       return;
     }
-    const b = read.reserveFields();
+    const b = read.reserveRecord();
     if (b < 0) return;
-    const d = this.trace.ring.recs;
-    d[b] = caller0;
-    d[b + 1] = caller;
-    d[b + 2] = 32;
-    d[b + 3] = addrLo;
-    d[b + 4] = addrHi;
-    d[b + 5] = devId;
+    const u = this.trace.ring.words;
+    u[b + 3] = caller0;
+    u[b + 4] = caller;
+    u[b + 5] = 32;
+    u[b + 6] = addrLo;
+    u[b + 7] = addrHi;
+    u[b + 8] = devId;
   }
 
   /** rwmmio_post_read of a 32-bit access, if on. */
@@ -157,23 +176,23 @@ export class RwmmioTracepoints {
     this.emit(tp, this.calls.parent(), this.calls.current(), width, lo, hi, addrLo, addrHi, dev);
   }
 
-  /** A record: straight into the ring's array, unless a filter must see it first. */
+  /** A record: straight into the ring's words (field k at word 3 + k), unless a filter must see it first. */
   private emit(tp: Tracepoint, caller0: number, caller: number, width: number, f3: number, f4: number, f5: number, f6: number, f7: number): void {
     if (tp.filtered) {
       this.emitFiltered(tp, caller0, caller, width, f3, f4, f5, f6, f7);
       return;
     }
-    const b = tp.reserveFields();
+    const b = tp.reserveRecord();
     if (b < 0) return;
-    const d = this.trace.ring.recs;
-    d[b] = caller0;
-    d[b + 1] = caller;
-    d[b + 2] = width;
-    d[b + 3] = f3;
-    d[b + 4] = f4;
-    d[b + 5] = f5;
-    d[b + 6] = f6;
-    d[b + 7] = f7;
+    const u = this.trace.ring.words;
+    u[b + 3] = caller0;
+    u[b + 4] = caller;
+    u[b + 5] = width;
+    u[b + 6] = f3;
+    u[b + 7] = f4;
+    u[b + 8] = f5;
+    u[b + 9] = f6;
+    u[b + 10] = f7;
   }
 
   /** Build the record in full for the filter (kept out of emit, which stays small enough to inline). */

@@ -1,5 +1,6 @@
 // The machine's CPUs: possible and online sets, NUMA nodes, ACPI UIDs, and cpuhp multi-instance hotplug states.
 import { kerr } from '../base/errors.js';
+import { RECORD_ID_LIMIT } from '../trace/ring-buffer.js';
 
 export interface CpuTopology {
   /** NUMA node of each possible CPU, indexed by CPU number. */
@@ -37,6 +38,8 @@ export class Cpus {
   constructor(readonly topology: CpuTopology) {
     const n = topology.nodeOfCpu.length;
     if (n < 1) throw kerr('EINVAL', 'a machine needs at least one CPU');
+    // A trace record keeps its CPU in 16 bits (Linux itself allows at most 8192).
+    if (n > RECORD_ID_LIMIT) throw kerr('EINVAL', `a machine has at most ${RECORD_ID_LIMIT} CPUs, got ${n}`);
     for (const [cpu, node] of topology.nodeOfCpu.entries()) {
       if (!Number.isInteger(node) || node < 0) throw kerr('EINVAL', `cpu ${cpu}: NUMA node must be a non-negative integer, got ${node}`);
     }

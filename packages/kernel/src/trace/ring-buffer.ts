@@ -1,24 +1,30 @@
-// The binary trace ring: preallocated records, overwrite or drop when full, with an exact count of lost records.
+// The binary trace ring: preallocated 48-byte records, overwrite or drop when full, with an exact count of lost records.
 import { kerr } from '../base/errors.js';
 
-export const TRACE_SLOTS = 8;
-/** A record in `RingBuffer.recs`: its time, its header (event id and CPU), then TRACE_SLOTS field slots. */
-const RECORD_TIME = 0;
-const RECORD_HEADER = 1;
-const RECORD_FIELDS = 2;
-const RECORD_STRIDE = RECORD_FIELDS + TRACE_SLOTS;
-/** The header packs the CPU above the 16-bit event id (an exact integer in a double). */
-const CPU_SHIFT = 65536;
+/**
+ * A record is RECORD_WORDS 32-bit words of one ArrayBuffer: its time as a
+ * double in words 0-1 (8-byte aligned, since the stride is even), its header
+ * (event id in the low 16 bits, CPU in the high 16) in word 2, and its fields
+ * in words FIRST_FIELD_WORD up (see record-layout.ts for where each goes).
+ */
+export const RECORD_WORDS = 12;
+export const FIRST_FIELD_WORD = 3;
+const HEADER_WORD = 2;
+/** Event ids and CPU numbers share the header word: each must be below this. */
+export const RECORD_ID_LIMIT = 65536;
 
 export type RingMode = 'overwrite' | 'drop';
 
 /**
- * A fixed-size binary trace ring: each record is a timestamp, a header (the
- * event id and the CPU) and TRACE_SLOTS numbers, side by side in one
- * preallocated Float64Array, so writing a record allocates nothing and
- * touches one array. When full, `overwrite` mode replaces the oldest record
- * and `drop` mode discards the new one; either way `lost` counts exactly the
- * records that are gone.
+ * A fixed-size binary trace ring: each record is a timestamp, a header and
+ * up to RECORD_WORDS - FIRST_FIELD_WORD words of fields, side by side in one
+ * preallocated buffer seen as 32-bit words (`words`) and as doubles
+ * (`doubles`, for the time and the fields that need a whole double), so
+ * writing a record allocates nothing. At 48 bytes a record, the default
+ * 65,536-record ring is 3 MB (it was 5 MB as ten doubles a record): a traced
+ * read's two records are a cache line and a half of stores. When full,
+ * `overwrite` mode replaces the oldest record and `drop` mode discards the
+ * new one; either way `lost` counts exactly the records that are gone.
  *
  * Writing a record updates one counter: `written`, the absolute number of
  * the next record, whose place is `written & mask` in storage rounded up to
@@ -28,14 +34,18 @@ export type RingMode = 'overwrite' | 'drop';
  * its own stores, not a chain of counters each depending on the last.
  */
 export class RingBuffer {
-  readonly recs: Float64Array;
-  private readonly mask: number;
+  /** The records as 32-bit words: record r starts at word r * RECORD_WORDS. */
+  readonly words: Uint32Array;
+  /** The same records as doubles: record r's time is doubles[r * RECORD_WORDS / 2]. */
+  readonly doubles: Float64Array;
+  /** Storage size in records, minus one (a power of two minus one, below 2^24). */
+  readonly mask: number;
   /** Absolute number of the oldest record not consumed, or cleared; records before written - capacity are gone. */
   private start = 0;
   /** Records counted lost before the last settle(); overwritten ones since are written - start - capacity. */
   private lostBefore = 0;
-  /** In drop mode, how many unread records make the ring full; Infinity in overwrite mode. */
-  private dropAt: number;
+  /** Drop mode: a full ring refuses new records (else they overwrite the oldest). */
+  private dropping: boolean;
   written = 0;
 
   constructor(
@@ -48,16 +58,18 @@ export class RingBuffer {
     let size = 1;
     while (size < capacity) size *= 2;
     this.mask = size - 1;
-    this.recs = new Float64Array(size * RECORD_STRIDE);
-    this.dropAt = mode === 'drop' ? capacity : Number.POSITIVE_INFINITY;
+    const buffer = new ArrayBuffer(size * RECORD_WORDS * 4);
+    this.words = new Uint32Array(buffer);
+    this.doubles = new Float64Array(buffer);
+    this.dropping = mode === 'drop';
   }
 
   get mode(): RingMode {
-    return this.dropAt === this.capacity ? 'drop' : 'overwrite';
+    return this.dropping ? 'drop' : 'overwrite';
   }
 
   set mode(mode: RingMode) {
-    this.dropAt = mode === 'drop' ? this.capacity : Number.POSITIVE_INFINITY;
+    this.dropping = mode === 'drop';
   }
 
   /** Records held (at most the capacity). */
@@ -80,23 +92,38 @@ export class RingBuffer {
   }
 
   /**
-   * Reserve the next record and write its time and header; returns where its
-   * fields start in `recs` (the caller writes them), or -1 when dropped.
+   * Reserve the next record and write its time and header (`id` and `cpu`
+   * each below RECORD_ID_LIMIT); returns the word where the record starts
+   * (its fields are FIRST_FIELD_WORD words on), or -1 when dropped.
    */
   reserve(id: number, timeNs: number, cpu: number): number {
     const w = this.written;
-    if (w - this.start >= this.dropAt) {
+    if (this.dropping === true && w - this.start >= this.capacity) {
       this.lostBefore++;
       return -1;
     }
     this.written = w + 1;
     // Literals, not the constants above: V8 loads an imported or exported module constant from its cell, with a hole check, at each use.
     // The mask is under 2^24 (capacity's limit); saying so lets V8 drop the overflow checks on the record's indices.
-    const b = (w & this.mask & 0xffffff) * 10;
-    const r = this.recs;
-    r[b] = timeNs;
-    r[b + 1] = id + cpu * 65536;
-    return b + 2;
+    const r = w & this.mask & 0xffffff;
+    this.doubles[r * 6] = timeNs;
+    const b = r * 12;
+    this.words[b + 2] = id | (cpu << 16);
+    return b;
+  }
+
+  /**
+   * Claim `n` records at once for a writer that fills them itself (time,
+   * header and fields): returns the absolute number of the first (record k
+   * of them is at word ((first + k) & mask) * RECORD_WORDS), or -1 with
+   * nothing claimed when fewer than `n` fit in drop mode (the writer then
+   * reserves them one by one, so exactly the ones that fit are kept).
+   */
+  claim(n: number): number {
+    const w = this.written;
+    if (this.dropping === true && w - this.start + n > this.capacity) return -1;
+    this.written = w + n;
+    return w;
   }
 
   /** Index of the k-th oldest record held. */
@@ -106,22 +133,22 @@ export class RingBuffer {
 
   /** Record i's event id. */
   idAt(i: number): number {
-    return this.recs[i * RECORD_STRIDE + RECORD_HEADER]! % CPU_SHIFT;
+    return this.words[i * RECORD_WORDS + HEADER_WORD]! & (RECORD_ID_LIMIT - 1);
   }
 
   /** Record i's CPU. */
   cpuAt(i: number): number {
-    return Math.floor(this.recs[i * RECORD_STRIDE + RECORD_HEADER]! / CPU_SHIFT);
+    return this.words[i * RECORD_WORDS + HEADER_WORD]! >>> 16;
   }
 
   /** Record i's timestamp. */
   timeAt(i: number): number {
-    return this.recs[i * RECORD_STRIDE + RECORD_TIME]!;
+    return this.doubles[(i * RECORD_WORDS) / 2]!;
   }
 
-  /** Where record i's fields start in `recs`. */
-  fieldsAt(i: number): number {
-    return i * RECORD_STRIDE + RECORD_FIELDS;
+  /** The word where record i starts. */
+  recordAt(i: number): number {
+    return i * RECORD_WORDS;
   }
 
   /** Drop the oldest `n` records (after a consuming read). */

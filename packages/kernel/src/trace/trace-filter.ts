@@ -3,10 +3,14 @@ import { describeValue, kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
 
-/** A field of a trace event: a number slot, a 64-bit value in two slots (lo, hi), or an interned string. */
+/**
+ * A field of a trace event: any number (`num`, a double in the record), an
+ * unsigned 32-bit integer (`u32`, one word: other values are kept modulo
+ * 2^32), a 64-bit value given as two slots (low, high), or an interned string.
+ */
 export interface TraceField {
   readonly name: string;
-  readonly kind: 'num' | 'u64' | 'str';
+  readonly kind: 'num' | 'u32' | 'u64' | 'str';
 }
 
 export type SlotPredicate = (s: Float64Array, base: number) => boolean;

@@ -3,7 +3,8 @@ import { describeValue, kerr } from '../base/errors.js';
 import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
 import { kernelFunctionName } from './kfunc.js';
-import { RingBuffer, type RingMode, TRACE_SLOTS } from './ring-buffer.js';
+import { RecordLayout, TRACE_SLOTS } from './record-layout.js';
+import { RECORD_ID_LIMIT, RingBuffer, type RingMode } from './ring-buffer.js';
 import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
 
 export interface TraceEventDef {
@@ -47,8 +48,8 @@ export class StringTable {
  */
 export class Tracepoint {
   private on = false;
-  /** Told when the tracepoint is switched on or off (so hot paths can keep one combined flag). */
-  onToggle: (() => void) | undefined;
+  /** Told when the tracepoint is switched on or off or its filter is set or cleared (so hot paths can keep one combined flag). */
+  onChange: (() => void) | undefined;
   private filter: SlotPredicate | null = null;
   filterText = '';
   hits = 0;
@@ -56,6 +57,8 @@ export class Tracepoint {
   constructor(
     readonly id: number,
     readonly def: TraceEventDef,
+    /** Where each field goes in the event's records. */
+    readonly layout: RecordLayout,
     private readonly fs: TraceFs,
   ) {}
 
@@ -66,7 +69,7 @@ export class Tracepoint {
   set enabled(v: boolean) {
     if (this.on === v) return;
     this.on = v;
-    this.onToggle?.();
+    this.onChange?.();
   }
 
   get fullName(): string {
@@ -76,28 +79,15 @@ export class Tracepoint {
   emit(a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g = 0, h = 0): void {
     if (!this.on) return;
     const scratch = this.fs.scratch;
-    if (this.filter !== null) {
-      scratch[0] = a;
-      scratch[1] = b;
-      scratch[2] = c;
-      scratch[3] = d;
-      scratch[4] = e;
-      scratch[5] = f;
-      scratch[6] = g;
-      scratch[7] = h;
-      if (!this.filter(scratch, 0)) return;
-    }
-    const base = this.reserveFields();
-    if (base < 0) return;
-    const s = this.fs.ring.recs;
-    s[base] = a;
-    s[base + 1] = b;
-    s[base + 2] = c;
-    s[base + 3] = d;
-    s[base + 4] = e;
-    s[base + 5] = f;
-    s[base + 6] = g;
-    s[base + 7] = h;
+    scratch[0] = a;
+    scratch[1] = b;
+    scratch[2] = c;
+    scratch[3] = d;
+    scratch[4] = e;
+    scratch[5] = f;
+    scratch[6] = g;
+    scratch[7] = h;
+    this.keep(scratch);
   }
 
   /**
@@ -107,18 +97,19 @@ export class Tracepoint {
    */
   emitSlots(slots: Float64Array): void {
     if (!this.on) return;
-    if (this.filter !== null && !this.filter(slots, 0)) return;
-    const b = this.reserveFields();
-    if (b < 0) return;
-    const d = this.fs.ring.recs;
-    d[b] = slots[0]!;
-    d[b + 1] = slots[1]!;
-    d[b + 2] = slots[2]!;
-    d[b + 3] = slots[3]!;
-    d[b + 4] = slots[4]!;
-    d[b + 5] = slots[5]!;
-    d[b + 6] = slots[6]!;
-    d[b + 7] = slots[7]!;
+    const scratch = this.fs.scratch;
+    if (slots !== scratch) scratch.set(slots);
+    this.keep(scratch);
+  }
+
+  /** Filter (as the record will hold the values) and write the record held in `values`. */
+  private keep(values: Float64Array): void {
+    if (this.filter !== null) {
+      this.layout.wrapWords(values);
+      if (!this.filter(values, 0)) return;
+    }
+    const b = this.reserveRecord();
+    if (b >= 0) this.layout.write(this.fs.ring, b, values);
   }
 
   /** True while a filter is set: a record must then be built in full (emitSlots) before it is kept. */
@@ -128,11 +119,11 @@ export class Tracepoint {
 
   /**
    * For hot paths that write a record's fields straight into the ring:
-   * reserve the next record (time, event id and CPU set) and return where
-   * its fields start in `ring.recs`, or -1 when the ring dropped it. Only
+   * reserve the next record (time, event id and CPU set) and return the word
+   * where it starts in `ring.words`, or -1 when the ring dropped it. Only
    * while the tracepoint is on and not filtered; the caller checks both.
    */
-  reserveFields(): number {
+  reserveRecord(): number {
     this.hits++;
     const fs = this.fs;
     return fs.ring.reserve(this.id, fs.now(), fs.cpu());
@@ -141,11 +132,13 @@ export class Tracepoint {
   setFilter(expr: string): void {
     this.filter = compileTraceFilter(expr, this.def.fields, (id) => this.fs.strings.get(id), this.fs.work);
     this.filterText = expr;
+    this.onChange?.();
   }
 
   clearFilter(): void {
     this.filter = null;
     this.filterText = '';
+    this.onChange?.();
   }
 }
 
@@ -197,10 +190,8 @@ export class TraceFs {
       }
       return existing;
     }
-    let slots = 0;
-    for (const f of def.fields) slots += f.kind === 'u64' ? 2 : 1;
-    if (slots > TRACE_SLOTS) throw kerr('EINVAL', `trace event '${def.name}' needs ${slots} slots; at most ${TRACE_SLOTS}`);
-    const tp = new Tracepoint(this.events.length, def, this);
+    if (this.events.length >= RECORD_ID_LIMIT) throw kerr('ENOSPC', `trace event '${def.name}': all ${RECORD_ID_LIMIT} event ids are in use`);
+    const tp = new Tracepoint(this.events.length, def, new RecordLayout(def.name, def.fields), this);
     this.events.push(tp);
     this.byName.set(def.name, tp);
     return tp;
@@ -281,25 +272,26 @@ export class TraceFs {
   private formatAt(i: number): TraceLine {
     const ring = this.ring;
     const tp = this.events[ring.idAt(i)]!;
-    const base = ring.fieldsAt(i);
-    const slots = ring.recs;
-    const offsets = new Map<string, number>();
-    let o = 0;
-    for (const f of tp.def.fields) {
-      offsets.set(f.name, o);
-      o += f.kind === 'u64' ? 2 : 1;
-    }
-    const at = (field: string): number => {
-      const off = offsets.get(field);
-      if (off === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
-      return base + off;
+    const base = ring.recordAt(i);
+    const words = ring.words;
+    const place = (field: string) => {
+      const p = tp.layout.places.get(field);
+      if (p === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
+      return p;
     };
     const timeNs = ring.timeAt(i);
     const reader: TraceRecordReader = {
       timeNs,
-      num: (f) => slots[at(f)]!,
-      str: (f) => this.strings.get(slots[at(f)]!),
-      u64: (f) => (BigInt(slots[at(f) + 1]!) << 32n) | BigInt(slots[at(f)]!),
+      num: (f) => {
+        const p = place(f);
+        return p.kind === 'num' ? ring.doubles[(base + p.word) / 2]! : words[base + p.word]!;
+      },
+      str: (f) => this.strings.get(words[base + place(f).word]!),
+      u64: (f) => {
+        const p = place(f);
+        if (p.hiWord < 0) throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is not a u64`);
+        return (BigInt(words[base + p.hiWord]!) << 32n) | BigInt(words[base + p.word]!);
+      },
     };
     return { event: tp.def.name, timeNs, cpu: ring.cpuAt(i), text: tp.def.format(reader) };
   }

@@ -1,0 +1,63 @@
+// Tests of what traced accesses write into the ring: exact 64-bit values and addresses, a read's two records across the wrap, and in drop mode.
+import { expect } from 'chai';
+import { busWith } from './helpers.js';
+
+const specs = [
+  { name: 'R', offset: 0x4, access: 'RW' as const, reset: 0x10 },
+  { name: 'Q', offset: 0x8, access: 'RW' as const, width: 64 as const },
+];
+const strip = (lines: { event: string; text: string }[]) => lines.map((l) => `${l.event}: ${l.text.replace('<unknown> -> <unknown> ', '')}`);
+
+describe('rwmmio records in the ring', () => {
+  it('keeps 64-bit values exact at the 32-bit and 53-bit boundaries, written and read back', () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:*');
+    const values = [2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 64n - 1n];
+    for (const v of values) {
+      io.writeq(v, 0x8);
+      expect(io.readq(0x8)).to.equal(v);
+    }
+    const hex = (v: bigint) => `0x${v.toString(16)}`;
+    expect(strip(kernel.trace.peek())).to.deep.equal(
+      values.flatMap((v) => [
+        `rwmmio_write: width=64 val=${hex(v)} addr=0xffff800080000008`,
+        `rwmmio_post_write: width=64 val=${hex(v)} addr=0xffff800080000008`,
+        'rwmmio_read: width=64 addr=0xffff800080000008',
+        `rwmmio_post_read: width=64 val=${hex(v)} addr=0xffff800080000008`,
+      ]),
+    );
+  });
+
+  it("writes a plain read's two records across the ring's wrap, losing exactly the oldest", () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.configure(3, 'overwrite'); // stored in 4 records
+    kernel.trace.get('rwmmio_write').enabled = true;
+    io.writel(0x20, 0x4); // record 0: the next read's pair is records 1-2, the one after 3 and 4 (storage 3 and 0)
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    kernel.trace.get('rwmmio_write').enabled = false;
+    expect(io.readl(0x4)).to.equal(0x20);
+    expect(io.readl(0x4)).to.equal(0x20);
+    expect(kernel.trace.ring.written).to.equal(5);
+    expect(kernel.trace.lost).to.equal(2);
+    expect(strip(kernel.trace.peek())).to.deep.equal([
+      'rwmmio_post_read: width=32 val=0x20 addr=0xffff800080000004',
+      'rwmmio_read: width=32 addr=0xffff800080000004',
+      'rwmmio_post_read: width=32 val=0x20 addr=0xffff800080000004',
+    ]);
+  });
+
+  it('in drop mode keeps the read record that fits and counts its post-read record lost', () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.configure(3, 'drop');
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    io.readl(0x4);
+    io.readl(0x4);
+    io.readl(0x4);
+    expect(kernel.trace.lost).to.equal(3);
+    expect(strip(kernel.trace.peek())).to.deep.equal([
+      'rwmmio_read: width=32 addr=0xffff800080000004',
+      'rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004',
+      'rwmmio_read: width=32 addr=0xffff800080000004',
+    ]);
+  });
+});
