@@ -106,7 +106,7 @@ export class IoMemBase {
    * watchers; the bus calls it whenever they change. Like the kernel's static
    * keys, the choice is made here and not on every access: while a one-page
    * mapping is live and nothing watches its reads (writes), readl and readq
-   * (writel) are the direct functions, which have no tracing or liveness test
+   * (writel and writeq) are the direct functions, which have no tracing or liveness test
    * at all; otherwise they are the checked ones, which trace, run the kmmio
    * observers and report a use after iounmap. A call site that only ever runs
    * untraced then sees only the direct function and V8 inlines it alone,
@@ -117,7 +117,9 @@ export class IoMemBase {
     const reads = direct && this.bus.quietReads;
     this.readl = reads ? this.readlDirect : this.readlChecked;
     this.readqInto = reads ? this.readqDirect : this.readqChecked;
-    this.writel = direct && this.bus.quietWrites ? this.writelDirect : this.writelChecked;
+    const writes = direct && this.bus.quietWrites;
+    this.writel = writes ? this.writelDirect : this.writelChecked;
+    this.writeqParts = writes ? this.writeqDirect : this.writeqChecked;
   }
 
   // --- instrumented 32-bit and 64-bit accessors (the hot paths) ---
@@ -132,6 +134,8 @@ export class IoMemBase {
   declare writel: (value: number, offset: number) => void;
   /** readq into out[0] (low) and out[1] (high); allocation-free. 64-bit accesses are exact, as halves: no BigInt. */
   declare readqInto: (offset: number, out: Uint32Array) => void;
+  /** writeq of a value given as two 32-bit halves. */
+  declare writeqParts: (lo: number, hi: number, offset: number) => void;
 
   /**
    * The direct readl of the mappings whose page has the plain offsets
@@ -179,10 +183,16 @@ export class IoMemBase {
     this.access(offset, 8, false, 0, 0, out, true);
   }
 
-  /** writeq of a value given as two 32-bit halves. */
-  writeqParts(lo: number, hi: number, offset: number): void {
-    if (typeof lo !== 'number' || !Number.isInteger(lo)) throw badValue('writeq (low word)', lo, 'an integer number');
-    if (typeof hi !== 'number' || !Number.isInteger(hi)) throw badValue('writeq (high word)', hi, 'an integer number');
+  private writeqDirect(lo: number, hi: number, offset: number): void {
+    checkHalves(lo, hi);
+    const dev = this.dev0!;
+    if (typeof offset === 'number' && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, true) === undefined)
+      dev.write64(this.off0 + offset, lo >>> 0, hi >>> 0);
+    else this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
+  }
+
+  private writeqChecked(lo: number, hi: number, offset: number): void {
+    checkHalves(lo, hi);
     this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
   }
 
@@ -283,6 +293,11 @@ export class IoMemBase {
 /** Words [from, from + n) of `a`: `a` itself when that is all of it, else a view. */
 function pageOf(a: Uint32Array, from: number, n: number): Uint32Array {
   return from === 0 && a.length === n ? a : a.subarray(from, from + n);
+}
+
+function checkHalves(lo: number, hi: number): void {
+  if (typeof lo !== 'number' || !Number.isInteger(lo)) throw badValue('writeq (low word)', lo, 'an integer number');
+  if (typeof hi !== 'number' || !Number.isInteger(hi)) throw badValue('writeq (high word)', hi, 'an integer number');
 }
 
 /** EINVAL for a value of the wrong type, described without calling its valueOf or toString. */

@@ -1,6 +1,6 @@
 // Which accessor functions a mapping has: direct while it is live and unwatched, checked while traced, observed or unmapped, and back.
 import { expect } from 'chai';
-import { type IoMem, MmioRecorder } from '../src/index.js';
+import { type BusError, type IoMem, type MmioDevice, MmioRecorder } from '../src/index.js';
 import { busWith } from './helpers.js';
 
 const specs = [
@@ -9,22 +9,22 @@ const specs = [
 ];
 
 /** The accessors a mapping has now, to compare with a mapping's that was never watched. */
-const accessors = (io: IoMem) => [io.readl, io.writel, io.readqInto];
+const accessors = (io: IoMem) => [io.readl, io.writel, io.readqInto, io.writeqParts];
 
 describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwise', () => {
   it('rwmmio tracing swaps a live mapping to the checked accessors, and switching it off swaps it back', () => {
     const { io, kernel } = busWith(specs);
     const direct = accessors(io);
     kernel.trace.enable('rwmmio:*');
-    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false, false]);
     kernel.trace.enable('rwmmio:*', false);
     expect(accessors(io)).to.deep.equal(direct);
     // Reads and writes are watched separately: a read tracepoint alone leaves writel direct.
     kernel.trace.get('rwmmio_post_read').enabled = true;
-    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, true, false]);
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, true, false, true]);
     kernel.trace.get('rwmmio_post_read').enabled = false;
     kernel.trace.get('rwmmio_write').enabled = true;
-    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([true, false, true]);
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([true, false, true, false]);
   });
 
   it('a kmmio observer armed on a live mapping swaps it to the checked accessors until it is the last to detach', () => {
@@ -32,9 +32,9 @@ describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwi
     const direct = accessors(io);
     const rec = new MmioRecorder(bus, () => 0).start();
     const detach = bus.observe({ onAccess: () => undefined });
-    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false, false]);
     rec.stop();
-    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false]);
+    expect(accessors(io).map((f, i) => f === direct[i])).to.deep.equal([false, false, false, false]);
     detach();
     expect(accessors(io)).to.deep.equal(direct);
   });
@@ -58,7 +58,59 @@ describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwi
     expect(() => io.readl(0x4)).to.throw(/after iounmap/);
     expect(() => io.writel(1, 0x4)).to.throw(/after iounmap/);
     expect(() => io.readqInto(0x10, new Uint32Array(2))).to.throw(/after iounmap/);
-    expect(bus.violations.map((v) => `${v.write ? 'W' : 'R'}${v.width * 8} ${v.offset}`)).to.deep.equal(['R32 4', 'W32 4', 'R64 16']);
+    expect(() => io.writeqParts(1, 2, 0x10)).to.throw(/after iounmap/);
+    expect(bus.violations.map((v) => `${v.write ? 'W' : 'R'}${v.width * 8} ${v.offset}`)).to.deep.equal(['R32 4', 'W32 4', 'R64 16', 'W64 16']);
+  });
+
+  it('the direct 64-bit accessors move both halves of a 64-bit register', () => {
+    const { io, bank } = busWith(specs);
+    io.writeqParts(0x11223344, 0x55667788, 0x10);
+    expect([bank.state[4], bank.state[5]]).to.deep.equal([0x11223344, 0x55667788]);
+    const out = new Uint32Array(2);
+    io.readqInto(0x10, out);
+    expect([...out]).to.deep.equal([0x11223344, 0x55667788]);
+  });
+
+  it('a device with no read shadow has every direct read go to the device', () => {
+    const { bus } = busWith(specs);
+    const reads: number[] = [];
+    const writes: number[] = [];
+    const device: MmioDevice = {
+      name: 'bare',
+      check: () => undefined,
+      read: (offset) => {
+        reads.push(offset);
+        return offset + 1;
+      },
+      write: (offset) => void writes.push(offset),
+      read64: (offset, out) => {
+        reads.push(offset);
+        out.fill(0);
+      },
+      write64: (offset) => void writes.push(offset),
+    };
+    bus.map.map(0x30000, 0x1000, device, 'bare');
+    const io = bus.ioremap(0x30000, 0x1000, 'bare');
+    expect([io.readl(0x4), io.readl(0x4), io.readl(0xffc)]).to.deep.equal([5, 5, 0x1000 - 3]);
+    expect(reads).to.deep.equal([0x4, 0x4, 0xffc]);
+    // This device checks nothing itself, so the direct accessors' own alignment and range tests must refuse these.
+    const kinds = [
+      () => io.writel(1, 0x2),
+      () => io.writel(1, 0x1000),
+      () => io.readqInto(0x4, new Uint32Array(2)),
+      () => io.readqInto(0x1000, new Uint32Array(2)),
+      () => io.writeqParts(1, 2, 0x4),
+      () => io.writeqParts(1, 2, 0x1000),
+    ].map((access) => {
+      try {
+        access();
+      } catch (e) {
+        return (e as BusError).kind;
+      }
+      return 'done';
+    });
+    expect(kinds).to.deep.equal(['misaligned', 'out-of-range', 'misaligned', 'out-of-range', 'misaligned', 'out-of-range']);
+    expect([reads.length, writes.length]).to.deep.equal([3, 0]);
   });
 
   it('a direct readl refuses an offset that is not a number, even one the plain-register table would answer', () => {

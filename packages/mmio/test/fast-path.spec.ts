@@ -65,7 +65,10 @@ describe('IoMem fast path: plain registers from the state, side effects through 
       { name: 'LIVE1', offset: 0x1014, access: 'RO', read: () => ++hookReads },
     ]);
     bus.map.map(0x40000, 0x2000, big, 'big');
+    // Both pages of one device mapped, the first first: each mapping has its own page's plain offsets.
+    const first = bus.ioremap(0x40000, 0x1000, 'big page 0');
     const second = bus.ioremap(0x41000, 0x1000, 'big page 1');
+    expect([first.readl(0x10), first.readl(0x14)]).to.deep.equal([0x1111, 0x5]);
     expect(second.readl(0x10)).to.equal(0x2222);
     expect([second.readl(0x14), second.readl(0x14), hookReads]).to.deep.equal([1, 2, 2]);
     const small = new RegisterBank('small', 0x100, [{ name: 'ID', offset: 0x20, access: 'RO', reset: 0x3333 }]);
@@ -86,7 +89,10 @@ describe('IoMem fast path: plain registers from the state, side effects through 
     expect(kinds).to.deep.equal(['out-of-range', 'out-of-range', 'misaligned', 'out-of-range', 'out-of-range', 'out-of-range']);
     // A 64-bit read of a 32-bit register, and a misaligned one, through readq's fast path.
     expect([caught(() => io.readq(0x0))?.kind, caught(() => io.readq(0x4))?.kind]).to.deep.equal(['wrong-width', 'misaligned']);
-    expect(bus.refused).to.have.length(8);
+    // And writeq's: refused with both registers untouched.
+    expect([caught(() => io.writeqParts(7, 8, 0x0))?.kind, caught(() => io.writeqParts(7, 8, 0x4))?.kind]).to.deep.equal(['wrong-width', 'misaligned']);
+    expect([io.readl(0x0), io.readl(0x4)]).to.deep.equal([1, 2]);
+    expect(bus.refused).to.have.length(10);
   });
 
   it('a plain read after iounmap goes through the checked accessor and is reported as a use after unmap', () => {
