@@ -4,6 +4,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * How many operations each side times per measurement: the C program one loop
+ * of n × loops, ours `loops` loops of n (see perOp), so both sides divide the
+ * same count of operations and take as long.
+ */
+export const KERNEL_LOOP = {
+  read: { n: 20_000, loops: 10 },
+  openClose: { n: 2_000, loops: 10 },
+} as const;
+
 /** Runs of the reference program: ns per operation, or why it cannot run here. */
 export interface KernelRef {
   /** One measurement of read() of an open task-clock counter, ns; undefined when unavailable. */
@@ -29,5 +39,10 @@ export function kernelReference(root: string): KernelRef {
   };
   const probe = spawnSync(bin, ['read', '1000'], { encoding: 'utf8' });
   if (probe.status !== 0) return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${probe.stderr.trim()}` };
-  return { read: run('read', 200_000), openClose: run('open-close', 20_000), note: `bench/native/perf-syscall-ref.c built with ${cc} -O2` };
+  const total = (l: { n: number; loops: number }) => l.n * l.loops;
+  return {
+    read: run('read', total(KERNEL_LOOP.read)),
+    openClose: run('open-close', total(KERNEL_LOOP.openClose)),
+    note: `bench/native/perf-syscall-ref.c built with ${cc} -O2`,
+  };
 }

@@ -1,4 +1,4 @@
-// Per-operation figures: each function sets its subject up once and returns probes, each probe one mitata measurement (median ns per call).
+// Per-operation figures: each function sets its subject up once and returns probes, each probe one measurement in ns per operation.
 import { defineBackend } from '@cspmu/arm-cspmu';
 import { createKernel } from '@cspmu/kernel';
 import { MmioBus, RegisterBank } from '@cspmu/mmio';
@@ -6,11 +6,17 @@ import { PERF_EVENT_STATE } from '@cspmu/perf';
 import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
 import { do_not_optimize, measure } from 'mitata';
+import { KERNEL_LOOP } from './kernel-ref.js';
+import { perOp } from './per-op.js';
 
 /** One measurement: median nanoseconds per call. */
 export type Probe = () => Promise<number>;
 
-/** Median nanoseconds per call of `fn` over about `cpuMs` of calls. */
+/**
+ * Median nanoseconds per call of `fn` over about `cpuMs` of calls, for figures
+ * whose two sides are both ours (mitata calls `fn` in batches of 4,096 and
+ * takes the median batch); figures against the kernel use perOp instead.
+ */
 export async function ns(fn: () => unknown, cpuMs = 150): Promise<number> {
   const s = await measure(fn, { min_cpu_time: cpuMs * 1e6 });
   return s.p50;
@@ -49,6 +55,11 @@ export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
   traced(false);
   for (let i = 0; i < 100_000; i++) io.readl(0x104);
   if (io.readl(0x100) !== 0x1234 || dv.getUint32(0x100, true) !== 0x1234) throw new Error('mmio: the register does not hold what the bench reads');
+  const tracedReads = (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += io.readl(0x100);
+    return sum;
+  };
   return {
     raw: () =>
       ns(() => {
@@ -61,7 +72,7 @@ export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
     on: async () => {
       traced(true);
       const written = kernel.trace.ring.written;
-      const t = await ns(() => do_not_optimize(io.readl(0x100)));
+      const t = await perOp(tracedReads, { ...KERNEL_LOOP.read, each: 0x1234 });
       traced(false);
       if (kernel.trace.ring.written === written) throw new Error('mmio_on: traced reads wrote no records');
       return t;
@@ -74,9 +85,21 @@ export async function readPath(): Promise<{ readq: Probe; hilohi: Probe }> {
   const m = await Machine.boot({ platform: 'grace' });
   const [scf, pcie] = m.open('nvidia_scf_pmu_0/cycles/,nvidia_pcie_pmu_0/rd_bytes_loc/');
   m.advance(1_000_000);
+  const perf = m.perf;
+  // Virtual time stands still, so every read returns the same count: the loops' sums check that each read ran.
+  const readqs = (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += perf.readCount(scf!);
+    return sum;
+  };
+  const hilohis = (n: number) => {
+    let sum = 0;
+    for (let i = 0; i < n; i++) sum += perf.readCount(pcie!);
+    return sum;
+  };
   return {
-    readq: () => ns(() => do_not_optimize(m.perf.readCount(scf!))),
-    hilohi: () => ns(() => do_not_optimize(m.perf.readCount(pcie!))),
+    readq: () => perOp(readqs, { ...KERNEL_LOOP.read, each: perf.readCount(scf!) }),
+    hilohi: () => perOp(hilohis, { ...KERNEL_LOOP.read, each: perf.readCount(pcie!) }),
   };
 }
 
@@ -87,13 +110,19 @@ export async function openClose(): Promise<Probe> {
   // An uncore PMU refuses exclusions; perf retries without exclude_guest, so open what it opens the second time.
   const { exclude_guest: _guest, ...attr } = p!.attr;
   // As the kernel's close(), ours frees straight through when nothing sleeps: timed without an await per
-  // iteration (the harness's own async machinery is not part of open + close), and checked to have done so.
-  const once = () => {
-    const e = m.perf.open(attr, { cpu: 0 });
-    void m.perf.close(e);
-    if (e.state !== PERF_EVENT_STATE.DEAD) throw new Error('open_close: the free did not finish inside close()');
+  // iteration (the harness's own async machinery is not part of open + close), and checked to have done so
+  // (each pair adds 1 when its event is freed by the time close() returns).
+  const perf = m.perf;
+  const openCloses = (n: number) => {
+    let freed = 0;
+    for (let i = 0; i < n; i++) {
+      const e = perf.open(attr, { cpu: 0 });
+      void perf.close(e);
+      if (e.state === PERF_EVENT_STATE.DEAD) freed++;
+    }
+    return freed;
   };
-  return () => ns(once);
+  return () => perOp(openCloses, { ...KERNEL_LOOP.openClose, each: 1 });
 }
 
 /** Reading a counter after 10^3 events and after 10^12 (two machines). */

@@ -1,0 +1,40 @@
+// Time per operation measured as bench/native/perf-syscall-ref.c measures the kernel: whole loops of operations timed and divided, every result consumed.
+import { measure } from 'mitata';
+
+/**
+ * A loop of `n` operations that returns the sum of their results. Each figure
+ * writes its own loop literal, as the C program writes its own: a loop shared
+ * by every figure would call each figure's operation through one call site,
+ * and its cost would depend on which figures ran before.
+ */
+export type OpLoop = (n: number) => number;
+
+export interface PerOpOptions {
+  /** Operations per timed loop. */
+  readonly n: number;
+  /** Timed loops per measurement; the C program times one loop of n × loops operations. */
+  readonly loops: number;
+  /** What one operation returns: a loop that returns anything but n × this did not do every operation. */
+  readonly each: number;
+}
+
+/**
+ * Mean nanoseconds per operation over `loops` timed loops of `n` operations
+ * (mitata's unbatched mode: one call of `loop` per sample, after one
+ * untimed warm-up call), checked to have done every operation. It is the
+ * total time over the total count, as the C program's one timed loop is:
+ * no sample is dropped (not the slow ones, not those a GC ran in), and no
+ * harness call or timestamp falls between two operations.
+ */
+export async function perOp(loop: OpLoop, o: PerOpOptions): Promise<number> {
+  let sum = 0;
+  const stats = await measure(
+    () => {
+      sum = loop(o.n);
+    },
+    { batch_threshold: -1, min_samples: o.loops, min_cpu_time: 0, samples_threshold: Number.POSITIVE_INFINITY },
+  );
+  if (sum !== o.n * o.each) throw new Error(`a loop of ${o.n} operations returned ${sum}, not ${o.n * o.each}: not every operation ran`);
+  if (stats.samples.length !== o.loops) throw new Error(`timed ${stats.samples.length} loops, not ${o.loops}`);
+  return stats.avg / o.n;
+}
