@@ -6,6 +6,17 @@ import { SCF_BACKEND } from './micro.js';
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
+/**
+ * Full GCs with a turn of the event loop after each, so that what the last
+ * GC began in the background (sweeping the freed pages) is finished too.
+ */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
 /** One boot of the built-in Grace machine (NVIDIA backend requested and bound), ns. */
 export async function bootOnce(): Promise<number> {
   const t0 = performance.now();
@@ -16,8 +27,10 @@ export async function bootOnce(): Promise<number> {
 /** Boot N idle generic-bound devices, then time registering a backend that moves every one of them; ns. */
 export async function reprobe(n: number): Promise<number> {
   let m: Machine | undefined = await Machine.boot({ platform: manyPmus(n), installed: [], maxPmus: n });
-  // Time the registration, not the collection of the boot's garbage.
-  gc();
+  // Time the registration, not the collection of the boot's garbage (or of the last run's machine): after a
+  // single gc() the registration went on to sweep what it freed, and main-thread CPU per 1,000-device run varied
+  // 57-92 ms (median 67) in runs alternating with 10,000, against 54-66 ms (median 59) once settled.
+  await settle();
   const t0 = performance.now();
   await m.modules.registerBuiltin({
     name: 'bench_scf_cspmu',
@@ -52,14 +65,7 @@ export async function reprobe(n: number): Promise<number> {
  * exactly what only it holds.
  */
 export async function memoryPerDevice(n = 1000): Promise<{ total: number; heap: number; buffers: number } | null> {
-  const collect = (globalThis as { gc?: () => void }).gc;
-  if (!collect) return null;
-  const settle = async () => {
-    for (let i = 0; i < 3; i++) {
-      collect();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  if (!(globalThis as { gc?: () => void }).gc) return null;
   const use = () => {
     const u = process.memoryUsage();
     return { heap: u.heapUsed, buffers: u.arrayBuffers };

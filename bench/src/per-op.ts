@@ -16,10 +16,17 @@ export interface PerOpOptions {
   readonly loops: number;
   /** What one operation returns: a loop that returns anything but n × this did not do every operation. */
   readonly each: number;
+  /**
+   * 'total' (the default): the total time over the total count, as the C
+   * program measures. 'median': the median loop's time over n, for ratios
+   * whose two sides are both ours, so that a loop another process or a GC
+   * interrupted on one side only does not move the ratio.
+   */
+  readonly statistic?: 'total' | 'median';
 }
 
 /**
- * Mean nanoseconds per operation over `loops` timed loops of `n` operations
+ * Nanoseconds per operation over `loops` timed loops of `n` operations
  * (mitata's unbatched mode: one call of `loop` per sample, after one
  * untimed warm-up call), checked to have done every operation. It is the
  * total time over the total count, as the C program's one timed loop is:
@@ -27,6 +34,7 @@ export interface PerOpOptions {
  * harness call or timestamp falls between two operations.
  */
 export async function perOp(loop: OpLoop, o: PerOpOptions): Promise<number> {
+  if (!Number.isSafeInteger(o.n * o.each)) throw new Error(`a loop's sum (${o.n} × ${o.each}) must be an exact integer to check`);
   let sum = 0;
   const stats = await measure(
     () => {
@@ -36,5 +44,5 @@ export async function perOp(loop: OpLoop, o: PerOpOptions): Promise<number> {
   );
   if (sum !== o.n * o.each) throw new Error(`a loop of ${o.n} operations returned ${sum}, not ${o.n * o.each}: not every operation ran`);
   if (stats.samples.length !== o.loops) throw new Error(`timed ${stats.samples.length} loops, not ${o.loops}`);
-  return stats.avg / o.n;
+  return (o.statistic === 'median' ? stats.p50 : stats.avg) / o.n;
 }
