@@ -1,0 +1,79 @@
+// The bench's per-operation timer (bench/src/per-op.ts): it refuses a loop that skipped an operation, times the loops it is asked to, and reports the total or the median as asked.
+
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { ROOT } from './helpers/cli.js';
+
+type OpLoop = (n: number) => number;
+interface PerOpOptions {
+  readonly n: number;
+  readonly loops: number;
+  readonly each: number;
+  readonly statistic?: 'total' | 'median';
+}
+type PerOp = (loop: OpLoop, o: PerOpOptions) => Promise<number>;
+
+const load = async (): Promise<PerOp> => ((await import(pathToFileURL(join(ROOT, 'bench', 'dist', 'per-op.js')).href)) as { perOp: PerOp }).perOp;
+
+/** Busy-wait for `ms` of wall time. */
+function spin(ms: number): void {
+  const until = performance.now() + ms;
+  while (performance.now() < until);
+}
+
+describe('bench perOp: loops of operations timed whole and divided', () => {
+  it('refuses a loop whose sum shows an operation did not run', async () => {
+    const perOp = await load();
+    const skipsOne = (n: number) => {
+      let sum = 0;
+      for (let i = 1; i < n; i++) sum += 3;
+      return sum;
+    };
+    let err: unknown;
+    await perOp(skipsOne, { n: 100, loops: 5, each: 3 }).catch((e: unknown) => {
+      err = e;
+    });
+    expect(String(err)).to.contain('a loop of 100 operations returned 297, not 300: not every operation ran');
+  });
+
+  it('refuses a check its sum cannot make exactly (n × each past 2^53)', async () => {
+    const perOp = await load();
+    let err: unknown;
+    await perOp((n) => n * 2 ** 52, { n: 4, loops: 5, each: 2 ** 52 }).catch((e: unknown) => {
+      err = e;
+    });
+    expect(String(err)).to.contain('must be an exact integer to check');
+  });
+
+  it('times exactly the loops asked for, after one warm-up loop', async () => {
+    const perOp = await load();
+    let calls = 0;
+    const loop = (n: number) => {
+      calls++;
+      spin(1);
+      return n;
+    };
+    const t = await perOp(loop, { n: 1000, loops: 7, each: 1 });
+    expect(calls).to.equal(8);
+    // 1 ms over 1,000 operations is at least 1,000 ns each.
+    expect(t).to.be.at.least(1000);
+  });
+
+  it('the total keeps a slow loop (as the C program does); the median drops it', async () => {
+    const perOp = await load();
+    // One loop in five takes 100 ms, the others 1 ms: the total is about 20.8 ms a loop, the median about 1 ms.
+    const pattern = () => {
+      let calls = 0;
+      return (n: number) => {
+        calls++;
+        spin(calls % 5 === 3 ? 100 : 1);
+        return n;
+      };
+    };
+    const total = await perOp(pattern(), { n: 1, loops: 5, each: 1 });
+    const median = await perOp(pattern(), { n: 1, loops: 5, each: 1, statistic: 'median' });
+    expect(total).to.be.at.least(100e6 / 5);
+    expect(median).to.be.below(total / 5);
+  });
+});
