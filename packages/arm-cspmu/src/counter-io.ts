@@ -4,6 +4,8 @@ import type { IoMem } from '@cspmu/mmio';
 import { PERF_HES_STOPPED, type PerfEvent } from '@cspmu/perf';
 
 const TWO32 = 4294967296;
+/** pmu->read's frame (ArmCspmu.read pushes it by hand, under the try that also pops the update's two). */
+export const READ_FRAME = kernelFunction('arm_cspmu_read').id;
 const EVENT_UPDATE = kernelFunction('arm_cspmu_event_update').id;
 const READ_COUNTER = kernelFunction('arm_cspmu_read_counter').id;
 
@@ -19,6 +21,8 @@ export class CounterIo {
   private readonly pair = new Uint32Array(2);
   readonly calls: CallStack;
   private readonly wide: boolean;
+  /** Wide, and read with one readq (the APMT says 64-bit access is single-copy atomic). */
+  private readonly atomic64: boolean;
   private readonly periodLo: number;
   private readonly periodHi: number;
   /** 2^counterBits for counters up to 32 bits; 2^(counterBits-32) for the high word of wider ones. */
@@ -35,6 +39,7 @@ export class CounterIo {
   ) {
     this.calls = kernel.calls;
     this.wide = counterBits > 32;
+    this.atomic64 = this.wide && hasAtomicDword;
     this.span = 2 ** Math.min(counterBits, 32);
     this.hiSpan = 2 ** Math.max(counterBits - 32, 0);
     if (this.wide) {
@@ -181,18 +186,18 @@ export class CounterIo {
     this.readWords(phys);
   }
 
-  /** readCounter's work, inside a frame its caller pushed. */
+  /** readCounter's work, inside a frame its caller pushed: one readq where the counter has it, the other reads apart (this inlines into the read path). */
   private readWords(phys: number): void {
+    if (this.atomic64) this.base1.readqInto(8 * phys, this.pair);
+    else this.readWordsApart(phys);
+  }
+
+  /** A 32-bit counter with readl; a wide one without single-copy-atomic 64-bit access, as two 32-bit reads. */
+  private readWordsApart(phys: number): void {
     if (!this.wide) {
       this.pair[0] = this.base1.readl(4 * phys);
       this.pair[1] = 0;
-    } else if (this.hasAtomicDword) this.base1.readqInto(8 * phys, this.pair);
-    else this.readHalves(phys);
-  }
-
-  /** A wide counter without single-copy-atomic 64-bit access, as two 32-bit reads (apart from readWords, which the read path inlines). */
-  private readHalves(phys: number): void {
-    if (this.naiveHiLo) {
+    } else if (this.naiveHiLo) {
       this.pair[1] = this.base1.readl(8 * phys + 4);
       this.pair[0] = this.base1.readl(8 * phys);
     } else if (!this.base1.readqHiLoHi(8 * phys, this.pair)) {

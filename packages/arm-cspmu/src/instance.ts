@@ -17,7 +17,7 @@ import {
 import { buildAttrGroups } from './attributes.js';
 import type { ApmtInfo, CspmuInstance } from './backend-api.js';
 import { Binding } from './binding.js';
-import { CounterIo } from './counter-io.js';
+import { CounterIo, READ_FRAME } from './counter-io.js';
 import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset, splitEventType, writeEventType } from './ext64.js';
 import { OverflowIrq } from './overflow-irq.js';
@@ -61,11 +61,9 @@ export interface ProbedHardware {
 }
 
 /**
- * One CoreSight PMU instance: `struct arm_cspmu` and its `struct pmu`.
- * The perf callbacks follow the kernel's order of checks and register
- * writes exactly; the counter paths allocate nothing. Counter allocation is
- * the CounterMap's, counter reads and writes the CounterIo's, and the
- * backend binding state the Binding record's it extends.
+ * One CoreSight PMU instance: `struct arm_cspmu` and its `struct pmu`. The perf callbacks follow the kernel's order of checks
+ * and register writes exactly; the counter paths allocate nothing. Counter allocation is the CounterMap's, counter reads and
+ * writes the CounterIo's, and the backend binding state the Binding record's it extends.
  */
 export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
   type = -1;
@@ -299,11 +297,16 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
     event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
   }
 
-  /** pmu->read: from a reader that may sleep, a promise when the counter read must wait (a stalled bus, a hi-lo-hi retry). */
-  @kfunc('arm_cspmu_read')
+  /** pmu->read (from a reader that may sleep, a promise when the counter read must wait). Its frame is pushed here, not by @kfunc: the try that pops it pops the update's (CounterIo.updateForRead), and the read path inlines one body, not a wrapper and a body. */
   read(event: PerfEvent): void | Promise<void> {
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
-    return this.io.updateForRead(event);
+    const calls = this.calls;
+    const depth = calls.push(READ_FRAME);
+    try {
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
+      return this.io.updateForRead(event);
+    } finally {
+      calls.pop(depth);
+    }
   }
 
   @kfunc('arm_cspmu_enable')

@@ -120,6 +120,37 @@ export class CounterEngine {
     return hi > 0 || lo >= span;
   }
 
+  /**
+   * read() of a counter wider than 32 bits, as a 64-bit register read takes
+   * it: no narrow case, and the rare wrap of the high word apart. The same
+   * arithmetic at any count (a division whatever the progress).
+   */
+  readWide(p: number, t: number, out: Uint32Array): void {
+    const w = this.wordOf[p]!;
+    const s = this.slotOf[p]!;
+    let lo = this.words[w]!;
+    let hi = this.words[w + 1]!;
+    if (this.num[s * STRIDE + RUNNING] === 1) {
+      const d = this.rate[s]!.at(t) - this.num[s * STRIDE + E0]!;
+      if (d > 0) {
+        const dHi = Math.floor(d / TWO32);
+        lo += d - dHi * TWO32;
+        hi += dHi;
+        if (lo >= TWO32) {
+          lo -= TWO32;
+          hi += 1;
+        }
+      }
+    }
+    out[0] = lo;
+    out[1] = hi < this.topSpan ? hi : this.wrapHigh(hi);
+  }
+
+  /** A wide counter's high word past its width, wrapped. */
+  private wrapHigh(hi: number): number {
+    return hi - Math.floor(hi / this.topSpan) * this.topSpan;
+  }
+
   /** Fold counter p's progress up to t into its stored value. Returns true if it wrapped (an overflow). */
   fold(p: number, t: number): boolean {
     const s = this.slotOf[p]!;

@@ -42,6 +42,8 @@ export class CspmuModel implements RegisterHooks {
   private frozen = false;
   private readonly line: OverflowLine;
   private lastAccess = 0;
+  /** config.accessLatencyNs, read on every register access. */
+  private readonly latency: number;
   /** Overflows seen (for tests and diagnostics). */
   overflows = 0;
   /** Counter restarts: how often a counter's way of counting was re-derived (for tests and diagnostics). */
@@ -61,6 +63,7 @@ export class CspmuModel implements RegisterHooks {
     }
     if (c.cycleCounter && c.counters < 1) throw kerr('EINVAL', `${c.label}: a cycle counter needs at least one counter`);
     if (c.ext64 && c.counters > 128) throw kerr('EINVAL', `${c.label}: FEAT_CSPMU_EXT64 lays out at most 128 counters, got ${c.counters}`);
+    this.latency = c.accessLatencyNs;
     this.layout = registerLayout(c.ext64);
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
     this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
@@ -185,9 +188,12 @@ export class CspmuModel implements RegisterHooks {
   /** The device-side time of an access: the clock, plus bus latency for back-to-back accesses. */
   private accessTime(): number {
     const now = this.deps.clock.now();
-    const lat = this.config.accessLatencyNs;
-    if (lat === 0) return (this.lastAccess = now);
-    this.lastAccess = now > this.lastAccess ? now : this.lastAccess + lat;
+    return this.latency === 0 ? (this.lastAccess = now) : this.laterAccessTime(now);
+  }
+
+  /** accessTime with a bus latency: a back-to-back access waits for the one before (apart, so the read path stays small). */
+  private laterAccessTime(now: number): number {
+    this.lastAccess = now > this.lastAccess ? now : this.lastAccess + this.latency;
     return this.lastAccess;
   }
 
@@ -199,10 +205,11 @@ export class CspmuModel implements RegisterHooks {
     return words[half]!;
   }
 
+  /** A 64-bit counter's single-copy-atomic read (only wide counters have one). */
   readCounter64(p: number, out: Uint32Array): void {
     const t = this.accessTime();
     if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
-    this.engine.read(p, t, out);
+    this.engine.readWide(p, t, out);
   }
 
   /** Fold the counter's progress up to t into its stored value; a wrap sets its overflow bit. */

@@ -80,7 +80,11 @@ export function ratePerNs(perSecond: number): { n: number; d: number } {
 /** floor(t * n / d) exactly, for integers t, n >= 0 and d > 0 (no allocation unless the values are extreme). */
 export function mulDivFloor(t: number, n: number, d: number): number {
   const tn = t * n;
-  if (tn <= MAX_SAFE) return exactQuotient(tn, d);
+  return tn <= MAX_SAFE ? exactQuotient(tn, d) : mulDivFloorLarge(t, n, d);
+}
+
+/** mulDivFloor of a product above 2^53 (apart: counter reads inline the common case). */
+function mulDivFloorLarge(t: number, n: number, d: number): number {
   const tq = Math.floor(t / d);
   const tr = t - tq * d;
   const trn = tr * n;

@@ -314,7 +314,15 @@ describe('Platform descriptions', () => {
     const { kernel } = createKernel();
     const bus = new MmioBus(kernel);
     const p = loadPlatform(BUILTIN_PLATFORMS['arm-generic']);
-    const blocker = { name: 'x', check: () => undefined, read: () => 0, write: () => undefined, read64: () => undefined, write64: () => undefined };
+    const blocker = {
+      name: 'x',
+      check: () => undefined,
+      read: () => 0,
+      write: () => undefined,
+      read64: () => undefined,
+      tryRead64: () => true,
+      write64: () => undefined,
+    };
     bus.map.map(0x50040000, 0x1000, blocker, 'squatter');
     expect(() => new Hardware(p, loadWorkload(p.workload), { clock: kernel.clock, irqs: kernel.irqs, map: bus.map })).to.throw(
       KernelError,

@@ -173,10 +173,10 @@ export class IoMemBase {
     this.access(offset, 4, true, value >>> 0, 0, null, true);
   }
 
+  /** One register lookup for the width check and the read (tryRead64); a refused width takes the checked path, which refuses it with its reason. */
   private readqDirect(offset: number, out: Uint32Array): void {
-    const dev = this.dev0!;
-    if (typeof offset === 'number' && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, false) === undefined) dev.read64(this.off0 + offset, out);
-    else this.access(offset, 8, false, 0, 0, out, true);
+    if (typeof offset === 'number' && (offset & 0xff8) === offset && this.dev0!.tryRead64(this.off0 + offset, out)) return;
+    this.access(offset, 8, false, 0, 0, out, true);
   }
 
   private readqChecked(offset: number, out: Uint32Array): void {

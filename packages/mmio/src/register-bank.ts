@@ -6,10 +6,7 @@ import { type UnknownAccessCount, UnknownAccesses } from './unknown-accesses.js'
 
 export type { UnknownAccessCount } from './unknown-accesses.js';
 
-/**
- * Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored),
- * RW, WO (reads 0), W1S write-1-to-set, W1C write-1-to-clear, RAZ/WI.
- */
+/** Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored), RW, WO (reads 0), W1S write-1-to-set, W1C write-1-to-clear, RAZ/WI. */
 export type Access = 'RO' | 'RW' | 'WO' | 'W1S' | 'W1C' | 'RAZ/WI';
 
 export interface RegisterSpec<C = unknown> {
@@ -276,6 +273,15 @@ export class RegisterBank implements MmioDevice {
     const lo = this.read(offset, 4);
     out[1] = this.read(offset + 4, 4);
     out[0] = lo;
+  }
+
+  /** check(offset, 8) then read64, with one lookup for a 64-bit register with its own read (readq's fast path); false, nothing done, if refused. */
+  tryRead64(offset: number, out: Uint32Array): boolean {
+    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    if (c.read64 !== null && c.wide) c.read64(out, this.context);
+    else if (c.wide || c === UNKNOWN) this.read64(offset, out);
+    else return false;
+    return true;
   }
 
   write64(offset: number, lo: number, hi: number): void {
