@@ -51,8 +51,7 @@ export interface ProbedHardware {
   readonly base1: IoMem;
   readonly hasAtomicDword: boolean;
   readonly pmcfgr: number;
-  /** Found by the 7.3 probe's FEAT_CSPMU_EXT64 test. */
-  readonly ext64: boolean;
+  readonly ext64: boolean; // found by the 7.3 probe's FEAT_CSPMU_EXT64 test
   readonly irq: number;
   readonly associatedCpus: readonly number[];
   readonly socket: number;
@@ -299,13 +298,12 @@ export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
 
   /** pmu->read (from a reader that may sleep, a promise when the counter read must wait). Its frame is pushed here, not by @kfunc: the try that pops it pops the update's (CounterIo.updateForRead), and the read path inlines one body, not a wrapper and a body. */
   read(event: PerfEvent): void | Promise<void> {
-    const calls = this.calls;
-    const depth = calls.push(READ_FRAME);
+    const depth = this.calls.push(READ_FRAME);
     try {
       if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (read)');
       return this.io.updateForRead(event);
     } finally {
-      calls.pop(depth);
+      this.calls.pop(depth);
     }
   }
 

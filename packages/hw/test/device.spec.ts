@@ -158,6 +158,12 @@ describe('CoreSight PMU device model', () => {
     expect(io0.readq(CNT(0, 8))).to.equal(0x8000000000000002n);
   });
 
+  it('reads a 40-bit counter with readq as its 40 bits, whatever the high bits of its register hold', () => {
+    const { io0 } = rig({ counterBits: 40, atomic64: true });
+    io0.writeq(0xfffffffffffffffen, CNT(0, 8));
+    expect(io0.readq(CNT(0, 8))).to.equal(0xfffffffffen);
+  });
+
   it('lets a naive hi/lo read of a non-atomic 64-bit counter tear, and hi-lo-hi survive it', () => {
     const { io0, clock } = rig({ counterBits: 64, atomic64: false, accessLatencyNs: 1 });
     io0.writel(0x11, REG.PMEVTYPER);

@@ -32,7 +32,7 @@ export interface MmioDevice {
   write(offset: number, width: 1 | 2 | 4, value: number): void;
   /** 64-bit read into out[0] (low) and out[1] (high). */
   read64(offset: number, out: Uint32Array): void;
-  /** check(offset, 8, false), then read64 if it passes, with one lookup: false, with nothing done, if the access is refused. */
+  /** read64 where check(offset, 8, false) passes, with one lookup: true once read; false, with nothing done, where the access must take the checked path (refused, or not a 64-bit register). */
   tryRead64(offset: number, out: Uint32Array): boolean;
   write64(offset: number, lo: number, hi: number): void;
 }

@@ -275,11 +275,11 @@ export class RegisterBank implements MmioDevice {
     out[0] = lo;
   }
 
-  /** check(offset, 8) then read64, with one lookup for a 64-bit register with its own read (readq's fast path); false, nothing done, if refused. */
+  /** check(offset, 8) then read64, with one lookup for a 64-bit register (readq's fast path); false, nothing done, otherwise (the checked path decides). */
   tryRead64(offset: number, out: Uint32Array): boolean {
     const c = this.regs[this.regOfWord[offset >>> 2]!]!;
     if (c.read64 !== null && c.wide) c.read64(out, this.context);
-    else if (c.wide || c === UNKNOWN) this.read64(offset, out);
+    else if (c.wide) this.read64(offset, out);
     else return false;
     return true;
   }
