@@ -87,6 +87,11 @@ describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwi
         reads.push(offset);
         out.fill(0);
       },
+      tryRead64: (offset, out) => {
+        reads.push(offset);
+        out.fill(0);
+        return true;
+      },
       write64: (offset) => void writes.push(offset),
     };
     bus.map.map(0x30000, 0x1000, device, 'bare');
