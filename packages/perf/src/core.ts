@@ -62,7 +62,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- registration
-
   /** perf_pmu_register: a dynamic type (lowest free from 6) when `type` is -1. */
   register(pmu: Pmu, name: string, type = -1): number {
     return this.registry.add(pmu, name, type).type;
@@ -119,7 +118,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- open / close
-
   /** perf_event_open. */
   open(attrIn: PerfEventAttr, optsIn: checks.OpenOptions): PerfEvent {
     const attr = normalizeAttr(attrIn);
@@ -197,21 +195,24 @@ export class PerfCore {
       const ctx = this.context(reg.pmu, event.cpu);
       ctx.addGroup(event);
       ctx.resched(event.attr.pinned);
-    } else {
-      const leader = event.leader;
-      const before = this.groupPmu(leader);
-      leader.siblings.push(event);
-      const after = this.groupPmu(leader);
-      const ctx = this.context(after, leader.cpu);
-      if (after !== before) {
-        const oldCtx = this.context(before, leader.cpu);
-        if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
-        oldCtx.removeGroup(leader);
-        ctx.addGroup(leader);
-      }
-      ctx.resched(leader.attr.pinned);
-    }
+    } else this.installMember(event);
     this.events.fireOpened(event, reg.name);
+  }
+
+  /** A member joins its leader's group (apart from install, which V8 then inlines whole into open). */
+  private installMember(event: PerfEvent): void {
+    const leader = event.leader;
+    const before = this.groupPmu(leader);
+    leader.siblings.push(event);
+    const after = this.groupPmu(leader);
+    const ctx = this.context(after, leader.cpu);
+    if (after !== before) {
+      const oldCtx = this.context(before, leader.cpu);
+      if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
+      oldCtx.removeGroup(leader);
+      ctx.addGroup(leader);
+    }
+    ctx.resched(leader.attr.pinned);
   }
 
   /**
@@ -247,7 +248,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- ioctls
-
   enable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state !== S.OFF && event.state !== S.ERROR) return;
@@ -273,7 +273,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- reads
-
   /** The count, refreshed from the hardware if the event is running. Allocation-free. */
   readCount(event: PerfEvent): number {
     if (event.state === S.ACTIVE) {
@@ -308,7 +307,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- migration
-
   /** perf_pmu_migrate_context: move every event of `pmu` from one CPU to another, keeping counts. */
   migrateContext(pmu: Pmu, from: number, to: number): number {
     const reg = this.registry.get(pmu);
@@ -332,7 +330,6 @@ export class PerfCore {
   }
 
   // ---------------------------------------------------------- sysfs
-
   /** Write /sys/bus/event_source/devices as files under `dir` (for the real perf tool). */
   exportSysfs(dir: string): Promise<number> {
     return this.kernel.sysfs.exportTo(PMU_SYSFS_ROOT, dir);
