@@ -64,6 +64,22 @@ describe('Perf core: registration and open', () => {
     expect(modules.get('test_backend')).to.equal(undefined);
   });
 
+  it('refuses an event on a PMU whose module is going away (its exit runs): ENODEV, no reference taken, and the unload finishes', async () => {
+    const { core, clock, modules } = perfRig();
+    let finishExit = () => undefined as void;
+    const exiting = new Promise<void>((resolve) => (finishExit = resolve));
+    const mod = await modules.registerBuiltin({ name: 'leaving', version: '1', apiVersion: 1, init() {}, exit: () => exiting });
+    const pmu = new TestPmu(clock, 2, mod);
+    const type = core.register(pmu, 'leaving_pmu_0');
+    const unloading = modules.unload('leaving');
+    expect(mod.state).to.equal('going');
+    throwsCode(() => core.open({ type, config: 1n }, { cpu: 0 }), 'ENODEV', "ENODEV: PMU 'leaving_pmu_0': its module leaving is going away");
+    expect([mod.refs, pmu.calls]).to.deep.equal([0, []]);
+    finishExit();
+    await unloading;
+    expect(modules.get('leaving')).to.equal(undefined);
+  });
+
   it('drops the module reference when event_init fails', async () => {
     const { core, clock, modules } = perfRig();
     const mod = await modules.registerBuiltin({ name: 'm', version: '1', apiVersion: 1, init() {}, exit() {} });
