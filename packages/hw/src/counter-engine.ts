@@ -91,22 +91,24 @@ export class CounterEngine {
    * top of the counter since it was last folded.
    */
   read(p: number, t: number, out: Uint32Array | number[]): boolean {
+    const s = this.slotOf[p]!;
+    return this.valueAfter(p, this.num[s * STRIDE + RUNNING] === 1 ? this.rate[s]!.at(t) - this.num[s * STRIDE + E0]! : 0, out);
+  }
+
+  /** Counter p's stored value plus d events, wrapped, into `out`; true if that passed the top of the counter. */
+  private valueAfter(p: number, d: number, out: Uint32Array | number[]): boolean {
     const st = this.words;
     const w = this.wordOf[p]!;
-    const s = this.slotOf[p]!;
     let lo = st[w]!;
     let hi = this.wide ? st[w + 1]! : 0;
-    if (this.num[s * STRIDE + RUNNING] === 1) {
-      const d = this.rate[s]!.at(t) - this.num[s * STRIDE + E0]!;
-      if (d > 0) {
-        // Floor arithmetic, not %: on doubles % is an fmod call, and reads must cost the same at any count.
-        const dHi = Math.floor(d / TWO32);
-        lo += d - dHi * TWO32;
-        hi += dHi;
-        if (lo >= TWO32) {
-          lo -= TWO32;
-          hi += 1;
-        }
+    if (d > 0) {
+      // Floor arithmetic, not %: on doubles % is an fmod call, and reads must cost the same at any count.
+      const dHi = Math.floor(d / TWO32);
+      lo += d - dHi * TWO32;
+      hi += dHi;
+      if (lo >= TWO32) {
+        lo -= TWO32;
+        hi += 1;
       }
     }
     const span = this.topSpan;
@@ -151,27 +153,26 @@ export class CounterEngine {
     return hi - Math.floor(hi / this.topSpan) * this.topSpan;
   }
 
-  /** Fold counter p's progress up to t into its stored value. Returns true if it wrapped (an overflow). */
+  /**
+   * Fold counter p's progress up to t into its stored value, evaluating its
+   * event function once. Returns true if it wrapped (an overflow). A stopped
+   * counter has no progress: whatever starts it again sets its origin.
+   */
   fold(p: number, t: number): boolean {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
-    if (num[i + RUNNING] === 1 && t > num[i + T0]!) {
-      const words = FOLD_WORDS;
-      const wrapped = this.read(p, t, words);
-      const st = this.words;
-      const w = this.wordOf[p]!;
-      st[w] = words[0]!;
-      if (this.wide) st[w + 1] = words[1]!;
-      num[i + E0] = this.rate[s]!.at(t);
-      num[i + T0] = t;
-      return wrapped;
-    }
-    if (t > num[i + T0]!) {
-      num[i + T0] = t;
-      num[i + E0] = this.rate[s]!.at(t);
-    }
-    return false;
+    if (num[i + RUNNING] !== 1 || !(t > num[i + T0]!)) return false;
+    const e = this.rate[s]!.at(t);
+    const words = FOLD_WORDS;
+    const wrapped = this.valueAfter(p, e - num[i + E0]!, words);
+    const st = this.words;
+    const w = this.wordOf[p]!;
+    st[w] = words[0]!;
+    if (this.wide) st[w + 1] = words[1]!;
+    num[i + E0] = e;
+    num[i + T0] = t;
+    return wrapped;
   }
 
   /** Counter p was written at t: count on from its new stored value. */
@@ -212,11 +213,6 @@ export class CounterEngine {
     const w = this.wordOf[p]!;
     st[w] = 0;
     if (this.wide) st[w + 1] = 0;
-  }
-
-  /** The time counter p's progress was last folded at. */
-  foldedAt(p: number): number {
-    return this.num[this.slotOf[p]! * STRIDE + T0]!;
   }
 
   /** Arm the timer for counter p's next overflow, at the exact virtual time it happens. */

@@ -1,11 +1,11 @@
 // The CoreSight PMU device model: registers on one or two pages, the counter engine, overflow status, the IRQ line and FZO.
 import { kerr } from '@cspmu/kernel';
-import { type AddressMap, type Region, RegisterBank } from '@cspmu/mmio';
+import { type AddressMap, type Region, RegisterBank, type WriteHooks } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
 import { CounterRuns } from './counter-runs.js';
-import type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
+import { type CspmuModelConfig, type CspmuModelDeps, checkModelConfig } from './cspmu-config.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
-import type { RegisterHooks } from './cspmu-register-map.js';
+import { HOOK, type RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
 import { OverflowLine } from './overflow-line.js';
@@ -22,7 +22,7 @@ const READ_WORDS = new Uint32Array(2);
  * on them): its register map on one or two pages, a lazy counter engine, the
  * freeze-on-overflow rule and the overflow interrupt line.
  */
-export class CspmuModel implements RegisterHooks {
+export class CspmuModel implements RegisterHooks, WriteHooks {
   readonly page0: RegisterBank;
   readonly page1: RegisterBank | undefined;
   readonly pmiidr: number;
@@ -54,15 +54,7 @@ export class CspmuModel implements RegisterHooks {
     private readonly deps: CspmuModelDeps,
   ) {
     const c = config;
-    const maxCounters = c.counterBits > 32 ? 128 : 256;
-    if (!Number.isInteger(c.counters) || c.counters < 1 || c.counters > maxCounters) {
-      throw kerr('EINVAL', `${c.label}: counters must be 1..${maxCounters} for ${c.counterBits}-bit counters, got ${c.counters}`);
-    }
-    if (!Number.isInteger(c.counterBits) || c.counterBits < 1 || c.counterBits > 64) {
-      throw kerr('EINVAL', `${c.label}: counterBits must be 1..64, got ${c.counterBits}`);
-    }
-    if (c.cycleCounter && c.counters < 1) throw kerr('EINVAL', `${c.label}: a cycle counter needs at least one counter`);
-    if (c.ext64 && c.counters > 128) throw kerr('EINVAL', `${c.label}: FEAT_CSPMU_EXT64 lays out at most 128 counters, got ${c.counters}`);
+    checkModelConfig(c);
     this.latency = c.accessLatencyNs;
     this.layout = registerLayout(c.ext64);
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
@@ -135,38 +127,59 @@ export class CspmuModel implements RegisterHooks {
     return this.line.isAsserted;
   }
 
-  // ---- bus hooks (RegisterHooks): the register map calls these, with this model as its banks' context ----
+  // ---- bus hooks (RegisterHooks, WriteHooks): the register map's registers call these, with this model as its banks' context ----
 
-  foldCounter(p: number): void {
-    this.fold(p, this.accessTime());
+  /** Every hooked write but the interrupt and overflow registers takes the device's time; counter and selection writes fold first. */
+  beforeWrite(hook: number, arg: number): void {
+    if (hook === HOOK.INT_ENABLE || hook === HOOK.OVERFLOW) return;
+    const t = this.accessTime();
+    if (hook === HOOK.COUNTER || hook === HOOK.SELECTION) this.fold(arg, t);
+    else if (hook === HOOK.ENABLE) this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + arg]!;
+    else if (hook === HOOK.PMCR) this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
   }
 
-  counterWritten(p: number): void {
+  afterWrite(hook: number, arg: number, actions: number): void {
+    switch (hook) {
+      case HOOK.COUNTER:
+        this.counterWritten(arg);
+        break;
+      case HOOK.SELECTION:
+        this.selectionChanged(arg);
+        break;
+      case HOOK.ENABLE:
+        this.enableChanged(arg);
+        break;
+      case HOOK.INT_ENABLE:
+        this.line.drive();
+        break;
+      case HOOK.OVERFLOW:
+        this.overflowStatusChanged();
+        break;
+      case HOOK.IMPDEF:
+        this.impdefChanged();
+        break;
+      case HOOK.PMCR:
+        if (actions !== 0) this.pmcrAction(actions);
+        this.pmcrChanged();
+        break;
+    }
+  }
+
+  private counterWritten(p: number): void {
     this.engine.written(p, this.lastAccess);
     if (this.runs.isOpen(p)) this.runs.restart(p, this.lastAccess, this.engine.runningRate(p), true);
     this.line.driveIfStale();
   }
 
-  selectionChanged(p: number): void {
+  /** A new selection changes how counter p counts only while it counts: a stopped counter resolves its selection when it starts. */
+  private selectionChanged(p: number): void {
+    if (!this.isCounting(p)) return;
     this.restart(p, this.lastAccess);
     this.line.driveIfStale();
   }
 
-  beforeEnableWrite(r: number): void {
-    this.accessTime();
-    this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + r]!;
-  }
-
-  interruptEnableChanged(): void {
-    this.line.drive();
-  }
-
-  beforeImpdefWrite(): void {
-    this.accessTime();
-  }
-
   /** PMIMPDEF written: if a word the workload reads changed, every counter counts on at its new rate from now. */
-  impdefChanged(): void {
+  private impdefChanged(): void {
     if (!this.rates.impdefChanged(this.page0.state)) return;
     const t = this.lastAccess;
     this.foldAll(t);
@@ -174,12 +187,8 @@ export class CspmuModel implements RegisterHooks {
     this.line.driveIfStale();
   }
 
-  beforePmcrWrite(): void {
-    this.accessTime();
-    this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
-  }
-
-  pmcrAction(bits: number): void {
+  /** PMCR.P or PMCR.C written as 1: reset the event or cycle counters. */
+  private pmcrAction(bits: number): void {
     this.foldAll(this.lastAccess);
     this.resetCounters(bits);
     this.oldWord = -1;
@@ -221,16 +230,19 @@ export class CspmuModel implements RegisterHooks {
     for (const p of this.implemented) this.fold(p, t);
   }
 
-  private isCounting(p: number): boolean {
-    const s = this.page0.state;
-    if ((s[this.layout.pmcr >> 2]! & PMCR.E) === 0 || this.frozen) return false;
-    return ((s[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
+  /** True while PMCR.E is set and no overflow freezes the counters: only then does a PMCNTEN bit start or stop one. */
+  private countersRun(): boolean {
+    return (this.page0.state[this.layout.pmcr >> 2]! & PMCR.E) !== 0 && !this.frozen;
   }
 
-  /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved. */
-  enableChanged(r: number): void {
+  private isCounting(p: number): boolean {
+    return this.countersRun() && ((this.page0.state[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
+  }
+
+  /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved, and none while counters do not run. */
+  private enableChanged(r: number): void {
     const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
-    if (changed === 0) return;
+    if (changed === 0 || !this.countersRun()) return;
     const t = this.lastAccess;
     for (let bits = changed; bits !== 0; bits &= bits - 1) {
       const p = r * 32 + (31 - Math.clz32(bits & -bits));
@@ -247,7 +259,7 @@ export class CspmuModel implements RegisterHooks {
    * whose PMCNTEN bit is clear is stopped whatever PMCR says, and has no
    * progress to fold or overflow to schedule.
    */
-  pmcrChanged(): void {
+  private pmcrChanged(): void {
     const now = this.page0.state[this.layout.pmcr >> 2]!;
     if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
     const t = this.lastAccess;
@@ -323,7 +335,7 @@ export class CspmuModel implements RegisterHooks {
     return false;
   }
 
-  overflowStatusChanged(): void {
+  private overflowStatusChanged(): void {
     if (this.frozen && !this.anyOverflow()) {
       const t = this.accessTime();
       this.frozen = false;

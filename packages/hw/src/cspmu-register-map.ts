@@ -3,27 +3,32 @@ import type { RegisterSpec } from '@cspmu/mmio';
 import type { CspmuModelConfig } from './cspmu-config.js';
 import { CYCLE_COUNTER_PHYS, PMCR, PMDEVARCH_EXT32, PMDEVARCH_EXT64, REG, type RegisterLayout } from './cspmu-regs.js';
 
-/** What the register map calls into: the model's reactions to bus accesses. */
+/** What the register map's read hooks call: the model's live counter values. */
 export interface RegisterHooks {
   readCounterHalf(p: number, half: 0 | 1): number;
   readCounter64(p: number, out: Uint32Array): void;
-  /** Before a write that changes how counter p counts: fold its progress so far. */
-  foldCounter(p: number): void;
-  counterWritten(p: number): void;
-  /** After a write to counter p's event type or filters: count on with the new selection. */
-  selectionChanged(p: number): void;
-  /** Before a PMCNTENSET/CLR word r is written (the hook records the old word). */
-  beforeEnableWrite(r: number): void;
-  enableChanged(r: number): void;
-  interruptEnableChanged(): void;
-  overflowStatusChanged(): void;
-  beforeImpdefWrite(): void;
-  impdefChanged(): void;
-  beforePmcrWrite(): void;
-  /** PMCR.P or PMCR.C written as 1: reset the event or cycle counters. */
-  pmcrAction(bits: number): void;
-  pmcrChanged(): void;
 }
+
+/**
+ * The write-hook codes of the map's registers (their hookArg in brackets),
+ * which the model's WriteHooks dispatch on: registers of one kind share one.
+ */
+export const HOOK = {
+  /** PMEVCNTR[p]: fold counter p before, count on from the value written after. */
+  COUNTER: 1,
+  /** PMEVTYPER/PMCCFILTR, PMEVFILTR, PMEVFILT2R[p]: fold counter p before, count with the new selection after. */
+  SELECTION: 2,
+  /** PMCNTENSET/CLR, PMCNTEN word [r]: start or stop the counters whose bit moved. */
+  ENABLE: 3,
+  /** PMINTENSET/CLR: drive the overflow line. */
+  INT_ENABLE: 4,
+  /** PMOVSCLR/SET: end or start a freeze, drive the line. */
+  OVERFLOW: 5,
+  /** PMIMPDEF: resolve every rate again if a word the workload reads changed. */
+  IMPDEF: 6,
+  /** PMCR: reset counters (P, C), then start or stop them (E, FZO). */
+  PMCR: 7,
+} as const;
 
 /** The geometry the map is laid out for. */
 export interface RegisterGeometry {
@@ -67,8 +72,8 @@ function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
       access: 'RW',
       read: (half, hooks) => hooks.readCounterHalf(p, half),
       ...(wide && c.atomic64 ? { read64: (out: Uint32Array, hooks: RegisterHooks) => hooks.readCounter64(p, out) } : {}),
-      beforeWrite: (hooks) => hooks.foldCounter(p),
-      onWrite: (hooks) => hooks.counterWritten(p),
+      writeHook: HOOK.COUNTER,
+      hookArg: p,
     };
     return spec;
   });
@@ -76,11 +81,11 @@ function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
 
 function overflowSpecs(g: RegisterGeometry): Spec[] {
   const specs: Spec[] = [];
-  const onWrite = (hooks: RegisterHooks) => hooks.overflowStatusChanged();
+  const onWrite = { writeHook: HOOK.OVERFLOW };
   for (let r = 0; r < g.setClrRegs; r++) {
     const writableMask = setClrMask(g, r);
-    specs.push({ name: `PMOVSCLR${r}`, offset: REG.PMOVSCLR + 4 * r, access: 'W1C', writableMask, onWrite });
-    specs.push({ name: `PMOVSSET${r}`, offset: REG.PMOVSSET + 4 * r, access: 'W1S', writableMask, stateOf: `PMOVSCLR${r}`, onWrite });
+    specs.push({ name: `PMOVSCLR${r}`, offset: REG.PMOVSCLR + 4 * r, access: 'W1C', writableMask, ...onWrite });
+    specs.push({ name: `PMOVSSET${r}`, offset: REG.PMOVSSET + 4 * r, access: 'W1S', writableMask, stateOf: `PMOVSCLR${r}`, ...onWrite });
   }
   return specs;
 }
@@ -90,7 +95,7 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
   const { selStride, filtered, ext64 } = g.layout;
   const width = ext64 ? 64 : 32;
   for (const p of g.implemented) {
-    const refold = { beforeWrite: (hooks: RegisterHooks) => hooks.foldCounter(p), onWrite: (hooks: RegisterHooks) => hooks.selectionChanged(p) };
+    const refold = { writeHook: HOOK.SELECTION, hookArg: p };
     const typeName = p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`;
     specs.push({ name: typeName, offset: REG.PMEVTYPER + selStride * p, width, access: 'RW', ...refold });
     if (p < filtered) {
@@ -100,16 +105,16 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
   }
   for (let r = 0; r < g.setClrRegs; r++) {
     const writableMask = setClrMask(g, r);
-    const enable = { beforeWrite: (hooks: RegisterHooks) => hooks.beforeEnableWrite(r), onWrite: (hooks: RegisterHooks) => hooks.enableChanged(r) };
-    const intEnable = (hooks: RegisterHooks) => hooks.interruptEnableChanged();
+    const enable = { writeHook: HOOK.ENABLE, hookArg: r };
+    const intEnable = { writeHook: HOOK.INT_ENABLE };
     specs.push({ name: `PMCNTENSET${r}`, offset: REG.PMCNTENSET + 4 * r, access: 'W1S', writableMask, ...enable });
     specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
-    specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, onWrite: intEnable });
-    specs.push({ name: `PMINTENCLR${r}`, offset: REG.PMINTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMINTENSET${r}`, onWrite: intEnable });
+    specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, ...intEnable });
+    specs.push({ name: `PMINTENCLR${r}`, offset: REG.PMINTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMINTENSET${r}`, ...intEnable });
     // PMCNTEN: the enables of counters 0-63 written as a value, not bit by bit (what the driver's EXT64 test relies on).
     if (ext64 && r < 2) specs.push({ name: `PMCNTEN${r}`, offset: REG.PMCNTEN + 4 * r, access: 'RW', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
   }
-  const impdef = { beforeWrite: (hooks: RegisterHooks) => hooks.beforeImpdefWrite(), onWrite: (hooks: RegisterHooks) => hooks.impdefChanged() };
+  const impdef = { writeHook: HOOK.IMPDEF };
   for (let i = 0; i < 32; i++) specs.push({ name: `PMIMPDEF${i}`, offset: REG.PMIMPDEF + 4 * i, access: 'RW', ...impdef });
   const pmcrWritable = PMCR.E | PMCR.D | PMCR.X | PMCR.DP | (c.fzo ? PMCR.FZO : 0);
   specs.push(
@@ -120,9 +125,7 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
       access: 'RW',
       writableMask: pmcrWritable | PMCR.P | PMCR.C,
       actionBits: PMCR.P | PMCR.C,
-      beforeWrite: (hooks) => hooks.beforePmcrWrite(),
-      onAction: (bits, hooks) => hooks.pmcrAction(bits),
-      onWrite: (hooks) => hooks.pmcrChanged(),
+      writeHook: HOOK.PMCR,
     },
     { name: 'PMIIDR', offset: REG.PMIIDR, access: 'RO', reset: c.pmiidrZero ? 0 : g.pmiidr },
     { name: 'PMDEVARCH', offset: REG.PMDEVARCH, access: 'RO', reset: ext64 ? PMDEVARCH_EXT64 : PMDEVARCH_EXT32 },

@@ -78,6 +78,44 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
     expect([io0.readl(CNT(0)), io0.readl(CNT(1)), io0.readl(CNT(2))]).to.deep.equal([200, 300, 200]);
   });
 
+  it("a write to a stopped counter's selection restarts nothing, and the counter counts the new selection once it starts", () => {
+    const { io0, clock, dev } = rig({ counters: 9 });
+    io0.writel(0x2, REG.PMCNTENSET);
+    io0.writel(PMCR.E, REG.PMCR);
+    const before = dev.restarts;
+    // Counter 0 is not enabled, counter 1 is enabled while PMCR.E is clear: neither counts, so neither restarts.
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(0, REG.PMCR);
+    const off = dev.restarts;
+    io0.writel(0x11, REG.PMEVTYPER + 4);
+    io0.writel(0x1, REG.PMEVFILTR + 4);
+    expect([off - before, dev.restarts - off]).to.deep.equal([1, 0]);
+    clock.advance(100);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x1, REG.PMCNTENSET);
+    clock.advance(100);
+    expect([io0.readl(CNT(0)), io0.readl(CNT(1))]).to.deep.equal([100, 100]);
+    // While it counts, a new selection restarts it: event 0x12 does not occur, so it stops counting.
+    io0.writel(0x12, REG.PMEVTYPER + 4);
+    expect(dev.restarts - off).to.equal(3);
+    clock.advance(100);
+    expect([io0.readl(CNT(0)), io0.readl(CNT(1))]).to.deep.equal([200, 100]);
+  });
+
+  it('a PMCNTENSET/CLR write while PMCR.E is clear restarts nothing; the PMCR.E write then starts exactly the enabled counters', () => {
+    const { io0, clock, dev } = rig({ counters: 9 });
+    for (const k of [0, 1, 2]) io0.writel(0x11, REG.PMEVTYPER + 4 * k);
+    const before = dev.restarts;
+    io0.writel(0x7, REG.PMCNTENSET);
+    io0.writel(0x2, REG.PMCNTENCLR);
+    expect(dev.restarts - before).to.equal(0);
+    clock.advance(100);
+    io0.writel(PMCR.E, REG.PMCR);
+    expect(dev.restarts - before).to.equal(2);
+    clock.advance(100);
+    expect([io0.readl(CNT(0)), io0.readl(CNT(1)), io0.readl(CNT(2))]).to.deep.equal([100, 0, 100]);
+  });
+
   it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {
     const { io, clock, resolutions } = countedResolutions(false);
     io.writel(0x11, REG.PMEVTYPER);

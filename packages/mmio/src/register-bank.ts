@@ -1,156 +1,21 @@
-// A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write actions, mapped as an MMIO device.
+// A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write hooks, mapped as an MMIO device.
 import { kerr } from '@cspmu/kernel';
-import { hex } from './bus-error.js';
+import { BankLayout, RAZWI, type Reg, type RegisterSpec, RO, RW, UNKNOWN, W1C, W1S, WO, type WriteHooks } from './bank-layout.js';
 import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
 import { type UnknownAccessCount, UnknownAccesses } from './unknown-accesses.js';
 
+export { type Access, BankLayout, type RegisterSpec, type WriteHooks } from './bank-layout.js';
 export type { UnknownAccessCount } from './unknown-accesses.js';
-
-/** Access policies, in SystemRDL/UVM terms: RO read-only (writes ignored), RW, WO (reads 0), W1S write-1-to-set, W1C write-1-to-clear, RAZ/WI. */
-export type Access = 'RO' | 'RW' | 'WO' | 'W1S' | 'W1C' | 'RAZ/WI';
-
-export interface RegisterSpec<C = unknown> {
-  readonly name: string;
-  /** Byte offset in the bank; 4-aligned (8-aligned for 64-bit registers). */
-  readonly offset: number;
-  readonly width?: 32 | 64;
-  readonly access: Access;
-  /** Reset value (low word for 64-bit registers). */
-  readonly reset?: number;
-  readonly resetHi?: number;
-  /** Bits that take writes (RW, WO, W1S, W1C); the rest keep their value. */
-  readonly writableMask?: number;
-  /** Write-1 action bits: writing 1 calls `onAction`; they always read as 0. */
-  readonly actionBits?: number;
-  /** Share the state of another register: paired SET/CLR views over one bitmap. */
-  readonly stateOf?: string;
-  /** Accept 8- and 16-bit accesses. */
-  readonly narrow?: boolean;
-  // Every hook also gets the bank's context (see RegisterBank), so one layout's hooks can serve many devices.
-  /** Live value of a 32-bit word (half 0 = low, 1 = high), instead of the stored state. */
-  read?(half: 0 | 1, context: C): number;
-  /** A single-copy-atomic 64-bit read; without it a 64-bit read is two 32-bit reads, low first. */
-  read64?(out: Uint32Array, context: C): void;
-  /** Read side effect: the stored value is cleared after it is read. */
-  readonly clearOnRead?: boolean;
-  /** Called before a write is applied (e.g. to fold a live value into the state). */
-  beforeWrite?(context: C): void;
-  /** Called after a write has been applied to the state (once for a 64-bit write). */
-  onWrite?(context: C): void;
-  onAction?(bits: number, context: C): void;
-}
-
-// Plain constants, not an enum: the hot path compares numbers, never looks up an object.
-const RO = 0;
-const RW = 1;
-const WO = 2;
-const W1S = 3;
-const W1C = 4;
-const RAZWI = 5;
-const UNKNOWN_POL = 6;
-type Pol = number;
-
-const POLICY: Record<Access, Pol> = { RO, RW, WO, W1S, W1C, 'RAZ/WI': RAZWI };
-
-/** A register compiled to one fixed shape, so the hot path stays monomorphic. */
-class Reg {
-  constructor(
-    readonly spec: RegisterSpec,
-    readonly pol: Pol,
-    /** State word of the low half (of the register whose state this is). */
-    readonly stateWord: number,
-    /** First word of this register's own offset. */
-    readonly firstWord: number,
-    readonly wide: boolean,
-    readonly mask: number,
-    readonly action: number,
-    readonly narrow: boolean,
-    readonly clearOnRead: boolean,
-    readonly read: ((half: 0 | 1, context: unknown) => number) | null,
-    readonly read64: ((out: Uint32Array, context: unknown) => void) | null,
-    readonly beforeWrite: ((context: unknown) => void) | null,
-    readonly onWrite: ((context: unknown) => void) | null,
-    readonly onAction: ((bits: number, context: unknown) => void) | null,
-  ) {}
-}
-
-const UNKNOWN_SPEC: RegisterSpec = { name: '<unknown>', offset: 0, access: 'RAZ/WI' };
-const UNKNOWN = new Reg(UNKNOWN_SPEC, UNKNOWN_POL, 0, 0, false, 0, 0, false, false, null, null, null, null, null);
 
 const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
 
-/**
- * A bank's compiled register layout: the registers, the word-to-register
- * dispatch and the plain-read flags. It holds no state, so every bank of
- * one kind of device can share one layout (and its hooks, which reach
- * their device through the bank's context).
- */
-export class BankLayout {
-  readonly regOfWord: Uint16Array;
-  /** Bit w & 31 of plainBits[w >>> 5] is set if a 32-bit read of word w returns state[w] and does nothing else (no hook, side effect, zero read or unknown offset). */
-  readonly plainBits: Uint32Array;
-  readonly regs: Reg[] = [UNKNOWN];
-  readonly byName = new Map<string, Reg>();
-
-  constructor(
-    readonly name: string,
-    readonly size: number,
-    specs: readonly RegisterSpec[],
-  ) {
-    if (!Number.isInteger(size) || size <= 0 || size % 4 !== 0) throw kerr('EINVAL', `bank ${name}: size must be a positive multiple of 4`);
-    this.regOfWord = new Uint16Array(size / 4);
-    this.plainBits = new Uint32Array(Math.ceil(size / 128));
-    for (const spec of specs) this.declare(spec);
-    for (let w = 0; w < this.regOfWord.length; w++) {
-      const c = this.regs[this.regOfWord[w]!]!;
-      // A view of another register's state (a CLR of a SET/CLR pair) reads elsewhere, so through readSlow.
-      const own = c.stateWord === c.firstWord;
-      if (c !== UNKNOWN && own && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
-        this.plainBits[w >>> 5]! |= 1 << (w & 31);
-      }
-    }
+/** The context of a bank with write hooks, checked once to offer them. */
+function writeHooksOf(bank: string, context: unknown): WriteHooks {
+  const h = context as Partial<WriteHooks> | null | undefined;
+  if (typeof h?.beforeWrite !== 'function' || typeof h.afterWrite !== 'function') {
+    throw kerr('EINVAL', `bank ${bank}: its registers have write hooks, so its context must offer beforeWrite and afterWrite`);
   }
-
-  private declare(spec: RegisterSpec): void {
-    const width = spec.width ?? 32;
-    const bytes = width / 8;
-    if (!Number.isInteger(spec.offset) || spec.offset < 0 || spec.offset + bytes > this.size || spec.offset % bytes !== 0) {
-      throw kerr('EINVAL', `bank ${this.name}: register ${spec.name} at ${hex(spec.offset)} must be ${bytes}-aligned and inside the bank`);
-    }
-    if (this.byName.has(spec.name)) throw kerr('EEXIST', `bank ${this.name}: register ${spec.name} is declared twice`);
-    let stateWord = spec.offset >>> 2;
-    if (spec.stateOf !== undefined) {
-      const owner = this.byName.get(spec.stateOf);
-      if (!owner) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} shares the state of unknown register ${spec.stateOf}; declare it first`);
-      stateWord = owner.stateWord;
-    }
-    const c = new Reg(
-      spec,
-      POLICY[spec.access],
-      stateWord,
-      spec.offset >>> 2,
-      width === 64,
-      (spec.writableMask ?? 0xffffffff) >>> 0,
-      (spec.actionBits ?? 0) >>> 0,
-      spec.narrow ?? false,
-      spec.clearOnRead ?? false,
-      spec.read ?? null,
-      spec.read64 ?? null,
-      spec.beforeWrite ?? null,
-      spec.onWrite ?? null,
-      spec.onAction ?? null,
-    );
-    if (this.regs.length > 0xfffe) throw kerr('ENOSPC', `bank ${this.name}: too many registers`);
-    const idx = this.regs.length;
-    this.regs.push(c);
-    this.byName.set(spec.name, c);
-    for (let w = spec.offset >>> 2; w < (spec.offset + bytes) >>> 2; w++) {
-      if (this.regOfWord[w] !== 0) {
-        throw kerr('EEXIST', `bank ${this.name}: ${spec.name} at ${hex(spec.offset)} overlaps ${this.regs[this.regOfWord[w]!]!.spec.name}`);
-      }
-      this.regOfWord[w] = idx;
-    }
-  }
+  return h as WriteHooks;
 }
 
 /**
@@ -169,6 +34,8 @@ export class RegisterBank implements MmioDevice {
   readonly readShadow: ReadShadow;
   private readonly regs: Reg[];
   private readonly byName: Map<string, Reg>;
+  /** The context as the write hooks' dispatcher (null if no register has a write hook). */
+  private readonly hooks: WriteHooks | null;
   /** Accesses to offsets with no register, made at the first: most banks never see one. */
   private unknownCounts: UnknownAccesses | undefined;
   /** An emulator service the model behind this bank offers drivers (see MmioDevice.service). */
@@ -189,6 +56,7 @@ export class RegisterBank implements MmioDevice {
     this.regs = layout.regs;
     this.byName = layout.byName;
     this.readShadow = { bits: layout.plainBits, words: this.state };
+    this.hooks = layout.hooked ? writeHooksOf(name, context) : null;
     this.reset();
   }
 
@@ -246,7 +114,8 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
-    if (c.beforeWrite !== null) c.beforeWrite(this.context);
+    const hook = c.hook;
+    if (hook !== 0) this.hooks!.beforeWrite(hook, c.hookArg);
     let v = value >>> 0;
     let lanes = 0xffffffff;
     if (width < 4) {
@@ -254,8 +123,8 @@ export class RegisterBank implements MmioDevice {
       lanes = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
       v = (v << shift) >>> 0;
     }
-    this.apply(c, c.stateWord + (w - c.firstWord), v, lanes);
-    if (c.onWrite !== null) c.onWrite(this.context);
+    const actions = this.apply(c, c.stateWord + (w - c.firstWord), v, lanes);
+    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions);
   }
 
   read64(offset: number, out: Uint32Array): void {
@@ -290,13 +159,14 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
-    if (c.beforeWrite !== null) c.beforeWrite(this.context);
-    this.apply(c, c.stateWord, lo >>> 0, 0xffffffff);
-    this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
-    if (c.onWrite !== null) c.onWrite(this.context);
+    const hook = c.hook;
+    if (hook !== 0) this.hooks!.beforeWrite(hook, c.hookArg);
+    const actions = this.apply(c, c.stateWord, lo >>> 0, 0xffffffff) | this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
+    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions >>> 0);
   }
 
-  private apply(c: Reg, sw: number, v: number, lanes: number): void {
+  /** Apply a word to the state by the register's policy; returns the action bits written as 1. */
+  private apply(c: Reg, sw: number, v: number, lanes: number): number {
     const s = this.state;
     switch (c.pol) {
       case RO:
@@ -315,8 +185,7 @@ export class RegisterBank implements MmioDevice {
         s[sw] = (s[sw]! & ~(v & lanes & c.mask)) >>> 0;
         break;
     }
-    const act = (v & c.action & lanes) >>> 0;
-    if (act !== 0 && c.onAction !== null) c.onAction(act, this.context);
+    return (v & c.action & lanes) >>> 0;
   }
 
   private countUnknown(offset: number, write: boolean): void {

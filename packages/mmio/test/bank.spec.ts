@@ -1,7 +1,7 @@
-// Tests of register-bank access policies, paired W1S/W1C views and write actions.
+// Tests of register-bank access policies, paired W1S/W1C views, write hooks and write actions.
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
-import { BankLayout, BusError, RegisterBank } from '../src/index.js';
+import { BankLayout, BusError, RegisterBank, type WriteHooks } from '../src/index.js';
 import { busWith } from './helpers.js';
 
 describe('RegisterBank access policies', () => {
@@ -42,14 +42,48 @@ describe('RegisterBank access policies', () => {
     expect(io.readl(0x10)).to.equal(0x8000000a);
   });
 
-  it('write-1 action bits call the action and read back as 0', () => {
+  it('write-1 action bits reach the write hook and read back as 0', () => {
     const actions: number[] = [];
-    const { io } = busWith([{ name: 'CR', offset: 0x0, access: 'RW', actionBits: 0x6, onAction: (b) => void actions.push(b) }]);
+    const hooks: WriteHooks = { beforeWrite: () => undefined, afterWrite: (_hook, _arg, bits) => void actions.push(bits) };
+    const { io } = busWith([{ name: 'CR', offset: 0x0, access: 'RW', actionBits: 0x6, writeHook: 1 }], undefined, hooks);
     io.writel(0x7, 0x0);
     expect(actions).to.deep.equal([0x6]);
     expect(io.readl(0x0)).to.equal(0x1);
     io.writel(0x1, 0x0);
-    expect(actions).to.have.length(1);
+    expect(actions).to.deep.equal([0x6, 0]);
+  });
+
+  it("calls a register's write hook around the write, with its code and argument, once for a 64-bit write", () => {
+    const seen: string[] = [];
+    let bank!: RegisterBank;
+    const hooks: WriteHooks = {
+      beforeWrite: (hook, arg) => void seen.push(`before ${hook}/${arg}: ${bank.peek('A').toString(16)}`),
+      afterWrite: (hook, arg) => void seen.push(`after ${hook}/${arg}: ${bank.peek('A').toString(16)} ${bank.peek('W', 1).toString(16)}`),
+    };
+    ({ bank } = busWith(
+      [
+        { name: 'A', offset: 0x0, access: 'RW', writeHook: 2, hookArg: 7 },
+        { name: 'B', offset: 0x4, access: 'RW' },
+        { name: 'W', offset: 0x8, width: 64, access: 'RW', writeHook: 3, hookArg: 1 },
+      ],
+      undefined,
+      hooks,
+    ));
+    bank.write(0x0, 4, 0xab);
+    bank.write(0x4, 4, 0xcd);
+    bank.write(0x1, 1, 0x12);
+    bank.write64(0x8, 0x1, 0x2);
+    expect(seen).to.deep.equal(['before 2/7: 0', 'after 2/7: ab 0', 'before 2/7: ab', 'after 2/7: 12ab 0', 'before 3/1: 12ab', 'after 3/1: 12ab 2']);
+  });
+
+  it('refuses write hooks it cannot call: action bits without one, a bad code, a context without the hooks', () => {
+    const bad = (spec: object) => () => new BankLayout('b', 0x1000, [{ name: 'R', offset: 0, access: 'RW', ...spec }]);
+    expect(bad({ actionBits: 1 })).to.throw(KernelError, 'R has action bits but no write hook');
+    expect(bad({ writeHook: -1 })).to.throw(KernelError, "R's write hook must be a code >= 1");
+    expect(bad({ writeHook: 1.5 })).to.throw(KernelError, "R's write hook must be a code >= 1");
+    const layout = bad({ writeHook: 1 })();
+    expect(() => new RegisterBank('b', 0x1000, layout, { beforeWrite: () => undefined })).to.throw(KernelError, 'must offer beforeWrite and afterWrite');
+    expect(() => new RegisterBank('b', 0x1000, layout)).to.throw(KernelError, 'must offer beforeWrite and afterWrite');
   });
 
   it('clear-on-read returns the value once', () => {
@@ -121,7 +155,10 @@ describe('IoMem and the bus', () => {
   });
 
   it('refuses bad accesses with typed bus errors and leaves the device unchanged', () => {
-    const { io, bus, bank } = busWith([{ name: 'R', offset: 0x0, access: 'RW', reset: 7 }]);
+    const { io, bus, bank } = busWith([
+      { name: 'R', offset: 0x0, access: 'RW', reset: 7 },
+      { name: 'Q', offset: 0x8, width: 64, access: 'RW', reset: 9 },
+    ]);
     const kinds: string[] = [];
     const attempt = (fn: () => unknown) => {
       try {
@@ -136,9 +173,12 @@ describe('IoMem and the bus', () => {
     attempt(() => io.writel(1, 0x2));
     attempt(() => io.writeb(1, 0x0));
     attempt(() => io.writeq(1n, 0x0));
-    expect(kinds).to.deep.equal(['out-of-range', 'out-of-range', 'misaligned', 'wrong-width', 'wrong-width']);
-    expect(bank.peek('R')).to.equal(7);
-    expect(bus.refused).to.have.length(5);
+    // The 64-bit register's upper half, and past the end: a 64-bit write must be 8-aligned and inside the mapping.
+    attempt(() => io.writeqParts(1, 1, 0xc));
+    attempt(() => io.writeqParts(1, 1, 0x1000));
+    expect(kinds).to.deep.equal(['out-of-range', 'out-of-range', 'misaligned', 'wrong-width', 'wrong-width', 'misaligned', 'out-of-range']);
+    expect([bank.peek('R'), bank.peek('Q'), bank.peek('Q', 1)]).to.deep.equal([7, 9, 0]);
+    expect(bus.refused).to.have.length(7);
     expect(bus.refused[0]!.code).to.equal('EIO');
   });
 
@@ -228,6 +268,11 @@ describe('rwmmio tracepoints', () => {
 describe('RegisterBank layouts shared between banks', () => {
   it('gives each hook its own bank context and keeps each bank state apart', () => {
     const seen: string[] = [];
+    const context = (name: string) => ({
+      name,
+      beforeWrite: () => undefined,
+      afterWrite: (hook: number, arg: number, actions: number) => void seen.push(`write ${hook}/${arg} actions ${actions} ${name}`),
+    });
     const layout = new BankLayout('kind', 0x1000, [
       { name: 'CTRL', offset: 0x0, access: 'RW', reset: 0x7 },
       { name: 'LIVE', offset: 0x4, access: 'RO', read: (_half, ctx: { name: string }) => (ctx.name === 'a' ? 0xa : 0xb) },
@@ -236,18 +281,18 @@ describe('RegisterBank layouts shared between banks', () => {
         offset: 0x8,
         access: 'RW',
         actionBits: 0x1,
-        onWrite: (ctx: { name: string }) => seen.push(`write ${ctx.name}`),
-        onAction: (bits, ctx: { name: string }) => seen.push(`action ${bits} ${ctx.name}`),
+        writeHook: 5,
+        hookArg: 2,
       },
     ]);
-    const a = new RegisterBank('a', 0x1000, layout, { name: 'a' });
-    const b = new RegisterBank('b', 0x1000, layout, { name: 'b' });
+    const a = new RegisterBank('a', 0x1000, layout, context('a'));
+    const b = new RegisterBank('b', 0x1000, layout, context('b'));
     a.write(0x0, 4, 0x55);
     expect([a.read(0x0, 4), b.read(0x0, 4)]).to.deep.equal([0x55, 0x7]);
     expect([a.read(0x4, 4), b.read(0x4, 4)]).to.deep.equal([0xa, 0xb]);
     b.write(0x8, 4, 0x1);
     a.write(0x8, 4, 0x2);
-    expect(seen).to.deep.equal(['action 1 b', 'write b', 'write a']);
+    expect(seen).to.deep.equal(['write 5/2 actions 1 b', 'write 5/2 actions 0 a']);
     expect(() => new RegisterBank('c', 0x2000, layout)).to.throw(KernelError, 'layout is for 4096 bytes');
   });
 });
