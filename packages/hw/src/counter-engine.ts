@@ -193,17 +193,18 @@ export class CounterEngine {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
-    if (rate === undefined && num[i + RUNNING] === 0) {
-      num[i + T0] = t;
+    num[i + T0] = t;
+    if (rate === undefined) {
+      // Stopped: its count stays where the fold left it, so no event function to evaluate and no overflow to time.
+      num[i + RUNNING] = 0;
+      this.rate[s] = ZERO_RATE;
       num[i + E0] = 0;
-      if (this.timers[s] !== undefined) this.schedule(p);
+      this.cancel(p);
       return;
     }
-    num[i + RUNNING] = rate === undefined ? 0 : 1;
-    const r = rate ?? ZERO_RATE;
-    this.rate[s] = r;
-    num[i + T0] = t;
-    num[i + E0] = r.at(t);
+    num[i + RUNNING] = 1;
+    this.rate[s] = rate;
+    num[i + E0] = rate.at(t);
     this.schedule(p);
   }
 

@@ -116,6 +116,28 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
     expect([io0.readl(CNT(0)), io0.readl(CNT(1)), io0.readl(CNT(2))]).to.deep.equal([100, 0, 100]);
   });
 
+  it('stopping a counter cancels its pending overflow: no interrupt, no overflow bit, and it overflows on time once started again', () => {
+    const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 });
+    handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
+    io0.writel(0x11, REG.PMEVTYPER);
+    // 1,000 events short of the top: it would overflow 1,000 ns after it starts.
+    io0.writel(0xffffffff - 999, REG.PMEVCNTR);
+    io0.writel(0x1, REG.PMINTENSET);
+    io0.writel(0x1, REG.PMCNTENSET);
+    const idle = clock.pendingTimers;
+    io0.writel(PMCR.E, REG.PMCR);
+    expect(clock.pendingTimers).to.equal(idle + 1);
+    clock.advance(600);
+    io0.writel(0, REG.PMCR);
+    // Its overflow timer went with it.
+    expect(clock.pendingTimers).to.equal(idle);
+    clock.advance(1000);
+    expect([irqTimes, io0.readl(REG.PMOVSCLR), dev.overflows, dev.counterValue(0)]).to.deep.equal([[], 0, 0, BigInt(0xffffffff - 399)]);
+    io0.writel(PMCR.E, REG.PMCR);
+    clock.advance(500);
+    expect([irqTimes, dev.overflows, dev.counterValue(0)]).to.deep.equal([[2000], 1, 100n]);
+  });
+
   it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {
     const { io, clock, resolutions } = countedResolutions(false);
     io.writel(0x11, REG.PMEVTYPER);
