@@ -118,4 +118,25 @@ describe('Trace records: 32-bit words, doubles where needed', () => {
     expect(() => new Cpus({ nodeOfCpu: new Array(65537).fill(0) })).to.throw(KernelError, 'at most 65536 CPUs, got 65537');
     expect(new Cpus({ nodeOfCpu: new Array(65536).fill(0) }).count).to.equal(65536);
   });
+
+  it('gives out at most 65536 event ids (the header keeps one in 16 bits)', () => {
+    const fs = new TraceFs(
+      () => 0,
+      () => 0,
+      4,
+    );
+    const def = (name: string) => ({ system: 't', name, fields: [], format: () => '' });
+    for (let i = 0; i < 65536; i++) fs.define(def(`e${i}`));
+    expect(fs.get('e65535').id).to.equal(65535);
+    expect(() => fs.define(def('one_more'))).to.throw(KernelError, 'all 65536 event ids are in use');
+  });
+
+  it('refuses to read a field as a u64 that is not one', () => {
+    const { fs, tp } = fsWith(4);
+    const bad = fs.define({ system: 'test', name: 'bad', fields: [{ name: 'n', kind: 'num' }], format: (r) => `${r.u64('n')}` });
+    bad.enabled = true;
+    bad.emit(1);
+    tp.emit(1);
+    expect(() => fs.peek()).to.throw(KernelError, "trace event 'bad': field 'n' is not a u64");
+  });
 });

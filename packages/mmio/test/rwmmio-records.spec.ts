@@ -60,4 +60,27 @@ describe('rwmmio records in the ring', () => {
       'rwmmio_read: width=32 addr=0xffff800080000004',
     ]);
   });
+
+  it("clears the value's high word a plain read's post-read record does not use, over a record that held one", () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.configure(1, 'overwrite'); // one record: each overwrites the last, in the same words
+    kernel.trace.enable('rwmmio:*');
+    io.writeq(2n ** 64n - 1n, 0x8);
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(strip(kernel.trace.peek())).to.deep.equal(['rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004']);
+    expect(kernel.trace.lost).to.equal(3);
+  });
+
+  it("stamps both of a plain read's records with the CPU it ran on", () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    kernel.smp.on(3, () => io.readl(0x4));
+    kernel.smp.on(65535, () => io.readl(0x4));
+    expect(kernel.trace.peek().map((l) => `${l.cpu} ${l.event}`)).to.deep.equal([
+      '3 rwmmio_read',
+      '3 rwmmio_post_read',
+      '65535 rwmmio_read',
+      '65535 rwmmio_post_read',
+    ]);
+  });
 });
