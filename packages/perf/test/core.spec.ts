@@ -66,7 +66,7 @@ describe('Perf core: registration and open', () => {
 
   it('refuses an event on a PMU whose module is going away (its exit runs): ENODEV, no reference taken, and the unload finishes', async () => {
     const { core, clock, modules } = perfRig();
-    let finishExit = () => undefined as void;
+    let finishExit: () => void = () => {};
     const exiting = new Promise<void>((resolve) => (finishExit = resolve));
     const mod = await modules.registerBuiltin({ name: 'leaving', version: '1', apiVersion: 1, init() {}, exit: () => exiting });
     const pmu = new TestPmu(clock, 2, mod);
