@@ -42,8 +42,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private frozen = false;
   private readonly line: OverflowLine;
   private lastAccess = 0;
-  /** config.accessLatencyNs, read on every register access. */
-  private readonly latency: number;
+  private readonly latency: number; // config.accessLatencyNs, read on every register access
   /** Overflows seen (for tests and diagnostics). */
   overflows = 0;
   /** Counter restarts: how often a counter's way of counting was re-derived (for tests and diagnostics). */
