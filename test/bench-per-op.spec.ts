@@ -38,6 +38,24 @@ describe('bench perOp: loops of operations timed whole and divided', () => {
     expect(String(err)).to.contain('a loop of 100 operations returned 297, not 300: not every operation ran');
   });
 
+  it('refuses a run in which only an early loop skipped an operation (every loop is checked, not the last)', async () => {
+    const perOp = await load();
+    let calls = 0;
+    // The warm-up call and the first timed loop are short by one; the last four are whole.
+    const shortEarly = (n: number) => {
+      calls++;
+      let sum = 0;
+      for (let i = calls <= 2 ? 1 : 0; i < n; i++) sum += 3;
+      return sum;
+    };
+    let err: unknown;
+    await perOp(shortEarly, { n: 100, loops: 5, each: 3 }).catch((e: unknown) => {
+      err = e;
+    });
+    expect(calls).to.be.greaterThan(2);
+    expect(String(err)).to.contain('a loop of 100 operations returned 297, not 300: not every operation ran');
+  });
+
   it('refuses a check its sum cannot make exactly (n × each past 2^53)', async () => {
     const perOp = await load();
     let err: unknown;

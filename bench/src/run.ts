@@ -53,7 +53,7 @@ async function main(): Promise<void> {
         id: 'mmio_on',
         figure: "readl with rwmmio tracing into the ring (two records per read), vs the kernel's read() of a perf counter",
         unit: '× kernel read()',
-        target: "≤ 0.05× the kernel's read() (about 35 ns here)",
+        target: "≤ 0.05× the kernel's read()",
         limit: 0.05,
         spread: on?.ratio ?? null,
         measured: on ? `${fmtNs(on.b.median)} vs ${fmtNs(on.a.median)} read()` : na(''),

@@ -153,7 +153,8 @@ export async function runJobs(
           if (child.exitCode === null && !child.killed) next();
           else current = undefined;
         });
-        child.on('exit', (code, signal) => {
+        // 'close', not 'exit': a child's exit can be reaped before its last IPC messages are read; close waits for the channel too.
+        child.on('close', (code, signal) => {
           if (current === undefined || tally.failure) resolve();
           else reject(new Error(`fuzz worker ${i + 1} exited with ${signal ?? `code ${code}`} while running chunk ${current.index} (seed ${current.seed})`));
         });
