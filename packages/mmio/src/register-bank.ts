@@ -74,8 +74,14 @@ export class RegisterBank implements MmioDevice {
     }
   }
 
+  /** The register holding word w; a word past the bank's end (a bank smaller than the page it is mapped in) is unknown, as an unclaimed offset is. */
+  private regAt(w: number): Reg {
+    const i = this.regOfWord[w];
+    return i === undefined ? UNKNOWN : this.regs[i]!;
+  }
+
   check(offset: number, width: AccessWidth, _write: boolean): string | undefined {
-    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    const c = this.regAt(offset >>> 2);
     if (c === UNKNOWN) return undefined;
     if (width < 4 && !c.narrow) return `${c.spec.name} does not accept ${width * 8}-bit accesses`;
     if (width === 8 && !c.wide) return `${c.spec.name} is a 32-bit register; a 64-bit access is not allowed`;
@@ -90,7 +96,7 @@ export class RegisterBank implements MmioDevice {
   /** Hooks, side effects, zero reads, narrow widths and unknown offsets. */
   private readSlow(offset: number, width: 1 | 2 | 4): number {
     const w = offset >>> 2;
-    const c = this.regs[this.regOfWord[w]!]!;
+    const c = this.regAt(w);
     let v: number;
     if (c.read !== null) {
       v = c.read(c.wide ? ((w - c.firstWord) as 0 | 1) : 0, this.context);
@@ -109,7 +115,7 @@ export class RegisterBank implements MmioDevice {
 
   write(offset: number, width: 1 | 2 | 4, value: number): void {
     const w = offset >>> 2;
-    const c = this.regs[this.regOfWord[w]!]!;
+    const c = this.regAt(w);
     if (c === UNKNOWN) {
       this.countUnknown(offset, true);
       return;
@@ -128,7 +134,7 @@ export class RegisterBank implements MmioDevice {
   }
 
   read64(offset: number, out: Uint32Array): void {
-    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    const c = this.regAt(offset >>> 2);
     if (c === UNKNOWN) {
       this.countUnknown(offset, false);
       out[0] = 0;
@@ -146,15 +152,15 @@ export class RegisterBank implements MmioDevice {
 
   /** check(offset, 8) then read64, with one lookup for a 64-bit register (readq's fast path); false, nothing done, otherwise (the checked path decides). */
   tryRead64(offset: number, out: Uint32Array): boolean {
-    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
-    if (c.read64 !== null && c.wide) c.read64(out, this.context);
-    else if (c.wide) this.read64(offset, out);
-    else return false;
+    const c = this.regAt(offset >>> 2);
+    if (!c.wide) return false;
+    if (c.read64 !== null) c.read64(out, this.context);
+    else this.read64(offset, out);
     return true;
   }
 
   write64(offset: number, lo: number, hi: number): void {
-    const c = this.regs[this.regOfWord[offset >>> 2]!]!;
+    const c = this.regAt(offset >>> 2);
     if (c === UNKNOWN) {
       this.countUnknown(offset, true);
       return;

@@ -79,6 +79,24 @@ describe('IoMem fast path: plain registers from the state, side effects through 
     expect(io.readl(0x20)).to.equal(0x4444);
   });
 
+  it('a bank smaller than its page reads past its end as zero, ignores writes there and counts them as unknown offsets, at every width', () => {
+    const { kernel } = createKernel();
+    const bus = new MmioBus(kernel);
+    const small = new RegisterBank('small', 0x100, [
+      { name: 'ID', offset: 0x20, access: 'RO', reset: 0x3333 },
+      { name: 'Q', offset: 0x40, width: 64, access: 'RW' },
+    ]);
+    bus.map.map(0x50000, 0x1000, small, 'small');
+    const io = bus.ioremap(0x50000, 0x1000, 'small');
+    io.writel(0x1234, 0x200);
+    io.writeqParts(5, 6, 0x800);
+    expect([io.readl(0x200), io.readq(0x800), io.readl(0x20)]).to.deep.equal([0, 0n, 0x3333]);
+    expect([...small.unknown].sort((a, b) => a[0] - b[0])).to.deep.equal([
+      [0x200, { reads: 1, writes: 1 }],
+      [0x800, { reads: 1, writes: 1 }],
+    ]);
+  });
+
   it('refuses a read at a bad offset through the fast path, with the device untouched', () => {
     const { io, bus } = busWith([
       { name: 'R0', offset: 0x0, access: 'RW', reset: 1 },
