@@ -131,6 +131,31 @@ describe('Trace records: 32-bit words, doubles where needed', () => {
     expect(() => fs.define(def('one_more'))).to.throw(KernelError, 'all 65536 event ids are in use');
   });
 
+  it('refuses to read a u64 or str field as a number, and a number field as a str', () => {
+    const { fs } = fsWith(4);
+    const fields = [
+      { name: 'v', kind: 'u64' as const },
+      { name: 's', kind: 'str' as const },
+      { name: 'n', kind: 'num' as const },
+    ];
+    const asNum = fs.define({ system: 'test', name: 'as_num', fields, format: (r) => `${r.num('v')}` });
+    asNum.enabled = true;
+    asNum.emit(1, 1, fs.strings.intern('x'), 1);
+    expect(() => fs.peek()).to.throw(KernelError, "trace event 'as_num': field 'v' is a u64; read it with u64()");
+    asNum.enabled = false;
+    fs.clear();
+    const strAsNum = fs.define({ system: 'test', name: 'str_as_num', fields, format: (r) => `${r.num('s')}` });
+    strAsNum.enabled = true;
+    strAsNum.emit(0, 0, fs.strings.intern('x'), 1);
+    expect(() => fs.peek()).to.throw(KernelError, "trace event 'str_as_num': field 's' is a str; read it with str()");
+    strAsNum.enabled = false;
+    fs.clear();
+    const numAsStr = fs.define({ system: 'test', name: 'num_as_str', fields, format: (r) => r.str('n') });
+    numAsStr.enabled = true;
+    numAsStr.emit(0, 0, fs.strings.intern('x'), 1);
+    expect(() => fs.peek()).to.throw(KernelError, "trace event 'num_as_str': field 'n' is a num, not a str");
+  });
+
   it('refuses to read a field as a u64 that is not one', () => {
     const { fs, tp } = fsWith(4);
     const bad = fs.define({ system: 'test', name: 'bad', fields: [{ name: 'n', kind: 'num' }], format: (r) => `${r.u64('n')}` });

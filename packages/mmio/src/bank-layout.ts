@@ -104,7 +104,7 @@ export class BankLayout {
   readonly regs: Reg[] = [UNKNOWN];
   readonly byName = new Map<string, Reg>();
   /** True if a register has a write hook: a bank of this layout then needs WriteHooks as its context. */
-  hooked = false;
+  readonly hooked: boolean;
 
   constructor(
     readonly name: string,
@@ -115,6 +115,7 @@ export class BankLayout {
     this.regOfWord = new Uint16Array(size / 4);
     this.plainBits = new Uint32Array(Math.ceil(size / 128));
     for (const spec of specs) this.declare(spec);
+    this.hooked = this.regs.some((c) => c.hook !== 0);
     for (let w = 0; w < this.regOfWord.length; w++) {
       const c = this.regs[this.regOfWord[w]!]!;
       // A view of another register's state (a CLR of a SET/CLR pair) reads elsewhere, so through readSlow.
@@ -135,6 +136,12 @@ export class BankLayout {
     const hook = spec.writeHook ?? 0;
     if (!Number.isInteger(hook) || hook < 0)
       throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s write hook must be a code >= 1 (or 0 for none), got ${hook}`);
+    const arg = spec.hookArg ?? 0;
+    if (!Number.isInteger(arg) || arg < 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s hookArg must be an integer >= 0, got ${arg}`);
+    const closures = ['beforeWrite', 'onWrite', 'onAction'].filter((k) => k in spec);
+    if (closures.length > 0) {
+      throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has ${closures.join(', ')}; write hooks are codes now: give writeHook (and hookArg) and let the bank's context dispatch them`);
+    }
     if ((spec.actionBits ?? 0) !== 0 && hook === 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has action bits but no write hook to act on them`);
     let stateWord = spec.offset >>> 2;
     if (spec.stateOf !== undefined) {
@@ -155,9 +162,8 @@ export class BankLayout {
       spec.read ?? null,
       spec.read64 ?? null,
       hook,
-      spec.hookArg ?? 0,
+      arg,
     );
-    if (hook !== 0) this.hooked = true;
     if (this.regs.length > 0xfffe) throw kerr('ENOSPC', `bank ${this.name}: too many registers`);
     const idx = this.regs.length;
     this.regs.push(c);

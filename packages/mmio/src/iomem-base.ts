@@ -148,7 +148,7 @@ export class IoMemBase {
    * No arithmetic test comes before the lookup: with an alignment test first,
    * V8 still dropped the branch at a constant offset, but too late, and the
    * caller's loop went on reloading and storing its values around where the
-   * call had been (1.36x a raw read instead of 1.03x).
+   * call had been.
    */
   private static directReadl(table: string): (this: IoMemBase, offset: number) => number {
     const plainAt = table; // a const, which V8 folds where it knows the function; a parameter it would not

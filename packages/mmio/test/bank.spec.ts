@@ -81,6 +81,14 @@ describe('RegisterBank access policies', () => {
     expect(bad({ actionBits: 1 })).to.throw(KernelError, 'R has action bits but no write hook');
     expect(bad({ writeHook: -1 })).to.throw(KernelError, "R's write hook must be a code >= 1");
     expect(bad({ writeHook: 1.5 })).to.throw(KernelError, "R's write hook must be a code >= 1");
+    expect(bad({ writeHook: 1, hookArg: -2 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got -2");
+    expect(bad({ writeHook: 1, hookArg: 0.5 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got 0.5");
+    // The per-register closures of before are refused by name, not silently skipped.
+    expect(bad({ onWrite: () => undefined, beforeWrite: () => undefined })).to.throw(
+      KernelError,
+      'R has beforeWrite, onWrite; write hooks are codes now: give writeHook (and hookArg)',
+    );
+    expect(bad({ onAction: () => undefined })).to.throw(KernelError, 'R has onAction; write hooks are codes now');
     const layout = bad({ writeHook: 1 })();
     expect(() => new RegisterBank('b', 0x1000, layout, { beforeWrite: () => undefined })).to.throw(KernelError, 'must offer beforeWrite and afterWrite');
     expect(() => new RegisterBank('b', 0x1000, layout)).to.throw(KernelError, 'must offer beforeWrite and afterWrite');

@@ -21,8 +21,8 @@ export type RingMode = 'overwrite' | 'drop';
  * preallocated buffer seen as 32-bit words (`words`) and as doubles
  * (`doubles`, for the time and the fields that need a whole double), so
  * writing a record allocates nothing. At 48 bytes a record, the default
- * 65,536-record ring is 3 MB (it was 5 MB as ten doubles a record): a traced
- * read's two records are a cache line and a half of stores. When full,
+ * 65,536-record ring is 3 MB: a traced read's two records are a cache line
+ * and a half of stores. When full,
  * `overwrite` mode replaces the oldest record and `drop` mode discards the
  * new one; either way `lost` counts exactly the records that are gone.
  *

@@ -284,9 +284,15 @@ export class TraceFs {
       timeNs,
       num: (f) => {
         const p = place(f);
-        return p.kind === 'num' ? ring.doubles[(base + p.word) / 2]! : words[base + p.word]!;
+        if (p.kind === 'num') return ring.doubles[(base + p.word) / 2]!;
+        if (p.kind !== 'u32') throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is a ${p.kind}; read it with ${p.kind}()`);
+        return words[base + p.word]!;
       },
-      str: (f) => this.strings.get(words[base + place(f).word]!),
+      str: (f) => {
+        const p = place(f);
+        if (p.kind !== 'str') throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is a ${p.kind}, not a str`);
+        return this.strings.get(words[base + p.word]!);
+      },
       u64: (f) => {
         const p = place(f);
         if (p.hiWord < 0) throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is not a u64`);
