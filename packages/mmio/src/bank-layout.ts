@@ -140,7 +140,10 @@ export class BankLayout {
     if (!Number.isInteger(arg) || arg < 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s hookArg must be an integer >= 0, got ${arg}`);
     const closures = ['beforeWrite', 'onWrite', 'onAction'].filter((k) => k in spec);
     if (closures.length > 0) {
-      throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has ${closures.join(', ')}; write hooks are codes now: give writeHook (and hookArg) and let the bank's context dispatch them`);
+      throw kerr(
+        'EINVAL',
+        `bank ${this.name}: ${spec.name} has ${closures.join(', ')}; write hooks are codes now: give writeHook (and hookArg) and let the bank's context dispatch them`,
+      );
     }
     if ((spec.actionBits ?? 0) !== 0 && hook === 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has action bits but no write hook to act on them`);
     let stateWord = spec.offset >>> 2;
