@@ -4,6 +4,7 @@ import { describeValue, kerr } from '@cspmu/kernel';
 import { AddressMap, PAGE_SIZE } from './address-map.js';
 import { BusError, hex } from './bus-error.js';
 import { IoMem } from './iomem.js';
+import { checkShadowUnchanged } from './plain-offsets.js';
 import { RwmmioTracepoints } from './rwmmio.js';
 
 /** An access that reached the bus through a released mapping: a use-after-release bug. */
@@ -81,9 +82,11 @@ export class MmioBus {
     if (!Number.isSafeInteger(size) || size <= 0 || size % PAGE_SIZE !== 0 || size > VIRT_STRIDE) {
       throw kerr('EINVAL', `ioremap for ${owner}: size ${hex(size)} must be 4 KiB to 64 KiB in whole pages`);
     }
-    if (this.map.lookup(phys) === undefined) {
+    const region = this.map.lookup(phys);
+    if (region === undefined) {
       throw kerr('ENXIO', `ioremap for ${owner}: nothing is mapped at ${hex(phys)}; check the firmware's base address`);
     }
+    checkShadowUnchanged(owner, region.device);
     if (this.nextVirtSlot >= (0x100000000 - VIRT_LO_BASE) / VIRT_STRIDE) {
       throw kerr('ENOMEM', 'ioremap: virtual address space for mappings is exhausted');
     }

@@ -7,7 +7,12 @@ export type AccessWidth = 1 | 2 | 4 | 8;
  * of word w returns words[w] exactly when bit (w & 31) of bits[w >>> 5] is
  * set; any other word (a read hook, a read side effect, a zero read, no
  * register) must go through `read`. `words` is the device's own state, never
- * a copy, so a read through it is always current.
+ * a copy, so a read through it is always current. `bits` is read once, when
+ * a page of the device is first mapped, and must not change after that:
+ * ioremap refuses (EINVAL) a device whose bits differ from what they were
+ * then (a mapping already made would go on using the old bits). A device
+ * whose plain registers can change offers no read shadow: every read then
+ * goes through `read`.
  */
 export interface ReadShadow {
   readonly bits: Uint32Array;

@@ -1,4 +1,5 @@
 // Which byte offsets of an ioremapped page readl may read straight from the device's state, as a string V8 can read while compiling.
+import { kerr } from '@cspmu/kernel';
 import { PAGE_SIZE } from './address-map.js';
 
 const WORDS_PER_PAGE = PAGE_SIZE / 4;
@@ -8,8 +9,36 @@ const OTHER_WORD = '----';
 /** What is made once per table, for pages without a read shadow (no offset is plain). */
 let forNoShadow: unknown;
 
-/** Per bits array of a device's read shadow, and per first word of a page in it: what was made from that page's table. */
-const made = new WeakMap<Uint32Array, Map<number, unknown>>();
+/** Per bits array of a device's read shadow: the bits as first mapped, and per first word of a page in it, what was made from that page's table. */
+const made = new WeakMap<Uint32Array, { readonly asFirstMapped: Uint32Array; readonly perPage: Map<number, unknown> }>();
+
+/**
+ * Refuse to map `device` again if its read shadow's bits changed since they
+ * were first mapped. The tables made from them (and the copies a mapping
+ * keeps) are fixed when a page is first mapped, so a changed bit would let
+ * readl skip a register's side effects, or send a plain read the long way:
+ * which words are plain must stay fixed for the device's life (a device
+ * whose plain set can change offers no read shadow). Checked by ioremap
+ * before it changes anything; a mapping made before the change cannot be
+ * mended, which is why the rule is refused loudly at the next ioremap.
+ */
+export function checkShadowUnchanged(owner: string, device: { readonly name: string; readonly readShadow?: { readonly bits: Uint32Array } }): void {
+  const bits = device.readShadow?.bits;
+  if (bits === undefined) return;
+  const first = made.get(bits)?.asFirstMapped;
+  if (first === undefined) return;
+  for (let i = 0; i < first.length || i < bits.length; i++) {
+    const changed = ((first[i] ?? 0) ^ (bits[i] ?? 0)) >>> 0;
+    if (changed !== 0) {
+      const word = i * 32 + 31 - Math.clz32(changed & -changed);
+      throw kerr(
+        'EINVAL',
+        `ioremap for ${owner}: device ${device.name} changed which registers are plain reads (offset 0x${(word * 4).toString(16)}) after it was first mapped; ` +
+          "a read shadow's bits must stay as they were when the device was first mapped: a device whose plain registers can change must offer no read shadow",
+      );
+    }
+  }
+}
 
 /**
  * `make(table)`, made once for each page of each register layout (every
@@ -32,11 +61,12 @@ export function madeForPlainOffsets<T>(bits: Uint32Array | undefined, firstWord:
     forNoShadow ??= make(internalized(OTHER_WORD.repeat(WORDS_PER_PAGE)));
     return forNoShadow as T;
   }
-  let perPage = made.get(bits);
-  if (perPage === undefined) {
-    perPage = new Map();
-    made.set(bits, perPage);
+  let entry = made.get(bits);
+  if (entry === undefined) {
+    entry = { asFirstMapped: bits.slice(), perPage: new Map() };
+    made.set(bits, entry);
   }
+  const perPage = entry.perPage;
   let it = perPage.get(firstWord) as T | undefined;
   if (it === undefined) {
     const words = new Array<string>(WORDS_PER_PAGE);
