@@ -76,6 +76,7 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
       () => smp.current,
       options.traceCapacity,
       options.traceMode,
+      ctx.get<Cpus>(TOKENS.Cpus).count,
     );
     fs.work = clock.work;
     return fs;

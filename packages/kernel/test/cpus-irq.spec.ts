@@ -1,6 +1,6 @@
 // Tests of cpulists, CPU hotplug callbacks, and the interrupt controller's level/edge delivery and spurious accounting.
 import { expect } from 'chai';
-import { Cpus, formatCpuList, IRQ_HANDLED, IRQ_NONE, IrqController, KernelError, KernelLog, parseCpuList, SPURIOUS_LIMIT } from '../src/index.js';
+import { Cpus, formatCpuList, IRQ_HANDLED, IRQ_NONE, IrqController, KernelError, KernelLog, MAX_CPUS, parseCpuList, SPURIOUS_LIMIT } from '../src/index.js';
 
 describe('Cpus and hotplug states', () => {
   it('formats and parses cpulists', () => {
@@ -9,6 +9,15 @@ describe('Cpus and hotplug states', () => {
     expect(parseCpuList('0-3,8,10-11')).to.deep.equal([0, 1, 2, 3, 8, 10, 11]);
     expect(() => parseCpuList('3-1')).to.throw(KernelError, 'end is below the start');
     expect(() => parseCpuList('a')).to.throw(KernelError, "bad cpu list element 'a'");
+  });
+
+  it('a machine has at most MAX_CPUS (65536) CPUs, and at least one', () => {
+    expect(MAX_CPUS).to.equal(65536);
+    const refused = (n: number) => () => new Cpus({ nodeOfCpu: new Array(n).fill(0) });
+    expect(refused(MAX_CPUS + 1)).to.throw(KernelError, 'EINVAL: a machine has at most 65536 CPUs, got 65537');
+    expect(refused(0)).to.throw(KernelError, 'EINVAL: a machine needs at least one CPU');
+    const most = new Cpus({ nodeOfCpu: new Array(MAX_CPUS).fill(0) });
+    expect([most.count, most.isOnline(MAX_CPUS - 1), most.isPossible(MAX_CPUS)]).to.deep.equal([65536, true, false]);
   });
 
   it('runs online callbacks on add and teardown/online callbacks on hotplug', () => {

@@ -119,6 +119,30 @@ describe('Trace records: 32-bit words, doubles where needed', () => {
     expect(new Cpus({ nodeOfCpu: new Array(65536).fill(0) }).count).to.equal(65536);
   });
 
+  it('traces at most 65536 CPUs (the header keeps a CPU in 16 bits), and records the last one exactly', () => {
+    const on = (cpuCount: number, cpu: number) =>
+      new TraceFs(
+        () => 0,
+        () => cpu,
+        4,
+        'overwrite',
+        cpuCount,
+      );
+    for (const bad of [65537, 0, 1.5, Number.NaN]) {
+      expect(() => on(bad, 0), String(bad)).to.throw(
+        KernelError,
+        `EINVAL: tracing: a trace record keeps its CPU in 16 bits, so at most 65536 CPUs can be traced; the machine has ${bad}`,
+      );
+    }
+    const fs = on(65536, 65535);
+    expect(fs.cpuCount).to.equal(65536);
+    const tp = fs.define({ system: 't', name: 'last_cpu', fields: [{ name: 'n', kind: 'num' }], format: (r) => `n=${r.num('n')}` });
+    tp.enabled = true;
+    tp.emit(7);
+    const i = fs.ring.indexAt(0);
+    expect([fs.ring.cpuAt(i), fs.ring.idAt(i)]).to.deep.equal([65535, tp.id]);
+  });
+
   it('gives out at most 65536 event ids (the header keeps one in 16 bits)', () => {
     const fs = new TraceFs(
       () => 0,

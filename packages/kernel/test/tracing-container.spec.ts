@@ -162,6 +162,8 @@ describe('Machine containers', () => {
     expect(one.kernel.trace).to.not.equal(two.kernel.trace);
     expect(one.kernel.cpus.count).to.equal(2);
     expect(two.kernel.cpus.count).to.equal(4);
+    // Each machine's tracing is told its CPU count, which it checks against what a record can hold.
+    expect([one.kernel.trace.cpuCount, two.kernel.trace.cpuCount]).to.deep.equal([2, 4]);
     one.kernel.log.info('t', 'only in one');
     expect(two.kernel.log.all()).to.have.length(0);
     one.kernel.irqs.registerLine(10, 'level');

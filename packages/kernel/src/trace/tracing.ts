@@ -172,10 +172,16 @@ export class TraceFs {
 
   constructor(
     readonly now: () => number,
+    /** The CPU a record is written on: below `cpuCount`. */
     readonly cpu: () => number,
     capacity = 65536,
     mode: RingMode = 'overwrite',
+    /** How many CPUs the machine has: every CPU number must fit a record's header field. */
+    readonly cpuCount = 1,
   ) {
+    if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > RECORD_ID_LIMIT) {
+      throw kerr('EINVAL', `tracing: a trace record keeps its CPU in 16 bits, so at most ${RECORD_ID_LIMIT} CPUs can be traced; the machine has ${cpuCount}`);
+    }
     this.ring = new RingBuffer(capacity, mode);
   }
 
