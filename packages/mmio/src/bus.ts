@@ -53,6 +53,8 @@ export class MmioBus {
   /** No observer and no rwmmio read (write) tracepoint: the accessors' fast path may be taken. */
   quietReads = true;
   quietWrites = true;
+  /** kmmioArmed when the mappings' accessors were last chosen. */
+  private armedAtRefresh = false;
   /** hi-lo-hi reads that saw the high word change and read again (a torn read avoided). */
   hiLoHiRetries = 0;
   /** Ranges whose accesses the interconnect holds until a clock time. */
@@ -67,9 +69,11 @@ export class MmioBus {
   private updateQuiet(): void {
     const reads = !this.kmmioArmed && !this.rw.readsTraced;
     const writes = !this.kmmioArmed && !this.rw.writesTraced;
-    if (reads === this.quietReads && writes === this.quietWrites) return;
+    // kmmioArmed too: a traced mapping's readl is the traced direct one only while no observer is attached.
+    if (reads === this.quietReads && writes === this.quietWrites && this.kmmioArmed === this.armedAtRefresh) return;
     this.quietReads = reads;
     this.quietWrites = writes;
+    this.armedAtRefresh = this.kmmioArmed;
     for (const io of this.live) io.refreshFastPath();
   }
 

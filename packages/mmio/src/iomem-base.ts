@@ -27,11 +27,9 @@ export class IoMemBase {
   private readonly dev0: MmioDevice | undefined;
   private readonly off0: number;
   private live = true;
-  /** dev0's plain-read bits as this mapping sees them (bit 0 = the mapping's first word); all zero without a shadow. */
-  private readonly shadowBits: Uint32Array;
   /*
    * The direct read: readlDirect reads a plain register from readWords, and
-   * knows which are plain from a table of its own (see directReadl). Neither
+   * knows which are plain from a table of its own (see readlsFor). Neither
    * depends on tracing or on the mapping being live: those choose which
    * accessor functions the mapping has (refreshFastPath). Both fields are set
    * once, so V8 treats them as constant fields and, where the mapping itself
@@ -39,6 +37,8 @@ export class IoMemBase {
    * `declare`: no class-field definition, which would assign them twice.
    */
   declare private readonly readlDirect: (offset: number) => number;
+  /** The traced readl for when rwmmio watches reads and nothing else does (see readlsFor); made with readlDirect, from the same table. */
+  declare private readonly readlTraced: (offset: number) => number;
   declare private readonly readWords: Uint32Array;
   protected readonly pair = new Uint32Array(2);
   /** Interned owner name, for trace records. */
@@ -72,12 +72,9 @@ export class IoMemBase {
     const first = this.off0 >>> 2;
     // Views of the device's own arrays; the arrays themselves where they are exactly the page (a view costs about 100 bytes a mapping).
     this.readWords = rs === undefined ? EMPTY_WORDS : pageOf(rs.words, first, WORDS_PER_PAGE);
-    // The mapping starts on a page, so its first word is a multiple of 32 and its bits are whole words of the device's.
-    const bits = rs === undefined ? EMPTY_WORDS : pageOf(rs.bits, first >>> 5, WORDS_PER_PAGE / 32);
-    // A device smaller than the page: its bits, padded with zeros to the page (they never change, so a copy is exact).
-    this.shadowBits = bits.length === WORDS_PER_PAGE / 32 ? bits : new Uint32Array(WORDS_PER_PAGE / 32);
-    if (bits !== this.shadowBits) this.shadowBits.set(bits);
-    this.readlDirect = madeForPlainOffsets(rs?.bits, first, IoMemBase.directReadl);
+    const readls = madeForPlainOffsets(rs?.bits, first, IoMemBase.readlsFor);
+    this.readlDirect = readls.direct;
+    this.readlTraced = readls.traced;
     this.refreshFastPath();
   }
 
@@ -115,7 +112,8 @@ export class IoMemBase {
   refreshFastPath(): void {
     const direct = this.live && this.dev0 !== undefined;
     const reads = direct && this.bus.quietReads;
-    this.readl = reads ? this.readlDirect : this.readlChecked;
+    // Traced by rwmmio alone (no kmmio observer): the traced direct readl, which skips access()'s checks for a plain register.
+    this.readl = reads ? this.readlDirect : direct && !this.bus.kmmioArmed ? this.readlTraced : this.readlChecked;
     this.readqInto = reads ? this.readqDirect : this.readqChecked;
     const writes = direct && this.bus.quietWrites;
     this.writel = writes ? this.writelDirect : this.writelChecked;
@@ -150,11 +148,26 @@ export class IoMemBase {
    * caller's loop went on reloading and storing its values around where the
    * call had been.
    */
-  private static directReadl(table: string): (this: IoMemBase, offset: number) => number {
+  private static readlsFor(table: string): { direct: (this: IoMemBase, offset: number) => number; traced: (this: IoMemBase, offset: number) => number } {
     const plainAt = table; // a const, which V8 folds where it knows the function; a parameter it would not
-    return function readlDirect(this: IoMemBase, offset: number): number {
-      if (typeof offset === 'number' && plainAt[offset] === 'p') return this.readWords[offset >>> 2]!;
-      return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
+    return {
+      direct: function readlDirect(this: IoMemBase, offset: number): number {
+        if (typeof offset === 'number' && plainAt[offset] === 'p') return this.readWords[offset >>> 2]!;
+        return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
+      },
+      /**
+       * readl while rwmmio traces reads and nothing else watches them (a
+       * live one-page mapping): a plain register's read goes straight to
+       * the rwmmio pair writer, past access()'s checks, which the table
+       * already made (aligned, in range, plain). The address halves go as
+       * int32 patterns (| 0), so the call boxes no number.
+       */
+      traced: function readlTraced(this: IoMemBase, offset: number): number {
+        if (typeof offset === 'number' && plainAt[offset] === 'p') {
+          return this.bus.rw.read32Plain(this.readWords, offset >>> 2, (this.virtLo + offset) | 0, this.virtHi | 0, this.devId);
+        }
+        return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
+      },
     };
   }
 
@@ -216,15 +229,13 @@ export class IoMemBase {
     const bus = this.bus;
     if (typeof offset !== 'number') throw kerr('EINVAL', `${this.owner}: ${width * 8}-bit access: the offset must be a number, got ${describeValue(offset)}`);
     const dev0 = this.dev0;
-    // readl's every other case. A 32-bit read through a live one-page mapping at an aligned offset inside it with no kmmio
-    // observer passes every check below: it goes straight to the device (or, for a plain register, its state word) with
-    // its rwmmio records around it (a register with read side effects, or a traced read).
+    // The traced readl's other case (a plain register's it handles itself). A 32-bit read through a live one-page mapping at
+    // an aligned offset inside it with no kmmio observer passes every check below: it goes straight to the device with its
+    // rwmmio records around it.
     if (width === 4 && !write && instrumented && dev0 !== undefined && this.live && !bus.kmmioArmed && (offset & 0xffc) === offset) {
       // The address halves as 32-bit patterns (| 0): small integers, so the call boxes no number; the records keep them as words.
       const addr = (this.virtLo + offset) | 0;
       const addrHi = this.virtHi | 0;
-      // A plain register is read from the device's state, as the bank itself reads it: no code runs between the records.
-      if (((this.shadowBits[offset >>> 7]! >>> (offset >>> 2)) & 1) === 1) return bus.rw.read32Plain(this.readWords, offset >>> 2, addr, addrHi, this.devId);
       return bus.rw.read32(dev0, this.off0 + offset, addr, addrHi, this.devId);
     }
     if (!this.live) throw bus.useAfterUnmap(this.asIoMem, offset, width, write);

@@ -1,6 +1,7 @@
 // The rwmmio tracepoints of the instrumented MMIO accessors, in the kernel's text format, filterable by device and caller.
-import type { CallStack, TraceFs, Tracepoint, TraceRecordReader } from '@cspmu/kernel';
+import type { CallStack, RingBuffer, TraceFs, Tracepoint, TraceRecordReader } from '@cspmu/kernel';
 import type { MmioDevice } from './device.js';
+import { type PlainRead, plainPairWriter } from './rwmmio-plain-pair.js';
 
 /** `%#llx`: 0 prints as `0`, anything else as `0x…`. */
 export function sharpHex(v: bigint): string {
@@ -24,8 +25,10 @@ export class RwmmioTracepoints {
   /** Is any read (or write) tracepoint on? Kept current as they are switched. */
   readsTraced = false;
   writesTraced = false;
-  /** Both read tracepoints on and neither filtered: a plain read's two records then go straight into the ring together. */
-  private readPairDirect = false;
+  /** @internal both read tracepoints on and neither filtered: a plain read's two records then go straight into the ring together. */
+  readPairDirect = false;
+  /** The ring read32Plain writes into. */
+  private pairRing: RingBuffer;
   /** Called after the flags change. */
   onChange: (() => void) | undefined;
   /** Where a record is built when a filter must see it before it is kept (see Tracepoint.emitSlots). */
@@ -61,6 +64,8 @@ export class RwmmioTracepoints {
       this.onChange?.();
     };
     for (const tp of [this.read, this.postRead, this.write, this.postWrite]) tp.onChange = update;
+    this.pairRing = trace.ring;
+    this.read32Plain = plainPairWriter(this, trace, calls, trace.ring);
   }
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
@@ -86,64 +91,29 @@ export class RwmmioTracepoints {
 
   /**
    * A traced 32-bit read of a plain register (no hook, no side effect),
-   * given its device's state words: the read is a load, so no code runs
-   * between the two records. With both tracepoints on and unfiltered (the
-   * usual case) and room for both, the two records are claimed at once and
-   * written in one run of stores straight into the ring's words. Each
-   * field is one 32-bit word, at the word RecordLayout gives it (this event
-   * has no double field, so its words follow the field order from word 3):
-   * read: caller0 3, caller 4, width 5, addr 6-7, dev 8; post_read: caller0
-   * 3, caller 4, width 5, val 6-7, addr 8-9, dev 10. The address halves
-   * may come as int32 patterns (`| 0`, which a call passes unboxed): a word
-   * store keeps the same 32 bits, and a filter sees them as unsigned.
+   * given its device's state words: see plainPairWriter, which this field
+   * is, made for the trace directory's current ring.
    */
-  read32Plain(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
+  read32Plain: PlainRead;
+
+  /**
+   * @internal read32Plain's records one at a time, each if on and kept by
+   * its filter: for when the pair cannot be claimed at once (a tracepoint
+   * off or filtered, or not both records fit in drop mode), or the ring was
+   * replaced (then read32Plain is made anew for the new one).
+   */
+  read32PlainEach(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
+    const fs = this.trace;
+    if (this.pairRing !== fs.ring) {
+      this.pairRing = fs.ring;
+      this.read32Plain = plainPairWriter(this, fs, this.calls, fs.ring);
+    }
     const calls = this.calls;
     const caller0 = calls.parent();
     const caller = calls.current();
-    const fs = this.trace;
-    const ring = fs.ring;
-    const w = this.readPairDirect === true ? ring.claim(2) : -1;
-    if (w < 0) {
-      this.readRecord(caller0, caller, addrLo, addrHi, devId);
-      const v = words[word]!;
-      this.emitPostRead(caller0, caller, v, addrLo, addrHi, devId);
-      return v;
-    }
-    const read = this.read;
-    const post = this.postRead;
-    read.hits++;
-    post.hits++;
+    this.readRecord(caller0, caller, addrLo, addrHi, devId);
     const v = words[word]!;
-    // Literals throughout (see RingBuffer.reserve): 12 words a record, its time the double at half its first word.
-    const mask = ring.mask & 0xffffff;
-    const b = (w & mask) * 12;
-    const p = ((w + 1) & mask) * 12;
-    const cpu = fs.cpu() << 16;
-    // `| 0`: the halves and the device id as int32 (the same 32 bits), so each is stored as it is, without a conversion.
-    const lo = addrLo | 0;
-    const hi = addrHi | 0;
-    const dev = devId | 0;
-    const u = ring.words;
-    const d = ring.doubles;
-    d[b >> 1] = fs.now();
-    u[b + 2] = read.id | cpu;
-    u[b + 3] = caller0;
-    u[b + 4] = caller;
-    u[b + 5] = 32;
-    u[b + 6] = lo;
-    u[b + 7] = hi;
-    u[b + 8] = dev;
-    d[p >> 1] = fs.now();
-    u[p + 2] = post.id | cpu;
-    u[p + 3] = caller0;
-    u[p + 4] = caller;
-    u[p + 5] = 32;
-    u[p + 6] = v;
-    u[p + 7] = 0;
-    u[p + 8] = lo;
-    u[p + 9] = hi;
-    u[p + 10] = dev;
+    this.emitPostRead(caller0, caller, v, addrLo, addrHi, devId);
     return v;
   }
 
