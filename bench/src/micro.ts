@@ -6,7 +6,7 @@ import { PERF_EVENT_STATE } from '@cspmu/perf';
 import { parseEventList } from '@cspmu/perf-tool';
 import { Machine } from '@cspmu/system';
 import { measure } from 'mitata';
-import { KERNEL_LOOP } from './kernel-ref.js';
+import { KERNEL_LOOP, type LoopCounts } from './kernel-ref.js';
 import { perOp } from './per-op.js';
 
 /** One measurement: median nanoseconds per call. */
@@ -37,7 +37,7 @@ let offSum = 0;
  * unrolled calls of mitata's loop on the raw side into one store and dropped
  * three of the four reads, so raw timed a quarter of a read per call.
  */
-export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
+export async function mmio(counts: LoopCounts = KERNEL_LOOP.read): Promise<{ raw: Probe; off: Probe; on: Probe }> {
   const { kernel } = createKernel();
   const bus = new MmioBus(kernel);
   let live = 0;
@@ -72,7 +72,7 @@ export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
     on: async () => {
       traced(true);
       const written = kernel.trace.ring.written;
-      const t = await perOp(tracedReads, { ...KERNEL_LOOP.read, each: 0x1234 });
+      const t = await perOp(tracedReads, { ...counts, each: 0x1234 });
       traced(false);
       if (kernel.trace.ring.written === written) throw new Error('mmio_on: traced reads wrote no records');
       return t;
@@ -81,7 +81,7 @@ export async function mmio(): Promise<{ raw: Probe; off: Probe; on: Probe }> {
 }
 
 /** perf read of a running uncore counter: a 64-bit one (readq) and a 32-bit pair read hi-lo-hi. */
-export async function readPath(): Promise<{ readq: Probe; hilohi: Probe }> {
+export async function readPath(counts: LoopCounts = KERNEL_LOOP.read): Promise<{ readq: Probe; hilohi: Probe }> {
   const m = await Machine.boot({ platform: 'grace' });
   const [scf, pcie] = m.open('nvidia_scf_pmu_0/cycles/,nvidia_pcie_pmu_0/rd_bytes_loc/');
   m.advance(1_000_000);
@@ -98,13 +98,16 @@ export async function readPath(): Promise<{ readq: Probe; hilohi: Probe }> {
     return sum;
   };
   return {
-    readq: () => perOp(readqs, { ...KERNEL_LOOP.read, each: perf.readCount(scf!) }),
-    hilohi: () => perOp(hilohis, { ...KERNEL_LOOP.read, each: perf.readCount(pcie!) }),
+    readq: () => perOp(readqs, { ...counts, each: perf.readCount(scf!) }),
+    hilohi: () => perOp(hilohis, { ...counts, each: perf.readCount(pcie!) }),
   };
 }
 
-/** perf_event_open + close of an uncore event, as perf opens it. */
-export async function openClose(): Promise<Probe> {
+/**
+ * perf_event_open + close of an uncore event, as perf opens it, with no other
+ * event in the PMU's context (the C program holds none in its task's either).
+ */
+export async function openClose(counts: LoopCounts = KERNEL_LOOP.openClose): Promise<Probe> {
   const m = await Machine.boot({ platform: 'grace' });
   const [p] = parseEventList(m.perf, ['nvidia_scf_pmu_0/cmem_rd_data/']);
   // An uncore PMU refuses exclusions; perf retries without exclude_guest, so open what it opens the second time.
@@ -122,7 +125,7 @@ export async function openClose(): Promise<Probe> {
     }
     return freed;
   };
-  return () => perOp(openCloses, { ...KERNEL_LOOP.openClose, each: 1 });
+  return () => perOp(openCloses, { ...counts, each: 1 });
 }
 
 type PerfEvent = ReturnType<Machine['open']>[number];
