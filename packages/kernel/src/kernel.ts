@@ -60,9 +60,14 @@ export class Kernel {
     @inject(TOKENS.Kasan) kasanEnabled: boolean,
   ) {
     this.calls = new CallStack(trace.strings);
-    lockdep.backtrace = () => this.calls.chain();
-    irqs.sleep = (where) => this.preempt(where);
-    irqs.spawn = (fn) => this.lockdep.runDetached(() => this.calls.runDetached(fn));
+    // V8 allocates a function literal assigned straight to a property in the old generation, where it keeps
+    // what it captures (this whole machine) alive until a full GC: each is made in a local first, so it dies young.
+    const backtrace = () => this.calls.chain();
+    const sleep = (where: string) => this.preempt(where);
+    const spawn: IrqController['spawn'] = (fn) => this.lockdep.runDetached(() => this.calls.runDetached(fn));
+    lockdep.backtrace = backtrace;
+    irqs.sleep = sleep;
+    irqs.spawn = spawn;
     this.kasan = new Kasan(kasanEnabled, this.calls, log, lifecycle);
     this.callSites = new CallSites(new Srcu('ftrace'), this.calls);
   }

@@ -63,7 +63,9 @@ export class MmioBus {
   constructor(private readonly kernel: Kernel) {
     this.trace = kernel.trace;
     this.rw = new RwmmioTracepoints(kernel.trace, kernel.calls);
-    this.rw.onChange = () => this.updateQuiet();
+    // Through a local: V8 puts a function literal assigned straight to a property in the old generation, keeping the bus alive until a full GC.
+    const onChange = () => this.updateQuiet();
+    this.rw.onChange = onChange;
   }
 
   private updateQuiet(): void {

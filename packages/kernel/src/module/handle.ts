@@ -33,7 +33,9 @@ export class Handle implements ModuleHandle {
     readonly descriptor: ModuleDescriptor,
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
-      this.settle = (error) => (error === undefined ? resolve() : reject(error));
+      // Through a local: V8 puts a function literal assigned straight to a property in the old generation, where it would keep this handle alive until a full GC.
+      const settle = (error?: unknown) => (error === undefined ? resolve() : reject(error));
+      this.settle = settle;
     });
     this.ready.catch(() => undefined);
     this.gone = new Promise<void>((resolve) => (this.markGone = resolve));

@@ -117,7 +117,9 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
     });
     let failed = true;
     try {
-      m.kernel.yieldPoint = () => s.schedule();
+      // Through a local: V8 puts a function literal assigned straight to a property in the old generation, where it would keep the run's machine alive until a full GC.
+      const yieldPoint = () => s.schedule();
+      m.kernel.yieldPoint = yieldPoint;
       for (const { step, thenSchedule } of run.steps) {
         trace.push(`step ${String(step)}`);
         step.run(model);
