@@ -1,7 +1,7 @@
 // Building one machine's dependency-injection container: every kernel service bound as a singleton of that machine.
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { kerr } from './base/errors.js';
+import { describeValue, kerr } from './base/errors.js';
 import { type InjectedHazard, parseInjectedHazards } from './base/inject.js';
 import { KernelLog } from './base/log.js';
 import { TOKENS } from './base/tokens.js';
@@ -41,6 +41,9 @@ export interface KernelOptions {
 /** The plugin API version of this release. */
 export const PLUGIN_API_VERSION = 1;
 
+/** Every kernel container: live (holding the snapshot of its empty state) or released. */
+const kernelContainers = new WeakMap<Container, 'live' | 'released'>();
+
 /**
  * Build the container of one machine: every kernel service bound as a
  * singleton of this container only. Higher layers bind their own services
@@ -49,6 +52,9 @@ export const PLUGIN_API_VERSION = 1;
 export function createKernelContainer(options: KernelOptions = {}): Container {
   const inject = parseInjectedHazards(options.inject);
   const c = new Container({ defaultScope: 'Singleton' });
+  // The empty state a release returns to: restoring it drops the bindings and inversify's cache of resolution plans.
+  c.snapshot();
+  kernelContainers.set(c, 'live');
   c.bind(TOKENS.KernelOptions).toConstantValue(options);
   c.bind(TOKENS.Inject).toConstantValue(inject);
   if (options.kasan !== undefined && typeof options.kasan !== 'boolean') throw kerr('EINVAL', `kasan must be true or false, got ${String(options.kasan)}`);
@@ -104,4 +110,21 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
 export function createKernel(options: KernelOptions = {}): { kernel: Kernel; container: Container } {
   const container = createKernelContainer(options);
   return { kernel: container.get<Kernel>(TOKENS.Kernel), container };
+}
+
+/**
+ * Forget every service of a kernel container whose machine its owner is done
+ * with. Inversify keeps a part of each container in V8's old generation (a
+ * closure stored straight on a field, an object literal's getters): until the
+ * next full collection that part keeps every service, and through them the
+ * whole machine, alive through each young collection. Released, the machine
+ * can die young. A module loaded afterwards finds no service (ENOENT); a
+ * second release does nothing; EINVAL for a container this file did not make.
+ */
+export function releaseKernelContainer(container: Container): void {
+  const state = typeof container === 'object' && container !== null ? kernelContainers.get(container) : undefined;
+  if (state === 'released') return;
+  if (state === undefined) throw kerr('EINVAL', `releaseKernelContainer needs a container made by createKernelContainer, got ${describeValue(container)}`);
+  kernelContainers.set(container, 'released');
+  container.restore();
 }

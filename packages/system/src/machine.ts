@@ -6,8 +6,6 @@ import { ARM_CSPMU_TOKENS, ArmCspmuDriver, type ArmCspmuOptions, type DriverProf
 export { PROPOSALS, type Proposal, parseProposals } from '@cspmu/arm-cspmu/driver';
 
 import {
-  APMT_FLAG_DUAL_PAGE,
-  APMT_IRQ_MODE_EDGE,
   type ApmtTable,
   apmtForBoot,
   apmtNodesOf,
@@ -32,7 +30,7 @@ import {
   type ModuleHandle,
   type ModuleLoader,
   type PlatformBus,
-  type Resource,
+  releaseKernelContainer,
   TOKENS,
 } from '@cspmu/kernel';
 import { MmioBus } from '@cspmu/mmio';
@@ -40,6 +38,7 @@ import { PerfCore, type PerfEvent } from '@cspmu/perf';
 import { type EventGrammar, eventScaleUnit, grammarOf, openEventList, type ParsedEvent, parseEventList } from '@cspmu/perf-tool';
 import { PluginDiscovery } from '@cspmu/plugin-discovery';
 import type { Container } from 'inversify';
+import { createApmtDevices } from './apmt-devices.js';
 import { closeEvents, type DeviceBinding, type WhenBoundOptions, whenBound } from './bindings.js';
 import { blacklistedModules } from './blacklist.js';
 import { checkBootOptions } from './boot-options.js';
@@ -81,7 +80,7 @@ export interface MachineOptions extends ArmCspmuOptions {
   readonly beforeDrivers?: (m: Machine) => void | Promise<void>;
 }
 
-export const PLATFORM_DRIVER_DEVICE = 'arm-cs-arch-pmu';
+export { PLATFORM_DRIVER_DEVICE } from './apmt-devices.js';
 
 /**
  * One emulated machine: a kernel with its own container, the platform's
@@ -159,7 +158,7 @@ export class Machine {
     container.bind(ARM_CSPMU_TOKENS.Driver).toConstantValue(driver);
     for (const name of blacklistedModules(options.blacklist, modules)) driver.registry.blockAutoRequest(name);
     const m = new Machine(kernel, container, platform, hardware, mmio, perf, driver, modules, bus, apmt, profile);
-    await m.createApmtDevices();
+    await createApmtDevices(kernel, bus, apmt, profile.kernelVersion);
     await options.beforeDrivers?.(m);
     await modules.registerBuiltin({
       name: ARM_CSPMU_MODULE,
@@ -175,66 +174,6 @@ export class Machine {
     // in memory. One turn of the event loop here ends the job that resolved this machine's services.
     await new Promise<void>((resolve) => setImmediate(resolve));
     return m;
-  }
-
-  /**
-   * acpi_apmt_init: one platform device per node, `arm-cs-arch-pmu.<id>` (7.3)
-   * or `arm-cs-arch-pmu.<k>.auto` (6.12), with its MEM and IRQ resources. As
-   * in the kernel, the first node whose pages are already claimed (EBUSY) or
-   * whose device name exists (EEXIST) ends the walk: later nodes get no device.
-   */
-  private async createApmtDevices(): Promise<void> {
-    const log = this.kernel.log;
-    const claimed = new Map<number, { start: number; end: number }[]>();
-    const overlapping = (r: { start: number; end: number }) => {
-      for (let page = Math.floor(r.start / 0x1000) - 1; page <= Math.floor(r.end / 0x1000); page++) {
-        for (const c of claimed.get(page) ?? []) if (c.start <= r.end && r.start <= c.end) return true;
-      }
-      return false;
-    };
-    const claim = (r: { start: number; end: number }) => {
-      const page = Math.floor(r.start / 0x1000);
-      claimed.set(page, [...(claimed.get(page) ?? []), r]);
-    };
-    const hex = (n: number) => `0x${n.toString(16).padStart(8, '0')}`;
-    for (const node of this.apmt.nodes) {
-      const mems: { type: 'mem'; start: number; end: number }[] = [{ type: 'mem', start: node.baseAddress0, end: node.baseAddress0 + 0xfff }];
-      if (node.flags & APMT_FLAG_DUAL_PAGE) mems.push({ type: 'mem', start: node.baseAddress1, end: node.baseAddress1 + 0xfff });
-      const id = node.id & 0x7fffffff;
-      if (id !== node.id) log.warn('ACPI', `APMT: Unexpectedly large UID 0x${node.id.toString(16)}, truncated to 0x${id.toString(16)}`);
-      const devName = this.profile.kernelVersion === '6.12' ? this.bus.nextAutoName(PLATFORM_DRIVER_DEVICE) : `${PLATFORM_DRIVER_DEVICE}.${id}`;
-      const busy = mems.findIndex((r, i) => overlapping(r) || mems.slice(0, i).some((o) => o.start <= r.end && r.start <= o.end));
-      if (busy >= 0) {
-        log.err(PLATFORM_DRIVER_DEVICE, `${devName}: failed to claim resource ${busy}: [mem ${hex(mems[busy]!.start)}-${hex(mems[busy]!.end)}]`);
-        log.err('ACPI', 'APMT: Failed to initialize APMT platform devices, ret: -16');
-        return;
-      }
-      if (this.profile.kernelVersion !== '6.12' && this.bus.device(`${PLATFORM_DRIVER_DEVICE}.${id}`)) {
-        log.err('sysfs', `cannot create duplicate filename '/devices/platform/${PLATFORM_DRIVER_DEVICE}.${id}'`);
-        log.err('ACPI', 'APMT: Failed to initialize APMT platform devices, ret: -17');
-        return;
-      }
-      const resources: Resource[] = [...mems];
-      if (node.ovflwIrq !== 0) {
-        try {
-          const irq = this.kernel.irqs.registerLine(node.ovflwIrq, node.ovflwIrqFlags & APMT_IRQ_MODE_EDGE ? 'edge' : 'level');
-          resources.push({ type: 'irq', irq });
-        } catch (e) {
-          log.warn('ACPI', `APMT: APMT could not register gsi hwirq ${node.ovflwIrq}: ${(e as Error).message}`);
-        }
-      }
-      const info: ApmtInfo = {
-        type: node.type,
-        id: node.id,
-        flags: node.flags,
-        instPrimary: node.instPrimary,
-        instSecondary: node.instSecondary,
-        procAffinity: node.procAffinity,
-        implId: node.implId,
-      };
-      for (const r of mems) claim(r);
-      await this.bus.addDevice(PLATFORM_DRIVER_DEVICE, this.profile.kernelVersion === '6.12' ? 'auto' : id, resources, info);
-    }
   }
 
   get clock(): ManualClock {
@@ -346,5 +285,15 @@ export class Machine {
     }
     for (const m of this.modules.list().reverse()) await this.modules.unload(m.name).catch(() => undefined);
     this.hardware.shutdown();
+  }
+
+  /**
+   * Done with this machine: its container forgets every service, so the
+   * machine can be collected young rather than at the next full collection
+   * (see releaseKernelContainer). A module whose init runs after this finds
+   * no machine service (ENOENT). Releasing twice does nothing.
+   */
+  release(): void {
+    releaseKernelContainer(this.container);
   }
 }

@@ -144,6 +144,8 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       process.off('unhandledRejection', onRejection);
       m.kernel.yieldPoint = undefined;
       o.onRun?.({ trace, coverage: { ...model.coverage.reached, raced: s.choices > 0 }, failed });
+      // A passed run's machine is at rest and done with, so it can die young; a failed one may still have tasks running.
+      if (!failed) m.release();
     }
   });
 }
