@@ -74,4 +74,22 @@ describe('Kernel functions and call sites', () => {
     expect(seen).to.deep.equal(['test->op t5 3 15']);
     expect(kernel.calls.depth).to.equal(0);
   });
+
+  it("a site whose callee throws leaves its caller's frame on the way out, untraced and traced, so later call chains name nothing stale", () => {
+    const { kernel } = createKernel();
+    const sites = kernel.callSites.define({ op: { site: 'test->refuse', caller: 'test_refuser' } }, (_self, a) => [`t${String(a)}`, 0]);
+    const target = {
+      op(this: unknown, _a: number, _b: number): number {
+        throw new Error(`refused with ${kernel.calls.names().join(' > ')}`);
+      },
+    };
+    expect(() => sites.op.invoke(target, target.op, 1, 2)).to.throw('refused with test_refuser');
+    expect([kernel.calls.depth, kernel.calls.names()]).to.deep.equal([0, []]);
+    const errors: string[] = [];
+    kernel.callSites.attach('test->refuse', { name: 't', onCall: (_site, who, _id, _dt, _result, error) => errors.push(`${who} ${String(error?.message)}`) });
+    expect(() => sites.op.invoke(target, target.op, 3, 4)).to.throw('refused with test_refuser');
+    expect([kernel.calls.depth, kernel.calls.names()]).to.deep.equal([0, []]);
+    expect(errors).to.have.length(1);
+    expect(errors[0]).to.match(/^t3 .*refused with test_refuser/);
+  });
 });

@@ -14,9 +14,10 @@ const made = new WeakMap<Uint32Array, { readonly asFirstMapped: Uint32Array; rea
 
 /**
  * Refuse to map `device` again if its read shadow's bits changed since they
- * were first mapped. The tables made from them (and the copies a mapping
- * keeps) are fixed when a page is first mapped, so a changed bit would let
- * readl skip a register's side effects, or send a plain read the long way:
+ * were first mapped. The tables made from them (and the direct and traced
+ * readl made from each table) are fixed when a page is first mapped, so a
+ * changed bit would let readl skip a register's side effects, or send a
+ * plain read the long way:
  * which words are plain must stay fixed for the device's life (a device
  * whose plain set can change offers no read shadow). Checked by ioremap
  * before it changes anything; a mapping made before the change cannot be
