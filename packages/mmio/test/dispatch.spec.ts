@@ -124,4 +124,20 @@ describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwi
     expect(() => io.readl('4' as never)).to.throw("dev0: 32-bit access: the offset must be a number, got '4'");
     expect(() => io.readl(new Number(4) as never)).to.throw('dev0: 32-bit access: the offset must be a number, got');
   });
+
+  it('a kmmio observer armed while rwmmio already traces reads sees each plain read, and the trace keeps both records', () => {
+    const { io, bus, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:*');
+    expect(io.readl(0x4)).to.equal(0x10);
+    const seen: string[] = [];
+    const detach = bus.observe({
+      onAccess: (_io, offset, width, write, lo) => void seen.push(`${write ? 'W' : 'R'}${width * 8} ${offset} 0x${lo.toString(16)}`),
+    });
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(seen).to.deep.equal(['R32 4 0x10']);
+    detach();
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(seen).to.have.length(1);
+    expect(kernel.trace.peek().map((l) => l.event)).to.deep.equal(Array(3).fill(['rwmmio_read', 'rwmmio_post_read']).flat());
+  });
 });
