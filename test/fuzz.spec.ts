@@ -1,7 +1,7 @@
 // Lifecycle fuzzing: a bounded seeded run with coverage minimums, exact replay, and every injected hazard caught by its checker.
 
 import type { InjectedHazard } from '@cspmu/kernel';
-import { COVERAGE_GOALS, COVERAGE_NAMES, type ReportKind, replayFuzz, runFuzz } from '@cspmu/testkit';
+import { COVERAGE_GOALS, COVERAGE_NAMES, type ReportKind, RunTrace, replayFuzz, runFuzz } from '@cspmu/testkit';
 import { expect } from 'chai';
 
 /** Fixed seeds: a failure here replays with `npm run fuzz -- --seed <seed> --path <path>`. */
@@ -43,6 +43,34 @@ describe('Lifecycle model-based fuzzing', function () {
     const again = await replayFuzz({ seed: SEED, path: String(index) });
     expect(again.failed).to.equal(false);
     expect(again.trace).to.deep.equal(traces[index]);
+  });
+
+  it('writes a run trace only when read: the header, then steps, lifecycle records, decisions and fixed lines in the order they came', () => {
+    const t = new RunTrace(-7, 3);
+    const step = { toString: () => 'open(pmu#1, cycles)', run: () => undefined };
+    t.step(step);
+    const records = [
+      { seq: 0, timeNs: 12, name: 'event:opened', payload: { id: 1, pmu: 'fuzz_scf_0', cpu: 0, config: '0x11' } },
+      { seq: 1, timeNs: 40, name: 'pmu:migrated', payload: { pmu: 'fuzz_scf_0', from: 0, to: 1, events: 2 } },
+    ];
+    t.lifecycle(records);
+    records.length = 0; // the caller reuses its array: the trace kept the records themselves
+    t.decision(4, 2);
+    t.note('drain');
+    t.decision(9, 1);
+    t.note('close all');
+    const lines = t.lines();
+    expect(lines).to.deep.equal([
+      'scheduler seed -7, latency 3 ns',
+      'step open(pmu#1, cycles)',
+      '  @12 event:opened {"id":1,"pmu":"fuzz_scf_0","cpu":0,"config":"0x11"}',
+      '  @40 pmu:migrated {"pmu":"fuzz_scf_0","from":0,"to":1,"events":2}',
+      '  run task 4 of 2 waiting',
+      'drain',
+      '  run task 9 of 1 waiting',
+      'close all',
+    ]);
+    expect(t.lines(), 'written once').to.equal(lines);
   });
 
   const hazards: [InjectedHazard, ReportKind][] = [

@@ -9,5 +9,6 @@ export * from './fuzz/platform.js';
 export * from './fuzz/property.js';
 export * from './fuzz/report.js';
 export * from './fuzz/runner.js';
+export { RunTrace } from './fuzz/run-trace.js';
 export { SeededScheduler } from './fuzz/scheduler.js';
 export { manyPmus } from './platforms.js';

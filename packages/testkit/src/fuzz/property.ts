@@ -8,6 +8,7 @@ import { type Step, stepArbitrary } from './commands.js';
 import type { RunCoverage } from './coverage.js';
 import { FuzzModel } from './model.js';
 import { FUZZ_MUX_INTERVAL_MS, FUZZ_PLATFORM, fuzzPlatform } from './platform.js';
+import { RunTrace } from './run-trace.js';
 import { SeededScheduler } from './scheduler.js';
 
 /** What one run did: its trace (steps, scheduling decisions, lifecycle events) and the paths it reached. */
@@ -99,21 +100,22 @@ function machineOptions(o: FuzzOptions, run: FuzzRun): MachineOptions {
 export function lifecycleProperty(o: FuzzOptions = {}) {
   return fc.asyncProperty(runArbitrary(o.maxSteps ?? 25), async (run: FuzzRun) => {
     await warmUp();
-    const trace: string[] = [`scheduler seed ${run.schedulerSeed}, latency ${run.latencyNs} ns`];
+    const trace = new RunTrace(run.schedulerSeed, run.latencyNs);
     const m = await Machine.boot(machineOptions(o, run));
     for (const { name, pmu } of m.perf.pmus())
       if (!pmu.software) m.kernel.sysfs.write(`/bus/event_source/devices/${name}/perf_event_mux_interval_ms`, String(FUZZ_MUX_INTERVAL_MS));
     const model = new FuzzModel(m);
     const life = m.kernel.lifecycle.record();
     const flushLife = () => {
-      for (const r of life.records.splice(0)) trace.push(`  @${r.timeNs} ${r.name} ${JSON.stringify(r.payload)}`);
+      trace.lifecycle(life.records);
+      life.records.length = 0;
     };
     const rejections: unknown[] = [];
     const onRejection = (r: unknown) => void rejections.push(r);
     process.on('unhandledRejection', onRejection);
-    const s = new SeededScheduler(run.schedulerSeed, (line) => {
+    const s = new SeededScheduler(run.schedulerSeed, (task, waiting) => {
       flushLife();
-      trace.push(`  ${line}`);
+      trace.decision(task, waiting);
     });
     let failed = true;
     try {
@@ -121,16 +123,16 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       const yieldPoint = () => s.schedule();
       m.kernel.yieldPoint = yieldPoint;
       for (const { step, thenSchedule } of run.steps) {
-        trace.push(`step ${String(step)}`);
+        trace.step(step);
         step.run(model);
         if (thenSchedule) await s.releaseOne();
         flushLife();
         model.check();
       }
-      trace.push('drain');
+      trace.note('drain');
       await drain(s, model);
       model.check();
-      trace.push('close all');
+      trace.note('close all');
       for (const e of model.events.splice(0)) if (m.perf.liveEvents().includes(e.event)) model.closing(e.device, m.perf.close(e.event));
       await drain(s, model);
       flushLife();
@@ -143,7 +145,15 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       life.stop();
       process.off('unhandledRejection', onRejection);
       m.kernel.yieldPoint = undefined;
-      o.onRun?.({ trace, coverage: { ...model.coverage.reached, raced: s.choices > 0 }, failed });
+      const coverage = { ...model.coverage.reached, raced: s.choices > 0 };
+      // The trace is written out only if the listener reads it (from what the run recorded, not from the machine).
+      o.onRun?.({
+        get trace() {
+          return trace.lines();
+        },
+        coverage,
+        failed,
+      });
       // A passed run's machine is at rest and done with, so it can die young; a failed one may still have tasks running.
       if (!failed) m.release();
     }

@@ -23,7 +23,7 @@ export class SeededScheduler {
   constructor(
     seed: number,
     /** Told of every decision: which task was released among how many. */
-    private readonly onDecision: (line: string) => void = () => undefined,
+    private readonly onDecision?: (task: number, waiting: number) => void,
   ) {
     this.state = seed >>> 0;
   }
@@ -48,7 +48,7 @@ export class SeededScheduler {
     if (n === 0) return;
     if (n > 1) this.choices++;
     const [task] = this.waiting.splice(this.nextInt(n), 1);
-    this.onDecision(`run task ${task!.id} of ${n} waiting`);
+    this.onDecision?.(task!.id, n);
     task!.release();
     await new Promise<void>((r) => setImmediate(r));
   }
