@@ -8,7 +8,7 @@ export * from './fuzz/model.js';
 export * from './fuzz/platform.js';
 export * from './fuzz/property.js';
 export * from './fuzz/report.js';
-export * from './fuzz/runner.js';
 export { RunTrace } from './fuzz/run-trace.js';
+export * from './fuzz/runner.js';
 export { SeededScheduler } from './fuzz/scheduler.js';
 export { manyPmus } from './platforms.js';
