@@ -28,6 +28,19 @@ export interface FuzzOptions {
   readonly onRun?: (run: RunRecord) => void;
 }
 
+/** A run's record for onRun: its trace is written out only if read, from what the run recorded (nothing of the machine). */
+class RecordedRun implements RunRecord {
+  constructor(
+    private readonly recorded: RunTrace,
+    readonly coverage: RunCoverage,
+    readonly failed: boolean,
+  ) {}
+
+  get trace(): readonly string[] {
+    return this.recorded.lines();
+  }
+}
+
 /** One generated run: the scheduler's seed, the bus latency of the tearing PMU, then steps, each maybe followed by one scheduling decision. */
 export interface FuzzRun {
   readonly schedulerSeed: number;
@@ -145,15 +158,7 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       life.stop();
       process.off('unhandledRejection', onRejection);
       m.kernel.yieldPoint = undefined;
-      const coverage = { ...model.coverage.reached, raced: s.choices > 0 };
-      // The trace is written out only if the listener reads it (from what the run recorded, not from the machine).
-      o.onRun?.({
-        get trace() {
-          return trace.lines();
-        },
-        coverage,
-        failed,
-      });
+      o.onRun?.(new RecordedRun(trace, { ...model.coverage.reached, raced: s.choices > 0 }, failed));
       // A passed run's machine is at rest and done with, so it can die young; a failed one may still have tasks running.
       if (!failed) m.release();
     }
