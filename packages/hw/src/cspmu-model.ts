@@ -6,7 +6,7 @@ import { CounterRuns } from './counter-runs.js';
 import { type CspmuModelConfig, type CspmuModelDeps, checkModelConfig } from './cspmu-config.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
 import { HOOK, type RegisterHooks } from './cspmu-register-map.js';
-import { CYCLE_COUNTER_PHYS, implementedCounters, makePmiidr, PMCFGR, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
+import { CYCLE_COUNTER_PHYS, implementedCounters, makePmcfgr, makePmiidr, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
 import { OverflowLine } from './overflow-line.js';
 import { RateResolver } from './rate-resolver.js';
@@ -38,8 +38,11 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private readonly batcher: OverflowBatcher;
   private readonly rates: RateResolver;
   private readonly runs: CounterRuns;
-  private oldWord = 0;
   private frozen = false;
+  /** page0's state (PMCR, the enables and selections), the word of PMCR in it, and the clock: read by every hooked write. */
+  private readonly cfg: Uint32Array;
+  private readonly pmcrWord: number;
+  private readonly clock: CspmuModelDeps['clock'];
   private readonly line: OverflowLine;
   private lastAccess = 0;
   private readonly latency: number; // config.accessLatencyNs, read on every register access
@@ -50,20 +53,18 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   constructor(
     readonly config: CspmuModelConfig,
-    private readonly deps: CspmuModelDeps,
+    deps: CspmuModelDeps,
   ) {
     const c = config;
     checkModelConfig(c);
     this.latency = c.accessLatencyNs;
+    this.clock = deps.clock;
     this.layout = registerLayout(c.ext64);
+    this.pmcrWord = this.layout.pmcr >> 2;
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
     this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
     this.pmiidr = makePmiidr(c.implementer, c.product, c.variant, c.revision);
-    this.pmcfgr =
-      ((c.counters - 1) & PMCFGR.N_MASK) |
-      (((c.counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) |
-      (c.cycleCounter ? PMCFGR.CC : 0) |
-      (c.fzo ? PMCFGR.FZO : 0);
+    this.pmcfgr = makePmcfgr(c.counters, c.counterBits, c.cycleCounter, c.fzo);
     const layouts = (deps.layouts ?? new CspmuLayouts()).of(c, this);
     const index = layouts.counters;
     this.cntWord = index.wordOf;
@@ -71,6 +72,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.page0 = new RegisterBank(`${c.label}.page0`, 0x1000, layouts.page0, this);
     this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, this);
     this.cntBank = this.page1 ?? this.page0;
+    this.cfg = this.page0.state;
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t));
     this.batcher = new OverflowBatcher(
       this.engine,
@@ -112,9 +114,8 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** Current value of a physical counter as a bigint (for tests and tools; not the bus). */
   counterValue(phys: number): bigint {
     if (!(this.cntWord[phys]! >= 0)) throw kerr('EINVAL', `${this.config.label}: counter ${phys} does not exist on this PMU`);
-    const words = READ_WORDS;
-    this.engine.read(phys, this.deps.clock.now(), words);
-    return (BigInt(words[1]!) << 32n) | BigInt(words[0]!);
+    this.engine.read(phys, this.clock.now(), READ_WORDS);
+    return (BigInt(READ_WORDS[1]!) << 32n) | BigInt(READ_WORDS[0]!);
   }
 
   /** How often a counter's rate was looked up again because what selects it changed (reads never look it up). */
@@ -128,16 +129,13 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   // ---- bus hooks (RegisterHooks, WriteHooks): the register map's registers call these, with this model as its banks' context ----
 
-  /** Every hooked write but the interrupt and overflow registers takes the device's time; counter and selection writes fold first. */
+  /** A counter write (the only register with hookFirst): its progress is folded into the value the write replaces. */
   beforeWrite(hook: number, arg: number): void {
-    if (hook === HOOK.INT_ENABLE || hook === HOOK.OVERFLOW) return;
-    const t = this.accessTime();
-    if (hook === HOOK.COUNTER || hook === HOOK.SELECTION) this.fold(arg, t);
-    else if (hook === HOOK.ENABLE) this.oldWord = this.page0.state[(REG.PMCNTENSET >> 2) + arg]!;
-    else if (hook === HOOK.PMCR) this.oldWord = this.page0.state[this.layout.pmcr >> 2]!;
+    if (hook === HOOK.COUNTER) this.fold(arg, this.accessTime());
   }
 
-  afterWrite(hook: number, arg: number, actions: number): void {
+  /** A write has been applied: each kind reacts only to what it changed (all but the interrupt and overflow registers take the device's time). */
+  afterWrite(hook: number, arg: number, actions: number, old: number): void {
     switch (hook) {
       case HOOK.COUNTER:
         this.counterWritten(arg);
@@ -146,7 +144,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
         this.selectionChanged(arg);
         break;
       case HOOK.ENABLE:
-        this.enableChanged(arg);
+        this.enableChanged(arg, old);
         break;
       case HOOK.INT_ENABLE:
         this.line.drive();
@@ -158,8 +156,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
         this.impdefChanged();
         break;
       case HOOK.PMCR:
-        if (actions !== 0) this.pmcrAction(actions);
-        this.pmcrChanged();
+        this.pmcrChanged(actions, old);
         break;
     }
   }
@@ -170,32 +167,28 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.line.driveIfStale();
   }
 
-  /** A new selection changes how counter p counts only while it counts: a stopped counter resolves its selection when it starts. */
+  /** A selection written while counter p counts: fold the old one up to now, then count the new one (a stopped counter resolves it when it starts). */
   private selectionChanged(p: number): void {
+    const t = this.accessTime();
     if (!this.isCounting(p)) return;
-    this.restart(p, this.lastAccess);
+    this.fold(p, t);
+    if (!this.isCounting(p)) return; // the fold froze the counters (and stopped this one)
+    this.restart(p, t);
     this.line.driveIfStale();
   }
 
   /** PMIMPDEF written: if a word the workload reads changed, every counter counts on at its new rate from now. */
   private impdefChanged(): void {
-    if (!this.rates.impdefChanged(this.page0.state)) return;
-    const t = this.lastAccess;
+    const t = this.accessTime();
+    if (!this.rates.impdefChanged(this.cfg)) return;
     this.foldAll(t);
     this.restartAll(t);
     this.line.driveIfStale();
   }
 
-  /** PMCR.P or PMCR.C written as 1: reset the event or cycle counters. */
-  private pmcrAction(bits: number): void {
-    this.foldAll(this.lastAccess);
-    this.resetCounters(bits);
-    this.oldWord = -1;
-  }
-
   /** The device-side time of an access: the clock, plus bus latency for back-to-back accesses. */
   private accessTime(): number {
-    const now = this.deps.clock.now();
+    const now = this.clock.now();
     return this.latency === 0 ? (this.lastAccess = now) : this.laterAccessTime(now);
   }
 
@@ -208,9 +201,8 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   readCounterHalf(p: number, half: 0 | 1): number {
     const t = this.accessTime();
     if (this.engine.overflowBy(p, t)) this.overflowDue(p, t);
-    const words = READ_WORDS;
-    this.engine.read(p, t, words);
-    return words[half]!;
+    this.engine.read(p, t, READ_WORDS);
+    return READ_WORDS[half]!;
   }
 
   /** A 64-bit counter's single-copy-atomic read (only wide counters have one). */
@@ -228,21 +220,20 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private foldAll(t: number): void {
     for (const p of this.implemented) this.fold(p, t);
   }
-
   /** True while PMCR.E is set and no overflow freezes the counters: only then does a PMCNTEN bit start or stop one. */
   private countersRun(): boolean {
-    return (this.page0.state[this.layout.pmcr >> 2]! & PMCR.E) !== 0 && !this.frozen;
+    return (this.cfg[this.pmcrWord]! & PMCR.E) !== 0 && !this.frozen;
   }
 
   private isCounting(p: number): boolean {
-    return this.countersRun() && ((this.page0.state[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
+    return this.countersRun() && ((this.cfg[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
   }
 
   /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved, and none while counters do not run. */
-  private enableChanged(r: number): void {
-    const changed = (this.oldWord ^ this.page0.state[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
+  private enableChanged(r: number, old: number): void {
+    const t = this.accessTime();
+    const changed = (old ^ this.cfg[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
     if (changed === 0 || !this.countersRun()) return;
-    const t = this.lastAccess;
     for (let bits = changed; bits !== 0; bits &= bits - 1) {
       const p = r * 32 + (31 - Math.clz32(bits & -bits));
       if (!(this.cntWord[p]! >= 0)) continue;
@@ -253,15 +244,19 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   /**
-   * PMCR written: if E or FZO changed or counters were reset, fold and
-   * restart the enabled counters. Only they can start or stop: a counter
-   * whose PMCNTEN bit is clear is stopped whatever PMCR says, and has no
-   * progress to fold or overflow to schedule.
+   * PMCR written over `old`: P or C written as 1 reset the event or cycle
+   * counters; if that happened or E or FZO changed, fold and restart the
+   * enabled counters. Only they can start or stop: a counter whose PMCNTEN
+   * bit is clear is stopped whatever PMCR says, and has no progress to fold
+   * or overflow to schedule.
    */
-  private pmcrChanged(): void {
-    const now = this.page0.state[this.layout.pmcr >> 2]!;
-    if (this.oldWord !== -1 && ((this.oldWord ^ now) & (PMCR.E | PMCR.FZO)) === 0) return;
-    const t = this.lastAccess;
+  private pmcrChanged(actions: number, old: number): void {
+    const t = this.accessTime();
+    if (actions === 0 && ((old ^ this.cfg[this.pmcrWord]!) & (PMCR.E | PMCR.FZO)) === 0) return;
+    if (actions !== 0) {
+      this.foldAll(t);
+      this.resetCounters(actions);
+    }
     this.eachEnabled(t, false);
     this.eachEnabled(t, true);
     this.line.driveIfStale();
@@ -269,7 +264,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   /** Fold (or restart) every counter whose PMCNTEN bit is set, lowest first. */
   private eachEnabled(t: number, restart: boolean): void {
-    const s = this.page0.state;
+    const s = this.cfg;
     for (let r = 0; r < this.setClrRegs; r++) {
       let bits = s[(REG.PMCNTENSET >> 2) + r]!;
       while (bits !== 0) {
@@ -284,7 +279,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     this.restarts++;
-    const rate = this.isCounting(p) ? this.rates.resolve(p, this.page0.state) : undefined;
+    const rate = this.isCounting(p) ? this.rates.resolve(p, this.cfg) : undefined;
     this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t);
     this.engine.restart(p, t, rate);
   }
@@ -318,7 +313,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.overflows++;
     this.line.overflowSet();
     if (this.fzoActive() && !this.frozen) {
-      const t = Math.max(this.lastAccess, this.deps.clock.now());
+      const t = Math.max(this.lastAccess, this.clock.now());
       this.foldAll(t);
       this.frozen = true;
       this.restartAll(t);
@@ -326,7 +321,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   private fzoActive(): boolean {
-    return this.config.fzo && (this.page0.state[this.layout.pmcr >> 2]! & PMCR.FZO) !== 0;
+    return this.config.fzo && (this.cfg[this.pmcrWord]! & PMCR.FZO) !== 0;
   }
 
   private anyOverflow(): boolean {

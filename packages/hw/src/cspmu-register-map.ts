@@ -14,9 +14,9 @@ export interface RegisterHooks {
  * which the model's WriteHooks dispatch on: registers of one kind share one.
  */
 export const HOOK = {
-  /** PMEVCNTR[p]: fold counter p before, count on from the value written after. */
+  /** PMEVCNTR[p] (hookFirst): fold counter p before, count on from the value written after. */
   COUNTER: 1,
-  /** PMEVTYPER/PMCCFILTR, PMEVFILTR, PMEVFILT2R[p]: fold counter p before, count with the new selection after. */
+  /** PMEVTYPER/PMCCFILTR, PMEVFILTR, PMEVFILT2R[p]: fold counter p (it still counts the old selection), then count the new one. */
   SELECTION: 2,
   /** PMCNTENSET/CLR, PMCNTEN word [r]: start or stop the counters whose bit moved. */
   ENABLE: 3,
@@ -74,6 +74,7 @@ function counterSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
       ...(wide && c.atomic64 ? { read64: (out: Uint32Array, hooks: RegisterHooks) => hooks.readCounter64(p, out) } : {}),
       writeHook: HOOK.COUNTER,
       hookArg: p,
+      hookFirst: true,
     };
     return spec;
   });

@@ -71,6 +71,13 @@ export function makePmiidr(implementer: number, product: number, variant: number
   return ((product & 0xfff) * 0x100000 + (variant & 0xf) * 0x10000 + (revision & 0xf) * 0x1000 + (implementer & 0xfff)) >>> 0;
 }
 
+/** PMCFGR: the counter count and width, and whether there is a cycle counter and freeze-on-overflow. */
+export function makePmcfgr(counters: number, counterBits: number, cycleCounter: boolean, fzo: boolean): number {
+  return (
+    ((counters - 1) & PMCFGR.N_MASK) | (((counterBits - 1) & PMCFGR.SIZE_MASK) << PMCFGR.SIZE_SHIFT) | (cycleCounter ? PMCFGR.CC : 0) | (fzo ? PMCFGR.FZO : 0)
+  );
+}
+
 /** PMDEVARCH: Arm as architect, PRESENT, ARCHID 0x2a56 (the PMU architecture); with FEAT_CSPMU_EXT64 ARCHPART 0xaf4. */
 export const PMDEVARCH_EXT32 = 0x47702a56;
 export const PMDEVARCH_EXT64 = 0x47702af4;

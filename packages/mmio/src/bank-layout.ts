@@ -38,6 +38,8 @@ export interface RegisterSpec<C = unknown> {
    */
   readonly writeHook?: number;
   readonly hookArg?: number;
+  /** Call the hook's beforeWrite too, for a side effect that must see the state the write replaces (folding a live count into it, say); otherwise only afterWrite runs, and it is given the word the write replaced. */
+  readonly hookFirst?: boolean;
 }
 
 /**
@@ -48,10 +50,15 @@ export interface RegisterSpec<C = unknown> {
  * to one of many per-register closures, which it cannot.
  */
 export interface WriteHooks {
-  /** Before a write to a register with this hook is applied (e.g. to fold a live value into the state). */
+  /** Before a write to a register with this hook and `hookFirst` is applied (e.g. to fold a live value into the state). */
   beforeWrite(hook: number, arg: number): void;
-  /** After it has been applied to the state (once for a 64-bit write), with its action bits written as 1 (0 if none). */
-  afterWrite(hook: number, arg: number, actions: number): void;
+  /**
+   * After a write has been applied to the state (once for a 64-bit write),
+   * with its action bits written as 1 (0 if none) and the state word it
+   * replaced (the low word for a 64-bit write): what a write changed is
+   * then known without a call before it.
+   */
+  afterWrite(hook: number, arg: number, actions: number, old: number): void;
 }
 
 // Plain constants, not an enum: the hot path compares numbers, never looks up an object.
@@ -85,11 +92,13 @@ export class Reg {
     /** The write hook's code (0: none) and argument. */
     readonly hook: number,
     readonly hookArg: number,
+    /** beforeWrite runs too (RegisterSpec.hookFirst). */
+    readonly hookFirst: boolean,
   ) {}
 }
 
 const UNKNOWN_SPEC: RegisterSpec = { name: '<unknown>', offset: 0, access: 'RAZ/WI' };
-export const UNKNOWN = new Reg(UNKNOWN_SPEC, UNKNOWN_POL, 0, 0, false, 0, 0, false, false, null, null, 0, 0);
+export const UNKNOWN = new Reg(UNKNOWN_SPEC, UNKNOWN_POL, 0, 0, false, 0, 0, false, false, null, null, 0, 0, false);
 
 /**
  * A bank's compiled register layout: the registers, the word-to-register
@@ -145,6 +154,7 @@ export class BankLayout {
         `bank ${this.name}: ${spec.name} has ${closures.join(', ')}; write hooks are codes now: give writeHook (and hookArg) and let the bank's context dispatch them`,
       );
     }
+    if (spec.hookFirst === true && hook === 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has hookFirst but no write hook to call first`);
     if ((spec.actionBits ?? 0) !== 0 && hook === 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name} has action bits but no write hook to act on them`);
     let stateWord = spec.offset >>> 2;
     if (spec.stateOf !== undefined) {
@@ -166,6 +176,7 @@ export class BankLayout {
       spec.read64 ?? null,
       hook,
       arg,
+      spec.hookFirst === true,
     );
     if (this.regs.length > 0xfffe) throw kerr('ENOSPC', `bank ${this.name}: too many registers`);
     const idx = this.regs.length;

@@ -121,7 +121,7 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     const hook = c.hook;
-    if (hook !== 0) this.hooks!.beforeWrite(hook, c.hookArg);
+    if (c.hookFirst) this.hooks!.beforeWrite(hook, c.hookArg);
     let v = value >>> 0;
     let lanes = 0xffffffff;
     if (width < 4) {
@@ -129,8 +129,10 @@ export class RegisterBank implements MmioDevice {
       lanes = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
       v = (v << shift) >>> 0;
     }
-    const actions = this.apply(c, c.stateWord + (w - c.firstWord), v, lanes);
-    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions);
+    const sw = c.stateWord + (w - c.firstWord);
+    const old = this.state[sw]!;
+    const actions = this.apply(c, sw, v, lanes);
+    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions, old);
   }
 
   read64(offset: number, out: Uint32Array): void {
@@ -166,9 +168,10 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     const hook = c.hook;
-    if (hook !== 0) this.hooks!.beforeWrite(hook, c.hookArg);
+    if (c.hookFirst) this.hooks!.beforeWrite(hook, c.hookArg);
+    const old = this.state[c.stateWord]!;
     const actions = this.apply(c, c.stateWord, lo >>> 0, 0xffffffff) | this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
-    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions >>> 0);
+    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions >>> 0, old);
   }
 
   /** Apply a word to the state by the register's policy; returns the action bits written as 1. */

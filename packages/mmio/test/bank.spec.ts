@@ -53,18 +53,23 @@ describe('RegisterBank access policies', () => {
     expect(actions).to.deep.equal([0x6, 0]);
   });
 
-  it("calls a register's write hook around the write, with its code and argument, once for a 64-bit write", () => {
+  it("calls a register's write hook around the write (before it only with hookFirst), with its code, argument and the word replaced, once for a 64-bit write", () => {
     const seen: string[] = [];
     let bank!: RegisterBank;
     const hooks: WriteHooks = {
       beforeWrite: (hook, arg) => void seen.push(`before ${hook}/${arg}: ${bank.peek('A').toString(16)}`),
-      afterWrite: (hook, arg) => void seen.push(`after ${hook}/${arg}: ${bank.peek('A').toString(16)} ${bank.peek('W', 1).toString(16)}`),
+      afterWrite: (hook, arg, _actions, old) =>
+        void seen.push(
+          `after ${hook}/${arg} over ${old.toString(16)}: ${bank.peek('A').toString(16)} ${bank.peek('W', 1).toString(16)} ${bank.peek('S').toString(16)}`,
+        ),
     };
     ({ bank } = busWith(
       [
-        { name: 'A', offset: 0x0, access: 'RW', writeHook: 2, hookArg: 7 },
+        { name: 'A', offset: 0x0, access: 'RW', writeHook: 2, hookArg: 7, hookFirst: true },
         { name: 'B', offset: 0x4, access: 'RW' },
-        { name: 'W', offset: 0x8, width: 64, access: 'RW', writeHook: 3, hookArg: 1 },
+        { name: 'W', offset: 0x8, width: 64, access: 'RW', writeHook: 3, hookArg: 1, hookFirst: true },
+        { name: 'S', offset: 0x10, access: 'W1S', narrow: true, writeHook: 4, hookArg: 2 },
+        { name: 'C', offset: 0x14, access: 'W1C', stateOf: 'S', writeHook: 4, hookArg: 2 },
       ],
       undefined,
       hooks,
@@ -73,7 +78,21 @@ describe('RegisterBank access policies', () => {
     bank.write(0x4, 4, 0xcd);
     bank.write(0x1, 1, 0x12);
     bank.write64(0x8, 0x1, 0x2);
-    expect(seen).to.deep.equal(['before 2/7: 0', 'after 2/7: ab 0', 'before 2/7: ab', 'after 2/7: 12ab 0', 'before 3/1: 12ab', 'after 3/1: 12ab 2']);
+    bank.write(0x10, 4, 0x5);
+    bank.write(0x14, 4, 0x4);
+    bank.write(0x12, 1, 0x80);
+    expect(seen).to.deep.equal([
+      'before 2/7: 0',
+      'after 2/7 over 0: ab 0 0',
+      'before 2/7: ab',
+      'after 2/7 over ab: 12ab 0 0',
+      'before 3/1: 12ab',
+      'after 3/1 over 0: 12ab 2 0',
+      // No hookFirst: after only, given the state word each write replaced (a CLR view's is its SET register's).
+      'after 4/2 over 0: 12ab 2 5',
+      'after 4/2 over 5: 12ab 2 1',
+      'after 4/2 over 1: 12ab 2 800001',
+    ]);
   });
 
   it('refuses write hooks it cannot call: action bits without one, a bad code, a context without the hooks', () => {
@@ -83,6 +102,7 @@ describe('RegisterBank access policies', () => {
     expect(bad({ writeHook: 1.5 })).to.throw(KernelError, "R's write hook must be a code >= 1");
     expect(bad({ writeHook: 1, hookArg: -2 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got -2");
     expect(bad({ writeHook: 1, hookArg: 0.5 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got 0.5");
+    expect(bad({ hookFirst: true })).to.throw(KernelError, 'R has hookFirst but no write hook to call first');
     // The per-register closures of before are refused by name, not silently skipped.
     expect(bad({ onWrite: () => undefined, beforeWrite: () => undefined })).to.throw(
       KernelError,
