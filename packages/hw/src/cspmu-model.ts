@@ -172,8 +172,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     const t = this.accessTime();
     if (!this.isCounting(p)) return;
     this.fold(p, t);
-    if (!this.isCounting(p)) return; // the fold froze the counters (and stopped this one)
-    this.restart(p, t);
+    if (this.isCounting(p)) this.restart(p, t); // unless the fold froze the counters, which stopped this one
     this.line.driveIfStale();
   }
 

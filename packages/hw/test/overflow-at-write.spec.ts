@@ -67,6 +67,28 @@ describe('CoreSight PMU model: an overflow a write folds in raises the interrupt
     expect(kernel.irqs.stats(irq).unhandled).to.equal(1);
   });
 
+  it('a PMEVTYPER write whose fold wraps the counter under freeze-on-overflow freezes the counters and asserts the line at the write', () => {
+    const { io0, clock, dev, kernel, irq } = rig({ fzo: true }, WORKLOAD);
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(0xfffffff0, CNT0);
+    io0.writel(0x1, REG.PMINTENSET);
+    io0.writel(0x1, REG.PMCNTENSET);
+    clock.advanceTo(1000);
+    let assertedAtWrite: boolean | undefined;
+    clock.at(WRAP_AT, () => {
+      io0.writel(0x99, REG.PMEVTYPER);
+      assertedAtWrite = dev.irqLineAsserted;
+    });
+    io0.writel(PMCR.E | PMCR.FZO, REG.PMCR);
+    clock.advanceTo(WRAP_AT + 1000);
+    // The fold set the overflow bit and froze the counters (which stopped counter 0 at its wrap): the write itself drives the line.
+    expect(assertedAtWrite).to.equal(true);
+    expect(io0.readl(REG.PMOVSSET)).to.equal(0x1);
+    expect(io0.readl(CNT0)).to.equal(0);
+    expect(dev.overflows).to.equal(1);
+    expect(kernel.irqs.stats(irq).unhandled).to.equal(1);
+  });
+
   for (const [what, write, count] of [
     ['a PMCNTENCLR write', (io: Io) => io.writel(0x1, REG.PMCNTENCLR), 4],
     ['a PMCR write clearing E and resetting the event counters', (io: Io) => io.writel(PMCR.P, REG.PMCR), 0],
