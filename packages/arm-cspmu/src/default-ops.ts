@@ -4,6 +4,7 @@ import type { BackendOps, CspmuInstance, FormatAttrSpec } from './backend-api.js
 import { CYCLES_ATTR, GENERIC_FORMATS, GENERIC_FORMATS_6_12 } from './generic.js';
 import type { DriverProfile } from './profile.js';
 import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
+import { u64High, u64Low } from './u64-words.js';
 
 /**
  * The core's shared format files print the bits the event fields may use:
@@ -21,8 +22,8 @@ export function sharedFormatText(inst: CspmuInstance, f: FormatAttrSpec): string
   return inst.ext64 && shared !== undefined && shared[0] === f.format ? shared[1] : f.format;
 }
 
-const low32 = (v: bigint) => Number(v & 0xffffffffn);
-const high32 = (v: bigint) => Number((v >> 32n) & 0xffffffffn);
+const low32 = u64Low;
+const high32 = u64High;
 
 /** The default ops every backend starts from (the generic driver's behaviour). */
 export function defaultOps(nameIndexes: Map<string, Ida>, profile: Pick<DriverProfile, 'filter2' | 'namesFromApmt'>): Required<BackendOps> {

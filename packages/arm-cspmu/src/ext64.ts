@@ -1,6 +1,7 @@
 // FEAT_CSPMU_EXT64 as the 7.3 driver finds it at probe, and the register places it moves.
 import type { IoMem } from '@cspmu/mmio';
 import { PMCNTEN, PMCNTENCLR, PMCR, PMCR_EXT64, PMDEVARCH, PMEVTYPER } from './regs.js';
+import { splitU64Into } from './u64-words.js';
 
 const PMDEVARCH_PRESENT = 1 << 20;
 const PMDEVARCH_ARCHPART = 0xfff;
@@ -35,9 +36,11 @@ export function writeEventType(base0: IoMem, ext64: boolean, phys: number, lo: n
   else base0.writel(lo, PMEVTYPER + 4 * phys);
 }
 
-/** The event type as the driver keeps it: low and high words (the high one reaches only a 64-bit PMEVTYPER). No BigInt arithmetic for a type that fits 32 bits. */
+/** The event type as the driver keeps it: low and high words (the high one reaches only a 64-bit PMEVTYPER). A number type is a u32. */
 export function splitEventType(hw: { config: number; configHi: number }, type: number | bigint): void {
-  const small = typeof type !== 'bigint' || type <= 0xffffffffn;
-  hw.config = typeof type === 'bigint' ? (small ? Number(type) : Number(type & 0xffffffffn)) : type >>> 0;
-  hw.configHi = small ? 0 : Number(((type as bigint) >> 32n) & 0xffffffffn);
+  if (typeof type === 'bigint') splitU64Into(hw, type);
+  else {
+    hw.config = type >>> 0;
+    hw.configHi = 0;
+  }
 }

@@ -3,7 +3,7 @@ import { type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@c
 import { type FullAttr, normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';
 import { PmuCpuContext } from './context.js';
-import { type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
+import { groupPmu, type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import { EventList } from './event-list.js';
 import { EventFreer } from './free.js';
 import { EventLifecycle } from './lifecycle.js';
@@ -126,7 +126,8 @@ export class PerfCore {
     const caller = opts.caller ?? ROOT;
     const cpu = opts.cpu;
     checks.checkOpenTarget(this.kernel.cpus, cpu, pid);
-    checks.checkKernelPermission(this.paranoid, attr.exclude_kernel, caller);
+    const capable = checks.perfmonCapable(caller);
+    checks.checkKernelPermission(this.paranoid, attr.exclude_kernel, caller, capable);
     const group = opts.group;
     if (group !== undefined) checks.checkGroupLeader(group, this.live);
 
@@ -134,10 +135,10 @@ export class PerfCore {
     const token = this.srcu.readLock();
     try {
       // A type no PMU registered: the generic hardware types go to each hardware PMU in turn, until one takes it.
-      if (exact !== undefined) return this.openOn(exact, attr, cpu, caller, pid, group, false)!;
+      if (exact !== undefined) return this.openOn(exact, attr, cpu, caller, capable, pid, group, false)!;
       if (attr.type === PERF_TYPE.HARDWARE || attr.type === PERF_TYPE.HW_CACHE || attr.type === PERF_TYPE.RAW) {
         for (const reg of [...this.registry.all()]) {
-          const event = reg.pmu.software ? undefined : this.openOn(reg, attr, cpu, caller, pid, group, true);
+          const event = reg.pmu.software ? undefined : this.openOn(reg, attr, cpu, caller, capable, pid, group, true);
           if (event !== undefined) return event;
         }
       }
@@ -148,7 +149,16 @@ export class PerfCore {
   }
 
   /** Open on one PMU: its module, its event_init, then the core's checks. Undefined when a PMU tried for a generic type says ENOENT. */
-  private openOn(reg: PmuRegistration, attr: FullAttr, cpu: number, caller: PerfCaller, pid: number, group: PerfEvent | undefined, generic: boolean) {
+  private openOn(
+    reg: PmuRegistration,
+    attr: FullAttr,
+    cpu: number,
+    caller: PerfCaller,
+    capable: boolean,
+    pid: number,
+    group: PerfEvent | undefined,
+    generic: boolean,
+  ) {
     const pmu = reg.pmu;
     if (!this.modules.tryModuleGet(pmu.module)) throw kerr('ENODEV', `PMU '${reg.name}': its module ${pmu.module?.name ?? ''} is going away`);
     const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
@@ -164,7 +174,7 @@ export class PerfCore {
     try {
       checks.checkInitialisedEvent(event, reg.name);
       if (pid === -1) {
-        checks.checkCpuPermission(this.paranoid, event.cpu, caller);
+        checks.checkCpuPermission(this.paranoid, event.cpu, caller, capable);
         // The CPU that counts is event.cpu as event_init left it (arm_cspmu moves it to the PMU's active CPU).
         if (!this.kernel.cpus.isOnline(event.cpu)) throw kerr('ENODEV', `cpu ${event.cpu} is offline`);
       }
@@ -176,13 +186,6 @@ export class PerfCore {
     }
     this.install(event, reg);
     return event;
-  }
-
-  /** The PMU whose context holds a group: its hardware PMU, if any. */
-  private groupPmu(leader: PerfEvent): Pmu {
-    if (!leader.pmu.software || leader.siblings.length === 0) return leader.pmu;
-    for (const s of leader.siblings) if (!s.pmu.software) return s.pmu;
-    return leader.pmu;
   }
 
   private install(event: PerfEvent, reg: PmuRegistration): void {
@@ -202,9 +205,9 @@ export class PerfCore {
   /** A member joins its leader's group (apart from install, which V8 then inlines whole into open). */
   private installMember(event: PerfEvent): void {
     const leader = event.leader;
-    const before = this.groupPmu(leader);
+    const before = groupPmu(leader);
     leader.siblings.push(event);
-    const after = this.groupPmu(leader);
+    const after = groupPmu(leader);
     const ctx = this.context(after, leader.cpu);
     if (after !== before) {
       const oldCtx = this.context(before, leader.cpu);
@@ -223,7 +226,7 @@ export class PerfCore {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
     if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
     const leader = event.leader;
-    const ctx = this.context(this.groupPmu(leader), leader.cpu);
+    const ctx = this.context(groupPmu(leader), leader.cpu);
     // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
     // singleton groups that keep their counters (and go on counting if they were on).
     ctx.eventSchedOut(event);
@@ -231,7 +234,7 @@ export class PerfCore {
       ctx.removeGroup(event);
       for (const sib of event.siblings) {
         sib.leader = sib;
-        this.context(this.groupPmu(sib), sib.cpu).addGroup(sib);
+        this.context(groupPmu(sib), sib.cpu).addGroup(sib);
       }
       if (event.siblings.length !== 0) event.siblings.length = 0;
     } else {
@@ -251,7 +254,7 @@ export class PerfCore {
   enable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state !== S.OFF && event.state !== S.ERROR) return;
-    const ctx = this.context(this.groupPmu(event.leader), event.leader.cpu);
+    const ctx = this.context(groupPmu(event.leader), event.leader.cpu);
     ctx.updateTimes(event);
     event.state = S.INACTIVE;
     if (event.isLeader) for (const s of event.siblings) if (s.state === S.ERROR) s.state = S.INACTIVE;
@@ -263,7 +266,7 @@ export class PerfCore {
   disable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state < S.INACTIVE) return;
-    this.context(this.groupPmu(event.leader), event.leader.cpu).disableEvent(event);
+    this.context(groupPmu(event.leader), event.leader.cpu).disableEvent(event);
   }
 
   reset(event: PerfEvent): void {
@@ -292,7 +295,7 @@ export class PerfCore {
   read(event: PerfEvent, refresh = true): ReadResult {
     this.checkLive(event);
     const now = this.kernel.clock.now();
-    const ctx = this.context(this.groupPmu(event.leader), event.leader.cpu);
+    const ctx = this.context(groupPmu(event.leader), event.leader.cpu);
     const value = refresh ? this.readCount(event) : event.count;
     ctx.updateTimes(event, now);
     // One object per read, built whole (the fuzzer reads every event after every step).

@@ -71,6 +71,13 @@ export class PerfEvent {
   }
 }
 
+/** The PMU whose context holds a group: its hardware PMU, if any. */
+export function groupPmu(leader: PerfEvent): Pmu {
+  if (!leader.pmu.software || leader.siblings.length === 0) return leader.pmu;
+  for (const s of leader.siblings) if (!s.pmu.software) return s.pmu;
+  return leader.pmu;
+}
+
 /** What read() gives for one event. */
 export interface ReadValue {
   readonly value: number;

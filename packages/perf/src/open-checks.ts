@@ -8,7 +8,8 @@ import type { Pmu } from './pmu.js';
 
 /** The checks perf_event_open makes besides the PMU's own event_init, split by where the kernel makes them. */
 
-function capable(caller: PerfCaller): boolean {
+/** perfmon_capable: CAP_PERFMON or CAP_SYS_ADMIN. Open asks once (the caller was copied at entry, so it cannot change) and passes the answer to both checks. */
+export function perfmonCapable(caller: PerfCaller): boolean {
   return caller.capabilities.includes('CAP_PERFMON') || caller.capabilities.includes('CAP_SYS_ADMIN');
 }
 
@@ -28,8 +29,8 @@ export function checkGroupLeader(group: unknown, live: EventList): void {
 }
 
 /** perf_allow_kernel, first of all: counting the kernel needs CAP_PERFMON or perf_event_paranoid <= 1. */
-export function checkKernelPermission(paranoid: number, excludeKernel: boolean, caller: PerfCaller): void {
-  if (excludeKernel || paranoid <= 1 || capable(caller)) return;
+export function checkKernelPermission(paranoid: number, excludeKernel: boolean, caller: PerfCaller, capable: boolean): void {
+  if (excludeKernel || paranoid <= 1 || capable) return;
   throw kerr(
     'EACCES',
     `${caller.name} may not count kernel activity: that needs CAP_PERFMON or perf_event_paranoid <= 1, and perf_event_paranoid is ${paranoid}; or exclude the kernel (:u)`,
@@ -37,8 +38,8 @@ export function checkKernelPermission(paranoid: number, excludeKernel: boolean, 
 }
 
 /** perf_allow_cpu, when the CPU context is looked up (after event_init): a CPU-wide event needs CAP_PERFMON or perf_event_paranoid <= 0. */
-export function checkCpuPermission(paranoid: number, cpu: number, caller: PerfCaller): void {
-  if (paranoid <= 0 || capable(caller)) return;
+export function checkCpuPermission(paranoid: number, cpu: number, caller: PerfCaller, capable: boolean): void {
+  if (paranoid <= 0 || capable) return;
   throw kerr(
     'EACCES',
     `${caller.name} may not open a system-wide event on cpu ${cpu}: that needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is ${paranoid}`,
