@@ -160,6 +160,15 @@ describe('Perf core: registration and open', () => {
     throwsCode(() => core.open({ type, config: 1n, read_format: 1 << 9 }, { cpu: 0 }), 'EINVAL', 'unknown bits');
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 9 }), 'EINVAL', 'cpu 9 does not exist');
   });
+
+  it('refuses a negative bigint in every u64 attr field, naming the field and the value, and opens nothing', () => {
+    const { core, type } = perfRig();
+    for (const field of ['config', 'config1', 'config2', 'config3'] as const) {
+      throwsCode(() => core.open({ type, config: 1n, [field]: -1n }, { cpu: 0 }), 'EINVAL', `attr.${field} must be a bigint from 0 to 2^64-1, got -1n`);
+      throwsCode(() => core.open({ type, config: 1n, [field]: -(1n << 64n) }, { cpu: 0 }), 'EINVAL', `attr.${field} must be a bigint from 0 to 2^64-1`);
+    }
+    expect(core.liveEvents()).to.deep.equal([]);
+  });
 });
 
 describe('Perf core: scheduling', () => {
