@@ -157,6 +157,8 @@ describe('Perf core: registration and open', () => {
     const { core, type } = perfRig();
     throwsCode(() => core.open({ type, config: 1 as unknown as bigint }, { cpu: 0 }), 'EINVAL', 'attr.config must be a bigint');
     throwsCode(() => core.open({ type, config: 1n << 64n }, { cpu: 0 }), 'EINVAL', 'attr.config must be a bigint from 0 to 2^64-1');
+    throwsCode(() => core.open({ type, config: -1n }, { cpu: 0 }), 'EINVAL', 'attr.config must be a bigint from 0 to 2^64-1, got -1n');
+    throwsCode(() => core.open({ type, config: 1n, config1: -1n }, { cpu: 0 }), 'EINVAL', 'attr.config1 must be a bigint from 0 to 2^64-1, got -1n');
     throwsCode(() => core.open({ type, config: 1n, read_format: 1 << 9 }, { cpu: 0 }), 'EINVAL', 'unknown bits');
     throwsCode(() => core.open({ type, config: 1n }, { cpu: 9 }), 'EINVAL', 'cpu 9 does not exist');
   });
