@@ -43,6 +43,9 @@ export class IoMemBase {
   protected readonly pair = new Uint32Array(2);
   /** Interned owner name, for trace records. */
   readonly devId: number;
+  /** virtLo and virtHi as int32 patterns (the same 32 bits): small integers, which the traced readl adds and passes without a conversion. */
+  private readonly virtLo32: number;
+  private readonly virtHi32: number;
 
   constructor(
     protected readonly bus: MmioBus,
@@ -66,6 +69,8 @@ export class IoMemBase {
       this.devOffset[page] = region ? phys + (page << PAGE_SHIFT) - region.base : 0;
     }
     this.devId = bus.trace.strings.intern(owner);
+    this.virtLo32 = virtLo | 0;
+    this.virtHi32 = virtHi | 0;
     this.dev0 = size === 0x1000 ? this.devs[0] : undefined;
     this.off0 = this.devOffset[0] ?? 0;
     const rs = this.dev0?.readShadow;
@@ -160,11 +165,11 @@ export class IoMemBase {
        * live one-page mapping): a plain register's read goes straight to
        * the rwmmio pair writer, past access()'s checks, which the table
        * already made (aligned, in range, plain). The address halves go as
-       * int32 patterns (| 0), so the call boxes no number.
+       * int32 patterns, so the call boxes no number.
        */
       traced: function readlTraced(this: IoMemBase, offset: number): number {
         if (typeof offset === 'number' && plainAt[offset] === 'p') {
-          return this.bus.rw.read32Plain(this.readWords, offset >>> 2, (this.virtLo + offset) | 0, this.virtHi | 0, this.devId);
+          return this.bus.rw.read32Plain(this.readWords, offset >>> 2, (this.virtLo32 + offset) | 0, this.virtHi32, this.devId);
         }
         return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
       },

@@ -14,12 +14,15 @@ export type PlainRead = (words: Uint32Array, word: number, addrLo: number, addrH
  * records (no code runs there). With both tracepoints on and unfiltered,
  * and room for both, the two records are claimed at once; otherwise, or
  * once the trace directory has a new ring, rw.read32PlainEach writes them
- * one at a time (and makes a writer for the new ring). Each field is one
- * 32-bit word at the word RecordLayout gives it (these events have no
- * double field, so their words follow the field order from word 3): read:
- * caller0 3, caller 4, width 5, addr 6-7, dev 8; post_read: caller0 3,
- * caller 4, width 5, val 6-7, addr 8-9, dev 10. The address halves and the
- * device id may come as int32 patterns: a word store keeps the same 32 bits.
+ * one at a time (and makes a writer for the new ring). The post-read
+ * record carries the fields of both (rwmmio_read's are caller0, caller,
+ * width, addr and dev, all of them post_read's too), so the read record is
+ * its time and header, linked to it (LINK_WORD). Each field is one 32-bit
+ * word at the word RecordLayout gives it (no double field, so the words
+ * follow the field order from word 3): caller0 3, caller 4, width 5, val
+ * 6-7, addr 8-9, dev 10. The address halves and the device id may come as
+ * int32 patterns (`| 0`, which a call passes unboxed): a word store keeps
+ * the same 32 bits.
  */
 export function plainPairWriter(rw: RwmmioTracepoints, fs: TraceFs, calls: CallStack, ring: RingBuffer): PlainRead {
   const u = ring.words;
@@ -44,18 +47,10 @@ export function plainPairWriter(rw: RwmmioTracepoints, fs: TraceFs, calls: CallS
     const b = (w & mask) * 12;
     const p = ((w + 1) & mask) * 12;
     const cpu = cpuNow() << 16;
-    // `| 0`: each as int32 (the same 32 bits), so it is stored as it is, without a conversion.
-    const lo = addrLo | 0;
-    const hi = addrHi | 0;
-    const dev = devId | 0;
+    // The read record is its time and header: its fields are the post-read record's (LINK_WORD 1), which is held whenever it is.
     d[b >> 1] = now();
     u[b + 2] = readId | cpu;
-    u[b + 3] = caller0;
-    u[b + 4] = caller;
-    u[b + 5] = 32;
-    u[b + 6] = lo;
-    u[b + 7] = hi;
-    u[b + 8] = dev;
+    u[b + 11] = 1;
     d[p >> 1] = now();
     u[p + 2] = postId | cpu;
     u[p + 3] = caller0;
@@ -63,9 +58,10 @@ export function plainPairWriter(rw: RwmmioTracepoints, fs: TraceFs, calls: CallS
     u[p + 5] = 32;
     u[p + 6] = v;
     u[p + 7] = 0;
-    u[p + 8] = lo;
-    u[p + 9] = hi;
-    u[p + 10] = dev;
+    u[p + 8] = addrLo;
+    u[p + 9] = addrHi;
+    u[p + 10] = devId;
+    u[p + 11] = 0;
     return v;
   };
 }

@@ -39,6 +39,20 @@ describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwi
     expect(accessors(io)).to.deep.equal(direct);
   });
 
+  it('a kmmio observer armed while reads are traced sees every traced read, and its detach leaves them traced', () => {
+    const { io, bus, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:*');
+    const traced = accessors(io);
+    const seen: string[] = [];
+    const detach = bus.observe({ onAccess: (_io, offset, width, write, lo) => seen.push(`${write ? 'W' : 'R'}${width * 8} ${offset} ${lo}`) });
+    expect(io.readl(0x4)).to.equal(0x10);
+    detach();
+    expect(accessors(io)).to.deep.equal(traced);
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(seen).to.deep.equal(['R32 4 16']);
+    expect(kernel.trace.peek().map((l) => l.event)).to.deep.equal(['rwmmio_read', 'rwmmio_post_read', 'rwmmio_read', 'rwmmio_post_read']);
+  });
+
   it('a mapping made while tracing is on starts with the checked accessors and traces its first plain read', () => {
     const { io: quiet, bus, bank, kernel } = busWith(specs);
     bus.map.map(0x20000, 0x1000, bank, 'dev0 again');

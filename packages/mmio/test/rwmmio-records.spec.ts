@@ -46,6 +46,38 @@ describe('rwmmio records in the ring', () => {
     ]);
   });
 
+  it("reads a plain read's records right where a post-read record lands on an earlier read record's words", () => {
+    const { io, kernel } = busWith([...specs, { name: 'S', offset: 0x14, access: 'RW' as const, reset: 0x30 }]);
+    kernel.trace.configure(4, 'overwrite');
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    kernel.trace.get('rwmmio_write').enabled = true;
+    io.writel(0x20, 0x4); // record 0
+    io.readl(0x4); // records 1-2: the read record is in storage 1
+    io.writel(0x21, 0x4); // record 3
+    io.readl(0x14); // records 4-5: the post-read record is in storage 1
+    expect(strip(kernel.trace.peek())).to.deep.equal([
+      'rwmmio_post_read: width=32 val=0x20 addr=0xffff800080000004',
+      'rwmmio_write: width=32 val=0x21 addr=0xffff800080000004',
+      'rwmmio_read: width=32 addr=0xffff800080000014',
+      'rwmmio_post_read: width=32 val=0x30 addr=0xffff800080000014',
+    ]);
+  });
+
+  it('a plain read traced after the ring is replaced writes into the new ring', () => {
+    const { io, kernel } = busWith(specs);
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    io.readl(0x4);
+    kernel.trace.configure(16, 'overwrite');
+    io.readl(0x4);
+    io.readl(0x4);
+    expect(strip(kernel.trace.peek())).to.deep.equal([
+      'rwmmio_read: width=32 addr=0xffff800080000004',
+      'rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004',
+      'rwmmio_read: width=32 addr=0xffff800080000004',
+      'rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004',
+    ]);
+  });
+
   it('in drop mode keeps the read record that fits and counts its post-read record lost', () => {
     const { io, kernel } = busWith(specs);
     kernel.trace.configure(3, 'drop');

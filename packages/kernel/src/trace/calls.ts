@@ -22,10 +22,15 @@ interface AsyncFrames {
 export class CallStack {
   private readonly ids = new Int32Array(MAX_DEPTH);
   private d = 0;
-  readonly unknownId: number;
+  /** The unknown id, as the one element of an int32 array: then current() and parent() are int32 on both branches, which V8 stores into a trace record as they are. */
+  private readonly unknown = new Int32Array(1);
 
   constructor(readonly strings: StringTable) {
-    this.unknownId = strings.intern('<unknown>');
+    this.unknown[0] = strings.intern('<unknown>');
+  }
+
+  get unknownId(): number {
+    return this.unknown[0]!;
   }
 
   /** The id of a function name, to push later (the same on every machine). Look it up once, at setup. */
@@ -53,13 +58,13 @@ export class CallStack {
   /** The innermost function, or the unknown id. */
   current(): number {
     const d = this.d;
-    return d > 0 && d <= MAX_DEPTH ? this.ids[d - 1]! : this.unknownId;
+    return d > 0 && d <= MAX_DEPTH ? this.ids[d - 1]! : this.unknown[0]!;
   }
 
   /** The caller of the innermost function, or the unknown id. */
   parent(): number {
     const d = this.d;
-    return d > 1 && d <= MAX_DEPTH ? this.ids[d - 2]! : this.unknownId;
+    return d > 1 && d <= MAX_DEPTH ? this.ids[d - 2]! : this.unknown[0]!;
   }
 
   /** Names from outermost to innermost on the synchronous stack (for diagnostics). */

@@ -1,6 +1,6 @@
 // Where each field of a trace event goes in a ring record's words, and how its values are written there and read back.
 import { kerr } from '../base/errors.js';
-import { FIRST_FIELD_WORD, RECORD_WORDS, type RingBuffer } from './ring-buffer.js';
+import { FIRST_FIELD_WORD, LINK_WORD, RECORD_WORDS, type RingBuffer } from './ring-buffer.js';
 import type { TraceField } from './trace-filter.js';
 
 /** Values an event is emitted with: one per num, u32 or str field, two (low, high) per u64 field. */
@@ -29,6 +29,8 @@ export class RecordLayout {
   readonly slotWord = new Int32Array(TRACE_SLOTS);
   readonly slotDouble = new Uint8Array(TRACE_SLOTS);
   readonly slots: number;
+  /** No field is at LINK_WORD, so a record of this event may have its fields in the next record (see LINK_WORD). */
+  readonly linkable: boolean;
 
   constructor(eventName: string, fields: readonly TraceField[]) {
     let slots = 0;
@@ -67,6 +69,7 @@ export class RecordLayout {
       }
     }
     this.slots = slot;
+    this.linkable = free.includes(LINK_WORD);
   }
 
   /**

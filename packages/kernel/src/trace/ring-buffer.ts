@@ -9,6 +9,15 @@ import { kerr } from '../base/errors.js';
  */
 export const RECORD_WORDS = 12;
 export const FIRST_FIELD_WORD = 3;
+/**
+ * A record's last word, when its event's layout leaves it free (at most
+ * eight field words): 1 says the record's fields are in the next record
+ * (the same names, of an event that has them all), 0 that they are its own.
+ * A writer of two records at once whose second carries every field of the
+ * first writes the first as its time, header and this word only; the
+ * second is newer, so it is held whenever the first is. reserve() sets 0.
+ */
+export const LINK_WORD = 11;
 const HEADER_WORD = 2;
 /** Event ids and CPU numbers share the header word: each must be below this. */
 export const RECORD_ID_LIMIT = 65536;
@@ -109,12 +118,13 @@ export class RingBuffer {
     this.doubles[r * 6] = timeNs;
     const b = r * 12;
     this.words[b + 2] = id | (cpu << 16);
+    this.words[b + 11] = 0; // LINK_WORD: the record's fields are its own (a field in that word overwrites it)
     return b;
   }
 
   /**
    * Claim `n` records at once for a writer that fills them itself (time,
-   * header and fields): returns the absolute number of the first (record k
+   * header, fields and LINK_WORD): returns the absolute number of the first (record k
    * of them is at word ((first + k) & mask) * RECORD_WORDS), or -1 with
    * nothing claimed when fewer than `n` fit in drop mode (the writer then
    * reserves them one by one, so exactly the ones that fit are kept).
@@ -144,6 +154,11 @@ export class RingBuffer {
   /** Record i's timestamp. */
   timeAt(i: number): number {
     return this.doubles[(i * RECORD_WORDS) / 2]!;
+  }
+
+  /** Does record i (whose event's layout leaves LINK_WORD free) have its fields in the next record? */
+  linkedAt(i: number): boolean {
+    return this.words[i * RECORD_WORDS + LINK_WORD] === 1;
   }
 
   /** The word where record i starts. */

@@ -278,12 +278,20 @@ export class TraceFs {
   private formatAt(i: number): TraceLine {
     const ring = this.ring;
     const tp = this.events[ring.idAt(i)]!;
-    const base = ring.recordAt(i);
+    // A linked record's fields are its successor's, by name (see LINK_WORD); its time and CPU are its own.
+    const linked = tp.layout.linkable && ring.linkedAt(i);
+    const at = linked ? (i + 1) & ring.mask : i;
+    const from = linked ? this.events[ring.idAt(at)]! : tp;
+    const base = ring.recordAt(at);
     const words = ring.words;
     const place = (field: string) => {
       const p = tp.layout.places.get(field);
       if (p === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
-      return p;
+      if (!linked) return p;
+      const q = from.layout.places.get(field);
+      if (q?.kind !== p.kind)
+        throw kerr('EIO', `trace event '${tp.def.name}': its record's field '${field}' was to be in the next record, a '${from.def.name}' without it`);
+      return q;
     };
     const timeNs = ring.timeAt(i);
     const reader: TraceRecordReader = {
