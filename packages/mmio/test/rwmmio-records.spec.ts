@@ -51,10 +51,11 @@ describe('rwmmio records in the ring', () => {
     kernel.trace.configure(4, 'overwrite');
     kernel.trace.enable('rwmmio:rwmmio_*read');
     kernel.trace.get('rwmmio_write').enabled = true;
-    io.writel(0x20, 0x4); // record 0
-    io.readl(0x4); // records 1-2: the read record is in storage 1
-    io.writel(0x21, 0x4); // record 3
-    io.readl(0x14); // records 4-5: the post-read record is in storage 1
+    io.readl(0x4); // records 0-1, one at a time: the first read after configure() makes the pair writer for the new ring
+    io.writel(0x20, 0x4); // record 2
+    io.readl(0x4); // records 3-4, as a pair: the read record is in storage 3
+    io.writel(0x21, 0x4); // record 5
+    io.readl(0x14); // records 6-7, as a pair: the post-read record is in storage 3
     expect(strip(kernel.trace.peek())).to.deep.equal([
       'rwmmio_post_read: width=32 val=0x20 addr=0xffff800080000004',
       'rwmmio_write: width=32 val=0x21 addr=0xffff800080000004',
