@@ -128,11 +128,12 @@ describe('Trace records: 32-bit words, doubles where needed', () => {
         'overwrite',
         cpuCount,
       );
-    for (const bad of [65537, 0, 1.5, Number.NaN]) {
-      expect(() => on(bad, 0), String(bad)).to.throw(
-        KernelError,
-        `EINVAL: tracing: a trace record keeps its CPU in 16 bits, so at most 65536 CPUs can be traced; the machine has ${bad}`,
-      );
+    expect(() => on(65537, 0)).to.throw(
+      KernelError,
+      'EINVAL: tracing: a trace record keeps its CPU in 16 bits, so at most 65536 CPUs can be traced; the machine has 65537',
+    );
+    for (const bad of [0, 1.5, Number.NaN]) {
+      expect(() => on(bad, 0), String(bad)).to.throw(KernelError, `EINVAL: tracing: the CPU count must be a whole number of at least 1, got ${bad}`);
     }
     const fs = on(65536, 65535);
     expect(fs.cpuCount).to.equal(65536);

@@ -16,9 +16,11 @@ const EMPTY_WORDS = new Uint32Array(0);
  * access is checked (range, alignment, width, mapped) and a refused access
  * throws a BusError with the device untouched. After iounmap every access is
  * refused as use-after-unmap and reported to the bus. A 32-bit read of a
- * plain register (no hook, no read side effect) while nothing watches reads
- * comes straight from the device's state; everything else goes through the
- * device. IoMem adds the other accessor forms.
+ * plain register (no hook, no read side effect) comes straight from the
+ * device's state while nothing watches reads, or while rwmmio alone does
+ * (then its two records are written around it; the table of plain offsets
+ * stands in for the checks); everything else goes through the device. IoMem
+ * adds the other accessor forms.
  */
 export class IoMemBase {
   private devs: (MmioDevice | undefined)[];
@@ -31,8 +33,8 @@ export class IoMemBase {
    * The direct read: readlDirect reads a plain register from readWords, and
    * knows which are plain from a table of its own (see readlsFor). Neither
    * depends on tracing or on the mapping being live: those choose which
-   * accessor functions the mapping has (refreshFastPath). Both fields are set
-   * once, so V8 treats them as constant fields and, where the mapping itself
+   * accessor functions the mapping has (refreshFastPath). These fields (and
+   * readlTraced) are set once, so V8 treats them as constant fields and, where the mapping itself
    * is a constant, reads the word from a fixed address.
    * `declare`: no class-field definition, which would assign them twice.
    */
@@ -109,8 +111,9 @@ export class IoMemBase {
    * keys, the choice is made here and not on every access: while a one-page
    * mapping is live and nothing watches its reads (writes), readl and readq
    * (writel and writeq) are the direct functions, which have no tracing or liveness test
-   * at all; otherwise they are the checked ones, which trace, run the kmmio
-   * observers and report a use after iounmap. A call site that only ever runs
+   * at all; while rwmmio alone traces reads, readl is the traced direct one
+   * (readlTraced); otherwise they are the checked ones, which trace, run the
+   * kmmio observers and report a use after iounmap. A call site that only ever runs
    * untraced then sees only the direct function and V8 inlines it alone,
    * however much other sites trace.
    */
@@ -132,7 +135,7 @@ export class IoMemBase {
     return !this.bus.quietReads || !this.bus.quietWrites;
   }
 
-  /** readl: one of the two functions below, as refreshFastPath chose. */
+  /** readl: readlDirect, readlTraced or readlChecked, as refreshFastPath chose. */
   declare readl: (offset: number) => number;
   declare writel: (value: number, offset: number) => void;
   /** readq into out[0] (low) and out[1] (high); allocation-free. 64-bit accesses are exact, as halves: no BigInt. */

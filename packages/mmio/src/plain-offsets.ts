@@ -1,4 +1,4 @@
-// Which byte offsets of an ioremapped page readl may read straight from the device's state, as a string V8 can read while compiling.
+// Which byte offsets of an ioremapped page readl may read straight from the device's state, as a string V8 can read while compiling, and the rule that keeps it true (a mapped device's plain set never changes).
 import { kerr } from '@cspmu/kernel';
 import { PAGE_SIZE } from './address-map.js';
 

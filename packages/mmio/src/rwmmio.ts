@@ -66,6 +66,13 @@ export class RwmmioTracepoints {
     for (const tp of [this.read, this.postRead, this.write, this.postWrite]) tp.onChange = update;
     this.pairRing = trace.ring;
     this.read32Plain = plainPairWriter(this, trace, calls, trace.ring);
+    trace.onRingReplaced((ring) => this.rebindPairWriter(ring));
+  }
+
+  /** Make read32Plain for `ring`, dropping the writer (and so the views) of the ring before it. */
+  private rebindPairWriter(ring: RingBuffer): void {
+    this.pairRing = ring;
+    this.read32Plain = plainPairWriter(this, this.trace, this.calls, ring);
   }
 
   /** Emit a read record (before the access): caller0, caller, width in bits, address halves, device. */
@@ -104,10 +111,7 @@ export class RwmmioTracepoints {
    */
   read32PlainEach(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
     const fs = this.trace;
-    if (this.pairRing !== fs.ring) {
-      this.pairRing = fs.ring;
-      this.read32Plain = plainPairWriter(this, fs, this.calls, fs.ring);
-    }
+    if (this.pairRing !== fs.ring) this.rebindPairWriter(fs.ring);
     const calls = this.calls;
     const caller0 = calls.parent();
     const caller = calls.current();

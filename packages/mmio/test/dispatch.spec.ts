@@ -1,4 +1,4 @@
-// Which accessor functions a mapping has: direct while it is live and unwatched, checked while traced, observed or unmapped, and back.
+// Which accessor functions a mapping has: direct while it is live and unwatched, traced-direct while rwmmio alone watches reads, checked while observed or unmapped, and back.
 import { expect } from 'chai';
 import { type BusError, type IoMem, type MmioDevice, MmioRecorder } from '../src/index.js';
 import { busWith } from './helpers.js';
@@ -11,7 +11,7 @@ const specs = [
 /** The accessors a mapping has now, to compare with a mapping's that was never watched. */
 const accessors = (io: IoMem) => [io.readl, io.writel, io.readqInto, io.writeqParts];
 
-describe('IoMem dispatch: direct accessors while unwatched, checked ones otherwise', () => {
+describe('IoMem dispatch: direct accessors while unwatched, traced-direct readl under rwmmio alone, checked ones otherwise', () => {
   it('rwmmio tracing swaps a live mapping to the checked accessors, and switching it off swaps it back', () => {
     const { io, kernel } = busWith(specs);
     const direct = accessors(io);

@@ -51,7 +51,7 @@ describe('rwmmio records in the ring', () => {
     kernel.trace.configure(4, 'overwrite');
     kernel.trace.enable('rwmmio:rwmmio_*read');
     kernel.trace.get('rwmmio_write').enabled = true;
-    io.readl(0x4); // records 0-1, one at a time: the first read after configure() makes the pair writer for the new ring
+    io.readl(0x4); // records 0-1, as a pair: configure() made the pair writer for the new ring
     io.writel(0x20, 0x4); // record 2
     io.readl(0x4); // records 3-4, as a pair: the read record is in storage 3
     io.writel(0x21, 0x4); // record 5
@@ -77,6 +77,17 @@ describe('rwmmio records in the ring', () => {
       'rwmmio_read: width=32 addr=0xffff800080000004',
       'rwmmio_post_read: width=32 val=0x10 addr=0xffff800080000004',
     ]);
+  });
+
+  it('drops its pair writer for the old ring as soon as configure() replaces the ring, traced read or not', () => {
+    const { bus, kernel } = busWith(specs);
+    const before = bus.rw.read32Plain;
+    kernel.trace.configure(16, 'overwrite');
+    // No read has run since: the writer holding the old ring's views must already be gone, or the old ring stays reachable.
+    expect(bus.rw.read32Plain).to.not.equal(before);
+    const again = bus.rw.read32Plain;
+    kernel.trace.configure(8, 'drop');
+    expect(bus.rw.read32Plain).to.not.equal(again);
   });
 
   it('in drop mode keeps the read record that fits and counts its post-read record lost', () => {

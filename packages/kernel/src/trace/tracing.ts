@@ -165,6 +165,7 @@ export class TraceFs {
   readonly scratch = new Float64Array(TRACE_SLOTS);
   private readonly events: Tracepoint[] = [];
   private readonly byName = new Map<string, Tracepoint>();
+  private readonly ringListeners: ((ring: RingBuffer) => void)[] = [];
   ring: RingBuffer;
   taskName = 'cspmu';
   /** Charged for glob and filter matching (the machine's clock counter, when it has one). */
@@ -179,7 +180,10 @@ export class TraceFs {
     /** How many CPUs the machine has: every CPU number must fit a record's header field. */
     readonly cpuCount = 1,
   ) {
-    if (!Number.isInteger(cpuCount) || cpuCount < 1 || cpuCount > RECORD_ID_LIMIT) {
+    if (!Number.isInteger(cpuCount) || cpuCount < 1) {
+      throw kerr('EINVAL', `tracing: the CPU count must be a whole number of at least 1, got ${String(cpuCount)}`);
+    }
+    if (cpuCount > RECORD_ID_LIMIT) {
       throw kerr('EINVAL', `tracing: a trace record keeps its CPU in 16 bits, so at most ${RECORD_ID_LIMIT} CPUs can be traced; the machine has ${cpuCount}`);
     }
     this.ring = new RingBuffer(capacity, mode);
@@ -230,9 +234,19 @@ export class TraceFs {
     for (const tp of this.events) tp.enabled = false;
   }
 
-  /** Resize (and clear) the ring buffer, or change its mode. */
+  /** Resize (and clear) the ring buffer, or change its mode; then tells each ring listener (see onRingReplaced). */
   configure(capacity: number, mode: RingMode): void {
     this.ring = new RingBuffer(capacity, mode);
+    for (const listener of this.ringListeners) listener(this.ring);
+  }
+
+  /**
+   * Call `listener` with the new ring whenever configure() replaces it: a
+   * writer that holds the ring's views must drop the old ones then, or the
+   * old ring (up to hundreds of MB) stays reachable after it is replaced.
+   */
+  onRingReplaced(listener: (ring: RingBuffer) => void): void {
+    this.ringListeners.push(listener);
   }
 
   get lost(): number {
