@@ -71,6 +71,9 @@ describe('Lifecycle model-based fuzzing', function () {
       'close all',
     ]);
     expect(t.lines(), 'written once').to.equal(lines);
+    t.note('after the first read');
+    expect(t.lines().at(-1), 'an entry added after a read is in the next read').to.equal('after the first read');
+    expect(t.lines()).to.have.length(lines.length + 1);
   });
 
   const hazards: [InjectedHazard, ReportKind][] = [

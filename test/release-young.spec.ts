@@ -90,6 +90,15 @@ describe('Releasing a machine', function () {
     expect(c.isBound(TOKENS.Kernel)).to.equal(false);
   });
 
+  it("refuses (EBUSY) a container whose owner restored its empty snapshot away, and leaves it unreleased", () => {
+    const c = createKernelContainer();
+    c.restore();
+    expect(() => releaseKernelContainer(c))
+      .to.throw(/empty snapshot could not be restored/)
+      .with.property('code', 'EBUSY');
+    expect(() => releaseKernelContainer(c), 'not marked released by the failed attempt').to.throw(/empty snapshot/);
+  });
+
   it('is what a passed fuzz run does with its machine, once its checks are done', async () => {
     const machines: Machine[] = [];
     const property = lifecycleProperty({ maxSteps: 6, machine: { beforeDrivers: (m) => void machines.push(m) } });

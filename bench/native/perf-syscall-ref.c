@@ -3,6 +3,7 @@
  * Usage: perf-syscall-ref read|open-close ITERATIONS [WARM-UP]
  * Runs WARM-UP operations untimed (none unless given), then prints the mean
  * nanoseconds per operation over ITERATIONS timed as one loop. */
+#include <errno.h>
 #include <linux/perf_event.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,14 +49,21 @@ static int run(int reading, int fd, long n) {
   return 0;
 }
 
+/* The whole of `s` as a decimal number of at least `min`, or -1 (a trailing letter, an empty string, or out of range). */
+static long whole_number(const char *s, long min) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  return (errno != 0 || end == s || *end != '\0' || v < min) ? -1 : v;
+}
+
 int main(int argc, char **argv) {
-  if ((argc != 3 && argc != 4) || (strcmp(argv[1], "read") != 0 && strcmp(argv[1], "open-close") != 0) || atol(argv[2]) <= 0 ||
-      (argc == 4 && atol(argv[3]) < 0)) {
+  const long n = argc >= 3 ? whole_number(argv[2], 1) : -1;
+  const long warm = argc == 4 ? whole_number(argv[3], 0) : 0;
+  if ((argc != 3 && argc != 4) || (strcmp(argv[1], "read") != 0 && strcmp(argv[1], "open-close") != 0) || n < 0 || warm < 0) {
     fprintf(stderr, "usage: %s read|open-close ITERATIONS [WARM-UP]\n", argv[0]);
     return 2;
   }
-  const long n = atol(argv[2]);
-  const long warm = argc == 4 ? atol(argv[3]) : 0;
   const int reading = strcmp(argv[1], "read") == 0;
   /* Only reads need a counter held open. Open + close runs with no other
    * event in the task's context, as cspmu's runs with none in the PMU's: an

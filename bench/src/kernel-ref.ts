@@ -39,15 +39,15 @@ export function kernelReference(root: string): KernelRef {
   if (!cc) return { read: undefined, openClose: undefined, note: 'no C compiler: kernel-relative figures are n/a' };
   const bin = join(mkdtempSync(join(tmpdir(), 'perf-ref-')), 'perf-syscall-ref');
   const build = spawnSync(cc, ['-O2', '-o', bin, src], { encoding: 'utf8' });
-  if (build.status !== 0) return { read: undefined, openClose: undefined, note: `compile failed: ${build.stderr.trim()}` };
+  if (build.status !== 0) return { read: undefined, openClose: undefined, note: `compile failed: ${(build.stderr ?? String(build.error)).trim()}` };
   const run = (what: string, l: LoopCounts) => () => {
     const r = spawnSync(bin, [what, String(l.n * l.loops), String(l.n * l.warmLoops)], { encoding: 'utf8', timeout: 60000 });
     const ns = Number(r.stdout.trim());
-    if (r.status !== 0 || !(ns > 0)) throw new Error(`perf-syscall-ref ${what}: ${(r.stderr || r.stdout).trim()}`);
+    if (r.status !== 0 || !(ns > 0)) throw new Error(`perf-syscall-ref ${what}: ${(r.stderr || r.stdout || String(r.error)).trim()}`);
     return ns;
   };
   const probe = spawnSync(bin, ['read', '1000'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${probe.stderr.trim()}` };
+  if (probe.status !== 0) return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${(probe.stderr ?? String(probe.error)).trim()}` };
   return {
     read: run('read', KERNEL_LOOP.read),
     openClose: run('open-close', KERNEL_LOOP.openClose),

@@ -23,16 +23,19 @@ export const OWN_SIDE_MAIN = join(dirname(fileURLToPath(import.meta.url)), 'own-
 
 /**
  * One round of our side of `id` in a new node process with the same flags
- * every time (--expose-gc, whatever this process runs with): it sets up,
+ * every time (--expose-gc, and no NODE_OPTIONS from the environment): it sets up,
  * runs the same untimed warm-up and the timed loops, and nothing else ran
  * in it before. A figure measured after others in one process depended on
  * what they left alive (see perOp).
  */
 export function ownSideRound(id: OwnSideFigure, counts: LoopCounts): OwnSideRound {
   const args = ['--expose-gc', OWN_SIDE_MAIN, id, String(counts.n), String(counts.loops), String(counts.warmLoops)];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000 });
+  // NODE_OPTIONS would add flags to every round the bench's own command line does not show.
+  const { NODE_OPTIONS: _dropped, ...env } = process.env;
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 600_000, env });
   if (r.status !== 0) {
-    const why = r.stderr.trim() || String(r.error ?? r.signal);
+    // A child that could not start at all has no output (null), only r.error.
+    const why = (r.stderr ?? '').trim() || String(r.error ?? r.signal);
     throw new Error(`our side of ${id}, measured in a process of its own, failed (exit ${r.status ?? r.signal}): ${why}`);
   }
   return parseOwnSideRound(id, r.stdout);

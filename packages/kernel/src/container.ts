@@ -120,11 +120,18 @@ export function createKernel(options: KernelOptions = {}): { kernel: Kernel; con
  * whole machine, alive through each young collection. Released, the machine
  * can die young. A module loaded afterwards finds no service (ENOENT); a
  * second release does nothing; EINVAL for a container this file did not make.
+ * Release restores the snapshot taken when the container was made: its owner
+ * must not take or restore snapshots of its own on it (EBUSY if the stack is
+ * empty, and the container stays unreleased).
  */
 export function releaseKernelContainer(container: Container): void {
   const state = typeof container === 'object' && container !== null ? kernelContainers.get(container) : undefined;
   if (state === 'released') return;
   if (state === undefined) throw kerr('EINVAL', `releaseKernelContainer needs a container made by createKernelContainer, got ${describeValue(container)}`);
+  try {
+    container.restore();
+  } catch (e) {
+    throw kerr('EBUSY', `releaseKernelContainer: the container's empty snapshot could not be restored (a snapshot() or restore() made on it since?): ${e instanceof Error ? e.message : String(e)}`);
+  }
   kernelContainers.set(container, 'released');
-  container.restore();
 }

@@ -6,14 +6,16 @@ import type { Step } from './commands.js';
  * The trace of one run. A fuzz job reads only the traces of failing runs,
  * and those come from a replay, so a run keeps the objects it already has
  * (the step, the lifecycle record) and two numbers per scheduling decision;
- * the text (a JSON payload per record, a line per decision) is made once,
- * when `lines()` is first called, and is what building it as the run went
- * would have given.
+ * the text (a JSON payload per record, a line per decision) is made when
+ * `lines()` is called, again only if entries came since, and is what
+ * building it as the run went would have given.
  */
 export class RunTrace {
   /** In order: a fixed line, a step, a lifecycle record, or a decision as two numbers (task id, tasks waiting). */
   private readonly entries: unknown[] = [];
   private text: string[] | undefined;
+  /** How many entries `text` was written from: an entry added since makes it stale. */
+  private textEntries = 0;
 
   constructor(
     private readonly schedulerSeed: number,
@@ -41,7 +43,7 @@ export class RunTrace {
 
   /** The trace as text, one line per entry. */
   lines(): readonly string[] {
-    if (this.text) return this.text;
+    if (this.text && this.textEntries === this.entries.length) return this.text;
     const out = [`scheduler seed ${this.schedulerSeed}, latency ${this.latencyNs} ns`];
     const e = this.entries;
     for (let i = 0; i < e.length; i++) {
@@ -55,6 +57,7 @@ export class RunTrace {
       }
     }
     this.text = out;
+    this.textEntries = e.length;
     return out;
   }
 }
