@@ -20,7 +20,18 @@ describe('bench kernel reference: perf-syscall-ref.c', function () {
       this.skip();
     }
     expect(built?.status, built?.stderr).to.equal(0);
-    for (const args of [[], ['write', '10'], ['read', '0'], ['open-close', '-5'], ['read', '10', '-1'], ['read', '10', '1', '2'], ['read', '10x'], ['read', '10', 'abc'], ['read', '10', '5x'], ['read', '']]) {
+    for (const args of [
+      [],
+      ['write', '10'],
+      ['read', '0'],
+      ['open-close', '-5'],
+      ['read', '10', '-1'],
+      ['read', '10', '1', '2'],
+      ['read', '10x'],
+      ['read', '10', 'abc'],
+      ['read', '10', '5x'],
+      ['read', ''],
+    ]) {
       const r = run(...args);
       expect(r.status, args.join(' ')).to.equal(2);
       expect(r.stderr, args.join(' ')).to.contain('usage: ').and.contain('read|open-close ITERATIONS [WARM-UP]');

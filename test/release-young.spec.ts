@@ -90,7 +90,7 @@ describe('Releasing a machine', function () {
     expect(c.isBound(TOKENS.Kernel)).to.equal(false);
   });
 
-  it("refuses (EBUSY) a container whose owner restored its empty snapshot away, and leaves it unreleased", () => {
+  it('refuses (EBUSY) a container whose owner restored its empty snapshot away, and leaves it unreleased', () => {
     const c = createKernelContainer();
     c.restore();
     expect(() => releaseKernelContainer(c))

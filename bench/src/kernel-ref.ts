@@ -47,7 +47,8 @@ export function kernelReference(root: string): KernelRef {
     return ns;
   };
   const probe = spawnSync(bin, ['read', '1000'], { encoding: 'utf8' });
-  if (probe.status !== 0) return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${(probe.stderr ?? String(probe.error)).trim()}` };
+  if (probe.status !== 0)
+    return { read: undefined, openClose: undefined, note: `perf_event_open not permitted here: ${(probe.stderr ?? String(probe.error)).trim()}` };
   return {
     read: run('read', KERNEL_LOOP.read),
     openClose: run('open-close', KERNEL_LOOP.openClose),

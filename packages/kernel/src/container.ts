@@ -131,7 +131,10 @@ export function releaseKernelContainer(container: Container): void {
   try {
     container.restore();
   } catch (e) {
-    throw kerr('EBUSY', `releaseKernelContainer: the container's empty snapshot could not be restored (a snapshot() or restore() made on it since?): ${e instanceof Error ? e.message : String(e)}`);
+    throw kerr(
+      'EBUSY',
+      `releaseKernelContainer: the container's empty snapshot could not be restored (a snapshot() or restore() made on it since?): ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   kernelContainers.set(container, 'released');
 }
