@@ -5,18 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
-type Figure = 'mmio_on' | 'read_path' | 'open_close';
-interface Round {
-  id: Figure;
-  ns: number;
-  hilohiNs?: number;
-  pid: number;
-}
-interface OwnSide {
-  ownSideRound(id: Figure, counts: { n: number; loops: number; warmLoops: number }): Round;
-  parseOwnSideRound(id: Figure, stdout: string): Round;
-  OWN_SIDE_MAIN: string;
-}
+// Types only: the module itself is loaded from bench/dist at run time, as the bench runs it.
+import type * as OwnSideModule from '../bench/src/own-side.js';
+
+type OwnSide = typeof OwnSideModule;
+type Figure = OwnSideModule.OwnSideFigure;
 
 const load = async (): Promise<OwnSide> => (await import(pathToFileURL(join(ROOT, 'bench', 'dist', 'own-side.js')).href)) as OwnSide;
 

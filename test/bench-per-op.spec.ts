@@ -5,16 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
-type OpLoop = (n: number) => number;
-interface PerOpOptions {
-  readonly n: number;
-  readonly loops: number;
-  readonly each: number;
-  readonly statistic?: 'total' | 'median';
-  readonly now?: () => number;
-  readonly warmLoops?: number;
-}
-type PerOp = (loop: OpLoop, o: PerOpOptions) => Promise<number>;
+// Types only: the module itself is loaded from bench/dist at run time, as the bench runs it.
+import type { OpLoop, PerOpOptions, perOp } from '../bench/src/per-op.js';
+
+type PerOp = typeof perOp;
 
 const load = async (): Promise<PerOp> => ((await import(pathToFileURL(join(ROOT, 'bench', 'dist', 'per-op.js')).href)) as { perOp: PerOp }).perOp;
 
