@@ -3,10 +3,9 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { node, ROOT } from './helpers/cli.js';
-
 // Types only: the module itself is loaded from bench/dist at run time, as the bench runs it.
-import type { OpLoop, PerOpOptions, perOp } from '../bench/src/per-op.js';
+import type { perOp } from '../bench/src/per-op.js';
+import { node, ROOT } from './helpers/cli.js';
 
 type PerOp = typeof perOp;
 
