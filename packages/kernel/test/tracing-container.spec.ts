@@ -196,3 +196,35 @@ describe('Machine containers', () => {
     expect(kernel.log.atLeast('warn').map((l) => l.message)).to.deep.equal(["WARNING: refcount_t 'pmu': decrement hit 0; leaking memory"]);
   });
 });
+
+describe('defining a trace event twice', () => {
+  const def = (system: string, fields: { name: string; kind: 'num' | 'u32' | 'u64' | 'str' }[]) => ({
+    system,
+    name: 'twice',
+    fields,
+    format: () => '',
+  });
+
+  it('gives back the same tracepoint for the same record, and refuses (EEXIST) another system or other fields', () => {
+    const fs = new TraceFs(
+      () => 0,
+      () => 0,
+    );
+    const first = fs.define(def('a', [{ name: 'n', kind: 'u32' }]));
+    expect(fs.define(def('a', [{ name: 'n', kind: 'u32' }]))).to.equal(first);
+    expect(() => fs.define(def('b', [{ name: 'n', kind: 'u32' }]))).to.throw(KernelError, "EEXIST: trace event 'twice' is already defined by system 'a'");
+    expect(() => fs.define(def('a', [{ name: 'n', kind: 'u64' }]))).to.throw(
+      KernelError,
+      "EEXIST: trace event 'a:twice' is already defined with fields (n:u32); define it again only with the same fields, got (n:u64)",
+    );
+    expect(() =>
+      fs.define(
+        def('a', [
+          { name: 'n', kind: 'u32' },
+          { name: 'm', kind: 'u32' },
+        ]),
+      ),
+    ).to.throw(KernelError, 'got (n:u32, m:u32)');
+    expect(fs.list()).to.have.length(1);
+  });
+});

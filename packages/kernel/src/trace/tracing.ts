@@ -156,6 +156,9 @@ export function formatTraceTime(ns: number): string {
   return `${secs}.${String(usecs).padStart(6, '0')}`;
 }
 
+/** A record's fields as text, in order: `name:kind, ...`. */
+const fieldList = (fields: readonly TraceField[]) => fields.map((f) => `${f.name}:${f.kind}`).join(', ');
+
 /**
  * The machine's tracing directory: defined events, one ring buffer, enable
  * and filter controls, and the text of what was recorded.
@@ -197,6 +200,14 @@ export class TraceFs {
     if (existing) {
       if (existing.def.system !== def.system) {
         throw kerr('EEXIST', `trace event '${def.name}' is already defined by system '${existing.def.system}'`);
+      }
+      // Writers of an event may place its fields at fixed words: a second definition must describe the same record.
+      const had = fieldList(existing.def.fields);
+      if (had !== fieldList(def.fields)) {
+        throw kerr(
+          'EEXIST',
+          `trace event '${def.system}:${def.name}' is already defined with fields (${had}); define it again only with the same fields, got (${fieldList(def.fields)})`,
+        );
       }
       return existing;
     }
