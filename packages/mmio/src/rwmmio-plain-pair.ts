@@ -39,6 +39,10 @@ export function plainPairWriter(rw: RwmmioTracepoints, fs: TraceFs, calls: CallS
   const now = fs.now;
   const cpuNow = fs.cpu;
   return function read32Plain(words: Uint32Array, word: number, addrLo: number, addrHi: number, devId: number): number {
+    // The CPU and the clock are asked before any record is claimed: if either throws, no claimed slot keeps an older lap's record.
+    const cpu = cpuNow() << 16;
+    const t0 = now();
+    const t1 = now();
     const w = rw.readPairDirect === true && fs.ring === ring ? ring.claim(2) : -1;
     if (w < 0) return rw.read32PlainEach(words, word, addrLo, addrHi, devId);
     const caller0 = calls.parent();
@@ -49,12 +53,11 @@ export function plainPairWriter(rw: RwmmioTracepoints, fs: TraceFs, calls: CallS
     // Literals (see RingBuffer.reserve): 12 words a record, its time the double at half its first word.
     const b = (w & mask) * 12;
     const p = ((w + 1) & mask) * 12;
-    const cpu = cpuNow() << 16;
     // The read record is its time and header: its fields are the post-read record's (LINK_WORD 1), which is held whenever it is.
-    d[b >> 1] = now();
+    d[b >> 1] = t0;
     u[b + 2] = readId | cpu;
     u[b + 11] = 1;
-    d[p >> 1] = now();
+    d[p >> 1] = t1;
     u[p + 2] = postId | cpu;
     u[p + 3] = caller0;
     u[p + 4] = caller;

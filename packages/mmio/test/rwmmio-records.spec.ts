@@ -1,5 +1,8 @@
 // Tests of what traced accesses write into the ring: exact 64-bit values and addresses, a read's two records across the wrap, and in drop mode.
+
+import { createKernel, ManualClock } from '@cspmu/kernel';
 import { expect } from 'chai';
+import { MmioBus, RegisterBank } from '../src/index.js';
 import { busWith } from './helpers.js';
 
 const specs = [
@@ -88,6 +91,33 @@ describe('rwmmio records in the ring', () => {
     const again = bus.rw.read32Plain;
     kernel.trace.configure(8, 'drop');
     expect(bus.rw.read32Plain).to.not.equal(again);
+  });
+
+  it('claims no record when the clock throws during a traced plain read: the ring holds what it held', () => {
+    class FailingClock extends ManualClock {
+      failing = false;
+      override now(): number {
+        if (this.failing) throw new Error('clock failed');
+        return super.now();
+      }
+    }
+    const clock = new FailingClock();
+    const { kernel } = createKernel({ clock });
+    const bus = new MmioBus(kernel);
+    bus.map.map(0x10000, 0x1000, new RegisterBank('dev', 0x1000, specs), 'dev0');
+    const io = bus.ioremap(0x10000, 0x1000, 'dev0');
+    kernel.trace.configure(4, 'overwrite');
+    kernel.trace.enable('rwmmio:rwmmio_*read');
+    io.readl(0x4);
+    clock.advance(5);
+    io.readl(0x4); // the ring is full: the next pair would overwrite the first
+    const held = kernel.trace.peek();
+    const written = kernel.trace.ring.written;
+    clock.failing = true;
+    expect(() => io.readl(0x4)).to.throw('clock failed');
+    clock.failing = false;
+    expect(kernel.trace.ring.written).to.equal(written);
+    expect(kernel.trace.peek()).to.deep.equal(held);
   });
 
   it('in drop mode keeps the read record that fits and counts its post-read record lost', () => {
