@@ -2,8 +2,8 @@
 import { formatCpuList } from '@cspmu/kernel';
 import type { AttributeGroup, PmuAttribute } from '@cspmu/perf';
 import type { EventAttrSpec } from './backend-api.js';
+import type { CspmuDevice } from './cspmu-device.js';
 import { sharedFormatText } from './default-ops.js';
-import type { ArmCspmu } from './instance.js';
 import { type BackendCallSites, callOp } from './sites.js';
 
 /**
@@ -11,7 +11,7 @@ import { type BackendCallSites, callOp } from './sites.js';
  * backend's ops (filtered by its is_visible), and `identifier`, `cpumask`
  * and `associated_cpus`, read live.
  */
-export function buildAttrGroups(inst: ArmCspmu, sites: BackendCallSites): AttributeGroup[] {
+export function buildAttrGroups(inst: CspmuDevice, sites: BackendCallSites): AttributeGroup[] {
   const evAttrs: PmuAttribute[] = [];
   const visibleEvents = callOp(sites, 'getEventAttrs', inst).filter((a) => inst.ops.eventAttrIsVisible(inst, a, 'events'));
   for (const a of visibleEvents) {
@@ -69,9 +69,9 @@ class SpecAttribute implements PmuAttribute {
 const eventText = (a: EventAttrSpec) => `event=0x${a.event.toString(16)}${a.extraTerms ? `,${a.extraTerms}` : ''}\n`;
 const scaleText = (a: EventAttrSpec) => `${a.scale}\n`;
 const unitText = (a: EventAttrSpec) => `${a.unit}\n`;
-const identifierText = (inst: ArmCspmu) => `${inst.identifier}\n`;
-const cpumaskText = (inst: ArmCspmu) => `${inst.activeCpu >= 0 ? formatCpuList([inst.activeCpu]) : ''}\n`;
-const associatedCpusText = (inst: ArmCspmu) => `${formatCpuList(inst.associatedCpus)}\n`;
+const identifierText = (inst: CspmuDevice) => `${inst.identifier}\n`;
+const cpumaskText = (inst: CspmuDevice) => `${inst.activeCpu >= 0 ? formatCpuList([inst.activeCpu]) : ''}\n`;
+const associatedCpusText = (inst: CspmuDevice) => `${formatCpuList(inst.associatedCpus)}\n`;
 
 /**
  * One sysfs file of an instance: its text is made from the instance when
@@ -81,9 +81,9 @@ const associatedCpusText = (inst: ArmCspmu) => `${formatCpuList(inst.associatedC
  */
 class InstanceAttribute<S> implements PmuAttribute {
   constructor(
-    private readonly inst: ArmCspmu,
+    private readonly inst: CspmuDevice,
     readonly name: string,
-    private readonly text: (inst: ArmCspmu, spec: S) => string,
+    private readonly text: (inst: CspmuDevice, spec: S) => string,
     private readonly spec: S,
   ) {}
 

@@ -1,200 +1,28 @@
-// One CoreSight PMU instance (struct arm_cspmu with its struct pmu): the perf callbacks in the kernel's order of checks and register writes.
-import { type CallStack, formatCpuList, Ida, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn, type Kernel, type KernelVersion, kerr, kfunc } from '@cspmu/kernel';
-import type { IoMem } from '@cspmu/mmio';
-import {
-  type AttributeGroup,
-  isSampling,
-  PERF_EF_RELOAD,
-  PERF_EF_START,
-  PERF_EF_UPDATE,
-  PERF_HES_STOPPED,
-  PERF_HES_UPTODATE,
-  PERF_PMU_CAP_NO_EXCLUDE,
-  PERF_PMU_CAP_NO_INTERRUPT,
-  type PerfEvent,
-  type Pmu,
-} from '@cspmu/perf';
-import { buildAttrGroups } from './attributes.js';
-import type { ApmtInfo, CspmuInstance } from './backend-api.js';
-import { Binding } from './binding.js';
-import { CounterIo, READ_FRAME } from './counter-io.js';
-import { CounterMap, decodePmcfgr } from './counter-map.js';
-import { pmcrOffset, splitEventType, writeEventType } from './ext64.js';
-import { OverflowIrq } from './overflow-irq.js';
-import type { DriverProfile } from './profile.js';
-import {
-  PMCCFILTR,
-  PMCNTENCLR,
-  PMCNTENSET,
-  PMCR_E,
-  PMEVFILT2R,
-  PMEVFILTR,
-  PMIIDR_IMPLEMENTER_MASK,
-  PMIIDR_PRODUCTID_MASK,
-  PMIIDR_REVISION_MASK,
-  PMIIDR_VARIANT_MASK,
-  PMINTENCLR,
-  PMINTENSET,
-} from './regs.js';
+// The perf callbacks of one CoreSight PMU instance (its struct pmu), in the kernel's order of checks and register writes, and its overflow interrupt.
+import { formatCpuList, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn, kerr, kfunc } from '@cspmu/kernel';
+import { isSampling, PERF_EF_RELOAD, PERF_EF_START, PERF_EF_UPDATE, PERF_HES_STOPPED, PERF_HES_UPTODATE, type PerfEvent, type Pmu } from '@cspmu/perf';
+import { READ_FRAME } from './counter-io.js';
+import { CspmuDevice } from './cspmu-device.js';
+import { splitEventType, writeEventType } from './ext64.js';
+import type { OverflowIrq } from './overflow-irq.js';
+import { PMCNTENCLR, PMCNTENSET, PMCR_E, PMINTENCLR, PMINTENSET } from './regs.js';
 import { replayRotations } from './rotation-replay.js';
-import { type BackendCallSites, BackendRules, eventOps } from './sites.js';
+import { eventOps } from './sites.js';
+
+export type { ProbedHardware } from './cspmu-device.js';
 
 const ENOENT = -2;
 /** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
 const destroyEvent = (event: PerfEvent): void | Promise<void> => (event.pmu as ArmCspmu).destroy(event);
 
-/** What probe found out about the hardware, before the instance exists. */
-export interface ProbedHardware {
-  readonly device: string;
-  readonly apmt: ApmtInfo | undefined;
-  readonly base0: IoMem;
-  readonly base1: IoMem;
-  readonly hasAtomicDword: boolean;
-  readonly pmcfgr: number;
-  readonly ext64: boolean; // found by the 7.3 probe's FEAT_CSPMU_EXT64 test
-  readonly irq: number;
-  readonly associatedCpus: readonly number[];
-  readonly socket: number;
-  /** The driver's version profile and proposals. */
-  readonly profile: DriverProfile;
-}
-
 /**
- * One CoreSight PMU instance: `struct arm_cspmu` and its `struct pmu`. The perf callbacks follow the kernel's order of checks
- * and register writes exactly; the counter paths allocate nothing. Counter allocation is the CounterMap's, counter reads and
- * writes the CounterIo's, and the backend binding state the Binding record's it extends.
+ * One CoreSight PMU instance: `struct arm_cspmu` and its `struct pmu`. The
+ * perf callbacks follow the kernel's order of checks and register writes
+ * exactly; the counter paths allocate nothing. What the instance is (its
+ * hardware, counter map and counter I/O) is CspmuDevice's.
  */
-export class ArmCspmu extends Binding implements CspmuInstance, Pmu {
-  type = -1;
-  readonly taskCtxNr = 'invalid' as const;
-  private caps = PERF_PMU_CAP_NO_EXCLUDE;
-  attrGroups: AttributeGroup[] = [];
-
-  readonly apmt: ApmtInfo | undefined;
-  readonly base0: IoMem;
-  readonly base1: IoMem;
-  readonly hasAtomicDword: boolean;
-  readonly irq: number;
-  readonly associatedCpus: readonly number[];
-  /** 1 at each associated CPU's number: event_init and add ask on every open, and a typed-array load is cheaper there than an array search. */
-  private readonly associated: Uint8Array;
-  readonly socket: number;
-  readonly numLogicalCounters: number;
-  readonly hasCycleCounter: boolean;
-  readonly cycleCounterLogicalIdx: number;
-  readonly numSetClrReg: number;
-  readonly counterBits: number;
-  readonly ext64: boolean;
-  /** PMCR's offset: 0xe10 under FEAT_CSPMU_EXT64, else 0xe04. */
-  readonly pmcr: number;
-  readonly profile: DriverProfile;
-  pmiidr = 0;
-  name = '';
-  identifier = '';
-  activeCpu = -1;
-
-  /** The machine's call stack (the frames of the decorated callbacks go here). */
-  readonly calls: CallStack;
-  private readonly counters: CounterMap;
-  private readonly io: CounterIo;
-  private readonly overflow: OverflowIrq;
+export class ArmCspmu extends CspmuDevice implements Pmu {
   private warnedAdd = false;
-
-  constructor(
-    readonly kernel: Kernel,
-    hw: ProbedHardware,
-    /** Called when the last event's reference is dropped. */
-    private readonly onIdle: (inst: ArmCspmu) => void | Promise<void>,
-    readonly uniqueName: (base: string) => string,
-    /** The driver's name indexes, for devices on the generic ops. */
-    private readonly genericNameIndexes: Map<string, Ida>,
-    private readonly sites: BackendCallSites,
-  ) {
-    super(hw.device, kernel.refcount(`arm_cspmu:${hw.device}`, 1), kernel.kasan);
-    this.calls = kernel.calls;
-    this.apmt = hw.apmt;
-    this.base0 = hw.base0;
-    this.base1 = hw.base1;
-    this.hasAtomicDword = hw.hasAtomicDword;
-    this.ext64 = hw.ext64;
-    this.pmcr = pmcrOffset(hw.ext64);
-    this.irq = hw.irq;
-    this.associatedCpus = hw.associatedCpus;
-    this.associated = new Uint8Array(Math.max(-1, ...hw.associatedCpus) + 1);
-    for (const cpu of hw.associatedCpus) this.associated[cpu] = 1;
-    this.socket = hw.socket;
-    this.profile = hw.profile;
-    const g = decodePmcfgr(hw.pmcfgr);
-    this.numLogicalCounters = g.numLogicalCounters;
-    this.hasCycleCounter = g.hasCycleCounter;
-    this.cycleCounterLogicalIdx = g.cycleCounterLogicalIdx;
-    this.numSetClrReg = g.numSetClrReg;
-    this.counterBits = g.counterBits;
-    this.counters = new CounterMap(g, new BackendRules(this, sites));
-    this.io = new CounterIo(hw.base1, g.counterBits, hw.hasAtomicDword, kernel, kernel.inject.has('no-hilohi'));
-    this.overflow = new OverflowIrq(this, this.counters, this.io);
-    if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;
-  }
-
-  /** pmu->capabilities (the core reads it at open and in the free path, after destroy). */
-  get capabilities(): number {
-    if (this.shadow.freedBy !== null) this.shadow.report('pmu->capabilities');
-    return this.caps;
-  }
-
-  get kernelVersion(): KernelVersion {
-    return this.profile.kernelVersion;
-  }
-
-  // ------------------------------------------------------------ backend helpers
-
-  get implementer(): number {
-    return this.pmiidr & PMIIDR_IMPLEMENTER_MASK;
-  }
-
-  get product(): number {
-    return (this.pmiidr & PMIIDR_PRODUCTID_MASK) >>> 20;
-  }
-
-  get variant(): number {
-    return (this.pmiidr & PMIIDR_VARIANT_MASK) >>> 16;
-  }
-
-  get revision(): number {
-    return (this.pmiidr & PMIIDR_REVISION_MASK) >>> 12;
-  }
-
-  eventAt(logical: number): PerfEvent | undefined {
-    return this.counters.eventAt(logical);
-  }
-
-  usedCounters(): number[] {
-    return this.counters.usedCounters();
-  }
-
-  nameIndex(prefix: string): number {
-    const indexes = this.impl?.nameIndexes ?? this.genericNameIndexes;
-    let ida = indexes.get(prefix);
-    if (!ida) indexes.set(prefix, (ida = new Ida()));
-    return ida.alloc();
-  }
-
-  writeEvFilter(event: PerfEvent, filter: number): void {
-    this.base0.writel(filter >>> 0, PMEVFILTR + 4 * event.hw.idx);
-  }
-
-  writeEvFilter2(event: PerfEvent, filter2: number): void {
-    this.base0.writel(filter2 >>> 0, PMEVFILT2R + 4 * event.hw.idx);
-  }
-
-  writeCcFilter(filter: number): void {
-    this.base0.writel(filter >>> 0, PMCCFILTR);
-  }
-
-  /** Build the events, format and identity attribute groups from the ops. */
-  buildAttrGroups(): void {
-    this.attrGroups = buildAttrGroups(this, this.sites);
-  }
 
   // ------------------------------------------------------------ perf callbacks
 

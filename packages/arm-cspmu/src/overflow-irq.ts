@@ -3,7 +3,7 @@ import { IRQ_HANDLED, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReplayReads, type IrqRe
 import type { PerfEvent } from '@cspmu/perf';
 import type { CounterIo } from './counter-io.js';
 import type { CounterMap } from './counter-map.js';
-import type { ArmCspmu } from './instance.js';
+import type { CspmuDevice } from './cspmu-device.js';
 import './lifecycle.js';
 import { PMCR_E, PMOVSCLR } from './regs.js';
 
@@ -15,7 +15,7 @@ export class OverflowIrq {
   private readonly lastDeltas: number[] = [];
 
   constructor(
-    private readonly inst: ArmCspmu,
+    private readonly inst: CspmuDevice,
     private readonly counters: CounterMap,
     private readonly io: CounterIo,
   ) {}

@@ -1,7 +1,7 @@
 // The driver's call sites into backend ops, each patchable on its own, and their declaration on a machine.
 import type { CallSite, CallSites } from '@cspmu/kernel';
 import type { PerfEvent } from '@cspmu/perf';
-import type { ArmCspmu } from './instance.js';
+import type { CspmuDevice } from './cspmu-device.js';
 
 /**
  * The driver's call sites into backend ops, each patchable on its own. The
@@ -26,24 +26,24 @@ export type BackendCallSites = Readonly<Record<keyof typeof BACKEND_CALL_SITES, 
 /** Declare the driver's sites on a machine; traces name the PMU (or its device before it has a name) and the event. */
 export function defineBackendCallSites(sites: CallSites): BackendCallSites {
   return sites.define(BACKEND_CALL_SITES, (_ops, inst, e) => {
-    const i = inst as ArmCspmu;
+    const i = inst as CspmuDevice;
     return [i.name || i.device, (e as PerfEvent | undefined)?.id ?? -1];
   });
 }
 
 /** Call backend op `op` of `inst` (with `event`, for per-event ops) through its call site. */
-export function callOp<K extends keyof BackendCallSites & keyof ArmCspmu['ops']>(
+export function callOp<K extends keyof BackendCallSites & keyof CspmuDevice['ops']>(
   sites: BackendCallSites,
   op: K,
-  inst: ArmCspmu,
+  inst: CspmuDevice,
   event?: PerfEvent,
-): ReturnType<ArmCspmu['ops'][K]> {
+): ReturnType<CspmuDevice['ops'][K]> {
   const ops = liveOps(inst, op);
-  return sites[op].invoke(ops, ops[op] as (this: unknown, a: ArmCspmu, b: PerfEvent | undefined) => ReturnType<ArmCspmu['ops'][K]>, inst, event);
+  return sites[op].invoke(ops, ops[op] as (this: unknown, a: CspmuDevice, b: PerfEvent | undefined) => ReturnType<CspmuDevice['ops'][K]>, inst, event);
 }
 
 /** impl.ops, checked against use after free before it is read. */
-function liveOps(inst: ArmCspmu, op: string): ArmCspmu['ops'] {
+function liveOps(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
   if (inst.opsShadow.freedBy !== null) inst.opsShadow.report(`impl.ops->${op}`);
   return inst.ops;
 }
@@ -54,27 +54,27 @@ function liveOps(inst: ArmCspmu, op: string): ArmCspmu['ops'] {
  * megamorphic wherever V8 does not inline it.
  */
 export const eventOps = {
-  eventType(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): number | bigint {
+  eventType(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): number | bigint {
     const ops = liveOps(inst, 'eventType');
     return s.eventType.invoke(ops, ops.eventType, inst, e);
   },
-  isCycleCounterEvent(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): boolean {
+  isCycleCounterEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): boolean {
     const ops = liveOps(inst, 'isCycleCounterEvent');
     return s.isCycleCounterEvent.invoke(ops, ops.isCycleCounterEvent, inst, e);
   },
-  validateEvent(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+  validateEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'validateEvent');
     s.validateEvent.invoke(ops, ops.validateEvent, inst, e);
   },
-  setEvFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+  setEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'setEvFilter');
     s.setEvFilter.invoke(ops, ops.setEvFilter, inst, e);
   },
-  setCcFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+  setCcFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'setCcFilter');
     s.setCcFilter.invoke(ops, ops.setCcFilter, inst, e);
   },
-  resetEvFilter(s: BackendCallSites, inst: ArmCspmu, e: PerfEvent): void {
+  resetEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'resetEvFilter');
     s.resetEvFilter.invoke(ops, ops.resetEvFilter, inst, e);
   },
@@ -83,7 +83,7 @@ export const eventOps = {
 /** The counter map's questions about an event, answered by the backend's ops through their call sites (one small object per instance, not closures). */
 export class BackendRules {
   constructor(
-    private readonly inst: ArmCspmu,
+    private readonly inst: CspmuDevice,
     private readonly sites: BackendCallSites,
   ) {}
 
