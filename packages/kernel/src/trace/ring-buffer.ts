@@ -172,6 +172,11 @@ export class RingBuffer {
     this.start += Math.min(n, this.written - this.start);
   }
 
+  /** Count `n` records a consuming read discarded without reading (they could not be read) as lost. */
+  countLost(n: number): void {
+    this.lostBefore += n;
+  }
+
   clear(): void {
     this.start = this.written;
     this.lostBefore = 0;

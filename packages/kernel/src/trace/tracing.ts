@@ -4,6 +4,7 @@ import { compileGlob } from '../base/glob.js';
 import type { WorkCounter } from '../time/work.js';
 import { kernelFunctionName } from './kfunc.js';
 import { RecordLayout, TRACE_SLOTS } from './record-layout.js';
+import { RecordText } from './record-text.js';
 import { RECORD_ID_LIMIT, RingBuffer, type RingMode } from './ring-buffer.js';
 import { compileTraceFilter, type SlotPredicate, type TraceField } from './trace-filter.js';
 
@@ -147,6 +148,8 @@ export interface TraceLine {
   readonly timeNs: number;
   readonly cpu: number;
   readonly text: string;
+  /** Set only on a lost-events line (event '', text `CPU:N [LOST M EVENTS]`): how many unreadable records of `cpu` it stands for. */
+  readonly lost?: number;
 }
 
 /** Format nanoseconds as ftrace's `secs.usecs`. */
@@ -169,6 +172,7 @@ export class TraceFs {
   private readonly events: Tracepoint[] = [];
   private readonly byName = new Map<string, Tracepoint>();
   private readonly ringListeners: ((ring: RingBuffer) => void)[] = [];
+  private readonly recordText = new RecordText(this.events, this.strings);
   ring: RingBuffer;
   taskName = 'cspmu';
   /** Charged for glob and filter matching (the machine's clock counter, when it has one). */
@@ -176,7 +180,12 @@ export class TraceFs {
 
   constructor(
     readonly now: () => number,
-    /** The CPU a record is written on: below `cpuCount`. */
+    /**
+     * The CPU a record is written on: below `cpuCount`, which no writer
+     * checks per record (the traced read's writer is measured per
+     * instruction). A machine's tracing asks Smp.current, which holds only
+     * its CPUs (Smp.on checks; the perf core sets only checked ones).
+     */
     readonly cpu: () => number,
     capacity = 65536,
     mode: RingMode = 'overwrite',
@@ -264,26 +273,37 @@ export class TraceFs {
     return this.ring.lost;
   }
 
-  /** Format the buffered records without consuming them (the `trace` file). */
+  /**
+   * Format the buffered records without consuming them (the `trace` file).
+   * A record that cannot be read (see RecordText) shows as a lost-events
+   * line, and the records around it are read as usual.
+   */
   peek(): TraceLine[] {
-    const out: TraceLine[] = [];
-    for (let k = 0; k < this.ring.length; k++) out.push(this.formatAt(this.ring.indexAt(k)));
-    return out;
+    return this.recordText.lines(this.ring);
   }
 
-  /** Format and consume the buffered records (the `trace_pipe` file). */
+  /**
+   * Format and consume the buffered records (the `trace_pipe` file). The
+   * unreadable records among them are gone now, so `lost` counts them, as
+   * it counts the records overwritten unread.
+   */
   read(): TraceLine[] {
+    const held = this.ring.length;
     const lines = this.peek();
-    this.ring.discard(lines.length);
+    let unreadable = 0;
+    for (const l of lines) if (l.lost !== undefined) unreadable += l.lost;
+    this.ring.discard(held);
+    this.ring.countLost(unreadable);
     return lines;
   }
 
   /** The ftrace text of what is buffered. */
   text(): string {
     return this.peek()
-      .map(
-        (l) =>
-          `${this.taskName.padStart(16)}-0       [${String(l.cpu).padStart(3, '0')}] ..... ${formatTraceTime(l.timeNs).padStart(12)}: ${l.event}: ${l.text}`,
+      .map((l) =>
+        l.lost !== undefined
+          ? l.text
+          : `${this.taskName.padStart(16)}-0       [${String(l.cpu).padStart(3, '0')}] ..... ${formatTraceTime(l.timeNs).padStart(12)}: ${l.event}: ${l.text}`,
       )
       .join('\n');
   }
@@ -298,46 +318,5 @@ export class TraceFs {
     const re = compileGlob(name!, this.work);
     const sysRe = sys === undefined ? undefined : compileGlob(sys, this.work);
     return this.events.filter((tp) => re.test(tp.def.name) && (!sysRe || sysRe.test(tp.def.system)));
-  }
-
-  private formatAt(i: number): TraceLine {
-    const ring = this.ring;
-    const tp = this.events[ring.idAt(i)]!;
-    // A linked record's fields are its successor's, by name (see LINK_WORD); its time and CPU are its own.
-    const linked = tp.layout.linkable && ring.linkedAt(i);
-    const at = linked ? (i + 1) & ring.mask : i;
-    const from = linked ? this.events[ring.idAt(at)]! : tp;
-    const base = ring.recordAt(at);
-    const words = ring.words;
-    const place = (field: string) => {
-      const p = tp.layout.places.get(field);
-      if (p === undefined) throw kerr('EINVAL', `trace event '${tp.def.name}' has no field '${field}'`);
-      if (!linked) return p;
-      const q = from.layout.places.get(field);
-      if (q?.kind !== p.kind)
-        throw kerr('EIO', `trace event '${tp.def.name}': its record's field '${field}' was to be in the next record, a '${from.def.name}' without it`);
-      return q;
-    };
-    const timeNs = ring.timeAt(i);
-    const reader: TraceRecordReader = {
-      timeNs,
-      num: (f) => {
-        const p = place(f);
-        if (p.kind === 'num') return ring.doubles[(base + p.word) / 2]!;
-        if (p.kind !== 'u32') throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is a ${p.kind}; read it with ${p.kind}()`);
-        return words[base + p.word]!;
-      },
-      str: (f) => {
-        const p = place(f);
-        if (p.kind !== 'str') throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is a ${p.kind}, not a str`);
-        return this.strings.get(words[base + p.word]!);
-      },
-      u64: (f) => {
-        const p = place(f);
-        if (p.hiWord < 0) throw kerr('EINVAL', `trace event '${tp.def.name}': field '${f}' is not a u64`);
-        return (BigInt(words[base + p.hiWord]!) << 32n) | BigInt(words[base + p.word]!);
-      },
-    };
-    return { event: tp.def.name, timeNs, cpu: ring.cpuAt(i), text: tp.def.format(reader) };
   }
 }
