@@ -28,6 +28,15 @@ export interface AccessObserver {
   onAccess(io: IoMem, offset: number, width: number, write: boolean, lo: number, hi: number): void;
 }
 
+/**
+ * The kernels that have a bus. A machine has one physical address space,
+ * one ioremap area and one set of rwmmio tracepoints: a second bus on the
+ * same kernel would hand out the same virtual addresses and map ids again,
+ * and take over the tracepoints' change hook from the first bus, whose
+ * mappings would then miss tracing switched on or off.
+ */
+const kernelsWithBus = new WeakSet<Kernel>();
+
 const VIRT_HI = 0xffff8000;
 const VIRT_LO_BASE = 0x80000000;
 const VIRT_STRIDE = 0x10000;
@@ -61,11 +70,18 @@ export class MmioBus {
   private readonly stalls: { start: number; end: number; until: number }[] = [];
 
   constructor(private readonly kernel: Kernel) {
+    if (kernelsWithBus.has(kernel)) {
+      throw kerr(
+        'EBUSY',
+        'MmioBus: this kernel already has an MMIO bus (one address space, ioremap area and set of rwmmio tracepoints per machine); add every device to that bus instead of making a second',
+      );
+    }
     this.trace = kernel.trace;
     this.rw = new RwmmioTracepoints(kernel.trace, kernel.calls);
     // Through a local: V8 puts a function literal assigned straight to a property in the old generation, keeping the bus alive until a full GC.
     const onChange = () => this.updateQuiet();
     this.rw.onChange = onChange;
+    kernelsWithBus.add(kernel);
   }
 
   private updateQuiet(): void {

@@ -145,8 +145,11 @@ describe('rwmmio records in the ring', () => {
     expect(kernel.trace.lost).to.equal(3);
   });
 
-  it("stamps both of a plain read's records with the CPU it ran on", () => {
-    const { io, kernel } = busWith(specs);
+  it("stamps both of a plain read's records with the CPU it ran on, up to the last one a record can name", () => {
+    const { kernel } = createKernel({ topology: { nodeOfCpu: new Array(65536).fill(0) } });
+    const bus = new MmioBus(kernel);
+    bus.map.map(0x10000, 0x1000, new RegisterBank('dev', 0x1000, specs), 'dev0');
+    const io = bus.ioremap(0x10000, 0x1000, 'dev0');
     kernel.trace.enable('rwmmio:rwmmio_*read');
     kernel.smp.on(3, () => io.readl(0x4));
     kernel.smp.on(65535, () => io.readl(0x4));
