@@ -72,7 +72,7 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   });
   c.bind(TOKENS.Lockdep).toDynamicValue(() => new Lockdep());
   c.bind(TOKENS.Cpus).toDynamicValue(() => new Cpus(options.topology ?? { nodeOfCpu: [0, 0, 0, 0] }));
-  c.bind(TOKENS.Smp).toDynamicValue(() => new Smp());
+  c.bind(TOKENS.Smp).toDynamicValue((ctx) => new Smp(ctx.get<Cpus>(TOKENS.Cpus).count));
   c.bind(TOKENS.Irqs).toDynamicValue((ctx) => new IrqController(ctx.get<KernelLog>(TOKENS.Log)));
   c.bind(TOKENS.TraceFs).toDynamicValue((ctx) => {
     const clock = ctx.get<Clock>(TOKENS.Clock);

@@ -1,6 +1,18 @@
 // Tests of cpulists, CPU hotplug callbacks, and the interrupt controller's level/edge delivery and spurious accounting.
 import { expect } from 'chai';
-import { Cpus, formatCpuList, IRQ_HANDLED, IRQ_NONE, IrqController, KernelError, KernelLog, MAX_CPUS, parseCpuList, SPURIOUS_LIMIT } from '../src/index.js';
+import {
+  Cpus,
+  createKernel,
+  formatCpuList,
+  IRQ_HANDLED,
+  IRQ_NONE,
+  IrqController,
+  KernelError,
+  KernelLog,
+  MAX_CPUS,
+  parseCpuList,
+  SPURIOUS_LIMIT,
+} from '../src/index.js';
 
 describe('Cpus and hotplug states', () => {
   it('formats and parses cpulists', () => {
@@ -18,6 +30,26 @@ describe('Cpus and hotplug states', () => {
     expect(refused(0)).to.throw(KernelError, 'EINVAL: a machine needs at least one CPU');
     const most = new Cpus({ nodeOfCpu: new Array(MAX_CPUS).fill(0) });
     expect([most.count, most.isOnline(MAX_CPUS - 1), most.isPossible(MAX_CPUS)]).to.deep.equal([65536, true, false]);
+  });
+
+  it("runs code as if on one of the machine's CPUs only (EINVAL otherwise), so trace records name a CPU the machine has", () => {
+    const { kernel } = createKernel({ topology: { nodeOfCpu: [0, 0, 1] } });
+    const smp = kernel.smp;
+    expect(smp.count).to.equal(3);
+    const ran: number[] = [];
+    expect(
+      smp.on(2, () => {
+        ran.push(smp.current);
+        return 'done';
+      }),
+    ).to.equal('done');
+    for (const bad of [3, -1, 1.5, Number.NaN, '1' as unknown as number]) {
+      expect(() => smp.on(bad, () => ran.push(bad)), String(bad)).to.throw(
+        KernelError,
+        `EINVAL: smp: cannot run on cpu ${typeof bad === 'string' ? "'1'" : bad}: the machine's CPUs are 0-2`,
+      );
+    }
+    expect([ran, smp.current]).to.deep.equal([[2], 0]);
   });
 
   it('runs online callbacks on add and teardown/online callbacks on hotplug', () => {

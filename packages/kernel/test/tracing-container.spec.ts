@@ -129,6 +129,8 @@ describe('Tracepoints and the ring buffer', () => {
       () => clock.now(),
       () => cpu,
       3,
+      'overwrite',
+      65536,
     );
     const tp = fs.define({ system: 'test', name: 'where', fields: [{ name: 'n', kind: 'num' }], format: (r) => `n=${r.num('n')}` });
     tp.enabled = true;

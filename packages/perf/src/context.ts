@@ -52,7 +52,9 @@ export class PmuCpuContext {
   private onCpu<A, B, R>(site: CallSite, pmu: Pmu, fn: (this: Pmu, a: A, b: B) => R, a: A, b: B): R {
     const smp = this.smp;
     const prev = smp.current;
-    smp.current = this.cpu;
+    // A task context (CPU -1) runs on whichever CPU its task is on: the current one.
+    const cpu = this.cpu;
+    smp.current = cpu < 0 ? prev : cpu;
     try {
       return site.invoke(pmu, fn, a, b);
     } finally {

@@ -281,7 +281,7 @@ export class PerfCore {
     if (event.state === S.ACTIVE) {
       const smp = this.kernel.smp;
       const prev = smp.current;
-      smp.current = event.cpu;
+      smp.current = event.cpu < 0 ? prev : event.cpu; // a task event (CPU -1) is read on the current CPU
       try {
         this.sites.read.invoke(event.pmu, event.pmu.read, event, undefined);
       } finally {

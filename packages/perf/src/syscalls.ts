@@ -127,7 +127,8 @@ export class PerfSyscalls {
     const k = this.kernel;
     const smp = k.smp;
     const prev = smp.current;
-    smp.current = e.cpu;
+    const cpu = e.cpu;
+    smp.current = cpu < 0 ? prev : cpu; // a task event (CPU -1) is read on the current CPU
     k.preemptible++;
     try {
       return this.core.sites.read.invoke(e.pmu, e.pmu.read, e, undefined);
