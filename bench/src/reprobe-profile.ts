@@ -19,7 +19,10 @@ interface CpuProfile {
 /** Layers, first match wins: a sample's self time is charged to the layer of the function it is in. */
 const LAYERS: readonly [string, (fn: string, url: string) => boolean][] = [
   ['garbage collection', (fn) => fn === '(garbage collector)'],
-  ['async context (AsyncLocalStorage, promise hooks)', (fn, url) => url.includes('async_hooks') || /^promise(Init|Before|After|Resolve)Hook$/.test(fn)],
+  [
+    'async context (promise hooks)',
+    (fn, url) => url.includes('async_hooks') || url.includes('/kernel/dist/src/base/task-context') || /^promise(Init|Before|After|Resolve)Hook$/.test(fn),
+  ],
   ['locks and lockdep', (_, url) => url.includes('/kernel/dist/src/locking/')],
   ['call chains (runAsync, call sites)', (_, url) => url.includes('/kernel/dist/src/trace/')],
   ['sysfs', (_, url) => url.includes('/kernel/dist/src/driver/sysfs')],

@@ -71,8 +71,9 @@ const at = (bt: readonly string[]) => (bt.length ? bt.slice().reverse().join(' <
  * both chains, and refused as EDEADLK before the lock is taken. Taking a
  * second lock of a class already held is reported as recursive locking.
  *
- * Which locks a task holds is tracked through async continuations with
- * AsyncLocalStorage, so a chain survives awaits inside the critical section.
+ * Which locks a task holds is tracked through async continuations by the
+ * task context (it follows promises), so a chain survives awaits inside the
+ * critical section.
  */
 export class Lockdep {
   private readonly classes = new Map<string, LockClass>();
