@@ -80,3 +80,54 @@ describe('sysfs: small and large directories', () => {
     });
   }
 });
+
+describe('sysfs: paths', () => {
+  it('walks a path name by name: repeated and trailing slashes ignored, a name never matched by its prefix or extension', () => {
+    const fs = new Sysfs();
+    fs.add('/d/ab', { show: () => 'ab\n' });
+    fs.add('//d///abc/', { show: () => 'abc\n' });
+    fs.mkdir('/d/a');
+    fs.add('/d/a/b', { show: () => 'a/b\n' });
+    expect(fs.read('/d/ab')).to.equal('ab\n');
+    expect(fs.read('/d//abc')).to.equal('abc\n');
+    expect(fs.read('/d/a//b/')).to.equal('a/b\n');
+    expect(fs.exists('/d/a')).to.equal(true);
+    expect(fs.exists('/d/abcd')).to.equal(false);
+    expect(fs.exists('/d/ab/c')).to.equal(false);
+    expect(fs.exists('/da')).to.equal(false);
+    expect(fs.exists('/')).to.equal(true);
+    expect(fs.list('/d/')).to.deep.equal(['a', 'ab', 'abc']);
+    expect(code(() => fs.read('/d/a'))).to.match(/^ENOENT: .*no such file '\/d\/a'/);
+    expect(code(() => fs.read('/'))).to.match(/^ENOENT: .*no such file '\/'/);
+    expect(code(() => fs.add('/', { show: () => '' }))).to.match(/^EINVAL: .*sysfs: cannot add an attribute at \//);
+    expect(code(() => fs.mkdir('//'))).to.match(/^EEXIST: .*sysfs: \/ exists/);
+    expect(code(() => fs.remove('/'))).to.match(/^ENOENT: /);
+    fs.remove('/d/a/');
+    expect(fs.list('/d')).to.deep.equal(['ab', 'abc']);
+  });
+
+  it("refuses a relative path, a non-string and any '.' or '..' name (EINVAL), but takes names that only hold dots", () => {
+    const fs = new Sysfs();
+    fs.add('/d/.x', { show: () => 'dotx\n' });
+    fs.add('/d/...', { show: () => 'dots\n' });
+    fs.add('/d/x.', { show: () => 'xdot\n' });
+    expect(fs.list('/d')).to.deep.equal(['...', '.x', 'x.']);
+    for (const bad of ['/d/.', '/d/..', '/./d/x.', '/d/../d', '/d/./', '/..']) {
+      expect(
+        code(() => fs.exists(bad)),
+        bad,
+      ).to.match(/^EINVAL: .*may not contain '\.' or '\.\.'/);
+    }
+    expect(code(() => fs.read('d/.x'))).to.match(/^EINVAL: .*sysfs path 'd\/\.x' must be absolute/);
+    expect(code(() => fs.exists(7 as unknown as string))).to.match(/^EINVAL: .*sysfs path 7 must be absolute/);
+  });
+
+  it('finds names in place in a directory past its flat form (a map) too', () => {
+    const fs = new Sysfs();
+    for (let i = 0; i < 12; i++) fs.add(`/big/n${i}`, { show: () => `${i}\n` });
+    expect(fs.read('/big//n11/')).to.equal('11\n');
+    expect(fs.exists('/big/n1')).to.equal(true);
+    expect(fs.exists('/big/n12')).to.equal(false);
+    expect(fs.exists('/big/n')).to.equal(false);
+  });
+});

@@ -14,16 +14,24 @@ export interface FormatField {
 export function parseFormat(name: string, text: string): FormatField {
   const m = /^(config[123]?):([0-9,\s-]+)$/.exec(text.trim());
   if (!m) throw kerr('EINVAL', `format '${name}': '${text.trim()}' is not CONFIG:BITS (e.g. config1:0-9)`);
-  const bits = new Set<number>();
+  // Bits seen, as two 32-bit masks: a listed bit may repeat or ranges overlap, and the field lists each once, lowest first.
+  let low = 0;
+  let high = 0;
   for (const part of m[2]!.split(',')) {
     const r = /^\s*(\d+)(?:-(\d+))?\s*$/.exec(part);
     if (!r) throw kerr('EINVAL', `format '${name}': bad bit list '${m[2]}'`);
     const lo = Number(r[1]);
     const hi = r[2] === undefined ? lo : Number(r[2]);
     if (hi < lo || hi > 63) throw kerr('EINVAL', `format '${name}': bits ${part.trim()} are out of 0-63 or reversed`);
-    for (let b = lo; b <= hi; b++) bits.add(b);
+    for (let b = lo; b <= hi; b++) {
+      if (b < 32) low |= 1 << b;
+      else high |= 1 << (b - 32);
+    }
   }
-  return { name, config: m[1] as ConfigField, bits: [...bits].sort((a, b) => a - b) };
+  const bits: number[] = [];
+  for (let b = 0; b < 32; b++) if ((low >>> b) & 1) bits.push(b);
+  for (let b = 0; b < 32; b++) if ((high >>> b) & 1) bits.push(b + 32);
+  return { name, config: m[1] as ConfigField, bits };
 }
 
 /** The format file's text for a field (contiguous runs as ranges). */

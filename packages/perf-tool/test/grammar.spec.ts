@@ -23,6 +23,11 @@ describe('Format codec', () => {
     expect(formatText('config1', [0, 1, 2, 5, 7, 8])).to.equal('config1:0-2,5,7-8');
   });
 
+  it('lists each bit once, lowest first, whatever order, overlap or repeats the file has (across bit 31/32 and up to 63)', () => {
+    expect(parseFormat('o', 'config:40,3-5,4,31-33,63,0,33').bits).to.deep.equal([0, 3, 4, 5, 31, 32, 33, 40, 63]);
+    expect(parseFormat('all', 'config1:0-63').bits).to.deep.equal(Array.from({ length: 64 }, (_, i) => i));
+  });
+
   it('refuses a value too big for its format with the maximum', () => {
     const f = parseFormat('root_port', 'config1:0-9');
     expect(() => encodeFormat(f, 1024n)).to.throw('value too big for format (root_port), maximum is 1023');

@@ -61,6 +61,18 @@ class Dir {
     return undefined;
   }
 
+  /** The entry named by `path` from `start` to `end`, compared in place: a lookup in a small directory makes no string. */
+  getAt(path: string, start: number, end: number): Entry | undefined {
+    if (this.map !== undefined) return this.map.get(path.slice(start, end));
+    const f = this.flat;
+    const length = end - start;
+    for (let i = 0; i < f.length; i += 2) {
+      const name = f[i] as string;
+      if (name.length === length && path.startsWith(name, start)) return f[i + 1] as Entry;
+    }
+    return undefined;
+  }
+
   has(name: string): boolean {
     return this.get(name) !== undefined;
   }
@@ -111,22 +123,39 @@ class Dir {
     for (let i = 0; i < f.length; i += 2) yield [f[i] as string, f[i + 1] as Entry];
   }
 
-  dir(name: string): Dir | undefined {
-    const e = this.get(name);
-    return e instanceof Dir ? e : undefined;
-  }
-
-  attr(name: string): SysfsAttribute | undefined {
-    const e = this.get(name);
+  attrAt(path: string, start: number, end: number): SysfsAttribute | undefined {
+    const e = this.getAt(path, start, end);
     return e === undefined || e instanceof Dir ? undefined : e;
   }
 }
 
-function parts(path: string): string[] {
+const SLASH = 0x2f;
+const DOT = 0x2e;
+
+/**
+ * Check a path (absolute, no '.' or '..' name) and return where its last
+ * name ends (0 for the root). Paths are walked in place, name by name, so a
+ * lookup makes no array and no string.
+ */
+function checkPath(path: string): number {
   if (typeof path !== 'string' || !path.startsWith('/')) throw kerr('EINVAL', `sysfs path ${describeValue(path)} must be absolute`);
-  const p = path.split('/').filter((s) => s !== '');
-  for (const s of p) if (s === '.' || s === '..') throw kerr('EINVAL', `sysfs path '${path}' may not contain '.' or '..'`);
-  return p;
+  for (let i = 0; i < path.length; ) {
+    let j = path.indexOf('/', i);
+    if (j < 0) j = path.length;
+    const n = j - i;
+    if ((n === 1 || n === 2) && path.charCodeAt(i) === DOT && path.charCodeAt(j - 1) === DOT) {
+      throw kerr('EINVAL', `sysfs path '${path}' may not contain '.' or '..'`);
+    }
+    i = j + 1;
+  }
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === SLASH) end--;
+  return end;
+}
+
+/** Where the last name of a checked path starts, given where it ends. */
+function nameStart(path: string, end: number): number {
+  return path.lastIndexOf('/', end - 1) + 1;
 }
 
 /** The machine's sysfs: directories of attributes whose contents are computed when read. */
@@ -147,37 +176,40 @@ export class Sysfs {
 
   /** Create an attribute; EEXIST if one is there (the "duplicate filename" of the real sysfs). */
   add(path: string, attr: SysfsAttribute): void {
-    const p = parts(path);
-    const name = p.pop();
-    if (!name) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
-    const dir = this.walk(p, true)!;
+    const end = checkPath(path);
+    if (end === 0) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
+    const start = nameStart(path, end);
+    const name = path.slice(start, end);
+    const dir = this.walk(path, start, true)!;
     if (dir.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
     dir.set(this.intern(name), attr);
   }
 
   /** Create a directory; EEXIST if it exists already. */
   mkdir(path: string): void {
-    const p = parts(path);
-    const name = p.pop();
-    if (!name) throw kerr('EEXIST', 'sysfs: / exists');
-    const parent = this.walk(p, true)!;
+    const end = checkPath(path);
+    if (end === 0) throw kerr('EEXIST', 'sysfs: / exists');
+    const start = nameStart(path, end);
+    const name = path.slice(start, end);
+    const parent = this.walk(path, start, true)!;
     if (parent.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
     parent.set(this.intern(name), new Dir());
   }
 
   exists(path: string): boolean {
-    const p = parts(path);
-    const name = p.pop();
-    if (!name) return true;
-    const dir = this.walk(p, false);
-    return !!dir && dir.has(name);
+    const end = checkPath(path);
+    if (end === 0) return true;
+    const start = nameStart(path, end);
+    const dir = this.walk(path, start, false);
+    return dir !== undefined && dir.getAt(path, start, end) !== undefined;
   }
 
   /** Remove a file or a whole directory. */
   remove(path: string): void {
-    const p = parts(path);
-    const name = p.pop();
-    const dir = name ? this.walk(p, false) : undefined;
+    const end = checkPath(path);
+    const start = nameStart(path, end);
+    const name = end === 0 ? undefined : path.slice(start, end);
+    const dir = name ? this.walk(path, start, false) : undefined;
     if (!dir || !name || !dir.delete(name)) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
   }
 
@@ -200,14 +232,14 @@ export class Sysfs {
 
   /** Names in a directory: subdirectories and attributes, sorted. */
   list(path: string): string[] {
-    const dir = this.walk(parts(path), false);
+    const dir = this.walk(path, checkPath(path), false);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     return dir.names().sort();
   }
 
   /** Write the tree under `path` into a real directory, every attribute as a file. */
   async exportTo(path: string, target: string): Promise<number> {
-    const dir = this.walk(parts(path), false);
+    const dir = this.walk(path, checkPath(path), false);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
@@ -227,24 +259,34 @@ export class Sysfs {
   }
 
   private attr(path: string): SysfsAttribute {
-    const p = parts(path);
-    const name = p.pop();
-    const a = name ? this.walk(p, false)?.attr(name) : undefined;
+    const end = checkPath(path);
+    const start = nameStart(path, end);
+    const a = end === 0 ? undefined : this.walk(path, start, false)?.attrAt(path, start, end);
     if (!a) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
     return a;
   }
 
-  private walk(p: string[], create: boolean): Dir | undefined {
+  /** The directory of the names in `path` before `limit`: made where missing if `create`, else undefined. */
+  private walk(path: string, limit: number, create: boolean): Dir | undefined {
     let d = this.root;
-    for (const s of p) {
-      let next = d.dir(s);
+    for (let i = 0; i < limit; ) {
+      if (path.charCodeAt(i) === SLASH) {
+        i++;
+        continue;
+      }
+      let j = path.indexOf('/', i);
+      if (j < 0) j = limit;
+      const e = d.getAt(path, i, j);
+      let next = e instanceof Dir ? e : undefined;
       if (!next) {
         if (!create) return undefined;
-        if (d.has(s)) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
+        const s = path.slice(i, j);
+        if (e !== undefined) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
         next = new Dir();
         d.set(this.intern(s), next);
       }
       d = next;
+      i = j;
     }
     return d;
   }
