@@ -97,9 +97,10 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   c.bind(TOKENS.Modules).toDynamicValue(
     (ctx) =>
       new ModuleLoader(ctx.get<Kernel>(TOKENS.Kernel), {
-        ...(options.plugins ? { catalog: options.plugins } : {}),
+        // Named fields before the optional ones: in V8 11.3 an object literal that starts with a non-empty spread gets a hidden class of its own each time.
         apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
         services: (token) => (c.isBound(token) ? c.get(token) : undefined),
+        ...(options.plugins ? { catalog: options.plugins } : {}),
         ...(options.moduleTimeoutMs !== undefined ? { timeoutMs: options.moduleTimeoutMs } : {}),
       }),
   );

@@ -232,7 +232,7 @@ export class PmuCpuContext {
     this.timer = undefined;
     const limit = Math.min(this.clock.horizon(), (this.clock.nextDeadline(this) ?? Number.POSITIVE_INFINITY) - 1);
     const maxCycles = Math.floor((limit - t) / plan.period);
-    const cycles = maxCycles >= 1 ? this.pmu.replayRotations({ ...plan, maxCycles }) : 0;
+    const cycles = maxCycles >= 1 ? this.pmu.replayRotations({ windows: plan.windows, active: plan.active, period: plan.period, maxCycles }) : 0;
     if (!(cycles >= 1)) {
       this.startRotation();
       return;
