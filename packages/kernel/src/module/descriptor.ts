@@ -49,12 +49,8 @@ export function snapshotDescriptor(
   }
   const target = d as ModuleDescriptor;
   // Methods are called on the original object, so `this` inside init/exit is what the plugin expects.
-  // Field by field, not `{ ...desc, init, exit }`: in V8 11.3 a literal that starts with a spread gets a hidden class of its own each time.
   return {
-    name: desc.name,
-    version: desc.version,
-    apiVersion: desc.apiVersion,
-    depends: desc.depends,
+    ...desc,
     init: (ctx) => (snap.init as ModuleDescriptor['init']).call(target, ctx),
     exit: (ctx) => (snap.exit as ModuleDescriptor['exit']).call(target, ctx),
   };
