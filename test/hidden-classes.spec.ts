@@ -1,4 +1,4 @@
-// Objects the stack makes again on every boot or rotation replay share one hidden class, so the code reading them stays monomorphic and V8 need not recompile it.
+// Objects and arrays the stack makes again on every boot or rotation replay keep one hidden class, so the code reading them stays monomorphic and V8 need not recompile it.
 
 import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
@@ -36,8 +36,34 @@ console.log('loader-options', lastTwoShare(options));
 console.log('replay-plans', lastTwoShare(plans));
 `;
 
-function childSays(): Record<string, string> {
-  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', CHILD, import.meta.resolve('@cspmu/system')], {
+/**
+ * V8 11.3's Array.prototype.map gives a packed array from its builtin and a
+ * holey one (another hidden class) once TurboFan inlines it into an
+ * optimised caller: every optimised reader that saw only the first then
+ * deoptimises. This child takes the arrays boot builds for the CPUs, the
+ * APMT nodes and the workload's phases, then optimises the
+ * function that built them, builds them again, and prints whether they kept
+ * their hidden class (with the same control for map() itself).
+ */
+const ARRAYS_CHILD = `
+const [, systemUrl, hwUrl] = process.argv;
+const { Machine } = await import(systemUrl);
+const { apmtNodesOf, loadWorkload } = await import(hwUrl);
+const optimised = (f, call) => { %PrepareFunctionForOptimization(f); call(); call(); %OptimizeFunctionOnNextCall(f); const r = call(); return r; };
+const keeps = (f, call) => { const before = call(); const after = optimised(f, call); return %HaveSameMap(before, after); };
+const viaMap = (xs) => xs.map((x) => x + 1);
+console.log('control', keeps(viaMap, () => viaMap([1, 2, 3])));
+const m = await Machine.boot({ platform: 'grace' });
+const cpus = m.kernel.cpus;
+console.log('cpus-possible', keeps(Object.getPrototypeOf(cpus).possible, () => cpus.possible()));
+console.log('apmt-nodes', keeps(apmtNodesOf, () => apmtNodesOf(m.platform)));
+const { spec, constructor: Workload } = loadWorkload(m.platform.workload);
+console.log('workload-phases', keeps(Workload, () => new Workload(spec).phases));
+`;
+
+function childSays(child = CHILD): Record<string, string> {
+  const urls = [import.meta.resolve('@cspmu/system'), import.meta.resolve('@cspmu/hw')];
+  const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--input-type=module', '-e', child, ...urls], {
     encoding: 'utf8',
   });
   expect(r.status, r.stderr).to.equal(0);
@@ -56,5 +82,11 @@ describe('Hidden classes of per-boot objects', function () {
     const said = childSays();
     expect(said['control'], 'V8 here gives a spread-first literal a hidden class of its own').to.equal('false');
     expect(said).to.deep.include({ 'loader-options': 'true', 'replay-plans': 'true' });
+  });
+
+  it('arrays boot builds (possible CPUs, APMT nodes, workload phases) keep their hidden class once the code building them is optimised', () => {
+    const said = childSays(ARRAYS_CHILD);
+    expect(said['control'], "V8 here gives map()'s result another hidden class once its caller is optimised").to.equal('false');
+    expect(said).to.deep.include({ 'cpus-possible': 'true', 'apmt-nodes': 'true', 'workload-phases': 'true' });
   });
 });

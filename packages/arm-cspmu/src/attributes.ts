@@ -22,9 +22,11 @@ export function buildAttrGroups(inst: CspmuDevice, sites: BackendCallSites): Att
     if (a.unit !== undefined) evAttrs.push(specAttribute(UNIT_FILES, `${a.name}.unit`, a, unitText));
   }
   const formats = inst.ext64 ? EXT64_FORMAT_FILES : FORMAT_FILES;
-  const fmtAttrs = callOp(sites, 'getFormatAttrs', inst)
-    .filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'))
-    .map((f) => specAttribute(formats, f.name, f, (spec) => `${sharedFormatText(inst, spec)}\n`));
+  // Pushed, as the events are, not map()ped: V8 11.3's map() gives a packed array until this is optimised and a holey
+  // one after, which deoptimises the optimised code that walks the groups ("wrong map").
+  const visibleFormats = callOp(sites, 'getFormatAttrs', inst).filter((f) => inst.ops.eventAttrIsVisible(inst, f, 'format'));
+  const fmtAttrs: PmuAttribute[] = [];
+  for (const f of visibleFormats) fmtAttrs.push(specAttribute(formats, f.name, f, (spec) => `${sharedFormatText(inst, spec)}\n`));
   return [
     { name: 'events', attrs: evAttrs },
     { name: 'format', attrs: fmtAttrs },

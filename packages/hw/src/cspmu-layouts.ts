@@ -41,7 +41,8 @@ export class CspmuLayouts {
   constructor(private readonly limit = Number.POSITIVE_INFINITY) {}
 
   of(c: CspmuModelConfig, g: RegisterGeometry): CspmuPageLayouts {
-    const key = KIND_FIELDS.map((f) => String(c[f])).join(',');
+    // Array.from, not map(): V8 11.3's map() result changes hidden class when this is optimised, deoptimising join().
+    const key = Array.from(KIND_FIELDS, (f) => String(c[f])).join(',');
     let l = this.byKind.get(key);
     if (l) {
       // Moved to the back: the front is the kind used least recently.

@@ -179,9 +179,11 @@ export class Workload {
     validateOrThrow(validateWorkload, spec, `workload '${(spec as { name?: string })?.name ?? '?'}'`);
     this.name = spec.name;
     this.repeat = spec.repeat ?? true;
-    this.phases = spec.phases.map((p, i) => ({
+    // Array.from, not map(): V8 11.3's map() gives a packed array until the caller is optimised and a holey one after, which
+    // deoptimises the optimised code that walks the phases and streams ("wrong map").
+    this.phases = Array.from(spec.phases, (p, i) => ({
       durationNs: p.durationNs,
-      streams: p.streams.map((s, j) => compileStream(s, `workload '${spec.name}': phases.${i}.streams.${j}`)),
+      streams: Array.from(p.streams, (s, j) => compileStream(s, `workload '${spec.name}': phases.${i}.streams.${j}`)),
     }));
   }
 

@@ -57,7 +57,9 @@ export class Cpus {
   }
 
   possible(): number[] {
-    return this.topology.nodeOfCpu.map((_, i) => i);
+    // Array.from, not map(): V8 11.3's map() gives a packed array until its caller is optimised and a holey one after, so
+    // optimised code that had only seen the first kind would deoptimise on the second ("wrong map").
+    return Array.from(this.topology.nodeOfCpu, (_, i) => i);
   }
 
   online(): number[] {
