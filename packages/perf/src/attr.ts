@@ -65,11 +65,25 @@ function bool(name: (typeof BOOLS)[number], v: unknown): boolean {
   return v;
 }
 
+/** Absent, or a bigint from 1 to 2^64-1, or 0n (one comparison settles the usual 0n). */
+const plainU64 = (v: unknown): boolean => v === undefined || v === 0n || (typeof v === 'bigint' && v > 0n && v <= U64_MAX);
+/** Absent, or a non-negative safe integer. */
+const plainUint = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
+const plainBool = (v: unknown): boolean => v === undefined || typeof v === 'boolean';
+
 /**
  * Check an attr field by field (EINVAL naming the field) and fill the
  * defaults. Every field is read once first, as copy_from_user does: a
  * getter that throws or a Proxy that refuses is EFAULT, as unreadable user
  * memory is, and nothing is read from the caller's object afterwards.
+ *
+ * An attr whose every field is plainly well-formed (what perf, and any
+ * caller not probing the checks, passes) is settled by one expression of
+ * tests small enough for V8 to inline whole, and built directly; anything
+ * else goes to `checkFields`, which decides and names the first bad field
+ * in the kernel's order. The expression only ever says "plainly fine":
+ * what it turns away, checkFields still accepts if it should (a null
+ * config, a read_format above 2^32 without unknown low bits).
  */
 export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
   if (typeof attrIn !== 'object' || attrIn === null) throw kerr('EINVAL', 'perf_event_attr must be an object');
@@ -100,10 +114,101 @@ export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
   } catch (e) {
     throw kerr('EFAULT', `perf_event_attr cannot be read: ${describeThrown(e)}`, e);
   }
+  if (
+    typeof type === 'number' &&
+    type >>> 0 === type &&
+    plainU64(config) &&
+    (read_format === undefined || (typeof read_format === 'number' && read_format >>> 0 === read_format && (read_format & ~READ_FORMAT_KNOWN) === 0)) &&
+    plainU64(config1) &&
+    plainU64(config2) &&
+    plainU64(config3) &&
+    plainUint(sample_period) &&
+    plainUint(sample_freq) &&
+    plainBool(freq) &&
+    plainBool(disabled) &&
+    plainBool(pinned) &&
+    plainBool(exclusive) &&
+    plainBool(inherit) &&
+    plainBool(exclude_user) &&
+    plainBool(exclude_kernel) &&
+    plainBool(exclude_hv) &&
+    plainBool(exclude_idle) &&
+    plainBool(exclude_host) &&
+    plainBool(exclude_guest)
+  ) {
+    return {
+      type,
+      config: config === undefined ? 0n : (config as bigint),
+      config1: config1 === undefined ? 0n : (config1 as bigint),
+      config2: config2 === undefined ? 0n : (config2 as bigint),
+      config3: config3 === undefined ? 0n : (config3 as bigint),
+      sample_period: sample_period === undefined ? 0 : (sample_period as number),
+      sample_freq: sample_freq === undefined ? 0 : (sample_freq as number),
+      read_format: read_format === undefined ? 0 : read_format,
+      freq: freq === true,
+      disabled: disabled === true,
+      pinned: pinned === true,
+      exclusive: exclusive === true,
+      inherit: inherit === true,
+      exclude_user: exclude_user === true,
+      exclude_kernel: exclude_kernel === true,
+      exclude_hv: exclude_hv === true,
+      exclude_idle: exclude_idle === true,
+      exclude_host: exclude_host === true,
+      exclude_guest: exclude_guest === true,
+    };
+  }
+  return checkFields(
+    type,
+    config,
+    config1,
+    config2,
+    config3,
+    sample_period,
+    sample_freq,
+    read_format,
+    freq,
+    disabled,
+    pinned,
+    exclusive,
+    inherit,
+    exclude_user,
+    exclude_kernel,
+    exclude_hv,
+    exclude_idle,
+    exclude_host,
+    exclude_guest,
+  );
+}
+
+/** The field-by-field check, in the kernel's order: the first bad field is EINVAL with its name. */
+function checkFields(
+  type: unknown,
+  config: unknown,
+  config1: unknown,
+  config2: unknown,
+  config3: unknown,
+  sample_period: unknown,
+  sample_freq: unknown,
+  read_format: unknown,
+  freq: unknown,
+  disabled: unknown,
+  pinned: unknown,
+  exclusive: unknown,
+  inherit: unknown,
+  exclude_user: unknown,
+  exclude_kernel: unknown,
+  exclude_hv: unknown,
+  exclude_idle: unknown,
+  exclude_host: unknown,
+  exclude_guest: unknown,
+): FullAttr {
   if (!Number.isInteger(type) || (type as number) < 0 || (type as number) > 0xffffffff) throw kerr('EINVAL', `attr.type must be a u32, got ${show(type)}`);
   const cfg = u64('config', config ?? 0n);
   const rf = uint('read_format', read_format);
-  if ((rf & ~READ_FORMAT_KNOWN) !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${(rf & ~READ_FORMAT_KNOWN).toString(16)}`);
+  // read_format is a u64: bits above 31 are unknown too (a bitwise & alone would see only the low 32).
+  const unknownBits = rf - (rf & READ_FORMAT_KNOWN);
+  if (unknownBits !== 0) throw kerr('EINVAL', `attr.read_format has unknown bits 0x${unknownBits.toString(16)}`);
   return {
     type: type as number,
     config: cfg,

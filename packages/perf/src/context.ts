@@ -88,9 +88,11 @@ export class PmuCpuContext {
   /** The record goes on: a group leaving lowers the member count, which the record compares. */
   removeGroup(leader: PerfEvent): void {
     const list = leader.attr.pinned ? this.pinned : this.flexible;
-    const i = list.indexOf(leader);
-    // Shifted down and popped, not spliced: splice returns an array, and emptying a list through it drops its storage, which the next open allocates again.
-    if (i >= 0) {
+    // Found by a loop here rather than indexOf (a call into a builtin), shifted down and popped, not spliced: splice returns
+    // an array, and emptying a list through it drops its storage, which the next open allocates again.
+    let i = 0;
+    while (i < list.length && list[i] !== leader) i++;
+    if (i < list.length) {
       for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
       list.pop();
     }

@@ -24,41 +24,65 @@ export interface PerfCaller {
 
 export const ROOT: PerfCaller = { name: 'root', capabilities: ['CAP_SYS_ADMIN', 'CAP_PERFMON'] };
 
-/** A perf event: attr, PMU, CPU, state, count and times. */
+/**
+ * A perf event: attr, PMU, CPU, state, count and times. Its fields are
+ * declared and set in the constructor, not as class fields: a class field
+ * (and a parameter property, under ES2022's define semantics) is set by a
+ * separate initializer function that V8 does not inline into an open.
+ */
 export class PerfEvent {
-  state: number = PERF_EVENT_STATE.OFF;
-  // -0 makes V8 keep these as double fields from the start, so a read costs the same for a count of
-  // 10^3 (a small integer) as for 10^12 (a double): the representation never changes under a hot path.
-  readonly hw: HwPerfEvent = { idx: -1, extraIdx: -1, config: 0, configHi: 0, state: 0, prevLo: -0, prevHi: -0 };
+  declare readonly id: number;
+  declare readonly attr: FullAttr;
+  declare pmu: Pmu;
+  declare cpu: number;
+  declare readonly caller: PerfCaller;
+  /** The task (pid) the event is attached to, or -1 for a CPU-wide event. */
+  declare readonly task: number;
+  declare state: number;
+  declare readonly hw: HwPerfEvent;
   /** Accumulated count (exact below 2^53). */
-  count = -0;
-  enabledNs = 0;
-  runningNs = 0;
-  tstamp = 0;
-  leader: PerfEvent = this;
-  readonly siblings: PerfEvent[] = [];
+  declare count: number;
+  declare enabledNs: number;
+  declare runningNs: number;
+  declare tstamp: number;
+  declare leader: PerfEvent;
+  declare readonly siblings: PerfEvent[];
   /**
    * Called by the core when the event is freed, before the core is done with it
    * (it still uses the PMU and its module afterwards). It may sleep: the core
    * waits for a returned promise before going on.
    */
-  destroy: ((event: PerfEvent) => void | Promise<void>) | undefined;
+  declare destroy: ((event: PerfEvent) => void | Promise<void>) | undefined;
   /** Driver-private data. */
-  pmuPrivate: unknown;
+  declare pmuPrivate: unknown;
   /** The core's list this event is on (live, then being freed), and its neighbours there (see EventList). */
-  list: EventList | undefined = undefined;
-  listPrev: PerfEvent | undefined = undefined;
-  listNext: PerfEvent | undefined = undefined;
+  declare list: EventList | undefined;
+  declare listPrev: PerfEvent | undefined;
+  declare listNext: PerfEvent | undefined;
 
-  constructor(
-    readonly id: number,
-    readonly attr: FullAttr,
-    public pmu: Pmu,
-    public cpu: number,
-    readonly caller: PerfCaller,
-    /** The task (pid) the event is attached to, or -1 for a CPU-wide event. */
-    readonly task = -1,
-  ) {}
+  constructor(id: number, attr: FullAttr, pmu: Pmu, cpu: number, caller: PerfCaller, task = -1) {
+    this.id = id;
+    this.attr = attr;
+    this.pmu = pmu;
+    this.cpu = cpu;
+    this.caller = caller;
+    this.task = task;
+    this.state = PERF_EVENT_STATE.OFF;
+    // -0 makes V8 keep these as double fields from the start, so a read costs the same for a count of
+    // 10^3 (a small integer) as for 10^12 (a double): the representation never changes under a hot path.
+    this.hw = { idx: -1, extraIdx: -1, config: 0, configHi: 0, state: 0, prevLo: -0, prevHi: -0 };
+    this.count = -0;
+    this.enabledNs = 0;
+    this.runningNs = 0;
+    this.tstamp = 0;
+    this.leader = this;
+    this.siblings = [];
+    this.destroy = undefined;
+    this.pmuPrivate = undefined;
+    this.list = undefined;
+    this.listPrev = undefined;
+    this.listNext = undefined;
+  }
 
   get isLeader(): boolean {
     return this.leader === this;
