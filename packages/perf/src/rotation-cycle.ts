@@ -46,7 +46,9 @@ export class RotationCycle {
   /** After a rotation at t over `flexible` (leaders), F = flexible.length. */
   record(t: number, flexible: readonly PerfEvent[]): void {
     const members = flexible.flatMap((l) => l.groupMembers()).sort((x, y) => x.id - y.id);
-    this.snaps.push({ t, members, active: members.map((e) => e.state === S.ACTIVE), idx: members.map((e) => e.hw.idx) });
+    // Array.from, not map(): V8 11.3's map() gives a packed array until this is optimised and a holey one after, and
+    // sameOutcome, optimised on the first kind, would deoptimise on the second ("wrong map").
+    this.snaps.push({ t, members, active: Array.from(members, (e) => e.state === S.ACTIVE), idx: Array.from(members, (e) => e.hw.idx) });
     if (this.snaps.length > 2 * flexible.length) this.snaps.shift();
   }
 

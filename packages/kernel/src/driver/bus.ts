@@ -20,8 +20,10 @@ export class PlatformBus {
   private readonly devices: Device[] = [];
   private readonly byName = new Map<string, Device>();
   private readonly drivers: Driver[] = [];
-  private pending: Device[] = [];
-  private active: Device[] = [];
+  // The deferred lists change in place, never replaced: a replacement from filter() or [] may have another elements kind
+  // (another hidden class), which deoptimised the optimised code that appends to them ("wrong map").
+  private readonly pending: Device[] = [];
+  private readonly active: Device[] = [];
   private triggerCount = 0;
   /** The platform auto-id allocator (PLATFORM_DEVID_AUTO): ids in use, and each auto device's id. */
   private readonly autoIds = new Ida();
@@ -103,8 +105,7 @@ export class PlatformBus {
     dev.registered = false;
     this.devices.splice(this.devices.indexOf(dev), 1);
     this.byName.delete(dev.name);
-    this.pending = this.pending.filter((d) => d !== dev);
-    this.active = this.active.filter((d) => d !== dev);
+    this.undefer(dev);
     const auto = this.autoIdOf.get(dev.name);
     if (auto !== undefined) {
       this.autoIds.free(auto);
@@ -213,8 +214,7 @@ export class PlatformBus {
     dev.driver = undefined;
     dev.drvdata = undefined;
     for (const f of failures) this.kernel.log.err('driver-core', `${dev.name}: ${f.detail}`);
-    this.pending = this.pending.filter((d) => d !== dev);
-    this.active = this.active.filter((d) => d !== dev);
+    this.undefer(dev);
     this.kernel.lifecycle.fire('device:unbound', { device: dev.name, driver: drv.name });
   }
 
@@ -284,8 +284,7 @@ export class PlatformBus {
       return false;
     }
     dev.deferReason = undefined;
-    this.pending = this.pending.filter((d) => d !== dev);
-    this.active = this.active.filter((d) => d !== dev);
+    this.undefer(dev);
     this.kernel.lifecycle.fire('device:bound', { device: dev.name, driver: drv.name });
     this.deferredProbeTrigger();
     return true;
@@ -297,8 +296,14 @@ export class PlatformBus {
     this.triggerCount++;
     if (this.pending.length === 0 && this.active.length === 0) return;
     this.active.push(...this.pending);
-    this.pending = [];
+    this.pending.length = 0;
     this.deferwq.queue(this.deferWork);
+  }
+
+  /** Off both deferred lists. */
+  private undefer(dev: Device): void {
+    for (let i = this.pending.indexOf(dev); i >= 0; i = this.pending.indexOf(dev)) this.pending.splice(i, 1);
+    for (let i = this.active.indexOf(dev); i >= 0; i = this.active.indexOf(dev)) this.active.splice(i, 1);
   }
 
   private async deferredProbeWork(): Promise<void> {
