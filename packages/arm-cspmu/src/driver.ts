@@ -197,7 +197,9 @@ export class ArmCspmuDriver implements Driver {
 
   /** device_release_driver on every device a backend drives; returns them. */
   private async releaseDevicesOf(entry: RegisteredBackend): Promise<Device[]> {
-    const devices = [...this.instances].filter(([, i]) => i.impl === entry).map(([d]) => d);
+    // Pushed, not map()ped: V8 11.3's map() result changes hidden class once this is optimised, deoptimising the loop below.
+    const devices: Device[] = [];
+    for (const [d, i] of this.instances) if (i.impl === entry) devices.push(d);
     const released: Device[] = [];
     for (const dev of devices) {
       const found = this.platformBus.findDevice(this, (d) => d === dev);
@@ -219,17 +221,20 @@ export class ArmCspmuDriver implements Driver {
 
   /** Every bound device with its PMU and backend, in the bus's device order (stable across reprobes). */
   bindings(): DeviceBinding[] {
-    const bound = this.platformBus.allDevices().flatMap((d) => {
+    // One loop pushing, not flatMap() then map(): V8 11.3's map() result changes hidden class once this is optimised.
+    const out: DeviceBinding[] = [];
+    for (const d of this.platformBus.allDevices()) {
       const i = this.instances.get(d);
-      return i ? [[d, i] as const] : [];
-    });
-    return bound.map(([d, i]) => ({
-      device: d.name,
-      pmu: i.name,
-      backend: i.backendName,
-      module: i.impl?.module?.name,
-      events: i.inUseCount,
-      reprobePending: i.reprobePending,
-    }));
+      if (!i) continue;
+      out.push({
+        device: d.name,
+        pmu: i.name,
+        backend: i.backendName,
+        module: i.impl?.module?.name,
+        events: i.inUseCount,
+        reprobePending: i.reprobePending,
+      });
+    }
+    return out;
   }
 }

@@ -74,7 +74,11 @@ export class WindowReplayer {
       totals.push(s.total);
     }
     const shift = m * period;
-    const counters = new Set([...windows.map((w) => w.counter), ...active]);
+    // Added one by one, not spread from a map(): V8 11.3's map() result changes hidden class once this is optimised,
+    // which deoptimised the spread.
+    const counters = new Set<number>();
+    for (const w of windows) counters.add(w.counter);
+    for (const p of active) counters.add(p);
     const idle = [];
     for (const p of counters) {
       if (active.includes(p)) continue;
