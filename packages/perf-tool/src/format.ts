@@ -53,9 +53,17 @@ export function formatMax(f: FormatField): bigint {
 
 /** Scatter `value` into the field's bits, lowest bit first; EINVAL if it does not fit. */
 export function encodeFormat(f: FormatField, value: bigint): bigint {
-  if (value > formatMax(f)) throw kerr('EINVAL', `value too big for format (${f.name}), maximum is ${formatMax(f)}`);
+  const max = formatMax(f);
+  if (value > max) throw kerr('EINVAL', `value too big for format (${f.name}), maximum is ${max}`);
+  // A run of consecutive field bits takes the value's bits in one shift (most fields are one run); bit by bit was a few BigInts a bit.
+  const bits = f.bits;
   let out = 0n;
-  for (let i = 0; i < f.bits.length; i++) if ((value >> BigInt(i)) & 1n) out |= 1n << BigInt(f.bits[i]!);
+  for (let i = 0; i < bits.length; ) {
+    let j = i;
+    while (j + 1 < bits.length && bits[j + 1] === bits[j]! + 1) j++;
+    out |= BigInt.asUintN(j - i + 1, value >> BigInt(i)) << BigInt(bits[i]!);
+    i = j + 1;
+  }
   return out;
 }
 

@@ -1,6 +1,6 @@
 // Tests of the format codec and the event grammar: terms, PMU prefixes and globs, groups and modifiers, and what perf 6.1 refuses.
 import { expect } from 'chai';
-import { decodeFormat, type EventGrammar, EventParseError, encodeFormat, formatText, parseFormat } from '../src/index.js';
+import { decodeFormat, type EventGrammar, EventParseError, encodeFormat, formatMax, formatText, parseFormat } from '../src/index.js';
 import { testGrammar } from './helpers.js';
 
 function parseErr(g: EventGrammar, s: string): EventParseError {
@@ -26,6 +26,19 @@ describe('Format codec', () => {
   it('lists each bit once, lowest first, whatever order, overlap or repeats the file has (across bit 31/32 and up to 63)', () => {
     expect(parseFormat('o', 'config:40,3-5,4,31-33,63,0,33').bits).to.deep.equal([0, 3, 4, 5, 31, 32, 33, 40, 63]);
     expect(parseFormat('all', 'config1:0-63').bits).to.deep.equal(Array.from({ length: 64 }, (_, i) => i));
+  });
+
+  it('encodes every value of a split field as placing its bits one by one would, and a whole 64-bit field as the value itself', () => {
+    const f = parseFormat('split', 'config1:0,2-4,9-10,31-33,63');
+    const oneByOne = (v: bigint) => f.bits.reduce((w, b, i) => ((v >> BigInt(i)) & 1n ? w | (1n << BigInt(b)) : w), 0n);
+    for (let v = 0n; v <= formatMax(f); v += 1n) {
+      const w = encodeFormat(f, v);
+      expect(w, `value ${v}`).to.equal(oneByOne(v));
+      expect(decodeFormat(f, w), `value ${v}`).to.equal(v);
+    }
+    const whole = parseFormat('whole', 'config:0-63');
+    expect(encodeFormat(whole, (1n << 64n) - 1n)).to.equal((1n << 64n) - 1n);
+    expect(encodeFormat(whole, 0x8000_0000_0000_0001n)).to.equal(0x8000_0000_0000_0001n);
   });
 
   it('refuses a value too big for its format with the maximum', () => {
