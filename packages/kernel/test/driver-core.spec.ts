@@ -79,6 +79,32 @@ describe('Driver core', () => {
     expect(bus.deferredDevices()).to.deep.equal([]);
   });
 
+  it('takes a device off the deferred list when it is removed or bound by hand, so no retry pass probes it again', async () => {
+    const { bus } = setup();
+    let ready = false;
+    const attempts: string[] = [];
+    await bus.registerDriver({
+      name: 'late',
+      async probe(dev) {
+        attempts.push(dev.name);
+        if (!ready) throw new KernelError('EPROBE_DEFER', 'not yet');
+      },
+    });
+    const gone = await bus.addDevice('late', 0, []);
+    const kept = await bus.addDevice('late', 1, []);
+    expect(bus.deferredDevices().map((d) => d.device)).to.deep.equal(['late.0', 'late.1']);
+    await bus.removeDevice(gone);
+    expect(bus.isDeferred(gone)).to.equal(false);
+    ready = true;
+    expect(await bus.attachDevice(kept)).to.equal(true);
+    expect(bus.deferredDevices()).to.deep.equal([]);
+    // A trigger now has nothing to retry: neither the removed device nor the bound one is probed again.
+    await bus.registerDriver({ name: 'other', async probe() {} });
+    await bus.addDevice('other', 0, []);
+    await bus.settle();
+    expect(attempts).to.deep.equal(['late.0', 'late.1', 'late.1']);
+  });
+
   it('runs another pass when a trigger arrives during a probe that defers', async () => {
     const { bus } = setup();
     let ready = false;
