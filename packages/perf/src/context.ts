@@ -40,12 +40,22 @@ export class PmuCpuContext {
 
   // ---- nested pmu disable ----
 
+  // Each is a count and a call: small enough that V8 inlines it wherever it is used, so a nested pair (a group
+  // sched-in inside a resched) costs two integer updates, and only the outermost pair calls the PMU.
   pmuDisable(): void {
-    if (this.disableCount++ === 0) this.onCpu(this.sites.disable, this.pmu, this.pmu.pmuDisable, undefined, undefined);
+    if (this.disableCount++ === 0) this.callPmuDisable();
   }
 
   pmuEnable(): void {
-    if (--this.disableCount === 0) this.onCpu(this.sites.enable, this.pmu, this.pmu.pmuEnable, undefined, undefined);
+    if (--this.disableCount === 0) this.callPmuEnable();
+  }
+
+  private callPmuDisable(): void {
+    this.onCpu(this.sites.disable, this.pmu, this.pmu.pmuDisable, undefined, undefined);
+  }
+
+  private callPmuEnable(): void {
+    this.onCpu(this.sites.enable, this.pmu, this.pmu.pmuEnable, undefined, undefined);
   }
 
   /** Call a PMU callback through its site on this context's CPU (smp.on without a closure: open and close make several). */

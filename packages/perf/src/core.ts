@@ -55,7 +55,7 @@ export class PerfCore {
     this.registry = new PmuRegistry(kernel, this.srcu);
     const nameOf = (pmu: Pmu) => this.registry.ofPmu(pmu)?.name ?? '?';
     this.events = new EventLifecycle(kernel.lifecycle, nameOf);
-    this.freer = new EventFreer(kernel, modules, this.freeing, (e) => this.events.fireFreed(e));
+    this.freer = new EventFreer(kernel, modules, this.freeing, this.events);
     this.sites = definePmuCallSites(kernel.callSites, nameOf);
     this.register(new SoftwarePmu(kernel.clock), 'software', PERF_TYPE.SOFTWARE);
     this.sys = new PerfSyscalls(kernel, this, this.freeing);
@@ -103,18 +103,20 @@ export class PerfCore {
     this.registry.get(pmu).muxIntervalMs = checks.checkMuxInterval(ms);
   }
 
+  /** Open and close look up one context several times: the last one found saves two map lookups each (unregister forgets it). */
   context(pmu: Pmu, cpu: number): PmuCpuContext {
-    // Open and close look up one context several times: the last one found saves two map lookups each (unregister forgets it).
     const last = this.lastCtx;
-    if (last !== undefined && last.pmu === pmu && last.cpu === cpu) return last;
+    return last !== undefined && last.pmu === pmu && last.cpu === cpu ? last : this.lookupContext(pmu, cpu);
+  }
+
+  private lookupContext(pmu: Pmu, cpu: number): PmuCpuContext {
     const reg = this.registry.get(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
       ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites);
       reg.contexts.set(cpu, ctx);
     }
-    this.lastCtx = ctx;
-    return ctx;
+    return (this.lastCtx = ctx);
   }
 
   // ---------------------------------------------------------- open / close

@@ -95,9 +95,13 @@ export class PerfEvent {
   }
 }
 
-/** The PMU whose context holds a group: its hardware PMU, if any. */
+/** The PMU whose context holds a group: its hardware PMU, if any. Small enough for V8 to inline into open and close. */
 export function groupPmu(leader: PerfEvent): Pmu {
-  if (!leader.pmu.software || leader.siblings.length === 0) return leader.pmu;
+  return leader.siblings.length === 0 || !leader.pmu.software ? leader.pmu : softwareLedGroupPmu(leader);
+}
+
+/** A software leader with members: the first hardware member's PMU, else the leader's. */
+function softwareLedGroupPmu(leader: PerfEvent): Pmu {
   for (const s of leader.siblings) if (!s.pmu.software) return s.pmu;
   return leader.pmu;
 }

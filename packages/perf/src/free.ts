@@ -3,6 +3,7 @@ import type { Kernel, ModuleLoader, Srcu, SrcuReadToken } from '@cspmu/kernel';
 import { PERF_PMU_CAP_EXCLUSIVE, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 import { EventList } from './event-list.js';
+import type { EventLifecycle } from './lifecycle.js';
 
 /** The functions a close goes through before the event is freed, outermost first. */
 const RELEASE_CHAIN = ['perf_release', 'perf_event_release_kernel', 'put_event', '_free_event'] as const;
@@ -41,7 +42,8 @@ export class EventFreer {
     private readonly modules: ModuleLoader,
     /** The free side's SRCU: a grace period of it means every free begun before has finished. */
     readonly freeing: Srcu,
-    private readonly onFreed: (event: PerfEvent) => void,
+    /** Fires event:freed (to any listener) when an event is dead. */
+    private readonly events: EventLifecycle,
   ) {
     this.doubleModulePut = kernel.inject.has('double-module-put');
     const calls = kernel.calls;
@@ -143,7 +145,7 @@ export class EventFreer {
       k.calls.pop(depth);
     }
     event.state = S.DEAD;
-    this.onFreed(event);
+    this.events.fireFreed(event);
   }
 
   private done(event: PerfEvent, token: SrcuReadToken): void {

@@ -66,7 +66,8 @@ export function checkInitialisedEvent(event: PerfEvent, pmuName: string): void {
   if (pmu.taskCtxNr === 'invalid' && event.task !== -1) {
     throw kerr('EINVAL', `PMU '${pmuName}' is an uncore PMU: it counts per CPU, not per task; count system-wide (-a) or on CPUs (-C)`);
   }
-  if (pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT && isSampling(attr)) {
+  // The kernel asks whether the event samples first, and reads pmu->capabilities only for one that does.
+  if (isSampling(attr) && pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT) {
     throw kerr('EOPNOTSUPP', `PMU '${pmuName}' has no overflow interrupt, so it cannot sample`);
   }
 }
