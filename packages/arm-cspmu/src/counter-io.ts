@@ -8,6 +8,7 @@ const TWO32 = 4294967296;
 export const READ_FRAME = kernelFunction('arm_cspmu_read').id;
 const EVENT_UPDATE = kernelFunction('arm_cspmu_event_update').id;
 const READ_COUNTER = kernelFunction('arm_cspmu_read_counter').id;
+const WRITE_COUNTER = kernelFunction('arm_cspmu_write_counter').id;
 
 /**
  * Reading and writing the event counters on page 1: 32-bit counters with
@@ -55,14 +56,24 @@ export class CounterIo {
    * Fold the hardware delta since the last read into event.count. From a
    * caller that may sleep (Kernel.preemptible), a read that would wait (a
    * stalled bus, a hi-lo-hi retry) returns a promise and finishes later.
+   * Its frames (arm_cspmu_event_update, and arm_cspmu_read_counter around
+   * the counter read) are pushed here, not by @kfunc: one try instead of
+   * two wrappers, each a call whose target V8 cannot know.
    */
-  @kfunc('arm_cspmu_event_update')
   update(event: PerfEvent): void | Promise<void> {
-    if (this.kernel.preemptible > 0) return this.updateMaySleep(event);
-    const prevLo = event.hw.prevLo;
-    const prevHi = event.hw.prevHi;
-    this.readCounter(event.hw.idx);
-    this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
+    const calls = this.calls;
+    const depth = calls.push(EVENT_UPDATE);
+    try {
+      if (this.kernel.preemptible > 0) return this.updateMaySleep(event);
+      const prevLo = event.hw.prevLo;
+      const prevHi = event.hw.prevHi;
+      calls.push(READ_COUNTER);
+      this.readWords(event.hw.idx);
+      calls.pop(depth + 1);
+      this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
+    } finally {
+      calls.pop(depth);
+    }
   }
 
   /**
@@ -177,7 +188,13 @@ export class CounterIo {
   setPeriod(event: PerfEvent): void {
     event.hw.prevLo = this.periodLo;
     event.hw.prevHi = this.periodHi;
-    this.writeCounter(event.hw.idx, this.periodLo, this.periodHi);
+    const calls = this.calls;
+    const depth = calls.push(WRITE_COUNTER);
+    try {
+      this.writeWords(event.hw.idx, this.periodLo, this.periodHi);
+    } finally {
+      calls.pop(depth);
+    }
   }
 
   /** Read a counter into `pair` (lo, hi): readl, readq, or the hi-lo-hi sequence. */
@@ -205,8 +222,8 @@ export class CounterIo {
     }
   }
 
-  @kfunc('arm_cspmu_write_counter')
-  private writeCounter(phys: number, lo: number, hi: number): void {
+  /** arm_cspmu_write_counter's work, inside the frame setPeriod pushed. */
+  private writeWords(phys: number, lo: number, hi: number): void {
     if (!this.wide) this.base1.writel(lo, 4 * phys);
     else if (this.hasAtomicDword) this.base1.writeqParts(lo, hi, 8 * phys);
     else {

@@ -1,5 +1,5 @@
 // The perf callbacks of one CoreSight PMU instance (its struct pmu), in the kernel's order of checks and register writes, and its overflow interrupt.
-import { formatCpuList, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn, kerr, kfunc } from '@cspmu/kernel';
+import { formatCpuList, IRQ_NONE, IRQ_WAKE_THREAD, type IrqReturn, kernelFunction, kerr, kfunc } from '@cspmu/kernel';
 import { isSampling, PERF_EF_RELOAD, PERF_EF_START, PERF_EF_UPDATE, PERF_HES_STOPPED, PERF_HES_UPTODATE, type PerfEvent, type Pmu } from '@cspmu/perf';
 import { READ_FRAME } from './counter-io.js';
 import { CspmuDevice } from './cspmu-device.js';
@@ -12,6 +12,21 @@ import { eventOps } from './sites.js';
 export type { ProbedHardware } from './cspmu-device.js';
 
 const ENOENT = -2;
+
+/**
+ * The perf callbacks' frames, pushed by the callbacks themselves rather than
+ * by @kfunc: the core calls them through its patchable call sites, where the
+ * callee is not a known closure, and there @kfunc's shared wrapper costs a
+ * second unknown call (wrapper, then body) on every open and close.
+ */
+const EVENT_INIT = kernelFunction('arm_cspmu_event_init').id;
+const EVENT_DESTROY = kernelFunction('arm_cspmu_event_destroy').id;
+const ADD = kernelFunction('arm_cspmu_add').id;
+const DEL = kernelFunction('arm_cspmu_del').id;
+const START = kernelFunction('arm_cspmu_start').id;
+const STOP = kernelFunction('arm_cspmu_stop').id;
+const ENABLE = kernelFunction('arm_cspmu_enable').id;
+const DISABLE = kernelFunction('arm_cspmu_disable').id;
 /** event->destroy of every arm_cspmu event: the instance is the event's PMU (one function, nothing made per open). */
 const destroyEvent = (event: PerfEvent): void | Promise<void> => (event.pmu as ArmCspmu).destroy(event);
 
@@ -26,105 +41,135 @@ export class ArmCspmu extends CspmuDevice implements Pmu {
 
   // ------------------------------------------------------------ perf callbacks
 
-  @kfunc('arm_cspmu_event_init')
   eventInit(event: PerfEvent): void {
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (event_init)');
-    if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
-    if (this.reprobing) throw kerr('EBUSY', `${this.name} is being reprobed into another backend; open the event again once it is back`);
-    if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
-    if (event.cpu < 0 || event.task !== -1) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
-    if (this.associated[event.cpu] !== 1) {
-      throw kerr('EINVAL', `cpu ${event.cpu} is not associated with ${this.name} (associated_cpus ${formatCpuList(this.associatedCpus)})`);
+    const calls = this.calls;
+    const depth = calls.push(EVENT_INIT);
+    try {
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (event_init)');
+      if (event.attr.type !== this.type) throw kerr('ENOENT', `type ${event.attr.type} is not ${this.name}'s (${this.type})`);
+      if (this.reprobing) throw kerr('EBUSY', `${this.name} is being reprobed into another backend; open the event again once it is back`);
+      if (isSampling(event.attr)) throw kerr('EOPNOTSUPP', `${this.name} does not support sampling; count instead (perf stat)`);
+      if (event.cpu < 0 || event.task !== -1) throw kerr('EINVAL', `${this.name} is an uncore PMU: per-task events are not supported; count system-wide (-a)`);
+      if (this.associated[event.cpu] !== 1) {
+        throw kerr('EINVAL', `cpu ${event.cpu} is not associated with ${this.name} (associated_cpus ${formatCpuList(this.associatedCpus)})`);
+      }
+      if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
+      event.cpu = this.activeCpu;
+      this.counters.lastRefusal = '';
+      if (!this.counters.fitsGroup(event, this)) {
+        throw kerr(
+          'EINVAL',
+          this.counters.lastRefusal
+            ? `${this.name} refused the group: ${this.counters.lastRefusal}`
+            : `the group does not fit ${this.name}'s counters or mixes PMUs`,
+        );
+      }
+      event.hw.idx = -1;
+      event.hw.extraIdx = -1;
+      splitEventType(event.hw, eventOps.eventType(this.sites, this, event));
+      this.refs.inc();
+      event.destroy = destroyEvent;
+    } finally {
+      calls.pop(depth);
     }
-    if (this.activeCpu < 0) throw kerr('EINVAL', `${this.name} has no online CPU to count on`);
-    event.cpu = this.activeCpu;
-    this.counters.lastRefusal = '';
-    if (!this.counters.fitsGroup(event, this)) {
-      throw kerr(
-        'EINVAL',
-        this.counters.lastRefusal
-          ? `${this.name} refused the group: ${this.counters.lastRefusal}`
-          : `the group does not fit ${this.name}'s counters or mixes PMUs`,
-      );
-    }
-    event.hw.idx = -1;
-    event.hw.extraIdx = -1;
-    splitEventType(event.hw, eventOps.eventType(this.sites, this, event));
-    this.refs.inc();
-    event.destroy = destroyEvent;
   }
 
   /** event->destroy: drop the instance reference; the last one lets a pending reprobe go (as queued work). */
-  @kfunc('arm_cspmu_event_destroy')
   destroy(_event: PerfEvent): void | Promise<void> {
-    this.refs.decAndTest();
-    return this.idle ? this.onIdle(this) : undefined;
+    const calls = this.calls;
+    const depth = calls.push(EVENT_DESTROY);
+    try {
+      this.refs.decAndTest();
+      return this.idle ? this.onIdle(this) : undefined;
+    } finally {
+      calls.pop(depth);
+    }
   }
 
-  @kfunc('arm_cspmu_add')
   add(event: PerfEvent, flags: number): number {
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (add)');
-    if (this.associated[this.kernel.smp.current] !== 1) {
-      if (!this.warnedAdd) {
-        this.warnedAdd = true;
-        this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: add on cpu ${this.kernel.smp.current}, which is not associated`);
+    const calls = this.calls;
+    const depth = calls.push(ADD);
+    try {
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (add)');
+      if (this.associated[this.kernel.smp.current] !== 1) {
+        if (!this.warnedAdd) {
+          this.warnedAdd = true;
+          this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: add on cpu ${this.kernel.smp.current}, which is not associated`);
+        }
+        return ENOENT;
       }
-      return ENOENT;
+      const idx = this.counters.allocate(this.counters.used, event);
+      if (idx < 0) return idx;
+      this.counters.install(idx, event);
+      event.hw.idx = this.counters.toPhys(idx);
+      event.hw.extraIdx = idx;
+      event.hw.state = PERF_HES_STOPPED | PERF_HES_UPTODATE;
+      if (flags & PERF_EF_START) this.start(event, PERF_EF_RELOAD);
+      return 0;
+    } finally {
+      calls.pop(depth);
     }
-    const idx = this.counters.allocate(this.counters.used, event);
-    if (idx < 0) return idx;
-    this.counters.install(idx, event);
-    event.hw.idx = this.counters.toPhys(idx);
-    event.hw.extraIdx = idx;
-    event.hw.state = PERF_HES_STOPPED | PERF_HES_UPTODATE;
-    if (flags & PERF_EF_START) this.start(event, PERF_EF_RELOAD);
-    return 0;
   }
 
-  @kfunc('arm_cspmu_del')
   del(event: PerfEvent, _flags: number): void {
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (del)');
-    this.stop(event, PERF_EF_UPDATE);
-    this.counters.release(event.hw.extraIdx);
-    event.hw.idx = -1;
+    const calls = this.calls;
+    const depth = calls.push(DEL);
+    try {
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (del)');
+      this.stop(event, PERF_EF_UPDATE);
+      this.counters.release(event.hw.extraIdx);
+      event.hw.idx = -1;
+    } finally {
+      calls.pop(depth);
+    }
   }
 
-  @kfunc('arm_cspmu_start')
   start(event: PerfEvent, flags: number): void {
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (start)');
-    if (flags & PERF_EF_RELOAD && !(event.hw.state & PERF_HES_UPTODATE)) {
-      this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: reload of an out-of-date event`);
+    const calls = this.calls;
+    const depth = calls.push(START);
+    try {
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (start)');
+      if (flags & PERF_EF_RELOAD && !(event.hw.state & PERF_HES_UPTODATE)) {
+        this.kernel.log.warn('arm_cspmu', `WARNING: ${this.name}: reload of an out-of-date event`);
+      }
+      this.io.setPeriod(event);
+      const phys = event.hw.idx;
+      if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
+        eventOps.setCcFilter(this.sites, this, event);
+      } else {
+        writeEventType(this.base0, this.ext64, phys, event.hw.config, event.hw.configHi);
+        eventOps.setEvFilter(this.sites, this, event);
+      }
+      event.hw.state = 0;
+      const reg = 4 * (phys >> 5);
+      const bit = (1 << (phys & 31)) >>> 0;
+      this.base0.writel(bit, PMINTENSET + reg);
+      this.base0.writel(bit, PMCNTENSET + reg);
+    } finally {
+      calls.pop(depth);
     }
-    this.io.setPeriod(event);
-    const phys = event.hw.idx;
-    if (event.hw.extraIdx === this.cycleCounterLogicalIdx) {
-      eventOps.setCcFilter(this.sites, this, event);
-    } else {
-      writeEventType(this.base0, this.ext64, phys, event.hw.config, event.hw.configHi);
-      eventOps.setEvFilter(this.sites, this, event);
-    }
-    event.hw.state = 0;
-    const reg = 4 * (phys >> 5);
-    const bit = (1 << (phys & 31)) >>> 0;
-    this.base0.writel(bit, PMINTENSET + reg);
-    this.base0.writel(bit, PMCNTENSET + reg);
   }
 
-  @kfunc('arm_cspmu_stop')
   stop(event: PerfEvent, _flags: number): void {
-    if (event.hw.state & PERF_HES_STOPPED) return;
-    if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (stop)');
-    const phys = event.hw.idx;
-    const reg = 4 * (phys >> 5);
-    const bit = (1 << (phys & 31)) >>> 0;
-    this.base0.writel(bit, PMCNTENCLR + reg);
-    this.base0.writel(bit, PMINTENCLR + reg);
-    eventOps.resetEvFilter(this.sites, this, event);
-    this.io.update(event);
-    event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
+    const calls = this.calls;
+    const depth = calls.push(STOP);
+    try {
+      if (event.hw.state & PERF_HES_STOPPED) return;
+      if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (stop)');
+      const phys = event.hw.idx;
+      const reg = 4 * (phys >> 5);
+      const bit = (1 << (phys & 31)) >>> 0;
+      this.base0.writel(bit, PMCNTENCLR + reg);
+      this.base0.writel(bit, PMINTENCLR + reg);
+      eventOps.resetEvFilter(this.sites, this, event);
+      this.io.update(event);
+      event.hw.state |= PERF_HES_STOPPED | PERF_HES_UPTODATE;
+    } finally {
+      calls.pop(depth);
+    }
   }
 
-  /** pmu->read (from a reader that may sleep, a promise when the counter read must wait). Its frame is pushed here, not by @kfunc: the try that pops it pops the update's (CounterIo.updateForRead), and the read path inlines one body, not a wrapper and a body. */
+  /** pmu->read (from a reader that may sleep, a promise when the counter read must wait). Its frame is pushed here too: the try that pops it pops the update's (CounterIo.updateForRead), and the read path inlines one body, not a wrapper and a body. */
   read(event: PerfEvent): void | Promise<void> {
     const depth = this.calls.push(READ_FRAME);
     try {
@@ -135,14 +180,24 @@ export class ArmCspmu extends CspmuDevice implements Pmu {
     }
   }
 
-  @kfunc('arm_cspmu_enable')
   pmuEnable(): void {
-    if (this.counters.anyUsed()) this.base0.writel(PMCR_E, this.pmcr);
+    const calls = this.calls;
+    const depth = calls.push(ENABLE);
+    try {
+      if (this.counters.anyUsed()) this.base0.writel(PMCR_E, this.pmcr);
+    } finally {
+      calls.pop(depth);
+    }
   }
 
-  @kfunc('arm_cspmu_disable')
   pmuDisable(): void {
-    this.base0.writel(0, this.pmcr);
+    const calls = this.calls;
+    const depth = calls.push(DISABLE);
+    try {
+      this.base0.writel(0, this.pmcr);
+    } finally {
+      calls.pop(depth);
+    }
   }
 
   // ------------------------------------------------------------ interrupt
