@@ -56,9 +56,10 @@ export class CounterIo {
    * Fold the hardware delta since the last read into event.count. From a
    * caller that may sleep (Kernel.preemptible), a read that would wait (a
    * stalled bus, a hi-lo-hi retry) returns a promise and finishes later.
-   * Its frames (arm_cspmu_event_update, and arm_cspmu_read_counter around
-   * the counter read) are pushed here, not by @kfunc: one try instead of
-   * two wrappers, each a call whose target V8 cannot know.
+   * Its frames (arm_cspmu_event_update, and arm_cspmu_read_counter for the
+   * counter read) are pushed here, not by @kfunc: one try instead of two
+   * wrappers, each a call whose target V8 cannot know. Both are popped on
+   * the way out; nothing after the counter read looks at the stack.
    */
   update(event: PerfEvent): void | Promise<void> {
     const calls = this.calls;
@@ -69,7 +70,6 @@ export class CounterIo {
       const prevHi = event.hw.prevHi;
       calls.push(READ_COUNTER);
       this.readWords(event.hw.idx);
-      calls.pop(depth + 1);
       this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
     } finally {
       calls.pop(depth);

@@ -1,0 +1,47 @@
+// The driver's perf callbacks push their own frames: each one that throws still leaves the call stack where its caller had it.
+
+import { Machine } from '@cspmu/system';
+import { expect } from 'chai';
+
+describe('Driver frames', () => {
+  it('a perf callback that throws leaves the call stack where its caller had it, and names itself in the report', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const inst = m.driver.instanceByName('arm_cspmu_cache_0')!;
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    const hw = { ...e!.hw };
+    await m.perf.close(e!);
+    await m.bus.deviceReleaseDriver(m.bus.device('arm-cs-arch-pmu.0')!);
+    // A stale pointer to the event as it was while it counted, used through the released instance: every register
+    // access is refused (the mappings are gone) while the callback's frames are pushed.
+    const calls: [string, () => unknown][] = [
+      ['event_init', () => inst.eventInit({ ...e!, attr: { ...e!.attr, type: inst.type + 1 } } as never)],
+      ['start', () => inst.start(e!, 0)],
+      ['stop', () => inst.stop(e!, 0)],
+      ['del', () => inst.del(e!, 0)],
+      ['enable', () => inst.pmuEnable()],
+      ['disable', () => inst.pmuDisable()],
+    ];
+    const seen: [string, string | undefined, string[]][] = [];
+    for (const [name, call] of calls) {
+      Object.assign(e!.hw, hw, { state: name === 'stop' || name === 'del' ? 0 : hw.state });
+      m.kernel.calls.run('stale_user', () => {
+        let code: string | undefined;
+        try {
+          call();
+        } catch (x) {
+          code = (x as { code?: string }).code;
+        }
+        seen.push([name, code, m.kernel.calls.names()]);
+      });
+    }
+    expect(seen).to.deep.equal([
+      ['event_init', 'ENOENT', ['stale_user']],
+      ['start', 'EFAULT', ['stale_user']],
+      ['stop', 'EFAULT', ['stale_user']],
+      ['del', 'EFAULT', ['stale_user']],
+      ['enable', undefined, ['stale_user']],
+      ['disable', 'EFAULT', ['stale_user']],
+    ]);
+    expect(m.kernel.calls.depth).to.equal(0);
+  });
+});
