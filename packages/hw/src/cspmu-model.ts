@@ -3,9 +3,10 @@ import { kerr } from '@cspmu/kernel';
 import { type AddressMap, type Region, RegisterBank, type WriteHooks } from '@cspmu/mmio';
 import { CounterEngine } from './counter-engine.js';
 import { CounterRuns } from './counter-runs.js';
+import { attachPages } from './cspmu-attach.js';
 import { type CspmuModelConfig, type CspmuModelDeps, checkModelConfig } from './cspmu-config.js';
 import { CspmuLayouts } from './cspmu-layouts.js';
-import { HOOK, type RegisterHooks } from './cspmu-register-map.js';
+import type { RegisterHooks } from './cspmu-register-map.js';
 import { CYCLE_COUNTER_PHYS, implementedCounters, makePmcfgr, makePmiidr, PMCR, REG, type RegisterLayout, registerLayout } from './cspmu-regs.js';
 import { OverflowBatcher } from './overflow-batch.js';
 import { OverflowLine } from './overflow-line.js';
@@ -42,6 +43,11 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** page0's state (PMCR, the enables and selections), the word of PMCR in it, and the clock: read by every hooked write. */
   private readonly cfg: Uint32Array;
   private readonly pmcrWord: number;
+  /** Where PMCNTENSET and PMOVSCLR begin (fixed by the architecture), as fields: a module constant costs a hole check per use. */
+  private readonly cntenWord = REG.PMCNTENSET >> 2;
+  private readonly ovsWord = REG.PMOVSCLR >> 2;
+  /** EXT64's 64-bit selection registers: a write's old word is only their low half. */
+  private readonly wideSelections: boolean;
   private readonly clock: CspmuModelDeps['clock'];
   private readonly line: OverflowLine;
   private lastAccess = 0;
@@ -61,6 +67,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.clock = deps.clock;
     this.layout = registerLayout(c.ext64);
     this.pmcrWord = this.layout.pmcr >> 2;
+    this.wideSelections = this.layout.ext64;
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
     this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
     this.pmiidr = makePmiidr(c.implementer, c.product, c.variant, c.revision);
@@ -74,19 +81,10 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.cntBank = this.page1 ?? this.page0;
     this.cfg = this.page0.state;
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t));
-    this.batcher = new OverflowBatcher(
-      this.engine,
-      deps.clock,
-      deps.irqs,
-      deps.irq,
-      this.cntBank.state,
-      index,
-      REG.PMOVSCLR >> 2,
-      this.setClrRegs,
-      c.counterBits,
-    );
-    this.line = new OverflowLine(deps.irqs, deps.irq, this.cntBank.state, this.page0.state, this.setClrRegs);
-    this.runs = new CounterRuns(index, this.cntBank.state, c.counterBits > 32);
+    const cnt = this.cntBank.state;
+    this.batcher = new OverflowBatcher(this.engine, deps.clock, deps.irqs, deps.irq, cnt, index, this.ovsWord, this.setClrRegs, c.counterBits);
+    this.line = new OverflowLine(deps.irqs, deps.irq, cnt, this.page0.state, this.setClrRegs);
+    this.runs = new CounterRuns(index, cnt, c.counterBits > 32);
     // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged,
     // which ends the freeze and lowers the line then), so no bit set means neither: testing them as well would be dead code.
     const quiet = () => c.accessLatencyNs === 0 && !this.anyOverflow();
@@ -95,15 +93,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   /** Map the pages at their physical bases; returns the regions mapped. */
   attach(map: AddressMap, owner: string, base0: number, base1?: number): Region[] {
-    if (this.config.dualPage && base1 === undefined) throw kerr('EINVAL', `${owner}: a dual-page PMU needs a page-1 base`);
-    const r0 = map.map(base0, 0x1000, this.page0, `${owner} page 0`);
-    if (!this.page1) return [r0];
-    try {
-      return [r0, map.map(base1!, 0x1000, this.page1, `${owner} page 1`)];
-    } catch (e) {
-      map.unmap(r0);
-      throw e;
-    }
+    return attachPages(map, owner, this.config.dualPage, [this.page0, base0], this.page1 && [this.page1, base1]);
   }
 
   /** Stop every timer (the machine is shutting down). */
@@ -131,31 +121,32 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   /** A counter write (the only register with hookFirst): its progress is folded into the value the write replaces. */
   beforeWrite(hook: number, arg: number): void {
-    if (hook === HOOK.COUNTER) this.fold(arg, this.accessTime());
+    if (hook === 1) this.fold(arg, this.accessTime()); // HOOK.COUNTER
   }
 
   /** A write has been applied: each kind reacts only to what it changed (all but the interrupt and overflow registers take the device's time). */
   afterWrite(hook: number, arg: number, actions: number, old: number): void {
+    // HOOK's codes as literals (cspmu-register-map.ts): a module constant would cost V8 a hole check per compare, on every write.
     switch (hook) {
-      case HOOK.COUNTER:
+      case 1: // HOOK.COUNTER
         this.counterWritten(arg);
         break;
-      case HOOK.SELECTION:
-        this.selectionChanged(arg);
+      case 2: // HOOK.SELECTION
+        this.selectionChanged(arg & 0xff, arg >>> 8, old);
         break;
-      case HOOK.ENABLE:
+      case 3: // HOOK.ENABLE
         this.enableChanged(arg, old);
         break;
-      case HOOK.INT_ENABLE:
+      case 4: // HOOK.INT_ENABLE
         this.line.drive();
         break;
-      case HOOK.OVERFLOW:
+      case 5: // HOOK.OVERFLOW
         this.overflowStatusChanged();
         break;
-      case HOOK.IMPDEF:
+      case 6: // HOOK.IMPDEF
         this.impdefChanged();
         break;
-      case HOOK.PMCR:
+      case 7: // HOOK.PMCR
         this.pmcrChanged(actions, old);
         break;
     }
@@ -167,9 +158,15 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.line.driveIfStale();
   }
 
-  /** A selection written while counter p counts: fold the old one up to now, then count the new one (a stopped counter resolves it when it starts). */
-  private selectionChanged(p: number): void {
+  /**
+   * Word `word` of counter p's selection written over `old`: if it changed,
+   * its rate must be resolved again; and while p counts, fold the old
+   * selection up to now, then count the new one (a stopped counter resolves
+   * it when it starts).
+   */
+  private selectionChanged(p: number, word: number, old: number): void {
     const t = this.accessTime();
+    if (old !== this.cfg[word] || this.wideSelections) this.rates.selectionChanged(p);
     if (!this.isCounting(p)) return;
     this.fold(p, t);
     if (this.isCounting(p)) this.restart(p, t); // unless the fold froze the counters, which stopped this one
@@ -221,17 +218,17 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
   /** True while PMCR.E is set and no overflow freezes the counters: only then does a PMCNTEN bit start or stop one. */
   private countersRun(): boolean {
-    return (this.cfg[this.pmcrWord]! & PMCR.E) !== 0 && !this.frozen;
+    return (this.cfg[this.pmcrWord]! & 1) !== 0 && !this.frozen; // PMCR.E
   }
 
   private isCounting(p: number): boolean {
-    return this.countersRun() && ((this.cfg[(REG.PMCNTENSET >> 2) + (p >> 5)]! >>> (p & 31)) & 1) === 1;
+    return this.countersRun() && ((this.cfg[this.cntenWord + (p >> 5)]! >>> (p & 31)) & 1) === 1;
   }
 
   /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved, and none while counters do not run. */
   private enableChanged(r: number, old: number): void {
     const t = this.accessTime();
-    const changed = (old ^ this.cfg[(REG.PMCNTENSET >> 2) + r]!) >>> 0;
+    const changed = (old ^ this.cfg[this.cntenWord + r]!) >>> 0;
     if (changed === 0 || !this.countersRun()) return;
     for (let bits = changed; bits !== 0; bits &= bits - 1) {
       const p = r * 32 + (31 - Math.clz32(bits & -bits));
@@ -251,27 +248,30 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
    */
   private pmcrChanged(actions: number, old: number): void {
     const t = this.accessTime();
-    if (actions === 0 && ((old ^ this.cfg[this.pmcrWord]!) & (PMCR.E | PMCR.FZO)) === 0) return;
+    if (actions === 0 && ((old ^ this.cfg[this.pmcrWord]!) & 0x201) === 0) return; // PMCR.E | PMCR.FZO
     if (actions !== 0) {
       this.foldAll(t);
       this.resetCounters(actions);
     }
-    this.eachEnabled(t, false);
-    this.eachEnabled(t, true);
+    // Only a counting counter has progress to fold, and one counts only while E is set and nothing freezes them.
+    if ((old & 1) !== 0 && !this.frozen) this.foldEnabled(t);
+    this.restartEnabled(t);
     this.line.driveIfStale();
   }
 
-  /** Fold (or restart) every counter whose PMCNTEN bit is set, lowest first. */
-  private eachEnabled(t: number, restart: boolean): void {
+  /** Fold every counter whose PMCNTEN bit is set, lowest first. */
+  private foldEnabled(t: number): void {
     const s = this.cfg;
     for (let r = 0; r < this.setClrRegs; r++) {
-      let bits = s[(REG.PMCNTENSET >> 2) + r]!;
-      while (bits !== 0) {
-        const p = r * 32 + (31 - Math.clz32(bits & -bits));
-        bits &= bits - 1;
-        if (restart) this.restart(p, t);
-        else this.fold(p, t);
-      }
+      for (let bits = s[this.cntenWord + r]!; bits !== 0; bits &= bits - 1) this.fold(r * 32 + (31 - Math.clz32(bits & -bits)), t);
+    }
+  }
+
+  /** Restart every counter whose PMCNTEN bit is set, lowest first. */
+  private restartEnabled(t: number): void {
+    const s = this.cfg;
+    for (let r = 0; r < this.setClrRegs; r++) {
+      for (let bits = s[this.cntenWord + r]!; bits !== 0; bits &= bits - 1) this.restart(r * 32 + (31 - Math.clz32(bits & -bits)), t);
     }
   }
 
@@ -307,7 +307,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   private setOverflow(p: number): void {
     const st = this.cntBank.state;
-    const w = (REG.PMOVSCLR >> 2) + (p >> 5);
+    const w = this.ovsWord + (p >> 5);
     st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
     this.overflows++;
     this.line.overflowSet();
@@ -320,11 +320,11 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   private fzoActive(): boolean {
-    return this.config.fzo && (this.cfg[this.pmcrWord]! & PMCR.FZO) !== 0;
+    return this.config.fzo && (this.cfg[this.pmcrWord]! & 0x200) !== 0; // PMCR.FZO
   }
 
   private anyOverflow(): boolean {
-    for (let r = 0; r < this.setClrRegs; r++) if (this.cntBank.state[(REG.PMOVSCLR >> 2) + r] !== 0) return true;
+    for (let r = 0; r < this.setClrRegs; r++) if (this.cntBank.state[this.ovsWord + r] !== 0) return true;
     return false;
   }
 

@@ -12,11 +12,12 @@ export interface RegisterHooks {
 /**
  * The write-hook codes of the map's registers (their hookArg in brackets),
  * which the model's WriteHooks dispatch on: registers of one kind share one.
+ * The model's afterWrite compares them as literals: change both together.
  */
 export const HOOK = {
   /** PMEVCNTR[p] (hookFirst): fold counter p before, count on from the value written after. */
   COUNTER: 1,
-  /** PMEVTYPER/PMCCFILTR, PMEVFILTR, PMEVFILT2R[p]: fold counter p (it still counts the old selection), then count the new one. */
+  /** PMEVTYPER/PMCCFILTR, PMEVFILTR, PMEVFILT2R[p + 256 * the register's word]: fold counter p (it still counts the old selection), then count the new one. */
   SELECTION: 2,
   /** PMCNTENSET/CLR, PMCNTEN word [r]: start or stop the counters whose bit moved. */
   ENABLE: 3,
@@ -95,13 +96,14 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
   const specs: Spec[] = [];
   const { selStride, filtered, ext64 } = g.layout;
   const width = ext64 ? 64 : 32;
+  // A selection's hook is told its counter (p < 256, PMCFGR.N being 8 bits) and its word, to see whether the write changed it.
+  const refold = (offset: number, p: number) => ({ offset, writeHook: HOOK.SELECTION, hookArg: p + 256 * (offset >> 2) });
   for (const p of g.implemented) {
-    const refold = { writeHook: HOOK.SELECTION, hookArg: p };
     const typeName = p === CYCLE_COUNTER_PHYS && c.cycleCounter ? 'PMCCFILTR' : `PMEVTYPER${p}`;
-    specs.push({ name: typeName, offset: REG.PMEVTYPER + selStride * p, width, access: 'RW', ...refold });
+    specs.push({ name: typeName, width, access: 'RW', ...refold(REG.PMEVTYPER + selStride * p, p) });
     if (p < filtered) {
-      specs.push({ name: `PMEVFILT2R${p}`, offset: REG.PMEVFILT2R + selStride * p, width, access: 'RW', ...refold });
-      specs.push({ name: `PMEVFILTR${p}`, offset: REG.PMEVFILTR + selStride * p, width, access: 'RW', ...refold });
+      specs.push({ name: `PMEVFILT2R${p}`, width, access: 'RW', ...refold(REG.PMEVFILT2R + selStride * p, p) });
+      specs.push({ name: `PMEVFILTR${p}`, width, access: 'RW', ...refold(REG.PMEVFILTR + selStride * p, p) });
     }
   }
   for (let r = 0; r < g.setClrRegs; r++) {

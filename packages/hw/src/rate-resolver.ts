@@ -18,6 +18,13 @@ export class RateResolver {
   /** Per counter slot: six selection words and the generation (STRIDE numbers). */
   private readonly lastSel: Float64Array;
   private readonly lastRate: (RateFunction | undefined)[];
+  /**
+   * Per counter slot: 1 while lastRate is its rate for the selection now in
+   * its registers and the PMIMPDEF words now read, so resolve returns it
+   * without reading the six selection words. Cleared by selectionChanged (a
+   * selection write that changed a word) and by a PMIMPDEF change.
+   */
+  private readonly current: Uint8Array;
   /** The PMIMPDEF words the workload reads for this PMU, their values now, and a generation bumped when they change. */
   private readonly impdefWords: readonly number[];
   private readonly impdef: Uint32Array;
@@ -41,6 +48,7 @@ export class RateResolver {
     this.lastSel = new Float64Array(index.slots * STRIDE);
     for (let s = 0; s < index.slots; s++) this.lastSel.fill(-1, s * STRIDE, s * STRIDE + GEN);
     this.lastRate = new Array<RateFunction | undefined>(index.slots).fill(undefined);
+    this.current = new Uint8Array(index.slots);
     this.impdefWords = workload.impdefWordsFor(label);
     this.impdef = this.impdefWords.length > 0 ? new Uint32Array(32) : NO_IMPDEF;
     this.cyclesFromWorkload = workload.countsCycles(label);
@@ -48,10 +56,11 @@ export class RateResolver {
 
   /** The event function counter p follows for the event type and filters in `page0` (its register state). */
   resolve(p: number, page0: Uint32Array): RateFunction {
+    const q = this.slotOf[p]!;
+    if (this.current[q] === 1) return this.lastRate[q]!;
     const cycle = p === CYCLE_COUNTER_PHYS && this.hasCycleCounter;
     if (cycle && !this.cyclesFromWorkload) return this.cycleRate;
     const s = page0;
-    const q = this.slotOf[p]!;
     const { selStride, filtered, ext64 } = this.layout;
     const sel = this.lastSel;
     const o = STRIDE * q;
@@ -77,8 +86,10 @@ export class RateResolver {
       sel[o + 3] === f1 &&
       sel[o + 4] === g0 &&
       sel[o + 5] === g1
-    )
+    ) {
+      this.current[q] = 1;
       return last;
+    }
     sel[o] = t0;
     sel[o + 1] = t1;
     sel[o + 2] = f0;
@@ -107,7 +118,13 @@ export class RateResolver {
     }
     this.lastRate[q] = f;
     sel[STRIDE * q + GEN] = this.generation;
+    this.current[q] = 1;
     return f;
+  }
+
+  /** A write changed a word of counter p's selection (or may have: a 64-bit one's high half): resolve reads its registers again. */
+  selectionChanged(p: number): void {
+    this.current[this.slotOf[p]!] = 0;
   }
 
   /**
@@ -123,6 +140,7 @@ export class RateResolver {
     }
     if (!changed) return false;
     this.generation++;
+    this.current.fill(0);
     // Array.from, not map(): V8 11.3's map() result changes hidden class once this is optimised, deoptimising join().
     this.impdefKey = Array.from(this.impdefWords, (i) => `/i${this.impdef[i]}`).join('');
     return true;

@@ -73,6 +73,23 @@ type Pol = number;
 
 const POLICY: Record<Access, Pol> = { RO, RW, WO, W1S, W1C, 'RAZ/WI': RAZWI };
 
+/*
+ * A write's descriptor, WRITE_STRIDE int32 numbers per 32-bit word of the
+ * bank (see BankLayout.writeDesc): typed-array loads and literal compares
+ * on the write path, where a Reg's fields and these module constants would
+ * each cost V8 a map or hole check. RegisterBank.write reads the slots and
+ * kinds as the literals they are here.
+ */
+/** Slot 0: how the word takes a write (WRITE_*), plus WRITE_HOOK_FIRST. 0: no register there. */
+export const WRITE_IGNORED = 1;
+export const WRITE_MASKED = 2;
+export const WRITE_SET = 3;
+export const WRITE_CLEAR = 4;
+export const WRITE_HOOK_FIRST = 8;
+/** Slot 1: the bits a write may change (for RW/WO, the writable bits that are not action bits). Slot 2: the action bits. Slot 3: the state word. Slot 4: the write hook's code (0: none). Slot 5: its argument. */
+export const WRITE_STRIDE = 8;
+const HOOK_LIMIT = 0x7fffffff;
+
 /** A register compiled to one fixed shape, so the hot path stays monomorphic. */
 export class Reg {
   constructor(
@@ -114,6 +131,8 @@ export class BankLayout {
   readonly byName = new Map<string, Reg>();
   /** True if a register has a write hook: a bank of this layout then needs WriteHooks as its context. */
   readonly hooked: boolean;
+  /** Per word, WRITE_STRIDE numbers: what a write to it does (see WRITE_STRIDE). */
+  readonly writeDesc: Int32Array;
 
   constructor(
     readonly name: string,
@@ -125,6 +144,7 @@ export class BankLayout {
     this.plainBits = new Uint32Array(Math.ceil(size / 128));
     for (const spec of specs) this.declare(spec);
     this.hooked = this.regs.some((c) => c.hook !== 0);
+    this.writeDesc = new Int32Array((size / 4) * WRITE_STRIDE);
     for (let w = 0; w < this.regOfWord.length; w++) {
       const c = this.regs[this.regOfWord[w]!]!;
       // A view of another register's state (a CLR of a SET/CLR pair) reads elsewhere, so through readSlow.
@@ -132,6 +152,7 @@ export class BankLayout {
       if (c !== UNKNOWN && own && c.read === null && !c.clearOnRead && (c.pol === RW || c.pol === RO || c.pol === W1S || c.pol === W1C)) {
         this.plainBits[w >>> 5]! |= 1 << (w & 31);
       }
+      if (c !== UNKNOWN) describeWrite(this.writeDesc, w * WRITE_STRIDE, c, c.stateWord + (w - c.firstWord));
     }
   }
 
@@ -147,6 +168,9 @@ export class BankLayout {
       throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s write hook must be a code >= 1 (or 0 for none), got ${hook}`);
     const arg = spec.hookArg ?? 0;
     if (!Number.isInteger(arg) || arg < 0) throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s hookArg must be an integer >= 0, got ${arg}`);
+    // Both are kept as int32 in the write descriptor.
+    if (hook > HOOK_LIMIT || arg > HOOK_LIMIT)
+      throw kerr('EINVAL', `bank ${this.name}: ${spec.name}'s write hook code and hookArg must be at most 2^31-1, got ${hook} and ${arg}`);
     const closures = ['beforeWrite', 'onWrite', 'onAction'].filter((k) => k in spec);
     if (closures.length > 0) {
       throw kerr(
@@ -189,4 +213,22 @@ export class BankLayout {
       this.regOfWord[w] = idx;
     }
   }
+}
+
+/** Fill word w's write descriptor (at `at` in `desc`) from its register, whose state for this word is `stateWord`. */
+function describeWrite(desc: Int32Array, at: number, c: Reg, stateWord: number): void {
+  let kind: number;
+  let keep = c.mask;
+  if (c.pol === RW || c.pol === WO) {
+    kind = WRITE_MASKED;
+    keep = (c.mask & ~c.action) >>> 0;
+  } else if (c.pol === W1S) kind = WRITE_SET;
+  else if (c.pol === W1C) kind = WRITE_CLEAR;
+  else kind = WRITE_IGNORED;
+  desc[at] = kind | (c.hookFirst ? WRITE_HOOK_FIRST : 0);
+  desc[at + 1] = keep | 0;
+  desc[at + 2] = c.action | 0;
+  desc[at + 3] = stateWord;
+  desc[at + 4] = c.hook;
+  desc[at + 5] = c.hookArg;
 }

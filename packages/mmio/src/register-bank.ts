@@ -1,6 +1,6 @@
 // A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write hooks, mapped as an MMIO device.
 import { kerr } from '@cspmu/kernel';
-import { BankLayout, RAZWI, type Reg, type RegisterSpec, RO, RW, UNKNOWN, W1C, W1S, WO, type WriteHooks } from './bank-layout.js';
+import { BankLayout, type Reg, type RegisterSpec, RO, RW, UNKNOWN, W1C, W1S, type WriteHooks } from './bank-layout.js';
 import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
 import { type UnknownAccessCount, UnknownAccesses } from './unknown-accesses.js';
 
@@ -8,6 +8,13 @@ export { type Access, BankLayout, type RegisterSpec, type WriteHooks } from './b
 export type { UnknownAccessCount } from './unknown-accesses.js';
 
 const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
+
+/** Apply word `v` to state word `sw` by a write descriptor's kind (2 masked, 3 W1S, 4 W1C; 1 ignored), changing only the bits in `bits`. */
+function store(s: Uint32Array, sw: number, kind: number, v: number, bits: number): void {
+  if (kind === 2) s[sw] = (s[sw]! & ~bits) | (v & bits);
+  else if (kind === 3) s[sw] = s[sw]! | (v & bits);
+  else if (kind === 4) s[sw] = s[sw]! & ~(v & bits);
+}
 
 /** The context of a bank with write hooks, checked once to offer them. */
 function writeHooksOf(bank: string, context: unknown): WriteHooks {
@@ -29,6 +36,8 @@ function writeHooksOf(bank: string, context: unknown): WriteHooks {
 export class RegisterBank implements MmioDevice {
   readonly state: Uint32Array;
   private readonly regOfWord: Uint16Array;
+  /** The layout's write descriptor, WRITE_STRIDE numbers per word. */
+  private readonly writeDesc: Int32Array;
   private readonly plainBits: Uint32Array;
   /** The plain reads as the accessors' fast path takes them: over the live state, so never stale. */
   readonly readShadow: ReadShadow;
@@ -52,6 +61,7 @@ export class RegisterBank implements MmioDevice {
     if (layout.size !== size) throw kerr('EINVAL', `bank ${name}: its layout is for ${layout.size} bytes, not ${size}`);
     this.state = new Uint32Array(size / 4);
     this.regOfWord = layout.regOfWord;
+    this.writeDesc = layout.writeDesc;
     this.plainBits = layout.plainBits;
     this.regs = layout.regs;
     this.byName = layout.byName;
@@ -113,26 +123,36 @@ export class RegisterBank implements MmioDevice {
     return (v >>> shift) & (width === 1 ? 0xff : 0xffff);
   }
 
+  /*
+   * The write path reads the layout's write descriptor (see WRITE_STRIDE in
+   * bank-layout.ts) with its slots and kinds as literals: slot 0 the kind
+   * (1 ignored, 2 masked, 3 W1S, 4 W1C; +8 hookFirst; 0 no register), 1 the
+   * bits a write may change, 2 the action bits, 3 the state word, 4 the hook
+   * code, 5 its argument.
+   */
   write(offset: number, width: 1 | 2 | 4, value: number): void {
-    const w = offset >>> 2;
-    const c = this.regAt(w);
-    if (c === UNKNOWN) {
+    const d = this.writeDesc;
+    const i = (offset >>> 2) * 8;
+    // A word past the bank's end (a bank smaller than its page) has no descriptor, as an unclaimed word has kind 0.
+    const kind = i < d.length ? d[i]! : 0;
+    if (kind === 0) {
       this.countUnknown(offset, true);
       return;
     }
-    const hook = c.hook;
-    if (c.hookFirst) this.hooks!.beforeWrite(hook, c.hookArg);
-    let v = value >>> 0;
-    let lanes = 0xffffffff;
+    const hook = d[i + 4]!;
+    if (kind >= 8) this.hooks!.beforeWrite(hook, d[i + 5]!);
+    let v = value | 0;
+    let lanes = -1;
     if (width < 4) {
       const shift = (offset & 3) * 8;
-      lanes = ((width === 1 ? 0xff : 0xffff) << shift) >>> 0;
-      v = (v << shift) >>> 0;
+      lanes = (width === 1 ? 0xff : 0xffff) << shift;
+      v <<= shift;
     }
-    const sw = c.stateWord + (w - c.firstWord);
-    const old = this.state[sw]!;
-    const actions = this.apply(c, sw, v, lanes);
-    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions, old);
+    const s = this.state;
+    const sw = d[i + 3]!;
+    const old = s[sw]!;
+    store(s, sw, kind & 7, v, d[i + 1]! & lanes);
+    if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, (v & d[i + 2]! & lanes) >>> 0, old);
   }
 
   read64(offset: number, out: Uint32Array): void {
@@ -162,39 +182,23 @@ export class RegisterBank implements MmioDevice {
   }
 
   write64(offset: number, lo: number, hi: number): void {
-    const c = this.regAt(offset >>> 2);
-    if (c === UNKNOWN) {
+    const d = this.writeDesc;
+    const i = (offset >>> 2) * 8;
+    const kind = i < d.length ? d[i]! : 0;
+    if (kind === 0) {
       this.countUnknown(offset, true);
       return;
     }
-    const hook = c.hook;
-    if (c.hookFirst) this.hooks!.beforeWrite(hook, c.hookArg);
-    const old = this.state[c.stateWord]!;
-    const actions = this.apply(c, c.stateWord, lo >>> 0, 0xffffffff) | this.apply(c, c.stateWord + 1, hi >>> 0, 0xffffffff);
-    if (hook !== 0) this.hooks!.afterWrite(hook, c.hookArg, actions >>> 0, old);
-  }
-
-  /** Apply a word to the state by the register's policy; returns the action bits written as 1. */
-  private apply(c: Reg, sw: number, v: number, lanes: number): number {
+    const hook = d[i + 4]!;
+    if (kind >= 8) this.hooks!.beforeWrite(hook, d[i + 5]!);
     const s = this.state;
-    switch (c.pol) {
-      case RO:
-      case RAZWI:
-        break;
-      case RW:
-      case WO: {
-        const m = (c.mask & lanes & ~c.action) >>> 0;
-        s[sw] = ((s[sw]! & ~m) | (v & m)) >>> 0;
-        break;
-      }
-      case W1S:
-        s[sw] = (s[sw]! | (v & lanes & c.mask)) >>> 0;
-        break;
-      case W1C:
-        s[sw] = (s[sw]! & ~(v & lanes & c.mask)) >>> 0;
-        break;
-    }
-    return (v & c.action & lanes) >>> 0;
+    const sw = d[i + 3]!;
+    const old = s[sw]!;
+    const keep = d[i + 1]!;
+    // Both halves by the low word's register (its state words sw and sw + 1).
+    store(s, sw, kind & 7, lo | 0, keep);
+    store(s, sw + 1, kind & 7, hi | 0, keep);
+    if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, ((lo | hi) & d[i + 2]!) >>> 0, old);
   }
 
   private countUnknown(offset: number, write: boolean): void {

@@ -103,6 +103,14 @@ describe('RegisterBank access policies', () => {
     expect(bad({ writeHook: 1, hookArg: -2 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got -2");
     expect(bad({ writeHook: 1, hookArg: 0.5 })).to.throw(KernelError, "R's hookArg must be an integer >= 0, got 0.5");
     expect(bad({ hookFirst: true })).to.throw(KernelError, 'R has hookFirst but no write hook to call first');
+    // Codes and arguments are kept as int32: one past that is refused, not wrapped to a negative.
+    expect(bad({ writeHook: 2 ** 31, hookArg: 1 })).to.throw(KernelError, "R's write hook code and hookArg must be at most 2^31-1, got 2147483648 and 1");
+    expect(bad({ writeHook: 1, hookArg: 2 ** 31 })).to.throw(KernelError, "R's write hook code and hookArg must be at most 2^31-1, got 1 and 2147483648");
+    const widest = bad({ writeHook: 2 ** 31 - 1, hookArg: 2 ** 31 - 1 })();
+    const seen: number[][] = [];
+    const hooks = { beforeWrite: () => undefined, afterWrite: (...a: number[]) => void seen.push(a) };
+    new RegisterBank('b', 0x1000, widest, hooks).write(0, 4, 7);
+    expect(seen).to.deep.equal([[2 ** 31 - 1, 2 ** 31 - 1, 0, 0]]);
     // The per-register closures of before are refused by name, not silently skipped.
     expect(bad({ onWrite: () => undefined, beforeWrite: () => undefined })).to.throw(
       KernelError,
