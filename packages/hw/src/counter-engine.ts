@@ -179,10 +179,15 @@ export class CounterEngine {
   written(p: number, t: number): void {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
-    this.num[i + WRITTEN_AT] = t;
-    this.num[i + T0] = t;
-    this.num[i + E0] = this.rate[s]!.at(t);
-    this.schedule(p);
+    const num = this.num;
+    num[i + WRITTEN_AT] = t;
+    num[i + T0] = t;
+    // A stopped counter has no overflow to time (stopping it cancelled its timer) and counts nothing (its rate is ZERO_RATE).
+    if (num[i + RUNNING] !== 1) num[i + E0] = 0;
+    else {
+      num[i + E0] = this.rate[s]!.at(t);
+      this.schedule(p);
+    }
   }
 
   /**

@@ -322,6 +322,7 @@ describe('Platform descriptions', () => {
       read64: () => undefined,
       tryRead64: () => true,
       write64: () => undefined,
+      tryWrite64: () => true,
     };
     bus.map.map(0x50040000, 0x1000, blocker, 'squatter');
     expect(() => new Hardware(p, loadWorkload(p.workload), { clock: kernel.clock, irqs: kernel.irqs, map: bus.map })).to.throw(

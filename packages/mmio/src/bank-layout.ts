@@ -80,12 +80,14 @@ const POLICY: Record<Access, Pol> = { RO, RW, WO, W1S, W1C, 'RAZ/WI': RAZWI };
  * each cost V8 a map or hole check. RegisterBank.write reads the slots and
  * kinds as the literals they are here.
  */
-/** Slot 0: how the word takes a write (WRITE_*), plus WRITE_HOOK_FIRST. 0: no register there. */
+/** Slot 0: how the word takes a write (WRITE_*), plus WRITE_HOOK_FIRST and WRITE_WIDE. 0: no register there. */
 export const WRITE_IGNORED = 1;
 export const WRITE_MASKED = 2;
 export const WRITE_SET = 3;
 export const WRITE_CLEAR = 4;
 export const WRITE_HOOK_FIRST = 8;
+/** The word is part of a 64-bit register. */
+export const WRITE_WIDE = 16;
 /** Slot 1: the bits a write may change (for RW/WO, the writable bits that are not action bits). Slot 2: the action bits. Slot 3: the state word. Slot 4: the write hook's code (0: none). Slot 5: its argument. */
 export const WRITE_STRIDE = 8;
 const HOOK_LIMIT = 0x7fffffff;
@@ -225,7 +227,7 @@ function describeWrite(desc: Int32Array, at: number, c: Reg, stateWord: number):
   } else if (c.pol === W1S) kind = WRITE_SET;
   else if (c.pol === W1C) kind = WRITE_CLEAR;
   else kind = WRITE_IGNORED;
-  desc[at] = kind | (c.hookFirst ? WRITE_HOOK_FIRST : 0);
+  desc[at] = kind | (c.hookFirst ? WRITE_HOOK_FIRST : 0) | (c.wide ? WRITE_WIDE : 0);
   desc[at + 1] = keep | 0;
   desc[at + 2] = c.action | 0;
   desc[at + 3] = stateWord;

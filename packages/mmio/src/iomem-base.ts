@@ -204,12 +204,11 @@ export class IoMemBase {
     this.access(offset, 8, false, 0, 0, out, true);
   }
 
+  /** One register lookup for the width check and the write (tryWrite64); a refused width takes the checked path, which refuses it with its reason. */
   private writeqDirect(lo: number, hi: number, offset: number): void {
     checkHalves(lo, hi);
-    const dev = this.dev0!;
-    if (typeof offset === 'number' && (offset & 0xff8) === offset && dev.check(this.off0 + offset, 8, true) === undefined)
-      dev.write64(this.off0 + offset, lo >>> 0, hi >>> 0);
-    else this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
+    if (typeof offset === 'number' && (offset & 0xff8) === offset && this.dev0!.tryWrite64(this.off0 + offset, lo >>> 0, hi >>> 0)) return;
+    this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
   }
 
   private writeqChecked(lo: number, hi: number, offset: number): void {

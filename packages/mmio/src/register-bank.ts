@@ -126,7 +126,7 @@ export class RegisterBank implements MmioDevice {
   /*
    * The write path reads the layout's write descriptor (see WRITE_STRIDE in
    * bank-layout.ts) with its slots and kinds as literals: slot 0 the kind
-   * (1 ignored, 2 masked, 3 W1S, 4 W1C; +8 hookFirst; 0 no register), 1 the
+   * (1 ignored, 2 masked, 3 W1S, 4 W1C; +8 hookFirst, +16 64-bit; 0 no register), 1 the
    * bits a write may change, 2 the action bits, 3 the state word, 4 the hook
    * code, 5 its argument.
    */
@@ -140,7 +140,7 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     const hook = d[i + 4]!;
-    if (kind >= 8) this.hooks!.beforeWrite(hook, d[i + 5]!);
+    if ((kind & 8) !== 0) this.hooks!.beforeWrite(hook, d[i + 5]!);
     let v = value | 0;
     let lanes = -1;
     if (width < 4) {
@@ -181,6 +181,15 @@ export class RegisterBank implements MmioDevice {
     return true;
   }
 
+  /** check(offset, 8, true) then write64, with one lookup for a 64-bit register (writeq's direct path); false, nothing done, otherwise (the checked path decides). */
+  tryWrite64(offset: number, lo: number, hi: number): boolean {
+    const d = this.writeDesc;
+    const i = (offset >>> 2) * 8;
+    if (i >= d.length || (d[i]! & 16) === 0) return false;
+    this.write64(offset, lo, hi);
+    return true;
+  }
+
   write64(offset: number, lo: number, hi: number): void {
     const d = this.writeDesc;
     const i = (offset >>> 2) * 8;
@@ -190,7 +199,7 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     const hook = d[i + 4]!;
-    if (kind >= 8) this.hooks!.beforeWrite(hook, d[i + 5]!);
+    if ((kind & 8) !== 0) this.hooks!.beforeWrite(hook, d[i + 5]!);
     const s = this.state;
     const sw = d[i + 3]!;
     const old = s[sw]!;

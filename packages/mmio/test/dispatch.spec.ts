@@ -107,6 +107,10 @@ describe('IoMem dispatch: direct accessors while unwatched, traced-direct readl 
         return true;
       },
       write64: (offset) => void writes.push(offset),
+      tryWrite64: (offset) => {
+        writes.push(offset);
+        return true;
+      },
     };
     bus.map.map(0x30000, 0x1000, device, 'bare');
     const io = bus.ioremap(0x30000, 0x1000, 'bare');
