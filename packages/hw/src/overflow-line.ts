@@ -9,6 +9,9 @@ import { REG } from './cspmu-regs.js';
  */
 export class OverflowLine {
   private asserted = false;
+  /** Where PMOVSCLR and PMINTENSET begin, as fields: an imported constant costs V8 a hole and a map check per use. */
+  private readonly ovsWord = REG.PMOVSCLR >> 2;
+  private readonly intenWord = REG.PMINTENSET >> 2;
   /** An overflow bit was set since the line was last driven. */
   private stale = false;
 
@@ -47,9 +50,9 @@ export class OverflowLine {
     const { irqs, irq } = this;
     if (!irqs || irq === undefined) return;
     let level = false;
-    for (let r = 0; r < this.setClrRegs && !level; r++) {
-      level = (this.overflowWords[(REG.PMOVSCLR >> 2) + r]! & this.configWords[(REG.PMINTENSET >> 2) + r]!) !== 0;
-    }
+    const ovs = this.overflowWords;
+    const inten = this.configWords;
+    for (let r = 0; r < this.setClrRegs && !level; r++) level = (ovs[this.ovsWord + r]! & inten[this.intenWord + r]!) !== 0;
     if (level && !this.asserted) {
       this.asserted = true;
       irqs.raise(irq);
