@@ -228,7 +228,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved, and none while counters do not run. */
   private enableChanged(r: number, old: number): void {
     const t = this.accessTime();
-    const changed = (old ^ this.cfg[this.cntenWord + r]!) >>> 0;
+    const changed = old ^ this.cfg[this.cntenWord + r]!;
     if (changed === 0 || !this.countersRun()) return;
     for (let bits = changed; bits !== 0; bits &= bits - 1) {
       const p = r * 32 + (31 - Math.clz32(bits & -bits));
@@ -259,11 +259,11 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.line.driveIfStale();
   }
 
-  /** Fold every counter whose PMCNTEN bit is set, lowest first. */
+  /** Fold every counter whose PMCNTEN bit is set, lowest first (the bits as int32: a word above 2^31 would have V8 loop on doubles). */
   private foldEnabled(t: number): void {
     const s = this.cfg;
     for (let r = 0; r < this.setClrRegs; r++) {
-      for (let bits = s[this.cntenWord + r]!; bits !== 0; bits &= bits - 1) this.fold(r * 32 + (31 - Math.clz32(bits & -bits)), t);
+      for (let bits = s[this.cntenWord + r]! | 0; bits !== 0; bits &= bits - 1) this.fold(r * 32 + (31 - Math.clz32(bits & -bits)), t);
     }
   }
 
@@ -271,7 +271,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private restartEnabled(t: number): void {
     const s = this.cfg;
     for (let r = 0; r < this.setClrRegs; r++) {
-      for (let bits = s[this.cntenWord + r]!; bits !== 0; bits &= bits - 1) this.restart(r * 32 + (31 - Math.clz32(bits & -bits)), t);
+      for (let bits = s[this.cntenWord + r]! | 0; bits !== 0; bits &= bits - 1) this.restart(r * 32 + (31 - Math.clz32(bits & -bits)), t);
     }
   }
 
