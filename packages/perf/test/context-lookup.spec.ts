@@ -30,4 +30,16 @@ describe('Perf core: the context an event goes into', () => {
     await core.close(a);
     await core.close(b);
   });
+
+  it('removing a group a context does not hold leaves its groups as they were', async () => {
+    const { core, pmu, type } = perfRig();
+    const a = core.open({ type, config: 1n }, { cpu: 0 });
+    const b = core.open({ type, config: 1n }, { cpu: 0 });
+    const elsewhere = core.open({ type, config: 1n }, { cpu: 1 });
+    const ctx = core.context(pmu, 0);
+    ctx.removeGroup(elsewhere);
+    expect([ctx.flexible, ctx.pinned]).to.deep.equal([[a, b], []]);
+    expect(core.context(pmu, 1).flexible).to.deep.equal([elsewhere]);
+    for (const e of [a, b, elsewhere]) await core.close(e);
+  });
 });
