@@ -4,7 +4,7 @@ import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 
 describe('Driver frames', () => {
-  it('a perf callback that throws leaves the call stack where its caller had it, and names itself in the report', async () => {
+  it('a perf callback that throws leaves the call stack where its caller had it', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const inst = m.driver.instanceByName('arm_cspmu_cache_0')!;
     const [e] = m.open('arm_cspmu_cache_0/cycles/');

@@ -51,9 +51,10 @@ export function formatMax(f: FormatField): bigint {
   return (1n << BigInt(f.bits.length)) - 1n;
 }
 
-/** Scatter `value` into the field's bits, lowest bit first; EINVAL if it does not fit. */
+/** Scatter `value` into the field's bits, lowest bit first; EINVAL if it is negative or does not fit. */
 export function encodeFormat(f: FormatField, value: bigint): bigint {
   const max = formatMax(f);
+  if (value < 0n) throw kerr('EINVAL', `value ${value} is negative: format (${f.name}) takes 0 to ${max}`);
   if (value > max) throw kerr('EINVAL', `value too big for format (${f.name}), maximum is ${max}`);
   // A run of consecutive field bits takes the value's bits in one shift (most fields are one run); bit by bit was a few BigInts a bit.
   const bits = f.bits;

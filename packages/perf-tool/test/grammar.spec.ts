@@ -46,6 +46,14 @@ describe('Format codec', () => {
     expect(() => encodeFormat(f, 1024n)).to.throw('value too big for format (root_port), maximum is 1023');
   });
 
+  it('refuses a negative value (EINVAL) instead of taking its low bits', () => {
+    const f = parseFormat('e', 'config:0-7');
+    expect(() => encodeFormat(f, -1n))
+      .to.throw('value -1 is negative: format (e) takes 0 to 255')
+      .with.property('code', 'EINVAL');
+    expect(encodeFormat(f, 0n)).to.equal(0n);
+  });
+
   it('refuses malformed format files', () => {
     expect(() => parseFormat('x', 'config4:0-3')).to.throw('is not CONFIG:BITS');
     expect(() => parseFormat('x', 'config:9-3')).to.throw('out of 0-63 or reversed');

@@ -83,7 +83,7 @@ const plainBool = (v: unknown): boolean => v === undefined || typeof v === 'bool
  * else goes to `checkFields`, which decides and names the first bad field
  * in the kernel's order. The expression only ever says "plainly fine":
  * what it turns away, checkFields still accepts if it should (a null
- * config, a read_format above 2^32 without unknown low bits).
+ * config, for one).
  */
 export function normalizeAttr(attrIn: PerfEventAttr): FullAttr {
   if (typeof attrIn !== 'object' || attrIn === null) throw kerr('EINVAL', 'perf_event_attr must be an object');

@@ -229,8 +229,7 @@ export class PerfCore {
     if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
     const leader = event.leader;
     const ctx = this.context(groupPmu(leader), leader.cpu);
-    // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become
-    // singleton groups that keep their counters (and go on counting if they were on).
+    // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become singleton groups that keep their counters (and go on counting if they were on).
     ctx.eventSchedOut(event);
     if (event.isLeader) {
       ctx.removeGroup(event);
@@ -315,6 +314,7 @@ export class PerfCore {
   /** perf_pmu_migrate_context: move every event of `pmu` from one CPU to another, keeping counts. */
   migrateContext(pmu: Pmu, from: number, to: number): number {
     const reg = this.registry.get(pmu);
+    if (!this.kernel.cpus.isOnline(to)) throw kerr('EINVAL', `perf: cannot migrate ${reg.name}'s events to cpu ${to}: it is not an online CPU`);
     const src = reg.contexts.get(from);
     if (!src || src.empty) return 0;
     const dst = this.context(pmu, to);

@@ -291,6 +291,22 @@ describe('Perf core: scheduling', () => {
     expect(core.read(e).value).to.equal(150);
   });
 
+  it('refuses (EINVAL) to migrate a context to a CPU that is not online, moving nothing', () => {
+    const { core, clock, type, pmu, kernel } = perfRig();
+    const e = core.open({ type, config: 1n }, { cpu: 0 });
+    clock.advance(100);
+    for (const to of [9, -1, 1.5]) {
+      expect(() => core.migrateContext(pmu, 0, to))
+        .to.throw(`perf: cannot migrate test_pmu_0's events to cpu ${to}: it is not an online CPU`)
+        .with.property('code', 'EINVAL');
+    }
+    kernel.cpus.cpuDown(3);
+    expect(() => core.migrateContext(pmu, 0, 3)).to.throw('to cpu 3: it is not an online CPU');
+    expect(e.cpu).to.equal(0);
+    clock.advance(50);
+    expect(core.read(e).value).to.equal(150);
+  });
+
   it('refuses to unregister a PMU with live events, and waits a grace period otherwise', async () => {
     const { core, pmu, type, kernel } = perfRig();
     const e = core.open({ type, config: 1n }, { cpu: 0 });
