@@ -86,7 +86,8 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.line = new OverflowLine(deps.irqs, deps.irq, cnt, this.page0.state, this.setClrRegs);
     this.runs = new CounterRuns(index, cnt, c.counterBits > 32);
     // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged,
-    // which ends the freeze and lowers the line then), so no bit set means neither: testing them as well would be dead code.
+    // which ends the freeze and lowers the line then; clearing PMCR.FZO can end a freeze, never start one), so no bit set means
+    // neither: testing them as well would be dead code.
     const quiet = () => c.accessLatencyNs === 0 && !this.anyOverflow();
     this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
@@ -241,20 +242,24 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   /**
    * PMCR written over `old`: P or C written as 1 reset the event or cycle
-   * counters; if that happened or E or FZO changed, fold and restart the
-   * enabled counters. Only they can start or stop: a counter whose PMCNTEN
+   * counters; if that happened or E or FZO changed, fold the enabled
+   * counters, work out the freeze again, and restart them. Only they can start or stop: a counter whose PMCNTEN
    * bit is clear is stopped whatever PMCR says, and has no progress to fold
    * or overflow to schedule.
    */
   private pmcrChanged(actions: number, old: number): void {
     const t = this.accessTime();
-    if (actions === 0 && ((old ^ this.cfg[this.pmcrWord]!) & 0x201) === 0) return; // PMCR.E | PMCR.FZO
+    const moved = old ^ this.cfg[this.pmcrWord]!;
+    if (actions === 0 && (moved & 0x201) === 0) return; // PMCR.E | PMCR.FZO
     if (actions !== 0) {
       this.foldAll(t);
       this.resetCounters(actions);
     }
     // Only a counting counter has progress to fold, and one counts only while E is set and nothing freezes them.
     if ((old & 1) !== 0 && !this.frozen) this.foldEnabled(t);
+    // The counters are frozen while FZO is set and an overflow is pending: setting FZO over a pending overflow freezes them, clearing it
+    // ends the freeze (the fold above ran under the old FZO; a wrap it found already froze them if the new FZO asks for it).
+    if ((moved & 0x200) !== 0) this.frozen = this.fzoActive() && this.anyOverflow(); // PMCR.FZO
     this.restartEnabled(t);
     this.line.driveIfStale();
   }
