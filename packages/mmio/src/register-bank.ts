@@ -1,6 +1,7 @@
 // A bank of 32- and 64-bit registers with access policies (RO, RW, WO, W1S, W1C, RAZ/WI) and write hooks, mapped as an MMIO device.
 import { kerr } from '@cspmu/kernel';
 import { BankLayout, type Reg, type RegisterSpec, RO, RW, UNKNOWN, W1C, W1S, type WriteHooks } from './bank-layout.js';
+import { hex } from './bus-error.js';
 import type { AccessWidth, MmioDevice, ReadShadow } from './device.js';
 import { type UnknownAccessCount, UnknownAccesses } from './unknown-accesses.js';
 
@@ -95,7 +96,14 @@ export class RegisterBank implements MmioDevice {
     if (c === UNKNOWN) return undefined;
     if (width < 4 && !c.narrow) return `${c.spec.name} does not accept ${width * 8}-bit accesses`;
     if (width === 8 && !c.wide) return `${c.spec.name} is a 32-bit register; a 64-bit access is not allowed`;
+    // A 64-bit register is 8-aligned: an access elsewhere in it would take its high half and the next register's low half.
+    if (width === 8 && (offset & 7) !== 0) return `${c.spec.name} is a 64-bit register at ${hex(c.firstWord * 4)}; a 64-bit access must start there`;
     return undefined;
+  }
+
+  /** A 64-bit access check() refuses, made on the bank directly (the bus refuses it before): EIO, with check()'s reason, and nothing touched. */
+  private refused64(offset: number, write: boolean): Error {
+    return kerr('EIO', `bank ${this.name}: at ${hex(offset)}: ${this.check(offset, 8, write)}`);
   }
 
   read(offset: number, width: 1 | 2 | 4): number {
@@ -155,6 +163,7 @@ export class RegisterBank implements MmioDevice {
     if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, (v & d[i + 2]! & lanes) >>> 0, old);
   }
 
+  /** A 64-bit read at a 64-bit register's start (where check(offset, 8) passes); elsewhere refused (EIO), as a bus access there is. */
   read64(offset: number, out: Uint32Array): void {
     const c = this.regAt(offset >>> 2);
     if (c === UNKNOWN) {
@@ -163,6 +172,7 @@ export class RegisterBank implements MmioDevice {
       out[1] = 0;
       return;
     }
+    if (!c.wide || (offset & 7) !== 0) throw this.refused64(offset, false);
     if (c.read64 !== null) {
       c.read64(out, this.context);
       return;
@@ -175,7 +185,7 @@ export class RegisterBank implements MmioDevice {
   /** check(offset, 8) then read64, with one lookup for a 64-bit register (readq's fast path); false, nothing done, otherwise (the checked path decides). */
   tryRead64(offset: number, out: Uint32Array): boolean {
     const c = this.regAt(offset >>> 2);
-    if (!c.wide) return false;
+    if (!c.wide || (offset & 7) !== 0) return false;
     if (c.read64 !== null) c.read64(out, this.context);
     else this.read64(offset, out);
     return true;
@@ -185,11 +195,12 @@ export class RegisterBank implements MmioDevice {
   tryWrite64(offset: number, lo: number, hi: number): boolean {
     const d = this.writeDesc;
     const i = (offset >>> 2) * 8;
-    if (i >= d.length || (d[i]! & 16) === 0) return false;
+    if (i >= d.length || (d[i]! & 16) === 0 || (offset & 7) !== 0) return false;
     this.write64(offset, lo, hi);
     return true;
   }
 
+  /** A 64-bit write at a 64-bit register's start (where check(offset, 8, true) passes); elsewhere refused (EIO) with nothing touched. */
   write64(offset: number, lo: number, hi: number): void {
     const d = this.writeDesc;
     const i = (offset >>> 2) * 8;
@@ -198,6 +209,7 @@ export class RegisterBank implements MmioDevice {
       this.countUnknown(offset, true);
       return;
     }
+    if ((kind & 16) === 0 || (offset & 7) !== 0) throw this.refused64(offset, true);
     const hook = d[i + 4]!;
     if ((kind & 8) !== 0) this.hooks!.beforeWrite(hook, d[i + 5]!);
     const s = this.state;
