@@ -127,7 +127,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
 
   /** A write has been applied: each kind reacts only to what it changed (all but the interrupt and overflow registers take the device's time). */
   afterWrite(hook: number, arg: number, actions: number, old: number): void {
-    // HOOK's codes as literals (cspmu-register-map.ts): a module constant would cost V8 a hole check per compare, on every write.
+    // HOOK's codes as literals (cspmu-register-map.ts; test/hook-codes.spec.ts pins both): a module constant would cost V8 a hole check per compare, on every write.
     switch (hook) {
       case 1: // HOOK.COUNTER
         this.counterWritten(arg);

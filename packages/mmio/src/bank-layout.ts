@@ -78,7 +78,7 @@ const POLICY: Record<Access, Pol> = { RO, RW, WO, W1S, W1C, 'RAZ/WI': RAZWI };
  * bank (see BankLayout.writeDesc): typed-array loads and literal compares
  * on the write path, where a Reg's fields and these module constants would
  * each cost V8 a map or hole check. RegisterBank.write reads the slots and
- * kinds as the literals they are here.
+ * kinds as the literals they are here (test/write-descriptor.spec.ts pins both).
  */
 /** Slot 0: how the word takes a write (WRITE_*), plus WRITE_HOOK_FIRST and WRITE_WIDE. 0: no register there. */
 export const WRITE_IGNORED = 1;
