@@ -243,9 +243,9 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /**
    * PMCR written over `old`: P or C written as 1 reset the event or cycle
    * counters; if that happened or E or FZO changed, fold the enabled
-   * counters, work out the freeze again, and restart them. Only they can start or stop: a counter whose PMCNTEN
-   * bit is clear is stopped whatever PMCR says, and has no progress to fold
-   * or overflow to schedule.
+   * counters, work out the freeze again, and restart them. Only they can
+   * start or stop: a counter whose PMCNTEN bit is clear is stopped whatever
+   * PMCR says, and has no progress to fold or overflow to schedule.
    */
   private pmcrChanged(actions: number, old: number): void {
     const t = this.accessTime();

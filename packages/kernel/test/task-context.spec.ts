@@ -1,4 +1,5 @@
 // The task context: a sleeping task's frames and held locks follow its promises across awaits, and nothing else.
+import { spawnSync } from 'node:child_process';
 import { expect } from 'chai';
 import { runWithFrames, runWithHeld, taskFrames, taskHeld } from '../src/base/task-context.js';
 
@@ -117,5 +118,23 @@ describe('Task context across awaits', () => {
     expect(taskFrames()).to.equal(undefined);
     await Promise.resolve();
     expect(taskFrames()).to.equal(undefined);
+  });
+
+  it('installs its promise hooks once, when a context is first set, however many contexts are set after', () => {
+    // In a process of its own: this one has installed them already. Each install would add a hook pair run for every promise.
+    const moduleUrl = new URL('../src/base/task-context.js', import.meta.url).href;
+    const script = `
+      import { promiseHooks } from 'node:v8';
+      const create = promiseHooks.createHook;
+      let installs = 0;
+      promiseHooks.createHook = (hooks) => (installs++, create(hooks));
+      const { runWithFrames, runWithHeld, taskFrames } = await import(${JSON.stringify(moduleUrl)});
+      const before = installs;
+      for (let i = 0; i < 5; i++) runWithFrames({ i }, () => runWithHeld(undefined, () => undefined));
+      const seen = await runWithFrames({ name: 'last' }, async () => { await new Promise((r) => setTimeout(r, 0)); return taskFrames(); });
+      console.log(JSON.stringify({ before, installs, seen }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.stderr).to.equal('');
+    expect(JSON.parse(r.stdout)).to.deep.equal({ before: 0, installs: 1, seen: { name: 'last' } });
   });
 });
