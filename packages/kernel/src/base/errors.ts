@@ -14,6 +14,8 @@ export const ERRNO = {
   EBUSY: 16,
   EEXIST: 17,
   ENODEV: 19,
+  ENOTDIR: 20,
+  EISDIR: 21,
   EINVAL: 22,
   ENOTTY: 25,
   ENOSPC: 28,

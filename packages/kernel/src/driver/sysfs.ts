@@ -122,11 +122,6 @@ class Dir {
     const f = this.flat;
     for (let i = 0; i < f.length; i += 2) yield [f[i] as string, f[i + 1] as Entry];
   }
-
-  attrAt(path: string, start: number, end: number): SysfsAttribute | undefined {
-    const e = this.getAt(path, start, end);
-    return e === undefined || e instanceof Dir ? undefined : e;
-  }
 }
 
 const SLASH = 0x2f;
@@ -158,6 +153,22 @@ function nameStart(path: string, end: number): number {
   return path.lastIndexOf('/', end - 1) + 1;
 }
 
+/** How walk() meets a file among the names it walks: as a miss, as ENOTDIR (what Linux's path lookup gives), or as EEXIST when it would make that directory. */
+const FIND = 0;
+const RESOLVE = 1;
+const CREATE = 2;
+type WalkMode = typeof FIND | typeof RESOLVE | typeof CREATE;
+
+/** Linux's answer to a file's name followed by a slash, whether more names follow or not. */
+function notADirectory(path: string, end: number): never {
+  throw kerr('ENOTDIR', `sysfs: '${path.slice(0, end)}' is a file, not a directory, so '${path}' names nothing; drop the '/' after a file's name`);
+}
+
+/** Linux's answer to read() or write() of a directory. */
+function isADirectory(path: string): never {
+  throw kerr('EISDIR', `sysfs: '${path}' is a directory; read or write a file in it (list() shows them)`);
+}
+
 /** The machine's sysfs: directories of attributes whose contents are computed when read. */
 export class Sysfs {
   private readonly root = new Dir();
@@ -178,9 +189,10 @@ export class Sysfs {
   add(path: string, attr: SysfsAttribute): void {
     const end = checkPath(path);
     if (end === 0) throw kerr('EINVAL', 'sysfs: cannot add an attribute at /');
+    if (end < path.length) throw kerr('EINVAL', `sysfs: cannot add an attribute at '${path}': a file's name is not followed by '/'`);
     const start = nameStart(path, end);
     const name = path.slice(start, end);
-    const dir = this.walk(path, start, true)!;
+    const dir = this.walk(path, start, CREATE)!;
     if (dir.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
     dir.set(this.intern(name), attr);
   }
@@ -191,7 +203,7 @@ export class Sysfs {
     if (end === 0) throw kerr('EEXIST', 'sysfs: / exists');
     const start = nameStart(path, end);
     const name = path.slice(start, end);
-    const parent = this.walk(path, start, true)!;
+    const parent = this.walk(path, start, CREATE)!;
     if (parent.has(name)) throw kerr('EEXIST', `sysfs: cannot create duplicate filename '${path}'`);
     parent.set(this.intern(name), new Dir());
   }
@@ -200,17 +212,19 @@ export class Sysfs {
     const end = checkPath(path);
     if (end === 0) return true;
     const start = nameStart(path, end);
-    const dir = this.walk(path, start, false);
-    return dir !== undefined && dir.getAt(path, start, end) !== undefined;
+    const e = this.walk(path, start, FIND)?.getAt(path, start, end);
+    return e !== undefined && (end === path.length || e instanceof Dir);
   }
 
   /** Remove a file or a whole directory. */
   remove(path: string): void {
     const end = checkPath(path);
     const start = nameStart(path, end);
-    const name = end === 0 ? undefined : path.slice(start, end);
-    const dir = name ? this.walk(path, start, false) : undefined;
-    if (!dir || !name || !dir.delete(name)) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
+    const dir = end === 0 ? undefined : this.walk(path, start, RESOLVE);
+    const e = dir?.getAt(path, start, end);
+    if (!dir || !e) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
+    if (end < path.length && !(e instanceof Dir)) notADirectory(path, end);
+    dir.delete(path.slice(start, end));
   }
 
   read(path: string): string {
@@ -232,14 +246,14 @@ export class Sysfs {
 
   /** Names in a directory: subdirectories and attributes, sorted. */
   list(path: string): string[] {
-    const dir = this.walk(path, checkPath(path), false);
+    const dir = this.walk(path, checkPath(path), RESOLVE);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     return dir.names().sort();
   }
 
   /** Write the tree under `path` into a real directory, every attribute as a file. */
   async exportTo(path: string, target: string): Promise<number> {
-    const dir = this.walk(path, checkPath(path), false);
+    const dir = this.walk(path, checkPath(path), RESOLVE);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
@@ -261,13 +275,15 @@ export class Sysfs {
   private attr(path: string): SysfsAttribute {
     const end = checkPath(path);
     const start = nameStart(path, end);
-    const a = end === 0 ? undefined : this.walk(path, start, false)?.attrAt(path, start, end);
-    if (!a) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
-    return a;
+    const e = end === 0 ? this.root : this.walk(path, start, RESOLVE)?.getAt(path, start, end);
+    if (e === undefined) throw kerr('ENOENT', `sysfs: no such file '${path}'`);
+    if (e instanceof Dir) isADirectory(path);
+    if (end < path.length) notADirectory(path, end);
+    return e;
   }
 
-  /** The directory of the names in `path` before `limit`: made where missing if `create`, else undefined. */
-  private walk(path: string, limit: number, create: boolean): Dir | undefined {
+  /** The directory of the names in `path` before `limit`: made where missing with CREATE, else undefined; a file among them is as `mode` says. */
+  private walk(path: string, limit: number, mode: WalkMode): Dir | undefined {
     let d = this.root;
     for (let i = 0; i < limit; ) {
       if (path.charCodeAt(i) === SLASH) {
@@ -279,7 +295,8 @@ export class Sysfs {
       const e = d.getAt(path, i, j);
       let next = e instanceof Dir ? e : undefined;
       if (!next) {
-        if (!create) return undefined;
+        if (e !== undefined && mode === RESOLVE) notADirectory(path, j);
+        if (mode !== CREATE) return undefined;
         const s = path.slice(i, j);
         if (e !== undefined) throw kerr('EEXIST', `sysfs: '${s}' is a file, not a directory`);
         next = new Dir();
