@@ -13,6 +13,8 @@ interface Case {
   readonly layout: 'std' | 'csv' | 'json';
   /** Compare only the first lines (interval runs end at a time that varies). */
   readonly first?: number;
+  /** The CSV separator as printed (-x \\t prints tabs). */
+  readonly sep?: string;
 }
 
 const SW = 'task-clock,cpu-clock';
@@ -40,6 +42,21 @@ const CORPUS: Case[] = [
   { name: 'a group that does not fit', args: ['-e', '{task-clock,cpu-clock,cycles}'], command: ['true'], layout: 'std' },
   { name: 'a group that does not fit, JSON', args: ['-j', '-e', '{task-clock,cpu-clock,cycles}'], command: ['true'], layout: 'json' },
   { name: 'modifiers in names', args: ['-x,', '-e', 'task-clock:u', '-e', 'cpu-clock:k'], command: ['true'], layout: 'csv' },
+  { name: '--no-big-num', args: ['--no-big-num', '-e', SW], command: ['true'], layout: 'std' },
+  { name: '-B', args: ['-B', '-C', '0', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },
+  { name: '--no-big-num with -x', args: ['--no-big-num', '-x,', '-e', SW], command: ['true'], layout: 'csv' },
+  { name: '-B with -j', args: ['-B', '-j', '-e', SW], command: ['true'], layout: 'json' },
+  { name: '-x \\t is a tab', args: ['-x', '\\t', '-e', SW], command: ['true'], layout: 'csv', sep: '\t' },
+  // Exactly two intervals, then nothing, though the command runs on: the whole output is compared.
+  { name: '--interval-count 2', args: ['-C', '0', '-I', '100', '--interval-count', '2', '-e', SW], command: ['sleep', '0.45'], layout: 'std' },
+  { name: '--interval-count 2, CSV', args: ['-C', '0', '-I', '100', '--interval-count', '2', '-x,', '-e', SW], command: ['sleep', '0.45'], layout: 'csv' },
+  {
+    name: '--interval-count 0 is no limit',
+    args: ['-C', '0', '-I', '100', '--interval-count', '0', '-e', SW],
+    command: ['sleep', '0.45'],
+    layout: 'std',
+    first: 5,
+  },
 ];
 
 describe('perf stat output: cspmu against the real perf 6.1', function () {
@@ -59,7 +76,8 @@ describe('perf stat output: cspmu against the real perf 6.1', function () {
       expect(ours.stdout, 'the counts go to stderr, as perf prints them').to.equal('');
       const cut = (s: string) => (c.first ? s.split('\n').slice(0, c.first).join('\n') : s);
       const [a, b] = [cut(theirs.stderr), cut(ours.stderr)];
-      const problems = c.layout === 'std' ? compareStd(a, b) : c.layout === 'csv' ? compareCsv(a, b, c.args.includes(';') ? ';' : ',') : compareJson(a, b);
+      const problems =
+        c.layout === 'std' ? compareStd(a, b) : c.layout === 'csv' ? compareCsv(a, b, c.sep ?? (c.args.includes(';') ? ';' : ',')) : compareJson(a, b);
       expect(problems, `\n${problems.join('\n')}\n--- perf:\n${theirs.stderr}--- cspmu:\n${ours.stderr}`).to.deep.equal([]);
     });
   }

@@ -18,6 +18,8 @@ export interface StatFlags {
   timeout?: string;
   duration?: string;
   verbose?: boolean;
+  bigNum?: boolean;
+  intervalCount?: string;
 }
 
 const collect = (v: string, prev: string[] | undefined) => [...(prev ?? []), v];
@@ -33,11 +35,14 @@ export function withStatOptions(cmd: Command): Command {
     .option('--per-socket', 'aggregate counts per processor socket')
     .option('--per-node', 'aggregate counts per NUMA node')
     .option('--per-core', 'aggregate counts per core (each CPU is a core on these platforms)')
-    .option('-x, --field-separator <sep>', 'print counts in CSV with this separator')
+    .option('-x, --field-separator <sep>', 'print counts in CSV with this separator (\\t is a tab)')
+    .option('-B, --big-num', "group the digits of counts as the locale does (LC_NUMERIC's thousands separator; the default without -x)")
+    .option('--no-big-num', 'print counts without digit grouping')
     .option('-j, --json-output', 'print counts in JSON, one object per line')
     .addOption(new Option('--json', 'same as -j').hideHelp())
     .option('-I, --interval-print <ms>', 'print counts every MS milliseconds (>= 10)')
     .addOption(new Option('--interval <ms>').hideHelp())
+    .option('--interval-count <n>', 'with -I: print N intervals, then stop (a command runs on to its end, unprinted)')
     .option('-r, --repeat <n>', 'run N times and print the mean and its variation')
     .option('-o, --output <file>', 'write the counts to FILE instead of stderr')
     .option('--timeout <ms>', 'stop after MS milliseconds of wall time (the command is killed); the emulated clock follows the wall clock')

@@ -46,8 +46,15 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   const repeat = positiveInt(o.repeat, '-r') ?? 1;
   const timeoutMs = positiveInt(o.timeout, '--timeout');
   if (timeoutMs !== undefined && durationNs !== undefined) throw kerr('EINVAL', '--timeout waits in wall time and --duration jumps virtual time: give one');
+  // --interval-count 0 is perf's "no limit".
+  const intervalCount = o.intervalCount === '0' ? undefined : positiveInt(o.intervalCount, '--interval-count');
+  if (intervalCount !== undefined && intervalMs === undefined) throw kerr('EINVAL', '--interval-count N prints N intervals: give -I MS with it');
   const json = o.jsonOutput === true || (o as { json?: boolean }).json === true;
   if (json && o.fieldSeparator !== undefined) throw kerr('EINVAL', '-x and -j are different output formats: give one');
+  // perf lets the spreadsheet group CSV digits: -B with -x is refused, and -x alone turns grouping off.
+  if (o.bigNum === true && o.fieldSeparator !== undefined) throw kerr('EINVAL', '-B option not supported with -x: CSV counts are never grouped');
+  // As perf, the two characters \t name a tab (a shell passes them through quotes unchanged).
+  const sep = o.fieldSeparator === '\\t' ? '\t' : o.fieldSeparator;
   const layout: Layout = json ? 'json' : o.fieldSeparator !== undefined ? 'csv' : 'std';
   const mode = aggrMode(o);
   const systemWide = o.allCpus === true || (cpus === undefined && command.length === 0);
@@ -79,6 +86,7 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
     ...(command.length ? { command } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(intervalMs !== undefined ? { intervalNs: intervalMs * 1e6 } : {}),
+    ...(intervalCount !== undefined ? { intervalCount } : {}),
     repeat,
     onProgress: (f) => bar?.update(Math.round(f * 100)),
     onInterval: (snap) => {
@@ -89,11 +97,12 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   };
   const printConfig = (units: string[]): PrintConfig => ({
     layout,
-    sep: layout === 'csv' ? o.fieldSeparator! : ' ',
+    sep: layout === 'csv' ? sep! : ' ',
     mode,
     unitWidth: Math.max(4, ...units.map((u) => u.length)),
     repeat,
     locale: numericLocale(),
+    bigNum: o.bigNum !== false,
   });
   const res = await runStat(m, req);
   bar?.stop();

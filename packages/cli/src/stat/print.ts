@@ -12,6 +12,8 @@ export interface PrintConfig {
   readonly unitWidth: number;
   readonly repeat: number;
   readonly locale: NumericLocale;
+  /** -B/--no-big-num: group the std layout's counts as the locale does (perf's default); CSV and JSON never group. */
+  readonly bigNum?: boolean;
 }
 
 /** A line with what perf derives for it. */
@@ -95,7 +97,7 @@ export function formatLine(cfg: PrintConfig, p: PrintedLine, prefix: string): st
     const metric = p.metric ? `${s}${metricNumber(cfg, p.metric).trim()}${s}${p.metric.unit}` : `${s}${s}`;
     return `${head}${fixed(l.value, decimals, cfg.locale)}${s}${l.unit}${s}${l.name}${noiseText(cfg, p)}${runningText(cfg, l)}${metric}`;
   }
-  const value = right(fixed(l.value, decimals, cfg.locale, true), 18);
+  const value = right(fixed(l.value, decimals, cfg.locale, cfg.bigNum !== false), 18);
   return `${head}${value}${s}${left(l.unit, cfg.unitWidth)}${s}${left(l.name, 32)}${stdMetric(cfg, p.metric)}${noiseText(cfg, p)}${runningText(cfg, l)}`;
 }
 

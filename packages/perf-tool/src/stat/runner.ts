@@ -39,6 +39,8 @@ export interface StatRequest {
   /** Count for this much wall time (without a command), or stop the command after it. */
   readonly timeoutMs?: number;
   readonly intervalNs?: number;
+  /** --interval-count: stop after this many intervals (a command runs on to its end, with nothing more printed). */
+  readonly intervalCount?: number;
   /** -r: run this many times. */
   readonly repeat?: number;
   readonly onProgress?: (fraction: number) => void;
@@ -113,7 +115,8 @@ class Reader {
   }
 }
 
-function waitForSignal(onTick: () => void): Promise<void> {
+/** Count until SIGINT or SIGTERM, or until `stopWith`'s stop is called (the last of --interval-count's intervals). */
+function waitForSignal(onTick: () => void, stopWith: (stop: () => void) => void): Promise<void> {
   return new Promise((resolve) => {
     const tick = setInterval(onTick, 10);
     const stop = () => {
@@ -124,6 +127,7 @@ function waitForSignal(onTick: () => void): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    stopWith(stop);
   });
 }
 
@@ -140,16 +144,20 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
   const start = clock.now();
   let lastInterval = start;
   const interval = req.intervalNs;
+  let intervalsLeft = interval === undefined ? Number.POSITIVE_INFINITY : (req.intervalCount ?? Number.POSITIVE_INFINITY);
+  let onIntervalsDone: (() => void) | undefined;
   const emit = (t: number) => {
     req.onInterval?.({ counts: reader.read(counters, true), timestampNs: t - start, spanNs: interval! });
     lastInterval = t;
+    if (--intervalsLeft === 0) onIntervalsDone?.();
   };
   const advanceTo = (t: number) => {
-    while (interval !== undefined && lastInterval + interval <= t) {
+    while (interval !== undefined && intervalsLeft > 0 && lastInterval + interval <= t) {
       clock.advanceTo(lastInterval + interval);
       emit(lastInterval + interval);
     }
-    clock.advanceTo(t);
+    // Without a command, the run ends with its last counted interval.
+    clock.advanceTo(intervalsLeft === 0 && !req.command?.length ? lastInterval : t);
   };
   const wall0 = process.hrtime.bigint();
   const followWall = () => advanceTo(start + Number(process.hrtime.bigint() - wall0));
@@ -163,26 +171,32 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
       if (signal) process.stderr.write(`${req.command[0]}: ${signal}\n`);
       extra = { commandStatus: signal ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
     } else if (req.durationNs !== undefined) {
-      for (let i = 1; i <= 100; i++) {
+      for (let i = 1; i <= 100 && intervalsLeft !== 0; i++) {
         advanceTo(start + Math.round((req.durationNs * i) / 100));
         req.onProgress?.(i / 100);
       }
     } else if (req.timeoutMs !== undefined) {
       await new Promise<void>((resolve) => {
         const tick = setInterval(followWall, 10);
-        setTimeout(() => {
+        const timer = setTimeout(() => {
+          onIntervalsDone = undefined;
           clearInterval(tick);
           resolve();
         }, req.timeoutMs);
+        onIntervalsDone = () => {
+          clearTimeout(timer);
+          clearInterval(tick);
+          resolve();
+        };
       });
       followWall();
     } else {
-      await waitForSignal(followWall);
+      await waitForSignal(followWall, (stop) => (onIntervalsDone = stop));
       followWall();
     }
     const end = clock.now();
-    // perf prints the last, partial interval too.
-    if (interval !== undefined && end > lastInterval) emit(end);
+    // perf prints the last, partial interval too (unless --interval-count has printed them all).
+    if (interval !== undefined && intervalsLeft > 0 && end > lastInterval) emit(end);
     const final = { counts: reader.read(counters, false), timestampNs: end - start, spanNs: end - start };
     // Virtual time for --duration; the wall time otherwise (the clock followed it).
     const wallNs = req.durationNs !== undefined ? end - start : Number(process.hrtime.bigint() - wall0);

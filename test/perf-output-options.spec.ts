@@ -1,0 +1,118 @@
+// Tests that cspmu stat's digit grouping (-B, --no-big-num, the locale) and its refusals of option mixes follow the real perf 6.1.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { cspmu, oneLineError, ROOT } from './helpers/cli.js';
+import { compareCsv, compareJson, compareStd, perfUnavailable, realPerf } from './helpers/perf-output.js';
+
+/** Whether each line's count is digit-grouped (`1,234.56`), for the lines that have a count of four digits or more. */
+const grouping = (text: string) =>
+  text
+    .split('\n')
+    .map((l) => /^\s*([\d,]+(\.\d+)?) /.exec(l)?.[1])
+    .filter((n): n is string => n !== undefined && n.replace(/,/g, '').split('.')[0]!.length >= 4)
+    .map((n) => (/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(n) ? 'grouped' : /^\d+(\.\d+)?$/.test(n) ? 'plain' : `malformed ${n}`));
+
+describe('perf stat digit grouping: cspmu against the real perf 6.1 under a locale with a thousands separator', function () {
+  this.timeout(120000);
+  let locpath = '';
+  let why = perfUnavailable();
+  before(function () {
+    if (!why) {
+      // No such locale is installed here: compile en_US into a directory of our own and point LOCPATH at it, which glibc's setlocale reads.
+      locpath = mkdtempSync(join(tmpdir(), 'cspmu-locale-'));
+      const r = spawnSync('localedef', ['-i', 'en_US', '-f', 'UTF-8', join(locpath, 'en_US.UTF-8')], { encoding: 'utf8' });
+      if (!existsSync(join(locpath, 'en_US.UTF-8', 'LC_NUMERIC')))
+        why = `localedef cannot build en_US.UTF-8 here (${(r.stderr || r.error?.message || '').trim()})`;
+    }
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+  });
+  after(() => {
+    if (locpath) rmSync(locpath, { recursive: true, force: true });
+  });
+
+  const env = () => ({ LOCPATH: locpath, LC_ALL: 'en_US.UTF-8' });
+  /** Both tools, system-wide, for long enough that task-clock passes 1,000 msec on the host's CPUs too. */
+  const both = (args: readonly string[]) => {
+    const full = ['stat', '-a', ...args, '-e', 'task-clock,cpu-clock', '--', 'sleep', '0.7'];
+    const theirs = spawnSync('perf', full, { encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env() } });
+    const ours = cspmu(full, { env: env() });
+    expect(theirs.status, theirs.stderr).to.equal(0);
+    expect(ours.status, ours.stderr).to.equal(0);
+    return { theirs: theirs.stderr, ours: ours.stderr };
+  };
+
+  for (const [name, args, expected] of [
+    ['the default groups digits', [], 'grouped'],
+    ['-B groups digits', ['-B'], 'grouped'],
+    ['--no-big-num does not', ['--no-big-num'], 'plain'],
+  ] as const) {
+    it(`${name}, in the std layout, as perf does`, () => {
+      const { theirs, ours } = both(args);
+      expect(grouping(theirs), theirs).to.deep.equal([expected, expected]);
+      expect(grouping(ours), ours).to.deep.equal([expected, expected]);
+      const strip = (s: string) => s.replace(/^\s+[\d.,]+ seconds time elapsed$/m, '');
+      expect(compareStd(strip(theirs), strip(ours))).to.deep.equal([]);
+    });
+  }
+
+  it('CSV and JSON never group', () => {
+    const csv = both(['-x,']);
+    expect(compareCsv(csv.theirs, csv.ours, ',')).to.deep.equal([]);
+    for (const out of [csv.theirs, csv.ours]) expect(out).to.match(/^\d{4,}\.\d\d,msec,task-clock,/m);
+    const json = both(['-j']);
+    expect(compareJson(json.theirs, json.ours)).to.deep.equal([]);
+    for (const out of [json.theirs, json.ours]) expect(out).to.match(/"counter-value" : "\d{4,}\.\d{6}"/);
+  });
+});
+
+describe('perf stat option mixes perf refuses, cspmu refuses too', function () {
+  this.timeout(60000);
+  const why = perfUnavailable();
+
+  for (const [args, perfSays, oursSays] of [
+    [['-B', '-x,'], '-B option not supported with -x', /^cspmu: EINVAL: -B option not supported with -x/],
+    [
+      ['--interval-count', '2'],
+      'interval-count option should be used together with interval-print',
+      /^cspmu: EINVAL: --interval-count N prints N intervals: give -I MS with it$/,
+    ],
+  ] as const) {
+    it(`perf stat ${args.join(' ')}`, () => {
+      const ours = cspmu(['stat', ...args, '-e', 'task-clock', 'true']);
+      expect(oneLineError(ours)).to.match(oursSays);
+      if (why) {
+        console.log(`      skipped the real perf: ${why}`);
+        return;
+      }
+      const theirs = realPerf(['stat', ...args, '-e', 'task-clock', 'true']);
+      expect(theirs.status).to.not.equal(0);
+      expect(theirs.stderr).to.contain(perfSays);
+    });
+  }
+});
+
+describe('perf stat --interval-count without a command', function () {
+  this.timeout(60000);
+  const why = perfUnavailable();
+
+  it('ends the run after N intervals, as perf does (no signal needed), and so does a --duration longer than them', () => {
+    const intervalLines = (s: string) => s.split('\n').filter((l) => /^ +\d+\.\d{9} /.test(l)).length;
+    const args = ['stat', '-a', '-I', '100', '--interval-count', '2', '-e', 'task-clock'];
+    const ours = spawnSync(process.execPath, [join(ROOT, 'packages', 'cli', 'dist', 'src', 'main.js'), ...args], { encoding: 'utf8', timeout: 20000 });
+    expect([ours.status, ours.signal, intervalLines(ours.stderr)], ours.stderr).to.deep.equal([0, null, 2]);
+    const virtual = cspmu([...args, '--duration', '10s']);
+    expect([virtual.status, intervalLines(virtual.stderr)], virtual.stderr).to.deep.equal([0, 2]);
+    if (why) {
+      console.log(`      skipped the real perf: ${why}`);
+      return;
+    }
+    const theirs = spawnSync('perf', args, { encoding: 'utf8', timeout: 20000 });
+    expect([theirs.status, theirs.signal, intervalLines(theirs.stderr)], theirs.stderr).to.deep.equal([0, null, 2]);
+  });
+});
