@@ -33,15 +33,28 @@ export class EventLifecycle {
     this.freed = lc.interest('event:freed');
   }
 
+  // Each fire is one test, small enough for V8 to inline into open, close and the free; the payload is built out of line, only when wanted.
   fireOpened(event: PerfEvent, pmu: string): void {
-    if (this.lc.wanted(this.opened)) this.lc.fire('event:opened', { id: event.id, pmu, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
+    if (this.lc.wanted(this.opened)) this.emitOpened(event, pmu);
   }
 
   fireClosed(event: PerfEvent): void {
-    if (this.lc.wanted(this.closed)) this.lc.fire('event:closed', { id: event.id, pmu: this.nameOf(event.pmu) });
+    if (this.lc.wanted(this.closed)) this.emitClosed(event);
   }
 
   fireFreed(event: PerfEvent): void {
-    if (this.lc.wanted(this.freed)) this.lc.fire('event:freed', { id: event.id, pmu: this.nameOf(event.pmu) });
+    if (this.lc.wanted(this.freed)) this.emitFreed(event);
+  }
+
+  private emitOpened(event: PerfEvent, pmu: string): void {
+    this.lc.fire('event:opened', { id: event.id, pmu, cpu: event.cpu, config: `0x${event.attr.config.toString(16)}` });
+  }
+
+  private emitClosed(event: PerfEvent): void {
+    this.lc.fire('event:closed', { id: event.id, pmu: this.nameOf(event.pmu) });
+  }
+
+  private emitFreed(event: PerfEvent): void {
+    this.lc.fire('event:freed', { id: event.id, pmu: this.nameOf(event.pmu) });
   }
 }

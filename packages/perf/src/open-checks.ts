@@ -21,6 +21,13 @@ export function perfmonCapable(caller: PerfCaller): boolean {
 
 /** The CPU and task an open names, checked first: a CPU or a task (or both), each one that exists. */
 export function checkOpenTarget(cpus: Cpus, cpu: number, pid: number): void {
+  // A target that is plainly fine (a CPU that exists, a task, or both) is settled by one test that V8 inlines into open;
+  // the checks that name what is wrong run only for anything else, and decide it.
+  if (Number.isInteger(cpu) && Number.isInteger(pid) && pid >= -1 && (cpu >= 0 ? cpus.isPossible(cpu) : cpu === -1 && pid !== -1)) return;
+  refuseOpenTarget(cpus, cpu, pid);
+}
+
+function refuseOpenTarget(cpus: Cpus, cpu: number, pid: number): void {
   if (!Number.isInteger(cpu) || cpu < -1) throw kerr('EINVAL', `cpu must be -1 or a CPU number, got ${describeValue(cpu)}`);
   if (!Number.isInteger(pid) || pid < -1) throw kerr('EINVAL', `pid must be -1 or a process id, got ${describeValue(pid)}`);
   if (cpu === -1 && pid === -1) throw kerr('EINVAL', 'an event needs a CPU or a task (cpu -1 with pid -1 counts nothing)');
@@ -36,7 +43,10 @@ export function checkGroupLeader(group: unknown, live: EventList): void {
 
 /** perf_allow_kernel, first of all: counting the kernel needs CAP_PERFMON or perf_event_paranoid <= 1. */
 export function checkKernelPermission(paranoid: number, excludeKernel: boolean, caller: PerfCaller, capable: boolean): void {
-  if (excludeKernel || paranoid <= 1 || capable) return;
+  if (!(excludeKernel || paranoid <= 1 || capable)) refuseKernelCounting(paranoid, caller);
+}
+
+function refuseKernelCounting(paranoid: number, caller: PerfCaller): never {
   throw kerr(
     'EACCES',
     `${caller.name} may not count kernel activity: that needs CAP_PERFMON or perf_event_paranoid <= 1, and perf_event_paranoid is ${paranoid}; or exclude the kernel (:u)`,
@@ -45,7 +55,10 @@ export function checkKernelPermission(paranoid: number, excludeKernel: boolean, 
 
 /** perf_allow_cpu, when the CPU context is looked up (after event_init): a CPU-wide event needs CAP_PERFMON or perf_event_paranoid <= 0. */
 export function checkCpuPermission(paranoid: number, cpu: number, caller: PerfCaller, capable: boolean): void {
-  if (paranoid <= 0 || capable) return;
+  if (!(paranoid <= 0 || capable)) refuseCpuWide(paranoid, cpu, caller);
+}
+
+function refuseCpuWide(paranoid: number, cpu: number, caller: PerfCaller): never {
   throw kerr(
     'EACCES',
     `${caller.name} may not open a system-wide event on cpu ${cpu}: that needs CAP_PERFMON (or CAP_SYS_ADMIN) or perf_event_paranoid <= 0, and perf_event_paranoid is ${paranoid}`,
@@ -60,16 +73,23 @@ export function checkCpuPermission(paranoid: number, cpu: number, caller: PerfCa
 export function checkInitialisedEvent(event: PerfEvent, pmuName: string): void {
   const pmu = event.pmu;
   const attr = event.attr;
-  if (pmu.capabilities & PERF_PMU_CAP_NO_EXCLUDE && hasExcludeBits(attr)) {
-    throw kerr('EINVAL', `PMU '${pmuName}' cannot exclude user/kernel/hv/idle/host/guest; drop the event modifiers`);
-  }
-  if (pmu.taskCtxNr === 'invalid' && event.task !== -1) {
+  if (pmu.capabilities & PERF_PMU_CAP_NO_EXCLUDE && hasExcludeBits(attr)) refuseInitialised(REFUSED_EXCLUDE, pmuName);
+  if (pmu.taskCtxNr === 'invalid' && event.task !== -1) refuseInitialised(REFUSED_TASK, pmuName);
+  // The kernel asks whether the event samples first, and reads pmu->capabilities only for one that does.
+  if (isSampling(attr) && pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT) refuseInitialised(REFUSED_SAMPLING, pmuName);
+}
+
+const REFUSED_EXCLUDE = 0;
+const REFUSED_TASK = 1;
+const REFUSED_SAMPLING = 2;
+
+/** The errors of checkInitialisedEvent, built out of line so that the checks stay small enough for V8 to inline into open. */
+function refuseInitialised(why: number, pmuName: string): never {
+  if (why === REFUSED_EXCLUDE) throw kerr('EINVAL', `PMU '${pmuName}' cannot exclude user/kernel/hv/idle/host/guest; drop the event modifiers`);
+  if (why === REFUSED_TASK) {
     throw kerr('EINVAL', `PMU '${pmuName}' is an uncore PMU: it counts per CPU, not per task; count system-wide (-a) or on CPUs (-C)`);
   }
-  // The kernel asks whether the event samples first, and reads pmu->capabilities only for one that does.
-  if (isSampling(attr) && pmu.capabilities & PERF_PMU_CAP_NO_INTERRUPT) {
-    throw kerr('EOPNOTSUPP', `PMU '${pmuName}' has no overflow interrupt, so it cannot sample`);
-  }
+  throw kerr('EOPNOTSUPP', `PMU '${pmuName}' has no overflow interrupt, so it cannot sample`);
 }
 
 /** Whether the event may join `group`, checked last: one hardware PMU per group, one CPU per group. */
@@ -107,23 +127,34 @@ export function checkMuxInterval(ms: unknown): number {
 
 /** Read open()'s options once (EINVAL if they are not an object, EFAULT if they cannot be read). */
 export function copyOpenOptions(o: unknown): OpenOptions {
-  if (typeof o !== 'object' || o === null) throw kerr('EINVAL', 'open options must be an object with at least { cpu }');
+  if (typeof o !== 'object' || o === null) refuseOpenOptions();
   try {
     const r = o as Record<string, unknown>;
     const copy = { cpu: r['cpu'], group: r['group'], pid: r['pid'], caller: r['caller'] };
-    if (copy.caller !== undefined) {
-      const c = copy.caller as Record<string, unknown>;
-      const caps = typeof c === 'object' && c !== null ? c['capabilities'] : undefined;
-      if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || !Array.isArray(caps) || caps.some((x) => typeof x !== 'string')) {
-        throw kerr('EINVAL', 'open options: caller must be { name, capabilities: string[] }');
-      }
-      copy.caller = { ...c, name: c['name'], capabilities: [...caps] };
-    }
+    if (copy.caller !== undefined) copy.caller = copyCaller(copy.caller);
     return copy as OpenOptions;
   } catch (e) {
-    if (e instanceof KernelError) throw e;
-    throw kerr('EFAULT', `open options cannot be read: ${describeThrown(e)}`, e);
+    throw unreadableOpenOptions(e);
   }
+}
+
+// The rare parts of copyOpenOptions out of line, so that what open inlines is the copy of four fields.
+function refuseOpenOptions(): never {
+  throw kerr('EINVAL', 'open options must be an object with at least { cpu }');
+}
+
+function copyCaller(caller: unknown): PerfCaller {
+  const c = caller as Record<string, unknown>;
+  const caps = typeof c === 'object' && c !== null ? c['capabilities'] : undefined;
+  if (typeof c !== 'object' || c === null || typeof c['name'] !== 'string' || !Array.isArray(caps) || caps.some((x) => typeof x !== 'string')) {
+    throw kerr('EINVAL', 'open options: caller must be { name, capabilities: string[] }');
+  }
+  return { ...c, name: c['name'], capabilities: [...caps] } as PerfCaller;
+}
+
+/** A KernelError passes through; anything else thrown while reading the options is EFAULT. */
+function unreadableOpenOptions(e: unknown): KernelError {
+  return e instanceof KernelError ? e : kerr('EFAULT', `open options cannot be read: ${describeThrown(e)}`, e);
 }
 
 /** What perf_event_open takes besides the attr. */
