@@ -2,8 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { attrBlock, uncorePmus } from '@cspmu/cli';
-import { parseEventList } from '@cspmu/perf-tool';
+import { attrBlock, encodedList, uncorePmus } from '@cspmu/cli';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { cspmu } from './helpers/cli.js';
@@ -69,6 +68,9 @@ const EVENTS = [
   '{task-clock,cycles}',
   '{task-clock,cpu-clock,cycles}',
   'task-clock,{cpu-clock,task-clock:u}',
+  // perf 6.1 breaks up a group whose PMUs count on different CPUs: no ID|GROUP then. (Groups it keeps cannot be compared
+  // here: the host refuses their leaders and perf stops before the members; perf-groups.spec compares them under exec.)
+  '{nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_1/cycles/}',
 ];
 
 describe('encode agrees with perf stat -vv on every attr field', function () {
@@ -93,7 +95,7 @@ describe('encode agrees with perf stat -vv on every attr field', function () {
       let compared = 0;
       for (const ev of EVENTS) {
         const theirs = perfBlocks(realPerf(['stat', '-vv', ...flag, '-e', ev, 'true'], tree).stderr);
-        const list = parseEventList(m.perf, [ev]);
+        const { list } = encodedList(m, ev, mode === '-a' ? 'system' : 'task');
         const ours = perfBlocks(list.map((p) => attrBlock(p, list, mode === '-a' ? 'system' : 'task', uncorePmus(m.perf))).join('\n'));
         expect(theirs, `perf printed no attr for ${ev}`).to.not.be.empty;
         expect(ours.sort(), `${ev} (${mode})`).to.deep.equal(theirs.sort());

@@ -1,6 +1,6 @@
 // @cspmu/cli as a library: perf stat's printing (the counting itself is @cspmu/perf-tool's).
 
-export { attrBlock, attrLines, uncorePmus } from './commands/encode.js';
+export { attrBlock, attrLines, encodedList, uncorePmus } from './commands/encode.js';
 export { listPmus } from './commands/list.js';
 export { fixed, numericLocale } from './stat/locale.js';
 export { averagedLines, printedLines } from './stat/output.js';

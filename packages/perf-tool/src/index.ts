@@ -4,6 +4,7 @@ export { closeMatches } from './grammar/close-matches.js';
 export * from './grammar/grammar.js';
 export * from './grammar/lexical.js';
 export * from './grammar/symbols.js';
+export * from './groups.js';
 export * from './open.js';
 export * from './stat/aggregate.js';
 export { resolveCommand } from './stat/command.js';

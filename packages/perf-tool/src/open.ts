@@ -41,12 +41,13 @@ export interface Counter {
 }
 
 /**
- * Which group an event opens in: its {…} group, split per PMU only for the
- * copies of a wildcard (a PMU prefix or a bare event name), as perf regroups
- * uncore aliases; other members stay in one group whatever their PMU.
+ * Which group an event opens in: its {…} group as settleGroups left it (perf
+ * stat's own grouping); for an unsettled list (API callers), split per PMU
+ * for the copies of a wildcard, other members in one group whatever their PMU.
  */
 export function groupKey(p: ParsedEvent): string | undefined {
-  return p.group === undefined ? undefined : `${p.group}/${p.autoMerge ? p.pmu : ''}`;
+  if (p.group === undefined) return undefined;
+  return p.groupSettled ? String(p.group) : `${p.group}/${p.autoMerge ? p.pmu : ''}`;
 }
 
 /** An event's scale and unit: perf reads sysfs, and its own event tables where sysfs has none. */
@@ -55,7 +56,8 @@ export type ScaleUnitLookup = (pmu: string, event: string) => { scale: number; u
 /** Errors perf stat skips (the counter shows <not supported>); any other stops the run. */
 const SKIPPED = new Set(['EINVAL', 'ENOSYS', 'ENOENT', 'EOPNOTSUPP', 'ENXIO']);
 
-function cpusFor(perf: PerfCore, kernel: Kernel, p: ParsedEvent, t: OpenTarget): number[] {
+/** The CPUs perf opens an event on: -C's, else its PMU's cpumask, else every online CPU (-a) or the task's (-1). */
+export function cpusFor(perf: PerfCore, kernel: Kernel, p: ParsedEvent, t: OpenTarget): number[] {
   if (t.cpus) return [...t.cpus];
   const mask = pmuCpumask(perf, p.pmu);
   if (t.systemWide) return mask ?? kernel.cpus.online();

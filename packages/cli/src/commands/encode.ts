@@ -1,7 +1,8 @@
 // cspmu encode: the perf_event_attr perf stat builds for an event string, printed as perf stat -vv prints it.
 
+import type { Kernel } from '@cspmu/kernel';
 import type { PerfCore } from '@cspmu/perf';
-import { groupKey, type ParsedEvent, parseEventList, pmuCpumask } from '@cspmu/perf-tool';
+import { cpusFor, groupKey, type ParsedEvent, parseEventList, pmuCpumask, type SettledGroups, settleGroups } from '@cspmu/perf-tool';
 import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
 import { withMachineFlags } from './machine-flags.js';
@@ -64,6 +65,11 @@ export function uncorePmus(perf: PerfCore): Set<string> {
   );
 }
 
+/** The events perf stat opens for an event string, grouped as it settles them for the mode (system-wide or per task). */
+export function encodedList(m: { readonly perf: PerfCore; readonly kernel: Kernel }, event: string, mode: EncodeMode): SettledGroups {
+  return settleGroups(parseEventList(m.perf, [event]), (p) => cpusFor(m.perf, m.kernel, p, { systemWide: mode === 'system' }));
+}
+
 export function registerEncode(program: Command): void {
   withMachineFlags(
     program
@@ -74,7 +80,11 @@ export function registerEncode(program: Command): void {
       .option('--json', 'machine-readable output'),
   ).action(async (event: string, opts: MachineFlags & { json?: boolean; allCpus?: boolean }) => {
     const m = await bootMachine(opts);
-    const parsed = parseEventList(m.perf, [event]);
+    const mode: EncodeMode = opts.allCpus ? 'system' : 'task';
+    const settled = encodedList(m, event, mode);
+    // perf prints its warning on stderr when it breaks a group up.
+    if (settled.warning) process.stderr.write(settled.warning);
+    const parsed = settled.list;
     if (opts.json) {
       const out = parsed.map((p) => ({
         event: p.display,
@@ -90,7 +100,6 @@ export function registerEncode(program: Command): void {
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       return;
     }
-    const mode: EncodeMode = opts.allCpus ? 'system' : 'task';
     const uncore = uncorePmus(m.perf);
     process.stdout.write(`${parsed.map((p) => attrBlock(p, parsed, mode, uncore)).join('\n')}\n`);
   });

@@ -1,7 +1,8 @@
 // cspmu stat: perf stat on the emulated machine, printed as perf prints it.
 
 import { kerr, parseCpuList } from '@cspmu/kernel';
-import { type AggregateOptions, type AggrMode, runStat, type StatRequest } from '@cspmu/perf-tool';
+import { PERF_TYPE } from '@cspmu/perf';
+import { type AggregateOptions, type AggrMode, groupKey, type ParsedEvent, runStat, type StatRequest } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
@@ -31,6 +32,18 @@ function aggrMode(o: StatFlags): AggrMode {
   const chosen = [o.aggr === false && 'none', o.perSocket && 'socket', o.perNode && 'node', o.perCore && 'core'].filter(Boolean) as AggrMode[];
   if (chosen.length > 1) throw kerr('EINVAL', 'choose one of -A/--no-aggr, --per-socket, --per-node and --per-core');
   return chosen[0] ?? 'global';
+}
+
+/**
+ * perf's hint under a <not counted> group leader: the leader has members and
+ * the event list holds events of two PMU types (software events, which may
+ * join any group, aside).
+ */
+function mixedGroupLeader(p: ParsedEvent, list: readonly ParsedEvent[]): boolean {
+  const members = list.filter((q) => q.group !== undefined && groupKey(q) === groupKey(p));
+  if (members.length < 2 || members[0] !== p) return false;
+  const types = new Set(list.filter((q) => q.attr.type !== PERF_TYPE.SOFTWARE).map((q) => q.attr.type));
+  return types.size > 1;
 }
 
 export async function statAction(o: StatFlags & MachineFlags, command: string[], hooks: StatHooks = {}): Promise<void> {
@@ -89,6 +102,8 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
     ...(intervalCount !== undefined ? { intervalCount } : {}),
     repeat,
     onProgress: (f) => bar?.update(Math.round(f * 100)),
+    // perf's warnings go to stderr, also with -o FILE.
+    onWarning: (text) => void process.stderr.write(text),
     onInterval: (snap) => {
       cfg ??= printConfig(snap.counts.map((c) => c.counter.unit));
       intervals ??= new IntervalPrinter(cfg, agg, write);
@@ -124,6 +139,8 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
     if (layout === 'std') {
       const perTask = command.length > 0 && !systemWide && !cpus && res.runs.length === 1;
       out += footer(cfg, { wallNs: res.runs.map((r) => r.wallNs), ...(perTask ? { userNs: last.userNs ?? 0, sysNs: last.sysNs ?? 0 } : {}) });
+      if (lines.some((p) => p.line.status === 'not-counted' && mixedGroupLeader(p.line.counter.parsed, res.parsed)))
+        out += 'The events in group usually have to be from the same PMU. Try reorganizing the group.\n';
     }
     write(out);
   }

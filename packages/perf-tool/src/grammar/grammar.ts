@@ -27,6 +27,15 @@ export interface ParsedEvent {
   readonly precise: number;
   /** Events with the same group number form one group; the first is its leader. */
   readonly group: number | undefined;
+  /** The name of a named group (`name{…}`). */
+  readonly groupName?: string;
+  /**
+   * The groups are perf stat's final ones (settleGroups): each opens whole.
+   * Otherwise a group's copies of a wildcard open as one group per PMU.
+   */
+  readonly groupSettled?: boolean;
+  /** A copy of a bare event name (perf's uncore alias), which perf 6.1 regroups per PMU. */
+  readonly alias?: boolean;
   readonly modifiers: string;
   /** The named event used (from the PMU's events directory), for its .scale and .unit. */
   readonly eventName?: string;
@@ -101,7 +110,10 @@ export class EventGrammar {
       const col = item.col + (t.length - t.trimStart().length);
       const text = t.trim();
       if (text === '') throw new EventParseError(input, col, ',', 'empty event (two commas in a row?)');
-      if (!text.startsWith('{')) {
+      // A group may be named: name{a,b}.
+      const named = /^([A-Za-z_][A-Za-z0-9_.]*)\{/.exec(text);
+      const open = named ? named[1]!.length : 0;
+      if (text[open] !== '{') {
         out.push(...this.parseOne(text, col, input));
         continue;
       }
@@ -114,14 +126,21 @@ export class EventGrammar {
         checkModifiers(mods, input, col + close + 2);
       }
       const g = groups++;
-      for (const m of splitTop(text.slice(1, close), col + 1, input)) {
+      for (const m of splitTop(text.slice(open + 1, close), col + open + 1, input)) {
         const mt = m.text.trim();
         const mc = m.col + (m.text.length - m.text.trimStart().length);
         if (mt === '') throw new EventParseError(input, mc, '{', 'empty event in group');
         for (const ev of this.parseOne(mt, mc, input)) {
           const own = modifierBits(ev.modifiers);
           const bits = modifierBits(mods, own);
-          out.push({ ...ev, group: g, modifiers: ev.modifiers + mods, attr: withBits(ev.attr, bits), precise: bits.precise_ip });
+          out.push({
+            ...ev,
+            group: g,
+            ...(named ? { groupName: named[1]! } : {}),
+            modifiers: ev.modifiers + mods,
+            attr: withBits(ev.attr, bits),
+            precise: bits.precise_ip,
+          });
         }
       }
     }
@@ -261,7 +280,7 @@ export class EventGrammar {
     // A bare event name opens on every PMU that has it, and the copies are shown as one line.
     return owners.map((p) => {
       const b = this.applyTerms(p, [{ key: name, value: undefined, col }], input);
-      return this.event(text, p.name, withBits(b.attr, bits), bits, mods, b, true);
+      return { ...this.event(text, p.name, withBits(b.attr, bits), bits, mods, b, true), alias: true };
     });
   }
 }

@@ -2,7 +2,8 @@
 import { type Kernel, kerr, type ManualClock } from '@cspmu/kernel';
 import type { PerfCore } from '@cspmu/perf';
 import type { ParsedEvent } from '../grammar/grammar.js';
-import { type Counter, closeEventList, type OpenTarget, openEventList } from '../open.js';
+import { settleGroups } from '../groups.js';
+import { type Counter, closeEventList, cpusFor, type OpenTarget, openEventList } from '../open.js';
 import { grammarOf } from '../sysfs-reader.js';
 import { runCommand } from './command.js';
 
@@ -45,6 +46,8 @@ export interface StatRequest {
   readonly repeat?: number;
   readonly onProgress?: (fraction: number) => void;
   readonly onInterval?: (snapshot: StatSnapshot) => void;
+  /** perf's warnings before counting starts (groups broken up because their CPUs differ). */
+  readonly onWarning?: (text: string) => void;
 }
 
 /** One CPU's reading: count, time enabled, time running. */
@@ -208,7 +211,9 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
 
 /** Run a stat: parse, then open, count, read and close once per repeat. */
 export async function runStat(m: StatMachine, req: StatRequest): Promise<StatResult> {
-  const parsed = parseEventList(m.perf, req.events);
+  const settled = settleGroups(parseEventList(m.perf, req.events), (p) => cpusFor(m.perf, m.kernel, p, req.target));
+  if (settled.warning) req.onWarning?.(settled.warning);
+  const parsed = settled.list;
   const repeat = req.repeat ?? 1;
   if (!Number.isInteger(repeat) || repeat < 1) throw kerr('EINVAL', `-r ${repeat}: the repeat count must be a positive integer`);
   if (req.durationNs && req.command?.length) throw kerr('EINVAL', 'give either --duration or a command, not both');
