@@ -118,4 +118,30 @@ describe('perf_event_open: the check table, in the kernel order', () => {
     expect(code(() => core.open({ type, config: 1n }, { cpu: -1, pid: -1 }))).to.equal('EINVAL');
     expect(pmu.calls).to.deep.equal([]);
   });
+
+  it('a cpu or pid that is not a whole number of -1 or more: EINVAL naming it, before event_init', () => {
+    const { core, pmu, type } = perfRig();
+    const message = (target: object) => {
+      try {
+        core.open({ type, config: 1n }, target as { cpu: number });
+      } catch (e) {
+        expect(e).to.be.instanceOf(KernelError);
+        return (e as KernelError).message;
+      }
+      return 'ok';
+    };
+    const badCpu = (v: string) => `EINVAL: cpu must be -1 or a CPU number, got ${v}`;
+    const badPid = (v: string) => `EINVAL: pid must be -1 or a process id, got ${v}`;
+    // Each alone: with a task (pid 7), so that only the named field is wrong.
+    expect(message({ cpu: -2 })).to.equal(badCpu('-2'));
+    expect(message({ cpu: -2, pid: 7 })).to.equal(badCpu('-2'));
+    expect(message({ cpu: 0.5 })).to.equal(badCpu('0.5'));
+    expect(message({ cpu: Number.NaN, pid: 7 })).to.equal(badCpu('NaN'));
+    expect(message({ cpu: 0, pid: -2 })).to.equal(badPid('-2'));
+    expect(message({ cpu: -1, pid: -2 })).to.equal(badPid('-2'));
+    expect(message({ cpu: 0, pid: 1.5 })).to.equal(badPid('1.5'));
+    expect(message({ cpu: -1, pid: 7.5 })).to.equal(badPid('7.5'));
+    expect(pmu.calls).to.deep.equal([]);
+    expect(core.liveEvents()).to.have.length(0);
+  });
 });
