@@ -29,6 +29,18 @@ const CASES: { readonly why: string; readonly args: readonly string[] }[] = [
     why: 'with -C every event has the same CPUs: the group stays whole across PMUs, the member is refused, and perf hints at it',
     args: ['-C', '0', '-e', '{nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_1/cycles/}'],
   },
+  {
+    why: 'split groups are listed leader by leader, a wildcard in the order of the PMU directories',
+    args: ['-a', '--no-merge', '-e', '{cmem_rd_data,cmem_wr_data,cmem_wr_total_bytes},cmem_rd_data,{nvidia_scf_pmu_1/cycles/,cmem_wr_data}'],
+  },
+  {
+    why: 'a wildcard group kept whole by -C leads with the first PMU perf scans',
+    args: ['-C', '0', '--no-merge', '-e', '{nvidia_scf_pmu/cycles/,nvidia_scf_pmu/cmem_rd_data/}'],
+  },
+  {
+    why: 'per socket, a merged wildcard counts its CPUs from its first copy only, as perf does',
+    args: ['-a', '--per-socket', '-e', '{nvidia_scf_pmu/cycles/,cmem_rd_data},nvidia_scf_pmu/cycles/'],
+  },
 ];
 
 describe('event groups: cspmu stat against the real perf 6.1 under cspmu exec', function () {

@@ -44,27 +44,36 @@ function splitAliasGroup(members: readonly ParsedEvent[]): ParsedEvent[][] {
  * split uncore-alias groups per PMU, then break up every group in which a
  * member would open on other CPUs than its leader (`cpusOf`: a PMU's cpumask
  * without -C), printing "WARNING: grouped events cpus do not match, disabling
- * group:" once and each such group's description. Every event of the result
- * is marked settled, so opening it keeps each group as it is.
+ * group:" once and each such group's description. A split group is listed
+ * leader by leader, each followed by its members, as perf lists it. Every
+ * event of the result is marked settled, so opening keeps each group as is.
  */
 export function settleGroups(list: readonly ParsedEvent[], cpusOf: (p: ParsedEvent) => readonly number[]): SettledGroups {
   const byGroup = new Map<number, ParsedEvent[]>();
   for (const p of list) if (p.group !== undefined) byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), p]);
-  const settled = new Map<ParsedEvent, number | undefined>();
+  // Each written group's events, in the order perf lists them: a split group's leaders each followed by their members.
+  const ordered = new Map<number, ParsedEvent[]>();
   const broken: string[] = [];
   let next = 0;
-  for (const members of byGroup.values()) {
+  for (const [written, members] of byGroup) {
+    const out: ParsedEvent[] = [];
     for (const group of splitAliasGroup(members)) {
       const cpus = group.map((p) => cpusOf(p).join(','));
       const matching = cpus.every((c) => c === cpus[0]);
       if (!matching) broken.push(`  ${`${members[0]!.groupName ?? 'anon group'} { ${group.map((p) => p.display).join(', ')} }`.slice(0, DESC_MAX)}`);
       // The copies of a lone alias are not grouped at all; a group written with one member stays a group of one.
       const id = matching && (group.length > 1 || members.length === 1) ? next++ : undefined;
-      for (const p of group) settled.set(p, id);
+      for (const p of group) out.push({ ...p, group: id, groupSettled: true });
+    }
+    ordered.set(written, out);
+  }
+  const result: ParsedEvent[] = [];
+  for (const p of list) {
+    if (p.group === undefined) result.push({ ...p, groupSettled: true });
+    else if (ordered.has(p.group)) {
+      result.push(...ordered.get(p.group)!);
+      ordered.delete(p.group);
     }
   }
-  return {
-    list: list.map((p) => ({ ...p, group: settled.get(p), groupSettled: true })),
-    warning: broken.length ? `WARNING: grouped events cpus do not match, disabling group:\n${broken.join('\n')}\n` : '',
-  };
+  return { list: result, warning: broken.length ? `WARNING: grouped events cpus do not match, disabling group:\n${broken.join('\n')}\n` : '' };
 }

@@ -13,9 +13,9 @@ function settle(text: string, pmus: PmuDescription[] = testPmus()) {
 }
 
 describe('settleGroups: the groups perf stat 6.1 opens', () => {
-  it('splits a group of bare event names per PMU, the first copies leading and later events joining them in turn, with no warning', () => {
+  it('splits a group of bare event names per PMU, the first copies leading and later events joining them in turn, listed group by group, with no warning', () => {
     const s = settle('{cmem_rd_data,bytes}');
-    expect(s.groups).to.deep.equal(['cmem_rd_data@nv_pcie_pmu_0:0', 'cmem_rd_data@nv_pcie_pmu_1:1', 'bytes@nv_pcie_pmu_0:0', 'bytes@nv_pcie_pmu_1:1']);
+    expect(s.groups).to.deep.equal(['cmem_rd_data@nv_pcie_pmu_0:0', 'bytes@nv_pcie_pmu_0:0', 'cmem_rd_data@nv_pcie_pmu_1:1', 'bytes@nv_pcie_pmu_1:1']);
     expect(s.warning).to.equal('');
     expect(s.list.every((p) => p.groupSettled)).to.equal(true);
   });

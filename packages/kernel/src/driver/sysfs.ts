@@ -1,5 +1,5 @@
 // The emulated sysfs tree: attributes read as text and written through their store, and its export to a real directory.
-import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeValue, ERRNO, type ErrnoName, kerr } from '../base/errors.js';
 
@@ -27,6 +27,26 @@ async function makeDirs(dir: string): Promise<void> {
   }
   await makeDirs(dirname(dir));
   await mkdir(dir).catch(fail);
+}
+
+/**
+ * Whether `dir`'s file system lists the newest entry first (tmpfs here does;
+ * ext4 lists by a hash of its own, in no order an exporter can choose): two
+ * probe directories are made and listed, then removed.
+ */
+async function readdirReversesCreation(dir: string): Promise<boolean> {
+  const probe = join(dir, `.cspmu-order-probe-${process.pid}`);
+  await mkdir(probe);
+  try {
+    await mkdir(join(probe, 'first'));
+    await mkdir(join(probe, 'second'));
+    // opendir reads in the file system's order (readdir() sorts by name).
+    const listed: string[] = [];
+    for await (const e of await opendir(probe)) listed.push(e.name);
+    return listed.indexOf('second') < listed.indexOf('first');
+  } finally {
+    await rm(probe, { recursive: true, force: true });
+  }
 }
 
 /** A sysfs attribute: text produced when read, optionally accepting writes. */
@@ -255,6 +275,9 @@ export class Sysfs {
   async exportTo(path: string, target: string): Promise<number> {
     const dir = this.walk(path, checkPath(path), RESOLVE);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
+    await makeDirs(target);
+    // perf lists PMUs in readdir order, and the tree should list them as cspmu does (registration order).
+    const reverse = await readdirReversesCreation(target);
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
       await makeDirs(out);
@@ -266,6 +289,7 @@ export class Sysfs {
           files++;
         }
       }
+      if (reverse) subs.reverse();
       for (const [name, sub] of subs) await rec(sub, join(out, name));
     };
     await rec(dir, target);
