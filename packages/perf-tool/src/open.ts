@@ -65,14 +65,27 @@ export function cpusFor(perf: PerfCore, kernel: Kernel, p: ParsedEvent, t: OpenT
   return mask?.length ? mask : [-1];
 }
 
-/** The attr handed to perf_event_open: the parsed one, disabled for leaders (enabled together after every open). */
+type OpenedAttr = { -readonly [K in keyof PerfEventAttr]: PerfEventAttr[K] };
+
+/**
+ * The attr handed to perf_event_open: the parsed one, disabled for leaders
+ * (enabled together after every open). It is copied by rest destructuring,
+ * which builds it through V8's shared hidden-class transitions: `delete`
+ * left every opened attr in dictionary mode, and a spread copy that then
+ * gains a field gets a hidden class of its own, so the perf core's attr
+ * reads went megamorphic.
+ */
 function openAttr(p: ParsedEvent, leader: boolean, noGuestBits: boolean, exact: boolean): PerfEventAttr {
-  const a: { -readonly [K in keyof PerfEventAttr]: PerfEventAttr[K] } = exact ? { ...p.attr } : { ...p.attr, inherit: true };
-  if (leader && !exact) a.disabled = true;
+  let a: OpenedAttr;
   if (noGuestBits) {
-    delete a.exclude_guest;
-    delete a.exclude_host;
+    const { exclude_guest: _guest, exclude_host: _host, ...rest } = p.attr;
+    a = rest;
+  } else {
+    const { ...rest } = p.attr;
+    a = rest;
   }
+  if (!exact) a.inherit = true;
+  if (leader && !exact) a.disabled = true;
   return a;
 }
 
