@@ -11,5 +11,6 @@ export * from './platform.js';
 export * from './pmu-cap.js';
 export * from './rate-function.js';
 export * from './schema.js';
+export * from './schemas.js';
 export { type StormCycles, stormCycles } from './storm-cycles.js';
 export * from './workload.js';

@@ -1,5 +1,5 @@
 // Platform descriptions: their schema, and loading one into checked devices, CPUs and APMT nodes.
-import { type CpuTopology, KERNEL_VERSIONS, type KernelVersion, kerr, listProblems } from '@cspmu/kernel';
+import { type CpuTopology, type KernelVersion, kerr, listProblems } from '@cspmu/kernel';
 import {
   APMT_FLAG_AFFINITY_CONTAINER,
   APMT_FLAG_ATOMIC,
@@ -11,7 +11,7 @@ import {
   hidToInstPrimary,
 } from './apmt.js';
 import { type PmuCapOptions, pmuCap, RAISE_PMU_CAP } from './pmu-cap.js';
-import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
+import { toNumber, validateOrThrow, validatePlatform } from './schema.js';
 import type { WorkloadSpec } from './workload.js';
 
 type Num = number | string;
@@ -103,92 +103,6 @@ export interface Platform {
  * counter is 1 to 64 bits wide; no other width can be described.
  */
 export const COUNTER_WIDTH_RULE = 'PMCFGR.SIZE [13:8] holds the counter width minus one, so widths are 1 to 64 bits';
-
-const validatePlatform = compileSchema({
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'cpus', 'pmus'],
-  properties: {
-    name: { type: 'string', minLength: 1, maxLength: 64 },
-    description: { type: 'string' },
-    workload: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'object' }] },
-    kernelVersion: { enum: [...KERNEL_VERSIONS] },
-    cpus: {
-      anyOf: [
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['sockets', 'coresPerSocket'],
-          properties: { sockets: { type: 'integer', minimum: 1, maximum: 16 }, coresPerSocket: { type: 'integer', minimum: 1, maximum: 512 } },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['nodeOfCpu'],
-          properties: { nodeOfCpu: { type: 'array', minItems: 1, maxItems: 4096, items: { type: 'integer', minimum: 0, maximum: 255 } } },
-        },
-      ],
-    },
-    pmus: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: [
-          'label',
-          'id',
-          'type',
-          'implementer',
-          'product',
-          'counters',
-          'counterBits',
-          'cycleCounter',
-          'dualPage',
-          'atomic64',
-          'clockHz',
-          'base0',
-          'affinity',
-        ],
-        properties: {
-          label: { type: 'string', pattern: '^[a-z][a-z0-9_-]{0,31}$' },
-          id: { type: 'integer', minimum: 0, maximum: 0x7fffffff },
-          type: { enum: [...APMT_NODE_TYPES] },
-          instPrimary: { anyOf: [NUMBERISH, { type: 'string', pattern: '^[A-Z0-9_]{7,8}$' }] },
-          instSecondary: { type: 'integer', minimum: 0, maximum: 0xffffffff },
-          implementer: NUMBERISH,
-          product: NUMBERISH,
-          variant: { type: 'integer', minimum: 0, maximum: 15 },
-          revision: { type: 'integer', minimum: 0, maximum: 15 },
-          pmiidrZero: { type: 'boolean' },
-          implId: NUMBERISH,
-          counters: { type: 'integer' },
-          counterBits: { type: 'integer' },
-          cycleCounter: { type: 'boolean' },
-          dualPage: { type: 'boolean' },
-          atomic64: { type: 'boolean' },
-          fzo: { type: 'boolean' },
-          ext64: { type: 'boolean' },
-          clockHz: { type: 'number', exclusiveMinimum: 0, maximum: 1e11 },
-          base0: NUMBERISH,
-          base1: NUMBERISH,
-          irq: {
-            type: 'object',
-            additionalProperties: false,
-            required: ['gsi', 'trigger'],
-            properties: { gsi: { type: 'integer', minimum: 1, maximum: 65535 }, trigger: { enum: ['level', 'edge'] } },
-          },
-          affinity: {
-            anyOf: [
-              { type: 'object', additionalProperties: false, required: ['processor'], properties: { processor: { type: 'integer', minimum: 0 } } },
-              { type: 'object', additionalProperties: false, required: ['container'], properties: { container: { type: 'integer', minimum: 0 } } },
-            ],
-          },
-          accessLatencyNs: { type: 'integer', minimum: 0, maximum: 1000000 },
-        },
-      },
-    },
-  },
-});
 
 function topologyOf(cpus: PlatformSpec['cpus']): CpuTopology {
   if ('nodeOfCpu' in cpus) return { nodeOfCpu: [...cpus.nodeOfCpu] };

@@ -1,20 +1,11 @@
-// JSON-schema validation for platform and workload files: numbers written as hex strings, and errors that name the bad fields.
+// JSON-schema validation for platform and workload files: the validators ajv generated from schemas.ts, numbers written as hex strings, and errors that name the bad fields.
 import { kerr, listProblems } from '@cspmu/kernel';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import * as generated from './validators.generated.js';
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-
-/** A number, or a string of decimal or 0x hex digits (JSON has no hex literals). */
-export const NUMBERISH = {
-  anyOf: [
-    { type: 'integer', minimum: 0 },
-    { type: 'string', pattern: '^(0[xX][0-9a-fA-F]{1,13}|[0-9]{1,16})$' },
-  ],
-} as const;
-
-export function compileSchema(schema: object): ValidateFunction {
-  return ajv.compile(schema);
-}
+// ajv's standalone code, generated from schemas.ts by scripts/gen-validators.mjs: importing @cspmu/hw compiles no schema.
+export const validatePlatform = generated.validatePlatform as unknown as ValidateFunction;
+export const validateWorkload = generated.validateWorkload as unknown as ValidateFunction;
 
 function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? '(top level)' : e.instancePath.replace(/^\//, '').replace(/\//g, '.');

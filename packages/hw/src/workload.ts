@@ -1,7 +1,7 @@
 // Workload descriptions: phases of event streams per PMU, compiled into rate functions by device, event code and filter.
 import { compileGlob, type GlobMatcher, kerr } from '@cspmu/kernel';
 import { ConstantRate, PhasedRate, type RateFunction, ZERO_RATE } from './rate-function.js';
-import { compileSchema, NUMBERISH, toNumber, validateOrThrow } from './schema.js';
+import { toNumber, validateOrThrow, validateWorkload } from './schema.js';
 import {
   conditionsHold,
   FILTER_WORDS,
@@ -60,72 +60,6 @@ export interface WorkloadSpec {
   readonly repeat?: boolean;
   readonly phases: readonly PhaseSpec[];
 }
-
-const RATE = { type: 'number', minimum: 0, maximum: 1e13 } as const;
-const FIELD = { type: 'string', minLength: 1, maxLength: 40 } as const;
-const CONDITION = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['field'],
-  minProperties: 2,
-  maxProperties: 2,
-  properties: { field: FIELD, equals: NUMBERISH, anyBit: NUMBERISH, noBit: NUMBERISH },
-} as const;
-
-const validateWorkload = compileSchema({
-  type: 'object',
-  additionalProperties: false,
-  required: ['name', 'phases'],
-  properties: {
-    name: { type: 'string', minLength: 1 },
-    description: { type: 'string' },
-    repeat: { type: 'boolean' },
-    phases: {
-      type: 'array',
-      minItems: 1,
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['durationNs', 'streams'],
-        properties: {
-          name: { type: 'string' },
-          durationNs: { type: 'integer', minimum: 1, maximum: 1e15 },
-          streams: {
-            type: 'array',
-            items: {
-              type: 'object',
-              additionalProperties: false,
-              required: ['pmu', 'event'],
-              properties: {
-                pmu: { type: 'string', minLength: 1 },
-                event: { anyOf: [...NUMBERISH.anyOf, { const: 'cycles' }] },
-                rate: RATE,
-                ports: { type: 'array', maxItems: 32, items: RATE },
-                bits: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['field', 'rates'],
-                  properties: { field: FIELD, rates: { type: 'array', maxItems: 32, items: RATE } },
-                },
-                values: {
-                  type: 'object',
-                  additionalProperties: false,
-                  required: ['field', 'rates'],
-                  properties: {
-                    field: FIELD,
-                    rates: { type: 'object', maxProperties: 4096, propertyNames: NUMBERISH.anyOf[1], additionalProperties: RATE },
-                    otherwise: RATE,
-                  },
-                },
-                when: { type: 'array', maxItems: 8, items: CONDITION },
-              },
-            },
-          },
-        },
-      },
-    },
-  },
-});
 
 /** The event a workload stream of `event: "cycles"` gives: the cycle counter's (no event type selects it). */
 export const CYCLES = 'cycles';
