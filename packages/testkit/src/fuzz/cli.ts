@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // npm run fuzz: lifecycle fuzzing on every core, with coverage figures and replayable failures.
-// Only light modules are imported up front: with two or more jobs this process forks its workers at once and never loads the emulator.
+// Only light modules are imported up front: with two or more jobs this process forks its workers at once and never loads the emulator,
+// and the progress bar is loaded only for a terminal.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel/inject';
-import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError } from 'commander';
 import { type CombinedResult, freshSeed, type JobOptions, planChunks, runJobs, traceDigest } from './jobs.js';
 
@@ -35,7 +35,6 @@ const program = new Command('cspmu-fuzz')
   .option('--trace', 'with --path: print the replayed run step by step')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
   .option('--cpu-report', "print each process's CPU time, its main threads against V8's helper threads, and the garbage collections per run")
-  .option('--worker <plan>', '(internal) run one job of a parallel fuzz')
   .parse();
 const o = program.opts<{
   runs: number;
@@ -47,14 +46,7 @@ const o = program.opts<{
   trace?: boolean;
   timeout: number;
   cpuReport?: boolean;
-  worker?: string;
 }>();
-
-if (o.worker) {
-  const { workerMain } = await import('./worker.js');
-  await workerMain(JSON.parse(o.worker) as JobOptions);
-  process.exit(0);
-}
 
 let inject: InjectedHazard[];
 try {
@@ -81,7 +73,8 @@ if (o.path !== undefined) {
 
 const seed = o.seed ?? freshSeed();
 const jobOptions: JobOptions = { maxSteps: o.steps, inject, timeoutMs: o.timeout, ...(o.cpuReport ? { cpuReport: true } : {}) };
-const bar = process.stderr.isTTY
+const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
+const bar = cliProgress
   ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic)
   : undefined;
 bar?.start(o.runs, 0);
@@ -103,7 +96,7 @@ if (o.jobs === 1 || chunks.length === 1) {
   const { runChunksHere } = await import('./worker.js');
   result = await runChunksHere(chunks, jobOptions, progress);
 } else {
-  result = await runJobs(fileURLToPath(import.meta.url), chunks, o.jobs, jobOptions, progress);
+  result = await runJobs(fileURLToPath(new URL('./worker-entry.js', import.meta.url)), chunks, o.jobs, jobOptions, progress);
 }
 bar?.stop();
 if (cpuReport) {

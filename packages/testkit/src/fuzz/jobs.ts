@@ -112,7 +112,7 @@ export class ChunkTally {
 }
 
 /**
- * Run the chunks on `jobs` worker processes (`script` with `--worker`), each
+ * Run the chunks on `jobs` worker processes (`script`, given the options), each
  * taking the next chunk when it is free, calling `progress` with the total
  * runs done; this process only hands out chunks and adds up. On the first
  * failure no more chunks are handed out and the workers are stopped.
@@ -134,7 +134,7 @@ export async function runJobs(
     { length: Math.min(jobs, chunks.length) },
     (_, i) =>
       new Promise<void>((resolve, reject) => {
-        const child = fork(script, ['--worker', JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+        const child = fork(script, [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
         children.push(child);
         child.on('error', (e) => (tally.failure ? resolve() : reject(e)));
         let current: Chunk | undefined;
