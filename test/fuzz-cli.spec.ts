@@ -123,6 +123,13 @@ describe('npm run fuzz', function () {
         'packages/testkit/dist/src/fuzz/jobs.js',
       ]);
       for (const w of workers) expect(ours(w.loaded)).to.include.members(['packages/testkit/dist/src/fuzz/runner.js', 'packages/system/dist/src/machine.js']);
+      // The CLI's option parser and progress bar stay out of the workers (they start from their own entry), and the bar out of a parent
+      // whose stderr is not a terminal; the parent's commander shows these names are what the log holds.
+      const cliParts = (loaded: string[]) =>
+        loaded.filter((u) => /\/node_modules\/(commander|cli-progress)\//.test(u)).map((u) => u.replace(/^.*\/node_modules\//, ''));
+      expect(cliParts(parent.loaded).some((u) => u.startsWith('commander/'))).to.equal(true);
+      expect(cliParts(parent.loaded).filter((u) => u.startsWith('cli-progress/'))).to.deep.equal([]);
+      for (const w of workers) expect(cliParts(w.loaded)).to.deep.equal([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
