@@ -4,7 +4,6 @@ import { type FullAttr, normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';
 import { PmuCpuContext } from './context.js';
 import { groupPmu, type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
-import { EventList } from './event-list.js';
 import { EventFreer } from './free.js';
 import { EventLifecycle } from './lifecycle.js';
 import * as checks from './open-checks.js';
@@ -39,7 +38,6 @@ export class PerfCore {
   readonly sys: PerfSyscalls;
   private readonly freer: EventFreer;
   private readonly registry: PmuRegistry;
-  private readonly live = new EventList('live');
   private nextId = 1;
   private lastCtx: PmuCpuContext | undefined;
   private readonly events: EventLifecycle;
@@ -71,7 +69,7 @@ export class PerfCore {
   async unregister(pmu: Pmu): Promise<void> {
     const reg = this.registry.ofPmu(pmu);
     if (!reg) throw kerr('ENOENT', 'PMU is not registered');
-    const n = this.live.toArray().filter((e) => e.pmu === pmu).length;
+    const n = this.registry.openEventsHolding(reg).length;
     if (n > 0) throw kerr('EBUSY', `PMU '${reg.name}' still has ${n} event(s); close them before unregistering`);
     for (const ctx of reg.contexts.values()) ctx.stopRotation();
     this.registry.remove(reg);
@@ -91,8 +89,9 @@ export class PerfCore {
     return this.registry.get(pmu).name;
   }
 
+  /** The open events, in the order they were opened. */
   liveEvents(): readonly PerfEvent[] {
-    return this.live.toArray();
+    return this.registry.openEvents();
   }
 
   muxInterval(pmu: Pmu): number {
@@ -131,7 +130,7 @@ export class PerfCore {
     const capable = checks.perfmonCapable(caller);
     checks.checkKernelPermission(this.paranoid, attr.exclude_kernel, caller, capable);
     const group = opts.group;
-    if (group !== undefined) checks.checkGroupLeader(group, this.live);
+    if (group !== undefined) checks.checkGroupLeader(group);
 
     const exact = this.registry.ofType(attr.type);
     const token = this.srcu.readLock();
@@ -194,7 +193,7 @@ export class PerfCore {
     const now = this.kernel.clock.now();
     event.tstamp = now;
     event.state = event.attr.disabled ? S.OFF : S.INACTIVE;
-    this.live.add(event);
+    event.live = true;
     // Installing reschedules the context in one PMU disable/enable pair, whether the event is enabled or not.
     if (event.isLeader) {
       const ctx = this.context(reg.pmu, event.cpu);
@@ -226,7 +225,7 @@ export class PerfCore {
    */
   close(event: PerfEvent): Promise<void> {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
-    if (!this.live.has(event)) throw kerr('EBADF', `event ${event.id} is already closed`);
+    if (!event.live) throw kerr('EBADF', `event ${event.id} is already closed`);
     const leader = event.leader;
     const ctx = this.context(groupPmu(leader), leader.cpu);
     // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become singleton groups that keep their counters (and go on counting if they were on).
@@ -241,14 +240,14 @@ export class PerfCore {
     } else {
       leader.siblings.splice(leader.siblings.indexOf(event), 1);
     }
-    this.live.delete(event);
+    event.live = false;
     this.events.fireClosed(event);
     return this.freer.free(event);
   }
 
   /** Closed events whose free has not yet dropped their PMU's module reference. */
   eventsHoldingModule(): readonly PerfEvent[] {
-    return this.freer.holdingModule.toArray();
+    return this.freer.holdingModule();
   }
 
   // ---------------------------------------------------------- ioctls
@@ -345,6 +344,6 @@ export class PerfCore {
   }
 
   isLive(event: PerfEvent): boolean {
-    return event instanceof PerfEvent && this.live.has(event);
+    return event instanceof PerfEvent && event.live;
   }
 }

@@ -55,7 +55,9 @@ export class PerfEvent {
   declare destroy: ((event: PerfEvent) => void | Promise<void>) | undefined;
   /** Driver-private data. */
   declare pmuPrivate: unknown;
-  /** The core's list this event is on (live, then being freed), and its neighbours there (see EventList). */
+  /** Open: between its install and its close (the core finds open events through their contexts' groups). */
+  declare live: boolean;
+  /** The free path's list this event is on while its free sleeps, and its neighbours there (see EventList). */
   declare list: EventList | undefined;
   declare listPrev: PerfEvent | undefined;
   declare listNext: PerfEvent | undefined;
@@ -79,6 +81,7 @@ export class PerfEvent {
     this.siblings = [];
     this.destroy = undefined;
     this.pmuPrivate = undefined;
+    this.live = false;
     this.list = undefined;
     this.listPrev = undefined;
     this.listNext = undefined;

@@ -25,8 +25,16 @@ const FREED: Promise<void> = Promise.resolve();
 export class EventFreer {
   /** Events whose free has begun and not finished. */
   inFlight = 0;
-  /** Events being freed that still hold their PMU's module reference (module_put not reached yet). */
-  readonly holdingModule = new EventList('freeing');
+  /** Events whose free sleeps (a destroy that sleeps, or a scheduler) and still hold their PMU's module reference. */
+  private readonly sleeping = new EventList('freeing');
+  /**
+   * Events whose free runs straight through inside close() now and still hold
+   * their PMU's module reference, outermost first: more than one only when a
+   * destroy closes another event, and they finish in reverse order. A stack,
+   * so such a free stores the young event into one long-lived object once
+   * (a write barrier), where a list stores it twice.
+   */
+  private readonly running: PerfEvent[] = [];
 
   /** The release chain's frames (RELEASE_CHAIN) and module_put's, as call-stack ids: the same constants on every machine. */
   private readonly perfReleaseId: number;
@@ -59,8 +67,8 @@ export class EventFreer {
     // Entered synchronously, so a grace period that starts after close() returns waits for this free.
     const token = this.freeing.readLock();
     this.inFlight++;
-    this.holdingModule.add(event);
     if (k.yieldPoint === undefined) return this.freeNow(event, token);
+    this.sleeping.add(event);
     return k.calls.runAsync(RELEASE_CHAIN, async () => {
       try {
         event.state = S.EXIT;
@@ -94,6 +102,7 @@ export class EventFreer {
     calls.push(this.releaseKernelId);
     calls.push(this.putEventId);
     calls.push(this.freeEventId);
+    this.running.push(event);
     let slept: Promise<void> | undefined;
     try {
       event.state = S.EXIT;
@@ -113,6 +122,9 @@ export class EventFreer {
       this.done(event, token);
       return FREED;
     }
+    // It sleeps from here: off the running stack (it is on top), onto the list.
+    this.release(event);
+    this.sleeping.add(event);
     const sleeping = slept;
     return calls.runAsync(RELEASE_CHAIN, async () => {
       try {
@@ -138,7 +150,7 @@ export class EventFreer {
     k.calls.push(this.modulePutId);
     try {
       this.modules.modulePut(module);
-      this.holdingModule.delete(event);
+      this.release(event);
       // The injected bug: a second put of the same reference (the refcount_t underflow catches it).
       if (this.doubleModulePut) this.modules.modulePut(module);
     } finally {
@@ -150,7 +162,19 @@ export class EventFreer {
 
   private done(event: PerfEvent, token: SrcuReadToken): void {
     this.inFlight--;
-    this.holdingModule.delete(event);
+    this.release(event);
     this.freeing.readUnlock(token);
+  }
+
+  /** Closed events whose free has not yet dropped their PMU's module reference: the sleeping frees in the order they began, then the running ones. */
+  holdingModule(): PerfEvent[] {
+    return [...this.sleeping.toArray(), ...this.running];
+  }
+
+  /** The event no longer holds its module reference (again harmless: done() follows finish()). */
+  private release(event: PerfEvent): void {
+    const running = this.running;
+    if (running.length !== 0 && running[running.length - 1] === event) running.pop();
+    else this.sleeping.delete(event);
   }
 }

@@ -3,7 +3,6 @@ import { type Cpus, describeThrown, describeValue, KernelError, kerr } from '@cs
 import { hasExcludeBits, isSampling } from './attr.js';
 import { PERF_PMU_CAP_NO_EXCLUDE, PERF_PMU_CAP_NO_INTERRUPT } from './constants.js';
 import { type PerfCaller, PerfEvent } from './event.js';
-import type { EventList } from './event-list.js';
 import type { Pmu } from './pmu.js';
 
 /** The checks perf_event_open makes besides the PMU's own event_init, split by where the kernel makes them. */
@@ -35,9 +34,9 @@ function refuseOpenTarget(cpus: Cpus, cpu: number, pid: number): void {
 }
 
 /** The group_fd of an open: an open perf event that leads its group. */
-export function checkGroupLeader(group: unknown, live: EventList): void {
+export function checkGroupLeader(group: unknown): void {
   if (!(group instanceof PerfEvent)) throw kerr('EBADF', 'group must be an open perf event (the group_fd is not a perf event)');
-  if (!live.has(group)) throw kerr('EINVAL', `group leader ${group.id} is closed`);
+  if (!group.live) throw kerr('EINVAL', `group leader ${group.id} is closed`);
   if (!group.isLeader) throw kerr('EINVAL', `event ${group.id} is not a group leader; join its leader ${group.leader.id} instead`);
 }
 

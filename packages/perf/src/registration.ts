@@ -2,6 +2,7 @@
 import { Ida, type Kernel, kerr, kstrtoint, type Srcu, type SysfsAttribute } from '@cspmu/kernel';
 import { PERF_DEFAULT_MUX_INTERVAL_MS, PERF_TYPE_MAX } from './constants.js';
 import type { PmuCpuContext } from './context.js';
+import type { PerfEvent } from './event.js';
 import type { Pmu, PmuAttribute } from './pmu.js';
 
 /** Where registered PMUs appear in sysfs. */
@@ -94,6 +95,33 @@ export class PmuRegistry {
 
   all(): IterableIterator<PmuRegistration> {
     return this.byType.values();
+  }
+
+  /**
+   * Every open event, in the order they were opened (their ids): each is in
+   * a group of one of the contexts, from its install to its close, as in the
+   * kernel, which keeps no list of all events. Open and close touch no list
+   * of their own (a young event stored into a long-lived list is a write
+   * barrier each time), and this rare walk pays instead.
+   */
+  openEvents(): PerfEvent[] {
+    const out: PerfEvent[] = [];
+    for (const reg of this.byType.values()) for (const ctx of reg.contexts.values()) for (const e of ctx.events()) if (e.live) out.push(e);
+    return out.sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * The open events that keep `reg` registered: its PMU's own, and any other
+   * PMU's that its contexts schedule (a software leader whose hardware
+   * members closed). A hardware PMU's own events are all in its contexts (a
+   * group has at most one hardware PMU and lives in its context), so only a
+   * software PMU's walks every context: unregistering n PMUs stays linear.
+   */
+  openEventsHolding(reg: PmuRegistration): PerfEvent[] {
+    const out: PerfEvent[] = [];
+    for (const ctx of reg.contexts.values()) for (const e of ctx.events()) if (e.live) out.push(e);
+    if (reg.pmu.software) for (const e of this.openEvents()) if (e.pmu === reg.pmu && !out.includes(e)) out.push(e);
+    return out;
   }
 
   /** A read() of a PMU attribute: it may be preempted before the show runs; the PMU stays registered until it is done. */

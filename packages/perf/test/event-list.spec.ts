@@ -1,28 +1,102 @@
-// Tests of the core's intrusive event lists: insertion order, removal from anywhere, one list per event, and what open and close leave on them.
+// Tests of the core's intrusive event list (insertion order, removal from anywhere, one list per event) and of how the core finds its open events.
+import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { EventList } from '../src/event-list.js';
-import { perfRig } from './helpers.js';
+import { PERF_TYPE } from '../src/index.js';
+import { perfRig, TestPmu } from './helpers.js';
 
 describe('perf core: event lists', () => {
-  it('keeps insertion order through removals at the head, middle and tail', () => {
+  it('keeps insertion order through removals at the head, middle and tail; an event is on one list at a time', async () => {
     const { core, type } = perfRig();
     const [a, b, c, d] = [0, 1, 2, 3].map(() => core.open({ type, config: 1n }, { cpu: 0 }));
-    const list = new EventList('test');
     expect(core.liveEvents()).to.deep.equal([a, b, c, d]);
     void core.close(b!);
     expect(core.liveEvents()).to.deep.equal([a, c, d]);
     void core.close(a!);
     void core.close(d!);
     expect(core.liveEvents()).to.deep.equal([c]);
-    // A closed, freed event is on no list, so another list may take it; a second list may not take it while it is on one.
-    list.add(a!);
-    list.add(b!);
-    expect(() => list.add(a!)).to.throw(/already on the test list/);
-    expect(() => new EventList('other').add(c!)).to.throw(/already on the live list; it cannot join other/);
-    expect(list.delete(c!)).to.equal(false);
-    expect(list.delete(a!)).to.equal(true);
-    expect([list.toArray(), list.size]).to.deep.equal([[b], 1]);
     expect(core.isLive(c!)).to.equal(true);
     expect(core.isLive(a!)).to.equal(false);
+    // A closed, freed event is on no list, so a list may take it; a second list may not take it while it is on one.
+    const list = new EventList('test');
+    list.add(a!);
+    list.add(b!);
+    list.add(d!);
+    expect(() => list.add(a!)).to.throw(/already on the test list/);
+    expect(list.delete(c!)).to.equal(false);
+    expect(list.delete(b!)).to.equal(true);
+    expect([list.toArray(), list.size]).to.deep.equal([[a, d], 2]);
+    expect(list.delete(d!)).to.equal(true);
+    expect(list.delete(a!)).to.equal(true);
+    expect([list.toArray(), list.size]).to.deep.equal([[], 0]);
+    // An event whose free sleeps is on the free path's list until its module reference is dropped.
+    let wake!: () => void;
+    c!.destroy = () => new Promise<void>((r) => (wake = r));
+    const freed = core.close(c!);
+    expect(() => new EventList('other').add(c!)).to.throw(/already on the freeing list; it cannot join other/);
+    wake();
+    await freed;
+    expect(c!.list).to.equal(undefined);
   });
 });
+
+describe('perf core: the open events, found through their contexts', () => {
+  it('are listed in the order they were opened through group joins, sibling promotion, migration and closes', async () => {
+    const { core, pmu, type } = perfRig();
+    const a = core.open({ type, config: 1n }, { cpu: 1 });
+    const b = core.open({ type, config: 1n, pinned: true }, { cpu: 0 });
+    const c = core.open({ type, config: 1n }, { cpu: 0, group: b });
+    const sw = core.open({ type: PERF_TYPE.SOFTWARE, config: 1n }, { cpu: 2 });
+    const d = core.open({ type, config: 1n, disabled: true }, { cpu: 0 });
+    expect(core.liveEvents()).to.deep.equal([a, b, c, sw, d]);
+    // Closing a leader makes its member a group of its own; migrating moves groups to another CPU's context.
+    await core.close(b);
+    expect(core.migrateContext(pmu, 0, 1)).to.equal(2);
+    expect(core.liveEvents()).to.deep.equal([a, c, sw, d]);
+    await core.close(a);
+    await core.close(d);
+    expect(core.liveEvents()).to.deep.equal([c, sw]);
+    await core.close(c);
+    await core.close(sw);
+    expect(core.liveEvents()).to.deep.equal([]);
+  });
+
+  it("keeps a software leader whose hardware members closed: the hardware PMU's context holds it, so that PMU cannot unregister", async () => {
+    const { core, pmu, type } = perfRig();
+    const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 1n }, { cpu: 0 });
+    const member = core.open({ type, config: 1n }, { cpu: 0, group: leader });
+    await core.close(member);
+    expect(core.liveEvents()).to.deep.equal([leader]);
+    let err: unknown;
+    await core.unregister(pmu).catch((e) => (err = e));
+    expect(err).to.be.instanceOf(KernelError);
+    expect([(err as KernelError).code, (err as KernelError).message]).to.deep.equal([
+      'EBUSY',
+      "EBUSY: PMU 'test_pmu_0' still has 1 event(s); close them before unregistering",
+    ]);
+    expect(core.liveEvents()).to.deep.equal([leader]);
+    await core.close(leader);
+    expect(core.liveEvents()).to.deep.equal([]);
+    await core.unregister(pmu);
+  });
+
+  it("keeps a software PMU registered while its event leads a group in a hardware PMU's context", async () => {
+    const { core, type, clock } = perfRig();
+    const soft = new SoftPmu(clock, 1);
+    const softType = core.register(soft, 'soft_pmu');
+    const leader = core.open({ type: softType, config: 1n }, { cpu: 0 });
+    const member = core.open({ type, config: 1n }, { cpu: 0, group: leader });
+    let err: unknown;
+    await core.unregister(soft).catch((e) => (err = e));
+    expect((err as KernelError).message).to.equal("EBUSY: PMU 'soft_pmu' still has 1 event(s); close them before unregistering");
+    await core.close(member);
+    await core.close(leader);
+    await core.unregister(soft);
+    expect(core.pmuByName('soft_pmu')).to.equal(undefined);
+  });
+});
+
+/** A second software PMU: its events join hardware groups, which then live in the hardware PMU's context. */
+class SoftPmu extends TestPmu {
+  readonly software = true;
+}

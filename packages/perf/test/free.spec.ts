@@ -69,6 +69,39 @@ describe('perf core: the free path', () => {
     expect(e.state).to.equal(S.DEAD);
   });
 
+  it('counts every event in a free as holding its module until its module_put: nested frees straight through, and one that sleeps', async () => {
+    const { core, mod, type } = await backed();
+    const [a, b, c] = [0, 1, 2].map(() => core.open({ type, config: 1n }, { cpu: 0 }));
+    const seen: string[] = [];
+    const holding = () => core.eventsHoldingModule().map((e) => e.id);
+    let wake!: () => void;
+    let bFreed!: Promise<void>;
+    let cFreed!: Promise<void>;
+    // a's destroy closes b, whose destroy closes c, whose destroy sleeps: b finishes inside a's destroy, c waits.
+    a!.destroy = () => {
+      seen.push(`a destroy ${holding()}`);
+      bFreed = core.close(b!);
+      seen.push(`b closed ${holding()} refs ${mod.refs}`);
+    };
+    b!.destroy = () => {
+      seen.push(`b destroy ${holding()}`);
+      cFreed = core.close(c!);
+      seen.push(`c closed ${holding()}`);
+    };
+    c!.destroy = () => {
+      seen.push(`c destroy ${holding()}`);
+      return new Promise<void>((r) => (wake = r));
+    };
+    const aFreed = core.close(a!);
+    seen.push(`a closed ${holding()} refs ${mod.refs}`);
+    expect(seen).to.deep.equal(['a destroy 1', 'b destroy 1,2', 'c destroy 1,2,3', 'c closed 3,1,2', 'b closed 3,1 refs 2', 'a closed 3 refs 1']);
+    expect([a!.state, b!.state, c!.state]).to.deep.equal([S.DEAD, S.DEAD, S.EXIT]);
+    wake();
+    await Promise.all([aFreed, bFreed, cFreed]);
+    expect(holding()).to.deep.equal([]);
+    expect([mod.refs, c!.state, core.freeing.activeReaders]).to.deep.equal([0, S.DEAD, 0]);
+  });
+
   it('a destroy that throws leaves nothing in flight and rejects the close', async () => {
     const { core, type } = await backed();
     const e = core.open({ type, config: 1n }, { cpu: 0 });
