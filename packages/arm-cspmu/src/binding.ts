@@ -13,8 +13,9 @@ import type { RegisteredBackend } from './registry.js';
  * logic in reprobe.ts works on this record.
  */
 export class Binding {
-  /** The backend in use (undefined: the core's built-in generic ops). */
-  impl: RegisteredBackend | undefined;
+  private backend: RegisteredBackend | undefined = undefined;
+  /** The backend's module, kept beside it so that pmu->module is one load after the KASAN check. */
+  private backendModule: ModuleHandle | undefined = undefined;
   ops!: Required<BackendOps>;
   readonly refs: Refcount;
   reprobePending = false;
@@ -35,10 +36,28 @@ export class Binding {
     this.opsShadow = kasan.alloc('struct arm_cspmu_impl_ops', device);
   }
 
-  /** pmu->module: the backend's module, or undefined for the core. */
+  /** The backend in use (undefined: the core's built-in generic ops). */
+  get impl(): RegisteredBackend | undefined {
+    return this.backend;
+  }
+
+  set impl(entry: RegisteredBackend | undefined) {
+    this.backend = entry;
+    this.backendModule = entry?.module;
+  }
+
+  /**
+   * pmu->module: the backend's module, or undefined for the core. The core
+   * reads it on every open and free: the report after a free is apart, so
+   * that this getter stays under V8's small-function size and is inlined.
+   */
   get module(): ModuleHandle | undefined {
-    if (this.shadow.freedBy !== null) this.shadow.report('pmu->module');
-    return this.impl?.module;
+    return this.shadow.freedBy === null ? this.backendModule : this.moduleAfterFree();
+  }
+
+  private moduleAfterFree(): ModuleHandle | undefined {
+    this.shadow.report('pmu->module');
+    return this.backendModule;
   }
 
   /** The backend's name as bindings report it. */

@@ -77,9 +77,13 @@ export class CounterMap {
     return out;
   }
 
-  /** True if any counter is in use. */
+  /** True if any counter is in use (pmu_enable asks on every reschedule: the first word alone keeps this small enough to inline). */
   anyUsed(): boolean {
-    for (let i = 0; i < this.geometry.numSetClrReg; i++) if (this.used[i] !== 0) return true;
+    return this.used[0] !== 0 || this.anyUsedAbove32();
+  }
+
+  private anyUsedAbove32(): boolean {
+    for (let i = 1; i < this.geometry.numSetClrReg; i++) if (this.used[i] !== 0) return true;
     return false;
   }
 

@@ -107,9 +107,13 @@ export class CspmuDevice extends Binding implements CspmuInstance {
     if (this.irq === 0) this.caps |= PERF_PMU_CAP_NO_INTERRUPT;
   }
 
-  /** pmu->capabilities (the core reads it at open and in the free path, after destroy). */
+  /** pmu->capabilities (the core reads it at open and in the free path, after destroy). Small enough for V8 to inline, as pmu->module. */
   get capabilities(): number {
-    if (this.shadow.freedBy !== null) this.shadow.report('pmu->capabilities');
+    return this.shadow.freedBy === null ? this.caps : this.capabilitiesAfterFree();
+  }
+
+  private capabilitiesAfterFree(): number {
+    this.shadow.report('pmu->capabilities');
     return this.caps;
   }
 

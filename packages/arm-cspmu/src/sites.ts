@@ -42,9 +42,13 @@ export function callOp<K extends keyof BackendCallSites & keyof CspmuDevice['ops
   return sites[op].invoke(ops, ops[op] as (this: unknown, a: CspmuDevice, b: PerfEvent | undefined) => ReturnType<CspmuDevice['ops'][K]>, inst, event);
 }
 
-/** impl.ops, checked against use after free before it is read. */
+/** impl.ops, checked against use after free before it is read (the report apart, so that this inlines as a small function). */
 function liveOps(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
-  if (inst.opsShadow.freedBy !== null) inst.opsShadow.report(`impl.ops->${op}`);
+  return inst.opsShadow.freedBy === null ? inst.ops : opsAfterFree(inst, op);
+}
+
+function opsAfterFree(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
+  inst.opsShadow.report(`impl.ops->${op}`);
   return inst.ops;
 }
 

@@ -47,6 +47,27 @@ describe('Kernel functions and call sites', () => {
     expect(a.calls.names()).to.deep.equal([]);
   });
 
+  it('keeps counting frames past the 256 it records: the deepest recorded ones stay, the rest read as unknown, and popping comes back', () => {
+    const { kernel } = createKernel();
+    const calls = kernel.calls;
+    const outer = kernelFunction('drv_outer').id;
+    const inner = kernelFunction('drv_inner').id;
+    const depths: number[] = [];
+    for (let i = 0; i < 300; i++) depths.push(calls.push(i === 255 ? inner : outer));
+    expect(depths[299]).to.equal(299);
+    expect(calls.depth).to.equal(300);
+    expect(calls.names()).to.have.length(256);
+    expect(calls.names()[255]).to.equal('drv_inner');
+    expect(calls.current()).to.equal(calls.unknownId);
+    expect(calls.parent()).to.equal(calls.unknownId);
+    calls.pop(depths[256]!);
+    expect(calls.current()).to.equal(inner);
+    expect(calls.parent()).to.equal(outer);
+    calls.pop(depths[0]!);
+    expect(calls.depth).to.equal(0);
+    expect(calls.names()).to.deep.equal([]);
+  });
+
   it('gives one function object per name and refuses names that are not identifiers', () => {
     expect(kernelFunction('drv_outer')).to.equal(kernelFunction('drv_outer'));
     expect(() => kernelFunction('not a name')).to.throw(/not an identifier/);
