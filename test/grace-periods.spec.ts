@@ -32,6 +32,23 @@ describe('Grace periods and the readers that hold them', function () {
     expect(m.mmio.violations).to.deep.equal([]);
   });
 
+  it('a pending reprobe is not queued by the destroy of an event that is not the last', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const [a, b] = m.open('arm_cspmu_cache_0/cycles/,arm_cspmu_cache_0/event=0x1a5/');
+    await loadBuiltinBackend(m, scfBackend());
+    await m.perf.close(a!);
+    // Nothing queued, and still open for new events: a reprobe that started now would refuse them (EBUSY) until its work gave up.
+    expect(m.driver.reprobeWq.busy).to.equal(false);
+    const [c] = m.open('arm_cspmu_cache_0/event=0x1a5/');
+    await m.settle();
+    expect(m.driver.bindings().find((x) => x.device === 'arm-cs-arch-pmu.0')).to.include({ reprobePending: true, events: 2, backend: 'arm_cspmu_generic' });
+    await m.perf.close(c!);
+    await m.perf.close(b!);
+    await m.settle();
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('test_scf_cspmu');
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+  });
+
   it('refuses new events on a device whose reprobe is under way (EBUSY), so the grace period covers every free', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const [e] = m.open('arm_cspmu_cache_0/cycles/');

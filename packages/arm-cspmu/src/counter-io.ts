@@ -222,10 +222,20 @@ export class CounterIo {
     }
   }
 
-  /** arm_cspmu_write_counter's work, inside the frame setPeriod pushed. */
+  /**
+   * arm_cspmu_write_counter's work, inside the frame setPeriod pushed: one
+   * writeq where the counter has it, the other writes apart (as readWords:
+   * start inlines this, and the bytes of cases a PMU never takes would use
+   * up the inlining budget its register writes need).
+   */
   private writeWords(phys: number, lo: number, hi: number): void {
+    if (this.atomic64) this.base1.writeqParts(lo, hi, 8 * phys);
+    else this.writeWordsApart(phys, lo, hi);
+  }
+
+  /** A 32-bit counter with writel; a wide one without single-copy-atomic 64-bit access, as two 32-bit writes (low word first). */
+  private writeWordsApart(phys: number, lo: number, hi: number): void {
     if (!this.wide) this.base1.writel(lo, 4 * phys);
-    else if (this.hasAtomicDword) this.base1.writeqParts(lo, hi, 8 * phys);
     else {
       this.base1.writel(lo, 8 * phys);
       this.base1.writel(hi, 8 * phys + 4);

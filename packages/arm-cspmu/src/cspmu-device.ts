@@ -74,7 +74,7 @@ export class CspmuDevice extends Binding implements CspmuInstance {
   constructor(
     readonly kernel: Kernel,
     hw: ProbedHardware,
-    /** Called when the last event's reference is dropped. */
+    /** Called when the last event's reference is dropped while a reprobe is pending. */
     protected readonly onIdle: (inst: CspmuDevice) => void | Promise<void>,
     readonly uniqueName: (base: string) => string,
     /** The driver's name indexes, for devices on the generic ops. */

@@ -80,7 +80,8 @@ export class ArmCspmu extends CspmuDevice implements Pmu {
     const depth = calls.push(EVENT_DESTROY);
     try {
       this.refs.decAndTest();
-      return this.idle ? this.onIdle(this) : undefined;
+      // Going idle matters only to a reprobe that waits for it: every other close skips the hook's call.
+      return this.reprobePending && this.idle ? this.onIdle(this) : undefined;
     } finally {
       calls.pop(depth);
     }

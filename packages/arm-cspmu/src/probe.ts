@@ -22,7 +22,7 @@ export interface ProbeHooks {
   cpuhpState(): number;
   /** The device is bound to `inst` (before `cspmu:bound` fires). */
   onBound(dev: Device, inst: ArmCspmu): void;
-  /** The instance's last event reference was dropped. */
+  /** The instance's last event reference was dropped while a reprobe is pending. */
   onIdle(inst: CspmuDevice): void | Promise<void>;
 }
 

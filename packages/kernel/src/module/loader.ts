@@ -255,11 +255,7 @@ export class ModuleLoader {
    * unloaded (a leak, instead of freeing code that is still in use).
    */
   modulePut(m: ModuleHandle | undefined): void {
-    if (m === undefined) return;
-    const h = m as Handle;
-    if (h.refcnt.saturated) return;
-    if (h.refcnt.count <= 1) h.refcnt.saturate('underflow; use-after-free');
-    else h.refcnt.dec();
+    if (m !== undefined) (m as Handle).refcnt.putBiased();
   }
 
   /** rmmod: refused with EBUSY while referenced, depended on or busy; otherwise exit and cleanups (ETIMEDOUT if exit hangs). */
