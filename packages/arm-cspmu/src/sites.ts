@@ -54,33 +54,86 @@ function opsAfterFree(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
 
 /**
  * The per-event ops that perf open and close call, each as callOp would,
- * but by fixed property names: callOp's lookups by a variable name are
- * megamorphic wherever V8 does not inline it.
+ * but by fixed property names (callOp's lookups by a variable name are
+ * megamorphic wherever V8 does not inline it), and each making its untraced
+ * call itself: CallSite.invoke's one call is shared by every site, so V8
+ * never knows its callee, while each call here sees only its own op and the
+ * op's body can be inlined. A traced site still goes through invoke.
  */
 export const eventOps = {
   eventType(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): number | bigint {
     const ops = liveOps(inst, 'eventType');
-    return s.eventType.invoke(ops, ops.eventType, inst, e);
+    const site = s.eventType;
+    if (site.ops !== null) return site.invoke(ops, ops.eventType, inst, e);
+    const depth = site.enter();
+    try {
+      return ops.eventType(inst, e);
+    } finally {
+      site.leave(depth);
+    }
   },
   isCycleCounterEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): boolean {
     const ops = liveOps(inst, 'isCycleCounterEvent');
-    return s.isCycleCounterEvent.invoke(ops, ops.isCycleCounterEvent, inst, e);
+    const site = s.isCycleCounterEvent;
+    if (site.ops !== null) return site.invoke(ops, ops.isCycleCounterEvent, inst, e);
+    const depth = site.enter();
+    try {
+      return ops.isCycleCounterEvent(inst, e);
+    } finally {
+      site.leave(depth);
+    }
   },
   validateEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'validateEvent');
-    s.validateEvent.invoke(ops, ops.validateEvent, inst, e);
+    const site = s.validateEvent;
+    if (site.ops !== null) site.invoke(ops, ops.validateEvent, inst, e);
+    else {
+      const depth = site.enter();
+      try {
+        ops.validateEvent(inst, e);
+      } finally {
+        site.leave(depth);
+      }
+    }
   },
   setEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'setEvFilter');
-    s.setEvFilter.invoke(ops, ops.setEvFilter, inst, e);
+    const site = s.setEvFilter;
+    if (site.ops !== null) site.invoke(ops, ops.setEvFilter, inst, e);
+    else {
+      const depth = site.enter();
+      try {
+        ops.setEvFilter(inst, e);
+      } finally {
+        site.leave(depth);
+      }
+    }
   },
   setCcFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'setCcFilter');
-    s.setCcFilter.invoke(ops, ops.setCcFilter, inst, e);
+    const site = s.setCcFilter;
+    if (site.ops !== null) site.invoke(ops, ops.setCcFilter, inst, e);
+    else {
+      const depth = site.enter();
+      try {
+        ops.setCcFilter(inst, e);
+      } finally {
+        site.leave(depth);
+      }
+    }
   },
   resetEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'resetEvFilter');
-    s.resetEvFilter.invoke(ops, ops.resetEvFilter, inst, e);
+    const site = s.resetEvFilter;
+    if (site.ops !== null) site.invoke(ops, ops.resetEvFilter, inst, e);
+    else {
+      const depth = site.enter();
+      try {
+        ops.resetEvFilter(inst, e);
+      } finally {
+        site.leave(depth);
+      }
+    }
   },
 };
 

@@ -38,7 +38,21 @@ export class CallSite {
   ) {
     this.stack = owner.calls;
     this.callerId = caller === undefined ? -1 : caller.id;
+    const stack = this.stack;
+    const id = this.callerId;
+    this.enter = id < 0 ? () => stack.depth : () => stack.push(id);
   }
+
+  /**
+   * For a caller that makes an untraced call itself (when `ops` is null),
+   * so that V8's feedback for that call is the caller's alone and its
+   * callee may be inlined (invoke's call is shared by every site and sees
+   * all their callees): enter the caller's frame, if the site has one, and
+   * return the depth to give `leave` in a finally, as invoke does. One of
+   * two small functions chosen when the site is made, not a branch, so that
+   * every caller inlines it.
+   */
+  readonly enter: () => number;
 
   /**
    * Call `fn` on `self` from this site: inside the caller's frame, straight
@@ -55,6 +69,10 @@ export class CallSite {
     } finally {
       calls.pop(depth);
     }
+  }
+
+  leave(depth: number): void {
+    this.stack.pop(depth);
   }
 }
 
