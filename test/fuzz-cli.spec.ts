@@ -1,10 +1,10 @@
 // npm run fuzz as a user runs it: seeded chunks of runs shared by processes, coverage figures, and a failure that replays in one process.
 
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatCpuReport, GcCounter, MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, workerFlags } from '@cspmu/testkit';
+import { formatCpuReport, GcCounter, MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, runJobs, workerFlags } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -130,6 +130,25 @@ describe('npm run fuzz', function () {
       expect(cliParts(parent.loaded).some((u) => u.startsWith('commander/'))).to.equal(true);
       expect(cliParts(parent.loaded).filter((u) => u.startsWith('cli-progress/'))).to.deep.equal([]);
       for (const w of workers) expect(cliParts(w.loaded)).to.deep.equal([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails, naming the worker, when a worker process ends before it is told to stop: its chunks are not silently left unrun', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cspmu-dead-worker-'));
+    try {
+      const options = { maxSteps: 5, inject: [], timeoutMs: 20000 };
+      for (const [body, how] of [
+        ['process.exit(0);', 'code 0'],
+        ['process.exit(3);', 'code 3'],
+      ] as const) {
+        const script = join(dir, `worker-${how.replace(' ', '-')}.mjs`);
+        writeFileSync(script, body);
+        let error: Error | undefined;
+        await runJobs(script, planChunks(20, 1), 2, options, () => {}).catch((e: Error) => (error = e));
+        expect(error?.message).to.match(new RegExp(`^fuzz worker [12] exited with ${how} before it was told to stop$`));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -3,7 +3,7 @@ export * from './conformance.js';
 export * from './fuzz/commands.js';
 export * from './fuzz/coverage.js';
 export { formatCpuReport, GcCounter, type ProcessCpu, threadCpuSeconds } from './fuzz/cpu-report.js';
-export { MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, traceDigest, workerFlags } from './fuzz/jobs.js';
+export { MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, runJobs, traceDigest, workerFlags } from './fuzz/jobs.js';
 export * from './fuzz/model.js';
 export * from './fuzz/platform.js';
 export * from './fuzz/property.js';

@@ -96,7 +96,13 @@ if (o.jobs === 1 || chunks.length === 1) {
   const { runChunksHere } = await import('./worker.js');
   result = await runChunksHere(chunks, jobOptions, progress);
 } else {
-  result = await runJobs(fileURLToPath(new URL('./worker-entry.js', import.meta.url)), chunks, o.jobs, jobOptions, progress);
+  try {
+    result = await runJobs(fileURLToPath(new URL('./worker-entry.js', import.meta.url)), chunks, o.jobs, jobOptions, progress);
+  } catch (e) {
+    bar?.stop();
+    process.stderr.write(`cspmu-fuzz: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
 }
 bar?.stop();
 if (cpuReport) {

@@ -138,8 +138,10 @@ export async function runJobs(
         children.push(child);
         child.on('error', (e) => (tally.failure ? resolve() : reject(e)));
         let current: Chunk | undefined;
+        let told = false;
         const next = () => {
           current = take();
+          told = current === undefined;
           child.send(current ? { type: 'chunk', chunk: current } : { type: 'stop' });
         };
         child.on('message', (m: WorkerMessage) => {
@@ -154,9 +156,12 @@ export async function runJobs(
           else current = undefined;
         });
         // 'close', not 'exit': a child's exit can be reaped before its last IPC messages are read; close waits for the channel too.
+        // A worker that ends before it is told to stop (a crash at start-up, say) fails the fuzz: its chunks would otherwise go unrun, unreported.
         child.on('close', (code, signal) => {
-          if (current === undefined || tally.failure) resolve();
-          else reject(new Error(`fuzz worker ${i + 1} exited with ${signal ?? `code ${code}`} while running chunk ${current.index} (seed ${current.seed})`));
+          const how = signal ?? `code ${code}`;
+          if (tally.failure || (told && current === undefined)) resolve();
+          else if (current) reject(new Error(`fuzz worker ${i + 1} exited with ${how} while running chunk ${current.index} (seed ${current.seed})`));
+          else reject(new Error(`fuzz worker ${i + 1} exited with ${how} before it was told to stop`));
         });
       }),
   );
