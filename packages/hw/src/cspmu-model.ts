@@ -43,9 +43,11 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** page0's state (PMCR, the enables and selections), the word of PMCR in it, and the clock: read by every hooked write. */
   private readonly cfg: Uint32Array;
   private readonly pmcrWord: number;
-  /** Where PMCNTENSET and PMOVSCLR begin (fixed by the architecture), as fields: a module constant costs a hole check per use. */
+  /** Where PMCNTENSET, PMOVSCLR and PMINTENSET begin (fixed by the architecture), as fields: a module constant costs a hole check per use. */
   private readonly cntenWord = REG.PMCNTENSET >> 2;
   private readonly ovsWord = REG.PMOVSCLR >> 2;
+  private readonly intenWord = REG.PMINTENSET >> 2;
+  private readonly ovsState: Uint32Array; // the state holding PMOVSCLR (page 1's on a dual-page PMU)
   /** EXT64's 64-bit selection registers: a write's old word is only their low half. */
   private readonly wideSelections: boolean;
   private readonly clock: CspmuModelDeps['clock'];
@@ -81,13 +83,12 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.cntBank = this.page1 ?? this.page0;
     this.cfg = this.page0.state;
     this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t));
-    const cnt = this.cntBank.state;
+    const cnt = (this.ovsState = this.cntBank.state);
     this.batcher = new OverflowBatcher(this.engine, deps.clock, deps.irqs, deps.irq, cnt, index, this.ovsWord, this.setClrRegs, c.counterBits);
     this.line = new OverflowLine(deps.irqs, deps.irq, cnt, this.page0.state, this.setClrRegs);
     this.runs = new CounterRuns(index, cnt, c.counterBits > 32);
-    // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged,
-    // which ends the freeze and lowers the line then; clearing PMCR.FZO can end a freeze, never start one), so no bit set means
-    // neither: testing them as well would be dead code.
+    // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged, which ends the
+    // freeze and lowers the line then; clearing PMCR.FZO can end a freeze, never start one), so no bit set means neither: testing them is dead code.
     const quiet = () => c.accessLatencyNs === 0 && !this.anyOverflow();
     this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
@@ -138,8 +139,8 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
       case 3: // HOOK.ENABLE
         this.enableChanged(arg, old);
         break;
-      case 4: // HOOK.INT_ENABLE
-        this.line.drive();
+      case 4: // HOOK.INT_ENABLE, word arg: the level moves only if an enable that changed has its overflow bit set (an access that sets one drives the line)
+        if (((old ^ this.cfg[this.intenWord + arg]!) & this.ovsState[this.ovsWord + arg]!) !== 0) this.line.drive();
         break;
       case 5: // HOOK.OVERFLOW
         this.overflowStatusChanged();
@@ -311,7 +312,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   private setOverflow(p: number): void {
-    const st = this.cntBank.state;
+    const st = this.ovsState;
     const w = this.ovsWord + (p >> 5);
     st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
     this.overflows++;
@@ -329,7 +330,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   private anyOverflow(): boolean {
-    for (let r = 0; r < this.setClrRegs; r++) if (this.cntBank.state[this.ovsWord + r] !== 0) return true;
+    for (let r = 0; r < this.setClrRegs; r++) if (this.ovsState[this.ovsWord + r] !== 0) return true;
     return false;
   }
 

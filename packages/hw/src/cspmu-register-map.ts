@@ -21,7 +21,7 @@ export const HOOK = {
   SELECTION: 2,
   /** PMCNTENSET/CLR, PMCNTEN word [r]: start or stop the counters whose bit moved. */
   ENABLE: 3,
-  /** PMINTENSET/CLR: drive the overflow line. */
+  /** PMINTENSET/CLR word [r]: drive the overflow line if an enable that moved has its overflow pending. */
   INT_ENABLE: 4,
   /** PMOVSCLR/SET: end or start a freeze, drive the line. */
   OVERFLOW: 5,
@@ -109,7 +109,7 @@ function configSpecs(c: CspmuModelConfig, g: RegisterGeometry): Spec[] {
   for (let r = 0; r < g.setClrRegs; r++) {
     const writableMask = setClrMask(g, r);
     const enable = { writeHook: HOOK.ENABLE, hookArg: r };
-    const intEnable = { writeHook: HOOK.INT_ENABLE };
+    const intEnable = { writeHook: HOOK.INT_ENABLE, hookArg: r };
     specs.push({ name: `PMCNTENSET${r}`, offset: REG.PMCNTENSET + 4 * r, access: 'W1S', writableMask, ...enable });
     specs.push({ name: `PMCNTENCLR${r}`, offset: REG.PMCNTENCLR + 4 * r, access: 'W1C', writableMask, stateOf: `PMCNTENSET${r}`, ...enable });
     specs.push({ name: `PMINTENSET${r}`, offset: REG.PMINTENSET + 4 * r, access: 'W1S', writableMask, ...intEnable });
