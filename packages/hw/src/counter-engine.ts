@@ -161,8 +161,14 @@ export class CounterEngine {
   fold(p: number, t: number): boolean {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
+    if (this.num[i + RUNNING] !== 1 || !(t > this.num[i + T0]!)) return false;
+    return this.foldRunning(p, t, s);
+  }
+
+  /** fold of a running counter with progress to fold (apart: the stopped case is inlined into every register write that folds). */
+  private foldRunning(p: number, t: number, s: number): boolean {
+    const i = s * STRIDE;
     const num = this.num;
-    if (num[i + RUNNING] !== 1 || !(t > num[i + T0]!)) return false;
     const e = this.rate[s]!.at(t);
     const words = FOLD_WORDS;
     const wrapped = this.valueAfter(p, e - num[i + E0]!, words);
@@ -226,17 +232,27 @@ export class CounterEngine {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
-    this.timers[s]?.cancel();
-    this.timers[s] = undefined;
+    const timer = this.timers[s];
+    if (timer !== undefined) {
+      timer.cancel();
+      this.timers[s] = undefined;
+    }
     num[i + NEXT_OVERFLOW] = Infinity;
     const rate = this.rate[s]!;
     if (num[i + RUNNING] !== 1 || rate.zero) return;
     const st = this.words;
     const w = this.wordOf[p]!;
     const remaining = this.wide ? (this.topSpan - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : this.topSpan - st[w]!;
-    if (remaining > MAX_SAFE - num[i + E0]!) return;
-    const at = rate.when(num[i + E0]! + remaining);
+    // Past 2^53 events away (a 64-bit counter preloaded to half its range): no overflow to time, and no timer to arm.
+    if (remaining <= MAX_SAFE - num[i + E0]!) this.arm(p, s, rate, num[i + E0]! + remaining);
+  }
+
+  /** schedule's timer: counter p (slot s) overflows when `rate` reaches `events` (apart: most preloads put the overflow past 2^53). */
+  private arm(p: number, s: number, rate: RateFunction, events: number): void {
+    const at = rate.when(events);
     if (!Number.isFinite(at) || at > MAX_SAFE) return;
+    const i = s * STRIDE;
+    const num = this.num;
     num[i + NEXT_OVERFLOW] = at;
     this.timers[s] = this.clock.at(
       Math.max(at, this.clock.now()),

@@ -65,30 +65,33 @@ export class CounterRuns {
   /** Counter p counts `rate` from t (undefined: it stops), from its stored value; `fresh` if it was written at t. */
   restart(p: number, t: number, rate: RateFunction | undefined, fresh: boolean): void {
     const w = this.wordOf[p]!;
-    const lo = this.words[w]!;
-    const hi = this.wide ? this.words[w + 1]! : 0;
     const s = this.slotOf[p]!;
     const o = s * OPEN_STRIDE;
     const run = this.openRun;
     const at = run[o + OPEN_AT]!;
-    if (at >= 0 && t > at) {
-      let ring = this.rings[s];
-      if (ring === undefined) ring = this.rings[s] = new Ring();
-      const i = ring.next;
-      ring.start[i] = at;
-      ring.end[i] = t;
-      ring.lo[i] = run[o + OPEN_LO]!;
-      ring.hi[i] = run[o + OPEN_HI]!;
-      ring.fresh[i] = run[o + OPEN_FRESH]!;
-      ring.rate[i] = this.openRate[s];
-      ring.next = (i + 1) % RING;
-      if (ring.size < RING) ring.size++;
-    }
+    if (at >= 0 && t > at) this.finish(s, at, t);
     run[o + OPEN_AT] = rate === undefined ? -1 : t;
     this.openRate[s] = rate;
     run[o + OPEN_FRESH] = fresh ? 1 : 0;
-    run[o + OPEN_LO] = lo;
-    run[o + OPEN_HI] = hi;
+    run[o + OPEN_LO] = this.words[w]!;
+    run[o + OPEN_HI] = this.wide ? this.words[w + 1]! : 0;
+  }
+
+  /** Keep slot s's run in progress, begun at `at`, as a finished run ending at t (apart: a restart at the instant its run began has none). */
+  private finish(s: number, at: number, t: number): void {
+    const o = s * OPEN_STRIDE;
+    const run = this.openRun;
+    let ring = this.rings[s];
+    if (ring === undefined) ring = this.rings[s] = new Ring();
+    const i = ring.next;
+    ring.start[i] = at;
+    ring.end[i] = t;
+    ring.lo[i] = run[o + OPEN_LO]!;
+    ring.hi[i] = run[o + OPEN_HI]!;
+    ring.fresh[i] = run[o + OPEN_FRESH]!;
+    ring.rate[i] = this.openRate[s];
+    ring.next = (i + 1) % RING;
+    if (ring.size < RING) ring.size++;
   }
 
   /** True while counter p has a run in progress (as open(p), without making its record). */

@@ -284,7 +284,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     this.restarts++;
-    const rate = this.isCounting(p) ? this.rates.resolve(p, this.cfg) : undefined;
+    const rate = this.isCounting(p) ? (this.rates.current(p) ?? this.rates.resolve(p, this.cfg)) : undefined;
     this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t);
     this.engine.restart(p, t, rate);
   }

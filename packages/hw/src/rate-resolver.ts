@@ -24,7 +24,7 @@ export class RateResolver {
    * without reading the six selection words. Cleared by selectionChanged (a
    * selection write that changed a word) and by a PMIMPDEF change.
    */
-  private readonly current: Uint8Array;
+  private readonly currentFlags: Uint8Array;
   /** The PMIMPDEF words the workload reads for this PMU, their values now, and a generation bumped when they change. */
   private readonly impdefWords: readonly number[];
   private readonly impdef: Uint32Array;
@@ -48,16 +48,22 @@ export class RateResolver {
     this.lastSel = new Float64Array(index.slots * STRIDE);
     for (let s = 0; s < index.slots; s++) this.lastSel.fill(-1, s * STRIDE, s * STRIDE + GEN);
     this.lastRate = new Array<RateFunction | undefined>(index.slots).fill(undefined);
-    this.current = new Uint8Array(index.slots);
+    this.currentFlags = new Uint8Array(index.slots);
     this.impdefWords = workload.impdefWordsFor(label);
     this.impdef = this.impdefWords.length > 0 ? new Uint32Array(32) : NO_IMPDEF;
     this.cyclesFromWorkload = workload.countsCycles(label);
   }
 
+  /** Counter p's resolved rate while nothing it depends on was written since, else undefined (then resolve reads its registers). */
+  current(p: number): RateFunction | undefined {
+    const q = this.slotOf[p]!;
+    return this.currentFlags[q] === 1 ? this.lastRate[q] : undefined;
+  }
+
   /** The event function counter p follows for the event type and filters in `page0` (its register state). */
   resolve(p: number, page0: Uint32Array): RateFunction {
     const q = this.slotOf[p]!;
-    if (this.current[q] === 1) return this.lastRate[q]!;
+    if (this.currentFlags[q] === 1) return this.lastRate[q]!;
     const cycle = p === CYCLE_COUNTER_PHYS && this.hasCycleCounter;
     if (cycle && !this.cyclesFromWorkload) return this.cycleRate;
     const s = page0;
@@ -87,7 +93,7 @@ export class RateResolver {
       sel[o + 4] === g0 &&
       sel[o + 5] === g1
     ) {
-      this.current[q] = 1;
+      this.currentFlags[q] = 1;
       return last;
     }
     sel[o] = t0;
@@ -118,13 +124,13 @@ export class RateResolver {
     }
     this.lastRate[q] = f;
     sel[STRIDE * q + GEN] = this.generation;
-    this.current[q] = 1;
+    this.currentFlags[q] = 1;
     return f;
   }
 
   /** A write changed a word of counter p's selection (or may have: a 64-bit one's high half): resolve reads its registers again. */
   selectionChanged(p: number): void {
-    this.current[this.slotOf[p]!] = 0;
+    this.currentFlags[this.slotOf[p]!] = 0;
   }
 
   /**
@@ -140,7 +146,7 @@ export class RateResolver {
     }
     if (!changed) return false;
     this.generation++;
-    this.current.fill(0);
+    this.currentFlags.fill(0);
     // Array.from, not map(): V8 11.3's map() result changes hidden class once this is optimised, deoptimising join().
     this.impdefKey = Array.from(this.impdefWords, (i) => `/i${this.impdef[i]}`).join('');
     return true;

@@ -40,6 +40,10 @@ export interface MmioDevice {
   /** read64 where check(offset, 8, false) passes, with one lookup: true once read; false, with nothing done, where the access must take the checked path (refused, or not a 64-bit register). */
   tryRead64(offset: number, out: Uint32Array): boolean;
   write64(offset: number, lo: number, hi: number): void;
-  /** write64 where check(offset, 8, true) passes, with one lookup: true once written; false, with nothing done, where the access must take the checked path (refused, or not a 64-bit register). */
+  /**
+   * write64 where check(offset, 8, true) passes, with one lookup: true once written; false, with nothing done, where the access must
+   * take the checked path (refused, or not a 64-bit register). The halves come as int32 patterns (`| 0`): a half above 2^31 as an
+   * unsigned number would be boxed for the call.
+   */
   tryWrite64(offset: number, lo: number, hi: number): boolean;
 }

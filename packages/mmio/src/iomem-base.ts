@@ -74,7 +74,9 @@ export class IoMemBase {
     this.virtLo32 = virtLo | 0;
     this.virtHi32 = virtHi | 0;
     this.dev0 = size === 0x1000 ? this.devs[0] : undefined;
-    this.off0 = this.devOffset[0] ?? 0;
+    // An int32 where it fits (always, for a page of a register bank): a double here would make every direct access convert it.
+    const off0 = this.devOffset[0] ?? 0;
+    this.off0 = off0 <= 0x7fffffff ? off0 | 0 : off0;
     const rs = this.dev0?.readShadow;
     const first = this.off0 >>> 2;
     // Views of the device's own arrays; the arrays themselves where they are exactly the page (a view costs about 100 bytes a mapping).
@@ -207,7 +209,7 @@ export class IoMemBase {
   /** One register lookup for the width check and the write (tryWrite64); a refused width takes the checked path, which refuses it with its reason. */
   private writeqDirect(lo: number, hi: number, offset: number): void {
     checkHalves(lo, hi);
-    if (typeof offset === 'number' && (offset & 0xff8) === offset && this.dev0!.tryWrite64(this.off0 + offset, lo >>> 0, hi >>> 0)) return;
+    if (typeof offset === 'number' && (offset & 0xff8) === offset && this.dev0!.tryWrite64(this.off0 + offset, lo | 0, hi | 0)) return;
     this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
   }
 
