@@ -41,6 +41,10 @@ const CASES: { readonly why: string; readonly args: readonly string[] }[] = [
     why: 'per socket, a merged wildcard counts its CPUs from its first copy only, as perf does',
     args: ['-a', '--per-socket', '-e', '{nvidia_scf_pmu/cycles/,cmem_rd_data},nvidia_scf_pmu/cycles/'],
   },
+  {
+    why: 'pinned events that find no counter are <not counted> without the group hint',
+    args: ['-a', '-e', `${Array.from({ length: 10 }, (_, i) => `nvidia_pcie_pmu_0/event=${i + 1}/D`).join(',')},nvidia_scf_pmu_0/cycles/`],
+  },
 ];
 
 describe('event groups: cspmu stat against the real perf 6.1 under cspmu exec', function () {

@@ -32,8 +32,6 @@ function splitAliasGroup(members: readonly ParsedEvent[]): ParsedEvent[][] {
     if (p !== first && p.pmu === first.pmu) break;
     leaders.push(p);
   }
-  // One alias alone: its copies are not grouped at all.
-  if (leaders.length === members.length) return members.map((p) => [p]);
   const groups = leaders.map((): ParsedEvent[] => []);
   for (const [i, p] of members.entries()) groups[i % leaders.length]!.push(p);
   return groups;

@@ -35,13 +35,14 @@ function aggrMode(o: StatFlags): AggrMode {
 }
 
 /**
- * perf's hint under a <not counted> group leader: the leader has members and
- * the event list holds events of two PMU types (software events, which may
- * join any group, aside).
+ * perf's hint under a <not counted> event of a group (the leader, as a group
+ * counts together) when the event list holds events of two PMU types
+ * (software events, which may join any group, aside); not under an event
+ * alone, such as a pinned one that found no counter.
  */
 function mixedGroupLeader(p: ParsedEvent, list: readonly ParsedEvent[]): boolean {
   const members = list.filter((q) => q.group !== undefined && groupKey(q) === groupKey(p));
-  if (members.length < 2 || members[0] !== p) return false;
+  if (members.length < 2) return false;
   const types = new Set(list.filter((q) => q.attr.type !== PERF_TYPE.SOFTWARE).map((q) => q.attr.type));
   return types.size > 1;
 }

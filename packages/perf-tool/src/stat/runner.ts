@@ -40,7 +40,7 @@ export interface StatRequest {
   /** Count for this much wall time (without a command), or stop the command after it. */
   readonly timeoutMs?: number;
   readonly intervalNs?: number;
-  /** --interval-count: stop after this many intervals (a command runs on to its end, with nothing more printed). */
+  /** --interval-count: print this many intervals; waiting for a signal or a --timeout then ends (a command or a --duration runs on, unprinted). */
   readonly intervalCount?: number;
   /** -r: run this many times. */
   readonly repeat?: number;
@@ -159,8 +159,7 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
       clock.advanceTo(lastInterval + interval);
       emit(lastInterval + interval);
     }
-    // Without a command, the run ends with its last counted interval.
-    clock.advanceTo(intervalsLeft === 0 && !req.command?.length ? lastInterval : t);
+    clock.advanceTo(t);
   };
   const wall0 = process.hrtime.bigint();
   const followWall = () => advanceTo(start + Number(process.hrtime.bigint() - wall0));
@@ -174,7 +173,7 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
       if (signal) process.stderr.write(`${req.command[0]}: ${signal}\n`);
       extra = { commandStatus: signal ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
     } else if (req.durationNs !== undefined) {
-      for (let i = 1; i <= 100 && intervalsLeft !== 0; i++) {
+      for (let i = 1; i <= 100; i++) {
         advanceTo(start + Math.round((req.durationNs * i) / 100));
         req.onProgress?.(i / 100);
       }
