@@ -42,6 +42,14 @@ const CASES: { readonly why: string; readonly args: readonly string[] }[] = [
     args: ['-a', '--per-socket', '-e', '{nvidia_scf_pmu/cycles/,cmem_rd_data},nvidia_scf_pmu/cycles/'],
   },
   {
+    why: 'a description longer than perf 6.1 prints is cut where perf cuts it',
+    args: [
+      '-a',
+      '-e',
+      `{${['cycles', 'cmem_rd_data', 'cmem_wr_data', 'cmem_rd_data', 'cmem_wr_data'].flatMap((e) => [`nvidia_scf_pmu_0/${e}/`, `nvidia_scf_pmu_1/${e}/`]).join(',')}}`,
+    ],
+  },
+  {
     why: 'pinned events that find no counter are <not counted> without the group hint',
     args: ['-a', '-e', `${Array.from({ length: 10 }, (_, i) => `nvidia_pcie_pmu_0/event=${i + 1}/D`).join(',')},nvidia_scf_pmu_0/cycles/`],
   },

@@ -7,8 +7,8 @@ export interface SettledGroups {
   readonly warning: string;
 }
 
-/** perf builds a group's description in a 200-byte buffer. */
-const DESC_MAX = 199;
+/** perf 6.1 builds a group's description in a 1024-byte buffer (its warning prints a 312-character description whole). */
+const DESC_MAX = 1023;
 
 /** The PMU name up to its last '_': perf's "uncore block" (`nvidia_scf_pmu` of `nvidia_scf_pmu_1`); undefined without one. */
 function uncoreBlock(pmu: string): string | undefined {

@@ -70,10 +70,12 @@ describe('settleGroups: the groups perf stat 6.1 opens', () => {
     expect(s.list[4]!.groupName).to.equal('g1');
   });
 
-  it('cuts a description at 199 characters, as perf fills its 200-byte buffer', () => {
-    const many = Array.from({ length: 12 }, (_, i) => `nv_pcie_pmu_${i % 2}/cycles/`).join(',');
-    const line = settle(`{${many}}`).warning.split('\n')[1]!;
-    expect(line).to.have.length(2 + 199);
-    expect(line).to.match(/^ {2}anon group \{ nv_pcie_pmu_0\/cycles\/, nv_pcie_pmu_1\/cycles\/, /);
+  it('prints a description of a few hundred characters whole and cuts one at 1,023, as perf 6.1 fills its 1,024-byte buffer', () => {
+    const events = (n: number) => Array.from({ length: n }, (_, i) => `nv_pcie_pmu_${i % 2}/cycles/`).join(',');
+    const whole = settle(`{${events(12)}}`).warning.split('\n')[1]!;
+    expect(whole).to.equal(`  anon group { ${events(12).split(',').join(', ')} }`);
+    const cut = settle(`{${events(60)}}`).warning.split('\n')[1]!;
+    expect(cut).to.have.length(2 + 1023);
+    expect(cut).to.match(/^ {2}anon group \{ nv_pcie_pmu_0\/cycles\/, nv_pcie_pmu_1\/cycles\/, /);
   });
 });
