@@ -1,5 +1,5 @@
 // Tests that an exported sysfs tree lists its directories in the order they were added, as perf's readdir then sees them.
-import { existsSync, mkdtempSync, opendirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, opendirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -41,6 +41,24 @@ describe('sysfs export: directory order', () => {
     try {
       expect(await fs.exportTo('/devices', target)).to.equal(2);
       expect(fsOrder(target).sort()).to.deep.equal(['x_0', 'x_1']);
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
+  });
+
+  it('a target where the order probe cannot be made is refused with a KernelError naming its errno, and nothing is exported', async () => {
+    const fs = new Sysfs();
+    fs.add('/devices/x_0/type', { show: () => '8\n' });
+    const target = mkdtempSync(join(tmpdir(), 'cspmu-order-'));
+    try {
+      mkdirSync(join(target, `.cspmu-order-probe-${process.pid}`));
+      const err = await fs.exportTo('/devices', target).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).to.have.property('name', 'KernelError');
+      expect(String((err as Error).message)).to.match(/^EEXIST: cannot export to '.*': probing the order it lists new entries in: /);
+      expect(existsSync(join(target, 'x_0')), 'nothing exported').to.equal(false);
     } finally {
       rmSync(target, { recursive: true, force: true });
     }

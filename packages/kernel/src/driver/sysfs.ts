@@ -3,17 +3,20 @@ import { mkdir, opendir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describeValue, ERRNO, type ErrnoName, kerr } from '../base/errors.js';
 
+/** A Node file-system error as the KernelError of its errno (EIO where the kernel has no such name). */
+function fsError(e: unknown, what: string): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  const name: ErrnoName = code !== undefined && code in ERRNO ? (code as ErrnoName) : 'EIO';
+  throw kerr(name, `${what}: ${(e as Error).message}`);
+}
+
 /**
  * mkdir -p, one level at a time. Node's recursive mkdir never returns for a
  * path under a directory that refuses new entries with ENOENT (/proc/x/y):
  * here each level is tried once and the error names the path.
  */
 async function makeDirs(dir: string): Promise<void> {
-  const fail = (e: unknown): never => {
-    const code = (e as NodeJS.ErrnoException).code;
-    const name: ErrnoName = code !== undefined && code in ERRNO ? (code as ErrnoName) : 'EIO';
-    throw kerr(name, `cannot create directory '${dir}': ${(e as Error).message}`);
-  };
+  const fail = (e: unknown): never => fsError(e, `cannot create directory '${dir}'`);
   try {
     await mkdir(dir);
     return;
@@ -36,7 +39,8 @@ async function makeDirs(dir: string): Promise<void> {
  */
 async function readdirReversesCreation(dir: string): Promise<boolean> {
   const probe = join(dir, `.cspmu-order-probe-${process.pid}`);
-  await mkdir(probe);
+  const fail = (e: unknown): never => fsError(e, `cannot export to '${dir}': probing the order it lists new entries in`);
+  await mkdir(probe).catch(fail);
   try {
     await mkdir(join(probe, 'first'));
     await mkdir(join(probe, 'second'));
@@ -44,6 +48,8 @@ async function readdirReversesCreation(dir: string): Promise<boolean> {
     const listed: string[] = [];
     for await (const e of await opendir(probe)) listed.push(e.name);
     return listed.indexOf('second') < listed.indexOf('first');
+  } catch (e) {
+    return fail(e);
   } finally {
     await rm(probe, { recursive: true, force: true });
   }
@@ -276,7 +282,7 @@ export class Sysfs {
     const dir = this.walk(path, checkPath(path), RESOLVE);
     if (!dir) throw kerr('ENOENT', `sysfs: no such directory '${path}'`);
     await makeDirs(target);
-    // perf lists PMUs in readdir order, and the tree should list them as cspmu does (registration order).
+    // A reader that lists in readdir order should meet the directories in the order they were added.
     const reverse = await readdirReversesCreation(target);
     let files = 0;
     const rec = async (d: Dir, out: string): Promise<void> => {
