@@ -100,7 +100,7 @@ export class ServedEvents {
   close(s: ServedEvent): void {
     if (!this.byHandle.delete(s.handle)) return;
     // The event leaves its PMU now; the core's free of it finishes on its own (close sleeps).
-    if (this.machine.perf.liveEvents().includes(s.event)) void this.machine.perf.close(s.event);
+    if (this.machine.perf.isLive(s.event)) void this.machine.perf.close(s.event);
     this.onChange(this.byHandle.size);
   }
 

@@ -146,7 +146,7 @@ export function lifecycleProperty(o: FuzzOptions = {}) {
       await drain(s, model);
       model.check();
       trace.note('close all');
-      for (const e of model.events.splice(0)) if (m.perf.liveEvents().includes(e.event)) model.closing(e.device, m.perf.close(e.event));
+      for (const e of model.events.splice(0)) if (m.perf.isLive(e.event)) model.closing(e.device, m.perf.close(e.event));
       await drain(s, model);
       flushLife();
       model.check();
