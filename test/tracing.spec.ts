@@ -4,6 +4,20 @@ import { BusError, Kmmio, MmioTrace } from '@cspmu/mmio';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 
+/** The rwmmio lines of a stat of one event on Grace's first cache PMU: open, 1 µs of counting, a read, a close. */
+async function statTrace(event: string): Promise<string[]> {
+  const m = await Machine.boot({ platform: 'grace', installed: [] });
+  m.kernel.trace.enable('rwmmio:rwmmio_read');
+  m.kernel.trace.enable('rwmmio:rwmmio_write');
+  const [e] = m.open(event);
+  m.advance(1000);
+  m.perf.read(e!);
+  await m.perf.close(e!);
+  return m.kernel.trace.peek().map((l) => l.text);
+}
+const p0 = (o: number) => `0xffff80008000${o.toString(16).padStart(4, '0')}`;
+const p1 = (o: number) => `0xffff80008001${o.toString(16).padStart(4, '0')}`;
+
 describe('Tracing: rwmmio', function () {
   this.timeout(60000);
 
@@ -41,16 +55,7 @@ describe('Tracing: rwmmio', function () {
   });
 
   it('prints the exact sequence of a stat of one event, as the kernel driver makes it', async () => {
-    const m = await Machine.boot({ platform: 'grace', installed: [] });
-    m.kernel.trace.enable('rwmmio:rwmmio_read');
-    m.kernel.trace.enable('rwmmio:rwmmio_write');
-    const [e] = m.open('arm_cspmu_cache_0/event=0x1a5/');
-    m.advance(1000);
-    m.perf.read(e!);
-    await m.perf.close(e!);
-    const p0 = (o: number) => `0xffff80008000${o.toString(16).padStart(4, '0')}`;
-    const p1 = (o: number) => `0xffff80008001${o.toString(16).padStart(4, '0')}`;
-    expect(m.kernel.trace.peek().map((l) => l.text)).to.deep.equal([
+    expect(await statTrace('arm_cspmu_cache_0/event=0x1a5/')).to.deep.equal([
       `perf_pmu_disable -> arm_cspmu_disable width=32 val=0 addr=${p0(0xe04)}`,
       `arm_cspmu_start -> arm_cspmu_write_counter width=64 val=0x7fffffffffffffff addr=${p1(0)}`,
       `arm_cspmu_add -> arm_cspmu_start width=32 val=0x1a5 addr=${p0(0x400)}`,
@@ -64,6 +69,23 @@ describe('Tracing: rwmmio', function () {
       `arm_cspmu_del -> arm_cspmu_stop width=32 val=0x1 addr=${p0(0xc20)}`,
       `arm_cspmu_del -> arm_cspmu_stop width=32 val=0x1 addr=${p0(0xc60)}`,
       `arm_cspmu_event_update -> arm_cspmu_read_counter width=64 addr=${p1(0)}`,
+    ]);
+  });
+
+  it('prints the exact sequence of a stat of the cycle event: the cycle filter written under its own frame, the enables after it under start again', async () => {
+    // The cycle counter is counter 31 (page 1 at 0xf8); start writes its period, then PMCCFILTR through set_cc_filter, then enables it.
+    expect(await statTrace('arm_cspmu_cache_0/cycles/')).to.deep.equal([
+      `perf_pmu_disable -> arm_cspmu_disable width=32 val=0 addr=${p0(0xe04)}`,
+      `arm_cspmu_start -> arm_cspmu_write_counter width=64 val=0x7fffffffffffffff addr=${p1(0xf8)}`,
+      `arm_cspmu_start -> arm_cspmu_set_cc_filter width=32 val=0 addr=${p0(0x47c)}`,
+      `arm_cspmu_add -> arm_cspmu_start width=32 val=0x80000000 addr=${p0(0xc40)}`,
+      `arm_cspmu_add -> arm_cspmu_start width=32 val=0x80000000 addr=${p0(0xc00)}`,
+      `perf_pmu_enable -> arm_cspmu_enable width=32 val=0x1 addr=${p0(0xe04)}`,
+      `arm_cspmu_event_update -> arm_cspmu_read_counter width=64 addr=${p1(0xf8)}`,
+      `perf_pmu_disable -> arm_cspmu_disable width=32 val=0 addr=${p0(0xe04)}`,
+      `arm_cspmu_del -> arm_cspmu_stop width=32 val=0x80000000 addr=${p0(0xc20)}`,
+      `arm_cspmu_del -> arm_cspmu_stop width=32 val=0x80000000 addr=${p0(0xc60)}`,
+      `arm_cspmu_event_update -> arm_cspmu_read_counter width=64 addr=${p1(0xf8)}`,
     ]);
   });
 
