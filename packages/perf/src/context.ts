@@ -92,6 +92,7 @@ export class PmuCpuContext {
   addGroup(leader: PerfEvent): void {
     // New members (even ones back from another CPU at the instant of the last rotation) make the record start over, so it sees members only leave.
     this.cycle.reset();
+    leader.ctx = this;
     (leader.attr.pinned ? this.pinned : this.flexible).push(leader);
   }
 
@@ -105,6 +106,7 @@ export class PmuCpuContext {
     if (i < list.length) {
       for (let j = i + 1; j < list.length; j++) list[j - 1] = list[j]!;
       list.pop();
+      leader.ctx = undefined;
     }
     if (this.flexible.length === 0) this.stopRotation();
   }

@@ -206,12 +206,12 @@ export class PerfCore {
   /** A member joins its leader's group (apart from install, which V8 then inlines whole into open). */
   private installMember(event: PerfEvent): void {
     const leader = event.leader;
-    const before = groupPmu(leader);
+    const oldCtx = leader.ctx!;
     leader.siblings.push(event);
     const after = groupPmu(leader);
-    const ctx = this.context(after, leader.cpu);
-    if (after !== before) {
-      const oldCtx = this.context(before, leader.cpu);
+    let ctx = oldCtx;
+    if (after !== oldCtx.pmu) {
+      ctx = this.context(after, leader.cpu);
       if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
       oldCtx.removeGroup(leader);
       ctx.addGroup(leader);
@@ -227,14 +227,14 @@ export class PerfCore {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
     if (!event.live) throw kerr('EBADF', `event ${event.id} is already closed`);
     const leader = event.leader;
-    const ctx = this.context(groupPmu(leader), leader.cpu);
+    const ctx = leader.ctx!;
     // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become singleton groups that keep their counters (and go on counting if they were on).
     ctx.eventSchedOut(event);
     if (event.isLeader) {
       ctx.removeGroup(event);
       for (const sib of event.siblings) {
         sib.leader = sib;
-        this.context(groupPmu(sib), sib.cpu).addGroup(sib);
+        this.context(sib.pmu, sib.cpu).addGroup(sib);
       }
       if (event.siblings.length !== 0) event.siblings.length = 0;
     } else {
@@ -245,7 +245,7 @@ export class PerfCore {
     return this.freer.free(event);
   }
 
-  /** Closed events whose free has not yet dropped their PMU's module reference. */
+  /** Closed events whose free has not yet dropped their PMU's module reference: the sleeping frees in the order they began, then the running ones, outermost first. */
   eventsHoldingModule(): readonly PerfEvent[] {
     return this.freer.holdingModule();
   }
@@ -254,7 +254,7 @@ export class PerfCore {
   enable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state !== S.OFF && event.state !== S.ERROR) return;
-    const ctx = this.context(groupPmu(event.leader), event.leader.cpu);
+    const ctx = event.leader.ctx!;
     ctx.updateTimes(event);
     event.state = S.INACTIVE;
     if (event.isLeader) for (const s of event.siblings) if (s.state === S.ERROR) s.state = S.INACTIVE;
@@ -266,7 +266,7 @@ export class PerfCore {
   disable(event: PerfEvent): void {
     this.checkLive(event);
     if (event.state < S.INACTIVE) return;
-    this.context(groupPmu(event.leader), event.leader.cpu).disableEvent(event);
+    event.leader.ctx!.disableEvent(event);
   }
 
   reset(event: PerfEvent): void {
@@ -295,7 +295,7 @@ export class PerfCore {
   read(event: PerfEvent, refresh = true): ReadResult {
     this.checkLive(event);
     const now = this.kernel.clock.now();
-    const ctx = this.context(groupPmu(event.leader), event.leader.cpu);
+    const ctx = event.leader.ctx!;
     const value = refresh ? this.readCount(event) : event.count;
     ctx.updateTimes(event, now);
     // One object per read, built whole (the fuzzer reads every event after every step).

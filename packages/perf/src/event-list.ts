@@ -5,10 +5,10 @@ import type { PerfEvent } from './event.js';
 /**
  * A list of events threaded through the events themselves, as the
  * kernel's list_head: adding and removing allocate nothing (a Set shrinks
- * and regrows its table when an open and close leave it empty, which made
- * the perf core's live and freeing sets allocate on every open), membership
- * is one comparison, and iteration is in insertion order. An event is on at
- * most one list at a time (the core's live events, then the free path's).
+ * and regrows its table each time it empties and fills again), membership is
+ * one comparison, and iteration is in insertion order. The free path keeps
+ * its sleeping frees on one (the core finds its open events through their
+ * contexts and keeps no list of them); an event is on at most one list.
  */
 export class EventList {
   private head: PerfEvent | undefined;

@@ -1,6 +1,7 @@
 // A perf event (attr, PMU, CPU, state, count and times), the driver's per-event hw scratch, and who opened it.
 import type { FullAttr } from './attr.js';
 import { PERF_EVENT_STATE } from './constants.js';
+import type { PmuCpuContext } from './context.js';
 import type { EventList } from './event-list.js';
 import type { Pmu } from './pmu.js';
 
@@ -48,6 +49,12 @@ export class PerfEvent {
   declare leader: PerfEvent;
   declare readonly siblings: PerfEvent[];
   /**
+   * A group leader's context (the kernel's event->ctx): set by addGroup, cleared by removeGroup. A group stays where
+   * it is when a member leaves, so a software leader whose hardware members closed is still in the hardware PMU's
+   * context, which groupPmu no longer gives: the core uses this, never a context derived from the group's PMUs.
+   */
+  declare ctx: PmuCpuContext | undefined;
+  /**
    * Called by the core when the event is freed, before the core is done with it
    * (it still uses the PMU and its module afterwards). It may sleep: the core
    * waits for a returned promise before going on.
@@ -79,6 +86,7 @@ export class PerfEvent {
     this.tstamp = 0;
     this.leader = this;
     this.siblings = [];
+    this.ctx = undefined;
     this.destroy = undefined;
     this.pmuPrivate = undefined;
     this.live = false;

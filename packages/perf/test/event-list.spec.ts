@@ -2,7 +2,7 @@
 import { KernelError } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { EventList } from '../src/event-list.js';
-import { PERF_TYPE } from '../src/index.js';
+import { PERF_EVENT_STATE, PERF_TYPE } from '../src/index.js';
 import { perfRig, TestPmu } from './helpers.js';
 
 describe('perf core: event lists', () => {
@@ -77,7 +77,51 @@ describe('perf core: the open events, found through their contexts', () => {
     expect(core.liveEvents()).to.deep.equal([leader]);
     await core.close(leader);
     expect(core.liveEvents()).to.deep.equal([]);
+    // The leader left the context it was in, the hardware PMU's, not the one its PMU alone would give.
+    expect(core.context(pmu, 0).empty).to.equal(true);
+    expect(core.context(pmu, 0).flexible).to.deep.equal([]);
+    expect(leader.ctx).to.equal(undefined);
+    // Nothing is left for a migration to move.
+    expect(core.migrateContext(pmu, 0, 1)).to.equal(0);
     await core.unregister(pmu);
+  });
+
+  it('adds a new hardware member to the context its software leader is already in: each event once, and every close succeeds', async () => {
+    const { core, pmu, type } = perfRig();
+    const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 1n }, { cpu: 0 });
+    const first = core.open({ type, config: 1n }, { cpu: 0, group: leader });
+    await core.close(first);
+    const second = core.open({ type, config: 2n }, { cpu: 0, group: leader });
+    expect(core.liveEvents()).to.deep.equal([leader, second]);
+    expect(core.context(pmu, 0).flexible).to.deep.equal([leader]);
+    let err: unknown;
+    await core.unregister(pmu).catch((e) => (err = e));
+    expect((err as KernelError).message).to.equal("EBUSY: PMU 'test_pmu_0' still has 2 event(s); close them before unregistering");
+    await core.close(second);
+    await core.close(leader);
+    expect(core.liveEvents()).to.deep.equal([]);
+    expect(core.context(pmu, 0).empty).to.equal(true);
+    await core.unregister(pmu);
+  });
+
+  it('enables a software leader whose hardware member closed in the context it is in, and it counts', async () => {
+    const { core, pmu, type, clock } = perfRig();
+    const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 0n, disabled: true }, { cpu: 0 });
+    const member = core.open({ type, config: 1n, disabled: true }, { cpu: 0, group: leader });
+    await core.close(member);
+    // Migrated with its context, it is enabled in the context it moved to.
+    expect(core.migrateContext(pmu, 0, 1)).to.equal(1);
+    expect(leader.ctx).to.equal(core.context(pmu, 1));
+    core.enable(leader);
+    expect(leader.state).to.equal(PERF_EVENT_STATE.ACTIVE);
+    clock.advance(1000);
+    expect(core.read(leader)).to.include({ value: 1000, timeEnabled: 1000, timeRunning: 1000 });
+    core.disable(leader);
+    expect(leader.state).to.equal(PERF_EVENT_STATE.OFF);
+    clock.advance(500);
+    expect(core.read(leader)).to.include({ value: 1000, timeEnabled: 1000, timeRunning: 1000 });
+    await core.close(leader);
+    expect(core.context(pmu, 1).empty).to.equal(true);
   });
 
   it("keeps a software PMU registered while its event leads a group in a hardware PMU's context", async () => {
