@@ -100,6 +100,14 @@ export function checkGroupJoin(event: PerfEvent, group: PerfEvent | undefined, n
     const names = [...hw].map(nameOf);
     throw kerr('EINVAL', `events of two hardware PMUs (${names.join(', ')}) cannot share a group; put them in separate groups`);
   }
+  // A hardware member that joined once left the group in its PMU's context for good (the kernel narrows the leader's group caps and never widens them).
+  const home = group.ctx?.pmu;
+  if (home !== undefined && !home.software && !event.pmu.software && home !== event.pmu) {
+    throw kerr(
+      'EINVAL',
+      `the group of event ${group.id} stays in ${nameOf(home)}'s context since a hardware event of it joined; an event of ${nameOf(event.pmu)} cannot join it: put it in a separate group`,
+    );
+  }
   if (group.cpu !== event.cpu) {
     throw kerr('EINVAL', `event on cpu ${event.cpu} cannot join a group on cpu ${group.cpu}`);
   }

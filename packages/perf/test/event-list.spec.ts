@@ -104,6 +104,26 @@ describe('perf core: the open events, found through their contexts', () => {
     await core.unregister(pmu);
   });
 
+  it("refuses with EINVAL a hardware event of another PMU joining a software leader that stays in a hardware PMU's context, changing nothing", async () => {
+    const { core, pmu, type, clock } = perfRig();
+    const other = new TestPmu(clock, 4);
+    const otherType = core.register(other, 'test_pmu_1');
+    const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 1n }, { cpu: 0 });
+    await core.close(core.open({ type, config: 1n }, { cpu: 0, group: leader }));
+    expect(() => core.open({ type: otherType, config: 1n }, { cpu: 0, group: leader })).to.throw(
+      KernelError,
+      `EINVAL: the group of event ${leader.id} stays in test_pmu_0's context since a hardware event of it joined; an event of test_pmu_1 cannot join it: put it in a separate group`,
+    );
+    expect(core.liveEvents()).to.deep.equal([leader]);
+    expect(core.context(pmu, 0).flexible).to.deep.equal([leader]);
+    expect(core.context(other, 0).empty).to.equal(true);
+    // A software event still joins it, and so does one of the PMU it stays with.
+    const soft = core.open({ type: PERF_TYPE.SOFTWARE, config: 0n }, { cpu: 0, group: leader });
+    const again = core.open({ type, config: 2n }, { cpu: 0, group: leader });
+    expect(core.liveEvents()).to.deep.equal([leader, soft, again]);
+    for (const e of [again, soft, leader]) await core.close(e);
+  });
+
   it('enables a software leader whose hardware member closed in the context it is in, and it counts', async () => {
     const { core, pmu, type, clock } = perfRig();
     const leader = core.open({ type: PERF_TYPE.SOFTWARE, config: 0n, disabled: true }, { cpu: 0 });
