@@ -35,12 +35,13 @@ function aggrMode(o: StatFlags): AggrMode {
 }
 
 /**
- * perf's hint under a <not counted> event of a group (the leader, as a group
- * counts together) when the event list holds events of two PMU types
+ * Whether perf's hint belongs under a <not counted> event: it is in a group of
+ * two or more (perf asks the leader, and a group counts together, so any
+ * member answers the same) and the event list holds events of two PMU types
  * (software events, which may join any group, aside); not under an event
  * alone, such as a pinned one that found no counter.
  */
-function mixedGroupLeader(p: ParsedEvent, list: readonly ParsedEvent[]): boolean {
+function inMixedGroup(p: ParsedEvent, list: readonly ParsedEvent[]): boolean {
   const members = list.filter((q) => q.group !== undefined && groupKey(q) === groupKey(p));
   if (members.length < 2) return false;
   const types = new Set(list.filter((q) => q.attr.type !== PERF_TYPE.SOFTWARE).map((q) => q.attr.type));
@@ -140,7 +141,7 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
     if (layout === 'std') {
       const perTask = command.length > 0 && !systemWide && !cpus && res.runs.length === 1;
       out += footer(cfg, { wallNs: res.runs.map((r) => r.wallNs), ...(perTask ? { userNs: last.userNs ?? 0, sysNs: last.sysNs ?? 0 } : {}) });
-      if (lines.some((p) => p.line.status === 'not-counted' && mixedGroupLeader(p.line.counter.parsed, res.parsed)))
+      if (lines.some((p) => p.line.status === 'not-counted' && inMixedGroup(p.line.counter.parsed, res.parsed)))
         out += 'The events in group usually have to be from the same PMU. Try reorganizing the group.\n';
     }
     write(out);
