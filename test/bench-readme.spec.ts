@@ -25,6 +25,10 @@ interface Figure {
   spread: Spread | null;
   measured: string;
 }
+interface FuzzJobsByRuns {
+  figureRuns: number;
+  points: { runs: number; pairs: number; oneJobS: number; twoJobsS: number; speedUp: number }[];
+}
 
 /** Every figure `npm run bench` must write: the performance targets the project holds itself to. */
 const ISSUE_FIGURES = ['mmio_off', 'mmio_on', 'open_close', 'reprobe_1000', 'reprobe_scale', 'lazy_count', 'memory', 'callsite_ops', 'fuzz_jobs'];
@@ -32,7 +36,7 @@ const START = '<!-- bench-table:';
 const END = '<!-- /bench-table -->';
 
 describe('bench/results.json and the README performance table', () => {
-  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as { figures: Figure[] };
+  const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results.json'), 'utf8')) as { figures: Figure[]; fuzzJobsByRuns?: FuzzJobsByRuns };
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const section = readme.slice(readme.indexOf('\n## Performance\n'), readme.indexOf('\n## ', readme.indexOf('\n## Performance\n') + 1));
   const block = section.slice(section.indexOf(START), section.indexOf(END));
@@ -79,6 +83,23 @@ describe('bench/results.json and the README performance table', () => {
       expect(met, f.id).to.equal(f.met === null ? 'n/a' : f.met ? 'yes' : 'no');
       if (met === 'yes') expect(f.met, f.id).to.equal(true);
     }
+  });
+
+  it('names the run count fuzz_jobs is measured at, and beside a figure above 10,000 runs keeps the speed-up at 10,000 and 40,000, which the README shows', () => {
+    const f = byId.get('fuzz_jobs')!;
+    const runs = Number(/--runs (\d+)/.exec(f.figure)?.[1]);
+    expect(runs, f.figure).to.be.greaterThan(0);
+    if (runs <= 10_000) return;
+    const curve = results.fuzzJobsByRuns;
+    expect(curve, 'results.json keeps fuzzJobsByRuns beside a figure above 10,000 runs').to.not.equal(undefined);
+    expect(curve!.figureRuns).to.equal(runs);
+    expect(curve!.points.map((p) => p.runs)).to.include.members([10_000, 40_000, runs].filter((n) => n <= runs));
+    for (const p of curve!.points) {
+      if (p.runs === runs) expect(p.speedUp, 'the figure').to.equal(f.value);
+      else expect(Math.abs(p.speedUp - p.oneJobS / p.twoJobsS), `${p.runs} runs`).to.be.below(0.01);
+      expect(block, `the README shows ${p.runs} runs`).to.match(new RegExp(`\\n\\| ${p.runs.toLocaleString('en-US')} +\\|`));
+    }
+    expect(f.measured).to.contain('at 10,000');
   });
 
   it('explains, below the table, every target the file shows missed or unmeasured', () => {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { callsiteOps, OTHER_SITES } from './callsites.js';
 import { execRoundTrip } from './exec-roundtrip.js';
 import { type Figure, figure, fmtNs } from './figure.js';
-import { fuzzOnce } from './fuzz-jobs.js';
+import { FUZZ_JOBS_CURVE_RUNS, FUZZ_JOBS_RUNS, type FuzzJobsByRuns, fuzzOnce, measureFuzzJobs } from './fuzz-jobs.js';
 import { KERNEL_LOOP, kernelReference } from './kernel-ref.js';
 import { bootOnce, memoryPerDevice, reprobe } from './macro.js';
 import { lazyCount, mmio } from './micro.js';
@@ -17,9 +17,17 @@ import { alternate, type Spread, spreadOf } from './stats.js';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const ROUNDS = Math.max(5, Number(process.env['BENCH_ROUNDS'] ?? 5));
 const ONLY = process.env['BENCH_ONLY']?.split(',');
-// A fuzz user runs 20,000 to 100,000 runs; at 2,000 each process's start-up and JIT warm-up (about 600 runs' worth of extra
-// time) were a third of the figure. At 10,000 they are under a tenth, so the figure is close to the steady-state speed-up.
-const FUZZ_RUNS = Number(process.env['BENCH_FUZZ_RUNS'] ?? 10000);
+// fuzz_jobs is measured at the issue's workload, and beside it at smaller run counts (see fuzz-jobs.ts); both can be made
+// smaller to try the bench out.
+const runCounts = (name: string, fallback: readonly number[]): readonly number[] => {
+  const v = process.env[name];
+  if (v === undefined) return fallback;
+  const ns = v.split(',').filter(Boolean).map(Number);
+  if (!ns.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`${name} must be positive whole run counts, separated by commas; got '${v}'`);
+  return ns;
+};
+const [FUZZ_RUNS = FUZZ_JOBS_RUNS] = runCounts('BENCH_FUZZ_RUNS', [FUZZ_JOBS_RUNS]);
+const FUZZ_CURVE = runCounts('BENCH_FUZZ_CURVE', FUZZ_JOBS_CURVE_RUNS);
 const wanted = (...ids: string[]) => !ONLY || ids.some((id) => ONLY.includes(id));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const r2 = (x: number) => Math.round(x * 100) / 100;
@@ -29,6 +37,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg()[0]!;
   const figures: Figure[] = [];
   let reprobeProfile: LayerRow[] | undefined;
+  let fuzzJobsByRuns: FuzzJobsByRuns | undefined;
   const ref = kernelReference(ROOT);
   const na = (what: string) => `n/a: ${ref.note}${what}`;
 
@@ -220,24 +229,11 @@ async function main(): Promise<void> {
   }
 
   if (wanted('fuzz_jobs')) {
-    log(`fuzz --jobs 2 vs --jobs 1 (${FUZZ_RUNS} runs each)…`);
-    const r = await alternate(
-      () => fuzzOnce(ROOT, 2, FUZZ_RUNS),
-      () => fuzzOnce(ROOT, 1, FUZZ_RUNS),
-      ROUNDS,
-    );
-    figures.push(
-      figure({
-        id: 'fuzz_jobs',
-        figure: `npm run fuzz -- --runs ${FUZZ_RUNS} (the same seeded chunks of runs either way): wall time with --jobs 1 over --jobs 2 (the speed-up), ${cpus().length} cores`,
-        unit: '× speed-up',
-        target: '≥ 1.8× on a 2-core machine',
-        limit: 1.8,
-        better: 'higher',
-        spread: r.ratio,
-        measured: `${r2(r.b.median / 1e9)} s with 1 job (${Math.round(FUZZ_RUNS / (r.b.median / 1e9))} runs/s), ${r2(r.a.median / 1e9)} s with 2 (${Math.round(FUZZ_RUNS / (r.a.median / 1e9))} runs/s)`,
-      }),
-    );
+    const curve = FUZZ_CURVE.filter((n) => n < FUZZ_RUNS);
+    log(`fuzz --jobs 2 vs --jobs 1 (${FUZZ_RUNS} runs each, ${ROUNDS} rounds; then one pair each at ${curve.join(', ') || 'no smaller run count'})…`);
+    const fj = await measureFuzzJobs((jobs, runs) => fuzzOnce(ROOT, jobs, runs), { runs: FUZZ_RUNS, curveRuns: curve, rounds: ROUNDS, cores: cpus().length });
+    figures.push(fj.figure);
+    fuzzJobsByRuns = fj.byRuns;
   }
 
   if (wanted('exec_read')) {
@@ -276,6 +272,7 @@ async function main(): Promise<void> {
     seconds: r2((performance.now() - started) / 1000),
     figures,
     ...(reprobeProfile ? { reprobeProfile: { sizes: [1000, 10000], unit: 'µs of CPU per device', layers: reprobeProfile } } : {}),
+    ...(fuzzJobsByRuns ? { fuzzJobsByRuns } : {}),
   };
   const out = join(ROOT, 'bench', ONLY ? 'results.partial.json' : 'results.json');
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
