@@ -3,7 +3,7 @@ import { type Kernel, KernelError, kerr, type ModuleLoader, type Srcu } from '@c
 import { type FullAttr, normalizeAttr, type PerfEventAttr } from './attr.js';
 import { PERF_FORMAT_GROUP, PERF_TYPE, PERF_EVENT_STATE as S } from './constants.js';
 import { PmuCpuContext } from './context.js';
-import { groupPmu, type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
+import { type PerfCaller, PerfEvent, type ReadResult, type ReadValue, ROOT } from './event.js';
 import { EventFreer } from './free.js';
 import { EventLifecycle } from './lifecycle.js';
 import * as checks from './open-checks.js';
@@ -208,10 +208,10 @@ export class PerfCore {
     const leader = event.leader;
     const oldCtx = leader.ctx!;
     leader.siblings.push(event);
-    const after = groupPmu(leader);
     let ctx = oldCtx;
-    if (after !== oldCtx.pmu) {
-      ctx = this.context(after, leader.cpu);
+    // Only a hardware event moves a group, out of a software context (one of another hardware PMU was refused); a software event joins it where it is.
+    if (event.pmu !== oldCtx.pmu && !event.pmu.software) {
+      ctx = this.context(event.pmu, leader.cpu);
       if (leader.state === S.ACTIVE) oldCtx.groupSchedOut(leader);
       oldCtx.removeGroup(leader);
       ctx.addGroup(leader);
@@ -228,13 +228,14 @@ export class PerfCore {
     if (!event.live) throw kerr('EBADF', `event ${event.id} is already closed`);
     const leader = event.leader;
     const ctx = leader.ctx!;
-    // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become singleton groups that keep their counters (and go on counting if they were on).
+    // Only the closed event leaves the PMU, and nothing is rescheduled: a leader's siblings become singleton groups that keep their counters (and go on
+    // counting if they were on), in the group's context as the kernel's (a software member of a hardware group stays in the hardware PMU's).
     ctx.eventSchedOut(event);
     if (event.isLeader) {
       ctx.removeGroup(event);
       for (const sib of event.siblings) {
         sib.leader = sib;
-        this.context(sib.pmu, sib.cpu).addGroup(sib);
+        ctx.addGroup(sib);
       }
       if (event.siblings.length !== 0) event.siblings.length = 0;
     } else {

@@ -50,8 +50,8 @@ export class PerfEvent {
   declare readonly siblings: PerfEvent[];
   /**
    * A group leader's context (the kernel's event->ctx): set by addGroup, cleared by removeGroup. A group stays where
-   * it is when a member leaves, so a software leader whose hardware members closed is still in the hardware PMU's
-   * context, which groupPmu no longer gives: the core uses this, never a context derived from the group's PMUs.
+   * it is when a member leaves, and a closed leader's siblings stay in its context, so a software leader may be in a
+   * hardware PMU's context that no member's PMU gives: the core uses this, never a context derived from the PMUs.
    */
   declare ctx: PmuCpuContext | undefined;
   /**
@@ -104,17 +104,6 @@ export class PerfEvent {
     const l = this.leader;
     return [l, ...l.siblings];
   }
-}
-
-/** The PMU whose context holds a group: its hardware PMU, if any. Small enough for V8 to inline into open and close. */
-export function groupPmu(leader: PerfEvent): Pmu {
-  return leader.siblings.length === 0 || !leader.pmu.software ? leader.pmu : softwareLedGroupPmu(leader);
-}
-
-/** A software leader with members: the first hardware member's PMU, else the leader's. */
-function softwareLedGroupPmu(leader: PerfEvent): Pmu {
-  for (const s of leader.siblings) if (!s.pmu.software) return s.pmu;
-  return leader.pmu;
 }
 
 /** What read() gives for one event. */
