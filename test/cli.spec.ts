@@ -96,7 +96,10 @@ describe('cspmu command line', function () {
       .to.equal(s0! + s1!)
       .and.be.greaterThan(0);
     const perCpu = cspmu(['stat', '-a', '-A', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '--duration', '1ms']);
-    expect(perCpu.stderr).to.equal('CPU0,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\nCPU72,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\n');
+    // perf 6.1 merges a wildcard's copies under -A by their place in each copy's CPU list: both sockets' counts print at CPU0.
+    expect(perCpu.stderr).to.equal('CPU0,3000000,,nvidia_scf_pmu/cycles/,2000000,100.00,,\n');
+    const apart = cspmu(['stat', '-a', '-A', '--no-merge', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '--duration', '1ms']);
+    expect(apart.stderr).to.equal('CPU0,1500000,,nvidia_scf_pmu_0/cycles/,1000000,100.00,,\nCPU72,1500000,,nvidia_scf_pmu_1/cycles/,1000000,100.00,,\n');
     // perf counts aggregate-number over the first copy's CPUs only: socket 1 holds the merged copy, so 0.
     const sockets = cspmu(['stat', '-a', '--per-socket', '-x,', '-e', 'nvidia_scf_pmu/cycles/', '--duration', '1ms']);
     expect(sockets.stderr).to.equal('S0,1,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\nS1,0,1500000,,nvidia_scf_pmu/cycles/,1000000,100.00,,\n');

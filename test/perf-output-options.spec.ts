@@ -82,6 +82,15 @@ describe('perf stat option mixes perf refuses, cspmu refuses too', function () {
       'interval-count option should be used together with interval-print',
       /^cspmu: EINVAL: --interval-count N prints N intervals: give -I MS with it$/,
     ],
+    // Counting per CPU, socket, node or core needs CPUs to count on: a command alone (per task) does not give them.
+    ...(['-A', '--per-socket', '--per-node', '--per-core'] as const).map(
+      (flag) =>
+        [
+          [flag],
+          'both cgroup and no-aggregation modes only available in system-wide mode',
+          /^cspmu: EINVAL: -A, --per-socket, --per-node and --per-core are only available in system-wide mode: add -a, or -C CPUS$/,
+        ] as const,
+    ),
   ] as const) {
     it(`perf stat ${args.join(' ')}`, () => {
       const ours = cspmu(['stat', ...args, '-e', 'task-clock', 'true']);
@@ -93,6 +102,41 @@ describe('perf stat option mixes perf refuses, cspmu refuses too', function () {
       const theirs = realPerf(['stat', ...args, '-e', 'task-clock', 'true']);
       expect(theirs.status).to.not.equal(0);
       expect(theirs.stderr).to.contain(perfSays);
+    });
+  }
+});
+
+describe('a bad event string: cspmu gives one line and exit 1 where perf 6.1 prints its caret diagram and exits 129 (README Limits)', function () {
+  this.timeout(60000);
+  let tree = '';
+  const why = perfUnavailable();
+  before(function () {
+    if (why) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    tree = mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'cspmu-bad-event-'));
+    expect(cspmu(['sysfs', 'export', tree]).status).to.equal(0);
+  });
+  after(() => {
+    if (tree) rmSync(tree, { recursive: true, force: true });
+  });
+
+  for (const [event, perfReason, ourReason] of [
+    ['nvidia_scf_pmu_0/bogus/', "unknown term 'bogus' for pmu 'nvidia_scf_pmu_0'", "unknown term 'bogus' for PMU 'nvidia_scf_pmu_0'"],
+    ['nvidia_scf_pmu_0/event=0x1ffffffffff/', 'value too big for format, maximum is 8589934591', 'value too big for format (event), maximum is 8589934591'],
+    ['nvidia_nope_pmu/cycles/', "Cannot find PMU `nvidia_nope_pmu'", "unknown PMU 'nvidia_nope_pmu'"],
+    ['bogus_event', 'parser error', "unknown event 'bogus_event'"],
+  ] as const) {
+    it(`-e ${event}`, () => {
+      const theirs = realPerf(['stat', '-a', '-e', event, 'true'], tree);
+      expect([theirs.status, theirs.stderr.split('\n')[0]!.startsWith("event syntax error: '")], theirs.stderr).to.deep.equal([129, true]);
+      expect(theirs.stderr).to.contain(perfReason).and.contain("Run 'perf list' for a list of valid events");
+      const ours = cspmu(['stat', '-a', '-e', event, 'true']);
+      expect(ours.status).to.equal(1);
+      expect(oneLineError(ours))
+        .to.match(/^cspmu: EINVAL: event syntax error at column \d+ \('[^']+'\): /)
+        .and.contain(ourReason);
     });
   }
 });

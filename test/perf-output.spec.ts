@@ -141,6 +141,16 @@ describe('perf list and uncore names: cspmu against the real perf over our expor
     expect(cspmu(['list', '--perf', '--proposed', 'units']).stdout).to.equal(theirs.stdout);
   });
 
+  // perf list GLOB matches *GLOB* against pmu/event/ and the bare event name, case-insensitively; a glob that matches nothing prints nothing.
+  for (const glob of ['cycles', 'CYCLES', 'cmem*', 'nvidia_scf_pmu', 'nvidia_*_0', 'socket_[1-3]_rd?data', 'scf_pmu_1/', 'rd_bytes\\_loc', 'no_such_event']) {
+    it(`cspmu list --perf ${glob} prints what perf list ${glob} prints`, () => {
+      const theirs = realPerf(['list', glob], tree);
+      const ours = cspmu(['list', '--perf', '--proposed', 'units', glob]);
+      expect([ours.status, ours.stdout]).to.deep.equal([theirs.status, theirs.stdout]);
+      if (glob !== 'no_such_event') expect(ours.stdout).to.contain('[Kernel PMU event]');
+    });
+  }
+
   for (const args of [
     ['-e', 'nvidia_scf_pmu/cycles/'],
     ['--no-merge', '-e', 'nvidia_scf_pmu/cycles/'],

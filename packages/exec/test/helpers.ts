@@ -1,6 +1,8 @@
-/** Running real programs under a session in tests, and why tests must skip where that cannot work. */
+/** Running real programs under a session in tests, why tests must skip where that cannot work, and the real perf's report beside cspmu stat's. */
 import { type spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Machine, type MachineOptions } from '@cspmu/system';
+import { expect } from 'chai';
 import { type ClockMode, NATIVE, nativeUnavailable, type Session, spawnInSession, startSession, which } from '../src/index.js';
 
 let cachedReason: string | null | undefined;
@@ -68,4 +70,36 @@ export function csvRows(text: string): string[][] {
     .split('\n')
     .filter((l) => l.includes(',') && !l.startsWith('#'))
     .map((l) => l.split(','));
+}
+
+const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
+
+/** A report without its elapsed time (perf's is wall time, cspmu's the virtual 100 ms a run), with -r's deviation. */
+export const steady = (s: string) => s.replace(/^ +[\d.]+( \+- [\d.]+)? seconds time elapsed( {2}\( \+- +[\d.]+% \))?$/m, '<elapsed>');
+
+/** A case of perf stat options to run through both tools, and what it shows. */
+export interface BesideCase {
+  readonly why: string;
+  readonly args: readonly string[];
+}
+
+/**
+ * A describe block with one test per case: `perf stat ARGS sleep 0.1` under
+ * `cspmu exec --clock virtual` beside `cspmu stat ARGS --duration 100ms`
+ * (both with the units proposal) must both succeed and print the same report,
+ * elapsed time aside.
+ */
+export function describeBesidePerf(title: string, cases: readonly BesideCase[]): void {
+  describe(title, function () {
+    this.timeout(60_000);
+    for (const c of cases) {
+      it(`${c.why}: perf stat ${c.args.join(' ')}`, async function () {
+        skipUnless(this, execUnavailable());
+        const perf = await withSession('virtual', (s) => run(s, ['perf', 'stat', ...c.args, 'sleep', '0.1']), { proposed: ['units'] });
+        const ours = spawnSync(process.execPath, [CLI, 'stat', '--proposed', 'units', ...c.args, '--duration', '100ms'], { encoding: 'utf8' });
+        expect([perf.status, ours.status], `${perf.stderr}\n${ours.stderr}`).to.deep.equal([0, 0]);
+        expect(steady(ours.stderr)).to.equal(steady(perf.stderr));
+      });
+    }
+  });
 }

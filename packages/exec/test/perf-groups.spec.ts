@@ -1,15 +1,7 @@
 // Tests that cspmu stat groups events as the real perf 6.1 does on the same PMUs: its warning, the groups it breaks up or keeps, their counts and multiplexing.
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { expect } from 'chai';
-import { execUnavailable, run, skipUnless, withSession } from './helpers.js';
+import { type BesideCase, describeBesidePerf } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
-
-/** The report without the elapsed time, which is perf's wall time and cspmu's virtual 100 ms. */
-const steady = (s: string) => s.replace(/^ +[\d.]+ seconds time elapsed$/m, '<elapsed>');
-
-const CASES: { readonly why: string; readonly args: readonly string[] }[] = [
+const CASES: BesideCase[] = [
   {
     why: 'groups over two sockets are broken up (one WARNING line, a description per group) and multiplex as single events',
     args: ['-a', '-e', '{nvidia_scf_pmu_0/cycles/,nvidia_scf_pmu_1/cycles/},{nvidia_scf_pmu_1/cycles/,nvidia_scf_pmu_0/cycles/}'],
@@ -55,16 +47,4 @@ const CASES: { readonly why: string; readonly args: readonly string[] }[] = [
   },
 ];
 
-describe('event groups: cspmu stat against the real perf 6.1 under cspmu exec', function () {
-  this.timeout(60_000);
-
-  for (const c of CASES) {
-    it(`${c.why}: perf stat ${c.args.join(' ')}`, async function () {
-      skipUnless(this, execUnavailable());
-      const perf = await withSession('virtual', (s) => run(s, ['perf', 'stat', ...c.args, 'sleep', '0.1']), { proposed: ['units'] });
-      const ours = spawnSync(process.execPath, [CLI, 'stat', '--proposed', 'units', ...c.args, '--duration', '100ms'], { encoding: 'utf8' });
-      expect([perf.status, ours.status], ours.stderr).to.deep.equal([0, 0]);
-      expect(steady(ours.stderr)).to.equal(steady(perf.stderr));
-    });
-  }
-});
+describeBesidePerf('event groups: cspmu stat against the real perf 6.1 under cspmu exec', CASES);

@@ -5,6 +5,7 @@ import { grammarOf } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import type { Command } from 'commander';
 import { bootMachine, type MachineFlags } from '../boot.js';
+import { perfListMatcher } from '../list-glob.js';
 import { colours } from '../util.js';
 import { withMachineFlags } from './machine-flags.js';
 
@@ -65,9 +66,10 @@ export function listPmus(m: Machine, glob: string | undefined): PmuListing[] {
   });
 }
 
-/** perf list's Kernel PMU event lines: `  %-50s [Kernel PMU event]`, sorted by name. */
-export function perfListLines(pmus: readonly PmuListing[]): string[] {
-  const names = pmus.flatMap((p) => p.events.map((e) => `${p.name}/${e.name}/`)).sort();
+/** perf list's Kernel PMU event lines: `  %-50s [Kernel PMU event]`, sorted by name; with a glob, the events perf list GLOB shows. */
+export function perfListLines(pmus: readonly PmuListing[], glob?: string): string[] {
+  const keep = glob === undefined ? () => true : perfListMatcher(glob);
+  const names = pmus.flatMap((p) => p.events.filter((e) => keep(p.name, e.name)).map((e) => `${p.name}/${e.name}/`)).sort();
   return names.map((n) => `  ${n.padEnd(50)} [Kernel PMU event]`);
 }
 
@@ -76,23 +78,24 @@ export function registerList(program: Command): void {
     program
       .command('list')
       .description('list PMUs with their events, formats and units (perf list)')
-      .argument('[pmu-glob]', 'a PMU name, prefix (nvidia_scf_pmu) or glob (nvidia_*_0)')
+      .argument('[pmu-glob]', 'a PMU name, prefix (nvidia_scf_pmu) or glob (nvidia_*_0); with --perf, an event glob as perf list takes it')
       .option('--json', 'machine-readable output')
       .option('--perf', "perf list's layout: one `pmu/event/  [Kernel PMU event]` line per event, sorted"),
   ).action(async (glob: string | undefined, opts: MachineFlags & { json?: boolean; perf?: boolean }) => {
     const m = await bootMachine(opts);
+    if (opts.perf) {
+      // As perf list: the glob selects events, not PMUs, and a glob that selects none prints nothing.
+      process.stdout.write(
+        perfListLines(listPmus(m, undefined), glob)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      return;
+    }
     const pmus = listPmus(m, glob);
     if (glob !== undefined && pmus.length === 0) throw kerr('ENOENT', `no PMU matches '${glob}'; try cspmu list`);
     if (opts.json) {
       process.stdout.write(`${JSON.stringify(pmus, null, 2)}\n`);
-      return;
-    }
-    if (opts.perf) {
-      process.stdout.write(
-        perfListLines(pmus)
-          .map((l) => `${l}\n`)
-          .join(''),
-      );
       return;
     }
     const c = colours(process.stdout);

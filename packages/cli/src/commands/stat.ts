@@ -2,7 +2,7 @@
 
 import { kerr, parseCpuList } from '@cspmu/kernel';
 import { PERF_TYPE } from '@cspmu/perf';
-import { type AggregateOptions, type AggrMode, groupKey, type ParsedEvent, runStat, type StatRequest } from '@cspmu/perf-tool';
+import { type AggregateOptions, type AggrMode, type CpuTopology, groupKey, type ParsedEvent, runStat, type StatRequest } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
@@ -48,6 +48,18 @@ function inMixedGroup(p: ParsedEvent, list: readonly ParsedEvent[]): boolean {
   return types.size > 1;
 }
 
+/** Socket, node and core of each CPU as `cspmu exec` shows them in /sys/devices/system/cpu (a core's id counts from its socket's first CPU). */
+function cpuTopology(m: Machine): CpuTopology {
+  const cpus = m.kernel.cpus;
+  const firstOfSocket = new Map<number, number>();
+  for (const c of cpus.possible()) if (!firstOfSocket.has(cpus.containerUidOf(c))) firstOfSocket.set(cpus.containerUidOf(c), c);
+  return {
+    nodeOf: (c) => cpus.nodeOf(c),
+    socketOf: (c) => cpus.containerUidOf(c),
+    coreOf: (c) => c - firstOfSocket.get(cpus.containerUidOf(c))!,
+  };
+}
+
 export async function statAction(o: StatFlags & MachineFlags, command: string[], hooks: StatHooks = {}): Promise<void> {
   const events = o.event ?? [];
   if (events.length === 0) throw kerr('EINVAL', 'no events given; use -e EVENT (see cspmu list)');
@@ -73,16 +85,14 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   const layout: Layout = json ? 'json' : o.fieldSeparator !== undefined ? 'csv' : 'std';
   const mode = aggrMode(o);
   const systemWide = o.allCpus === true || (cpus === undefined && command.length === 0);
+  // As perf: counts per CPU, socket, node or core need CPUs to count on, which a command alone does not give.
+  if (mode !== 'global' && !systemWide && cpus === undefined)
+    throw kerr('EINVAL', '-A, --per-socket, --per-node and --per-core are only available in system-wide mode: add -a, or -C CPUS');
 
   const m = await bootMachine(o, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
   for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${o.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
   hooks.afterBoot?.(m);
-  const topo = m.kernel.cpus.topology;
-  const agg: AggregateOptions = {
-    mode,
-    noMerge: o.merge === false,
-    topology: { nodeOf: (c) => topo.nodeOfCpu[c] ?? 0, socketOf: (c) => topo.containerUid?.[c] ?? topo.nodeOfCpu[c] ?? 0 },
-  };
+  const agg: AggregateOptions = { mode, noMerge: o.merge === false, topology: cpuTopology(m), cpus: cpus ?? m.kernel.cpus.online() };
   const write = reportSink(o.output);
   let cfg: PrintConfig | undefined;
   let intervals: IntervalPrinter | undefined;

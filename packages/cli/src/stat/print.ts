@@ -1,5 +1,5 @@
 // perf stat's output, line for line: the std (text), CSV (-x) and JSON (-j) layouts, the interval prefix and headers, the header and footer.
-import type { AggrId, AggrMode, Metric, StatLine } from '@cspmu/perf-tool';
+import { type AggrId, type AggrMode, type Metric, noiseOf, type StatLine } from '@cspmu/perf-tool';
 import { fixed, left, type NumericLocale, right } from './locale.js';
 
 export type Layout = 'std' | 'csv' | 'json';
@@ -135,18 +135,18 @@ export interface Footer {
 }
 
 export function footer(cfg: PrintConfig, f: Footer): string {
-  const secs = f.wallNs.map((n) => n / 1e9);
-  const n = secs.length;
-  const avg = secs.reduce((a, b) => a + b, 0) / n;
+  // perf keeps the runs' wall times in integer ns and divides the results by 10^9: in seconds, 0.1 three times
+  // left a deviation of 1e-17, and 20 decimals.
+  const { mean, sd: sdNs } = noiseOf(f.wallNs);
+  const avg = mean / 1e9;
+  const sd = sdNs / 1e9;
   let out = '\n';
-  if (n === 1) {
+  if (f.wallNs.length === 1) {
     out += ` ${right(fixed(avg, 9, cfg.locale), 17)} seconds time elapsed`;
     if (f.userNs !== undefined && f.sysNs !== undefined) {
       out += `\n\n ${right(fixed(f.userNs / 1e9, 9, cfg.locale), 17)} seconds user\n ${right(fixed(f.sysNs / 1e9, 9, cfg.locale), 17)} seconds sys\n`;
     }
   } else {
-    const variance = secs.reduce((a, v) => a + (v - avg) ** 2, 0) / (n - 1);
-    const sd = Math.sqrt(variance / n);
     // At most two more significant digits than the error of the mean. perf's
     // lround(inf) for a zero deviation truncates to 0 on x86-64, so 2 digits.
     const precision = (sd > 1 || sd === 0 ? 0 : Math.round(Math.ceil(-Math.log10(sd)))) + 2;

@@ -8,6 +8,8 @@ export type AggrMode = 'global' | 'none' | 'socket' | 'node' | 'core';
 export interface CpuTopology {
   socketOf(cpu: number): number;
   nodeOf(cpu: number): number;
+  /** The core's id within its socket (topology/core_id). */
+  coreOf(cpu: number): number;
 }
 
 export interface AggrId {
@@ -41,6 +43,12 @@ export interface AggregateOptions {
   readonly mode: AggrMode;
   readonly noMerge: boolean;
   readonly topology: CpuTopology;
+  /**
+   * The CPUs the user asked for (-C, or every online CPU with -a): perf prints
+   * a socket, node or core line for each of theirs, `<not counted>` where an
+   * event has no CPU in it.
+   */
+  readonly cpus: readonly number[];
 }
 
 /** The name perf prints for one copy of a split wildcard: the PMU's own name before the terms, or `name [pmu]`. */
@@ -68,7 +76,7 @@ function aliasesOf(c: Counter, all: readonly CounterCounts[]): CounterCounts[] {
 function labelOf(mode: AggrMode, cpu: number, topo: CpuTopology): string {
   if (mode === 'socket') return `S${topo.socketOf(cpu)}`;
   if (mode === 'node') return `N${topo.nodeOf(cpu)}`;
-  if (mode === 'core') return `S${topo.socketOf(cpu)}-D0-C${cpu}`;
+  if (mode === 'core') return `S${topo.socketOf(cpu)}-D0-C${topo.coreOf(cpu)}`;
   return String(cpu);
 }
 
@@ -98,49 +106,103 @@ function scaled(v: { val: number; ena: number; run: number }): number {
   return v.run > 0 && v.run < v.ena ? Math.trunc((v.val * v.ena) / v.run) : v.val;
 }
 
-/** The lines perf stat prints for a snapshot, in its order. */
-export function aggregate(snap: StatSnapshot, opts: AggregateOptions): StatLine[] {
+/**
+ * -A: a line per CPU of each event. Copies of a wildcard are merged by their
+ * place in each copy's CPU list and shown at the first copy's CPU, as perf 6.1
+ * does (on Grace, both sockets' scf counts print as CPU0); --no-merge shows them apart.
+ */
+function perCpuLines(snap: StatSnapshot, opts: AggregateOptions): StatLine[] {
   const out: StatLine[] = [];
   const merged = new Set<Counter>();
-  const { mode, topology } = opts;
-  if (mode === 'none') {
-    for (const { counter: c, perCpu } of snap.counts) {
-      for (const [i, cpu] of c.cpus.entries()) {
+  for (const cc of snap.counts) {
+    const c = cc.counter;
+    if (merged.has(c)) continue;
+    const group = opts.noMerge ? [cc] : [cc, ...aliasesOf(c, snap.counts)];
+    for (const g of group.slice(1)) merged.add(g.counter);
+    for (const [i, cpu] of c.cpus.entries()) {
+      const s: Sum = { val: 0, ena: 0, run: 0, nr: 1, bad: !cc.perCpu[i] };
+      for (const { perCpu } of group) {
         const v = perCpu[i];
-        const s: Sum = { val: v ? scaled(v) : 0, ena: v?.ena ?? 0, run: v?.run ?? 0, nr: 1, bad: !v };
-        out.push(line(c, opts.noMerge ? uniquifiedName(c) : c.parsed.display, { mode, label: String(cpu), nr: 0, cpu }, s, false));
+        if (!v) continue;
+        s.val += scaled(v);
+        s.ena += v.ena;
+        s.run += v.run;
       }
+      out.push(line(c, opts.noMerge ? uniquifiedName(c) : c.parsed.display, { mode: 'none', label: String(cpu), nr: 0, cpu }, s, false));
     }
-    return out;
   }
-  const ids =
-    mode === 'global'
-      ? ['']
-      : [...new Set(snap.counts.flatMap(({ counter }) => counter.cpus.filter((c) => c >= 0).map((cpu) => labelOf(mode, cpu, topology))))].sort(compareLabels);
-  for (const id of ids) {
+  return out;
+}
+
+/**
+ * One counter (with its merged copies) in one socket, node or core, as perf
+ * 6.1 sums it: `nr` counts the first copy's CPUs there, and the first CPU
+ * that did not count zeroes the times and ends that copy's CPUs (so `nr`
+ * stops there too).
+ */
+function sumIn(id: string, group: readonly CounterCounts[], opts: AggregateOptions): Sum {
+  const s: Sum = { val: 0, ena: 0, run: 0, nr: 0, bad: false };
+  for (const [k, { counter, perCpu }] of group.entries()) {
+    for (const [i, cpu] of counter.cpus.entries()) {
+      if (labelOf(opts.mode, cpu, opts.topology) !== id) continue;
+      if (k === 0) s.nr++;
+      // perf reads nothing of an event it could not open on every CPU: its counts stay zero.
+      const v = counter.supported ? perCpu[i] : undefined;
+      if (!v || v.ena === 0 || v.run === 0) {
+        s.bad = s.bad || !v;
+        s.ena = 0;
+        s.run = 0;
+        break;
+      }
+      s.val += scaled(v);
+      s.ena += v.ena;
+      s.run += v.run;
+    }
+  }
+  return s;
+}
+
+/** The lines perf stat prints for a snapshot, in its order. */
+export function aggregate(snap: StatSnapshot, opts: AggregateOptions): StatLine[] {
+  const { mode, topology } = opts;
+  if (mode === 'none') return perCpuLines(snap, opts);
+  const out: StatLine[] = [];
+  const merged = new Set<Counter>();
+  if (mode === 'global') {
     for (const cc of snap.counts) {
       const c = cc.counter;
       if (merged.has(c)) continue;
       const group = opts.noMerge ? [cc] : [cc, ...aliasesOf(c, snap.counts)];
       for (const g of group.slice(1)) merged.add(g.counter);
       const s: Sum = { val: 0, ena: 0, run: 0, nr: 0, bad: false };
-      for (const { counter, perCpu } of group) {
-        for (const [i, cpu] of counter.cpus.entries()) {
-          if (mode !== 'global' && labelOf(mode, cpu, topology) !== id) continue;
-          const v = perCpu[i];
-          if (counter === c) s.nr++;
+      for (const { perCpu } of group) {
+        for (const v of perCpu) {
           if (!v) {
             s.bad = true;
             continue;
           }
-          if (mode !== 'global' && (v.ena === 0 || v.run === 0)) s.bad = true;
-          s.val += mode === 'global' ? v.val : scaled(v);
+          s.val += v.val;
           s.ena += v.ena;
           s.run += v.run;
         }
       }
-      const name = opts.noMerge ? uniquifiedName(c) : c.parsed.display;
-      out.push(line(c, name, mode === 'global' ? undefined : { mode, label: id, nr: s.nr }, s, mode === 'global'));
+      out.push(line(c, opts.noMerge ? uniquifiedName(c) : c.parsed.display, undefined, s, true));
+    }
+    return out;
+  }
+  // Every socket, node or core of the CPUs asked for, in perf's order (socket, die, core).
+  const ids = [...new Set(opts.cpus.map((cpu) => labelOf(mode, cpu, topology)))].sort(compareLabels);
+  const groups = new Map<Counter, CounterCounts[]>();
+  for (const cc of snap.counts) {
+    if (merged.has(cc.counter)) continue;
+    const group = opts.noMerge ? [cc] : [cc, ...aliasesOf(cc.counter, snap.counts)];
+    for (const g of group.slice(1)) merged.add(g.counter);
+    groups.set(cc.counter, group);
+  }
+  for (const id of ids) {
+    for (const [c, group] of groups) {
+      const s = sumIn(id, group, opts);
+      out.push(line(c, opts.noMerge ? uniquifiedName(c) : c.parsed.display, { mode, label: id, nr: s.nr }, s, false));
     }
   }
   return out;

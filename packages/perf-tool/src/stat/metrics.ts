@@ -54,11 +54,11 @@ export function metricsOf(lines: readonly StatLine[], spanNs: number): (Metric |
   });
 }
 
-/** Mean and perf's relative noise (stddev of the mean, in % of the mean) over repeated runs. */
-export function noiseOf(values: readonly number[]): { mean: number; pct: number } {
+/** Mean, the standard deviation of the mean, and that in % of the mean (perf's noise), over repeated runs. */
+export function noiseOf(values: readonly number[]): { mean: number; sd: number; pct: number } {
   const n = values.length;
   const mean = values.reduce((a, b) => a + b, 0) / n;
-  if (n < 2 || mean === 0) return { mean, pct: 0 };
-  const variance = values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1);
-  return { mean, pct: (100 * Math.sqrt(variance / n)) / mean };
+  if (n < 2) return { mean, sd: 0, pct: 0 };
+  const sd = Math.sqrt(values.reduce((a, v) => a + (v - mean) ** 2, 0) / (n - 1) / n);
+  return { mean, sd, pct: mean ? (100 * sd) / mean : 0 };
 }
