@@ -97,26 +97,47 @@ describe('Injected hazards', () => {
     }
   });
 
-  it('double-module-put: the second put is a refcount_t underflow, warned with the free path and saturated', async () => {
+  it('double-module-put: the second put takes the base as the kernel does, so the backend can no longer be got, a third put warns, and rmmod hits a BUG', async () => {
     for (const inject of [[], ['double-module-put']] as const) {
       const m = await Machine.boot({ platform: 'grace', inject: [...inject] });
       const mod = m.modules.get('nvidia_cspmu')!;
       const [e] = m.open('nvidia_scf_pmu_0/cycles/');
       expect(mod.refs).to.equal(1);
       await m.perf.close(e!);
-      const warnings = m.kernel.log.atLeast('warn').map((r) => r.message);
+      const warnings = () => m.kernel.log.atLeast('warn').map((r) => r.message);
+      expect(warnings()).to.deep.equal([]);
       if (inject.length === 0) {
-        expect(warnings).to.deep.equal([]);
         expect(mod.refs).to.equal(0);
         continue;
       }
-      expect(warnings).to.deep.equal([
-        `WARNING: refcount_t 'module nvidia_cspmu': underflow; use-after-free\nCall Trace:\n module_put\n ${FREE_PATH.join('\n ')}`,
-      ]);
-      // Saturated: the module can never be unloaded (a leak rather than freeing code in use).
-      expect(mod.refs).to.be.greaterThan(1_000_000);
-      expect((await rejects(m.unload('nvidia_cspmu'))).code).to.equal('EBUSY');
+      // module_put decrements only a positive count and warns only at 0: the second put took the base, silently.
+      expect(mod.refs).to.equal(-1);
+      // No event of the backend's PMUs opens any more (try_module_get fails on 0), and nothing is logged for it.
+      expect(() => m.open('nvidia_scf_pmu_0/cycles/'))
+        .to.throw("PMU 'nvidia_scf_pmu_0': its module nvidia_cspmu is going away")
+        .with.property('code', 'ENODEV');
+      expect([mod.refs, warnings()]).to.deep.equal([-1, []]);
+      // rmmod finds the count below the base: a BUG, logged, and the unload fails changing nothing.
+      const err = await rejects(m.unload('nvidia_cspmu'));
+      expect(err.code).to.equal('EIO');
+      expect(warnings()).to.have.length(1);
+      expect(warnings()[0]).to.match(/^kernel BUG at kernel\/module\/main.c: try_release_module_ref: module nvidia_cspmu's reference count is below its base/);
+      expect([m.modules.get('nvidia_cspmu'), mod.state]).to.deep.equal([mod, 'live']);
     }
+  });
+
+  it('double-module-put with two events: the first close leaves one reference, the second takes the base, and a put at 0 warns with the free path', async () => {
+    const m = await Machine.boot({ platform: 'grace', inject: ['double-module-put'] });
+    const mod = m.modules.get('nvidia_cspmu')!;
+    const [a, b] = [...m.open('nvidia_scf_pmu_0/cycles/'), ...m.open('nvidia_scf_pmu_0/cycles/')];
+    expect(mod.refs).to.equal(2);
+    await m.perf.close(a!);
+    expect(mod.refs).to.equal(0);
+    await m.perf.close(b!);
+    expect(mod.refs).to.equal(-1);
+    expect(m.kernel.log.atLeast('warn').map((r) => r.message)).to.deep.equal([
+      `WARNING: module_put of nvidia_cspmu: Failed to put refcount (it is 0: the module holds no reference and no base)\nCall Trace:\n module_put\n ${FREE_PATH.join('\n ')}`,
+    ]);
   });
 
   it('KASAN reports every access through a released instance: pmu fields, perf callbacks, backend ops and sysfs attributes', async () => {

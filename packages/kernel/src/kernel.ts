@@ -98,11 +98,14 @@ export class Kernel {
   }
 
   /** One reporter for every refcount of this kernel (a closure per refcount would cost every device two). */
-  private readonly reportRefcountMisuse = (e: KernelError): void => {
+  private readonly reportRefcountMisuse = (e: KernelError): void => this.warnRefcount(e.detail, e.message);
+
+  /** A reference count's WARN (a refcount_t's, or a count with its own rule, a module's): logged with the call trace and fired. */
+  warnRefcount(detail: string, message = detail): void {
     const trace = this.calls.chain().reverse();
-    this.log.warn('refcount', `WARNING: ${e.detail}${trace.length ? `\nCall Trace:\n${trace.map((f) => ` ${f}`).join('\n')}` : ''}`);
-    this.lifecycle.fire('refcount:misuse', { message: e.message });
-  };
+    this.log.warn('refcount', `WARNING: ${detail}${trace.length ? `\nCall Trace:\n${trace.map((f) => ` ${f}`).join('\n')}` : ''}`);
+    this.lifecycle.fire('refcount:misuse', { message });
+  }
 
   srcu(name: string): Srcu {
     return new Srcu(name);

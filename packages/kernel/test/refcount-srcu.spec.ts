@@ -67,27 +67,10 @@ describe('Refcount', () => {
     expect(r.count).to.equal(REFCOUNT_SATURATED);
   });
 
-  it('puts a count biased by one down to the bias, reports a put at the bias as underflow, and never moves once saturated', () => {
-    const { r, reports } = make(3);
-    r.putBiased();
-    r.putBiased();
-    expect(r.count).to.equal(1);
-    expect(reports).to.have.length(0);
-    r.putBiased();
-    expect(reports.map((e) => e.message)).to.deep.equal(["EINVAL: refcount_t 'obj': underflow; use-after-free"]);
-    expect(r.saturated).to.equal(true);
-    expect(r.count).to.equal(REFCOUNT_SATURATED);
-    r.putBiased();
-    r.inc();
-    expect(r.decAndTest()).to.equal(false);
-    expect(r.count).to.equal(REFCOUNT_SATURATED);
-    expect(reports).to.have.length(1);
-  });
-
   it('takes a count set above the saturation value without a report down by one on a put, and saturates it on an increment', () => {
     const { r, reports } = make(1);
     r.set(REFCOUNT_SATURATED + 5);
-    r.putBiased();
+    r.dec();
     expect(r.decAndTest()).to.equal(false);
     expect(r.count).to.equal(REFCOUNT_SATURATED + 3);
     expect(reports).to.have.length(0);

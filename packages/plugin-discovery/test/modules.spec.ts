@@ -1,4 +1,4 @@
-// Tests of plugin discovery and loading: claims from package.json, references, unload refusals and refcount underflow.
+// Tests of plugin discovery and loading: claims from package.json, references, unload refusals and a module_put too many.
 import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,23 +95,41 @@ describe('Plugin modules', () => {
     expect(rec.records.map((r) => r.name)).to.deep.equal(['module:loaded', 'module:unloaded']);
   });
 
-  it('a module_put with no reference held is a refcount_t underflow: warned once, saturated, never unloadable', async () => {
+  it("module_put is the kernel's decrement-if-positive: a put with no reference takes the base without a word, no get succeeds after it, a put at 0 warns, and rmmod hits a BUG", async () => {
     const { loader, kernel } = loaderFor(root);
     const m = await loader.load('@fx/good');
+    const warnings = () => kernel.log.atLeast('warn').map((r) => `${r.level} ${r.subsystem}: ${r.message}`);
+    const misuse: unknown[] = [];
+    kernel.lifecycle.on('refcount:misuse', (e) => void misuse.push(e));
     expect(loader.tryModuleGet(m)).to.equal(true);
     loader.modulePut(m);
     expect(m.refs).to.equal(0);
+    // One put too many takes the count from 1 to 0: the kernel warns only when the count was 0 already.
     kernel.calls.run('module_put', () => loader.modulePut(m), ['perf_release', '_free_event']);
-    const warnings = kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount');
-    expect(warnings.map((w) => w.message)).to.deep.equal([
-      "WARNING: refcount_t 'module good_mod': underflow; use-after-free\nCall Trace:\n module_put\n _free_event\n perf_release",
+    expect(m.refs).to.equal(-1);
+    expect(warnings()).to.deep.equal([]);
+    // Its increment-unless-zero fails from then on, silently, though the module is live.
+    expect(m.state).to.equal('live');
+    expect(loader.tryModuleGet(m)).to.equal(false);
+    expect([m.refs, warnings()]).to.deep.equal([-1, []]);
+    // A put at 0 is the WARNING, and moves nothing.
+    kernel.calls.run('module_put', () => loader.modulePut(m), ['perf_release', '_free_event']);
+    const warning =
+      'module_put of good_mod: Failed to put refcount (it is 0: the module holds no reference and no base)\nCall Trace:\n module_put\n _free_event\n perf_release';
+    expect(warnings()).to.deep.equal([`warn refcount: WARNING: ${warning}`]);
+    expect(misuse).to.deep.equal([{ message: warning.split('\n')[0] }]);
+    expect(m.refs).to.equal(-1);
+    // rmmod: releasing the base finds the count below it, a BUG. The unload fails with EIO and changes nothing.
+    const err = await rejects(loader.unload('good_mod'));
+    const what = "module good_mod's reference count is below its base: a module_put was made without a reference";
+    expect([err.code, err.message]).to.deep.equal([
+      'EIO',
+      `EIO: rmmod good_mod: kernel BUG (${what}); the kernel kills the rmmod task here, and the module stays loaded`,
     ]);
-    // Saturated: later gets and puts do not move it, and rmmod refuses for good (a leak, not a free of live code).
-    expect(m.refs).to.be.greaterThan(1_000_000);
-    loader.modulePut(m);
-    expect(loader.tryModuleGet(m)).to.equal(true);
-    expect(kernel.log.atLeast('warn').filter((r) => r.subsystem === 'refcount')).to.have.length(1);
-    expect((await rejects(loader.unload('good_mod'))).code).to.equal('EBUSY');
+    expect(warnings().slice(1)).to.deep.equal([
+      `err module: kernel BUG at kernel/module/main.c: try_release_module_ref: ${what}\nCall Trace:\n try_release_module_ref\n try_stop_module\n __arm64_sys_delete_module`,
+    ]);
+    expect([loader.get('good_mod'), m.state, m.refs]).to.deep.equal([m, 'live', -1]);
   });
 
   it('requestModule returns at once and loads in the background', async () => {

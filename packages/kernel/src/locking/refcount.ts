@@ -88,22 +88,6 @@ export class Refcount {
     return this.value === 0;
   }
 
-  /**
-   * A put of a count biased by one (a module's: 1 while loaded with no users),
-   * where going down to the bias is an underflow: it saturates instead.
-   */
-  putBiased(): void {
-    const v = this.value;
-    if (v > 1 && v < REFCOUNT_SATURATED) this.value = v - 1;
-    else this.putBiasedRare();
-  }
-
-  private putBiasedRare(): void {
-    if (this.pinned) return;
-    if (this.value <= 1) this.saturate('underflow; use-after-free');
-    else this.dec();
-  }
-
   dec(): void {
     if (this.decAndTest()) {
       this.saturate('decrement hit 0; leaking memory');

@@ -1,6 +1,5 @@
 // A loaded module's record (state, references, users, cleanups, tracked work) and the watchdog its init and exit run under.
 import { kerr } from '../base/errors.js';
-import type { Refcount } from '../locking/refcount.js';
 import type { ModuleContext, ModuleDescriptor, ModuleHandle, ModuleState } from './types.js';
 
 /** How long a module's init, exit or one cleanup may take, in host milliseconds, by default. */
@@ -10,8 +9,11 @@ export class Handle implements ModuleHandle {
   state: ModuleState = 'loading';
   /** In the loader's table under its name (from the start of its load until it is forgotten): try_module_get reads this, not the table. */
   listed = false;
-  /** refcount_t biased by one (MODULE_REF_BASE): 1 means no references. */
-  refcnt!: Refcount;
+  /**
+   * The module's count, an atomic_t biased by one (MODULE_REF_BASE), not a refcount_t: 1 while loaded with no
+   * references, and 0 after a put too many, where no get succeeds again and rmmod hits a BUG.
+   */
+  refcnt = 1;
   /** Init timed out or failed: late effects of the module are undone at once. */
   failed = false;
   readonly userSet = new Set<string>();
@@ -44,7 +46,7 @@ export class Handle implements ModuleHandle {
     return [...this.userSet];
   }
   get refs(): number {
-    return this.refcnt.count - 1;
+    return this.refcnt - 1;
   }
 }
 

@@ -235,27 +235,33 @@ export class ModuleLoader {
   }
 
   private handle(descriptor: ModuleDescriptor & { readonly version: string }, packageName: string | undefined): Handle {
-    const h = new Handle(descriptor.name, descriptor.version, packageName, descriptor);
-    h.refcnt = this.kernel.refcount(`module ${descriptor.name}`, 1);
-    return h;
+    return new Handle(descriptor.name, descriptor.version, packageName, descriptor);
   }
 
-  /** try_module_get: false if the module is going away or gone (a module still in its init may be got). The core is undefined. */
+  /**
+   * try_module_get: false if the module is going away or gone (a module still in its init may be got), or if its
+   * count is 0 (a put too many took the base: the kernel's increment-unless-zero fails, silently). The core is undefined.
+   */
   tryModuleGet(m: ModuleHandle | undefined): boolean {
     if (m === undefined) return true;
     const h = m as Handle;
-    if (h.state === 'going' || !h.listed) return false;
-    h.refcnt.inc();
+    const v = h.refcnt;
+    if (v === 0 || h.state === 'going' || !h.listed) return false;
+    h.refcnt = v + 1;
     return true;
   }
 
   /**
-   * module_put. A put with no reference held is a refcount_t underflow: it is
-   * reported as a WARNING and the count saturates, so the module can never be
-   * unloaded (a leak, instead of freeing code that is still in use).
+   * module_put, as the kernel's decrement-if-positive: a put with no reference held takes the base (1 to 0) without
+   * a word, as the kernel does; it shows as -1 references, no get succeeds after it, and rmmod then hits a BUG. Only
+   * a put at 0 is a WARNING, and it changes nothing.
    */
   modulePut(m: ModuleHandle | undefined): void {
-    if (m !== undefined) (m as Handle).refcnt.putBiased();
+    if (m === undefined) return;
+    const h = m as Handle;
+    const v = h.refcnt;
+    if (v > 0) h.refcnt = v - 1;
+    else this.kernel.warnRefcount(`module_put of ${h.name}: Failed to put refcount (it is 0: the module holds no reference and no base)`);
   }
 
   /** rmmod: refused with EBUSY while referenced, depended on or busy; otherwise exit and cleanups (ETIMEDOUT if exit hangs). */
@@ -266,6 +272,7 @@ export class ModuleLoader {
     if (!h) throw kerr('ENOENT', `module ${name} is not loaded`);
     if (h.state !== 'live') throw kerr('EBUSY', `module ${h.name} is ${h.state}`);
     if (h.userSet.size > 0) throw kerr('EBUSY', `module ${h.name} is in use by ${[...h.userSet].join(', ')}; unload those first`);
+    if (h.refcnt === 0) throw this.releaseBelowBase(h);
     if (h.refs > 0) throw kerr('EBUSY', `module ${h.name} is in use (${h.refs} reference(s), e.g. open perf events); close them first`);
     for (const check of h.busyChecks) {
       let reason: string | undefined;
@@ -289,6 +296,20 @@ export class ModuleLoader {
     this.kernel.log.info('module', `unloaded ${h.name}`);
     this.kernel.lifecycle.fire('module:unloaded', { module: h.name });
     if (exitError?.code === 'ETIMEDOUT') throw exitError;
+  }
+
+  /**
+   * rmmod of a module whose count a put too many took to 0: the kernel's release of the base reference finds it below
+   * the base and hits a BUG, which kills the rmmod task (with the module mutex held). Here the oops is logged and the
+   * unload fails with EIO, changing nothing: the module stays loaded, its count at 0.
+   */
+  private releaseBelowBase(h: Handle): KernelError {
+    const what = `module ${h.name}'s reference count is below its base: a module_put was made without a reference`;
+    this.kernel.log.err(
+      'module',
+      `kernel BUG at kernel/module/main.c: try_release_module_ref: ${what}\nCall Trace:\n try_release_module_ref\n try_stop_module\n __arm64_sys_delete_module`,
+    );
+    return kerr('EIO', `rmmod ${h.name}: kernel BUG (${what}); the kernel kills the rmmod task here, and the module stays loaded`);
   }
 
   private forget(h: Handle): void {
