@@ -1,6 +1,6 @@
-// Tests of the manual and real clocks (timer order, cancellation, step) and of the ordered workqueue.
+// Tests of the manual and real clocks (timer order, cancellation, step, a timer storm's bound) and of the ordered workqueue.
 import { expect } from 'chai';
-import { createKernel, KernelError, ManualClock, OrderedWorkqueue, RealClock, type WorkFailure } from '../src/index.js';
+import { createKernel, KernelError, MAX_TIMERS_AT_ONE_INSTANT, ManualClock, OrderedWorkqueue, RealClock, type WorkFailure } from '../src/index.js';
 
 describe('ManualClock', () => {
   it('fires timers in deadline order with now() at each deadline', () => {
@@ -58,6 +58,42 @@ describe('ManualClock', () => {
     expect(clock.step()).to.equal(true);
     expect(clock.now()).to.equal(1_000_000_000_000);
     expect(clock.step()).to.equal(false);
+  });
+
+  it('fails a timer storm with EDEADLK instead of spinning: a timer that arms itself again at its own deadline holds time still', () => {
+    const bound = 1000;
+    const clock = new ManualClock(100, bound);
+    const owner = new (class OverflowingDevice {})();
+    let fired = 0;
+    const rearm = () => {
+      fired++;
+      // Past twice the bound the test ends the storm itself, so a clock without the bound fails here rather than spinning.
+      if (fired > 2 * bound) throw new Error('the clock let a storm run past its bound');
+      clock.at(clock.now(), rearm, owner);
+    };
+    clock.at(150, rearm, owner);
+    const later: number[] = [];
+    clock.at(151, () => later.push(clock.now()));
+    expect(() => clock.advance(1000)).to.throw(
+      KernelError,
+      'EDEADLK: timer storm: over 1000 timers fired at 150 ns without time moving on (the last armed by a OverflowingDevice); a timer that arms itself again at its own deadline holds the clock there: its callback must make progress',
+    );
+    // The first fire moved time to 150; every later one is at 150, and the one past the bound is dropped, not fired.
+    expect([fired, clock.now(), later]).to.deep.equal([bound + 1, 150, []]);
+    // The clock is usable again: the timer at 151 fires on the next advance.
+    clock.advance(1);
+    expect(later).to.deep.equal([151]);
+    // A burst as large as the bound at one instant is no storm, and neither is one at each of many instants.
+    let burst = 0;
+    for (let i = 0; i < bound; i++) clock.at(200, () => burst++);
+    for (let i = 0; i < 3 * bound; i++) clock.at(300 + (i % 3), () => burst++);
+    clock.advanceTo(400);
+    expect(burst).to.equal(4 * bound);
+    // The default bound is well above any real burst, and a bad bound is refused.
+    expect(new ManualClock().maxTimersAtOneInstant)
+      .to.equal(MAX_TIMERS_AT_ONE_INSTANT)
+      .and.to.equal(2 ** 20);
+    expect(() => new ManualClock(0, 0)).to.throw(KernelError, 'EINVAL: the timers at one instant must be bounded by a positive integer, got 0');
   });
 
   it('RealClock returns increasing integer nanoseconds', () => {

@@ -1,5 +1,5 @@
 // The machine's clock in integer nanoseconds: a deterministic manual clock with timers, and one that follows the host.
-import { describeValue, kerr } from '../base/errors.js';
+import { describeValue, type KernelError, kerr } from '../base/errors.js';
 import { WorkCounter } from './work.js';
 
 export interface Timer {
@@ -65,6 +65,13 @@ class ManualTimer implements Timer {
 }
 
 /**
+ * How many timers one advance fires at one instant before it calls it a storm: a timer that arms itself again at its
+ * own deadline (a device whose overflow never comes, say) would otherwise hold time there for ever. Far above any real
+ * burst (every counter of 4096 PMUs overflowing in one ns is 2^18). A clock may be given another bound.
+ */
+export const MAX_TIMERS_AT_ONE_INSTANT = 1 << 20;
+
+/**
  * A virtual clock that moves only when told. Timers fire in deadline order
  * (ties in the order they were armed), each with `now()` equal to its
  * deadline, including timers armed by other timers within the same advance.
@@ -78,8 +85,13 @@ export class ManualClock implements Clock {
   private advancing = false;
   private target = 0;
 
-  constructor(startNs = 0) {
+  constructor(
+    startNs = 0,
+    readonly maxTimersAtOneInstant = MAX_TIMERS_AT_ONE_INSTANT,
+  ) {
     checkTime('start time', startNs);
+    if (!Number.isSafeInteger(maxTimersAtOneInstant) || maxTimersAtOneInstant < 1)
+      throw kerr('EINVAL', `the timers at one instant must be bounded by a positive integer, got ${describeValue(maxTimersAtOneInstant)}`);
     this.t = startNs;
   }
 
@@ -114,10 +126,13 @@ export class ManualClock implements Clock {
     this.advancing = true;
     this.target = target;
     try {
+      let atThisInstant = 0;
       for (;;) {
         const next = this.heap[0];
         if (next === undefined || next.deadline > target) break;
         this.pop();
+        if (next.deadline !== this.t) atThisInstant = 0;
+        else if (++atThisInstant > this.maxTimersAtOneInstant) throw this.storm(next);
         this.t = next.deadline;
         next.active = false;
         this.work.steps++;
@@ -127,6 +142,16 @@ export class ManualClock implements Clock {
     } finally {
       this.advancing = false;
     }
+  }
+
+  /** The error of a timer storm: time stays where it is, and the timer that went past the bound is dropped. */
+  private storm(timer: ManualTimer): KernelError {
+    timer.active = false;
+    const owner = timer.owner === undefined ? '' : ` (the last armed by a ${timer.owner.constructor?.name ?? 'timer owner'})`;
+    return kerr(
+      'EDEADLK',
+      `timer storm: over ${this.maxTimersAtOneInstant} timers fired at ${this.t} ns without time moving on${owner}; a timer that arms itself again at its own deadline holds the clock there: its callback must make progress`,
+    );
   }
 
   /** Advance to the next pending timer and fire it; false if there is none. */
