@@ -4,7 +4,18 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { formatCpuReport, GcCounter, MAX_CHUNK_RUNS, MIN_CHUNK_RUNS, planChunks, runJobs, workerFlags } from '@cspmu/testkit';
+import {
+  CHUNKS_IN_HAND,
+  COVERAGE_NAMES,
+  formatCpuReport,
+  GcCounter,
+  HeldChunks,
+  MAX_CHUNK_RUNS,
+  MIN_CHUNK_RUNS,
+  planChunks,
+  runJobs,
+  workerFlags,
+} from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -152,6 +163,122 @@ describe('npm run fuzz', function () {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('hands each worker its next chunk before it finishes the one it runs, so no worker waits for its parent between chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cspmu-held-chunks-'));
+    try {
+      // A worker that answers its first chunk only once a second message has come (a worker holding one chunk would wait forever:
+      // it gives up after 10 s, exit 7, and the fuzz fails), then every chunk at once; it logs what it received.
+      const script = join(dir, 'worker.mjs');
+      writeFileSync(
+        script,
+        `import { appendFileSync } from 'node:fs';
+const zero = Object.fromEntries(${JSON.stringify(COVERAGE_NAMES)}.map((n) => [n, 0]));
+const got = [];
+const answer = (c) => process.send({ type: 'result', index: c.index, runs: c.runs, counts: zero, failure: undefined });
+const guard = setTimeout(() => { appendFileSync(${JSON.stringify(join(dir, 'log'))}, 'no second message\\n'); process.exit(7); }, 10000);
+process.on('message', (m) => {
+  got.push(m.type === 'chunk' ? m.chunk.index : m.type);
+  if (m.type === 'stop') { clearTimeout(guard); appendFileSync(${JSON.stringify(join(dir, 'log'))}, JSON.stringify(got) + '\\n'); process.disconnect(); return; }
+  if (got.length === 1) return;
+  clearTimeout(guard);
+  if (got.length === 2) answer({ index: got[0], runs: 5 });
+  answer(m.chunk);
+});
+process.send({ type: 'ready' });
+`,
+      );
+      const options = { maxSteps: 5, inject: [], timeoutMs: 20000 };
+      let done = 0;
+      const r = await runJobs(script, planChunks(60, 1), 2, options, (n) => (done = n));
+      expect(CHUNKS_IN_HAND).to.equal(2);
+      expect(r.coverage.runs).to.equal(60);
+      expect(done).to.equal(60);
+      // One line per worker (a worker the other outran may have been sent only stop); none gave up waiting for a second chunk.
+      const got = readFileSync(join(dir, 'log'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as (number | string)[]);
+      expect(got).to.have.length(2);
+      // Every chunk was sent to one worker, once, and stop came last, after the chunks it was sent.
+      for (const g of got) expect(g.indexOf('stop')).to.equal(g.length - 1);
+      expect(
+        got
+          .flatMap((g) => g.slice(0, -1))
+          .map(Number)
+          .sort((a, b) => a - b),
+      ).to.deep.equal([...Array(12).keys()]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails, naming the worker and both chunks, when a worker reports on a chunk other than the one it was to run first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cspmu-out-of-order-'));
+    try {
+      const script = join(dir, 'worker.mjs');
+      writeFileSync(
+        script,
+        `const zero = Object.fromEntries(${JSON.stringify(COVERAGE_NAMES)}.map((n) => [n, 0]));
+const got = [];
+process.on('message', (m) => {
+  if (m.type !== 'chunk') return process.disconnect();
+  got.push(m.chunk);
+  if (got.length === 2) process.send({ type: 'result', index: got[1].index, runs: got[1].runs, counts: zero, failure: undefined });
+});
+process.send({ type: 'ready' });
+`,
+      );
+      let error: Error | undefined;
+      await runJobs(script, planChunks(20, 1), 1, { maxSteps: 5, inject: [], timeoutMs: 20000 }, () => {}).catch((e: Error) => (error = e));
+      expect(error?.message).to.equal('fuzz worker 1 reported on chunk 1 while it was to run chunk 0');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker runs the chunks it holds one at a time, in order; stop lets the running one finish and drops the rest', async () => {
+    const ran: string[] = [];
+    let stopped = 0;
+    const gates: (() => void)[] = [];
+    const held = new HeldChunks(
+      (c) =>
+        new Promise<void>((resolve) => {
+          ran.push(`start ${c.index}`);
+          gates.push(() => {
+            ran.push(`end ${c.index}`);
+            resolve();
+          });
+        }),
+      () => void stopped++,
+    );
+    const chunk = (index: number) => ({ index, seed: index, runs: 5 });
+    held.add(chunk(0));
+    held.add(chunk(1));
+    expect(ran).to.deep.equal(['start 0']);
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(ran).to.deep.equal(['start 0', 'end 0', 'start 1']);
+    held.add(chunk(2));
+    held.add(chunk(3));
+    held.stop();
+    held.add(chunk(4));
+    expect(stopped).to.equal(0);
+    gates.shift()!();
+    await new Promise((r) => setImmediate(r));
+    expect(ran).to.deep.equal(['start 0', 'end 0', 'start 1', 'end 1']);
+    expect(stopped).to.equal(1);
+    held.stop();
+    expect(stopped).to.equal(1);
+    // Stopped while idle: at once.
+    let idleStopped = 0;
+    const idle = new HeldChunks(
+      async () => {},
+      () => void idleStopped++,
+    );
+    idle.stop();
+    expect(idleStopped).to.equal(1);
   });
 
   it('prints a failure found by a worker as a seed and path that replay in one process to the same trace', () => {

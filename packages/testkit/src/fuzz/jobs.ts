@@ -42,14 +42,27 @@ export function workerFlags(jobs: number, cores: number): string[] {
   return jobs >= cores ? ['--single-threaded-gc'] : [];
 }
 
-/** What a worker sends its parent. */
+/**
+ * Chunks a worker holds at once: the one it runs and the next. A worker that
+ * held one would wait, after each chunk, for its parent to be scheduled and
+ * answer; with every core fuzzing, the parent shares a core with a worker.
+ */
+export const CHUNKS_IN_HAND = 2;
+
+/** What a worker sends its parent (progress and results name the chunk they are about). */
 export type WorkerMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'progress'; readonly done: number }
-  | { readonly type: 'result'; readonly runs: number; readonly counts: Record<CoverageName, number>; readonly failure: FuzzFailureReport | undefined }
+  | { readonly type: 'progress'; readonly index: number; readonly done: number }
+  | {
+      readonly type: 'result';
+      readonly index: number;
+      readonly runs: number;
+      readonly counts: Record<CoverageName, number>;
+      readonly failure: FuzzFailureReport | undefined;
+    }
   | { readonly type: 'cpu'; readonly cpu: ProcessCpu | null };
 
-/** What a parent sends a worker: the next chunk, or stop. */
+/** What a parent sends a worker: one more chunk to run after those it holds, or stop (finish the chunk running, start no other). */
 export type ParentMessage = { readonly type: 'chunk'; readonly chunk: Chunk } | { readonly type: 'stop' };
 
 export interface CombinedResult {
@@ -113,9 +126,10 @@ export class ChunkTally {
 
 /**
  * Run the chunks on `jobs` worker processes (`script`, given the options), each
- * taking the next chunk when it is free, calling `progress` with the total
- * runs done; this process only hands out chunks and adds up. On the first
- * failure no more chunks are handed out and the workers are stopped.
+ * holding CHUNKS_IN_HAND chunks and given the next as it finishes one, calling
+ * `progress` with the total runs done; this process only hands out chunks and
+ * adds up. On the first failure no more chunks are handed out and the workers
+ * are stopped.
  */
 export async function runJobs(
   script: string,
@@ -137,28 +151,41 @@ export async function runJobs(
         const child = fork(script, [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
         children.push(child);
         child.on('error', (e) => (tally.failure ? resolve() : reject(e)));
-        let current: Chunk | undefined;
+        // The chunks sent to this worker and not yet finished, in the order it runs them.
+        const held: Chunk[] = [];
         let told = false;
-        const next = () => {
-          current = take();
-          told = current === undefined;
-          child.send(current ? { type: 'chunk', chunk: current } : { type: 'stop' });
+        const stop = () => {
+          told = true;
+          child.send({ type: 'stop' });
+        };
+        const topUp = () => {
+          for (let c = held.length < CHUNKS_IN_HAND ? take() : undefined; c; c = held.length < CHUNKS_IN_HAND ? take() : undefined) {
+            held.push(c);
+            child.send({ type: 'chunk', chunk: c });
+          }
+          if (held.length === 0 || tally.failure) stop();
         };
         child.on('message', (m: WorkerMessage) => {
-          if (m.type === 'ready') return next();
+          if (m.type === 'ready') return topUp();
           if (m.type === 'cpu') return void workersCpu.push(m.cpu ?? undefined);
-          if (!current) return;
+          const current = held[0];
+          if (!current || current.index !== m.index) {
+            // A worker runs its chunks in the order they were sent: anything else is a broken worker, not a result to guess at.
+            reject(new Error(`fuzz worker ${i + 1} reported on chunk ${m.index} while it was to run chunk ${current?.index ?? '(none)'}`));
+            return void child.kill();
+          }
           if (m.type === 'progress') return tally.report(current, m.done);
+          held.shift();
           const hadFailed = tally.failure !== undefined;
           tally.finish(current, m.runs, m.counts, m.failure);
           if (!hadFailed && tally.failure) for (const c of children) if (c !== child && c.exitCode === null) c.kill();
-          if (child.exitCode === null && !child.killed) next();
-          else current = undefined;
+          if (child.exitCode === null && !child.killed && !told) topUp();
         });
         // 'close', not 'exit': a child's exit can be reaped before its last IPC messages are read; close waits for the channel too.
         // A worker that ends before it is told to stop (a crash at start-up, say) fails the fuzz: its chunks would otherwise go unrun, unreported.
         child.on('close', (code, signal) => {
           const how = signal ?? `code ${code}`;
+          const current = held[0];
           if (tally.failure || (told && current === undefined)) resolve();
           else if (current) reject(new Error(`fuzz worker ${i + 1} exited with ${how} while running chunk ${current.index} (seed ${current.seed})`));
           else reject(new Error(`fuzz worker ${i + 1} exited with ${how} before it was told to stop`));

@@ -7,22 +7,62 @@ function runChunk(chunk: Chunk, o: JobOptions, onRun: () => void) {
   return runFuzz({ runs: chunk.runs, seed: chunk.seed, maxSteps: o.maxSteps, inject: o.inject, timeoutMs: o.timeoutMs, onRun });
 }
 
-/** The body of a worker process: ask for chunks, run each, report progress every few runs and each chunk's result, until told to stop. */
+/**
+ * The chunks a worker holds, run one at a time in the order they came. Stop
+ * drops those not started: after a failure elsewhere their runs are not wanted,
+ * and at the end the parent stops a worker only once it holds none.
+ */
+export class HeldChunks {
+  private readonly waiting: Chunk[] = [];
+  private stopping = false;
+  private running = false;
+
+  /** `run` runs one chunk; `stopped` is called once, when stop has come and no chunk is running. */
+  constructor(
+    private readonly run: (chunk: Chunk) => Promise<void>,
+    private readonly stopped: () => void,
+  ) {}
+
+  add(chunk: Chunk): void {
+    if (this.stopping) return;
+    this.waiting.push(chunk);
+    if (!this.running) void this.drain();
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.waiting.length = 0;
+    if (!this.running) this.stopped();
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    for (let c = this.waiting.shift(); c; c = this.waiting.shift()) await this.run(c);
+    this.running = false;
+    if (this.stopping) this.stopped();
+  }
+}
+
+/** The body of a worker process: run the chunks its parent hands it, reporting progress every few runs and each chunk's result, until told to stop. */
 export async function workerMain(o: JobOptions): Promise<void> {
   const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, () => resolve()) : resolve()));
   const gc = o.cpuReport ? new GcCounter() : undefined;
   await new Promise<void>((stopped) => {
-    process.on('message', async (m: ParentMessage) => {
-      if (m.type === 'stop') {
+    const held = new HeldChunks(
+      async (chunk) => {
+        let done = 0;
+        const r = await runChunk(chunk, o, () => {
+          if (++done % 25 === 0) void send({ type: 'progress', index: chunk.index, done });
+        });
+        await send({ type: 'result', index: chunk.index, runs: r.runs, counts: r.coverage.counts, failure: r.failure });
+      },
+      async () => {
         if (gc) await send({ type: 'cpu', cpu: gc.stop() ?? null });
-        return stopped();
-      }
-      let done = 0;
-      const r = await runChunk(m.chunk, o, () => {
-        if (++done % 25 === 0) void send({ type: 'progress', done });
-      });
-      await send({ type: 'result', runs: r.runs, counts: r.coverage.counts, failure: r.failure });
-    });
+        stopped();
+      },
+    );
+    process.on('message', (m: ParentMessage) => (m.type === 'stop' ? held.stop() : held.add(m.chunk)));
     void send({ type: 'ready' });
   });
   process.disconnect?.();
