@@ -25,6 +25,9 @@ const CORPUS: Case[] = [
   { name: 'CSV -x with another separator', args: ['-x', ';', '-C', '0', '-e', SW], command: ['true'], layout: 'csv' },
   { name: 'JSON -j', args: ['-j', '-e', SW], command: ['true'], layout: 'json' },
   { name: 'interval -I 100', args: ['-C', '0', '-I', '100', '-e', SW], command: ['sleep', '0.45'], layout: 'std', first: 5 },
+  // perf 6.1 takes any interval of 1 ms or more, and -I 0 prints no intervals at all.
+  { name: '-I 5', args: ['-C', '0', '-I', '5', '-e', SW], command: ['sleep', '0.1'], layout: 'std', first: 5 },
+  { name: '-I 0 is no interval', args: ['-I', '0', '-e', SW], command: ['true'], layout: 'std' },
   { name: 'interval CSV', args: ['-C', '0', '-I', '100', '-x,', '-e', SW], command: ['sleep', '0.45'], layout: 'csv', first: 4 },
   { name: 'interval JSON', args: ['-C', '0', '-I', '100', '-j', '-e', SW], command: ['sleep', '0.45'], layout: 'json', first: 4 },
   { name: '-A per CPU', args: ['-C', '0,1', '-A', '-e', SW], command: ['sleep', '0.05'], layout: 'std' },

@@ -68,8 +68,8 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   const durationNs = o.duration === undefined ? undefined : parseDuration(o.duration, '--duration');
   if (durationNs !== undefined && command.length > 0) throw kerr('EINVAL', 'give either --duration or a command, not both');
   const intervalText = o.intervalPrint ?? (o as { interval?: string }).interval;
-  const intervalMs = positiveInt(intervalText, '-I');
-  if (intervalMs !== undefined && intervalMs < 10) throw kerr('EINVAL', `-I ${intervalMs}: the print interval must be at least 10 ms`);
+  // As perf 6.1: -I 0 is no interval printing, and any interval of 1 ms or more is taken.
+  const intervalMs = intervalText === '0' ? undefined : positiveInt(intervalText, '-I');
   const repeat = positiveInt(o.repeat, '-r') ?? 1;
   const timeoutMs = positiveInt(o.timeout, '--timeout');
   if (timeoutMs !== undefined && durationNs !== undefined) throw kerr('EINVAL', '--timeout waits in wall time and --duration jumps virtual time: give one');
