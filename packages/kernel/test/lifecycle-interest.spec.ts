@@ -75,5 +75,22 @@ describe('Lifecycle interests', () => {
     expect(lc.wanted(i)).to.equal(false);
     kernel.trace.enable('cspmu:lifecycle');
     expect(lc.wanted(i)).to.equal(true);
+    kernel.trace.disableAll();
+    expect(lc.wanted(i)).to.equal(false);
+  });
+
+  it('an interest made while recording or tracing starts wanted; a listener keeps it wanted after both stop', () => {
+    const { kernel } = createKernel();
+    const lc = kernel.lifecycle;
+    const rec = lc.record();
+    expect(lc.wanted(lc.interest(NAME))).to.equal(true);
+    rec.stop();
+    kernel.trace.enable('cspmu:lifecycle');
+    const other = lc.interest('device:removed');
+    expect(lc.wanted(other)).to.equal(true);
+    lc.on(NAME, () => undefined);
+    kernel.trace.enable('cspmu:lifecycle', false);
+    expect(lc.wanted(lc.interest(NAME))).to.equal(true);
+    expect(lc.wanted(other)).to.equal(false);
   });
 });

@@ -65,8 +65,11 @@ function bool(name: (typeof BOOLS)[number], v: unknown): boolean {
   return v;
 }
 
-/** Absent, or a bigint from 1 to 2^64-1, or 0n (one comparison settles the usual 0n). */
-const plainU64 = (v: unknown): boolean => v === undefined || v === 0n || (typeof v === 'bigint' && v > 0n && v <= U64_MAX);
+/**
+ * Absent, or a bigint from 0 to 2^64-1: one that its low 64 bits give back whole. No comparison with a bigint
+ * bound: V8 makes that a call into a builtin (BigIntLessThanOrEqual) on every open, where it does asUintN inline.
+ */
+const plainU64 = (v: unknown): boolean => v === undefined || (typeof v === 'bigint' && BigInt.asUintN(64, v) === v);
 /** Absent, or a non-negative safe integer. */
 const plainUint = (v: unknown): boolean => v === undefined || (typeof v === 'number' && Number.isSafeInteger(v) && v >= 0);
 const plainBool = (v: unknown): boolean => v === undefined || typeof v === 'boolean';

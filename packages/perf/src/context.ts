@@ -1,8 +1,9 @@
 // One PMU's events on one CPU (perf_cpu_pmu_context): pinned and flexible groups, scheduling with rollback, rotation and time accounting.
-import type { CallSite, Clock, Smp, Timer } from '@cspmu/kernel';
+import type { CallStack, Clock, Smp, Timer } from '@cspmu/kernel';
 import { PERF_EF_START, PERF_EVENT_STATE as S } from './constants.js';
 import type { PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
+import { addOn, delOn, pmuDisableOn, pmuEnableOn } from './pmu-calls.js';
 import { RotationCycle } from './rotation-cycle.js';
 import type { PmuCallSites } from './sites.js';
 
@@ -27,6 +28,7 @@ export class PmuCpuContext {
     private readonly smp: Smp,
     private readonly muxIntervalNs: () => number,
     private readonly sites: PmuCallSites,
+    private readonly calls: CallStack,
   ) {}
 
   get empty(): boolean {
@@ -51,40 +53,27 @@ export class PmuCpuContext {
   }
 
   private callPmuDisable(): void {
-    this.onCpu(this.sites.disable, this.pmu, this.pmu.pmuDisable, undefined, undefined);
+    pmuDisableOn(this.sites.disable, this.calls, this.smp, this.cpu, this.pmu);
   }
 
   private callPmuEnable(): void {
-    this.onCpu(this.sites.enable, this.pmu, this.pmu.pmuEnable, undefined, undefined);
-  }
-
-  /** Call a PMU callback through its site on this context's CPU (smp.on without a closure: open and close make several). */
-  private onCpu<A, B, R>(site: CallSite, pmu: Pmu, fn: (this: Pmu, a: A, b: B) => R, a: A, b: B): R {
-    const smp = this.smp;
-    const prev = smp.current;
-    // A task context (CPU -1) runs on whichever CPU its task is on: the current one.
-    const cpu = this.cpu;
-    smp.current = cpu < 0 ? prev : cpu;
-    try {
-      return site.invoke(pmu, fn, a, b);
-    } finally {
-      smp.current = prev;
-    }
+    pmuEnableOn(this.sites.enable, this.calls, this.smp, this.cpu, this.pmu);
   }
 
   // ---- time ----
 
-  updateTimes(e: PerfEvent, now = this.clock.now()): void {
+  // The open and close paths compare states as numbers, INACTIVE 0 and ACTIVE 1 (PERF_EVENT_STATE, which a spec pins):
+  // each name is a module-variable load, a hole check and a property load, and grows the bytecode V8 inlines.
+
+  /** Account the time since the event's stamp: to its enabled time if it is enabled (INACTIVE or ACTIVE), and to its running time if it is on the PMU. */
+  updateTimes(e: PerfEvent, now: number): void {
     const d = now - e.tstamp;
-    if (d > 0) {
-      if (e.state === S.ACTIVE) {
-        e.enabledNs += d;
-        e.runningNs += d;
-      } else if (e.state === S.INACTIVE) {
-        e.enabledNs += d;
-      }
-    }
     e.tstamp = now;
+    if (d > 0) {
+      const state = e.state;
+      if (state >= 0) e.enabledNs += d;
+      if (state === 1) e.runningNs += d;
+    }
   }
 
   // ---- groups ----
@@ -94,6 +83,30 @@ export class PmuCpuContext {
     this.cycle.reset();
     leader.ctx = this;
     (leader.attr.pinned ? this.pinned : this.flexible).push(leader);
+  }
+
+  /**
+   * __perf_install_in_context of a new event (a leader, alone): add it, then ctx_resched. A lone
+   * event joining a context that holds no other group (every open of a lone
+   * event into an idle context) takes one pass with the same callbacks:
+   * nothing is on the PMU to take off, and its own is the only group to
+   * schedule. Anything else reschedules in full.
+   */
+  install(leader: PerfEvent): void {
+    this.addGroup(leader);
+    if (this.flexible.length === 1 && this.pinned.length === 0) this.schedInAlone(leader);
+    else this.resched(leader.attr.pinned);
+  }
+
+  /** ctx_resched when `e`, a lone flexible event, is the context's only group (addGroup has just reset the rotation record). */
+  private schedInAlone(e: PerfEvent): void {
+    this.pmuDisable();
+    this.rotateNecessary = false;
+    if (e.state === 0 && this.eventSchedIn(e) < 0) {
+      this.rotateNecessary = true;
+      this.startRotation();
+    }
+    this.pmuEnable();
   }
 
   /** The record goes on: a group leaving lowers the member count, which the record compares. */
@@ -111,27 +124,28 @@ export class PmuCpuContext {
     if (this.flexible.length === 0) this.stopRotation();
   }
 
+  /** event_sched_in of an INACTIVE event (0): ACTIVE (1) while the PMU's add runs, back to INACTIVE if it fails. */
   private eventSchedIn(e: PerfEvent): number {
-    if (e.state !== S.INACTIVE) return 0;
-    this.updateTimes(e);
-    e.state = S.ACTIVE;
-    const ret = this.onCpu(this.sites.add, e.pmu, e.pmu.add, e, PERF_EF_START);
+    if (e.state !== 0) return 0;
+    this.updateTimes(e, this.clock.now());
+    e.state = 1;
+    const ret = addOn(this.sites.add, this.calls, this.smp, this.cpu, e, PERF_EF_START);
     if (ret < 0) {
-      e.state = S.INACTIVE;
+      e.state = 0;
       return ret;
     }
     return 0;
   }
 
-  /** event_sched_out: an active event's del runs inside its own PMU disable/enable pair. */
-  eventSchedOut(e: PerfEvent, next: number = S.INACTIVE): void {
-    this.updateTimes(e);
-    if (e.state === S.ACTIVE) {
+  /** event_sched_out: an ACTIVE event's del runs inside its own PMU disable/enable pair; it ends INACTIVE. */
+  eventSchedOut(e: PerfEvent): void {
+    this.updateTimes(e, this.clock.now());
+    if (e.state === 1) {
       this.pmuDisable();
-      this.onCpu(this.sites.del, e.pmu, e.pmu.del, e, 0);
-      e.state = next;
+      delOn(this.sites.del, this.calls, this.smp, this.cpu, e, 0);
+      e.state = 0;
       this.pmuEnable();
-    } else if (e.state === S.INACTIVE) e.state = next;
+    }
   }
 
   /** group_sched_in with the default ADD transaction; on failure del what was added (siblings, then the leader). */
@@ -172,7 +186,7 @@ export class PmuCpuContext {
       if (pinnedFailed || this.groupSchedIn(l) < 0) {
         pinnedFailed = true;
         for (const e of l.groupMembers()) {
-          this.updateTimes(e);
+          this.updateTimes(e, this.clock.now());
           e.state = S.ERROR;
         }
       }
@@ -210,7 +224,7 @@ export class PmuCpuContext {
     this.pmuDisable();
     if (e.isLeader) this.groupSchedOut(e);
     else this.eventSchedOut(e);
-    this.updateTimes(e);
+    this.updateTimes(e, this.clock.now());
     e.state = S.OFF;
     this.pmuEnable();
   }

@@ -8,6 +8,7 @@ import { EventFreer } from './free.js';
 import { EventLifecycle } from './lifecycle.js';
 import * as checks from './open-checks.js';
 import type { Pmu } from './pmu.js';
+import { eventInitOn } from './pmu-calls.js';
 import { PMU_SYSFS_ROOT, type PmuRegistration, PmuRegistry } from './registration.js';
 import { definePmuCallSites, type PmuCallSites } from './sites.js';
 import { SoftwarePmu } from './software-pmu.js';
@@ -112,7 +113,7 @@ export class PerfCore {
     const reg = this.registry.get(pmu);
     let ctx = reg.contexts.get(cpu);
     if (!ctx) {
-      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites);
+      ctx = new PmuCpuContext(pmu, cpu, this.kernel.clock, this.kernel.smp, () => reg.muxIntervalMs * 1_000_000, this.sites, this.kernel.calls);
       reg.contexts.set(cpu, ctx);
     }
     return (this.lastCtx = ctx);
@@ -165,7 +166,7 @@ export class PerfCore {
     const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
     if (group) event.leader = group;
     try {
-      this.sites.eventInit.invoke(pmu, pmu.eventInit, event, undefined);
+      eventInitOn(this.sites.eventInit, this.kernel.calls, pmu, event);
     } catch (e) {
       this.modules.modulePut(pmu.module);
       if (e instanceof KernelError && e.code === 'ENOENT' && generic) return undefined;
@@ -196,9 +197,7 @@ export class PerfCore {
     event.live = true;
     // Installing reschedules the context in one PMU disable/enable pair, whether the event is enabled or not.
     if (event.isLeader) {
-      const ctx = this.context(reg.pmu, event.cpu);
-      ctx.addGroup(event);
-      ctx.resched(event.attr.pinned);
+      this.context(reg.pmu, event.cpu).install(event);
     } else this.installMember(event);
     this.events.fireOpened(event, reg.name);
   }
@@ -256,7 +255,7 @@ export class PerfCore {
     this.checkLive(event);
     if (event.state !== S.OFF && event.state !== S.ERROR) return;
     const ctx = event.leader.ctx!;
-    ctx.updateTimes(event);
+    ctx.updateTimes(event, this.kernel.clock.now());
     event.state = S.INACTIVE;
     if (event.isLeader) for (const s of event.siblings) if (s.state === S.ERROR) s.state = S.INACTIVE;
     // A member waits for its group: nothing is rescheduled while the leader is not on the PMU.
@@ -323,7 +322,7 @@ export class PerfCore {
       if (leader.state === S.ACTIVE) src.groupSchedOut(leader);
       src.removeGroup(leader);
       for (const e of leader.groupMembers()) {
-        src.updateTimes(e);
+        src.updateTimes(e, this.kernel.clock.now());
         e.cpu = to;
       }
     }

@@ -63,11 +63,15 @@ export class EventFreer {
   }
 
   free(event: PerfEvent): Promise<void> {
-    const k = this.kernel;
     // Entered synchronously, so a grace period that starts after close() returns waits for this free.
     const token = this.freeing.readLock();
     this.inFlight++;
-    if (k.yieldPoint === undefined) return this.freeNow(event, token);
+    return this.kernel.yieldPoint === undefined ? this.freeNow(event, token) : this.freeScheduled(event, token);
+  }
+
+  /** The free under a scheduler: it can be preempted at each preemption point. */
+  private freeScheduled(event: PerfEvent, token: SrcuReadToken): Promise<void> {
+    const k = this.kernel;
     this.sleeping.add(event);
     return k.calls.runAsync(RELEASE_CHAIN, async () => {
       try {
@@ -83,7 +87,8 @@ export class EventFreer {
         await k.preempt('_free_event');
         this.finish(event);
       } finally {
-        this.done(event, token);
+        this.release(event);
+        this.done(token);
       }
     });
   }
@@ -105,7 +110,7 @@ export class EventFreer {
     this.running.push(event);
     let slept: Promise<void> | undefined;
     try {
-      event.state = S.EXIT;
+      event.state = -3; // EXIT
       const destroy = event.destroy;
       if (destroy !== undefined) slept = destroy(event) as Promise<void> | undefined;
       if (slept === undefined) {
@@ -113,13 +118,15 @@ export class EventFreer {
         this.finish(event);
       }
     } catch (e) {
-      this.done(event, token);
+      this.release(event);
+      this.done(token);
       return Promise.reject(e);
     } finally {
       calls.pop(depth);
     }
+    // finish() has released it: only the read section is left.
     if (slept === undefined) {
-      this.done(event, token);
+      this.done(token);
       return FREED;
     }
     // It sleeps from here: off the running stack (it is on top), onto the list.
@@ -132,22 +139,26 @@ export class EventFreer {
         this.exclusiveDestroy(event);
         this.finish(event);
       } finally {
-        this.done(event, token);
+        this.release(event);
+        this.done(token);
       }
     });
   }
 
   /** The exclusive-event accounting reads pmu->capabilities (after destroy). */
   private exclusiveDestroy(event: PerfEvent): void {
-    if (event.pmu.capabilities & PERF_PMU_CAP_EXCLUSIVE) this.kernel.calls.run('exclusive_event_destroy', () => undefined);
+    if (event.pmu.capabilities & PERF_PMU_CAP_EXCLUSIVE) this.exclusiveEventDestroy();
+  }
+
+  private exclusiveEventDestroy(): void {
+    this.kernel.calls.run('exclusive_event_destroy', () => undefined);
   }
 
   /** module_put(pmu->module), then the event is dead. */
   private finish(event: PerfEvent): void {
     const k = this.kernel;
     const module = event.pmu.module;
-    const depth = k.calls.depth;
-    k.calls.push(this.modulePutId);
+    const depth = k.calls.push(this.modulePutId);
     try {
       this.modules.modulePut(module);
       this.release(event);
@@ -156,13 +167,13 @@ export class EventFreer {
     } finally {
       k.calls.pop(depth);
     }
-    event.state = S.DEAD;
+    event.state = -5; // DEAD
     this.events.fireFreed(event);
   }
 
-  private done(event: PerfEvent, token: SrcuReadToken): void {
+  /** The free has finished (a free that did not reach finish() released its event first). */
+  private done(token: SrcuReadToken): void {
     this.inFlight--;
-    this.release(event);
     this.freeing.readUnlock(token);
   }
 
@@ -171,7 +182,7 @@ export class EventFreer {
     return [...this.sleeping.toArray(), ...this.running];
   }
 
-  /** The event no longer holds its module reference (again harmless: done() follows finish()). */
+  /** The event no longer holds its module reference (again harmless: the sleeping paths release in a finally after finish()). */
   private release(event: PerfEvent): void {
     const running = this.running;
     if (running.length !== 0 && running[running.length - 1] === event) running.pop();

@@ -62,7 +62,7 @@ function linuxMigrate({ core, pmu }: ReturnType<typeof perfRig>) {
     if (leader.state === S.ACTIVE) src.groupSchedOut(leader);
     src.removeGroup(leader);
     for (const e of leader.groupMembers()) {
-      src.updateTimes(e);
+      src.updateTimes(e, core.kernel.clock.now());
       e.cpu = 2;
     }
   }

@@ -36,9 +36,14 @@ export interface LifecycleRecord {
   readonly payload: unknown;
 }
 
-/** Whether anything listens to one lifecycle event: kept current by the stream as listeners come and go, so a hot path asks without a lookup by name. */
+/**
+ * Whether anything listens to one lifecycle event, and whether anything wants it (a listener, a recording or the
+ * lifecycle tracepoint): kept current by the stream as listeners, recordings and the tracepoint come and go, so a
+ * hot path asks one field without a lookup by name.
+ */
 export class LifecycleInterest {
   listened = false;
+  wanted = false;
   constructor(readonly name: LifecycleEventName) {}
 }
 
@@ -69,6 +74,7 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
       ],
       format: (r) => `${r.str('event')} ${r.str('detail')}`,
     });
+    this.tp.onChange = () => this.interestsChanged();
   }
 
   /** Emit a lifecycle event to listeners and the trace. */
@@ -92,14 +98,15 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
     if (i === undefined) {
       i = new LifecycleInterest(name);
       i.listened = this.listenerCount(name) > 0;
+      i.wanted = i.listened || this.recorders.size > 0 || this.tp.enabled;
       this.interests.push(i);
     }
     return i;
   }
 
-  /** wants(name) for a hot path, from the name's interest. */
+  /** wants(name) for a hot path, from the name's interest (one field, kept current). */
   wanted(i: LifecycleInterest): boolean {
-    return i.listened || this.recorders.size > 0 || this.tp.enabled;
+    return i.wanted;
   }
 
   override on<T extends Name>(event: T, fn: Listener<T>, context?: unknown): this {
@@ -135,6 +142,13 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
 
   private listenersChanged(): this {
     for (const i of this.interests) i.listened = this.listenerCount(i.name) > 0;
+    return this.interestsChanged();
+  }
+
+  /** A listener, a recording or the tracepoint came or went: every interest's wanted again. */
+  private interestsChanged(): this {
+    const all = this.recorders.size > 0 || this.tp.enabled;
+    for (const i of this.interests) i.wanted = i.listened || all;
     return this;
   }
 
@@ -146,6 +160,13 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
   record(): { records: LifecycleRecord[]; stop: () => void } {
     const records: LifecycleRecord[] = [];
     this.recorders.add(records);
-    return { records, stop: () => void this.recorders.delete(records) };
+    this.interestsChanged();
+    return {
+      records,
+      stop: () => {
+        this.recorders.delete(records);
+        this.interestsChanged();
+      },
+    };
   }
 }
