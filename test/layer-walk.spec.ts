@@ -10,7 +10,7 @@ import { node, ROOT } from './helpers/cli.js';
  * driver, the backend whose ops it calls, the bus, and the device model on
  * the far side of the bus. The kernel is the runtime under all of them (its
  * frames are call-site trampolines, function frames and smp.on, through
- * which a layer calls the next), so it is not a step of the walk.
+ * which a layer may call the next), so it is not a step of the walk.
  */
 const DOWNWARD = ['cli', 'perf-tool', 'system', 'perf', 'arm-cspmu', 'nvidia', 'mmio', 'hw'];
 
@@ -65,7 +65,9 @@ describe('Layers: the walk of a stat from flag to register write', function () {
     expect(layers.slice(-2)).to.deep.equal(['mmio', 'hw']);
     expect(layers).to.include.members(['perf', 'arm-cspmu']);
     expect(walkProblems(layers)).to.deep.equal([]);
-    expect(kernelFrames).to.be.greaterThan(0);
+    // The perf core calls an untraced PMU callback directly (a traced site goes through the kernel's CallSite.invoke),
+    // so no kernel trampoline sits between the layers on the way to the register write.
+    expect(kernelFrames).to.equal(0);
   });
 
   it('the walk check catches a layer entered twice and a call going up', () => {

@@ -13,23 +13,39 @@ import type { PmuCallSites } from './sites.js';
  * not all fit, nested pmu_disable/pmu_enable, and time accounting.
  */
 export class PmuCpuContext {
-  readonly pinned: PerfEvent[] = [];
-  readonly flexible: PerfEvent[] = [];
-  rotateNecessary = false;
-  rotations = 0;
-  private disableCount = 0;
-  private timer: Timer | undefined;
-  private readonly cycle = new RotationCycle();
+  // Declared and set in the constructor, not class fields or parameter properties: those are first defined as
+  // undefined (ES2022 define semantics), which loses V8 the field's type, and every hot load then checks a map.
+  declare readonly pmu: Pmu;
+  declare readonly cpu: number;
+  declare readonly pinned: PerfEvent[];
+  declare readonly flexible: PerfEvent[];
+  declare rotateNecessary: boolean;
+  declare rotations: number;
+  declare private disableCount: number;
+  declare private timer: Timer | undefined;
+  declare private readonly cycle: RotationCycle;
+  declare private readonly clock: Clock;
+  declare private readonly smp: Smp;
+  declare private readonly muxIntervalNs: () => number;
+  declare private readonly sites: PmuCallSites;
+  declare private readonly calls: CallStack;
 
-  constructor(
-    readonly pmu: Pmu,
-    readonly cpu: number,
-    private readonly clock: Clock,
-    private readonly smp: Smp,
-    private readonly muxIntervalNs: () => number,
-    private readonly sites: PmuCallSites,
-    private readonly calls: CallStack,
-  ) {}
+  constructor(pmu: Pmu, cpu: number, clock: Clock, smp: Smp, muxIntervalNs: () => number, sites: PmuCallSites, calls: CallStack) {
+    this.pmu = pmu;
+    this.cpu = cpu;
+    this.pinned = [];
+    this.flexible = [];
+    this.rotateNecessary = false;
+    this.rotations = 0;
+    this.disableCount = 0;
+    this.timer = undefined;
+    this.cycle = new RotationCycle();
+    this.clock = clock;
+    this.smp = smp;
+    this.muxIntervalNs = muxIntervalNs;
+    this.sites = sites;
+    this.calls = calls;
+  }
 
   get empty(): boolean {
     return this.pinned.length === 0 && this.flexible.length === 0;

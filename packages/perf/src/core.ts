@@ -32,23 +32,26 @@ export class PerfCore {
   set paranoid(v: number) {
     this.sysctl.paranoid = checks.checkParanoid(v);
   }
-  readonly srcu: Srcu;
+  declare readonly srcu: Srcu; // declared and set in the constructor (see PmuCpuContext), as the fields below
   /** The event-use side: one grace period of it and every free, read(2) and ioctl(2) begun before has finished. */
-  readonly freeing: Srcu;
+  declare readonly freeing: Srcu;
   /** read(2) and ioctl(2), which may sleep waiting for the hardware. */
-  readonly sys: PerfSyscalls;
-  private readonly freer: EventFreer;
-  private readonly registry: PmuRegistry;
-  private nextId = 1;
-  private lastCtx: PmuCpuContext | undefined;
-  private readonly events: EventLifecycle;
+  declare readonly sys: PerfSyscalls;
+  declare private readonly freer: EventFreer;
+  declare private readonly registry: PmuRegistry;
+  declare private nextId: number;
+  declare private lastCtx: PmuCpuContext | undefined;
+  declare private readonly events: EventLifecycle;
   /** The core's call sites into PMUs (function tracing patches these). */
-  readonly sites: PmuCallSites;
+  declare readonly sites: PmuCallSites;
+  declare readonly kernel: Kernel;
+  declare private readonly modules: ModuleLoader;
 
-  constructor(
-    readonly kernel: Kernel,
-    private readonly modules: ModuleLoader,
-  ) {
+  constructor(kernel: Kernel, modules: ModuleLoader) {
+    this.kernel = kernel;
+    this.modules = modules;
+    this.nextId = 1;
+    this.lastCtx = undefined;
     this.srcu = kernel.srcu('pmus');
     this.freeing = kernel.srcu('perf_free');
     this.registry = new PmuRegistry(kernel, this.srcu);
@@ -218,10 +221,7 @@ export class PerfCore {
     ctx.resched(leader.attr.pinned);
   }
 
-  /**
-   * close(): take the event off its context at once, then free it (destroy → put ctx →
-   * module_put). The free sleeps; the promise settles when it has finished.
-   */
+  /** close(): off its context at once, then freed (destroy, put ctx, module_put); the promise settles when the free has. */
   close(event: PerfEvent): Promise<void> {
     if (!(event instanceof PerfEvent)) throw kerr('EBADF', 'close: not a perf event');
     if (!event.live) throw kerr('EBADF', `event ${event.id} is already closed`);

@@ -23,10 +23,12 @@ const FREED: Promise<void> = Promise.resolve();
  * here, reported by KASAN at the core's next access.
  */
 export class EventFreer {
+  // Declared and set in the constructor (see PmuCpuContext): a class field or parameter property is first defined as
+  // undefined, and the release chain's ids then load as any number, converted through a double on every push.
   /** Events whose free has begun and not finished. */
-  inFlight = 0;
+  declare inFlight: number;
   /** Events whose free sleeps (a destroy that sleeps, or a scheduler) and still hold their PMU's module reference. */
-  private readonly sleeping = new EventList('freeing');
+  declare private readonly sleeping: EventList;
   /**
    * Events whose free runs straight through inside close() now and still hold
    * their PMU's module reference, outermost first: more than one only when a
@@ -34,25 +36,31 @@ export class EventFreer {
    * so such a free stores the young event into one long-lived object once
    * (a write barrier), where a list stores it twice.
    */
-  private readonly running: PerfEvent[] = [];
+  declare private readonly running: PerfEvent[];
 
   /** The release chain's frames (RELEASE_CHAIN) and module_put's, as call-stack ids: the same constants on every machine. */
-  private readonly perfReleaseId: number;
-  private readonly releaseKernelId: number;
-  private readonly putEventId: number;
-  private readonly freeEventId: number;
-  private readonly modulePutId: number;
+  declare private readonly perfReleaseId: number;
+  declare private readonly releaseKernelId: number;
+  declare private readonly putEventId: number;
+  declare private readonly freeEventId: number;
+  declare private readonly modulePutId: number;
   /** The machine was booted with the double-put bug (fixed at boot). */
-  private readonly doubleModulePut: boolean;
+  declare private readonly doubleModulePut: boolean;
+  declare private readonly kernel: Kernel;
+  declare private readonly modules: ModuleLoader;
+  /** The free side's SRCU: a grace period of it means every free begun before has finished. */
+  declare readonly freeing: Srcu;
+  /** Fires event:freed (to any listener) when an event is dead. */
+  declare private readonly events: EventLifecycle;
 
-  constructor(
-    private readonly kernel: Kernel,
-    private readonly modules: ModuleLoader,
-    /** The free side's SRCU: a grace period of it means every free begun before has finished. */
-    readonly freeing: Srcu,
-    /** Fires event:freed (to any listener) when an event is dead. */
-    private readonly events: EventLifecycle,
-  ) {
+  constructor(kernel: Kernel, modules: ModuleLoader, freeing: Srcu, events: EventLifecycle) {
+    this.kernel = kernel;
+    this.modules = modules;
+    this.freeing = freeing;
+    this.events = events;
+    this.inFlight = 0;
+    this.sleeping = new EventList('freeing');
+    this.running = [];
     this.doubleModulePut = kernel.inject.has('double-module-put');
     const calls = kernel.calls;
     this.perfReleaseId = calls.intern(RELEASE_CHAIN[0]);

@@ -20,14 +20,16 @@ declare module '@cspmu/kernel' {
  * that without a lookup by event name on every open and close.
  */
 export class EventLifecycle {
-  private readonly opened: LifecycleInterest;
-  private readonly closed: LifecycleInterest;
-  private readonly freed: LifecycleInterest;
+  // Declared and set in the constructor (see PmuCpuContext), so V8 keeps the fields' types.
+  declare private readonly opened: LifecycleInterest;
+  declare private readonly closed: LifecycleInterest;
+  declare private readonly freed: LifecycleInterest;
+  declare private readonly lc: Lifecycle;
+  declare private readonly nameOf: (pmu: Pmu) => string;
 
-  constructor(
-    private readonly lc: Lifecycle,
-    private readonly nameOf: (pmu: Pmu) => string,
-  ) {
+  constructor(lc: Lifecycle, nameOf: (pmu: Pmu) => string) {
+    this.lc = lc;
+    this.nameOf = nameOf;
     this.opened = lc.interest('event:opened');
     this.closed = lc.interest('event:closed');
     this.freed = lc.interest('event:freed');

@@ -37,9 +37,9 @@ export interface LifecycleRecord {
 }
 
 /**
- * Whether anything listens to one lifecycle event, and whether anything wants it (a listener, a recording or the
- * lifecycle tracepoint): kept current by the stream as listeners, recordings and the tracepoint come and go, so a
- * hot path asks one field without a lookup by name.
+ * Whether anything listens to one lifecycle event, and whether a listener or a recording wants it: kept current by
+ * the stream as listeners and recordings come and go, so a hot path asks one field (and the tracepoint's flag)
+ * without a lookup by name.
  */
 export class LifecycleInterest {
   listened = false;
@@ -74,7 +74,6 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
       ],
       format: (r) => `${r.str('event')} ${r.str('detail')}`,
     });
-    this.tp.onChange = () => this.interestsChanged();
   }
 
   /** Emit a lifecycle event to listeners and the trace. */
@@ -98,15 +97,19 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
     if (i === undefined) {
       i = new LifecycleInterest(name);
       i.listened = this.listenerCount(name) > 0;
-      i.wanted = i.listened || this.recorders.size > 0 || this.tp.enabled;
+      i.wanted = i.listened || this.recorders.size > 0;
       this.interests.push(i);
     }
     return i;
   }
 
-  /** wants(name) for a hot path, from the name's interest (one field, kept current). */
+  /**
+   * wants(name) for a hot path: the name's interest (one field, kept current) or the tracepoint. The tracepoint is
+   * asked here rather than folded in through its onChange hook: a closure of the stream kept there held a released
+   * machine alive through young collections (release-young.spec).
+   */
   wanted(i: LifecycleInterest): boolean {
-    return i.wanted;
+    return i.wanted || this.tp.enabled;
   }
 
   override on<T extends Name>(event: T, fn: Listener<T>, context?: unknown): this {
@@ -145,9 +148,9 @@ export class Lifecycle extends EventEmitter<EmitterMap> {
     return this.interestsChanged();
   }
 
-  /** A listener, a recording or the tracepoint came or went: every interest's wanted again. */
+  /** A listener or a recording came or went: every interest's wanted again. */
   private interestsChanged(): this {
-    const all = this.recorders.size > 0 || this.tp.enabled;
+    const all = this.recorders.size > 0;
     for (const i of this.interests) i.wanted = i.listened || all;
     return this;
   }
