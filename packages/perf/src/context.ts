@@ -114,10 +114,12 @@ export class PmuCpuContext {
     else this.resched(leader.attr.pinned);
   }
 
-  /** ctx_resched when `e`, a lone flexible event, is the context's only group (addGroup has just reset the rotation record). */
+  /**
+   * ctx_resched when `e`, a lone flexible event, is the context's only group (addGroup has just reset the rotation
+   * record, and rotateNecessary is already false: the last group to leave stopped the rotation).
+   */
   private schedInAlone(e: PerfEvent): void {
     this.pmuDisable();
-    this.rotateNecessary = false;
     if (e.state === 0 && this.eventSchedIn(e) < 0) {
       this.rotateNecessary = true;
       this.startRotation();

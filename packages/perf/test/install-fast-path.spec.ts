@@ -24,10 +24,12 @@ describe('Perf core: installing an event', () => {
 
   it('a lone event that finds no counter stays INACTIVE and starts the rotation timer', () => {
     const { core, pmu, type, clock } = perfRig(0);
+    const timers = clock.pendingTimers;
     const e = core.open({ type, config: 1n }, { cpu: 0 });
     expect(pmu.calls).to.deep.equal(['init 1', 'disable', 'add 1 EAGAIN', 'enable']);
     expect(e.state).to.equal(S.INACTIVE);
     expect(core.context(pmu, 0).rotateNecessary).to.equal(true);
+    expect(clock.pendingTimers).to.equal(timers + 1);
     pmu.calls.length = 0;
     clock.advance(4 * MS);
     // The rotation ran (a single group: nothing to rotate) and tried nothing more.
