@@ -114,4 +114,18 @@ describe('perf core: the free path', () => {
     expect(core.freeing.activeReaders).to.equal(0);
     expect(core.eventsHoldingModule()).to.deep.equal([]);
   });
+
+  it('under a scheduler too, a destroy that throws leaves nothing in flight and no event holding its module', async () => {
+    const { core, kernel, type } = await backed();
+    const e = core.open({ type, config: 1n }, { cpu: 0 });
+    e.destroy = () => {
+      throw new Error('destroy failed');
+    };
+    kernel.yieldPoint = () => undefined;
+    let err: unknown;
+    await core.close(e).catch((x) => (err = x));
+    expect((err as Error).message).to.equal('destroy failed');
+    expect(core.freeing.activeReaders).to.equal(0);
+    expect(core.eventsHoldingModule()).to.deep.equal([]);
+  });
 });

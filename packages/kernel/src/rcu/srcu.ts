@@ -31,9 +31,8 @@ export class Srcu {
     else this.readUnlockOther(epoch);
   }
 
-  /** An unlock of an older epoch (a grace period began since the lock), or an unbalanced one. */
+  /** An unlock of an older epoch (a grace period began since the lock), or an unbalanced one (the current epoch is never in `readers`). */
   private readUnlockOther(epoch: SrcuReadToken): void {
-    if (epoch === this.epoch) throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${epoch} that holds no reader (unbalanced unlock)`);
     const n = this.readers.get(epoch);
     if (n === undefined) {
       throw kerr('EINVAL', `srcu '${this.name}': readUnlock for epoch ${epoch} that holds no reader (unbalanced unlock)`);
