@@ -4,8 +4,6 @@ import type { IoMem } from '@cspmu/mmio';
 import { PERF_HES_STOPPED, type PerfEvent } from '@cspmu/perf';
 
 const TWO32 = 4294967296;
-/** pmu->read's frame (ArmCspmu.read pushes it by hand, under the try that also pops the update's two). */
-export const READ_FRAME = kernelFunction('arm_cspmu_read').id;
 const EVENT_UPDATE = kernelFunction('arm_cspmu_event_update').id;
 const READ_COUNTER = kernelFunction('arm_cspmu_read_counter').id;
 const WRITE_COUNTER = kernelFunction('arm_cspmu_write_counter').id;
@@ -57,23 +55,25 @@ export class CounterIo {
    * caller that may sleep (Kernel.preemptible), a read that would wait (a
    * stalled bus, a hi-lo-hi retry) returns a promise and finishes later.
    * Its frames (arm_cspmu_event_update, and arm_cspmu_read_counter for the
-   * counter read) are pushed here, not by @kfunc: one try instead of two
-   * wrappers, each a call whose target V8 cannot know. Both are popped on
-   * the way out; nothing after the counter read looks at the stack.
+   * counter read) are pushed here, not by @kfunc, and popped on return with
+   * no try of their own: every caller (pmu->stop, the overflow handler) runs
+   * in a frame whose finally restores the call stack, which also drops these
+   * on a throw, before anything can look at the stack.
    */
   update(event: PerfEvent): void | Promise<void> {
     const calls = this.calls;
     const depth = calls.push(EVENT_UPDATE);
-    try {
-      if (this.kernel.preemptible > 0) return this.updateMaySleep(event);
-      const prevLo = event.hw.prevLo;
-      const prevHi = event.hw.prevHi;
-      calls.push(READ_COUNTER);
-      this.readWords(event.hw.idx);
-      this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
-    } finally {
+    if (this.kernel.preemptible > 0) {
+      const later = this.updateMaySleep(event);
       calls.pop(depth);
+      return later;
     }
+    const prevLo = event.hw.prevLo;
+    const prevHi = event.hw.prevHi;
+    calls.push(READ_COUNTER);
+    this.readWords(event.hw.idx);
+    calls.pop(depth);
+    this.fold(event, this.pair[0]! - prevLo, this.pair[1]! - prevHi, this.pair);
   }
 
   /**
@@ -184,17 +184,14 @@ export class CounterIo {
     return event.hw.prevLo === this.periodLo && event.hw.prevHi === this.periodHi;
   }
 
-  /** Preload mask >> 1 so the counter overflows after about half its range. */
+  /** Preload mask >> 1 so the counter overflows after about half its range. Its frame is popped on return; on a throw, the caller's finally (pmu->start's, the overflow handler's) drops it, as update's. */
   setPeriod(event: PerfEvent): void {
     event.hw.prevLo = this.periodLo;
     event.hw.prevHi = this.periodHi;
     const calls = this.calls;
     const depth = calls.push(WRITE_COUNTER);
-    try {
-      this.writeWords(event.hw.idx, this.periodLo, this.periodHi);
-    } finally {
-      calls.pop(depth);
-    }
+    this.writeWords(event.hw.idx, this.periodLo, this.periodHi);
+    calls.pop(depth);
   }
 
   /** Read a counter into `pair` (lo, hi): readl, readq, or the hi-lo-hi sequence. */

@@ -1,11 +1,28 @@
 // The counter map: PMCFGR decoded into counter geometry, and allocation of physical counters (the cycle counter and event counters) to events.
 import type { PerfEvent } from '@cspmu/perf';
-import { CYCLE_CNTR_IDX_NONE, CYCLE_CNTR_PHYS, PMCFGR_CC, PMCFGR_N, PMCFGR_SIZE, PMCFGR_SIZE_SHIFT } from './regs.js';
+import * as regs from './regs.js';
+import { CYCLE_CNTR_IDX_NONE, PMCFGR_CC, PMCFGR_N, PMCFGR_SIZE, PMCFGR_SIZE_SHIFT } from './regs.js';
 
 const EAGAIN = -11;
+/** pmu->add asks toPhys on every open (a local copy: see regs.ts). */
+const { CYCLE_CNTR_PHYS } = regs;
 
 /** The map group validation tries a group against: one for all instances, as validation runs to its end without yielding. */
 const SCRATCH = new Uint32Array(8);
+
+/**
+ * The lowest index in [from, to) whose bit in `used` is clear, or -1: a
+ * word at a time, the lowest set bit of the free bits picked with clz32.
+ */
+export function lowestFree(used: Uint32Array, from: number, to: number): number {
+  for (let base = from & ~31; base < to; base += 32) {
+    let free = ~used[base >> 5]!;
+    if (base < from) free &= -1 << (from - base);
+    if (to - base < 32) free &= (1 << (to - base)) - 1;
+    if (free !== 0) return base + 31 - Math.clz32(free & -free);
+  }
+  return -1;
+}
 
 /** The counter geometry PMCFGR describes. */
 export interface CounterGeometry {
@@ -101,29 +118,15 @@ export class CounterMap {
   /** get_event_idx on `used`: take and return the logical counter for `event`, or a negative errno. */
   allocate(used: Uint32Array, event: PerfEvent): number {
     const g = this.geometry;
-    const test = (i: number) => (used[i >> 5]! >>> (i & 31)) & 1;
-    let idx = -1;
+    const c = g.cycleCounterLogicalIdx;
     if (g.hasCycleCounter && this.rules.isCycleEvent(event)) {
-      const c = g.cycleCounterLogicalIdx;
-      if (test(c)) return EAGAIN;
+      if ((used[c >> 5]! >>> (c & 31)) & 1) return EAGAIN;
       used[c >> 5] = (used[c >> 5]! | (1 << (c & 31))) >>> 0;
       return c;
     }
-    const limit = g.hasCycleCounter ? g.cycleCounterLogicalIdx : g.numLogicalCounters;
-    for (let i = 0; i < limit; i++) {
-      if (!test(i)) {
-        idx = i;
-        break;
-      }
-    }
-    if (idx < 0 && g.hasCycleCounter) {
-      for (let i = g.cycleCounterLogicalIdx + 1; i < g.numLogicalCounters; i++) {
-        if (!test(i)) {
-          idx = i;
-          break;
-        }
-      }
-    }
+    // The lowest free counter below the cycle counter, then above it (there are counters above it only past 32).
+    let idx = lowestFree(used, 0, g.hasCycleCounter ? c : g.numLogicalCounters);
+    if (idx < 0 && g.hasCycleCounter) idx = lowestFree(used, c + 1, g.numLogicalCounters);
     if (idx < 0) return EAGAIN;
     try {
       this.rules.validate(event);

@@ -10,8 +10,12 @@ import { CounterMap, decodePmcfgr } from './counter-map.js';
 import { pmcrOffset } from './ext64.js';
 import { OverflowIrq } from './overflow-irq.js';
 import type { DriverProfile } from './profile.js';
-import { PMCCFILTR, PMEVFILT2R, PMEVFILTR, PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK } from './regs.js';
+import * as regs from './regs.js';
+import { PMIIDR_IMPLEMENTER_MASK, PMIIDR_PRODUCTID_MASK, PMIIDR_REVISION_MASK, PMIIDR_VARIANT_MASK } from './regs.js';
 import { type BackendCallSites, BackendRules } from './sites.js';
+
+/** The filter registers backends write through the helpers on every pmu->start (local copies: see regs.ts). */
+const { PMCCFILTR, PMEVFILT2R, PMEVFILTR } = regs;
 
 /** What probe found out about the hardware, before the instance exists. */
 export interface ProbedHardware {

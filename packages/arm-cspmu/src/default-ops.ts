@@ -3,8 +3,12 @@ import { Ida } from '@cspmu/kernel';
 import type { BackendOps, CspmuInstance, FormatAttrSpec } from './backend-api.js';
 import { CYCLES_ATTR, GENERIC_FORMATS, GENERIC_FORMATS_6_12 } from './generic.js';
 import type { DriverProfile } from './profile.js';
-import { APMT_TYPE_NAMES, CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } from './regs.js';
+import * as regs from './regs.js';
+import { APMT_TYPE_NAMES } from './regs.js';
 import { u64High, u64Low } from './u64-words.js';
+
+/** What the default per-event ops use on every open (local copies: see regs.ts). */
+const { CYCLES_EVENT, PMCCFILTR, PMEVFILT2R, PMEVFILTR } = regs;
 
 /**
  * The core's shared format files print the bits the event fields may use:

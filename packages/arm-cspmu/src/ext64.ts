@@ -1,8 +1,11 @@
 // FEAT_CSPMU_EXT64 as the 7.3 driver finds it at probe, and the register places it moves.
 import type { IoMem } from '@cspmu/mmio';
-import { PMCNTEN, PMCNTENCLR, PMCR, PMCR_EXT64, PMDEVARCH, PMEVTYPER } from './regs.js';
+import * as regs from './regs.js';
+import { PMCNTEN, PMCNTENCLR, PMCR, PMCR_EXT64, PMDEVARCH } from './regs.js';
 import { splitU64Into } from './u64-words.js';
 
+/** pmu->start writes it (a local copy: see regs.ts). */
+const { PMEVTYPER } = regs;
 const PMDEVARCH_PRESENT = 1 << 20;
 const PMDEVARCH_ARCHPART = 0xfff;
 const EXT64_ARCHPARTS = [0xaf4, 0xaf5];

@@ -1,4 +1,9 @@
-/** The CoreSight PMU registers the driver uses (its own header; drivers never see the device model). */
+/**
+ * The CoreSight PMU registers the driver uses (its own header; drivers never see the device model).
+ * Code that runs on every perf open and close takes module-local copies (`const { PMCNTENSET } = regs`):
+ * V8 folds a module's own consts into optimised code, but reads an imported binding from its cell, with
+ * a TDZ check, at every use, and then knows nothing of its value.
+ */
 export const PMEVCNTR_LO = 0x000;
 export const PMEVCNTR_HI = 0x004;
 export const PMEVTYPER = 0x400;

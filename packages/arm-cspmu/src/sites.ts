@@ -42,10 +42,12 @@ export function callOp<K extends keyof BackendCallSites & keyof CspmuDevice['ops
   return sites[op].invoke(ops, ops[op] as (this: unknown, a: CspmuDevice, b: PerfEvent | undefined) => ReturnType<CspmuDevice['ops'][K]>, inst, event);
 }
 
-/** impl.ops, checked against use after free before it is read (the report apart, so that this inlines as a small function). */
-function liveOps(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
-  return inst.opsShadow.freedBy === null ? inst.ops : opsAfterFree(inst, op);
-}
+/**
+ * impl.ops, checked against use after free before it is read (the report apart, so that this inlines as a small function).
+ * A const, not a function declaration: V8 folds a module's const bindings into optimised code, where it loads a
+ * function declaration's (reassignable) binding and checks it at each call.
+ */
+const liveOps = (inst: CspmuDevice, op: string): CspmuDevice['ops'] => (inst.opsShadow.freedBy === null ? inst.ops : opsAfterFree(inst, op));
 
 function opsAfterFree(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
   inst.opsShadow.report(`impl.ops->${op}`);
@@ -59,29 +61,33 @@ function opsAfterFree(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
  * call itself: CallSite.invoke's one call is shared by every site, so V8
  * never knows its callee, while each call here sees only its own op and the
  * op's body can be inlined. A traced site still goes through invoke.
+ *
+ * Every caller is a driver callback (or the overflow handler) that runs
+ * inside a frame of its own and restores the call stack in a finally. So an
+ * untraced call here enters the site's frame (if it has one) and leaves it
+ * on return, with no try of its own: an op that throws leaves its frames to
+ * that finally, which pops them before anything can look at the stack. One
+ * try per callback instead of one more per op keeps these small enough for
+ * the callbacks to inline them and still have budget for their register writes.
  */
-export const eventOps = {
+const perEventOps = {
   eventType(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): number | bigint {
     const ops = liveOps(inst, 'eventType');
     const site = s.eventType;
     if (site.ops !== null) return site.invoke(ops, ops.eventType, inst, e);
     const depth = site.enter();
-    try {
-      return ops.eventType(inst, e);
-    } finally {
-      site.leave(depth);
-    }
+    const type = ops.eventType(inst, e);
+    site.leave(depth);
+    return type;
   },
   isCycleCounterEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): boolean {
     const ops = liveOps(inst, 'isCycleCounterEvent');
     const site = s.isCycleCounterEvent;
     if (site.ops !== null) return site.invoke(ops, ops.isCycleCounterEvent, inst, e);
     const depth = site.enter();
-    try {
-      return ops.isCycleCounterEvent(inst, e);
-    } finally {
-      site.leave(depth);
-    }
+    const cycle = ops.isCycleCounterEvent(inst, e);
+    site.leave(depth);
+    return cycle;
   },
   validateEvent(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
     const ops = liveOps(inst, 'validateEvent');
@@ -89,11 +95,8 @@ export const eventOps = {
     if (site.ops !== null) site.invoke(ops, ops.validateEvent, inst, e);
     else {
       const depth = site.enter();
-      try {
-        ops.validateEvent(inst, e);
-      } finally {
-        site.leave(depth);
-      }
+      ops.validateEvent(inst, e);
+      site.leave(depth);
     }
   },
   setEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
@@ -102,11 +105,8 @@ export const eventOps = {
     if (site.ops !== null) site.invoke(ops, ops.setEvFilter, inst, e);
     else {
       const depth = site.enter();
-      try {
-        ops.setEvFilter(inst, e);
-      } finally {
-        site.leave(depth);
-      }
+      ops.setEvFilter(inst, e);
+      site.leave(depth);
     }
   },
   setCcFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
@@ -115,11 +115,8 @@ export const eventOps = {
     if (site.ops !== null) site.invoke(ops, ops.setCcFilter, inst, e);
     else {
       const depth = site.enter();
-      try {
-        ops.setCcFilter(inst, e);
-      } finally {
-        site.leave(depth);
-      }
+      ops.setCcFilter(inst, e);
+      site.leave(depth);
     }
   },
   resetEvFilter(s: BackendCallSites, inst: CspmuDevice, e: PerfEvent): void {
@@ -128,14 +125,14 @@ export const eventOps = {
     if (site.ops !== null) site.invoke(ops, ops.resetEvFilter, inst, e);
     else {
       const depth = site.enter();
-      try {
-        ops.resetEvFilter(inst, e);
-      } finally {
-        site.leave(depth);
-      }
+      ops.resetEvFilter(inst, e);
+      site.leave(depth);
     }
   },
 };
+
+/** The per-event ops (exported bindings live in cells, which V8 reads and checks at each use: the module's own callers use `perEventOps`). */
+export const eventOps = perEventOps;
 
 /** The counter map's questions about an event, answered by the backend's ops through their call sites (one small object per instance, not closures). */
 export class BackendRules {
@@ -145,10 +142,10 @@ export class BackendRules {
   ) {}
 
   isCycleEvent(event: PerfEvent): boolean {
-    return eventOps.isCycleCounterEvent(this.sites, this.inst, event);
+    return perEventOps.isCycleCounterEvent(this.sites, this.inst, event);
   }
 
   validate(event: PerfEvent): void {
-    eventOps.validateEvent(this.sites, this.inst, event);
+    perEventOps.validateEvent(this.sites, this.inst, event);
   }
 }

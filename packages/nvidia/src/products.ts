@@ -89,9 +89,13 @@ export function productOf(product: number): NvProduct {
   return PRODUCTS.find((p) => p.product === product) ?? GENERIC_PRODUCT;
 }
 
-/** An empty filter means the default (all ports); otherwise the bits within the mask. */
+/**
+ * An empty filter means the default (all ports); otherwise the bits within
+ * the mask. A product without filter bits (mask 0) always gets its default
+ * without a look at config: set_ev_filter asks on every pmu->start, and `&`
+ * on a bigint makes a new one.
+ */
 export function filterValue(config: bigint, mask: number, dflt: number): number {
-  // Most events have no filter: a BigInt & makes a new BigInt, so skip it for 0.
-  const f = config === 0n ? 0 : Number(config & 0xffffffffn) & mask;
+  const f = mask === 0 || config === 0n ? 0 : Number(config & 0xffffffffn) & mask;
   return (f === 0 ? dflt : f) >>> 0;
 }

@@ -5,7 +5,15 @@ import { type KernelError, kerr } from '../base/errors.js';
 export type RefcountReporter = (error: KernelError) => void;
 
 /** The value a misused refcount is pinned at, as the kernel's REFCOUNT_SATURATED. */
-export const REFCOUNT_SATURATED = 0xc000_0000;
+const SATURATED = 0xc000_0000;
+export const REFCOUNT_SATURATED = SATURATED;
+/**
+ * The top of the counts the common cases take in one test: an int32, so the
+ * test is an integer compare (SATURATED is not a small integer, and a compare
+ * with it is a double one). Counts from here up take the rare paths, which
+ * keep the exact rules up to SATURATED.
+ */
+const FAST_MAX = 0x3fff_ffff;
 
 /**
  * refcount_t semantics: incrementing from 0 (a use-after-free pattern) and
@@ -43,7 +51,7 @@ export class Refcount {
    */
   inc(): void {
     const v = this.value;
-    if (v > 0 && v < REFCOUNT_SATURATED - 1) this.value = v + 1;
+    if (v > 0 && v < FAST_MAX) this.value = v + 1;
     else this.incRare();
   }
 
@@ -53,7 +61,7 @@ export class Refcount {
       this.saturate('addition on 0; use-after-free');
       return;
     }
-    if (this.value >= REFCOUNT_SATURATED - 1) {
+    if (this.value >= SATURATED - 1) {
       this.saturate('saturated; leaking memory');
       return;
     }
@@ -71,7 +79,7 @@ export class Refcount {
   /** Decrement; true when this call brought the count to 0. */
   decAndTest(): boolean {
     const v = this.value;
-    if (v > 1 && v < REFCOUNT_SATURATED) {
+    if (v > 1 && v <= FAST_MAX) {
       this.value = v - 1;
       return false;
     }
@@ -106,7 +114,7 @@ export class Refcount {
   /** Pin the count at REFCOUNT_SATURATED and report `what` (for counts with their own underflow rule, e.g. biased ones). */
   saturate(what: string): void {
     this.pinned = true;
-    this.value = REFCOUNT_SATURATED;
+    this.value = SATURATED;
     this.report(kerr('EINVAL', `refcount_t '${this.name}': ${what}`));
   }
 }

@@ -59,16 +59,23 @@ export class CallSite {
    * through when no tracer is attached (one branch, no allocation), through
    * the attached tracers otherwise. One body for both kinds of site: the
    * read path inlines it whole, and a second copy of the dispatch would use
-   * up the inlining budget that the callee's frames need.
+   * up the inlining budget that the callee's frames need. The caller's
+   * frame is popped on return, and on a throw in a catch that rethrows:
+   * what a finally does, without the bookkeeping V8 runs on every normal
+   * exit from a finally (the pending message and the completion kind).
    */
   invoke<S, A, B, R>(self: S, fn: (this: S, a: A, b: B) => R, a: A, b: B): R {
     const calls = this.stack;
     const depth = this.callerId < 0 ? calls.depth : calls.push(this.callerId);
+    let r: R;
     try {
-      return this.ops === null ? fn.call(self, a, b) : this.owner.call(this, self, fn as never, a, b);
-    } finally {
+      r = this.ops === null ? fn.call(self, a, b) : this.owner.call(this, self, fn as never, a, b);
+    } catch (e) {
       calls.pop(depth);
+      throw e;
     }
+    calls.pop(depth);
+    return r;
   }
 
   leave(depth: number): void {
