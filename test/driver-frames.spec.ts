@@ -1,5 +1,6 @@
 // The driver's perf callbacks push their own frames: each one that throws still leaves the call stack where its caller had it.
 
+import { kerr } from '@cspmu/kernel';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 
@@ -68,6 +69,22 @@ describe('Driver frames', () => {
       ['add', 'EFAULT', ['stale_user']],
       ['pmu_enable', 'EFAULT', ['stale_user']],
     ]);
+    expect(m.kernel.calls.depth).to.equal(0);
+  });
+
+  it('an event destroy whose reprobe hook throws pops its frame', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const inst = m.driver.instanceByName('arm_cspmu_cache_0')!;
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    // The last event's destroy with a reprobe waiting calls the hook; one that throws must not leave the destroy's frame behind.
+    const hooked = inst as unknown as { reprobePending: boolean; onIdle: () => never };
+    hooked.reprobePending = true;
+    hooked.onIdle = () => {
+      throw kerr('EIO', 'the reprobe could not be queued');
+    };
+    const seen: Seen[] = [];
+    callStale(m, seen, 'destroy', () => inst.destroy(e!));
+    expect(seen).to.deep.equal([['destroy', 'EIO', ['stale_user']]]);
     expect(m.kernel.calls.depth).to.equal(0);
   });
 });

@@ -89,6 +89,24 @@ describe('Tracing: rwmmio', function () {
     ]);
   });
 
+  it('prints the exact sequence of an overflow interrupt: the counter read under event_update, the preload under the handler again', async () => {
+    // arm-generic's memory-controller PMU has 32-bit counters: its cycle counter, preloaded at 2^31 - 1, wraps once in 4 s.
+    const m = await Machine.boot({ platform: 'arm-generic' });
+    m.open('arm_cspmu_mc_0/cycles/');
+    m.kernel.trace.enable('rwmmio:rwmmio_read');
+    m.kernel.trace.enable('rwmmio:rwmmio_write');
+    m.advance(4e9);
+    const va = (o: number) => `0xffff80008006${o.toString(16).padStart(4, '0')}`;
+    expect(m.kernel.trace.peek().map((l) => l.text)).to.deep.equal([
+      `<unknown> -> arm_cspmu_handle_irq width=32 val=0 addr=${va(0xe04)}`,
+      `<unknown> -> arm_cspmu_handle_irq width=32 addr=${va(0xc80)}`,
+      `<unknown> -> arm_cspmu_handle_irq width=32 val=0x80000000 addr=${va(0xc80)}`,
+      `arm_cspmu_event_update -> arm_cspmu_read_counter width=32 addr=${va(0x7c)}`,
+      `arm_cspmu_handle_irq -> arm_cspmu_write_counter width=32 val=0x7fffffff addr=${va(0x7c)}`,
+      `<unknown> -> arm_cspmu_handle_irq width=32 val=0x1 addr=${va(0xe04)}`,
+    ]);
+  });
+
   it('filters by device and by function', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     for (const tp of m.kernel.trace.list()) if (tp.def.system === 'rwmmio') tp.setFilter('dev == "arm-cs-arch-pmu.4" && caller ~ "*read_counter"');

@@ -63,8 +63,9 @@ export class ArmCspmu extends CspmuDevice implements Pmu {
       if (this.shadow.freedBy !== null) this.shadow.report('arm_cspmu (event_init)');
       const attr = event.attr;
       const cpu = event.cpu;
-      // Every check an event this PMU takes passes, in one test; which one refused, and its errno, is worked out apart.
-      if (attr.type !== this.type || this.reprobing || isSampling(attr) || cpu < 0 || event.task !== -1 || this.associated[cpu] !== 1 || this.activeCpu < 0) {
+      // Every check an event this PMU takes passes, in one test (a negative cpu is not associated either); which one
+      // refused, and its errno, is worked out apart.
+      if (attr.type !== this.type || this.reprobing || isSampling(attr) || event.task !== -1 || this.associated[cpu] !== 1 || this.activeCpu < 0) {
         throw this.eventInitRefusal(event);
       }
       event.cpu = this.activeCpu;
