@@ -1,5 +1,6 @@
 // The lazy counting engine of the PMU model: each counter is a value at t0 plus a rate function, and overflows are timed by its inverse.
 import type { Clock, Timer } from '@cspmu/kernel';
+import type { CounterRuns } from './counter-runs.js';
 import { type RateFunction, ZERO_RATE } from './rate-function.js';
 
 const TWO32 = 4294967296;
@@ -8,11 +9,9 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const FOLD_WORDS = new Uint32Array(2);
 
 /**
- * Where a model keeps each counter: its stored value in 32-bit words of a
- * register bank's state, and its slot in the per-counter state the model's
- * parts keep densely (implemented counters only: a cycle counter at 31 does
- * not make room for 25 counters that do not exist). The indexes are the
- * same for every device of one kind, and shared by them.
+ * Where a model keeps each counter: its stored value in 32-bit words of a register bank's state, and its slot in the per-counter state the model's parts
+ * keep densely (implemented counters only: a cycle counter at 31 does not make room for 25 counters that do not exist). The indexes are the same for
+ * every device of one kind, and shared by them.
  */
 export interface CounterStorage {
   readonly words: Uint32Array;
@@ -29,31 +28,37 @@ export interface CounterIndex {
   readonly slots: number;
 }
 
-// One engine's per-counter numbers, STRIDE per slot in one array: a typed array costs more than a few numbers.
+// One engine's per-counter numbers, STRIDE per slot in one array: a typed array costs more than a few numbers, and each
+// one more V8 checks on every access, so the run in progress (what CounterRuns keeps once it ends) is here too.
 const T0 = 0;
+/** The count function's value at T0, or -1 until something needs it (it is never negative) (see origin). */
 const E0 = 1;
 const NEXT_OVERFLOW = 2;
 /** When the counter was last written (a handler re-preloading it), or -1. */
 const WRITTEN_AT = 3;
 /** 1 while the counter runs. */
 const RUNNING = 4;
-const STRIDE = 5;
+/** The run in progress: its start (-1: none; a run is open exactly while the counter runs), 1 if the counter was written then, and the stored value it began from. */
+const OPEN_AT = 5;
+const OPEN_FRESH = 6;
+const OPEN_LO = 7;
+const OPEN_HI = 8;
+const STRIDE = 9;
 
 /**
- * The lazy counting engine of a CoreSight PMU model. A counter holds its
- * value at a time t0 and a cumulative event function of the workload, so
- * reading costs the same after 10^12 events as after 10^3. Overflows are found
- * by the function's exact inverse and raised by a timer at the virtual time
- * they happen. Values are two 32-bit words (no BigInt on the read path).
+ * The lazy counting engine of a CoreSight PMU model. A counter holds its value at a time t0 and a cumulative event function of the workload, so reading
+ * costs the same after 10^12 events as after 10^3. Overflows are found by the function's exact inverse and raised by a timer at the virtual time they
+ * happen. Values are two 32-bit words (no BigInt on the read path).
  */
 export class CounterEngine {
-  private readonly wide: boolean;
+  /** 1 for a counter wider than 32 bits, else 0 (a number: V8 tests a boolean field's value generically). */
+  private readonly wide: number;
   /** 2^(bits - 32) for a wide counter (the high word's span), 2^bits otherwise: `**` is a slow call, made once here. */
   private readonly topSpan: number;
   private readonly words: Uint32Array;
   private readonly wordOf: Int32Array;
   private readonly slotOf: Uint8Array;
-  /** Per slot: T0, E0, NEXT_OVERFLOW, WRITTEN_AT, RUNNING. */
+  /** Per slot: T0, E0, NEXT_OVERFLOW, WRITTEN_AT, RUNNING and the open run. */
   private readonly num: Float64Array;
   private readonly rate: RateFunction[];
   private readonly timers: (Timer | undefined)[];
@@ -64,9 +69,11 @@ export class CounterEngine {
     private readonly clock: Clock,
     /** Called when a counter's overflow time has come (from its timer), with the overflow's time. */
     private readonly overflowDue: (p: number, t: number) => void,
+    /** Where each run is kept once it ends. */
+    private readonly runs: CounterRuns,
   ) {
-    this.wide = counterBits > 32;
-    this.topSpan = this.wide ? 2 ** (counterBits - 32) : 2 ** counterBits;
+    this.wide = counterBits > 32 ? 1 : 0;
+    this.topSpan = this.wide !== 0 ? 2 ** (counterBits - 32) : 2 ** counterBits;
     this.words = storage.words;
     this.wordOf = storage.index.wordOf;
     this.slotOf = storage.index.slotOf;
@@ -75,6 +82,7 @@ export class CounterEngine {
     for (let s = 0; s < n; s++) {
       this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
       this.num[s * STRIDE + WRITTEN_AT] = -1;
+      this.num[s * STRIDE + OPEN_AT] = -1;
     }
     this.rate = new Array<RateFunction>(n).fill(ZERO_RATE);
     this.timers = new Array<Timer | undefined>(n).fill(undefined);
@@ -85,14 +93,19 @@ export class CounterEngine {
     return t >= this.num[this.slotOf[p]! * STRIDE + NEXT_OVERFLOW]!;
   }
 
-  /**
-   * The value of counter p at time t, wrapped to the counter width, written
-   * to `out` as [low word, high word]. Returns true if the count passed the
-   * top of the counter since it was last folded.
-   */
+  /** The value of counter p at time t, wrapped to the counter width, written to `out` as [low word, high word]. Returns true if the count passed the top of the counter since it was last folded. */
   read(p: number, t: number, out: Uint32Array | number[]): boolean {
     const s = this.slotOf[p]!;
-    return this.valueAfter(p, this.num[s * STRIDE + RUNNING] === 1 ? this.rate[s]!.at(t) - this.num[s * STRIDE + E0]! : 0, out);
+    return this.valueAfter(p, this.num[s * STRIDE + RUNNING] === 1 ? this.rate[s]!.at(t) - this.origin(s * STRIDE, s) : 0, out);
+  }
+
+  /**
+   * Slot s's count function at T0 (i = s * STRIDE), evaluated when first needed: a counter started and stopped at one
+   * instant (a perf event opened and closed) never needs it, and the function is pure, so a later evaluation gives the same.
+   */
+  private origin(i: number, s: number): number {
+    const e = this.num[i + E0]!;
+    return e >= 0 ? e : (this.num[i + E0] = this.rate[s]!.at(this.num[i + T0]!));
   }
 
   /** Counter p's stored value plus d events, wrapped, into `out`; true if that passed the top of the counter. */
@@ -100,7 +113,7 @@ export class CounterEngine {
     const st = this.words;
     const w = this.wordOf[p]!;
     let lo = st[w]!;
-    let hi = this.wide ? st[w + 1]! : 0;
+    let hi = this.wide !== 0 ? st[w + 1]! : 0;
     if (d > 0) {
       // Floor arithmetic, not %: on doubles % is an fmod call, and reads must cost the same at any count.
       const dHi = Math.floor(d / TWO32);
@@ -112,7 +125,7 @@ export class CounterEngine {
       }
     }
     const span = this.topSpan;
-    if (this.wide) {
+    if (this.wide !== 0) {
       out[0] = lo;
       out[1] = hi >= span ? hi - Math.floor(hi / span) * span : hi;
       return hi >= span;
@@ -123,8 +136,7 @@ export class CounterEngine {
   }
 
   /**
-   * read() of a counter wider than 32 bits, as a 64-bit register read takes
-   * it: no narrow case, and the rare wrap of the high word apart. The same
+   * read() of a counter wider than 32 bits, as a 64-bit register read takes it: no narrow case, and the rare wrap of the high word apart. The same
    * arithmetic at any count (a division whatever the progress).
    */
   readWide(p: number, t: number, out: Uint32Array): void {
@@ -133,7 +145,7 @@ export class CounterEngine {
     let lo = this.words[w]!;
     let hi = this.words[w + 1]!;
     if (this.num[s * STRIDE + RUNNING] === 1) {
-      const d = this.rate[s]!.at(t) - this.num[s * STRIDE + E0]!;
+      const d = this.rate[s]!.at(t) - this.origin(s * STRIDE, s);
       if (d > 0) {
         const dHi = Math.floor(d / TWO32);
         lo += d - dHi * TWO32;
@@ -154,8 +166,7 @@ export class CounterEngine {
   }
 
   /**
-   * Fold counter p's progress up to t into its stored value, evaluating its
-   * event function once. Returns true if it wrapped (an overflow). A stopped
+   * Fold counter p's progress up to t into its stored value, evaluating its event function once. Returns true if it wrapped (an overflow). A stopped
    * counter has no progress: whatever starts it again sets its origin.
    */
   fold(p: number, t: number): boolean {
@@ -171,11 +182,11 @@ export class CounterEngine {
     const num = this.num;
     const e = this.rate[s]!.at(t);
     const words = FOLD_WORDS;
-    const wrapped = this.valueAfter(p, e - num[i + E0]!, words);
+    const wrapped = this.valueAfter(p, e - this.origin(i, s), words);
     const st = this.words;
     const w = this.wordOf[p]!;
     st[w] = words[0]!;
-    if (this.wide) st[w + 1] = words[1]!;
+    if (this.wide !== 0) st[w + 1] = words[1]!;
     num[i + E0] = e;
     num[i + T0] = t;
     return wrapped;
@@ -191,31 +202,60 @@ export class CounterEngine {
     // A stopped counter has no overflow to time (stopping it cancelled its timer) and counts nothing (its rate is ZERO_RATE).
     if (num[i + RUNNING] !== 1) num[i + E0] = 0;
     else {
-      num[i + E0] = this.rate[s]!.at(t);
+      num[i + E0] = -1;
       this.schedule(p);
     }
   }
 
-  /**
-   * Count counter p from time t with `rate`, or stop it when `rate` is
-   * undefined (its progress must already be folded).
-   */
+  /** Counter p written through its register at t: written(p, t), and while it counts, its run so far ends and a new one begins, fresh, from the value written. */
+  preloaded(p: number, t: number): void {
+    this.written(p, t);
+    const i = this.slotOf[p]! * STRIDE;
+    const at = this.num[i + OPEN_AT]!;
+    if (at < 0) return;
+    if (t > at) this.keepRun(this.slotOf[p]!, at, t);
+    this.openRun(p, i, t);
+  }
+
+  /** Hand slot s's run in progress, begun at `at`, to CounterRuns as finished at t (apart: a restart at the instant its run began has none). */
+  private keepRun(s: number, at: number, t: number): void {
+    const num = this.num;
+    const i = s * STRIDE;
+    this.runs.keep(s, at, t, this.rate[s]!, num[i + OPEN_FRESH] === 1, num[i + OPEN_LO]!, num[i + OPEN_HI]!);
+  }
+
+  /** Begin counter p's run (slot entry i) at t, from its stored value; fresh if the counter was written at t. */
+  private openRun(p: number, i: number, t: number): void {
+    const num = this.num;
+    const st = this.words;
+    const w = this.wordOf[p]!;
+    num[i + OPEN_AT] = t;
+    num[i + OPEN_FRESH] = num[i + WRITTEN_AT] === t ? 1 : 0;
+    num[i + OPEN_LO] = st[w]!;
+    num[i + OPEN_HI] = this.wide !== 0 ? st[w + 1]! : 0;
+  }
+
+  /** Count counter p from time t with `rate`, or stop it when `rate` is undefined (its progress must already be folded). The run in progress ends, and a new one begins if it counts. */
   restart(p: number, t: number, rate: RateFunction | undefined): void {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
+    const at = num[i + OPEN_AT]!;
+    if (at >= 0 && t > at) this.keepRun(s, at, t);
     num[i + T0] = t;
     if (rate === undefined) {
       // Stopped: its count stays where the fold left it, so no event function to evaluate and no overflow to time.
+      num[i + OPEN_AT] = -1;
       num[i + RUNNING] = 0;
       this.rate[s] = ZERO_RATE;
       num[i + E0] = 0;
-      this.cancel(p);
+      this.disarm(s);
       return;
     }
+    this.openRun(p, i, t);
     num[i + RUNNING] = 1;
     this.rate[s] = rate;
-    num[i + E0] = rate.at(t);
+    num[i + E0] = -1;
     this.schedule(p);
   }
 
@@ -224,7 +264,7 @@ export class CounterEngine {
     const st = this.words;
     const w = this.wordOf[p]!;
     st[w] = 0;
-    if (this.wide) st[w + 1] = 0;
+    if (this.wide !== 0) st[w + 1] = 0;
   }
 
   /** Arm the timer for counter p's next overflow, at the exact virtual time it happens. */
@@ -232,19 +272,28 @@ export class CounterEngine {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
+    this.disarm(s);
+    const rate = this.rate[s]!;
+    if (num[i + RUNNING] !== 1 || rate.zero) return;
+    const st = this.words;
+    const w = this.wordOf[p]!;
+    const remaining = this.wide !== 0 ? (this.topSpan - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : this.topSpan - st[w]!;
+    // Past 2^53 events away (a 64-bit counter preloaded to half its range): no overflow to time, no timer to arm, and no
+    // need for the count at the origin (never negative, so the first test implies nothing the second would not).
+    if (remaining <= MAX_SAFE) {
+      const e0 = this.origin(i, s);
+      if (remaining <= MAX_SAFE - e0) this.arm(p, s, rate, e0 + remaining);
+    }
+  }
+
+  /** Cancel slot s's overflow timer, if it has one, and forget its overflow time. */
+  private disarm(s: number): void {
     const timer = this.timers[s];
     if (timer !== undefined) {
       timer.cancel();
       this.timers[s] = undefined;
     }
-    num[i + NEXT_OVERFLOW] = Infinity;
-    const rate = this.rate[s]!;
-    if (num[i + RUNNING] !== 1 || rate.zero) return;
-    const st = this.words;
-    const w = this.wordOf[p]!;
-    const remaining = this.wide ? (this.topSpan - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : this.topSpan - st[w]!;
-    // Past 2^53 events away (a 64-bit counter preloaded to half its range): no overflow to time, and no timer to arm.
-    if (remaining <= MAX_SAFE - num[i + E0]!) this.arm(p, s, rate, num[i + E0]! + remaining);
+    this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
   }
 
   /** schedule's timer: counter p (slot s) overflows when `rate` reaches `events` (apart: most preloads put the overflow past 2^53). */
@@ -269,12 +318,6 @@ export class CounterEngine {
     return this.num[this.slotOf[p]! * STRIDE + WRITTEN_AT]!;
   }
 
-  /** Counter p's count function while it runs, undefined when stopped (as counting(p)?.rate, without making its record). */
-  runningRate(p: number): RateFunction | undefined {
-    const s = this.slotOf[p]!;
-    return this.num[s * STRIDE + RUNNING] === 1 ? this.rate[s] : undefined;
-  }
-
   /** Counter p's count function while it runs (undefined when stopped), and its next overflow time. */
   counting(p: number): { readonly rate: RateFunction; readonly nextOverflow: number } | undefined {
     const s = this.slotOf[p]!;
@@ -288,9 +331,20 @@ export class CounterEngine {
 
   /** Cancel counter p's overflow timer (the machine is shutting down). */
   cancel(p: number): void {
-    const s = this.slotOf[p]!;
-    this.timers[s]?.cancel();
-    this.timers[s] = undefined;
-    this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
+    this.disarm(this.slotOf[p]!);
+  }
+
+  /** The run in progress on counter p, if it counts. */
+  openRunOf(p: number): { readonly start: number; readonly fresh: boolean } | undefined {
+    const i = this.slotOf[p]! * STRIDE;
+    const at = this.num[i + OPEN_AT]!;
+    return at < 0 ? undefined : { start: at, fresh: this.num[i + OPEN_FRESH] === 1 };
+  }
+
+  /** Move counter p's runs that start at or after `from` (the one in progress too) `delta` ns later. */
+  shiftRuns(p: number, from: number, delta: number): void {
+    this.runs.shift(p, from, delta);
+    const o = this.slotOf[p]! * STRIDE + OPEN_AT;
+    if (this.num[o]! >= from) this.num[o] = this.num[o]! + delta;
   }
 }

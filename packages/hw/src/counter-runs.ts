@@ -1,4 +1,4 @@
-// The recent runs of each counter (when it counted, following which event function, from which stored value), kept for replaying rotation cycles.
+// The recent finished runs of each counter (when it counted, following which event function, from which stored value), kept for replaying rotation cycles.
 import type { CounterIndex } from './counter-engine.js';
 import type { RateFunction } from './rate-function.js';
 
@@ -16,13 +16,6 @@ export interface CounterRun {
   readonly hi: number;
 }
 
-// The run in progress, per slot: its start (-1: none), whether it began fresh, and the stored value it began from.
-const OPEN_AT = 0;
-const OPEN_FRESH = 1;
-const OPEN_LO = 2;
-const OPEN_HI = 3;
-const OPEN_STRIDE = 4;
-
 class Ring {
   readonly start = new Float64Array(RING);
   readonly end = new Float64Array(RING);
@@ -35,75 +28,35 @@ class Ring {
 }
 
 /**
- * Each counter's finished runs, newest last, and the run in progress. A
- * run starts when the counter starts counting (enable, PMCR.E, a new event
- * type) and ends when it stops or its event function changes. Storage for
- * a counter is made the first time it runs; recording allocates nothing.
+ * Each counter's finished runs, newest last. A run starts when the counter
+ * starts counting (enable, PMCR.E, a new event type) and ends when it stops
+ * or its event function changes; the counter engine keeps the run in
+ * progress with the rest of the counter's state, and hands it here when it
+ * ends. Storage for a counter is made the first time a run of it ends;
+ * recording allocates nothing after that.
  */
 export class CounterRuns {
   private readonly slotOf: Uint8Array;
-  private readonly wordOf: Int32Array;
   private readonly rings: (Ring | undefined)[];
-  private readonly openRate: (RateFunction | undefined)[];
-  /** Per slot, OPEN_STRIDE numbers: the run in progress's start (-1: none), fresh flag and stored value at its start. */
-  private readonly openRun: Float64Array;
 
-  /** Each counter's slot and stored value are where `index` says, in `words` (two words if `wide`). */
-  constructor(
-    index: CounterIndex,
-    private readonly words: Uint32Array,
-    private readonly wide: boolean,
-  ) {
+  constructor(index: CounterIndex) {
     this.slotOf = index.slotOf;
-    this.wordOf = index.wordOf;
     this.rings = new Array(index.slots).fill(undefined);
-    this.openRate = new Array(index.slots).fill(undefined);
-    this.openRun = new Float64Array(index.slots * OPEN_STRIDE);
-    for (let s = 0; s < index.slots; s++) this.openRun[s * OPEN_STRIDE + OPEN_AT] = -1;
   }
 
-  /** Counter p counts `rate` from t (undefined: it stops), from its stored value; `fresh` if it was written at t. */
-  restart(p: number, t: number, rate: RateFunction | undefined, fresh: boolean): void {
-    const w = this.wordOf[p]!;
-    const s = this.slotOf[p]!;
-    const o = s * OPEN_STRIDE;
-    const run = this.openRun;
-    const at = run[o + OPEN_AT]!;
-    if (at >= 0 && t > at) this.finish(s, at, t);
-    run[o + OPEN_AT] = rate === undefined ? -1 : t;
-    this.openRate[s] = rate;
-    run[o + OPEN_FRESH] = fresh ? 1 : 0;
-    run[o + OPEN_LO] = this.words[w]!;
-    run[o + OPEN_HI] = this.wide ? this.words[w + 1]! : 0;
-  }
-
-  /** Keep slot s's run in progress, begun at `at`, as a finished run ending at t (apart: a restart at the instant its run began has none). */
-  private finish(s: number, at: number, t: number): void {
-    const o = s * OPEN_STRIDE;
-    const run = this.openRun;
+  /** Keep slot s's run over [start, end) of `rate` from the stored value (lo, hi), `fresh` if the counter was written at its start. */
+  keep(s: number, start: number, end: number, rate: RateFunction, fresh: boolean, lo: number, hi: number): void {
     let ring = this.rings[s];
     if (ring === undefined) ring = this.rings[s] = new Ring();
     const i = ring.next;
-    ring.start[i] = at;
-    ring.end[i] = t;
-    ring.lo[i] = run[o + OPEN_LO]!;
-    ring.hi[i] = run[o + OPEN_HI]!;
-    ring.fresh[i] = run[o + OPEN_FRESH]!;
-    ring.rate[i] = this.openRate[s];
+    ring.start[i] = start;
+    ring.end[i] = end;
+    ring.lo[i] = lo;
+    ring.hi[i] = hi;
+    ring.fresh[i] = fresh ? 1 : 0;
+    ring.rate[i] = rate;
     ring.next = (i + 1) % RING;
     if (ring.size < RING) ring.size++;
-  }
-
-  /** True while counter p has a run in progress (as open(p), without making its record). */
-  isOpen(p: number): boolean {
-    return this.openRun[this.slotOf[p]! * OPEN_STRIDE + OPEN_AT]! >= 0;
-  }
-
-  /** The run in progress on counter p, if it counts. */
-  open(p: number): { readonly start: number; readonly fresh: boolean } | undefined {
-    const o = this.slotOf[p]! * OPEN_STRIDE;
-    const at = this.openRun[o + OPEN_AT]!;
-    return at < 0 ? undefined : { start: at, fresh: this.openRun[o + OPEN_FRESH] === 1 };
   }
 
   /** The finished run of counter p over exactly [start, end), if it is still kept. */
@@ -125,18 +78,14 @@ export class CounterRuns {
     return this.find(p, ring.start[k]!, ring.end[k]!);
   }
 
-  /** Move counter p's runs that start at or after `from` (the run in progress too) `delta` ns later. */
+  /** Move counter p's finished runs that start at or after `from` `delta` ns later (the engine moves the one in progress). */
   shift(p: number, from: number, delta: number): void {
-    const s = this.slotOf[p]!;
-    const ring = this.rings[s];
-    if (ring !== undefined) {
-      for (let k = 0; k < ring.size; k++) {
-        if (ring.start[k]! < from) continue;
-        ring.start[k] = ring.start[k]! + delta;
-        ring.end[k] = ring.end[k]! + delta;
-      }
+    const ring = this.rings[this.slotOf[p]!];
+    if (ring === undefined) return;
+    for (let k = 0; k < ring.size; k++) {
+      if (ring.start[k]! < from) continue;
+      ring.start[k] = ring.start[k]! + delta;
+      ring.end[k] = ring.end[k]! + delta;
     }
-    const o = s * OPEN_STRIDE + OPEN_AT;
-    if (this.openRun[o]! >= from) this.openRun[o] = this.openRun[o]! + delta;
   }
 }

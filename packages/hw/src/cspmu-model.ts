@@ -19,8 +19,7 @@ export type { CspmuModelConfig, CspmuModelDeps } from './cspmu-config.js';
 const READ_WORDS = new Uint32Array(2);
 
 /**
- * The CoreSight PMU device model (IHI 0091 semantics, as far as Linux relies
- * on them): its register map on one or two pages, a lazy counter engine, the
+ * The CoreSight PMU device model (IHI 0091 semantics, as far as Linux relies on them): its register map on one or two pages, a lazy counter engine, the
  * freeze-on-overflow rule and the overflow interrupt line.
  */
 export class CspmuModel implements RegisterHooks, WriteHooks {
@@ -38,8 +37,8 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private readonly engine: CounterEngine;
   private readonly batcher: OverflowBatcher;
   private readonly rates: RateResolver;
-  private readonly runs: CounterRuns;
-  private frozen = false;
+  /** 1 while an overflow freezes the counters (FZO), else 0: a number, since V8 tests a boolean field's value generically. */
+  private frozen = 0;
   /** page0's state (PMCR, the enables and selections), the word of PMCR in it, and the clock: read by every hooked write. */
   private readonly cfg: Uint32Array;
   private readonly pmcrWord: number;
@@ -49,7 +48,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   private readonly intenWord = REG.PMINTENSET >> 2;
   private readonly ovsState: Uint32Array; // the state holding PMOVSCLR (page 1's on a dual-page PMU)
   /** EXT64's 64-bit selection registers: a write's old word is only their low half. */
-  private readonly wideSelections: boolean;
+  private readonly wideSelections: number;
   private readonly clock: CspmuModelDeps['clock'];
   private readonly line: OverflowLine;
   private lastAccess = 0;
@@ -69,7 +68,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.clock = deps.clock;
     this.layout = registerLayout(c.ext64);
     this.pmcrWord = this.layout.pmcr >> 2;
-    this.wideSelections = this.layout.ext64;
+    this.wideSelections = this.layout.ext64 ? 1 : 0;
     this.implemented = implementedCounters(c.counters, c.cycleCounter);
     this.setClrRegs = Math.ceil((this.implemented.at(-1)! + 1) / 32);
     this.pmiidr = makePmiidr(c.implementer, c.product, c.variant, c.revision);
@@ -82,15 +81,14 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     this.page1 = layouts.page1 && new RegisterBank(`${c.label}.page1`, 0x1000, layouts.page1, this);
     this.cntBank = this.page1 ?? this.page0;
     this.cfg = this.page0.state;
-    this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t));
+    const runs = new CounterRuns(index);
+    this.engine = new CounterEngine(c.counterBits, { words: this.cntBank.state, index }, deps.clock, (p, t) => this.overflowDue(p, t), runs);
     const cnt = (this.ovsState = this.cntBank.state);
     this.batcher = new OverflowBatcher(this.engine, deps.clock, deps.irqs, deps.irq, cnt, index, this.ovsWord, this.setClrRegs, c.counterBits);
     this.line = new OverflowLine(deps.irqs, deps.irq, cnt, this.page0.state, this.setClrRegs);
-    this.runs = new CounterRuns(index, cnt, c.counterBits > 32);
-    // A freeze and an asserted interrupt each need an overflow bit set, and only a PMOVSCLR write clears one (overflowStatusChanged, which ends the
-    // freeze and lowers the line then; clearing PMCR.FZO can end a freeze, never start one), so no bit set means neither: testing them is dead code.
+    // A freeze and an asserted interrupt each need an overflow bit set (only a PMOVSCLR write clears one; clearing FZO never starts a freeze): none set means neither.
     const quiet = () => c.accessLatencyNs === 0 && !this.anyOverflow();
-    this.page0.service = new WindowReplayer(this.engine, this.runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
+    this.page0.service = new WindowReplayer(this.engine, runs, deps.clock, c.counterBits, this.cntBank.state, this.cntWord, this.implemented, quiet);
   }
 
   /** Map the pages at their physical bases; returns the regions mapped. */
@@ -120,7 +118,6 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   // ---- bus hooks (RegisterHooks, WriteHooks): the register map's registers call these, with this model as its banks' context ----
-
   /** A counter write (the only register with hookFirst): its progress is folded into the value the write replaces. */
   beforeWrite(hook: number, arg: number): void {
     if (hook === 1) this.fold(arg, this.accessTime()); // HOOK.COUNTER
@@ -134,10 +131,10 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
         this.counterWritten(arg);
         break;
       case 2: // HOOK.SELECTION
-        this.selectionChanged(arg & 0xff, arg >>> 8, old);
+        this.selectionWritten(arg & 0xff, arg >>> 8, old);
         break;
       case 3: // HOOK.ENABLE
-        this.enableChanged(arg, old);
+        this.enableWritten(arg, old);
         break;
       case 4: // HOOK.INT_ENABLE, word arg: the level moves only if an enable that changed has its overflow bit set (an access that sets one drives the line)
         if (((old ^ this.cfg[this.intenWord + arg]!) & this.ovsState[this.ovsWord + arg]!) !== 0) this.line.drive();
@@ -149,27 +146,28 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
         this.impdefChanged();
         break;
       case 7: // HOOK.PMCR
-        this.pmcrChanged(actions, old);
+        this.pmcrWritten(actions, old);
         break;
     }
   }
 
   private counterWritten(p: number): void {
-    this.engine.written(p, this.lastAccess);
-    if (this.runs.isOpen(p)) this.runs.restart(p, this.lastAccess, this.engine.runningRate(p), true);
+    this.engine.preloaded(p, this.lastAccess);
     this.line.driveIfStale();
   }
 
-  /**
-   * Word `word` of counter p's selection written over `old`: if it changed,
-   * its rate must be resolved again; and while p counts, fold the old
-   * selection up to now, then count the new one (a stopped counter resolves
-   * it when it starts).
-   */
-  private selectionChanged(p: number, word: number, old: number): void {
+  // Each write handler tests whether the write changed what starts, stops or re-times a counter, and does that work apart: most
+  // writes change nothing of the kind, and the small test fits V8's inlining budget for the bank's write, where the work would not.
+
+  /** Selection word `word` of counter p written over `old`: a change means resolving its rate again (when it next starts, if stopped). */
+  private selectionWritten(p: number, word: number, old: number): void {
     const t = this.accessTime();
-    if (old !== this.cfg[word] || this.wideSelections) this.rates.selectionChanged(p);
-    if (!this.isCounting(p)) return;
+    if (old !== this.cfg[word] || this.wideSelections !== 0) this.rates.selectionChanged(p);
+    if (this.isCounting(p)) this.recount(p, t);
+  }
+
+  /** Counter p counts on under a new selection from t: fold the old one up to t, then restart it. */
+  private recount(p: number, t: number): void {
     this.fold(p, t);
     if (this.isCounting(p)) this.restart(p, t); // unless the fold froze the counters, which stopped this one
     this.line.driveIfStale();
@@ -220,18 +218,22 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
   /** True while PMCR.E is set and no overflow freezes the counters: only then does a PMCNTEN bit start or stop one. */
   private countersRun(): boolean {
-    return (this.cfg[this.pmcrWord]! & 1) !== 0 && !this.frozen; // PMCR.E
+    return (this.cfg[this.pmcrWord]! & 1 & ~this.frozen) !== 0; // PMCR.E
   }
 
   private isCounting(p: number): boolean {
     return this.countersRun() && ((this.cfg[this.cntenWord + (p >> 5)]! >>> (p & 31)) & 1) === 1;
   }
 
-  /** A PMCNTENSET/CLR word changed: fold and restart only the counters whose bit moved, and none while counters do not run. */
-  private enableChanged(r: number, old: number): void {
+  /** A PMCNTENSET/CLR word written over `old`: the counters whose bit moved start or stop, none while counters do not run. */
+  private enableWritten(r: number, old: number): void {
     const t = this.accessTime();
     const changed = old ^ this.cfg[this.cntenWord + r]!;
-    if (changed === 0 || !this.countersRun()) return;
+    if (changed !== 0 && this.countersRun()) this.enablesMoved(r, changed, t);
+  }
+
+  /** Fold and restart only the counters of word r whose bit is set in `changed`. */
+  private enablesMoved(r: number, changed: number, t: number): void {
     for (let bits = changed; bits !== 0; bits &= bits - 1) {
       const p = r * 32 + (31 - Math.clz32(bits & -bits));
       if (!(this.cntWord[p]! >= 0)) continue;
@@ -242,25 +244,25 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   /**
-   * PMCR written over `old`: P or C written as 1 reset the event or cycle
-   * counters; if that happened or E or FZO changed, fold the enabled
-   * counters, work out the freeze again, and restart them. Only they can
-   * start or stop: a counter whose PMCNTEN bit is clear is stopped whatever
-   * PMCR says, and has no progress to fold or overflow to schedule.
+   * PMCR written over `old`: P or C written as 1 reset the event or cycle counters; if that happened or E or FZO changed, fold the enabled counters, work
+   * out the freeze again, and restart them. Only they can start or stop: a counter whose PMCNTEN bit is clear is stopped whatever PMCR says, and has no
+   * progress to fold or overflow to schedule.
    */
-  private pmcrChanged(actions: number, old: number): void {
+  private pmcrWritten(actions: number, old: number): void {
     const t = this.accessTime();
     const moved = old ^ this.cfg[this.pmcrWord]!;
-    if (actions === 0 && (moved & 0x201) === 0) return; // PMCR.E | PMCR.FZO
+    if (actions !== 0 || (moved & 0x201) !== 0) this.pmcrChanged(actions, old, moved, t); // PMCR.E | PMCR.FZO
+  }
+
+  private pmcrChanged(actions: number, old: number, moved: number, t: number): void {
     if (actions !== 0) {
       this.foldAll(t);
       this.resetCounters(actions);
     }
     // Only a counting counter has progress to fold, and one counts only while E is set and nothing freezes them.
-    if ((old & 1) !== 0 && !this.frozen) this.foldEnabled(t);
-    // The counters are frozen while FZO is set and an overflow is pending: setting FZO over a pending overflow freezes them, clearing it
-    // ends the freeze (the fold above ran under the old FZO; a wrap it found already froze them if the new FZO asks for it).
-    if ((moved & 0x200) !== 0) this.frozen = this.fzoActive() && this.anyOverflow(); // PMCR.FZO
+    if ((old & 1) !== 0 && this.frozen === 0) this.foldEnabled(t);
+    // Frozen while FZO is set and an overflow is pending (the fold above ran under the old FZO; a wrap it found froze them if the new one asks).
+    if ((moved & 0x200) !== 0) this.frozen = this.fzoActive() && this.anyOverflow() ? 1 : 0; // PMCR.FZO
     this.restartEnabled(t);
     this.line.driveIfStale();
   }
@@ -284,9 +286,7 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     this.restarts++;
-    const rate = this.isCounting(p) ? (this.rates.current(p) ?? this.rates.resolve(p, this.cfg)) : undefined;
-    this.runs.restart(p, t, rate, this.engine.lastWrittenAt(p) === t);
-    this.engine.restart(p, t, rate);
+    this.engine.restart(p, t, this.isCounting(p) ? (this.rates.current(p) ?? this.rates.resolve(p, this.cfg)) : undefined);
   }
 
   private restartAll(t: number): void {
@@ -301,14 +301,13 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   // ---- overflow, freeze and interrupt ----
-
   private overflowDue(p: number, t: number): void {
     this.engine.clearOverflowDue(p);
     this.fold(p, t);
     this.engine.schedule(p);
     const alone = this.batcher.beforeDelivery(p);
     this.line.drive();
-    if (alone && !this.line.isAsserted && !this.frozen && !this.fzoActive()) this.overflows += this.batcher.afterDelivery(p, t);
+    if (alone && !this.line.isAsserted && this.frozen === 0 && !this.fzoActive()) this.overflows += this.batcher.afterDelivery(p, t);
   }
 
   private setOverflow(p: number): void {
@@ -317,10 +316,10 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
     st[w] = (st[w]! | (1 << (p & 31))) >>> 0;
     this.overflows++;
     this.line.overflowSet();
-    if (this.fzoActive() && !this.frozen) {
+    if (this.fzoActive() && this.frozen === 0) {
       const t = Math.max(this.lastAccess, this.clock.now());
       this.foldAll(t);
-      this.frozen = true;
+      this.frozen = 1;
       this.restartAll(t);
     }
   }
@@ -335,14 +334,14 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
   }
 
   private overflowStatusChanged(): void {
-    if (this.frozen && !this.anyOverflow()) {
+    if (this.frozen !== 0 && !this.anyOverflow()) {
       const t = this.accessTime();
-      this.frozen = false;
+      this.frozen = 0;
       this.restartAll(t);
-    } else if (!this.frozen && this.fzoActive() && this.anyOverflow()) {
+    } else if (this.frozen === 0 && this.fzoActive() && this.anyOverflow()) {
       const t = this.accessTime();
       this.foldAll(t);
-      this.frozen = true;
+      this.frozen = 1;
       this.restartAll(t);
     }
     this.line.drive();

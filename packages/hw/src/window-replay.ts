@@ -52,7 +52,7 @@ export class WindowReplayer {
       m = Math.min(m, repeatableCycles(run.rate, w.start, w.end, period));
     }
     for (const p of active) {
-      const open = this.runs.open(p);
+      const open = this.engine.openRunOf(p);
       // A run is open exactly while the engine counts the counter (the model starts and stops both at once), so open means counting.
       if (open === undefined || open.start !== t || !open.fresh) return undefined;
     }
@@ -90,7 +90,7 @@ export class WindowReplayer {
       idle.push({ p, last, count: last.rate.at(last.end + shift) - last.rate.at(last.start + shift) });
     }
     for (const { p, last, count } of idle) this.store(p, last.lo, last.hi, count);
-    for (const p of counters) this.runs.shift(p, t - period, shift);
+    for (const p of counters) this.engine.shiftRuns(p, t - period, shift);
     for (const p of active) this.engine.written(p, t + shift);
     this.clock.work.add(1);
     return { cycles: m, totals };

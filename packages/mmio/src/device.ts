@@ -34,6 +34,7 @@ export interface MmioDevice {
   /** Why an access of `width` bytes at `offset` is not allowed, or undefined if it is. */
   check(offset: number, width: AccessWidth, write: boolean): string | undefined;
   read(offset: number, width: 1 | 2 | 4): number;
+  /** A write of `width` bytes; `value` holds its bits, unsigned or as an int32 pattern (the direct writel passes `value | 0`, which a call does not box). */
   write(offset: number, width: 1 | 2 | 4, value: number): void;
   /** 64-bit read into out[0] (low) and out[1] (high). */
   read64(offset: number, out: Uint32Array): void;

@@ -185,10 +185,15 @@ export class IoMemBase {
     return this.access(offset, 4, false, 0, 0, null, true) >>> 0;
   }
 
+  /**
+   * A whole number at a 4-aligned offset in the page, straight to the device, as an int32 pattern (the same 32 bits; an unsigned
+   * one above 2^31 would be boxed for the call). Anything else takes the checked path, which refuses it with its reason. Small on
+   * purpose: every driver function that writes a register inlines this, within V8's inlining budget for that function.
+   */
   private writelDirect(value: number, offset: number): void {
-    if (typeof value !== 'number' || !Number.isInteger(value)) throw badValue('writel', value, 'an integer number');
-    if (typeof offset === 'number' && (offset & 0xffc) === offset) this.dev0!.write(this.off0 + offset, 4, value >>> 0);
-    else this.access(offset, 4, true, value >>> 0, 0, null, true);
+    if (typeof offset === 'number' && (offset & 0xffc) === offset && typeof value === 'number' && Number.isInteger(value)) {
+      this.dev0!.write(this.off0 + offset, 4, value | 0);
+    } else this.writelChecked(value, offset);
   }
 
   private writelChecked(value: number, offset: number): void {
@@ -208,9 +213,17 @@ export class IoMemBase {
 
   /** One register lookup for the width check and the write (tryWrite64); a refused width takes the checked path, which refuses it with its reason. */
   private writeqDirect(lo: number, hi: number, offset: number): void {
-    checkHalves(lo, hi);
-    if (typeof offset === 'number' && (offset & 0xff8) === offset && this.dev0!.tryWrite64(this.off0 + offset, lo | 0, hi | 0)) return;
-    this.access(offset, 8, true, lo >>> 0, hi >>> 0, null, true);
+    if (
+      typeof offset === 'number' &&
+      (offset & 0xff8) === offset &&
+      typeof lo === 'number' &&
+      Number.isInteger(lo) &&
+      typeof hi === 'number' &&
+      Number.isInteger(hi) &&
+      this.dev0!.tryWrite64(this.off0 + offset, lo | 0, hi | 0)
+    )
+      return;
+    this.writeqChecked(lo, hi, offset);
   }
 
   private writeqChecked(lo: number, hi: number, offset: number): void {

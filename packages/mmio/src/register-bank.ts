@@ -10,13 +10,6 @@ export type { UnknownAccessCount } from './unknown-accesses.js';
 
 const NO_UNKNOWN_ACCESSES: ReadonlyMap<number, UnknownAccessCount> = new Map();
 
-/** Apply word `v` to state word `sw` by a write descriptor's kind (2 masked, 3 W1S, 4 W1C; 1 ignored), changing only the bits in `bits`. */
-function store(s: Uint32Array, sw: number, kind: number, v: number, bits: number): void {
-  if (kind === 2) s[sw] = (s[sw]! & ~bits) | (v & bits);
-  else if (kind === 3) s[sw] = s[sw]! | (v & bits);
-  else if (kind === 4) s[sw] = s[sw]! & ~(v & bits);
-}
-
 /** The context of a bank with write hooks, checked once to offer them. */
 function writeHooksOf(bank: string, context: unknown): WriteHooks {
   const h = context as Partial<WriteHooks> | null | undefined;
@@ -159,7 +152,7 @@ export class RegisterBank implements MmioDevice {
     const s = this.state;
     const sw = d[i + 3]!;
     const old = s[sw]!;
-    store(s, sw, kind & 7, v, d[i + 1]! & lanes);
+    this.store(s, sw, kind & 7, v, d[i + 1]! & lanes);
     if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, (v & d[i + 2]! & lanes) >>> 0, old);
   }
 
@@ -217,9 +210,19 @@ export class RegisterBank implements MmioDevice {
     const old = s[sw]!;
     const keep = d[i + 1]!;
     // Both halves by the low word's register (its state words sw and sw + 1).
-    store(s, sw, kind & 7, lo | 0, keep);
-    store(s, sw + 1, kind & 7, hi | 0, keep);
+    this.store(s, sw, kind & 7, lo | 0, keep);
+    this.store(s, sw + 1, kind & 7, hi | 0, keep);
     if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, ((lo | hi) & d[i + 2]!) >>> 0, old);
+  }
+
+  /**
+   * Apply word `v` to state word `sw` by a write descriptor's kind (2 masked, 3 W1S, 4 W1C; 1 ignored), changing only the bits in
+   * `bits`. A method, not a module function: V8 checks a module function's binding on every call from optimised code.
+   */
+  private store(s: Uint32Array, sw: number, kind: number, v: number, bits: number): void {
+    if (kind === 2) s[sw] = (s[sw]! & ~bits) | (v & bits);
+    else if (kind === 3) s[sw] = s[sw]! | (v & bits);
+    else if (kind === 4) s[sw] = s[sw]! & ~(v & bits);
   }
 
   private countUnknown(offset: number, write: boolean): void {
