@@ -54,6 +54,40 @@ function copies(r: ReturnType<typeof rig>, replay: Replay, max: number, start: n
 }
 
 describe('CoreSight PMU model: replayed runs', () => {
+  it('a counter stopped and started again has no run over the time it was stopped: only a slice it counted throughout is repeated', () => {
+    // Both counters are preloaded and started at 0; counter 0 counts until 2 us, counter 1 stops at 1 us and starts again at 2 us.
+    const r = rig({ counters: 4 });
+    const { io0, clock } = r;
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(0x11, REG.PMEVTYPER + 4);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x1000, REG.PMEVCNTR);
+    io0.writel(0x1000, REG.PMEVCNTR + 4);
+    io0.writel(0b11, REG.PMCNTENSET);
+    clock.advance(1000);
+    io0.writel(0b10, REG.PMCNTENCLR);
+    clock.advance(1000);
+    io0.writel(0b01, REG.PMCNTENCLR);
+    io0.writel(0b10, REG.PMCNTENSET);
+    const service = serviceOf(r);
+    expect(service.replay([{ counter: 1, start: 0, end: period }], [], period, 3)).to.equal(undefined);
+    expect(service.replay([{ counter: 0, start: 0, end: period }], [], period, 3)).to.deep.equal({ cycles: 3, totals: [3 * period] });
+  });
+
+  it('a counter preloaded while it counts ends its run there and begins a fresh one: the slice before is a run, and it is active from then', () => {
+    const r = rig({ counters: 4 });
+    const { io0, clock } = r;
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x1000, REG.PMEVCNTR);
+    io0.writel(1, REG.PMCNTENSET);
+    clock.advance(period);
+    // Preloaded at 2 us while it counts, as a driver re-arms a multiplexed counter: [0, 2) us is a finished run, and a fresh one begins.
+    io0.writel(0x1000, REG.PMEVCNTR);
+    const got = serviceOf(r).replay([{ counter: 0, start: 0, end: period }], [0], period, 3);
+    expect(got).to.deep.equal({ cycles: 3, totals: [3 * period] });
+  });
+
   it('asked again before the copies have passed, for a slice of the last copy (a run moved ahead of now), the device refuses', () => {
     // Counter 0 counts over [500, 1500) of each cycle. Asked at 4 us, the device repeats 3 cycles and moves the last run with them,
     // to [10.5, 11.5) us. A second request at 4 us naming that run would repeat it again: 3,000 events counted twice.
