@@ -228,6 +228,8 @@ process.on('message', (m) => {
   if (got.length === 2) process.send({ type: 'result', index: got[1].index, runs: got[1].runs, counts: zero, failure: undefined });
 });
 process.send({ type: 'ready' });
+// A parent that took the report would wait for ever for chunks this worker never runs: end so that the test fails, not hangs.
+setTimeout(() => process.exit(9), 3000);
 `,
       );
       let error: Error | undefined;
