@@ -1,5 +1,10 @@
 // Tests that cspmu stat's per-CPU, per-socket, per-node and per-core lines and -r repeats print what the real perf 6.1 prints for the same PMUs under cspmu exec.
-import { type BesideCase, describeBesidePerf } from './helpers.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { type BesideCase, describeBesidePerf, execUnavailable, run, skipUnless, withSession } from './helpers.js';
+
+const CLI = fileURLToPath(new URL('../../../cli/dist/src/main.js', import.meta.url));
 
 const CASES: BesideCase[] = [
   { why: "-A merges a wildcard's copies by their place in each copy's CPU list, at the first copy's CPU", args: ['-a', '-A', '-e', 'nvidia_scf_pmu/cycles/'] },
@@ -27,3 +32,23 @@ const CASES: BesideCase[] = [
 ];
 
 describeBesidePerf('per-CPU and per-socket lines and -r: cspmu stat against the real perf 6.1 under cspmu exec', CASES);
+
+describe('a command counted with only uncore events: cspmu stat against the real perf 6.1 under cspmu exec', function () {
+  this.timeout(60_000);
+  // The command's wall time sets cspmu's counts and the host's clock perf's elapsed time, so numbers are compared as numbers.
+  const shape = (s: string) => s.replace(/\d[\d.]*/g, 'N').replace(/ +/g, ' ');
+
+  for (const [why, args] of [
+    ['every event on a PMU with a cpumask: counted system-wide while the command runs, with no user and sys times', ['-e', 'nvidia_scf_pmu_0/cycles/']],
+    ['a bare event name on both sockets, per CPU (-A is taken then)', ['-A', '-x,', '-e', 'cmem_rd_data']],
+    ['a software event beside it keeps the command per task: the uncore event is refused', ['-x,', '-e', 'nvidia_scf_pmu_0/cycles/,task-clock']],
+  ] as const) {
+    it(`${why}: perf stat ${args.join(' ')} sleep 0.1`, async function () {
+      skipUnless(this, execUnavailable());
+      const perf = await withSession('virtual', (s) => run(s, ['perf', 'stat', ...args, 'sleep', '0.1']), { proposed: ['units'] });
+      const ours = spawnSync(process.execPath, [CLI, 'stat', '--proposed', 'units', ...args, 'sleep', '0.1'], { encoding: 'utf8' });
+      expect([perf.status, ours.status], `${perf.stderr}\n${ours.stderr}`).to.deep.equal([0, 0]);
+      expect(shape(ours.stderr)).to.equal(shape(perf.stderr));
+    });
+  }
+});

@@ -2,7 +2,17 @@
 
 import { kerr, parseCpuList } from '@cspmu/kernel';
 import { PERF_TYPE } from '@cspmu/perf';
-import { type AggregateOptions, type AggrMode, type CpuTopology, groupKey, type ParsedEvent, runStat, type StatRequest } from '@cspmu/perf-tool';
+import {
+  type AggregateOptions,
+  type AggrMode,
+  type CpuTopology,
+  grammarOf,
+  groupKey,
+  type ParsedEvent,
+  pmuCpumask,
+  runStat,
+  type StatRequest,
+} from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
@@ -60,6 +70,12 @@ function cpuTopology(m: Machine): CpuTopology {
   };
 }
 
+/** Whether every event of the -e strings is on a PMU with a cpumask file (an uncore PMU). */
+function onlyUncore(m: Machine, events: readonly string[]): boolean {
+  const grammar = grammarOf(m.perf);
+  return events.every((e) => grammar.parse(e).every((p) => pmuCpumask(m.perf, p.pmu) !== undefined));
+}
+
 export async function statAction(o: StatFlags & MachineFlags, command: string[], hooks: StatHooks = {}): Promise<void> {
   const events = o.event ?? [];
   if (events.length === 0) throw kerr('EINVAL', 'no events given; use -e EVENT (see cspmu list)');
@@ -84,12 +100,13 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   const sep = o.fieldSeparator === '\\t' ? '\t' : o.fieldSeparator;
   const layout: Layout = json ? 'json' : o.fieldSeparator !== undefined ? 'csv' : 'std';
   const mode = aggrMode(o);
-  const systemWide = o.allCpus === true || (cpus === undefined && command.length === 0);
+  const m = await bootMachine(o, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
+  // Without -a or -C, a command is counted per task, unless every event is on a PMU with a cpumask (uncore):
+  // perf 6.1 then counts system-wide on those CPUs while the command runs.
+  const systemWide = o.allCpus === true || (cpus === undefined && (command.length === 0 || onlyUncore(m, events)));
   // As perf: counts per CPU, socket, node or core need CPUs to count on, which a command alone does not give.
   if (mode !== 'global' && !systemWide && cpus === undefined)
     throw kerr('EINVAL', '-A, --per-socket, --per-node and --per-core are only available in system-wide mode: add -a, or -C CPUS');
-
-  const m = await bootMachine(o, hooks.beforeDrivers ? { beforeDrivers: hooks.beforeDrivers } : {});
   for (const c of cpus ?? []) if (!m.kernel.cpus.isPossible(c)) throw kerr('EINVAL', `-C ${o.cpu}: cpu ${c} does not exist (0-${m.kernel.cpus.count - 1})`);
   hooks.afterBoot?.(m);
   const agg: AggregateOptions = { mode, noMerge: o.merge === false, topology: cpuTopology(m), cpus: cpus ?? m.kernel.cpus.online() };
