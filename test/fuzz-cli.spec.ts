@@ -246,11 +246,11 @@ setTimeout(() => process.exit(9), 3000);
     const gates: (() => void)[] = [];
     const held = new HeldChunks(
       (c) =>
-        new Promise<void>((resolve) => {
+        new Promise<boolean>((resolve) => {
           ran.push(`start ${c.index}`);
           gates.push(() => {
             ran.push(`end ${c.index}`);
-            resolve();
+            resolve(false);
           });
         }),
       () => void stopped++,
@@ -276,11 +276,31 @@ setTimeout(() => process.exit(9), 3000);
     // Stopped while idle: at once.
     let idleStopped = 0;
     const idle = new HeldChunks(
-      async () => {},
+      async () => false,
       () => void idleStopped++,
     );
     idle.stop();
     expect(idleStopped).to.equal(1);
+  });
+
+  it('a worker whose chunk found a failure stops itself: the chunk it holds next never starts', async () => {
+    const ran: number[] = [];
+    let stopped = 0;
+    const held = new HeldChunks(
+      async (c) => {
+        ran.push(c.index);
+        return c.index === 0;
+      },
+      () => void stopped++,
+    );
+    held.add({ index: 0, seed: 0, runs: 5 });
+    held.add({ index: 1, seed: 1, runs: 5 });
+    await new Promise((r) => setImmediate(r));
+    expect(ran).to.deep.equal([0]);
+    expect(stopped).to.equal(1);
+    held.add({ index: 2, seed: 2, runs: 5 });
+    await new Promise((r) => setImmediate(r));
+    expect(ran).to.deep.equal([0]);
   });
 
   it('prints a failure found by a worker as a seed and path that replay in one process to the same trace', () => {

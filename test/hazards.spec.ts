@@ -114,7 +114,7 @@ describe('Injected hazards', () => {
       expect(mod.refs).to.equal(-1);
       // No event of the backend's PMUs opens any more (try_module_get fails on 0), and nothing is logged for it.
       expect(() => m.open('nvidia_scf_pmu_0/cycles/'))
-        .to.throw("PMU 'nvidia_scf_pmu_0': its module nvidia_cspmu is going away")
+        .to.throw("PMU 'nvidia_scf_pmu_0': its module nvidia_cspmu has no reference left to take: a module_put too many dropped its base reference")
         .with.property('code', 'ENODEV');
       expect([mod.refs, warnings()]).to.deep.equal([-1, []]);
       // rmmod finds the count below the base: a BUG, logged, and the unload fails changing nothing.

@@ -71,11 +71,14 @@ describe('Layers: the walk of a stat from flag to register write', function () {
   });
 
   it('the walk check catches a layer entered twice and a call going up', () => {
-    const fake = ['Error: walk', ...['mmio', 'arm-cspmu', 'perf', 'arm-cspmu', 'cli'].map((p) => `    at f (file:///r/packages/${p}/dist/src/a.js:1:1)`)].join(
-      '\n',
-    );
-    const { layers } = walkOf(fake);
+    // A kernel frame (a traced site's CallSite.invoke) between two layers is the runtime, not a layer: skipped, and counted.
+    const fake = [
+      'Error: walk',
+      ...['mmio', 'arm-cspmu', 'kernel', 'perf', 'arm-cspmu', 'cli'].map((p) => `    at f (file:///r/packages/${p}/dist/src/a.js:1:1)`),
+    ].join('\n');
+    const { layers, kernelFrames } = walkOf(fake);
     expect(layers).to.deep.equal(['cli', 'arm-cspmu', 'perf', 'arm-cspmu', 'mmio']);
+    expect(kernelFrames).to.equal(1);
     expect(walkProblems(layers)).to.deep.equal([
       'a layer is entered twice: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio',
       'a call goes up: cli -> arm-cspmu -> perf -> arm-cspmu -> mmio',

@@ -57,8 +57,8 @@ export class CounterIo {
    * Its frames (arm_cspmu_event_update, and arm_cspmu_read_counter for the
    * counter read) are pushed here, not by @kfunc, and popped on return with
    * no try of their own: every caller (pmu->stop, the overflow handler) runs
-   * in a frame whose finally restores the call stack, which also drops these
-   * on a throw, before anything can look at the stack.
+   * in a frame it restores on return and in a catch that rethrows, which
+   * also drops these on a throw, before anything can look at the stack.
    */
   update(event: PerfEvent): void | Promise<void> {
     const calls = this.calls;
@@ -184,7 +184,7 @@ export class CounterIo {
     return event.hw.prevLo === this.periodLo && event.hw.prevHi === this.periodHi;
   }
 
-  /** Preload mask >> 1 so the counter overflows after about half its range. Its frame is popped on return; on a throw, the caller's finally (pmu->start's, the overflow handler's) drops it, as update's. */
+  /** Preload mask >> 1 so the counter overflows after about half its range. Its frame is popped on return; on a throw, the caller's catch (pmu->start's, the overflow handler's) drops it, as update's. */
   setPeriod(event: PerfEvent): void {
     event.hw.prevLo = this.periodLo;
     event.hw.prevHi = this.periodHi;

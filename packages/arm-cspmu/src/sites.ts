@@ -63,10 +63,13 @@ function opsAfterFree(inst: CspmuDevice, op: string): CspmuDevice['ops'] {
  * op's body can be inlined. A traced site still goes through invoke.
  *
  * Every caller is a driver callback (or the overflow handler) that runs
- * inside a frame of its own and restores the call stack in a finally. So an
- * untraced call here enters the site's frame (if it has one) and leaves it
- * on return, with no try of its own: an op that throws leaves its frames to
- * that finally, which pops them before anything can look at the stack. One
+ * inside a frame of its own and restores the call stack on return and in a
+ * catch that rethrows. So an untraced call here enters the site's frame (if
+ * it has one) and leaves it on return, with no try of its own: an op that
+ * throws leaves its frames to that callback, which pops them before anything
+ * can look at the stack. The one throw caught inside the driver,
+ * validate_event's in CounterMap.allocate, returns an errno straight to the
+ * callback (add, or event_init through fitsGroup), which pops at once. One
  * try per callback instead of one more per op keeps these small enough for
  * the callbacks to inline them and still have budget for their register writes.
  */

@@ -165,7 +165,7 @@ export class PerfCore {
     generic: boolean,
   ) {
     const pmu = reg.pmu;
-    if (!this.modules.tryModuleGet(pmu.module)) throw kerr('ENODEV', `PMU '${reg.name}': its module ${pmu.module?.name ?? ''} is going away`);
+    if (!this.modules.tryModuleGet(pmu.module)) checks.refuseModuleGet(reg.name, pmu.module);
     const event = new PerfEvent(this.nextId++, attr, pmu, cpu, caller, pid);
     if (group) event.leader = group;
     try {

@@ -37,6 +37,8 @@ export class EventFreer {
    * (a write barrier), where a list stores it twice.
    */
   declare private readonly running: PerfEvent[];
+  /** Events whose free failed before its module_put (a destroy that threw): their reference is never dropped, as one leaks when a kernel free oopses. */
+  declare private readonly failed: PerfEvent[];
 
   /** The release chain's frames (RELEASE_CHAIN) and module_put's, as call-stack ids: the same constants on every machine. */
   declare private readonly perfReleaseId: number;
@@ -61,6 +63,7 @@ export class EventFreer {
     this.inFlight = 0;
     this.sleeping = new EventList('freeing');
     this.running = [];
+    this.failed = [];
     this.doubleModulePut = kernel.inject.has('double-module-put');
     const calls = kernel.calls;
     this.perfReleaseId = calls.intern(RELEASE_CHAIN[0]);
@@ -95,7 +98,7 @@ export class EventFreer {
         await k.preempt('_free_event');
         this.finish(event);
       } finally {
-        this.release(event);
+        this.abandon(event);
         this.done(token);
       }
     });
@@ -126,7 +129,7 @@ export class EventFreer {
         this.finish(event);
       }
     } catch (e) {
-      this.release(event);
+      this.abandon(event);
       this.done(token);
       return Promise.reject(e);
     } finally {
@@ -147,7 +150,7 @@ export class EventFreer {
         this.exclusiveDestroy(event);
         this.finish(event);
       } finally {
-        this.release(event);
+        this.abandon(event);
         this.done(token);
       }
     });
@@ -170,7 +173,7 @@ export class EventFreer {
     try {
       this.modules.modulePut(module);
       this.release(event);
-      // The injected bug: a second put of the same reference (the refcount_t underflow catches it).
+      // The injected bug: a second put of the same reference (module_put takes the base reference silently; rmmod then hits its BUG).
       if (this.doubleModulePut) this.modules.modulePut(module);
     } finally {
       k.calls.pop(depth);
@@ -185,9 +188,15 @@ export class EventFreer {
     this.freeing.readUnlock(token);
   }
 
-  /** Closed events whose free has not yet dropped their PMU's module reference: the sleeping frees in the order they began, then the running ones. */
+  /** Closed events whose free has not dropped their PMU's module reference: the sleeping frees in the order they began, the running ones, then the failed ones. */
   holdingModule(): PerfEvent[] {
-    return [...this.sleeping.toArray(), ...this.running];
+    return [...this.sleeping.toArray(), ...this.running, ...this.failed];
+  }
+
+  /** A free ends, finished or not: off its list, and kept as failed if it never reached module_put (finish() marks the event dead). */
+  private abandon(event: PerfEvent): void {
+    this.release(event);
+    if (event.state !== -5) this.failed.push(event); // not DEAD
   }
 
   /** The event no longer holds its module reference (again harmless: the sleeping paths release in a finally after finish()). */

@@ -171,3 +171,9 @@ export interface OpenOptions {
   readonly pid?: number;
   readonly caller?: PerfCaller;
 }
+
+/** try_module_get failed: ENODEV, saying whether the module is unloading or a put too many took its base reference (its count reads -1). */
+export function refuseModuleGet(pmuName: string, module: { readonly name: string; readonly refs: number } | undefined): never {
+  const why = module !== undefined && module.refs < 0 ? 'has no reference left to take: a module_put too many dropped its base reference' : 'is going away';
+  throw kerr('ENODEV', `PMU '${pmuName}': its module ${module?.name ?? ''} ${why}`);
+}

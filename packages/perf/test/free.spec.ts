@@ -102,8 +102,8 @@ describe('perf core: the free path', () => {
     expect([mod.refs, c!.state, core.freeing.activeReaders]).to.deep.equal([0, S.DEAD, 0]);
   });
 
-  it('a destroy that throws leaves nothing in flight and rejects the close', async () => {
-    const { core, type } = await backed();
+  it('a destroy that throws leaves nothing in flight, rejects the close and keeps its module reference, named as held', async () => {
+    const { core, mod, type } = await backed();
     const e = core.open({ type, config: 1n }, { cpu: 0 });
     e.destroy = () => {
       throw new Error('destroy failed');
@@ -112,11 +112,13 @@ describe('perf core: the free path', () => {
     await core.close(e).catch((x) => (err = x));
     expect((err as Error).message).to.equal('destroy failed');
     expect(core.freeing.activeReaders).to.equal(0);
-    expect(core.eventsHoldingModule()).to.deep.equal([]);
+    // No module_put ran: the reference leaks, and the list of holders says so.
+    expect(mod.refs).to.equal(1);
+    expect(core.eventsHoldingModule()).to.deep.equal([e]);
   });
 
-  it('under a scheduler too, a destroy that throws leaves nothing in flight and no event holding its module', async () => {
-    const { core, kernel, type } = await backed();
+  it('under a scheduler too, a destroy that throws leaves nothing in flight and its event named as holding the module it never put', async () => {
+    const { core, kernel, mod, type } = await backed();
     const e = core.open({ type, config: 1n }, { cpu: 0 });
     e.destroy = () => {
       throw new Error('destroy failed');
@@ -126,6 +128,8 @@ describe('perf core: the free path', () => {
     await core.close(e).catch((x) => (err = x));
     expect((err as Error).message).to.equal('destroy failed');
     expect(core.freeing.activeReaders).to.equal(0);
-    expect(core.eventsHoldingModule()).to.deep.equal([]);
+    // No module_put ran: the reference leaks, and the list of holders says so.
+    expect(mod.refs).to.equal(1);
+    expect(core.eventsHoldingModule()).to.deep.equal([e]);
   });
 });

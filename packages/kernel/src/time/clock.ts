@@ -131,7 +131,7 @@ export class ManualClock implements Clock {
         const next = this.heap[0];
         if (next === undefined || next.deadline > target) break;
         this.pop();
-        if (next.deadline !== this.t) atThisInstant = 0;
+        if (next.deadline !== this.t) atThisInstant = 1;
         else if (++atThisInstant > this.maxTimersAtOneInstant) throw this.storm(next);
         this.t = next.deadline;
         next.active = false;

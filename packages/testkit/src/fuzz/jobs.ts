@@ -129,7 +129,8 @@ export class ChunkTally {
  * holding CHUNKS_IN_HAND chunks and given the next as it finishes one, calling
  * `progress` with the total runs done; this process only hands out chunks and
  * adds up. On the first failure no more chunks are handed out and the workers
- * are stopped.
+ * are stopped; the failing worker stops itself after its result, without
+ * starting the chunk it holds next.
  */
 export async function runJobs(
   script: string,

@@ -10,16 +10,18 @@ function runChunk(chunk: Chunk, o: JobOptions, onRun: () => void) {
 /**
  * The chunks a worker holds, run one at a time in the order they came. Stop
  * drops those not started: after a failure elsewhere their runs are not wanted,
- * and at the end the parent stops a worker only once it holds none.
+ * and at the end the parent stops a worker only once it holds none. A chunk
+ * whose run found a failure stops the worker itself, so the chunk it holds next
+ * never starts: one job stops at the first failure too.
  */
 export class HeldChunks {
   private readonly waiting: Chunk[] = [];
   private stopping = false;
   private running = false;
 
-  /** `run` runs one chunk; `stopped` is called once, when stop has come and no chunk is running. */
+  /** `run` runs one chunk and resolves true if it found a failure; `stopped` is called once, when stop has come and no chunk is running. */
   constructor(
-    private readonly run: (chunk: Chunk) => Promise<void>,
+    private readonly run: (chunk: Chunk) => Promise<boolean>,
     private readonly stopped: () => void,
   ) {}
 
@@ -38,7 +40,7 @@ export class HeldChunks {
 
   private async drain(): Promise<void> {
     this.running = true;
-    for (let c = this.waiting.shift(); c; c = this.waiting.shift()) await this.run(c);
+    for (let c = this.waiting.shift(); c; c = this.waiting.shift()) if (await this.run(c)) this.stop();
     this.running = false;
     if (this.stopping) this.stopped();
   }
@@ -56,6 +58,7 @@ export async function workerMain(o: JobOptions): Promise<void> {
           if (++done % 25 === 0) void send({ type: 'progress', index: chunk.index, done });
         });
         await send({ type: 'result', index: chunk.index, runs: r.runs, counts: r.coverage.counts, failure: r.failure });
+        return r.failure !== undefined;
       },
       async () => {
         if (gc) await send({ type: 'cpu', cpu: gc.stop() ?? null });
