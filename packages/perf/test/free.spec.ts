@@ -102,34 +102,21 @@ describe('perf core: the free path', () => {
     expect([mod.refs, c!.state, core.freeing.activeReaders]).to.deep.equal([0, S.DEAD, 0]);
   });
 
-  it('a destroy that throws leaves nothing in flight, rejects the close and keeps its module reference, named as held', async () => {
-    const { core, mod, type } = await backed();
-    const e = core.open({ type, config: 1n }, { cpu: 0 });
-    e.destroy = () => {
-      throw new Error('destroy failed');
-    };
-    let err: unknown;
-    await core.close(e).catch((x) => (err = x));
-    expect((err as Error).message).to.equal('destroy failed');
-    expect(core.freeing.activeReaders).to.equal(0);
-    // No module_put ran: the reference leaks, and the list of holders says so.
-    expect(mod.refs).to.equal(1);
-    expect(core.eventsHoldingModule()).to.deep.equal([e]);
-  });
-
-  it('under a scheduler too, a destroy that throws leaves nothing in flight and its event named as holding the module it never put', async () => {
-    const { core, kernel, mod, type } = await backed();
-    const e = core.open({ type, config: 1n }, { cpu: 0 });
-    e.destroy = () => {
-      throw new Error('destroy failed');
-    };
-    kernel.yieldPoint = () => undefined;
-    let err: unknown;
-    await core.close(e).catch((x) => (err = x));
-    expect((err as Error).message).to.equal('destroy failed');
-    expect(core.freeing.activeReaders).to.equal(0);
-    // No module_put ran: the reference leaks, and the list of holders says so.
-    expect(mod.refs).to.equal(1);
-    expect(core.eventsHoldingModule()).to.deep.equal([e]);
-  });
+  for (const scheduled of [false, true]) {
+    it(`${scheduled ? 'under a scheduler, ' : ''}a destroy that throws leaves nothing in flight, rejects the close and keeps its module reference, named as held`, async () => {
+      const { core, kernel, mod, type } = await backed();
+      const e = core.open({ type, config: 1n }, { cpu: 0 });
+      e.destroy = () => {
+        throw new Error('destroy failed');
+      };
+      if (scheduled) kernel.yieldPoint = () => undefined;
+      let err: unknown;
+      await core.close(e).catch((x) => (err = x));
+      expect((err as Error).message).to.equal('destroy failed');
+      expect(core.freeing.activeReaders).to.equal(0);
+      // No module_put ran: the reference leaks, and the list of holders says so.
+      expect(mod.refs).to.equal(1);
+      expect(core.eventsHoldingModule()).to.deep.equal([e]);
+    });
+  }
 });
