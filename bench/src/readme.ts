@@ -13,6 +13,8 @@ export interface Results {
   readonly generatedAt: string;
   readonly node: string;
   readonly cpu: string;
+  /** The host kernel's release (`uname -r`): the kernel-relative figures' reference side depends on it. Absent in runs before 23 Nov 2026. */
+  readonly kernel?: string;
   readonly cores: number;
   readonly loadAverage: { readonly atStart: number; readonly atEnd: number };
   readonly rounds: number;
@@ -56,7 +58,7 @@ export function renderTable(r: Results): string {
     ...r.figures.map((f) => `| ${[f.id, f.figure, valueText(f), spreadText(f), f.measured, f.target, metText(f)].map(cell).join(' | ')} |`),
   ];
   const run =
-    `Run of ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC on ${r.cpu} (${r.cores} cores), Node ${r.node}, ` +
+    `Run of ${r.generatedAt.slice(0, 16).replace('T', ' ')} UTC on ${r.cpu} (${r.cores} cores)${r.kernel ? `, Linux ${r.kernel}` : ''}, Node ${r.node}, ` +
     `${r.rounds} alternating rounds per ratio, ${Math.round(r.seconds)} s; load average ${r.loadAverage.atStart} at the start, ${r.loadAverage.atEnd} at the end. ` +
     `Kernel reference: ${r.kernelReference}.`;
   const p = r.reprobeProfile;

@@ -1,6 +1,6 @@
 // npm run bench: every performance figure, each a median of alternating runs with its spread and its target, written to bench/results.json.
 import { writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { callsiteOps, OTHER_SITES } from './callsites.js';
@@ -266,6 +266,7 @@ async function main(): Promise<void> {
     node: process.version,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    kernel: release(),
     loadAverage: { atStart: r2(loadBefore), atEnd: r2(loadavg()[0]!) },
     rounds: ROUNDS,
     kernelReference: ref.note,
