@@ -7,7 +7,7 @@ export * from './grammar/symbols.js';
 export * from './groups.js';
 export * from './open.js';
 export * from './stat/aggregate.js';
-export { resolveCommand } from './stat/command.js';
+export { type ExecError, resolveCommand, workloadFailedText } from './stat/command.js';
 export * from './stat/metrics.js';
 export * from './stat/runner.js';
 export * from './sysfs-reader.js';

@@ -12,6 +12,7 @@ import {
   pmuCpumask,
   runStat,
   type StatRequest,
+  workloadFailedText,
 } from '@cspmu/perf-tool';
 import type { Machine } from '@cspmu/system';
 import cliProgress from 'cli-progress';
@@ -36,6 +37,24 @@ function positiveInt(text: string | undefined, what: string): number | undefined
   if (text === undefined) return undefined;
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) throw kerr('EINVAL', `${what} '${text}' must be a positive whole number`);
   return Number(text);
+}
+
+/**
+ * An unsigned option (-I, --interval-count) read as perf 6.1 reads it: a
+ * leading '-' is refused; otherwise strtol in base 10 (leading blanks and a
+ * sign skipped, nothing after the digits, an empty value is 0), clamped to a
+ * long and cut to an unsigned int, so 00 is 0 and 4294967297 is 1.
+ */
+function perfUnsigned(text: string | undefined, what: string, unit: string): number | undefined {
+  if (text === undefined) return undefined;
+  if (text.startsWith('-')) throw kerr('EINVAL', `${what} '${text}' expects an unsigned numerical value: ${unit}`);
+  if (text === '') return 0;
+  const m = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/.exec(text);
+  if (!m) throw kerr('EINVAL', `${what} '${text}' expects a numerical value: ${unit}`);
+  const LONG_MAX = 2n ** 63n - 1n;
+  let v = BigInt(m[2]!);
+  if (v > LONG_MAX) v = m[1] === '-' ? LONG_MAX + 1n : LONG_MAX;
+  return Number(BigInt.asUintN(32, m[1] === '-' ? -v : v));
 }
 
 function aggrMode(o: StatFlags): AggrMode {
@@ -84,13 +103,13 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   const durationNs = o.duration === undefined ? undefined : parseDuration(o.duration, '--duration');
   if (durationNs !== undefined && command.length > 0) throw kerr('EINVAL', 'give either --duration or a command, not both');
   const intervalText = o.intervalPrint ?? (o as { interval?: string }).interval;
-  // As perf 6.1: -I 0 is no interval printing, and any interval of 1 ms or more is taken.
-  const intervalMs = intervalText === '0' ? undefined : positiveInt(intervalText, '-I');
+  // As perf 6.1: -I 0 (or 00, or an empty value) is no interval printing, and any interval of 1 ms or more is taken.
+  const intervalMs = perfUnsigned(intervalText, '-I', 'whole milliseconds, 0 for none') || undefined;
   const repeat = positiveInt(o.repeat, '-r') ?? 1;
   const timeoutMs = positiveInt(o.timeout, '--timeout');
   if (timeoutMs !== undefined && durationNs !== undefined) throw kerr('EINVAL', '--timeout waits in wall time and --duration jumps virtual time: give one');
   // --interval-count 0 is perf's "no limit".
-  const intervalCount = o.intervalCount === '0' ? undefined : positiveInt(o.intervalCount, '--interval-count');
+  const intervalCount = perfUnsigned(o.intervalCount, '--interval-count', 'how many intervals to print, 0 for no limit') || undefined;
   if (intervalCount !== undefined && intervalMs === undefined) throw kerr('EINVAL', '--interval-count N prints N intervals: give -I MS with it');
   const json = o.jsonOutput === true || (o as { json?: boolean }).json === true;
   if (json && o.fieldSeparator !== undefined) throw kerr('EINVAL', '-x and -j are different output formats: give one');
@@ -150,6 +169,14 @@ export async function statAction(o: StatFlags & MachineFlags, command: string[],
   });
   const res = await runStat(m, req);
   bar?.stop();
+  // As perf 6.1: a command that could not start prints its reason once a run, on stderr, no counts, and exit status 255.
+  const failed = res.runs.filter((r) => r.execError !== undefined);
+  if (failed.length > 0) {
+    for (const r of failed) process.stderr.write(`${workloadFailedText(r.execError!)}\n`);
+    hooks.afterRun?.(m);
+    process.exitCode = 255;
+    return;
+  }
   const last = res.runs[res.runs.length - 1]!;
   cfg ??= printConfig(last.final.counts.map((c) => c.counter.unit));
   // As perf -v: a warning (not an error: the run succeeds) for each counter that could not be opened.

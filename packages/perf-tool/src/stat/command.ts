@@ -1,6 +1,6 @@
 // Run the measured command as perf stat does: inherit stdio, report its exit status and its user/system CPU time.
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, type Stats, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { kerr } from '@cspmu/kernel';
 
@@ -10,20 +10,60 @@ export interface CommandResult {
   /** The command's user and system CPU time (the shell's children times), in ns. */
   readonly userNs: number;
   readonly sysNs: number;
+  /** Set when the command could not start (nothing ran; status is 255 as perf's). */
+  readonly execError?: ExecError;
 }
 
-/** The executable a command name runs, found on PATH as execvp would; ENOENT if none. */
-export function resolveCommand(name: string): string {
-  const candidates = name.includes('/') ? [name] : (process.env['PATH'] ?? '/usr/bin:/bin').split(delimiter).map((d) => join(d || '.', name));
-  for (const c of candidates) {
-    try {
-      accessSync(c, constants.X_OK);
-      return c;
-    } catch {
-      // try the next PATH entry
-    }
+/** strerror() of the errors execvp gives for a command that cannot start. */
+const EXEC_ERROR_TEXT = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  ENOTDIR: 'Not a directory',
+} as const;
+export type ExecError = keyof typeof EXEC_ERROR_TEXT;
+
+/** What perf prints for a workload that could not start. */
+export function workloadFailedText(error: ExecError): string {
+  return `Workload failed: ${EXEC_ERROR_TEXT[error]}`;
+}
+
+/** Why execve(path) fails before running anything, or undefined if it would start (as root, one x bit is enough). */
+function execveError(path: string): ExecError | undefined {
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'ENOTDIR' : 'ENOENT';
   }
-  throw kerr('ENOENT', `cannot run '${name}': no such command on PATH`);
+  if (!st.isFile()) return 'EACCES';
+  try {
+    accessSync(path, constants.X_OK);
+    return undefined;
+  } catch {
+    return 'EACCES';
+  }
+}
+
+/**
+ * The executable a command name runs, found as execvp finds it, or the errno
+ * execvp would fail with: a name with a slash is run as it is; otherwise each
+ * PATH entry is tried (an empty one is the current directory), and when none
+ * runs, EACCES if some entry held a file that could not be run, else ENOENT.
+ */
+export function resolveCommand(name: string): { exe: string } | { error: ExecError } {
+  if (name === '') return { error: 'ENOENT' };
+  if (name.includes('/')) {
+    const error = execveError(name);
+    return error ? { error } : { exe: name };
+  }
+  let sawEacces = false;
+  for (const dir of (process.env['PATH'] ?? '/bin:/usr/bin').split(delimiter)) {
+    const c = join(dir || '.', name);
+    const error = execveError(c);
+    if (!error) return { exe: c };
+    if (error === 'EACCES') sawEacces = true;
+  }
+  return { error: sawEacces ? 'EACCES' : 'ENOENT' };
 }
 
 const TICKS_PER_SECOND = 100;
@@ -34,7 +74,9 @@ const TICKS_PER_SECOND = 100;
  * has no getrusage(RUSAGE_CHILDREN). `onTick` runs every 10 ms meanwhile.
  */
 export function runCommand(command: readonly string[], onTick: () => void, timeoutMs?: number): Promise<CommandResult> {
-  const exe = resolveCommand(command[0]!);
+  const found = resolveCommand(command[0]!);
+  if ('error' in found) return Promise.resolve({ status: 255, pid: 0, userNs: 0, sysNs: 0, execError: found.error });
+  const exe = found.exe;
   // The command runs as the shell's child with the shell's stdin (fd 4), without fd 3; a TERM to the shell
   // (the --timeout) is passed on to it, and the shell waits for it before reading its own stat.
   const script = [

@@ -5,7 +5,7 @@ import type { ParsedEvent } from '../grammar/grammar.js';
 import { settleGroups } from '../groups.js';
 import { type Counter, closeEventList, cpusFor, type OpenTarget, openEventList } from '../open.js';
 import { grammarOf } from '../sysfs-reader.js';
-import { runCommand } from './command.js';
+import { type ExecError, runCommand } from './command.js';
 
 /** strsignal() of the signals a measured command is commonly ended by. */
 const SIGNAL_TEXT: Readonly<Record<number, string>> = {
@@ -77,6 +77,8 @@ export interface StatRun {
   readonly commandStatus?: number;
   readonly userNs?: number;
   readonly sysNs?: number;
+  /** The command could not start: perf prints "Workload failed" for this run and no counts. */
+  readonly execError?: ExecError;
 }
 
 export interface StatResult {
@@ -168,10 +170,14 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
     if (req.command?.length) {
       const r = await runCommand(req.command, followWall, req.timeoutMs);
       followWall();
-      // A command ended by a signal (its --timeout, a closed pipe) is reported as psignal does ("sleep: Terminated") and the stat succeeds, as perf's.
-      const signal = SIGNAL_TEXT[r.status - 128];
-      if (signal) process.stderr.write(`${req.command[0]}: ${signal}\n`);
-      extra = { commandStatus: signal ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
+      if (r.execError) {
+        extra = { execError: r.execError };
+      } else {
+        // A command ended by a signal (its --timeout, a closed pipe) is reported as psignal does ("sleep: Terminated") and the stat succeeds, as perf's.
+        const signal = SIGNAL_TEXT[r.status - 128];
+        if (signal) process.stderr.write(`${req.command[0]}: ${signal}\n`);
+        extra = { commandStatus: signal ? 0 : r.status, userNs: r.userNs, sysNs: r.sysNs };
+      }
     } else if (req.durationNs !== undefined) {
       for (let i = 1; i <= 100; i++) {
         advanceTo(start + Math.round((req.durationNs * i) / 100));
@@ -198,7 +204,7 @@ async function runOnce(m: StatMachine, req: StatRequest, parsed: readonly Parsed
     }
     const end = clock.now();
     // perf prints the last, partial interval too (unless --interval-count has printed them all).
-    if (interval !== undefined && intervalsLeft > 0 && end > lastInterval) emit(end);
+    if (interval !== undefined && intervalsLeft > 0 && end > lastInterval && !extra.execError) emit(end);
     const final = { counts: reader.read(counters, false), timestampNs: end - start, spanNs: end - start };
     // Virtual time for --duration; the wall time otherwise (the clock followed it).
     const wallNs = req.durationNs !== undefined ? end - start : Number(process.hrtime.bigint() - wall0);
