@@ -148,7 +148,9 @@ describe('cspmu command line', function () {
     expect(oneLineError(cspmu(['nosuch']))).to.match(/^cspmu: EINVAL: unknown command 'nosuch'/);
     expect(oneLineError(cspmu(['stat', '-r', '0', '-e', 'x']))).to.equal("cspmu: EINVAL: -r '0' must be a positive whole number");
     expect(oneLineError(cspmu(['stat', '-x,', '-j', '-e', 'x']))).to.contain('-x and -j are different output formats');
-    expect(oneLineError(cspmu(['stat', '-I', '-5', '-e', 'x']))).to.equal("cspmu: EINVAL: -I '-5' must be a positive whole number");
+    expect(oneLineError(cspmu(['stat', '-I', '-5', '-e', 'x']))).to.equal(
+      "cspmu: EINVAL: -I '-5' expects an unsigned numerical value: whole milliseconds, 0 for none",
+    );
     // perf stops when the leader of a group cannot be opened (a member is only skipped).
     expect(oneLineError(cspmu(['stat', '-e', '{cycles,task-clock}', 'true']))).to.match(/^cspmu: ENOENT: the group leader cycles could not be opened/);
     const bad = JSON.parse(JSON.stringify(ARM_GENERIC_PLATFORM));
