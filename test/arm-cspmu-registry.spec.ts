@@ -48,13 +48,13 @@ describe('arm-cspmu backend registry and hot swap', function () {
     expect(m.perf.read(fresh!).value).to.equal(m.hardware.workload.expected({ label: 'scf0', event: 0x1a5, filter: 0, filter2: 0 }, t2, t2 + 1000));
   });
 
-  it('refuses to unload a backend with live events (EBUSY), then falls its devices back after they close', async () => {
+  it('refuses to unload a backend with live events (EWOULDBLOCK, as delete_module), then falls its devices back after they close', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: ['@cspmu/arm-generic'] });
     const mod = await loadBuiltinBackend(m, scfBackend());
     const [e] = m.open('test_scf_pmu_1/cycles/');
     expect(mod.refs).to.equal(1);
     const err = await rejects(m.unload('test_scf_cspmu'));
-    expect(err.code).to.equal('EBUSY');
+    expect(err.code).to.equal('EWOULDBLOCK');
     expect(m.perf.pmuByName('test_scf_pmu_1')).to.not.equal(undefined);
     await m.perf.close(e!);
     await m.unload('test_scf_cspmu');

@@ -180,12 +180,12 @@ describe('Hardening: plugin lifetime', () => {
     expect(e.message).to.contain('module unawaited_cspmu init failed: backend unawaited_cspmu: 0x80 is not a JEP106 code');
   });
 
-  it('a module that says it is busy is refused with EBUSY before its exit runs', async () => {
+  it('a module that says it is busy is refused with EWOULDBLOCK (in use) before its exit runs', async () => {
     const { loader } = loaderFor();
     await loader.load('busy_mod');
     (globalThis as Record<string, unknown>)['__cspmuBusy'] = 'dev0 has 1 open event(s)';
     const e = await rejects(loader.unload('busy_mod'));
-    expect(e.code).to.equal('EBUSY');
+    expect(e.code).to.equal('EWOULDBLOCK');
     expect(e.message).to.contain('module busy_mod is busy: dev0 has 1 open event(s)');
     expect(loader.get('busy_mod')?.state).to.equal('live');
     (globalThis as Record<string, unknown>)['__cspmuBusy'] = undefined;
@@ -193,12 +193,15 @@ describe('Hardening: plugin lifetime', () => {
     expect(log()).to.deep.equal(['exit busy_mod', 'cleanup busy_mod']);
   });
 
-  it('unloading arm_generic_cspmu while one of its PMUs has an open event is EBUSY up front: nothing is unbound, no cleanup fails', async () => {
+  it('unloading arm_generic_cspmu while one of its PMUs has an open event is EWOULDBLOCK up front: nothing is unbound, no cleanup fails', async () => {
     const m = await Machine.boot({ platform: 'arm-generic' });
     const before = m.driver.bindings();
     const [ev] = m.open('arm_cspmu_cache_3/cycles/');
     const e = await rejects(m.unload('arm_generic_cspmu'));
-    expect([e.code, e.message]).to.deep.equal(['EBUSY', 'EBUSY: module arm_generic_cspmu is in use (1 reference(s), e.g. open perf events); close them first']);
+    expect([e.code, e.message]).to.deep.equal([
+      'EWOULDBLOCK',
+      'EWOULDBLOCK: module arm_generic_cspmu is in use (1 reference(s), e.g. open perf events); close them first',
+    ]);
     expect(m.modules.get('arm_generic_cspmu')?.state).to.equal('live');
     expect(m.driver.bindings()).to.deep.equal(before.map((b) => (b.pmu === 'arm_cspmu_cache_3' ? { ...b, events: 1 } : b)));
     expect(m.kernel.log.atLeast('err')).to.deep.equal([]);

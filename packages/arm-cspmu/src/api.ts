@@ -32,7 +32,7 @@ export function defineBackend(def: BackendDefinition): BackendDefinition {
 /**
  * Register a backend from a module's init, on the machine the module is
  * loaded into. It is unregistered automatically when the module exits, and
- * the module cannot be unloaded (EBUSY) while a device it drives has open
+ * the module cannot be unloaded (EWOULDBLOCK) while a device it drives has open
  * events. The registration is tracked by the module loader: a failure fails
  * the module's load even if the caller did not await it. A plugin package's
  * `"cspmu"` claims in package.json must cover the backend's match (EINVAL

@@ -288,7 +288,7 @@ export function runBackendConformance(o: ConformanceOptions): void {
           await m.unload(o.backend.module);
           expect.fail('unload succeeded with a live event');
         } catch (err) {
-          expect(isKernelError(err, 'EBUSY'), String(err)).to.equal(true);
+          expect(isKernelError(err, 'EWOULDBLOCK'), String(err)).to.equal(true);
         }
         await m.perf.close(busy!);
         await m.unload(o.backend.module);

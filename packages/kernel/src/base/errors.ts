@@ -8,6 +8,8 @@ export const ERRNO = {
   EBADF: 9,
   ENXIO: 6,
   EAGAIN: 11,
+  /** EAGAIN's other name: the kernel's delete_module returns it for a module in use. */
+  EWOULDBLOCK: 11,
   ENOMEM: 12,
   EACCES: 13,
   EFAULT: 14,
@@ -28,7 +30,9 @@ export const ERRNO = {
 
 export type ErrnoName = keyof typeof ERRNO;
 
-const NAME_BY_NUMBER = new Map<number, ErrnoName>((Object.keys(ERRNO) as ErrnoName[]).map((name) => [ERRNO[name], name]));
+// A number with two names (EAGAIN, EWOULDBLOCK) is known by the first, as glibc's strerrorname_np gives it.
+const NAME_BY_NUMBER = new Map<number, ErrnoName>();
+for (const name of Object.keys(ERRNO) as ErrnoName[]) if (!NAME_BY_NUMBER.has(ERRNO[name])) NAME_BY_NUMBER.set(ERRNO[name], name);
 
 export function errnoName(errno: number): ErrnoName | undefined {
   return NAME_BY_NUMBER.get(Math.abs(errno));

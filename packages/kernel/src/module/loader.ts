@@ -39,7 +39,8 @@ const REJECTED_EMPTY = new Error('rejected without a reason');
 /**
  * Plugin modules: installed packages with a `"cspmu"` manifest, loaded by
  * dynamic import, with module references, dependencies, and unload refused
- * with EBUSY while referenced or while the module says it is busy. A load by
+ * as delete_module refuses it: EWOULDBLOCK while depended on, referenced or
+ * while the module says it is busy, EBUSY while it is not live. A load by
  * module name and by package name is one load. Init, exit and cleanups run
  * under a watchdog: one that hangs ends in ETIMEDOUT and the module is
  * cleaned up and forgotten. Whatever a module throws becomes a KernelError.
@@ -264,16 +265,21 @@ export class ModuleLoader {
     else this.kernel.warnRefcount(`module_put of ${h.name}: Failed to put refcount (it is 0: the module holds no reference and no base)`);
   }
 
-  /** rmmod: refused with EBUSY while referenced, depended on or busy; otherwise exit and cleanups (ETIMEDOUT if exit hangs). */
+  /**
+   * rmmod (delete_module), its refusals in the kernel's order: dependents (EWOULDBLOCK), a module coming or going
+   * (EBUSY), a count a put too many took below its base (the BUG), references held (EWOULDBLOCK). delete_module's
+   * flags would change nothing: O_NONBLOCK has been ignored since Linux 3.13, and O_TRUNC forces only in a kernel
+   * built with CONFIG_MODULE_FORCE_UNLOAD, which this one is not. Otherwise exit and cleanups (ETIMEDOUT if exit hangs).
+   */
   async unload(name: string): Promise<void> {
     if (typeof name !== 'string' || name.length === 0 || name.length > 214)
       throw kerr('EINVAL', 'module name must be a non-empty string of at most 214 characters');
     const h = this.get(name) as Handle | undefined;
     if (!h) throw kerr('ENOENT', `module ${name} is not loaded`);
+    if (h.userSet.size > 0) throw kerr('EWOULDBLOCK', `module ${h.name} is in use by ${[...h.userSet].join(', ')}; unload those first`);
     if (h.state !== 'live') throw kerr('EBUSY', `module ${h.name} is ${h.state}`);
-    if (h.userSet.size > 0) throw kerr('EBUSY', `module ${h.name} is in use by ${[...h.userSet].join(', ')}; unload those first`);
     if (h.refcnt === 0) throw this.releaseBelowBase(h);
-    if (h.refs > 0) throw kerr('EBUSY', `module ${h.name} is in use (${h.refs} reference(s), e.g. open perf events); close them first`);
+    if (h.refs > 0) throw kerr('EWOULDBLOCK', `module ${h.name} is in use (${h.refs} reference(s), e.g. open perf events); close them first`);
     for (const check of h.busyChecks) {
       let reason: string | undefined;
       try {
@@ -281,7 +287,7 @@ export class ModuleLoader {
       } catch (e) {
         reason = `its busy check failed: ${describeThrown(e)}`;
       }
-      if (reason !== undefined) throw kerr('EBUSY', `module ${h.name} is busy: ${reason}`);
+      if (reason !== undefined) throw kerr('EWOULDBLOCK', `module ${h.name} is busy: ${reason}`);
     }
     h.state = 'going';
     let exitError: KernelError | undefined;

@@ -33,7 +33,7 @@ export interface ModuleContext {
    * failure, never an unhandled rejection.
    */
   track(work: Promise<unknown>): void;
-  /** Unload is refused with EBUSY, before exit runs, while `check` returns a reason. */
+  /** Unload is refused with EWOULDBLOCK (as a module in use), before exit runs, while `check` returns a reason. */
   refuseUnloadWhile(check: () => string | undefined): void;
 }
 

@@ -195,7 +195,7 @@ const registerStep = fc.constant(
 const unloadStep = fc.constant(
   step('unload fuzz backend', (model) => {
     if (!model.m.modules.get(FUZZ_BACKEND)) return;
-    model.track('unload fuzz backend', model.m.modules.unload(FUZZ_BACKEND), ['EBUSY', 'ENOENT']);
+    model.track('unload fuzz backend', model.m.modules.unload(FUZZ_BACKEND), ['EWOULDBLOCK', 'EBUSY', 'ENOENT']);
   }),
 );
 
@@ -208,7 +208,7 @@ const loadGenericStep = fc.constant(
 const unloadGenericStep = fc.constant(
   step('unload arm-generic', (model) => {
     if (model.m.modules.get('arm_generic_cspmu')?.state !== 'live') return;
-    model.track('unload arm-generic', model.m.modules.unload('arm_generic_cspmu'), ['EBUSY', 'ENOENT']);
+    model.track('unload arm-generic', model.m.modules.unload('arm_generic_cspmu'), ['EWOULDBLOCK', 'EBUSY', 'ENOENT']);
   }),
 );
 
