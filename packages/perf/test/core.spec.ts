@@ -53,7 +53,7 @@ describe('Perf core: registration and open', () => {
       await modules.unload('test_backend');
       expect.fail('unload should be refused');
     } catch (err) {
-      expect((err as KernelError).code).to.equal('EBUSY');
+      expect((err as KernelError).code).to.equal('EWOULDBLOCK');
     }
     const order: string[] = [];
     e.destroy = () => void order.push(`destroy refs=${mod.refs}`);
