@@ -37,6 +37,7 @@ describe('cspmu list --perf GLOB', () => {
       ['socket_[!3-1]_rd_data', 'nvidia_scf_pmu_0', 'socket_0_rd_data', false],
       ['socket_[0-1-3]_rd_data', 'nvidia_scf_pmu_0', 'socket_2_rd_data', true],
       ['socket_[0-]_rd_data', 'nvidia_scf_pmu_0', 'socket_0_rd_data', true],
+      ['socket_[-0]_rd_data', 'nvidia_scf_pmu_0', 'socket_0_rd_data', true],
       ['socket_[0_rd_data', 'nvidia_scf_pmu_0', 'socket_0_rd_data', false],
       ['[!', 'nvidia_scf_pmu_0', 'cycles', false],
     ];

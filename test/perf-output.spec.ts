@@ -162,6 +162,7 @@ describe('perf list and uncore names: cspmu against the real perf over our expor
     '[!]c]mem_rd_data',
     'socket_[13-1]_rd_data',
     'socket_[0-1-3]_rd_data',
+    'socket_[-0]_rd_data',
     'socket_[0_rd_data',
   ]) {
     it(`cspmu list --perf ${glob} prints what perf list ${glob} prints`, () => {

@@ -1,4 +1,5 @@
 // Tests that cspmu stat treats a command that cannot start, and the values -I and --interval-count take, as the real perf 6.1 does.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,15 @@ describe('perf stat with a command that cannot start', function () {
       expect({ status: theirs.status, stdout: theirs.stdout, stderr: theirs.stderr }).to.deep.equal({ status: 255, stdout: '', stderr: c.expected });
     });
   }
+
+  it('a name whose only PATH match cannot be run: Permission denied (execvp reports EACCES over ENOENT)', () => {
+    const env = { PATH: `${join(dir, 'nowhere')}:${dir}:/usr/bin:/bin` };
+    const ours = cspmu(['stat', '-e', 'task-clock', 'plain-file'], { env });
+    expect({ status: ours.status, stderr: ours.stderr }).to.deep.equal({ status: 255, stderr: 'Workload failed: Permission denied\n' });
+    if (why) return;
+    const theirs = spawnSync('perf', ['stat', '-e', 'task-clock', 'plain-file'], { encoding: 'utf8', env: { ...process.env, ...env } });
+    expect({ status: theirs.status, stderr: theirs.stderr }).to.deep.equal({ status: 255, stderr: 'Workload failed: Permission denied\n' });
+  });
 
   it('a missing command under -I prints no interval (perf prints one or two <not counted> lines first, as its timer races the exec)', () => {
     const ours = cspmu(['stat', '-I', '100', '-e', 'task-clock', 'cspmu-no-such-command']);
@@ -99,6 +109,16 @@ describe('perf stat -I and --interval-count values, as perf 6.1 parses them', fu
       expect(reading(theirs), theirs.stderr).to.equal(expected);
     });
   }
+
+  it('-I past a long is clamped to LONG_MAX before its cut to 32 bits: 4294967295 ms, not the value mod 2^32 (1661992959 ms)', () => {
+    const r = cspmu(['stat', '-a', '-I', '99999999999999999999', '--duration', '2000000s', '-e', 'task-clock']);
+    expect(
+      r.stderr
+        .split('\n')
+        .filter((l) => /^ *\d+\.\d{9} /.test(l))
+        .map((l) => l.trim().split(/\s+/)[0]),
+    ).to.deep.equal(['2000000.000000000']);
+  });
 
   it("--interval-count takes perf's values too: 00 is no limit, -1 and 2x are refused", () => {
     const run = (count: string) => cspmu(['stat', '-a', '-I', '10', '--interval-count', count, '-e', 'task-clock', '--duration', '50ms']);
