@@ -341,10 +341,10 @@ export class CounterEngine {
     return at < 0 ? undefined : { start: at, fresh: this.num[i + OPEN_FRESH] === 1 };
   }
 
-  /** Move counter p's runs that start at or after `from` (the one in progress too) `delta` ns later. */
+  /** Move counter p's runs that start at or after `from` (the one in progress too; -1 is none, and `from` is negative when a replay's period reaches before 0) `delta` ns later. */
   shiftRuns(p: number, from: number, delta: number): void {
     this.runs.shift(p, from, delta);
     const o = this.slotOf[p]! * STRIDE + OPEN_AT;
-    if (this.num[o]! >= from) this.num[o] = this.num[o]! + delta;
+    if (this.num[o]! >= 0 && this.num[o]! >= from) this.num[o] = this.num[o]! + delta;
   }
 }

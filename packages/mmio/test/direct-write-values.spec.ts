@@ -58,6 +58,8 @@ describe('IoMem direct writes take what the checked path takes', () => {
       ['negative offset', (io) => io.writel(1, -4)],
       ['q fraction low', (io) => io.writeqParts(0.5, 0, 0x8)],
       ['q string high', (io) => io.writeqParts(0, 'x' as unknown as number, 0x8)],
+      ['q fraction high', (io) => io.writeqParts(0, 2.5, 0x8)],
+      ['q NaN high', (io) => io.writeqParts(0, Number.NaN, 0x8)],
       ['q misaligned', (io) => io.writeqParts(1, 2, 0xc)],
       ['q on a 32-bit register', (io) => io.writeqParts(1, 2, 0x0)],
     ];
