@@ -32,12 +32,16 @@ describe('Perf core: the CPU and call stack of PMU callbacks', () => {
     const smp = kernel.smp;
     const sw = core.pmuByName('software')!;
     const seen: string[] = [];
+    const at = <R>(what: string, r: () => R): R => {
+      seen.push(`${what}@${smp.current}`);
+      return r();
+    };
     const { add, del, pmuEnable, pmuDisable } = sw;
     Object.assign(sw, {
-      add: (e: PerfEvent, f: number) => (seen.push(`add@${smp.current}`), add.call(sw, e, f)),
-      del: (e: PerfEvent, f: number) => (seen.push(`del@${smp.current}`), del.call(sw, e, f)),
-      pmuEnable: () => (seen.push(`enable@${smp.current}`), pmuEnable.call(sw)),
-      pmuDisable: () => (seen.push(`disable@${smp.current}`), pmuDisable.call(sw)),
+      add: (e: PerfEvent, f: number) => at('add', () => add.call(sw, e, f)),
+      del: (e: PerfEvent, f: number) => at('del', () => del.call(sw, e, f)),
+      pmuEnable: () => at('enable', () => pmuEnable.call(sw)),
+      pmuDisable: () => at('disable', () => pmuDisable.call(sw)),
     });
     // No tracer on any site: every callback takes the direct path.
     expect(kernel.callSites.list().filter((s) => s.ops !== null)).to.deep.equal([]);
