@@ -102,6 +102,22 @@ describe('perf core: the free path', () => {
     expect([mod.refs, c!.state, core.freeing.activeReaders]).to.deep.equal([0, S.DEAD, 0]);
   });
 
+  it('a free that failed is listed after the frees still running (failed, not left on the running stack)', async () => {
+    const { core, type } = await backed();
+    const [a, b] = [0, 1].map(() => core.open({ type, config: 1n }, { cpu: 0 }));
+    a!.destroy = () => {
+      throw new Error('destroy failed');
+    };
+    let during: number[] = [];
+    b!.destroy = () => void (during = core.eventsHoldingModule().map((e) => e.id));
+    const aFreed = core.close(a!).catch((x: Error) => x.message);
+    await core.close(b!);
+    // The sleeping frees, the running ones (b, in its destroy), then the failed ones (a).
+    expect(during).to.deep.equal([b!.id, a!.id]);
+    expect(core.eventsHoldingModule()).to.deep.equal([a]);
+    expect(await aFreed).to.equal('destroy failed');
+  });
+
   for (const scheduled of [false, true]) {
     it(`${scheduled ? 'under a scheduler, ' : ''}a destroy that throws leaves nothing in flight, rejects the close and keeps its module reference, named as held`, async () => {
       const { core, kernel, mod, type } = await backed();
