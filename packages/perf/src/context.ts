@@ -142,9 +142,8 @@ export class PmuCpuContext {
     if (this.flexible.length === 0) this.stopRotation();
   }
 
-  /** event_sched_in of an INACTIVE event (0): ACTIVE (1) while the PMU's add runs, back to INACTIVE if it fails. */
+  /** event_sched_in of an INACTIVE event (0; every caller has checked): ACTIVE (1) while the PMU's add runs, back to INACTIVE if it fails. */
   private eventSchedIn(e: PerfEvent): number {
-    if (e.state !== 0) return 0;
     this.updateTimes(e, this.clock.now());
     e.state = 1;
     const ret = addOn(this.sites.add, this.calls, this.smp, this.cpu, e, PERF_EF_START);
