@@ -82,6 +82,29 @@ describe('Grace periods and the readers that hold them', function () {
     expect(m.kernel.kasan.reports.map((r) => r.text)).to.deep.equal([]);
   });
 
+  it('refuses new events on an idle device reprobed at once when its backend loads, while the reprobe waits for a free elsewhere', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    // A free on another device (one no backend here takes) is parked after its destroy: the reprobe's grace period waits for it.
+    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
+    const hold = holdAt(m, '_free_event');
+    const closing = m.perf.close(other!);
+    await turns();
+    expect(hold.held).to.equal(1);
+    const loading = loadBuiltinBackend(m, scfBackend());
+    await turns();
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('arm_cspmu_generic');
+    expect(() => m.open('arm_cspmu_cache_0/cycles/')).to.throw(
+      'EBUSY: arm_cspmu_cache_0 is being reprobed into another backend; open the event again once it is back',
+    );
+    hold.release();
+    await closing;
+    await loading;
+    await m.settle();
+    expect([backendOf(m, 'arm-cs-arch-pmu.0'), backendOf(m, 'arm-cs-arch-pmu.4')]).to.deep.equal(['test_scf_cspmu', 'arm_cspmu_generic']);
+    expect(m.open('test_scf_pmu_0/cycles/')).to.have.length(1);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+  });
+
   it('unbinding a device waits for a sysfs read of its PMU that is in progress', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
