@@ -29,8 +29,15 @@ describe('arm_cspmu event_init: the check table', function () {
 
   it('3: cpu < 0, or any event on a task, is EINVAL from the driver (before the core’s own uncore check)', async () => {
     const { m, type } = await grace();
-    expectCode(() => m.perf.open({ type, config: 0x1a5n }, { cpu: -1, pid: 42 }), 'EINVAL', 'per-task events are not supported');
-    expectCode(() => m.perf.open({ type, config: 0x1a5n }, { cpu: 72, pid: 42 }), 'EINVAL', 'per-task events are not supported');
+    const uncore = 'EINVAL: arm_cspmu_cache_1 is an uncore PMU: per-task events are not supported; count system-wide (-a)';
+    expect(expectCode(() => m.perf.open({ type, config: 0x1a5n }, { cpu: -1, pid: 42 }), 'EINVAL').message).to.equal(uncore);
+    expect(expectCode(() => m.perf.open({ type, config: 0x1a5n }, { cpu: 72, pid: 42 }), 'EINVAL').message).to.equal(uncore);
+    // The core refuses cpu -1 without a task before any event_init; called directly, the driver's own cpu < 0 test says the same.
+    const inst = m.driver.instanceByName('arm_cspmu_cache_1')!;
+    const [e] = m.open('arm_cspmu_cache_1/cycles/');
+    const refs = inst.inUseCount;
+    expect(expectCode(() => inst.eventInit({ ...e!, cpu: -1, task: -1 } as never), 'EINVAL').message).to.equal(uncore);
+    expect(inst.inUseCount).to.equal(refs);
   });
 
   it('4: a CPU not in associated_cpus is EINVAL', async () => {
