@@ -1,5 +1,5 @@
 // Tests of the exact register writes of the perf core's install and remove paths: groups, close orders, disable, enable.
-import type { PerfEvent } from '@cspmu/perf';
+import { PERF_EF_UPDATE, PERF_HES_STOPPED, PERF_HES_UPTODATE, type PerfEvent } from '@cspmu/perf';
 import { Machine } from '@cspmu/system';
 import { expect } from 'chai';
 import { armPmu, platformOf, RwmmioLog } from './helpers/writes.js';
@@ -94,6 +94,22 @@ describe('Register writes: the perf core’s install and remove paths (7.3)', fu
       expect(log.take()).to.deep.equal([]);
     });
   }
+
+  it('stop of an event already stopped writes nothing: pmu->stop, then the close whose del stops it again', async () => {
+    const { m, log, type } = await boot(G32);
+    const e = m.perf.open({ type, config: 0x2n }, { cpu: 0 });
+    log.take();
+    m.advance(1000);
+    // As the kernel's perf_event_stop does, outside any disable/enable pair: the counter stops, and its count is read.
+    e.pmu.stop(e, PERF_EF_UPDATE);
+    expect(log.take()).to.deep.equal(stop(0));
+    expect([e.count, e.hw.state]).to.deep.equal([200, PERF_HES_STOPPED | PERF_HES_UPTODATE]);
+    m.advance(1000);
+    e.pmu.stop(e, PERF_EF_UPDATE);
+    await m.perf.close(e);
+    expect(log.take()).to.deep.equal([pmcr(0)]);
+    expect(e.count).to.equal(200);
+  });
 
   for (const g of [G32, G64_DUAL]) {
     it(`the cycle counter, both flows: counter 31 and PMCCFILTR (${g.device})`, async () => {
