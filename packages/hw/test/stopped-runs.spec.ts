@@ -1,4 +1,4 @@
-// Tests that a stopped counter never has a run in progress, however it is reached: a preload while stopped, and a replay whose period reaches before time 0.
+// Tests that a counter's kept runs are only the times it counted, from the value it held then: no run while stopped, none of no length, and a wide counter's high word.
 import { expect } from 'chai';
 import { PMCR, REG } from '../src/index.js';
 import { rig } from './helpers.js';
@@ -9,7 +9,7 @@ const replayOf = (r: ReturnType<typeof rig>) => {
   return (w: Parameters<Replay>[0], a: number[], p: number, m: number) => service.replay(w, a, p, m);
 };
 
-describe('CoreSight PMU model: a stopped counter has no run in progress', () => {
+describe('CoreSight PMU model: the runs a counter keeps', () => {
   it('a preload of a stopped counter opens no run: a replay naming it active is refused, and it holds its value', () => {
     const r = rig({ counters: 4 });
     const { io0, clock } = r;
@@ -42,5 +42,85 @@ describe('CoreSight PMU model: a stopped counter has no run in progress', () => 
     expect(replay([], [0], 2000, 5)).to.equal(undefined);
     // Idle, it holds its preload and the last copy's 500 events.
     expect(held).to.equal(0x1000 + 500);
+  });
+
+  it('a stopped counter started again keeps no run from -1 (the "none" of a stopped counter) to its start', () => {
+    const r = rig({ counters: 4 });
+    const { io0, clock } = r;
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x1000, REG.PMEVCNTR);
+    io0.writel(1, REG.PMCNTENSET);
+    clock.advance(300);
+    io0.writel(1, REG.PMCNTENCLR);
+    clock.advance(300);
+    io0.writel(0x1000, REG.PMEVCNTR);
+    io0.writel(1, REG.PMCNTENSET);
+    clock.advance(300);
+    io0.writel(1, REG.PMCNTENCLR);
+    clock.advance(100);
+    // t = 1000, period 2000: a window from -1 is inside the period, but the counter did not count over [-1, 600).
+    expect(
+      replayOf(r)(
+        [
+          { counter: 0, start: -1, end: 600 },
+          { counter: 0, start: 600, end: 900 },
+        ],
+        [],
+        2000,
+        5,
+      ),
+    ).to.equal(undefined);
+    expect(replayOf(r)([{ counter: 0, start: 600, end: 900 }], [], 2000, 5)?.cycles).to.equal(5);
+    expect(io0.readl(REG.PMEVCNTR)).to.equal(0x1000 + 300);
+  });
+
+  for (const how of ['started and stopped', 'started and preloaded']) {
+    it(`a counter ${how} at one instant keeps no run of no length there`, () => {
+      const r = rig({ counters: 4 });
+      const { io0, clock } = r;
+      io0.writel(0x11, REG.PMEVTYPER);
+      io0.writel(PMCR.E, REG.PMCR);
+      clock.advance(500);
+      io0.writel(0x1000, REG.PMEVCNTR);
+      io0.writel(1, REG.PMCNTENSET);
+      // A fresh run opens at 500; a stop at the same instant ends it, and a preload then starts it over.
+      if (how === 'started and stopped') {
+        io0.writel(1, REG.PMCNTENCLR);
+        io0.writel(0x1000, REG.PMEVCNTR);
+        io0.writel(1, REG.PMCNTENSET);
+      } else io0.writel(0x1000, REG.PMEVCNTR);
+      clock.advance(300);
+      io0.writel(1, REG.PMCNTENCLR);
+      clock.advance(200);
+      expect(
+        replayOf(r)(
+          [
+            { counter: 0, start: 500, end: 500 },
+            { counter: 0, start: 500, end: 800 },
+          ],
+          [],
+          2000,
+          5,
+        ),
+      ).to.equal(undefined);
+      expect(replayOf(r)([{ counter: 0, start: 500, end: 800 }], [], 2000, 5)?.cycles).to.equal(5);
+      expect(io0.readl(REG.PMEVCNTR)).to.equal(0x1000 + 300);
+    });
+  }
+
+  it('a wide counter keeps the high word it held at the start of a run: an idle replayed counter holds its full preload plus the copy', () => {
+    const r = rig({ counters: 4, counterBits: 64 });
+    const { io0, clock } = r;
+    io0.writel(0x11, REG.PMEVTYPER);
+    io0.writel(PMCR.E, REG.PMCR);
+    io0.writel(0x1000, REG.PMEVCNTR);
+    io0.writel(5, REG.PMEVCNTR + 4);
+    io0.writel(1, REG.PMCNTENSET);
+    clock.advance(300);
+    io0.writel(1, REG.PMCNTENCLR);
+    clock.advance(700);
+    expect(replayOf(r)([{ counter: 0, start: 0, end: 300 }], [], 2000, 5)?.cycles).to.equal(5);
+    expect([io0.readl(REG.PMEVCNTR), io0.readl(REG.PMEVCNTR + 4)]).to.deep.equal([0x1000 + 300, 5]);
   });
 });
