@@ -123,6 +123,20 @@ describe('Injected hazards', () => {
       expect(warnings()).to.have.length(1);
       expect(warnings()[0]).to.match(/^kernel BUG at kernel\/module\/main.c: try_release_module_ref: module nvidia_cspmu's reference count is below its base/);
       expect([m.modules.get('nvidia_cspmu'), mod.state]).to.deep.equal([mod, 'live']);
+      // A probe of a device the backend drives meets the same refusal and says why in the same words (EINVAL, as arm_cspmu's probe).
+      const dev = m.bus.device(m.driver.bindings().find((b) => b.pmu === 'nvidia_scf_pmu_0')!.device)!;
+      await m.bus.deviceReleaseDriver(dev);
+      const failed = m.kernel.lifecycle.record();
+      await m.bus.attachDevice(dev);
+      expect(dev.bound).to.equal(false);
+      expect(failed.records.filter((x) => x.name === 'device:probe-failed').map((x) => x.payload)).to.deep.equal([
+        {
+          device: dev.name,
+          driver: 'arm-cs-arch-pmu',
+          errno: 'EINVAL',
+          message: `${dev.name}: its backend's module nvidia_cspmu has no reference left to take: a module_put too many dropped its base reference`,
+        },
+      ]);
     }
   });
 

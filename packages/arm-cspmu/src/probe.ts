@@ -1,5 +1,5 @@
 // arm_cspmu_device_probe in the kernel's steps: map the pages, read the counter geometry, request the IRQ, init the backend's ops, register the PMU.
-import { type Device, type Ida, type Kernel, kerr, type ModuleHandle, type ModuleLoader, type PlatformBus } from '@cspmu/kernel';
+import { type Device, type Ida, type Kernel, kerr, type ModuleHandle, type ModuleLoader, moduleGetRefusal, type PlatformBus } from '@cspmu/kernel';
 import type { MmioBus } from '@cspmu/mmio';
 import type { PerfCore } from '@cspmu/perf';
 import type { ApmtInfo, BackendOps } from './backend-api.js';
@@ -150,7 +150,7 @@ export class DeviceProbe {
       const entry = r.entry;
       if (!this.getProbeRef(entry.module)) {
         this.kernel.log.warn('arm_cspmu', `WARNING: arm_cspmu failed to get module: ${entry.module?.name}`);
-        throw kerr('EINVAL', `${inst.device}: backend module ${entry.module?.name} is going away`);
+        throw kerr('EINVAL', `${inst.device}: its backend's ${moduleGetRefusal(entry.module)}`);
       }
       inst.impl = entry;
       try {

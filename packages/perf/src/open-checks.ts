@@ -1,5 +1,5 @@
 // The checks perf_event_open makes around the PMU's event_init (permissions, exclude bits, task events), each where the kernel makes it.
-import { type Cpus, describeThrown, describeValue, KernelError, kerr } from '@cspmu/kernel';
+import { type Cpus, describeThrown, describeValue, KernelError, kerr, moduleGetRefusal } from '@cspmu/kernel';
 import { hasExcludeBits, isSampling } from './attr.js';
 import { type PerfCaller, PerfEvent } from './event.js';
 import type { Pmu } from './pmu.js';
@@ -172,8 +172,7 @@ export interface OpenOptions {
   readonly caller?: PerfCaller;
 }
 
-/** try_module_get failed: ENODEV, saying whether the module is unloading or a put too many took its base reference (its count reads -1). */
+/** try_module_get failed: ENODEV, saying why in the words every module reference refusal uses. */
 export function refuseModuleGet(pmuName: string, module: { readonly name: string; readonly refs: number } | undefined): never {
-  const why = module !== undefined && module.refs < 0 ? 'has no reference left to take: a module_put too many dropped its base reference' : 'is going away';
-  throw kerr('ENODEV', `PMU '${pmuName}': its module ${module?.name ?? ''} ${why}`);
+  throw kerr('ENODEV', `PMU '${pmuName}': its ${moduleGetRefusal(module)}`);
 }
