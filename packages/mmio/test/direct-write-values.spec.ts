@@ -53,6 +53,7 @@ describe('IoMem direct writes take what the checked path takes', () => {
       ['string', (io) => io.writel('1' as unknown as number, 0x0)],
       ['NaN', (io) => io.writel(Number.NaN, 0x0)],
       ['object offset', (io) => io.writel(1, { valueOf: () => 0 } as unknown as number)],
+      ['bigint offset', (io) => io.writel(1, 4n as unknown as number)],
       ['misaligned', (io) => io.writel(1, 0x2)],
       ['past the page', (io) => io.writel(1, 0x1000)],
       ['negative offset', (io) => io.writel(1, -4)],
@@ -61,6 +62,7 @@ describe('IoMem direct writes take what the checked path takes', () => {
       ['q fraction high', (io) => io.writeqParts(0, 2.5, 0x8)],
       ['q NaN high', (io) => io.writeqParts(0, Number.NaN, 0x8)],
       ['q misaligned', (io) => io.writeqParts(1, 2, 0xc)],
+      ['q bigint offset', (io) => io.writeqParts(1, 2, 8n as unknown as number)],
       ['q on a 32-bit register', (io) => io.writeqParts(1, 2, 0x0)],
     ];
     for (const [what, access] of bad) {
