@@ -140,6 +140,28 @@ describe('Injected hazards', () => {
     }
   });
 
+  it('a probe that meets its backend module going away refuses in the words an open uses there (EINVAL, as arm_cspmu)', async () => {
+    const m = await Machine.boot({ platform: 'grace' });
+    const dev = m.bus.device(m.driver.bindings().find((b) => b.pmu === 'nvidia_scf_pmu_0')!.device)!;
+    await m.bus.deviceReleaseDriver(dev);
+    // The registry mutex is held while the probe queues for it, then the unload (its exit's unregister queues behind).
+    const held = await m.driver.registry.mutex.lock('test');
+    const failed = m.kernel.lifecycle.record();
+    const attaching = m.bus.attachDevice(dev);
+    await turns();
+    const unloading = m.unload('nvidia_cspmu');
+    await turns();
+    expect(m.modules.get('nvidia_cspmu')!.state).to.equal('going');
+    held.release();
+    await attaching;
+    await unloading;
+    expect(failed.records.filter((x) => x.name === 'device:probe-failed').map((x) => x.payload)).to.deep.equal([
+      { device: dev.name, driver: 'arm-cs-arch-pmu', errno: 'EINVAL', message: `${dev.name}: its backend's module nvidia_cspmu is going away` },
+    ]);
+    // Unbound after its failed probe, the device is attached when the generic backend its siblings requested registers.
+    expect([m.modules.get('nvidia_cspmu'), m.driver.bindings().find((b) => b.device === dev.name)?.backend]).to.deep.equal([undefined, 'arm_cspmu_generic']);
+  });
+
   it('double-module-put with two events: the first close leaves one reference, the second takes the base, and a put at 0 warns with the free path', async () => {
     const m = await Machine.boot({ platform: 'grace', inject: ['double-module-put'] });
     const mod = m.modules.get('nvidia_cspmu')!;
