@@ -105,6 +105,30 @@ describe('Grace periods and the readers that hold them', function () {
     expect(m.kernel.kasan.reports).to.deep.equal([]);
   });
 
+  it('a reprobe whose device is unbound while it waits gives up: the device stays unbound until attached again', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const dev = m.bus.device('arm-cs-arch-pmu.0')!;
+    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
+    const hold = holdAt(m, '_free_event');
+    const closing = m.perf.close(other!);
+    await turns();
+    const rec = m.kernel.lifecycle.record();
+    const loading = loadBuiltinBackend(m, scfBackend());
+    await turns();
+    await m.bus.deviceReleaseDriver(dev);
+    hold.release();
+    await closing;
+    await loading;
+    await m.settle();
+    // The other socket's cache PMU, reprobed after it, moved; this one was left as the user left it.
+    const reprobed = rec.records.filter((r) => r.name === 'cspmu:reprobe').map((r) => (r.payload as { device: string }).device);
+    expect([dev.bound, reprobed, backendOf(m, 'arm-cs-arch-pmu.16')]).to.deep.equal([false, ['arm-cs-arch-pmu.16'], 'test_scf_cspmu']);
+    expect(await m.bus.attachDevice(dev)).to.equal(true);
+    expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('test_scf_cspmu');
+    expect(m.open('test_scf_pmu_0/cycles/')).to.have.length(1);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+  });
+
   it('unbinding a device waits for a sysfs read of its PMU that is in progress', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
