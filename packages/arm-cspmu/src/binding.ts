@@ -19,7 +19,7 @@ export class Binding {
   ops!: Required<BackendOps>;
   readonly refs: Refcount;
   reprobePending = false;
-  /** A reprobe is under way: new events are refused until it has released the device (or given up). */
+  /** A reprobe is under way: new events are refused from then on (a reprobe gives up only on a binding that is gone). */
   reprobing = false;
   /** The instance's memory (struct arm_cspmu, its struct pmu included). */
   readonly shadow: Shadow;

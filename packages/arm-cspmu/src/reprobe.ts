@@ -85,15 +85,13 @@ export class Reprobe {
 
   /** Release and probe again at once, if the binding is still current and idle once the device lock is held. */
   private async reprobeNow(b: Binding, reason: string): Promise<void> {
+    // Giving up leaves `reprobing` as it is: the binding is gone (released, or replaced under the device lock), or it was
+    // never marked (the injected reprobe-in-destroy, which also alone lets an event in before the lock: marked pending again).
     const dev = this.deps.deviceOf(b);
-    if (!dev) {
-      b.reprobing = false;
-      return;
-    }
+    if (!dev) return;
     const bus = this.deps.platformBus;
     const released = await bus.deviceReleaseDriverIf(dev, () => dev.drvdata === b && b.idle);
     if (!released) {
-      b.reprobing = false;
       if (dev.drvdata === b && !b.idle) this.markPending(b, 'a newer backend');
       return;
     }
