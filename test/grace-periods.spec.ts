@@ -129,6 +129,39 @@ describe('Grace periods and the readers that hold them', function () {
     expect(m.kernel.kasan.reports).to.deep.equal([]);
   });
 
+  it('a reprobe that finds its device bound anew once it holds the device lock leaves the new binding and its event alone', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const dev = m.bus.device('arm-cs-arch-pmu.0')!;
+    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
+    const hold = holdAt(m, '_free_event');
+    const closing = m.perf.close(other!);
+    await turns();
+    const rec = m.kernel.lifecycle.record();
+    const loading = loadBuiltinBackend(m, scfBackend());
+    await turns();
+    // The reprobe waits for the free; once it is let go, its take of this device's lock is parked before the lock is taken.
+    let parked: (() => void) | undefined;
+    hold.release();
+    m.kernel.yieldPoint = (w) => (parked === undefined && w === `mutex_lock device:${dev.name}` ? new Promise<void>((r) => (parked = r)) : undefined);
+    await closing;
+    await turns();
+    expect(parked).to.not.equal(undefined);
+    m.kernel.yieldPoint = undefined;
+    // Meanwhile the user unbinds and binds the device again (the new backend takes it) and opens an event on it.
+    await m.bus.deviceReleaseDriver(dev);
+    expect(await m.bus.attachDevice(dev)).to.equal(true);
+    const inst = m.driver.instanceByName('test_scf_pmu_0')!;
+    const [e] = m.open('test_scf_pmu_0/cycles/');
+    parked!();
+    await loading;
+    await m.settle();
+    m.advance(1000);
+    const reprobed = rec.records.filter((r) => r.name === 'cspmu:reprobe').map((r) => (r.payload as { device: string }).device);
+    expect([reprobed, m.driver.instanceByName('test_scf_pmu_0'), inst.inUseCount]).to.deep.equal([['arm-cs-arch-pmu.16'], inst, 1]);
+    expect(m.perf.readCount(e!)).to.equal(1500);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+  });
+
   it('unbinding a device waits for a sysfs read of its PMU that is in progress', async () => {
     const m = await Machine.boot({ platform: 'grace', installed: [] });
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
