@@ -85,16 +85,13 @@ export class Reprobe {
 
   /** Release and probe again at once, if the binding is still current and idle once the device lock is held. */
   private async reprobeNow(b: Binding, reason: string): Promise<void> {
-    // Giving up leaves `reprobing` as it is: the binding is gone (released, or replaced under the device lock), or it was
-    // never marked (the injected reprobe-in-destroy, which also alone lets an event in before the lock: marked pending again).
+    // Giving up changes nothing: the binding is gone (released, or replaced under the device lock), or, only under the
+    // injected reprobe-in-destroy (which never marks it reprobing), an event came in before the lock, and the binding is
+    // still marked pending, so its last destroy tries again.
     const dev = this.deps.deviceOf(b);
     if (!dev) return;
     const bus = this.deps.platformBus;
-    const released = await bus.deviceReleaseDriverIf(dev, () => dev.drvdata === b && b.idle);
-    if (!released) {
-      if (dev.drvdata === b && !b.idle) this.markPending(b, 'a newer backend');
-      return;
-    }
+    if (!(await bus.deviceReleaseDriverIf(dev, () => dev.drvdata === b && b.idle))) return;
     this.deps.kernel.lifecycle.fire('cspmu:reprobe', { device: dev.name, reason });
     await bus.attachDevice(dev);
   }
