@@ -135,10 +135,7 @@ export class CounterEngine {
     return hi > 0 || lo >= span;
   }
 
-  /**
-   * read() of a counter wider than 32 bits, as a 64-bit register read takes it: no narrow case, and the rare wrap of the high word apart. The same
-   * arithmetic at any count (a division whatever the progress).
-   */
+  /** read() of a counter wider than 32 bits, as a 64-bit read takes it: no narrow case, the rare wrap of the high word apart, the same arithmetic at any count. */
   readWide(p: number, t: number, out: Uint32Array): void {
     const w = this.wordOf[p]!;
     const s = this.slotOf[p]!;
@@ -165,10 +162,7 @@ export class CounterEngine {
     return hi - Math.floor(hi / this.topSpan) * this.topSpan;
   }
 
-  /**
-   * Fold counter p's progress up to t into its stored value, evaluating its event function once. Returns true if it wrapped (an overflow). A stopped
-   * counter has no progress: whatever starts it again sets its origin.
-   */
+  /** Fold counter p's progress up to t into its stored value (one evaluation of its event function); true if it wrapped. A stopped counter has none. */
   fold(p: number, t: number): boolean {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
@@ -235,28 +229,34 @@ export class CounterEngine {
     num[i + OPEN_HI] = this.wide !== 0 ? st[w + 1]! : 0;
   }
 
-  /** Count counter p from time t with `rate`, or stop it when `rate` is undefined (its progress must already be folded). The run in progress ends, and a new one begins if it counts. */
-  restart(p: number, t: number, rate: RateFunction | undefined): void {
+  /** Count counter p from time t with `rate` (its progress must already be folded): the run in progress ends and a new one begins. */
+  start(p: number, t: number, rate: RateFunction): void {
     const s = this.slotOf[p]!;
     const i = s * STRIDE;
     const num = this.num;
     const at = num[i + OPEN_AT]!;
     if (at >= 0 && t > at) this.keepRun(s, at, t);
     num[i + T0] = t;
-    if (rate === undefined) {
-      // Stopped: its count stays where the fold left it, so no event function to evaluate and no overflow to time.
-      num[i + OPEN_AT] = -1;
-      num[i + RUNNING] = 0;
-      this.rate[s] = ZERO_RATE;
-      num[i + E0] = 0;
-      this.disarm(s);
-      return;
-    }
     this.openRun(p, i, t);
     num[i + RUNNING] = 1;
     this.rate[s] = rate;
     num[i + E0] = -1;
-    this.schedule(p);
+    this.schedule(p, s, i);
+  }
+
+  /** Stop counter p at t (its progress must already be folded): its count stays where the fold left it, with no event function to evaluate and no overflow to time. */
+  stop(p: number, t: number): void {
+    const s = this.slotOf[p]!;
+    const i = s * STRIDE;
+    const num = this.num;
+    const at = num[i + OPEN_AT]!;
+    if (at >= 0 && t > at) this.keepRun(s, at, t);
+    num[i + T0] = t;
+    num[i + OPEN_AT] = -1;
+    num[i + RUNNING] = 0;
+    this.rate[s] = ZERO_RATE;
+    num[i + E0] = 0;
+    this.disarm(s);
   }
 
   /** Set counter p's stored value to zero. */
@@ -267,10 +267,8 @@ export class CounterEngine {
     if (this.wide !== 0) st[w + 1] = 0;
   }
 
-  /** Arm the timer for counter p's next overflow, at the exact virtual time it happens. */
-  schedule(p: number): void {
-    const s = this.slotOf[p]!;
-    const i = s * STRIDE;
+  /** Arm the timer for counter p's next overflow, at the exact virtual time it happens (s and i: its slot and slot entry, where the caller has them). */
+  schedule(p: number, s = this.slotOf[p]!, i = s * STRIDE): void {
     const num = this.num;
     this.disarm(s);
     const rate = this.rate[s]!;
@@ -286,13 +284,13 @@ export class CounterEngine {
     }
   }
 
-  /** Cancel slot s's overflow timer, if it has one, and forget its overflow time. */
+  /** Cancel slot s's overflow timer and forget its overflow time, which is finite only while it has a timer (its firing forgets it too): one load for most restarts. */
   private disarm(s: number): void {
-    const timer = this.timers[s];
-    if (timer !== undefined) {
-      timer.cancel();
-      this.timers[s] = undefined;
-    }
+    if (this.timers[s] !== undefined) this.dropTimer(s);
+  }
+  private dropTimer(s: number): void {
+    this.timers[s]!.cancel();
+    this.timers[s] = undefined;
     this.num[s * STRIDE + NEXT_OVERFLOW] = Infinity;
   }
 
@@ -307,6 +305,7 @@ export class CounterEngine {
       Math.max(at, this.clock.now()),
       () => {
         this.timers[s] = undefined;
+        num[i + NEXT_OVERFLOW] = Infinity;
         this.overflowDue(p, Math.max(at, num[i + T0]!));
       },
       this,

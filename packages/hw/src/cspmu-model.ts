@@ -259,34 +259,35 @@ export class CspmuModel implements RegisterHooks, WriteHooks {
       this.foldAll(t);
       this.resetCounters(actions);
     }
-    // Only a counting counter has progress to fold, and one counts only while E is set and nothing freezes them.
-    if ((old & 1) !== 0 && this.frozen === 0) this.foldEnabled(t);
-    // Frozen while FZO is set and an overflow is pending (the fold above ran under the old FZO; a wrap it found froze them if the new one asks).
-    if ((moved & 0x200) !== 0) this.frozen = this.fzoActive() && this.anyOverflow() ? 1 : 0; // PMCR.FZO
-    this.restartEnabled(t);
+    const fold = (old & 1) !== 0 && this.frozen === 0; // only a counting counter has progress: E was set and nothing froze them
+    if ((moved & 0x200) !== 0) {
+      if (fold) this.eachEnabled(t, 1);
+      this.frozen = this.fzoActive() && this.anyOverflow() ? 1 : 0; // FZO set and an overflow pending (a wrap the fold found froze them if FZO asks)
+      this.eachEnabled(t, 2);
+    } else this.eachEnabled(t, fold ? 3 : 2);
     this.line.driveIfStale();
   }
 
-  /** Fold every counter whose PMCNTEN bit is set, lowest first (the bits as int32: a word above 2^31 would have V8 loop on doubles). */
-  private foldEnabled(t: number): void {
+  /**
+   * Fold (`what` bit 1), then restart (bit 2), each counter whose PMCNTEN bit is set, lowest first, in one pass: past a reset's foldAll a fold finds
+   * nothing, else progress only as E goes 1 to 0, when every restart stops (a freeze it starts stops all). Bits as int32: above 2^31 V8 loops on doubles.
+   */
+  private eachEnabled(t: number, what: number): void {
     const s = this.cfg;
     for (let r = 0; r < this.setClrRegs; r++) {
-      for (let bits = s[this.cntenWord + r]! | 0; bits !== 0; bits &= bits - 1) this.fold(r * 32 + (31 - Math.clz32(bits & -bits)), t);
-    }
-  }
-
-  /** Restart every counter whose PMCNTEN bit is set, lowest first. */
-  private restartEnabled(t: number): void {
-    const s = this.cfg;
-    for (let r = 0; r < this.setClrRegs; r++) {
-      for (let bits = s[this.cntenWord + r]! | 0; bits !== 0; bits &= bits - 1) this.restart(r * 32 + (31 - Math.clz32(bits & -bits)), t);
+      for (let bits = s[this.cntenWord + r]! | 0; bits !== 0; bits &= bits - 1) {
+        const p = r * 32 + (31 - Math.clz32(bits & -bits));
+        if ((what & 1) !== 0) this.fold(p, t);
+        if ((what & 2) !== 0) this.restart(p, t);
+      }
     }
   }
 
   /** Re-derive whether and how counter p counts, from time t (its progress is already folded). */
   private restart(p: number, t: number): void {
     this.restarts++;
-    this.engine.restart(p, t, this.isCounting(p) ? (this.rates.current(p) ?? this.rates.resolve(p, this.cfg)) : undefined);
+    if (this.isCounting(p)) this.engine.start(p, t, this.rates.current(p) ?? this.rates.resolve(p, this.cfg));
+    else this.engine.stop(p, t);
   }
 
   private restartAll(t: number): void {

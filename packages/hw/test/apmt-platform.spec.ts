@@ -319,6 +319,7 @@ describe('Platform descriptions', () => {
       check: () => undefined,
       read: () => 0,
       write: () => undefined,
+      write32: () => undefined,
       read64: () => undefined,
       tryRead64: () => true,
       write64: () => undefined,

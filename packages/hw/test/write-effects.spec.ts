@@ -6,6 +6,7 @@ import { CspmuLayouts, CspmuModel, PMCR, REG, Workload } from '../src/index.js';
 import { BASE0, modelConfig, rig } from './helpers.js';
 
 const CNT = (n: number) => REG.PMEVCNTR + n * 4;
+type Io = ReturnType<typeof rig>['io0'];
 
 /** One device over a 1 GHz workload of event 0x11 whose selections are counted as the device resolves them. */
 function countedResolutions(ext64: boolean) {
@@ -136,6 +137,30 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
     io0.writel(PMCR.E, REG.PMCR);
     clock.advance(500);
     expect([irqTimes, dev.overflows, dev.counterValue(0)]).to.deep.equal([[2000], 1, 100n]);
+  });
+
+  it('a counter stopped before its overflow forgets the overflow time: a read past it raises nothing, by PMCR or by PMCNTENCLR', () => {
+    for (const stop of [(io: Io) => io.writel(0, REG.PMCR), (io: Io) => io.writel(0x1, REG.PMCNTENCLR)]) {
+      const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 });
+      handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
+      io0.writel(0x11, REG.PMEVTYPER);
+      // 1,000 events short of the top: it would overflow at 1,000 ns.
+      io0.writel(0xffffffff - 999, REG.PMEVCNTR);
+      io0.writel(0x1, REG.PMINTENSET);
+      io0.writel(0x1, REG.PMCNTENSET);
+      io0.writel(PMCR.E, REG.PMCR);
+      clock.advance(600);
+      stop(io0);
+      clock.advance(1000);
+      // Reads at and after the time it would have overflowed: the count it stopped at, and no overflow.
+      expect([io0.readl(REG.PMEVCNTR), io0.readl(REG.PMEVCNTR), io0.readl(REG.PMOVSSET), irqTimes, dev.overflows]).to.deep.equal([
+        0xffffffff - 399,
+        0xffffffff - 399,
+        0,
+        [],
+        0,
+      ]);
+    }
   });
 
   it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {

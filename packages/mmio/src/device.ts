@@ -36,6 +36,8 @@ export interface MmioDevice {
   read(offset: number, width: 1 | 2 | 4): number;
   /** A write of `width` bytes; `value` holds its bits, unsigned or as an int32 pattern (the direct writel passes `value | 0`, which a call does not box). */
   write(offset: number, width: 1 | 2 | 4, value: number): void;
+  /** write(offset, 4, value). */
+  write32(offset: number, value: number): void;
   /** 64-bit read into out[0] (low) and out[1] (high). */
   read64(offset: number, out: Uint32Array): void;
   /** read64 where check(offset, 8, false) passes, with one lookup: true once read; false, with nothing done, where the access must take the checked path (refused, or not a 64-bit register). */

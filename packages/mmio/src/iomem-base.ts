@@ -192,7 +192,7 @@ export class IoMemBase {
    */
   private writelDirect(value: number, offset: number): void {
     if (typeof offset === 'number' && (offset & 0xffc) === offset && typeof value === 'number' && Number.isInteger(value)) {
-      this.dev0!.write(this.off0 + offset, 4, value | 0);
+      this.dev0!.write32(this.off0 + offset, value | 0);
     } else this.writelChecked(value, offset);
   }
 

@@ -156,6 +156,25 @@ export class RegisterBank implements MmioDevice {
     if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, (v & d[i + 2]! & lanes) >>> 0, old);
   }
 
+  /** write(offset, 4, value), as writel's direct path makes it: no lanes to work out (its descriptor read as write's). */
+  write32(offset: number, value: number): void {
+    const d = this.writeDesc;
+    const i = (offset >>> 2) * 8;
+    const kind = i < d.length ? d[i]! : 0;
+    if (kind === 0) {
+      this.countUnknown(offset, true);
+      return;
+    }
+    const hook = d[i + 4]!;
+    if ((kind & 8) !== 0) this.hooks!.beforeWrite(hook, d[i + 5]!);
+    const v = value | 0;
+    const s = this.state;
+    const sw = d[i + 3]!;
+    const old = s[sw]!;
+    this.store(s, sw, kind & 7, v, d[i + 1]!);
+    if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, (v & d[i + 2]!) >>> 0, old);
+  }
+
   /** A 64-bit read at a 64-bit register's start (where check(offset, 8) passes); elsewhere refused (EIO), as a bus access there is. */
   read64(offset: number, out: Uint32Array): void {
     const c = this.regAt(offset >>> 2);
@@ -188,8 +207,9 @@ export class RegisterBank implements MmioDevice {
   tryWrite64(offset: number, lo: number, hi: number): boolean {
     const d = this.writeDesc;
     const i = (offset >>> 2) * 8;
-    if (i >= d.length || (d[i]! & 16) === 0 || (offset & 7) !== 0) return false;
-    this.write64(offset, lo, hi);
+    const kind = i < d.length ? d[i]! : 0;
+    if ((kind & 16) === 0 || (offset & 7) !== 0) return false;
+    this.writeWide(d, i, kind, lo, hi);
     return true;
   }
 
@@ -203,13 +223,17 @@ export class RegisterBank implements MmioDevice {
       return;
     }
     if ((kind & 16) === 0 || (offset & 7) !== 0) throw this.refused64(offset, true);
+    this.writeWide(d, i, kind, lo, hi);
+  }
+
+  /** The 64-bit write of descriptor entry i (of a 64-bit register's first word, kind `kind`): both halves by the low word's register (its state words sw and sw + 1). */
+  private writeWide(d: Int32Array, i: number, kind: number, lo: number, hi: number): void {
     const hook = d[i + 4]!;
     if ((kind & 8) !== 0) this.hooks!.beforeWrite(hook, d[i + 5]!);
     const s = this.state;
     const sw = d[i + 3]!;
     const old = s[sw]!;
     const keep = d[i + 1]!;
-    // Both halves by the low word's register (its state words sw and sw + 1).
     this.store(s, sw, kind & 7, lo | 0, keep);
     this.store(s, sw + 1, kind & 7, hi | 0, keep);
     if (hook !== 0) this.hooks!.afterWrite(hook, d[i + 5]!, ((lo | hi) & d[i + 2]!) >>> 0, old);

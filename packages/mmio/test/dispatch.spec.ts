@@ -97,6 +97,7 @@ describe('IoMem dispatch: direct accessors while unwatched, traced-direct readl 
         return offset + 1;
       },
       write: (offset) => void writes.push(offset),
+      write32: (offset) => void writes.push(offset),
       read64: (offset, out) => {
         reads.push(offset);
         out.fill(0);
