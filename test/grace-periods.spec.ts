@@ -7,6 +7,22 @@ import { holdAt, turns } from './helpers/schedule.js';
 
 const backendOf = (m: Machine, device: string) => m.driver.bindings().find((b) => b.device === device)?.backend;
 
+/**
+ * Boots Grace with no vendor backend, parks the free of an event on a device no backend here takes, then loads the test
+ * backend: its reprobes wait for that free until `hold.release()`.
+ */
+async function reprobeWaitingOnAFree() {
+  const m = await Machine.boot({ platform: 'grace', installed: [] });
+  const [other] = m.open('arm_cspmu_pcie_0/cycles/');
+  const hold = holdAt(m, '_free_event');
+  const closing = m.perf.close(other!);
+  await turns();
+  const rec = m.kernel.lifecycle.record();
+  const loading = loadBuiltinBackend(m, scfBackend());
+  await turns();
+  return { m, hold, closing, rec, loading };
+}
+
 describe('Grace periods and the readers that hold them', function () {
   this.timeout(60000);
 
@@ -83,15 +99,9 @@ describe('Grace periods and the readers that hold them', function () {
   });
 
   it('refuses new events on an idle device reprobed at once when its backend loads, while the reprobe waits for a free elsewhere', async () => {
-    const m = await Machine.boot({ platform: 'grace', installed: [] });
-    // A free on another device (one no backend here takes) is parked after its destroy: the reprobe's grace period waits for it.
-    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
-    const hold = holdAt(m, '_free_event');
-    const closing = m.perf.close(other!);
-    await turns();
+    // A free on another device is parked after its destroy: the reprobe's grace period waits for it.
+    const { m, hold, closing, loading } = await reprobeWaitingOnAFree();
     expect(hold.held).to.equal(1);
-    const loading = loadBuiltinBackend(m, scfBackend());
-    await turns();
     expect(backendOf(m, 'arm-cs-arch-pmu.0')).to.equal('arm_cspmu_generic');
     expect(() => m.open('arm_cspmu_cache_0/cycles/')).to.throw(
       'EBUSY: arm_cspmu_cache_0 is being reprobed into another backend; open the event again once it is back',
@@ -106,15 +116,8 @@ describe('Grace periods and the readers that hold them', function () {
   });
 
   it('a reprobe whose device is unbound while it waits gives up: the device stays unbound until attached again', async () => {
-    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const { m, hold, closing, rec, loading } = await reprobeWaitingOnAFree();
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
-    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
-    const hold = holdAt(m, '_free_event');
-    const closing = m.perf.close(other!);
-    await turns();
-    const rec = m.kernel.lifecycle.record();
-    const loading = loadBuiltinBackend(m, scfBackend());
-    await turns();
     await m.bus.deviceReleaseDriver(dev);
     hold.release();
     await closing;
@@ -130,15 +133,8 @@ describe('Grace periods and the readers that hold them', function () {
   });
 
   it('a reprobe that finds its device bound anew once it holds the device lock leaves the new binding and its event alone', async () => {
-    const m = await Machine.boot({ platform: 'grace', installed: [] });
+    const { m, hold, closing, rec, loading } = await reprobeWaitingOnAFree();
     const dev = m.bus.device('arm-cs-arch-pmu.0')!;
-    const [other] = m.open('arm_cspmu_pcie_0/cycles/');
-    const hold = holdAt(m, '_free_event');
-    const closing = m.perf.close(other!);
-    await turns();
-    const rec = m.kernel.lifecycle.record();
-    const loading = loadBuiltinBackend(m, scfBackend());
-    await turns();
     // The reprobe waits for the free; once it is let go, its take of this device's lock is parked before the lock is taken.
     let parked: (() => void) | undefined;
     hold.release();
