@@ -9,6 +9,16 @@ const replayOf = (r: ReturnType<typeof rig>) => {
   return (w: Parameters<Replay>[0], a: number[], p: number, m: number) => service.replay(w, a, p, m);
 };
 
+/** Counter 0, on event 0x11 with PMCR.E set, counts from 0x1000 for `ns` and is stopped. */
+function countOnceFor({ io0, clock }: ReturnType<typeof rig>, ns: number) {
+  io0.writel(0x11, REG.PMEVTYPER);
+  io0.writel(PMCR.E, REG.PMCR);
+  io0.writel(0x1000, REG.PMEVCNTR);
+  io0.writel(1, REG.PMCNTENSET);
+  clock.advance(ns);
+  io0.writel(1, REG.PMCNTENCLR);
+}
+
 describe('CoreSight PMU model: the runs a counter keeps', () => {
   it('a preload of a stopped counter opens no run: a replay naming it active is refused, and it holds its value', () => {
     const r = rig({ counters: 4 });
@@ -26,12 +36,7 @@ describe('CoreSight PMU model: the runs a counter keeps', () => {
     const r = rig({ counters: 4 });
     const { io0, clock } = r;
     const replay = replayOf(r);
-    io0.writel(0x11, REG.PMEVTYPER);
-    io0.writel(PMCR.E, REG.PMCR);
-    io0.writel(0x1000, REG.PMEVCNTR);
-    io0.writel(1, REG.PMCNTENSET);
-    clock.advance(500);
-    io0.writel(1, REG.PMCNTENCLR);
+    countOnceFor(r, 500);
     clock.advance(500);
     const t = clock.now();
     // The slice [0, 500) repeated with a 2000 ns period: t - period is -1000, before any run.
@@ -47,12 +52,7 @@ describe('CoreSight PMU model: the runs a counter keeps', () => {
   it('a stopped counter started again keeps no run from -1 (the "none" of a stopped counter) to its start', () => {
     const r = rig({ counters: 4 });
     const { io0, clock } = r;
-    io0.writel(0x11, REG.PMEVTYPER);
-    io0.writel(PMCR.E, REG.PMCR);
-    io0.writel(0x1000, REG.PMEVCNTR);
-    io0.writel(1, REG.PMCNTENSET);
-    clock.advance(300);
-    io0.writel(1, REG.PMCNTENCLR);
+    countOnceFor(r, 300);
     clock.advance(300);
     io0.writel(0x1000, REG.PMEVCNTR);
     io0.writel(1, REG.PMCNTENSET);
