@@ -1,6 +1,7 @@
 // The lazy counting engine of the PMU model: each counter is a value at t0 plus a rate function, and overflows are timed by its inverse.
 import type { Clock, Timer } from '@cspmu/kernel';
 import type { CounterRuns } from './counter-runs.js';
+import type { CounterStorage } from './counter-storage.js';
 import { type RateFunction, ZERO_RATE } from './rate-function.js';
 
 const TWO32 = 4294967296;
@@ -8,25 +9,7 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** A fold's scratch words, shared by every engine: a fold reads into it and stores it before anything else runs. */
 const FOLD_WORDS = new Uint32Array(2);
 
-/**
- * Where a model keeps each counter: its stored value in 32-bit words of a register bank's state, and its slot in the per-counter state the model's parts
- * keep densely (implemented counters only: a cycle counter at 31 does not make room for 25 counters that do not exist). The indexes are the same for
- * every device of one kind, and shared by them.
- */
-export interface CounterStorage {
-  readonly words: Uint32Array;
-  readonly index: CounterIndex;
-}
-
-/** Where each physical counter's state is, for one kind of device (shared, never written after it is made). */
-export interface CounterIndex {
-  /** Per physical counter up to the highest implemented one: the state word of its low half, or -1 if it is not implemented. */
-  readonly wordOf: Int32Array;
-  /** Per physical counter: its dense slot, 0..slots-1 (meaningful only where wordOf is not -1). */
-  readonly slotOf: Uint8Array;
-  /** Implemented counters. */
-  readonly slots: number;
-}
+export type { CounterIndex, CounterStorage } from './counter-storage.js';
 
 // One engine's per-counter numbers, STRIDE per slot in one array: a typed array costs more than a few numbers, and each
 // one more V8 checks on every access, so the run in progress (what CounterRuns keeps once it ends) is here too.
@@ -208,7 +191,8 @@ export class CounterEngine {
     const at = this.num[i + OPEN_AT]!;
     if (at < 0) return;
     if (t > at) this.keepRun(this.slotOf[p]!, at, t);
-    this.openRun(p, i, t);
+    const w = this.wordOf[p]!;
+    this.openRun(i, t, this.words[w]!, this.wide !== 0 ? this.words[w + 1]! : 0);
   }
 
   /** Hand slot s's run in progress, begun at `at`, to CounterRuns as finished at t (apart: a restart at the instant its run began has none). */
@@ -218,15 +202,13 @@ export class CounterEngine {
     this.runs.keep(s, at, t, this.rate[s]!, num[i + OPEN_FRESH] === 1, num[i + OPEN_LO]!, num[i + OPEN_HI]!);
   }
 
-  /** Begin counter p's run (slot entry i) at t, from its stored value; fresh if the counter was written at t. */
-  private openRun(p: number, i: number, t: number): void {
+  /** Begin a run (slot entry i) at t from the stored words lo and hi; fresh if the counter was written at t. */
+  private openRun(i: number, t: number, lo: number, hi: number): void {
     const num = this.num;
-    const st = this.words;
-    const w = this.wordOf[p]!;
     num[i + OPEN_AT] = t;
     num[i + OPEN_FRESH] = num[i + WRITTEN_AT] === t ? 1 : 0;
-    num[i + OPEN_LO] = st[w]!;
-    num[i + OPEN_HI] = this.wide !== 0 ? st[w + 1]! : 0;
+    num[i + OPEN_LO] = lo;
+    num[i + OPEN_HI] = hi;
   }
 
   /** Count counter p from time t with `rate` (its progress must already be folded): the run in progress ends and a new one begins. */
@@ -236,12 +218,16 @@ export class CounterEngine {
     const num = this.num;
     const at = num[i + OPEN_AT]!;
     if (at >= 0 && t > at) this.keepRun(s, at, t);
+    const w = this.wordOf[p]!;
+    const lo = this.words[w]!;
+    const hi = this.wide !== 0 ? this.words[w + 1]! : 0;
     num[i + T0] = t;
-    this.openRun(p, i, t);
+    this.openRun(i, t, lo, hi);
     num[i + RUNNING] = 1;
     this.rate[s] = rate;
     num[i + E0] = -1;
-    this.schedule(p, s, i);
+    this.disarm(s);
+    if (!rate.zero) this.timeOverflow(p, s, i, rate, lo, hi);
   }
 
   /** Stop counter p at t (its progress must already be folded): its count stays where the fold left it, with no event function to evaluate and no overflow to time. */
@@ -273,9 +259,13 @@ export class CounterEngine {
     this.disarm(s);
     const rate = this.rate[s]!;
     if (num[i + RUNNING] !== 1 || rate.zero) return;
-    const st = this.words;
     const w = this.wordOf[p]!;
-    const remaining = this.wide !== 0 ? (this.topSpan - 1 - st[w + 1]!) * TWO32 + (TWO32 - st[w]!) : this.topSpan - st[w]!;
+    this.timeOverflow(p, s, i, rate, this.words[w]!, this.wide !== 0 ? this.words[w + 1]! : 0);
+  }
+
+  /** Arm counter p's (slot s, entry i) overflow timer, if its overflow is in reach, from its stored words lo and hi. */
+  private timeOverflow(p: number, s: number, i: number, rate: RateFunction, lo: number, hi: number): void {
+    const remaining = this.wide !== 0 ? (this.topSpan - 1 - hi) * TWO32 + (TWO32 - lo) : this.topSpan - lo;
     // Past 2^53 events away (a 64-bit counter preloaded to half its range): no overflow to time, no timer to arm, and no
     // need for the count at the origin (never negative, so the first test implies nothing the second would not).
     if (remaining <= MAX_SAFE) {

@@ -163,6 +163,36 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
     }
   });
 
+  it('a new selection on a counting counter replaces its overflow timer: one timer pending, and the overflow at the new rate', () => {
+    const wl = {
+      name: 'two',
+      phases: [
+        {
+          durationNs: 1_000_000,
+          streams: [
+            { pmu: '*', event: 0x11, rate: 1e9 },
+            { pmu: '*', event: 0x12, rate: 5e8 },
+          ],
+        },
+      ],
+    };
+    const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 }, wl);
+    handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
+    io0.writel(0x11, REG.PMEVTYPER);
+    // 1,000 events short of the top: at 1 event a ns it would overflow at 1,000 ns.
+    io0.writel(0xffffffff - 999, REG.PMEVCNTR);
+    io0.writel(0x1, REG.PMINTENSET);
+    io0.writel(0x1, REG.PMCNTENSET);
+    const idle = clock.pendingTimers;
+    io0.writel(PMCR.E, REG.PMCR);
+    clock.advance(200);
+    // 800 events left at half an event a ns: the overflow moves to 1,800 ns.
+    io0.writel(0x12, REG.PMEVTYPER);
+    expect(clock.pendingTimers).to.equal(idle + 1);
+    clock.advance(2000);
+    expect([irqTimes, dev.overflows, io0.readl(REG.PMEVCNTR)]).to.deep.equal([[1800], 1, 200]);
+  });
+
   it('resolves a counter selection once: re-enabling an unchanged counter asks the workload nothing', () => {
     const { io, clock, resolutions } = countedResolutions(false);
     io.writel(0x11, REG.PMEVTYPER);
