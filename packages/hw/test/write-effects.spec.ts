@@ -25,6 +25,16 @@ function countedResolutions(ext64: boolean) {
   return { io: bus.ioremap(BASE0, 0x1000, 'pmu0'), clock, resolutions };
 }
 
+/** Counter 0 on event 0x11, 1,000 events short of the top, counting and its interrupt enabled (PMCR.E still clear); the handler clears PMOVS. */
+function thousandShort(r: ReturnType<typeof rig>): ReturnType<typeof rig> {
+  r.handleIrqs(() => r.io0.writel(0xffffffff, REG.PMOVSCLR));
+  r.io0.writel(0x11, REG.PMEVTYPER);
+  r.io0.writel(0xffffffff - 999, REG.PMEVCNTR);
+  r.io0.writel(0x1, REG.PMINTENSET);
+  r.io0.writel(0x1, REG.PMCNTENSET);
+  return r;
+}
+
 describe('CoreSight PMU model: each write restarts only what it touched', () => {
   it('a PMCR.E write restarts exactly the enabled counters, and every count stays exact', () => {
     // Nine counters (eight event counters and the cycle counter); two are enabled.
@@ -118,13 +128,8 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
   });
 
   it('stopping a counter cancels its pending overflow: no interrupt, no overflow bit, and it overflows on time once started again', () => {
-    const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 });
-    handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
-    io0.writel(0x11, REG.PMEVTYPER);
-    // 1,000 events short of the top: it would overflow 1,000 ns after it starts.
-    io0.writel(0xffffffff - 999, REG.PMEVCNTR);
-    io0.writel(0x1, REG.PMINTENSET);
-    io0.writel(0x1, REG.PMCNTENSET);
+    // It would overflow 1,000 ns after it starts.
+    const { io0, clock, dev, irqTimes } = thousandShort(rig({ counters: 9 }));
     const idle = clock.pendingTimers;
     io0.writel(PMCR.E, REG.PMCR);
     expect(clock.pendingTimers).to.equal(idle + 1);
@@ -141,13 +146,8 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
 
   it('a counter stopped before its overflow forgets the overflow time: a read past it raises nothing, by PMCR or by PMCNTENCLR', () => {
     for (const stop of [(io: Io) => io.writel(0, REG.PMCR), (io: Io) => io.writel(0x1, REG.PMCNTENCLR)]) {
-      const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 });
-      handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
-      io0.writel(0x11, REG.PMEVTYPER);
-      // 1,000 events short of the top: it would overflow at 1,000 ns.
-      io0.writel(0xffffffff - 999, REG.PMEVCNTR);
-      io0.writel(0x1, REG.PMINTENSET);
-      io0.writel(0x1, REG.PMCNTENSET);
+      // It would overflow at 1,000 ns.
+      const { io0, clock, dev, irqTimes } = thousandShort(rig({ counters: 9 }));
       io0.writel(PMCR.E, REG.PMCR);
       clock.advance(600);
       stop(io0);
@@ -176,13 +176,8 @@ describe('CoreSight PMU model: each write restarts only what it touched', () => 
         },
       ],
     };
-    const { io0, clock, dev, handleIrqs, irqTimes } = rig({ counters: 9 }, wl);
-    handleIrqs(() => io0.writel(0xffffffff, REG.PMOVSCLR));
-    io0.writel(0x11, REG.PMEVTYPER);
-    // 1,000 events short of the top: at 1 event a ns it would overflow at 1,000 ns.
-    io0.writel(0xffffffff - 999, REG.PMEVCNTR);
-    io0.writel(0x1, REG.PMINTENSET);
-    io0.writel(0x1, REG.PMCNTENSET);
+    // At 1 event a ns it would overflow at 1,000 ns.
+    const { io0, clock, dev, irqTimes } = thousandShort(rig({ counters: 9 }, wl));
     const idle = clock.pendingTimers;
     io0.writel(PMCR.E, REG.PMCR);
     clock.advance(200);
