@@ -125,13 +125,15 @@ describe('npm run fuzz', function () {
       expect(workers).to.have.length(2);
       const ours = (loaded: string[]) =>
         loaded.filter((u) => u.startsWith(pathToFileURL(join(ROOT, 'packages')).href)).map((u) => u.slice(pathToFileURL(ROOT).href.length + 1));
-      // The fuzz command, the job plan and its figures, and the kernel's list of hazards with the error it throws: nothing that boots a machine.
+      // The fuzz command, the job plan and its figures, the watch on silent workers, and the kernel's list of hazards with the error it
+      // throws: nothing that boots a machine.
       expect(ours(parent.loaded).sort()).to.deep.equal([
         'packages/kernel/dist/src/base/errors.js',
         'packages/kernel/dist/src/base/inject.js',
         'packages/testkit/dist/src/fuzz/cli.js',
         'packages/testkit/dist/src/fuzz/coverage.js',
         'packages/testkit/dist/src/fuzz/jobs.js',
+        'packages/testkit/dist/src/fuzz/watch.js',
       ]);
       for (const w of workers) expect(ours(w.loaded)).to.include.members(['packages/testkit/dist/src/fuzz/runner.js', 'packages/system/dist/src/machine.js']);
       // The CLI's option parser and progress bar stay out of the workers (they start from their own entry), and the bar out of a parent

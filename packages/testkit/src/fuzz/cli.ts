@@ -4,9 +4,11 @@
 // and the progress bar is loaded only for a terminal.
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { kerr } from '@cspmu/kernel/errors';
 import { INJECTED_HAZARDS, type InjectedHazard, parseInjectedHazards } from '@cspmu/kernel/inject';
 import { Command, InvalidArgumentError } from 'commander';
 import { type CombinedResult, freshSeed, type JobOptions, planChunks, runJobs, traceDigest } from './jobs.js';
+import { DEFAULT_WORKER_SILENCE_MS, WorkerError } from './watch.js';
 
 const positive = (name: string) => (v: string) => {
   const n = Number(v);
@@ -16,6 +18,22 @@ const positive = (name: string) => (v: string) => {
 const int32 = (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n < -(2 ** 31) || n >= 2 ** 31) throw new InvalidArgumentError(`a seed is a 32-bit integer, got '${v}'`);
+  return n;
+};
+
+const silence = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1)
+    throw new InvalidArgumentError(
+      kerr('EINVAL', `--worker-silence is the milliseconds a worker may send nothing before it is killed, a whole number from 1 to ${2 ** 31 - 1}; got '${v}'`)
+        .message,
+    );
+  return n;
+};
+const chunkIndex = (v: string) => {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < 0)
+    throw new InvalidArgumentError(kerr('EINVAL', `--chunk is a chunk's index, 0 or more; got '${v}'`).message);
   return n;
 };
 
@@ -32,6 +50,13 @@ const program = new Command('cspmu-fuzz')
     positive('--jobs'),
     availableParallelism(),
   )
+  .option('--chunk <k>', 'with --seed: run only chunk k of the --runs runs from --seed, in this process (to replay the chunk of a failed worker)', chunkIndex)
+  .option(
+    '--worker-silence <ms>',
+    'a worker that sends nothing, not even its heartbeat (each second), for this long is killed and the fuzz fails, naming its chunk',
+    silence,
+    DEFAULT_WORKER_SILENCE_MS,
+  )
   .option('--trace', 'with --path: print the replayed run step by step')
   .option('--timeout <ms>', 'a run taking longer fails (a deadlock)', positive('--timeout'), 20000)
   .option('--cpu-report', "print each process's CPU time, its main threads against V8's helper threads, and the garbage collections per run")
@@ -43,6 +68,8 @@ const o = program.opts<{
   path?: string;
   inject?: string;
   jobs: number;
+  chunk?: number;
+  workerSilence: number;
   trace?: boolean;
   timeout: number;
   cpuReport?: boolean;
@@ -71,23 +98,41 @@ if (o.path !== undefined) {
   process.exit(r.failed ? 1 : 0);
 }
 
+if (o.chunk !== undefined && o.seed === undefined) {
+  process.stderr.write('cspmu-fuzz: --chunk needs the --seed (and --runs) its chunks were cut from\n');
+  process.exit(2);
+}
 const seed = o.seed ?? freshSeed();
-const jobOptions: JobOptions = { maxSteps: o.steps, inject, timeoutMs: o.timeout, ...(o.cpuReport ? { cpuReport: true } : {}) };
+const jobOptions: JobOptions = {
+  maxSteps: o.steps,
+  inject,
+  timeoutMs: o.timeout,
+  silenceMs: o.workerSilence,
+  ...(o.cpuReport ? { cpuReport: true } : {}),
+};
+const plan = planChunks(o.runs, seed);
+if (o.chunk !== undefined && o.chunk >= plan.length) {
+  process.stderr.write(
+    `cspmu-fuzz: --chunk: ${kerr('EINVAL', `${o.runs} runs from seed ${seed} are cut into ${plan.length} chunks, 0 to ${plan.length - 1}; got ${o.chunk}`).message}\n`,
+  );
+  process.exit(2);
+}
+const chunks = o.chunk === undefined ? plan : [plan[o.chunk]!];
+const total = chunks.reduce((n, c) => n + c.runs, 0);
 const cliProgress = process.stderr.isTTY ? (await import('cli-progress')).default : undefined;
 const bar = cliProgress
   ? new cliProgress.SingleBar({ stream: process.stderr, format: 'fuzzing {bar} {value}/{total} runs' }, cliProgress.Presets.shades_classic)
   : undefined;
-bar?.start(o.runs, 0);
+bar?.start(total, 0);
 let lastLogged = 0;
 const progress = (done: number) => {
-  bar?.update(Math.min(done, o.runs));
-  if (!bar && done - lastLogged >= Math.max(1, Math.floor(o.runs / 20))) {
+  bar?.update(Math.min(done, total));
+  if (!bar && done - lastLogged >= Math.max(1, Math.floor(total / 20))) {
     lastLogged = done;
-    process.stderr.write(`fuzzing: ${done}/${o.runs} runs\n`);
+    process.stderr.write(`fuzzing: ${done}/${total} runs\n`);
   }
 };
 
-const chunks = planChunks(o.runs, seed);
 // Only with --cpu-report does the parent load the report (and, with one job, count its own garbage collections).
 const cpuReport = o.cpuReport ? await import('./cpu-report.js') : undefined;
 const gcHere = cpuReport && (o.jobs === 1 || chunks.length === 1) ? new cpuReport.GcCounter() : undefined;
@@ -101,6 +146,12 @@ if (o.jobs === 1 || chunks.length === 1) {
   } catch (e) {
     bar?.stop();
     process.stderr.write(`cspmu-fuzz: ${(e as Error).message}\n`);
+    if (e instanceof WorkerError && e.chunk) {
+      const timeoutArg = o.timeout !== 20000 ? ` --timeout ${o.timeout}` : '';
+      process.stderr.write(
+        `replay that chunk in one process with: npm run fuzz -- --runs ${o.runs} --seed ${seed} --chunk ${e.chunk.index}${injectArg}${stepsArg}${timeoutArg}\n`,
+      );
+    }
     process.exit(1);
   }
 }
@@ -112,9 +163,11 @@ if (cpuReport) {
 }
 
 const seeds =
-  result.seeds.length === 1
-    ? `seed ${result.seeds[0]}`
-    : `seeds ${result.seeds[0]}..${result.seeds.at(-1)}: ${result.seeds.length} chunks over ${Math.min(o.jobs, result.seeds.length)} ${Math.min(o.jobs, result.seeds.length) === 1 ? 'process' : 'processes'}`;
+  o.chunk !== undefined
+    ? `chunk ${o.chunk} of ${o.runs} runs from seed ${seed}: seed ${result.seeds[0]}`
+    : result.seeds.length === 1
+      ? `seed ${result.seeds[0]}`
+      : `seeds ${result.seeds[0]}..${result.seeds.at(-1)}: ${result.seeds.length} chunks over ${Math.min(o.jobs, result.seeds.length)} ${Math.min(o.jobs, result.seeds.length) === 1 ? 'process' : 'processes'}`;
 process.stdout.write(`${result.coverage.format()}\n`);
 const f = result.failure;
 if (f) {

@@ -7,6 +7,7 @@ import type { InjectedHazard } from '@cspmu/kernel/inject';
 import { CoverageFigures, type CoverageName } from './coverage.js';
 import type { ProcessCpu } from './cpu-report.js';
 import type { FuzzFailureReport } from './runner.js';
+import { DEFAULT_WORKER_SILENCE_MS, heartbeatEvery, REAL_CLOCK, SilenceWatch, silentWorker, type WatchClock, WorkerError } from './watch.js';
 
 /** What every chunk of one fuzz run shares. */
 export interface JobOptions {
@@ -15,6 +16,8 @@ export interface JobOptions {
   readonly timeoutMs: number;
   /** Each worker reports its threads' CPU time and its garbage collections when it stops (--cpu-report). */
   readonly cpuReport?: boolean;
+  /** A worker that sends nothing, not even its heartbeat, for this long is killed and the fuzz fails (default DEFAULT_WORKER_SILENCE_MS). */
+  readonly silenceMs?: number;
 }
 
 /** A share of the runs: `runs` runs of fast-check from `seed` (chunk k of a run from seed s uses s + k). */
@@ -49,10 +52,13 @@ export function workerFlags(jobs: number, cores: number): string[] {
  */
 export const CHUNKS_IN_HAND = 2;
 
-/** What a worker sends its parent (progress and results name the chunk they are about). */
+/**
+ * What a worker sends its parent (heartbeats and results name the chunk they are about). The heartbeat, sent every
+ * heartbeatEvery(silence) ms, carries the progress too: `done` runs of chunk `index` (-1 between chunks).
+ */
 export type WorkerMessage =
   | { readonly type: 'ready' }
-  | { readonly type: 'progress'; readonly index: number; readonly done: number }
+  | { readonly type: 'heartbeat'; readonly index: number; readonly done: number }
   | {
       readonly type: 'result';
       readonly index: number;
@@ -125,12 +131,14 @@ export class ChunkTally {
 }
 
 /**
- * Run the chunks on `jobs` worker processes (`script`, given the options), each
- * holding CHUNKS_IN_HAND chunks and given the next as it finishes one, calling
- * `progress` with the total runs done; this process only hands out chunks and
- * adds up. On the first failure no more chunks are handed out and the workers
- * are stopped; the failing worker stops itself after its result, without
- * starting the chunk it holds next.
+ * Run the chunks on `jobs` worker processes (`script`, given the options and
+ * its number), each holding CHUNKS_IN_HAND chunks and given the next as it
+ * finishes one, calling `progress` with the total runs done; this process only
+ * hands out chunks and adds up. On the first failure no more chunks are handed
+ * out and the workers are stopped; the failing worker stops itself after its
+ * result, without starting the chunk it holds next. A worker silent for
+ * `o.silenceMs` (by `clock`) is killed, and the run fails with a WorkerError
+ * naming it and its chunk; on any error every worker still running is killed.
  */
 export async function runJobs(
   script: string,
@@ -138,45 +146,54 @@ export async function runJobs(
   jobs: number,
   o: JobOptions,
   progress: (done: number) => void,
+  clock: WatchClock = REAL_CLOCK,
 ): Promise<CombinedResult> {
   const tally = new ChunkTally(progress);
   const queue = [...chunks];
   const children: ChildProcess[] = [];
+  // The chunks sent to each worker and not yet finished, in the order it runs them.
+  const held: Chunk[][] = [];
   const workersCpu: (ProcessCpu | undefined)[] = [];
   const take = () => (tally.failure ? undefined : queue.shift());
   const execArgv = [...process.execArgv, ...workerFlags(jobs, availableParallelism())];
+  const silenceMs = o.silenceMs ?? DEFAULT_WORKER_SILENCE_MS;
+  const watch = new SilenceWatch(clock, silenceMs);
+  let fail: (e: Error) => void = () => {};
+  const failed = new Promise<never>((_, reject) => (fail = reject));
   const workers = Array.from(
     { length: Math.min(jobs, chunks.length) },
     (_, i) =>
       new Promise<void>((resolve, reject) => {
-        const child = fork(script, [JSON.stringify(o)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
+        const child = fork(script, [JSON.stringify(o), String(i + 1)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv });
         children.push(child);
+        watch.heardFrom(i);
         child.on('error', (e) => (tally.failure ? resolve() : reject(e)));
-        // The chunks sent to this worker and not yet finished, in the order it runs them.
-        const held: Chunk[] = [];
+        const mine: Chunk[] = (held[i] = []);
         let told = false;
         const stop = () => {
           told = true;
           child.send({ type: 'stop' });
         };
         const topUp = () => {
-          for (let c = held.length < CHUNKS_IN_HAND ? take() : undefined; c; c = held.length < CHUNKS_IN_HAND ? take() : undefined) {
-            held.push(c);
+          for (let c = mine.length < CHUNKS_IN_HAND ? take() : undefined; c; c = mine.length < CHUNKS_IN_HAND ? take() : undefined) {
+            mine.push(c);
             child.send({ type: 'chunk', chunk: c });
           }
-          if (held.length === 0 || tally.failure) stop();
+          if (mine.length === 0 || tally.failure) stop();
         };
         child.on('message', (m: WorkerMessage) => {
+          watch.heardFrom(i);
           if (m.type === 'ready') return topUp();
           if (m.type === 'cpu') return void workersCpu.push(m.cpu ?? undefined);
-          const current = held[0];
+          if (m.type === 'heartbeat' && m.index < 0) return;
+          const current = mine[0];
           if (!current || current.index !== m.index) {
             // A worker runs its chunks in the order they were sent: anything else is a broken worker, not a result to guess at.
             reject(new Error(`fuzz worker ${i + 1} reported on chunk ${m.index} while it was to run chunk ${current?.index ?? '(none)'}`));
             return void child.kill();
           }
-          if (m.type === 'progress') return tally.report(current, m.done);
-          held.shift();
+          if (m.type === 'heartbeat') return tally.report(current, m.done);
+          mine.shift();
           const hadFailed = tally.failure !== undefined;
           tally.finish(current, m.runs, m.counts, m.failure);
           if (!hadFailed && tally.failure) for (const c of children) if (c !== child && c.exitCode === null) c.kill();
@@ -185,14 +202,28 @@ export async function runJobs(
         // 'close', not 'exit': a child's exit can be reaped before its last IPC messages are read; close waits for the channel too.
         // A worker that ends before it is told to stop (a crash at start-up, say) fails the fuzz: its chunks would otherwise go unrun, unreported.
         child.on('close', (code, signal) => {
+          watch.ended(i);
           const how = signal ?? `code ${code}`;
-          const current = held[0];
+          const current = mine[0];
           if (tally.failure || (told && current === undefined)) resolve();
-          else if (current) reject(new Error(`fuzz worker ${i + 1} exited with ${how} while running chunk ${current.index} (seed ${current.seed})`));
-          else reject(new Error(`fuzz worker ${i + 1} exited with ${how} before it was told to stop`));
+          else if (current)
+            reject(new WorkerError(`fuzz worker ${i + 1} exited with ${how} while running chunk ${current.index} (seed ${current.seed})`, i + 1, current));
+          else reject(new WorkerError(`fuzz worker ${i + 1} exited with ${how} before it was told to stop`, i + 1, undefined));
         });
       }),
   );
-  await Promise.all(workers);
+  const stopWatching = clock.every(heartbeatEvery(silenceMs), () => {
+    const i = watch.silent();
+    if (i !== undefined) fail(silentWorker(i + 1, silenceMs, held[i]?.[0]));
+  });
+  try {
+    await Promise.race([Promise.all(workers), failed]);
+  } catch (e) {
+    // A worker that fails the fuzz leaves the others nothing to do: none outlives the run, a silent one least of all.
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    throw e;
+  } finally {
+    stopWatching();
+  }
   return { coverage: tally.coverage, seeds: chunks.map((c) => c.seed), failure: tally.failure, ...(o.cpuReport ? { workersCpu } : {}) };
 }

@@ -2,6 +2,7 @@
 import { GcCounter } from './cpu-report.js';
 import { type Chunk, ChunkTally, type CombinedResult, type JobOptions, type ParentMessage, type WorkerMessage } from './jobs.js';
 import { runFuzz } from './runner.js';
+import { DEFAULT_WORKER_SILENCE_MS, heartbeatEvery } from './watch.js';
 
 function runChunk(chunk: Chunk, o: JobOptions, onRun: () => void) {
   return runFuzz({ runs: chunk.runs, seed: chunk.seed, maxSteps: o.maxSteps, inject: o.inject, timeoutMs: o.timeoutMs, onRun });
@@ -46,21 +47,31 @@ export class HeldChunks {
   }
 }
 
-/** The body of a worker process: run the chunks its parent hands it, reporting progress every few runs and each chunk's result, until told to stop. */
+/**
+ * The body of a worker process: run the chunks its parent hands it, until told to stop, reporting each chunk's result, and
+ * every heartbeatEvery(silence) ms a heartbeat with the progress of the chunk running (so a worker that stops sending is stuck).
+ * A worker whose parent has gone ends at once: its runs have no one to report to.
+ */
 export async function workerMain(o: JobOptions): Promise<void> {
   const send = (m: WorkerMessage) => new Promise<void>((resolve) => (process.send ? process.send(m, () => resolve()) : resolve()));
   const gc = o.cpuReport ? new GcCounter() : undefined;
+  process.on('disconnect', () => process.exit(0));
+  let index = -1;
+  let done = 0;
+  const heartbeat = setInterval(() => void send({ type: 'heartbeat', index, done }), heartbeatEvery(o.silenceMs ?? DEFAULT_WORKER_SILENCE_MS));
   await new Promise<void>((stopped) => {
     const held = new HeldChunks(
       async (chunk) => {
-        let done = 0;
-        const r = await runChunk(chunk, o, () => {
-          if (++done % 25 === 0) void send({ type: 'progress', index: chunk.index, done });
-        });
+        index = chunk.index;
+        done = 0;
+        const r = await runChunk(chunk, o, () => void done++);
+        index = -1;
+        done = 0;
         await send({ type: 'result', index: chunk.index, runs: r.runs, counts: r.coverage.counts, failure: r.failure });
         return r.failure !== undefined;
       },
       async () => {
+        clearInterval(heartbeat);
         if (gc) await send({ type: 'cpu', cpu: gc.stop() ?? null });
         stopped();
       },
@@ -68,6 +79,7 @@ export async function workerMain(o: JobOptions): Promise<void> {
     process.on('message', (m: ParentMessage) => (m.type === 'stop' ? held.stop() : held.add(m.chunk)));
     void send({ type: 'ready' });
   });
+  process.removeAllListeners('disconnect');
   process.disconnect?.();
 }
 
