@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { COVERAGE_NAMES, HEARTBEAT_MS, heartbeatEvery, planChunks, runJobs, type WatchClock, WorkerError } from '@cspmu/testkit';
+import { COVERAGE_NAMES, HEARTBEAT_MS, heartbeatEvery, planChunks, runJobs, SilenceWatch, type WatchClock, WorkerError } from '@cspmu/testkit';
 import { expect } from 'chai';
 import { node, ROOT } from './helpers/cli.js';
 
@@ -39,16 +39,25 @@ function alive(pid: number): boolean {
   return state !== 'Z' && state !== 'X';
 }
 
-/** Wait for `done` to hold (polled, so a waiting test leaves the cores to the processes it waits for). */
+/**
+ * Wait for `done` to hold, polled so that a waiting test leaves the cores to the processes it waits for; the poll alone does
+ * not keep mocha alive after a test that timed out.
+ */
 async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((r) => setTimeout(r, 2));
+  while (!done()) await new Promise((r) => setTimeout(r, 2).unref());
 }
 
 describe('npm run fuzz: a hung worker', function () {
   this.timeout(60000);
   let dir: string;
+  // A worker forked by a test itself, ended whatever the test's outcome (its heartbeat timer keeps it alive).
+  let child: ChildProcess | undefined;
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'cspmu-fuzz-watch-'))));
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => {
+    if (child?.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
   const options = { maxSteps: 5, inject: [], timeoutMs: 20000, silenceMs: 5000 };
 
   /** A fake worker: on its first chunk it runs `onChunk` (with `send`, `chunk` and `pid` in scope); it gives up after 20 s so none is left behind. */
@@ -130,35 +139,52 @@ send({ type: 'ready' });
     expect(clock.t - 1000).to.equal(5 * 4999);
   });
 
+  it('watches each worker from its last message until it ends, naming the first silent one in start order', () => {
+    const clock = new TestClock();
+    const watch = new SilenceWatch(clock, 100);
+    for (const w of [0, 1, 2]) watch.heardFrom(w);
+    clock.advance(60);
+    watch.heardFrom(0);
+    clock.advance(39);
+    expect(watch.silent()).to.equal(undefined);
+    clock.advance(1);
+    expect(watch.silent()).to.equal(1);
+    // A worker that has ended is silent for good, and no concern of the watch's.
+    watch.ended(1);
+    expect(watch.silent()).to.equal(2);
+    watch.ended(2);
+    expect(watch.silent()).to.equal(undefined);
+    clock.advance(60);
+    expect(watch.silent()).to.equal(0);
+    expect([1, 4, 5, 8, 4000, 30000].map(heartbeatEvery)).to.deep.equal([1, 1, 1, 2, 1000, 1000]);
+  });
+
   it("heartbeats each period, idle or running, with its chunk's runs done; and ends when its parent goes", async () => {
     // A real worker with a 40 ms silence allowed beats every 10 ms.
-    const child: ChildProcess = fork(ENTRY, [JSON.stringify({ ...options, silenceMs: 40 }), '1'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const worker = fork(ENTRY, [JSON.stringify({ ...options, silenceMs: 40 }), '1'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    child = worker;
     const beats: { index: number; done: number }[] = [];
     const results: number[] = [];
-    child.on('message', (m: { type: string; index: number; done: number }) => {
+    worker.on('message', (m: { type: string; index: number; done: number }) => {
       if (m.type === 'heartbeat') beats.push({ index: m.index, done: m.done });
       if (m.type === 'result') results.push(m.index);
     });
     let exited = false;
-    child.on('exit', () => (exited = true));
-    try {
-      await until(() => beats.length > 0);
-      expect(beats[0]).to.deep.equal({ index: -1, done: 0 });
-      child.send({ type: 'chunk', chunk: { index: 7, seed: 7, runs: 30 } });
-      await until(() => results.length === 1);
-      const during = beats.filter((b) => b.index === 7);
-      expect(during.length, JSON.stringify(beats)).to.be.greaterThan(0);
-      expect(during.every((b, k) => b.done >= 0 && b.done <= 30 && (k === 0 || b.done >= during[k - 1]!.done))).to.equal(true);
-      const after = beats.length;
-      await until(() => beats.length > after);
-      expect(beats.at(-1)).to.deep.equal({ index: -1, done: 0 });
-      // Its heartbeat timer would keep it alive for ever; a worker whose parent has gone has no one to report to.
-      child.disconnect();
-      await until(() => exited);
-      expect(child.exitCode).to.equal(0);
-    } finally {
-      if (!exited) child.kill();
-    }
+    worker.on('exit', () => (exited = true));
+    await until(() => beats.length > 0);
+    expect(beats[0]).to.deep.equal({ index: -1, done: 0 });
+    worker.send({ type: 'chunk', chunk: { index: 7, seed: 7, runs: 30 } });
+    await until(() => results.length === 1);
+    const during = beats.filter((b) => b.index === 7);
+    expect(during.length, JSON.stringify(beats)).to.be.greaterThan(0);
+    expect(during.every((b, k) => b.done >= 0 && b.done <= 30 && (k === 0 || b.done >= during[k - 1]!.done))).to.equal(true);
+    const after = beats.length;
+    await until(() => beats.length > after);
+    expect(beats.at(-1)).to.deep.equal({ index: -1, done: 0 });
+    // Its heartbeat timer would keep it alive for ever; a worker whose parent has gone has no one to report to.
+    worker.disconnect();
+    await until(() => exited);
+    expect(worker.exitCode).to.equal(0);
   });
 });
 
@@ -167,6 +193,8 @@ describe('npm run fuzz --worker-silence and --chunk', function () {
 
   it('kills a worker stuck in its chunk, exits 1 naming it, its chunk and seed, with a command that replays the chunk in one process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cspmu-fuzz-hang-'));
+    let worker: number | undefined;
+    let pid: number | undefined;
     try {
       // Loaded before the fuzz's own modules in every process: the worker handed chunk 0 logs its number and pid, then spins for ever.
       const block = join(dir, 'block.mjs');
@@ -181,7 +209,7 @@ if (process.send) process.on('message', (m) => {
 `,
       );
       const r = node(['--import', pathToFileURL(block).href, FUZZ, '--runs', '10', '--seed', '3', '--jobs', '2', '--worker-silence', '4000']);
-      const [worker, pid] = readFileSync(join(dir, 'blocked'), 'utf8').split(' ').map(Number);
+      [worker, pid] = readFileSync(join(dir, 'blocked'), 'utf8').split(' ').map(Number);
       expect(r.status, r.stdout + r.stderr).to.equal(1);
       expect(r.stderr).to.equal(
         `cspmu-fuzz: fuzz worker ${worker} sent nothing for 4000 ms while running chunk 0 (seed 3, 5 runs): killed\n` +
@@ -194,6 +222,8 @@ if (process.send) process.on('message', (m) => {
       expect(replay.status, replay.stdout + replay.stderr).to.equal(0);
       expect(replay.stdout).to.contain('\n5 runs passed (chunk 0 of 10 runs from seed 3: seed 3)\n');
     } finally {
+      // A worker the fuzz failed to kill would spin for ever.
+      if (pid !== undefined && alive(pid)) process.kill(pid, 'SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -11,6 +11,6 @@ export * from './fuzz/report.js';
 export { RunTrace } from './fuzz/run-trace.js';
 export * from './fuzz/runner.js';
 export { SeededScheduler } from './fuzz/scheduler.js';
-export { DEFAULT_WORKER_SILENCE_MS, HEARTBEAT_MS, heartbeatEvery, type WatchClock, WorkerError } from './fuzz/watch.js';
+export { DEFAULT_WORKER_SILENCE_MS, HEARTBEAT_MS, heartbeatEvery, SilenceWatch, type WatchClock, WorkerError } from './fuzz/watch.js';
 export { HeldChunks } from './fuzz/worker.js';
 export { manyPmus } from './platforms.js';
