@@ -21,21 +21,20 @@ const int32 = (v: string) => {
   return n;
 };
 
-const silence = (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 1 || n > 2 ** 31 - 1)
-    throw new InvalidArgumentError(
-      kerr('EINVAL', `--worker-silence is the milliseconds a worker may send nothing before it is killed, a whole number from 1 to ${2 ** 31 - 1}; got '${v}'`)
-        .message,
-    );
-  return n;
-};
-const chunkIndex = (v: string) => {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isInteger(n) || n < 0)
-    throw new InvalidArgumentError(kerr('EINVAL', `--chunk is a chunk's index, 0 or more; got '${v}'`).message);
-  return n;
-};
+/** A whole number from `min` to `max`, or commander's error carrying an EINVAL message: `what` the option is, and what it got. */
+const wholeNumber =
+  (what: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(kerr('EINVAL', `${what}; got '${v}'`).message);
+    return n;
+  };
+const silence = wholeNumber(
+  `--worker-silence is the milliseconds a worker may send nothing before it is killed, a whole number from 1 to ${2 ** 31 - 1}`,
+  1,
+  2 ** 31 - 1,
+);
+const chunkIndex = wholeNumber("--chunk is a chunk's index, 0 or more", 0);
 
 const program = new Command('cspmu-fuzz')
   .description('lifecycle model-based fuzzing of the arm_cspmu stack')
