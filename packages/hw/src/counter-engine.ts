@@ -9,8 +9,6 @@ const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** A fold's scratch words, shared by every engine: a fold reads into it and stores it before anything else runs. */
 const FOLD_WORDS = new Uint32Array(2);
 
-export type { CounterIndex, CounterStorage } from './counter-storage.js';
-
 // One engine's per-counter numbers, STRIDE per slot in one array: a typed array costs more than a few numbers, and each
 // one more V8 checks on every access, so the run in progress (what CounterRuns keeps once it ends) is here too.
 const T0 = 0;

@@ -1,5 +1,5 @@
 // The recent finished runs of each counter (when it counted, following which event function, from which stored value), kept for replaying rotation cycles.
-import type { CounterIndex } from './counter-engine.js';
+import type { CounterIndex } from './counter-storage.js';
 import type { RateFunction } from './rate-function.js';
 
 /** Runs kept per counter: a rotation cycle that uses one counter more often than this is stepped, not replayed. */

@@ -1,6 +1,6 @@
 // The compiled register layouts of a machine's PMU models, shared by every device of one kind.
 import { BankLayout } from '@cspmu/mmio';
-import type { CounterIndex } from './counter-engine.js';
+import type { CounterIndex } from './counter-storage.js';
 import type { CspmuModelConfig } from './cspmu-config.js';
 import { cspmuRegisterMap, type RegisterGeometry } from './cspmu-register-map.js';
 

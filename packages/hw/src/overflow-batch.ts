@@ -1,6 +1,7 @@
 // Overflow storms in closed form: when a counter's overflow cycles are known ahead, the next k interrupts are replayed at once.
 import type { Clock, IrqController } from '@cspmu/kernel';
-import { CounterEngine, type CounterIndex } from './counter-engine.js';
+import { CounterEngine } from './counter-engine.js';
+import type { CounterIndex } from './counter-storage.js';
 import { type LinearPiece, phaseAt, type RateFunction } from './rate-function.js';
 import { stormCycles } from './storm-cycles.js';
 

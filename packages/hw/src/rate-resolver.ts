@@ -1,5 +1,5 @@
 // Which event function a counter follows: resolved from its event type, its filters and the PMIMPDEF words the workload reads; cached per selection and per counter.
-import type { CounterIndex } from './counter-engine.js';
+import type { CounterIndex } from './counter-storage.js';
 import { CYCLE_COUNTER_PHYS, REG, type RegisterLayout } from './cspmu-regs.js';
 import { ConstantRate, type RateFunction } from './rate-function.js';
 import { CYCLES, type Workload } from './workload.js';
