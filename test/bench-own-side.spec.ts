@@ -29,10 +29,21 @@ describe('bench own side: each round of a kernel-relative figure in a process of
     expect(rp.hilohiNs).to.be.greaterThan(0);
   });
 
+  it('measures an mmio_off round, both sides in one new process, as its median of alternating pairs', async () => {
+    const { ownSideRound } = await load();
+    const r = ownSideRound('mmio_off', { n: 50, loops: 5, warmLoops: 2 });
+    expect(r.id).to.equal('mmio_off');
+    expect(r.pid).to.not.equal(process.pid);
+    expect(r.ns).to.be.greaterThan(0);
+    expect(r.rawNs).to.be.greaterThan(0);
+    // A timing: only that it is a ratio of two such times, not its value.
+    expect(r.ratio).to.be.greaterThan(0).and.lessThan(100);
+  });
+
   it("fails with the child's own reason when a round cannot run", async () => {
     const { ownSideRound } = await load();
     expect(() => ownSideRound('mmio_on', { n: 0, loops: 5, warmLoops: 1 })).to.throw(
-      /our side of mmio_on, measured in a process of its own, failed \(exit 2\): usage: .*mmio_on\|read_path\|open_close N LOOPS WARM-LOOPS/,
+      /our side of mmio_on, measured in a process of its own, failed \(exit 2\): usage: .*mmio_on\|read_path\|open_close\|mmio_off N LOOPS WARM-LOOPS/,
     );
   });
 
@@ -46,7 +57,7 @@ describe('bench own side: each round of a kernel-relative figure in a process of
     ]) {
       const r = node(['--expose-gc', OWN_SIDE_MAIN, ...args]);
       expect(r.status, args.join(' ')).to.equal(2);
-      expect(r.stderr, args.join(' ')).to.contain('usage: node --expose-gc own-side-main.js mmio_on|read_path|open_close N LOOPS WARM-LOOPS');
+      expect(r.stderr, args.join(' ')).to.contain('usage: node --expose-gc own-side-main.js mmio_on|read_path|open_close|mmio_off N LOOPS WARM-LOOPS');
     }
     const r = node([OWN_SIDE_MAIN, 'open_close', '10', '5', '1']);
     expect(r.status).to.equal(2);
@@ -57,6 +68,8 @@ describe('bench own side: each round of a kernel-relative figure in a process of
     const { parseOwnSideRound } = await load();
     const ok = parseOwnSideRound('read_path', 'starting\n{"id":"read_path","ns":35.5,"hilohiNs":140,"pid":42}\n');
     expect(ok).to.deep.equal({ id: 'read_path', ns: 35.5, hilohiNs: 140, pid: 42 });
+    const off = parseOwnSideRound('mmio_off', '{"id":"mmio_off","ns":0.52,"rawNs":0.41,"ratio":1.25,"pid":7}');
+    expect(off).to.deep.equal({ id: 'mmio_off', ns: 0.52, rawNs: 0.41, ratio: 1.25, pid: 7 });
     const refusals: [Figure, string, RegExp][] = [
       ['open_close', '', /printed no result line/],
       ['open_close', 'Segmentation fault\n', /printed no result line/],
@@ -66,6 +79,8 @@ describe('bench own side: each round of a kernel-relative figure in a process of
       ['open_close', '{"id":"open_close","ns":null,"pid":1}', /reported null ns/],
       ['read_path', '{"id":"read_path","ns":35,"pid":1}', /no hi-lo-hi read time/],
       ['mmio_on', '{"id":"mmio_on","ns":20}', /did not say which process measured it/],
+      ['mmio_off', '{"id":"mmio_off","ns":0.5,"pid":1}', /no raw read time or ratio \(undefined, undefined\)/],
+      ['mmio_off', '{"id":"mmio_off","ns":0.5,"rawNs":0.4,"ratio":0,"pid":1}', /no raw read time or ratio \(0.4, 0\)/],
     ];
     for (const [id, out, why] of refusals) expect(() => parseOwnSideRound(id, out), out).to.throw(why);
   });

@@ -1,6 +1,10 @@
 // One round of our side of a kernel-relative figure, alone in its process: `node --expose-gc own-side-main.js <id> <n> <loops> <warmLoops>` prints one JSON line (see own-side.ts).
 import type { LoopCounts } from './kernel-ref.js';
 import { OWN_SIDE_FIGURES, type OwnSideFigure, type OwnSideRound } from './own-side.js';
+import { alternate } from './stats.js';
+
+/** Alternating pairs (raw, then readl) in one mmio_off round. */
+const MMIO_OFF_PAIRS = 5;
 
 async function measureRound(id: OwnSideFigure, counts: LoopCounts): Promise<OwnSideRound> {
   // Loaded once the arguments are known to be good: a refusal need not load the whole stack.
@@ -15,6 +19,11 @@ async function measureRound(id: OwnSideFigure, counts: LoopCounts): Promise<OwnS
     }
     case 'open_close':
       return { id, ns: await (await openClose(counts))(), pid: process.pid };
+    case 'mmio_off': {
+      const mm = await mmio(counts);
+      const r = await alternate(mm.raw, mm.off, MMIO_OFF_PAIRS);
+      return { id, ns: r.b.median, rawNs: r.a.median, ratio: r.ratio.median, pid: process.pid };
+    }
   }
 }
 

@@ -1,11 +1,14 @@
-// Our side of a kernel-relative figure, one round per process: spawns own-side-main.js as the C program is spawned per round, and checks what it reports.
+// Our side of a figure, one round per process: spawns own-side-main.js as the C program is spawned per round, and checks what it reports.
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoopCounts } from './kernel-ref.js';
 
-/** The figures whose other side is the C program, each of whose rounds is a fresh process. */
-export const OWN_SIDE_FIGURES = ['mmio_on', 'read_path', 'open_close'] as const;
+/**
+ * The figures each of whose rounds is a fresh process: those whose other side is the C program, and mmio_off, whose
+ * round measures both of its sides in its process (which of them V8 compiles better is the process's, as in C).
+ */
+export const OWN_SIDE_FIGURES = ['mmio_on', 'read_path', 'open_close', 'mmio_off'] as const;
 export type OwnSideFigure = (typeof OWN_SIDE_FIGURES)[number];
 
 /** What one round's process prints, as one JSON line. */
@@ -15,6 +18,9 @@ export interface OwnSideRound {
   readonly ns: number;
   /** read_path only: ns per 32-bit hi-lo-hi read, timed in the same process after the readq loops. */
   readonly hilohiNs?: number;
+  /** mmio_off only: ns per raw DataView read (ns is readl's), each the median of the round's alternating pairs, and the median of their ratios. */
+  readonly rawNs?: number;
+  readonly ratio?: number;
   /** The process that measured it (each round's is new). */
   readonly pid: number;
 }
@@ -54,6 +60,10 @@ export function parseOwnSideRound(id: OwnSideFigure, stdout: string): OwnSideRou
   if (v.id !== id) throw new Error(`our side of ${id} reported a round of ${JSON.stringify(v.id)}`);
   if (!positive(v.ns)) throw new Error(`our side of ${id} reported ${JSON.stringify(v.ns)} ns per operation, not a positive number`);
   if (id === 'read_path' && !positive(v.hilohiNs)) throw new Error(`our side of read_path reported no hi-lo-hi read time (${JSON.stringify(v.hilohiNs)})`);
+  if (id === 'mmio_off' && !(positive(v.rawNs) && positive(v.ratio))) {
+    throw new Error(`our side of mmio_off reported no raw read time or ratio (${JSON.stringify(v.rawNs)}, ${JSON.stringify(v.ratio)})`);
+  }
   if (!Number.isSafeInteger(v.pid)) throw new Error(`our side of ${id} did not say which process measured it`);
-  return { id, ns: v.ns, ...(positive(v.hilohiNs) ? { hilohiNs: v.hilohiNs } : {}), pid: v.pid as number };
+  const raw = positive(v.rawNs) && positive(v.ratio) ? { rawNs: v.rawNs, ratio: v.ratio } : {};
+  return { id, ns: v.ns, ...(positive(v.hilohiNs) ? { hilohiNs: v.hilohiNs } : {}), ...raw, pid: v.pid as number };
 }
