@@ -64,6 +64,29 @@ describe('Injected hazards', () => {
     expect(m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')?.backend).to.equal('test_scf_cspmu');
   });
 
+  it('reprobe-in-destroy: an event opened before that reprobe takes the device lock keeps the device bound; its own last destroy moves it', async () => {
+    const m = await Machine.boot({ platform: 'grace', installed: [], inject: ['reprobe-in-destroy'] });
+    const backendOf = () => m.driver.bindings().find((b) => b.device === 'arm-cs-arch-pmu.0')?.backend;
+    const [e] = m.open('arm_cspmu_cache_0/cycles/');
+    await loadBuiltinBackend(m, scfBackend());
+    const generic = backendOf();
+    const hold = holdAt(m, 'mutex_lock device:arm-cs-arch-pmu.0');
+    const closing = m.perf.close(e!);
+    await turns();
+    expect(hold.held, 'the reprobe from destroy waits for the device lock').to.equal(1);
+    const [late] = m.open('arm_cspmu_cache_0/cycles/');
+    hold.release();
+    await closing;
+    await m.settle();
+    expect(backendOf(), 'not released under an open event').to.equal(generic);
+    m.advance(1000);
+    expect(m.perf.readCount(late!), 'the late event counts on the instance it opened on').to.be.greaterThan(0);
+    expect(m.kernel.kasan.reports).to.deep.equal([]);
+    await m.perf.close(late!);
+    await m.settle();
+    expect(backendOf()).to.equal('test_scf_cspmu');
+  });
+
   it('no-grace-period: the queued reprobe frees the instance while the core is still in its free path', async () => {
     for (const inject of [[], ['no-grace-period']] as const) {
       const m = await Machine.boot({ platform: 'grace', installed: [], inject: [...inject] });
