@@ -34,6 +34,35 @@ export function parseFormat(name: string, text: string): FormatField {
   return { name, config: m[1] as ConfigField, bits };
 }
 
+/** Parsed fields by text, then name: every machine's grammar parses the same few format files (see parsedFormat). */
+const parsed = new Map<string, Map<string, FormatField>>();
+let parsedCount = 0;
+/** A bound on what the cache keeps: past it, it starts over (a process meets a few dozen format files). */
+const PARSED_MAX = 4096;
+
+/**
+ * parseFormat, remembered: a grammar is built for each machine and PMU set, from format
+ * files that repeat across machines. The fields are shared, so frozen; a text that
+ * does not parse is not kept, and throws each time, as parseFormat does.
+ */
+export function parsedFormat(name: string, text: string): FormatField {
+  let byName = parsed.get(text);
+  const known = byName?.get(name);
+  if (known !== undefined) return known;
+  const f = parseFormat(name, text);
+  Object.freeze(f.bits);
+  Object.freeze(f);
+  if (parsedCount >= PARSED_MAX) {
+    parsed.clear();
+    parsedCount = 0;
+    byName = undefined;
+  }
+  if (byName === undefined) parsed.set(text, (byName = new Map()));
+  byName.set(name, f);
+  parsedCount++;
+  return f;
+}
+
 /** The format file's text for a field (contiguous runs as ranges). */
 export function formatText(config: ConfigField, bits: readonly number[]): string {
   const parts: string[] = [];

@@ -6,9 +6,10 @@ import type { RotationReplay, RotationWindow } from './pmu.js';
 /** What one rotation left on the PMU: every flexible member (by id), whether it is on, and on which counter. */
 interface Snapshot {
   t: number;
-  readonly members: readonly PerfEvent[];
-  readonly active: readonly boolean[];
-  readonly idx: readonly number[];
+  /** Refilled in place when the snapshot is reused (see record): nothing outside this file keeps them. */
+  readonly members: PerfEvent[];
+  readonly active: boolean[];
+  readonly idx: number[];
 }
 
 /**
@@ -43,13 +44,38 @@ export class RotationCycle {
     if (this.snaps.length !== 0) this.snaps.length = 0;
   }
 
-  /** After a rotation at t over `flexible` (leaders), F = flexible.length. */
+  /**
+   * After a rotation at t over `flexible` (leaders), F = flexible.length. A rotation is a
+   * hot path (every mux interval of every multiplexing context): the snapshot that drops
+   * out of the last 2F is refilled for this one, so a steady context allocates nothing.
+   */
   record(t: number, flexible: readonly PerfEvent[]): void {
-    const members = flexible.flatMap((l) => l.groupMembers()).sort((x, y) => x.id - y.id);
-    // Array.from, not map(): V8 11.3's map() gives a packed array until this is optimised and a holey one after, and
-    // sameOutcome, optimised on the first kind, would deoptimise on the second ("wrong map").
-    this.snaps.push({ t, members, active: Array.from(members, (e) => e.state === S.ACTIVE), idx: Array.from(members, (e) => e.hw.idx) });
-    if (this.snaps.length > 2 * flexible.length) this.snaps.shift();
+    const s = this.snaps;
+    const snap = (s.length + 1 > 2 * flexible.length ? s.shift() : undefined) ?? { t, members: [], active: [], idx: [] };
+    snap.t = t;
+    const members = snap.members;
+    let n = 0;
+    for (let g = 0; g < flexible.length; g++) {
+      const leader = flexible[g]!.leader;
+      members[n++] = leader;
+      for (let k = 0; k < leader.siblings.length; k++) members[n++] = leader.siblings[k]!;
+    }
+    if (members.length !== n) members.length = n;
+    // By id, as sort() gave (ids are unique): an insertion sort, since sort() copies into a work array, and groups are a handful of events.
+    for (let i = 1; i < n; i++) {
+      const e = members[i]!;
+      let j = i - 1;
+      for (; j >= 0 && members[j]!.id > e.id; j--) members[j + 1] = members[j]!;
+      members[j + 1] = e;
+    }
+    const { active, idx } = snap;
+    for (let i = 0; i < n; i++) {
+      active[i] = members[i]!.state === S.ACTIVE;
+      idx[i] = members[i]!.hw.idx;
+    }
+    if (active.length !== n) active.length = n;
+    if (idx.length !== n) idx.length = n;
+    s.push(snap);
   }
 
   /** The plan for repeating the cycle that just ended (without maxCycles), or undefined if it is not steady; asked only after a rotation, so groups >= 2. */

@@ -217,6 +217,8 @@ export class Lockdep {
   }
 
   private path(from: LockClass, to: LockClass): LockClass[] | undefined {
+    // A class never taken while holding another one leads nowhere: the usual case for the lock being taken, so no walk (and no Set) per acquire.
+    if (from !== to && !this.edges.has(from)) return undefined;
     const seen = new Set<LockClass>();
     const walk = (at: LockClass): LockClass[] | undefined => {
       if (at === to) return [at];

@@ -1,7 +1,7 @@
 // The perf event grammar as perf 6.1 parses an -e value: PMU term lists, symbolic and raw events, bare event names, groups, modifiers.
 import { compileGlob, describeValue, type KernelError, kerr } from '@cspmu/kernel';
 import { PERF_TYPE, type PerfEventAttr } from '@cspmu/perf';
-import { type ConfigField, encodeFormat, type FormatField, parseFormat } from '../format.js';
+import { type ConfigField, encodeFormat, type FormatField, parsedFormat } from '../format.js';
 import { closeMatches } from './close-matches.js';
 import { checkModifiers, EventParseError, type ModifierBits, modifierBits, parseNumber, splitTerms, splitTop, type Term } from './lexical.js';
 import { symbolicEvent } from './symbols.js';
@@ -83,7 +83,7 @@ export class EventGrammar {
   constructor(private readonly pmus: readonly PmuDescription[]) {
     for (const p of pmus) {
       const m = new Map<string, FormatField>();
-      for (const [name, text] of p.formats) m.set(name, parseFormat(name, text));
+      for (const [name, text] of p.formats) m.set(name, parsedFormat(name, text));
       this.formats.set(p.name, m);
     }
   }

@@ -44,7 +44,7 @@ export class CoverageProbe {
       const registered = new Set(this.m.perf.pmus().map((p) => p.pmu));
       for (const e of events) if (registered.has(e.pmu) && this.m.perf.context(e.pmu, e.cpu).rotations > 0) r.rotated = true;
     }
-    if (!r.overflowed32) r.overflowed32 = this.narrowIrqs.some((gsi) => this.m.kernel.irqs.stats(gsi).handled > 0);
+    if (!r.overflowed32) for (let i = 0; i < this.narrowIrqs.length; i++) if (this.m.kernel.irqs.stats(this.narrowIrqs[i]!).handled > 0) r.overflowed32 = true;
     if (!r.toreAndRetried) r.toreAndRetried = this.m.mmio.hiLoHiRetries > 0;
   }
 }
