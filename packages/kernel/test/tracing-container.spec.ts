@@ -1,6 +1,6 @@
 // Tests of tracepoints and the trace ring (formatting, overwrite and drop modes), and that machine containers share nothing.
 import { expect } from 'chai';
-import { createKernel, KernelError, ManualClock, RingBuffer, TraceFs } from '../src/index.js';
+import { type Clock, createKernel, createKernelContainer, type Kernel, KernelError, ManualClock, RingBuffer, TOKENS, TraceFs } from '../src/index.js';
 
 function makeFs(capacity: number, mode: 'overwrite' | 'drop' = 'overwrite') {
   const clock = new ManualClock();
@@ -172,6 +172,14 @@ describe('Machine containers', () => {
     expect(two.kernel.irqs.has(10)).to.equal(false);
     // Singletons inside one container.
     expect(one.container.get(Symbol.for('cspmu.Kernel'))).to.equal(one.kernel);
+    // One set of services per container, made together: each token gives the one the Kernel holds.
+    const k = one.kernel;
+    const bound = [TOKENS.Clock, TOKENS.Log, TOKENS.Lockdep, TOKENS.Cpus, TOKENS.Smp, TOKENS.Irqs, TOKENS.TraceFs, TOKENS.Lifecycle, TOKENS.Sysfs];
+    expect(bound.map((t) => one.container.get(t))).to.have.ordered.members([k.clock, k.log, k.lockdep, k.cpus, k.smp, k.irqs, k.trace, k.lifecycle, k.sysfs]);
+    // And whichever is asked for first.
+    const c = createKernelContainer();
+    const clock = c.get<Clock>(TOKENS.Clock);
+    expect(c.get<Kernel>(TOKENS.Kernel).clock).to.equal(clock);
   });
 
   it('fires lifecycle events to listeners, recorders and the trace', () => {
