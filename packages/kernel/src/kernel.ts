@@ -62,7 +62,8 @@ export class Kernel {
     this.calls = new CallStack(trace.strings);
     // V8 allocates a function literal assigned straight to a property in the old generation, where it keeps
     // what it captures (this whole machine) alive until a full GC: each is made in a local first, so it dies young.
-    const backtrace = () => this.calls.chain();
+    // Shared and frozen: lockdep keeps one per lock taken and only reads it.
+    const backtrace = () => this.calls.sharedChain();
     const sleep = (where: string) => this.preempt(where);
     const spawn: IrqController['spawn'] = (fn) => this.lockdep.runDetached(() => this.calls.runDetached(fn));
     lockdep.backtrace = backtrace;

@@ -58,7 +58,6 @@ const NO_BACKTRACE: readonly string[] = Object.freeze([]);
  */
 export class Kasan {
   readonly reports: KasanReport[] = [];
-  private readonly chains = new Map<string, readonly string[]>();
 
   constructor(
     readonly enabled: boolean,
@@ -82,17 +81,9 @@ export class Kasan {
     s.freedBy = this.backtrace();
   }
 
-  /**
-   * The call chain now, as stored in a shadow: one frozen array per distinct
-   * chain, shared by every object allocated or freed along it (a machine
-   * allocates thousands of objects along a handful of paths).
-   */
+  /** The call chain now, as stored in a shadow: one frozen array per distinct chain, shared by every object allocated or freed along it. */
   private backtrace(): readonly string[] {
-    const chain = this.calls.chain();
-    const key = chain.join('\n');
-    let kept = this.chains.get(key);
-    if (kept === undefined) this.chains.set(key, (kept = Object.freeze(chain)));
-    return kept;
+    return this.calls.sharedChain();
   }
 
   /** Check an access to `s` (lifecycle paths; hot paths test `freedBy` inline). */

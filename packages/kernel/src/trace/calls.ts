@@ -5,6 +5,28 @@ import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
 
+/** A call chain seen in this process: its frozen names once asked for, and the chains one function deeper, by name. */
+interface ChainNode {
+  chain: readonly string[] | undefined;
+  deeper: Map<string, ChainNode> | undefined;
+}
+
+/** Every chain sharedChain() was asked for, shared by all machines (its names are the same everywhere), as a trie from the outermost function. */
+const chains: ChainNode = { chain: undefined, deeper: undefined };
+let chainNodes = 0;
+/** Past this many, chains are no longer kept (recursion could make ever deeper ones): each is then made afresh. */
+const MAX_CHAIN_NODES = 1 << 16;
+
+/** The node one function deeper than `node`, made if new; undefined once the trie is full. */
+function deeper(node: ChainNode, name: string): ChainNode | undefined {
+  const next = node.deeper?.get(name);
+  if (next !== undefined || chainNodes >= MAX_CHAIN_NODES) return next;
+  const made: ChainNode = { chain: undefined, deeper: undefined };
+  (node.deeper ??= new Map()).set(name, made);
+  chainNodes++;
+  return made;
+}
+
 /** The kernel functions an async task is inside, outermost first, captured when it entered the innermost one. */
 interface AsyncFrames {
   readonly owner: CallStack;
@@ -83,6 +105,21 @@ export class CallStack {
     const f = taskFrames<AsyncFrames>();
     const outer = f !== undefined && f.owner === this ? f.names : [];
     return [...outer, ...this.names()];
+  }
+
+  /**
+   * chain() as a frozen array, the same one for the same names in every machine of the
+   * process: KASAN keeps one per allocation and free, lockdep one per lock taken, so once a
+   * chain has been seen this allocates nothing (chain() builds it and a copy each time).
+   */
+  sharedChain(): readonly string[] {
+    let node: ChainNode | undefined = chains;
+    const f = taskFrames<AsyncFrames>();
+    if (f !== undefined && f.owner === this) for (let i = 0; node !== undefined && i < f.names.length; i++) node = deeper(node, f.names[i]!);
+    const n = Math.min(this.d, MAX_DEPTH);
+    for (let i = 0; node !== undefined && i < n; i++) node = deeper(node, this.strings.get(this.ids[i]!));
+    if (node === undefined) return Object.freeze(this.chain());
+    return (node.chain ??= Object.freeze(this.chain()));
   }
 
   /** Run `fn` as a fresh task (a kworker, a modprobe): it inherits no call chain from whoever queued it. */
