@@ -36,4 +36,37 @@ describe('Shared call chains', () => {
     expect(Object.isFrozen(again)).to.equal(true);
     expect(again).to.not.equal(first);
   });
+
+  it('puts back the synchronous stack a sleeping function set aside, nested ones in order', async () => {
+    const { kernel } = createKernel();
+    const c = kernel.calls;
+    const seen: string[][] = [];
+    let inner: Promise<void> | undefined;
+    const outer = c.run('outer_fn', () => {
+      const p = c.runAsync('sleeper', async () => {
+        // Pushed at depth 0, over where outer_fn was.
+        c.run('middle_fn', () => {
+          inner = c.runAsync('inner_sleeper', async () => {
+            c.run('inner_fn', () => seen.push(c.chain()));
+            await null;
+          });
+          seen.push(c.chain());
+        });
+        seen.push(c.chain());
+        await null;
+      });
+      seen.push(c.chain());
+      return p;
+    });
+    await Promise.all([outer, inner]);
+    expect(seen).to.deep.equal([
+      ['outer_fn', 'sleeper', 'middle_fn', 'inner_sleeper', 'inner_fn'],
+      ['outer_fn', 'sleeper', 'middle_fn'],
+      ['outer_fn', 'sleeper'],
+      ['outer_fn'],
+    ]);
+    expect(c.depth).to.equal(0);
+    // Nothing is left set aside: a stack that only grew would keep every frame ever put back.
+    expect((c as unknown as { saved: readonly number[] }).saved).to.have.length(0);
+  });
 });

@@ -4,6 +4,7 @@ import { kernelFunction } from './kfunc.js';
 import type { StringTable } from './tracing.js';
 
 const MAX_DEPTH = 256;
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 /** A call chain seen in this process: its frozen names once asked for, and the chains one function deeper, by name. */
 interface ChainNode {
@@ -44,6 +45,8 @@ interface AsyncFrames {
 export class CallStack {
   private readonly ids = new Int32Array(MAX_DEPTH);
   private d = 0;
+  /** The synchronous stacks runAsync set aside, one above the other. */
+  private readonly saved: number[] = [];
   /** The unknown id, as the one element of an int32 array: then current() and parent() are int32 on both branches, which V8 stores into a trace record as they are. */
   private readonly unknown = new Int32Array(1);
 
@@ -113,35 +116,47 @@ export class CallStack {
    * chain has been seen this allocates nothing (chain() builds it and a copy each time).
    */
   sharedChain(): readonly string[] {
+    return this.sharedChainThen(NO_NAMES);
+  }
+
+  /** sharedChain() followed by `more` (a name or names, outermost first). */
+  private sharedChainThen(more: string | readonly string[]): readonly string[] {
     let node: ChainNode | undefined = chains;
     const f = taskFrames<AsyncFrames>();
     if (f !== undefined && f.owner === this) for (let i = 0; node !== undefined && i < f.names.length; i++) node = deeper(node, f.names[i]!);
     const n = Math.min(this.d, MAX_DEPTH);
     for (let i = 0; node !== undefined && i < n; i++) node = deeper(node, this.strings.get(this.ids[i]!));
-    if (node === undefined) return Object.freeze(this.chain());
-    return (node.chain ??= Object.freeze(this.chain()));
+    if (typeof more === 'string') node = node && deeper(node, more);
+    else for (let i = 0; node !== undefined && i < more.length; i++) node = deeper(node, more[i]!);
+    if (node === undefined) return Object.freeze(this.chain().concat(more));
+    return (node.chain ??= Object.freeze(this.chain().concat(more)));
   }
 
   /** Run `fn` as a fresh task (a kworker, a modprobe): it inherits no call chain from whoever queued it. */
   runDetached<T>(fn: () => T): T {
-    return runWithFrames({ owner: this, names: [] } satisfies AsyncFrames, fn);
+    return runWithFrames({ owner: this, names: NO_NAMES } satisfies AsyncFrames, fn);
   }
 
   /**
    * Run the sleeping function `name` (and its callers `parents`, outermost
    * first): the chain so far plus these names follows every await inside.
    * The synchronous stack is emptied while `fn` starts, since its frames now
-   * live in the task's chain. Lifecycle paths only: this allocates.
+   * live in the task's chain, and put back (from `saved`, a stack, as these nest) once it waits.
    */
   runAsync<T>(name: string | readonly string[], fn: () => Promise<T>): Promise<T> {
-    const names = [...this.chain(), ...(typeof name === 'string' ? [name] : name)];
+    const names = this.sharedChainThen(name);
     const depth = this.d;
-    const saved = this.ids.slice(0, Math.min(depth, MAX_DEPTH));
+    const n = Math.min(depth, MAX_DEPTH);
+    const base = this.saved.length;
+    for (let i = 0; i < n; i++) this.saved.push(this.ids[i]!);
     this.d = 0;
     try {
       return runWithFrames({ owner: this, names } satisfies AsyncFrames, fn);
     } finally {
-      this.ids.set(saved);
+      if (n > 0) {
+        for (let i = 0; i < n; i++) this.ids[i] = this.saved[base + i]!;
+        this.saved.length = base;
+      }
       this.d = depth;
     }
   }
