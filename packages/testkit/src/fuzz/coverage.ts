@@ -26,6 +26,8 @@ export const COVERAGE_NAMES = Object.keys(COVERAGE_GOALS) as CoverageName[];
 export class CoverageProbe {
   readonly reached: RunCoverage = { rotated: false, overflowed32: false, migrated: false, toreAndRetried: false, hotSwapped: false, raced: false };
   private readonly narrowIrqs: number[];
+  /** The PMUs registered, kept until one comes or goes: sample asks at every step until a rotation is seen. */
+  private registered: Set<unknown> | undefined;
 
   constructor(private readonly m: Machine) {
     this.narrowIrqs = m.platform.pmus.filter((p) => p.counterBits <= 32 && p.irq).map((p) => p.irq!.gsi);
@@ -35,13 +37,18 @@ export class CoverageProbe {
     m.kernel.lifecycle.on('cspmu:reprobe-pending', (e) => {
       if (e.events > 0) this.reached.hotSwapped = true;
     });
+    const forget = () => {
+      this.registered = undefined;
+    };
+    m.kernel.lifecycle.on('pmu:registered', forget);
+    m.kernel.lifecycle.on('pmu:unregistered', forget);
   }
 
   /** Look at counters that only grow (rotations, IRQs handled, hi-lo-hi retries). */
   sample(events: readonly PerfEvent[]): void {
     const r = this.reached;
     if (!r.rotated && events.length > 0) {
-      const registered = new Set(this.m.perf.pmus().map((p) => p.pmu));
+      const registered = (this.registered ??= new Set(this.m.perf.pmus().map((p) => p.pmu)));
       for (const e of events) if (registered.has(e.pmu) && this.m.perf.context(e.pmu, e.cpu).rotations > 0) r.rotated = true;
     }
     if (!r.overflowed32) for (let i = 0; i < this.narrowIrqs.length; i++) if (this.m.kernel.irqs.stats(this.narrowIrqs[i]!).handled > 0) r.overflowed32 = true;
