@@ -44,64 +44,10 @@ export const PLUGIN_API_VERSION = 1;
 /** Every kernel container: live (holding the snapshot of its empty state) or released. */
 const kernelContainers = new WeakMap<Container, 'live' | 'released'>();
 
-/** The kernel services of one container. */
-interface KernelServices {
-  readonly clock: Clock;
-  readonly log: KernelLog;
-  readonly lockdep: Lockdep;
-  readonly cpus: Cpus;
-  readonly smp: Smp;
-  readonly irqs: IrqController;
-  readonly trace: TraceFs;
-  readonly lifecycle: Lifecycle;
-  readonly sysfs: Sysfs;
-  readonly kernel: Kernel;
-  readonly bus: PlatformBus;
-  readonly modules: ModuleLoader;
-}
-
-/** Make every kernel service of container `c`, in the order a boot's gets made them (the Kernel's constructor arguments, the Kernel, the module loader, the bus). */
-function makeServices(options: KernelOptions, inject: ReadonlySet<InjectedHazard>, kasan: boolean, c: Container): KernelServices {
-  const option = options.clock ?? 'manual';
-  let clock: Clock;
-  if (option === 'manual') clock = new ManualClock();
-  else if (option === 'real') clock = new RealClock();
-  else if (typeof option?.now !== 'function') throw kerr('EINVAL', "clock must be 'manual', 'real' or a Clock");
-  else clock = option;
-  const log = new KernelLog(() => clock.now(), options.logCapacity);
-  const lockdep = new Lockdep();
-  const cpus = new Cpus(options.topology ?? { nodeOfCpu: [0, 0, 0, 0] });
-  const smp = new Smp(cpus.count);
-  const irqs = new IrqController(log);
-  const trace = new TraceFs(
-    () => clock.now(),
-    () => smp.current,
-    options.traceCapacity,
-    options.traceMode,
-    cpus.count,
-  );
-  trace.work = clock.work;
-  const lifecycle = new Lifecycle(trace, () => clock.now());
-  const sysfs = new Sysfs();
-  const kernel = new Kernel(clock, log, lockdep, cpus, smp, irqs, trace, lifecycle, sysfs, inject, kasan);
-  const modules = new ModuleLoader(kernel, {
-    // Named fields before the optional ones: in V8 11.3 an object literal that starts with a non-empty spread gets a hidden class of its own each time.
-    apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
-    services: (token) => (c.isBound(token) ? c.get(token) : undefined),
-    ...(options.plugins ? { catalog: options.plugins } : {}),
-    ...(options.moduleTimeoutMs !== undefined ? { timeoutMs: options.moduleTimeoutMs } : {}),
-  });
-  const bus = new PlatformBus(kernel);
-  return { clock, log, lockdep, cpus, smp, irqs, trace, lifecycle, sysfs, kernel, bus, modules };
-}
-
 /**
  * Build the container of one machine: every kernel service bound as a
  * singleton of this container only. Higher layers bind their own services
- * into the same container. The services are made together, on the first get
- * of any of them: each bound as its own class or factory, inversify planned
- * the Kernel's constructor and every factory's gets afresh in each container,
- * about 30 KB of a fuzz run's machine boot.
+ * into the same container.
  */
 export function createKernelContainer(options: KernelOptions = {}): Container {
   const inject = parseInjectedHazards(options.inject);
@@ -112,22 +58,52 @@ export function createKernelContainer(options: KernelOptions = {}): Container {
   c.bind(TOKENS.KernelOptions).toConstantValue(options);
   c.bind(TOKENS.Inject).toConstantValue(inject);
   if (options.kasan !== undefined && typeof options.kasan !== 'boolean') throw kerr('EINVAL', `kasan must be true or false, got ${String(options.kasan)}`);
-  const kasan = options.kasan ?? true;
-  c.bind(TOKENS.Kasan).toConstantValue(kasan);
-  let services: KernelServices | undefined;
-  const made = (): KernelServices => (services ??= makeServices(options, inject, kasan, c));
-  c.bind<Clock>(TOKENS.Clock).toDynamicValue(() => made().clock);
-  c.bind(TOKENS.Log).toDynamicValue(() => made().log);
-  c.bind(TOKENS.Lockdep).toDynamicValue(() => made().lockdep);
-  c.bind(TOKENS.Cpus).toDynamicValue(() => made().cpus);
-  c.bind(TOKENS.Smp).toDynamicValue(() => made().smp);
-  c.bind(TOKENS.Irqs).toDynamicValue(() => made().irqs);
-  c.bind(TOKENS.TraceFs).toDynamicValue(() => made().trace);
-  c.bind(TOKENS.Lifecycle).toDynamicValue(() => made().lifecycle);
-  c.bind(TOKENS.Sysfs).toDynamicValue(() => made().sysfs);
-  c.bind(TOKENS.Kernel).toDynamicValue(() => made().kernel);
-  c.bind(TOKENS.PlatformBus).toDynamicValue(() => made().bus);
-  c.bind(TOKENS.Modules).toDynamicValue(() => made().modules);
+  c.bind(TOKENS.Kasan).toConstantValue(options.kasan ?? true);
+  c.bind<Clock>(TOKENS.Clock).toDynamicValue(() => {
+    const clock = options.clock ?? 'manual';
+    if (clock === 'manual') return new ManualClock();
+    if (clock === 'real') return new RealClock();
+    if (typeof clock?.now !== 'function') throw kerr('EINVAL', "clock must be 'manual', 'real' or a Clock");
+    return clock;
+  });
+  c.bind(TOKENS.Log).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    return new KernelLog(() => clock.now(), options.logCapacity);
+  });
+  c.bind(TOKENS.Lockdep).toDynamicValue(() => new Lockdep());
+  c.bind(TOKENS.Cpus).toDynamicValue(() => new Cpus(options.topology ?? { nodeOfCpu: [0, 0, 0, 0] }));
+  c.bind(TOKENS.Smp).toDynamicValue((ctx) => new Smp(ctx.get<Cpus>(TOKENS.Cpus).count));
+  c.bind(TOKENS.Irqs).toDynamicValue((ctx) => new IrqController(ctx.get<KernelLog>(TOKENS.Log)));
+  c.bind(TOKENS.TraceFs).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    const smp = ctx.get<Smp>(TOKENS.Smp);
+    const fs = new TraceFs(
+      () => clock.now(),
+      () => smp.current,
+      options.traceCapacity,
+      options.traceMode,
+      ctx.get<Cpus>(TOKENS.Cpus).count,
+    );
+    fs.work = clock.work;
+    return fs;
+  });
+  c.bind(TOKENS.Lifecycle).toDynamicValue((ctx) => {
+    const clock = ctx.get<Clock>(TOKENS.Clock);
+    return new Lifecycle(ctx.get<TraceFs>(TOKENS.TraceFs), () => clock.now());
+  });
+  c.bind(TOKENS.Sysfs).toDynamicValue(() => new Sysfs());
+  c.bind(TOKENS.Kernel).to(Kernel);
+  c.bind(TOKENS.PlatformBus).toDynamicValue((ctx) => new PlatformBus(ctx.get<Kernel>(TOKENS.Kernel)));
+  c.bind(TOKENS.Modules).toDynamicValue(
+    (ctx) =>
+      new ModuleLoader(ctx.get<Kernel>(TOKENS.Kernel), {
+        // Named fields before the optional ones: in V8 11.3 an object literal that starts with a non-empty spread gets a hidden class of its own each time.
+        apiVersion: options.pluginApiVersion ?? PLUGIN_API_VERSION,
+        services: (token) => (c.isBound(token) ? c.get(token) : undefined),
+        ...(options.plugins ? { catalog: options.plugins } : {}),
+        ...(options.moduleTimeoutMs !== undefined ? { timeoutMs: options.moduleTimeoutMs } : {}),
+      }),
+  );
   return c;
 }
 

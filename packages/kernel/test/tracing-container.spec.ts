@@ -172,7 +172,7 @@ describe('Machine containers', () => {
     expect(two.kernel.irqs.has(10)).to.equal(false);
     // Singletons inside one container.
     expect(one.container.get(Symbol.for('cspmu.Kernel'))).to.equal(one.kernel);
-    // One set of services per container, made together: each token gives the one the Kernel holds.
+    // One set of services per container: each token gives the one inversify injected into the Kernel.
     const k = one.kernel;
     const bound = [TOKENS.Clock, TOKENS.Log, TOKENS.Lockdep, TOKENS.Cpus, TOKENS.Smp, TOKENS.Irqs, TOKENS.TraceFs, TOKENS.Lifecycle, TOKENS.Sysfs];
     expect(bound.map((t) => one.container.get(t))).to.have.ordered.members([k.clock, k.log, k.lockdep, k.cpus, k.smp, k.irqs, k.trace, k.lifecycle, k.sysfs]);
