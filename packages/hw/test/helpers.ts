@@ -80,3 +80,14 @@ export function fixChecksum(b: Uint8Array): Uint8Array {
   b[9] = (0x100 - sum) & 0xff;
   return b;
 }
+
+/** One slice of a counter's run, as the model's replay service is given it. */
+export type ReplayWindow = { counter: number; start: number; end: number };
+/** The model's replay service: the cycles a rotation's runs can be repeated in closed form, and each counter's total, or undefined. */
+export type Replay = (w: ReplayWindow[], active: number[], period: number, max: number) => { cycles: number; totals: number[] } | undefined;
+
+/** The replay of `r`'s first device, called through its service. */
+export function replayOf(r: ReturnType<typeof rig>): Replay {
+  const service = r.dev.page0.service as { replay: Replay };
+  return (w, active, period, max) => service.replay(w, active, period, max);
+}

@@ -1,12 +1,9 @@
 // Tests of how many cycles the replay service repeats: never fewer than one, never past the end of the clock's range, up to a workload phase change rather than none, and none when the sums cannot be had.
 import { expect } from 'chai';
 import { PMCR, REG, type WorkloadSpec } from '../src/index.js';
-import { rig } from './helpers.js';
+import { replayOf, rig } from './helpers.js';
 import { twoCycles } from './two-cycles.js';
 
-type Window = { counter: number; start: number; end: number };
-type Replay = (w: Window[], active: number[], period: number, max: number) => { cycles: number; totals: number[] } | undefined;
-const serviceOf = (r: ReturnType<typeof rig>) => r.dev.page0.service as { replay: Replay };
 const period = 2000;
 
 describe('CoreSight PMU model: replay budget', () => {
@@ -25,7 +22,7 @@ describe('CoreSight PMU model: replay budget', () => {
       let replayed: unknown = 'not asked';
       clock.at(2 * period, () => {
         start();
-        if (closedForm) replayed = serviceOf(r).replay([{ counter: 0, start: period, end: 1.5 * period }], [0], period, 5);
+        if (closedForm) replayed = replayOf(r)([{ counter: 0, start: period, end: 1.5 * period }], [0], period, 5);
       });
       io0.writel(0x11, REG.PMEVTYPER);
       io0.writel(0x11, REG.PMEVTYPER + 4);
@@ -96,7 +93,7 @@ describe('CoreSight PMU model: replay budget', () => {
       let replayed = 0;
       if (closedForm) {
         const t = clock.now();
-        const r2 = serviceOf(r).replay([{ counter: 0, start: t - period, end: t - period / 2 }], [], period, left);
+        const r2 = replayOf(r)([{ counter: 0, start: t - period, end: t - period / 2 }], [], period, left);
         replayed = r2?.cycles ?? 0;
         for (const n of r2?.totals ?? []) events += n;
         left -= replayed;
@@ -133,7 +130,7 @@ describe('CoreSight PMU model: replay budget', () => {
         io0.writel(1, REG.PMCNTENCLR);
         clock.advance(period / 2);
       }
-      const got = serviceOf(r).replay([{ counter: 0, start: period, end: 1.5 * period }], [], period, 5);
+      const got = replayOf(r)([{ counter: 0, start: period, end: 1.5 * period }], [], period, 5);
       return { got, counter: io0.readl(REG.PMEVCNTR) };
     };
     // Refused, the counter still holds the second slice's count: 500 events at 1 GHz, then 500 ns at 2 GHz.

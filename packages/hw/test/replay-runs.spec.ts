@@ -1,12 +1,9 @@
 // Tests of which recorded runs the replay service repeats: only slices that have happened, active counters that count, idle counters whose last run was named, and the copies' runs again once their time has passed.
 import { expect } from 'chai';
 import { PMCR, REG } from '../src/index.js';
-import { rig } from './helpers.js';
+import { type Replay, replayOf, rig } from './helpers.js';
 import { twoCycles } from './two-cycles.js';
 
-type Window = { counter: number; start: number; end: number };
-type Replay = (w: Window[], active: number[], period: number, max: number) => { cycles: number; totals: number[] } | undefined;
-const serviceOf = (r: ReturnType<typeof rig>) => r.dev.page0.service as { replay: Replay };
 const period = 2000;
 
 /**
@@ -34,8 +31,7 @@ function slices(start: number, end: number, ask?: (r: ReturnType<typeof rig>, re
   let left = 5;
   let replayed = 0;
   if (ask !== undefined) {
-    const service = serviceOf(r);
-    const got = ask(r, (w, a, p, m) => service.replay(w, a, p, m), left);
+    const got = ask(r, replayOf(r), left);
     replayed = got.cycles;
     events += got.events;
     left -= replayed;
@@ -69,9 +65,9 @@ describe('CoreSight PMU model: replayed runs', () => {
     clock.advance(1000);
     io0.writel(0b01, REG.PMCNTENCLR);
     io0.writel(0b10, REG.PMCNTENSET);
-    const service = serviceOf(r);
-    expect(service.replay([{ counter: 1, start: 0, end: period }], [], period, 3)).to.equal(undefined);
-    expect(service.replay([{ counter: 0, start: 0, end: period }], [], period, 3)).to.deep.equal({ cycles: 3, totals: [3 * period] });
+    const replay = replayOf(r);
+    expect(replay([{ counter: 1, start: 0, end: period }], [], period, 3)).to.equal(undefined);
+    expect(replay([{ counter: 0, start: 0, end: period }], [], period, 3)).to.deep.equal({ cycles: 3, totals: [3 * period] });
   });
 
   it('a counter preloaded while it counts ends its run there and begins a fresh one: the slice before is a run, and it is active from then', () => {
@@ -84,7 +80,7 @@ describe('CoreSight PMU model: replayed runs', () => {
     clock.advance(period);
     // Preloaded at 2 us while it counts, as a driver re-arms a multiplexed counter: [0, 2) us is a finished run, and a fresh one begins.
     io0.writel(0x1000, REG.PMEVCNTR);
-    const got = serviceOf(r).replay([{ counter: 0, start: 0, end: period }], [0], period, 3);
+    const got = replayOf(r)([{ counter: 0, start: 0, end: period }], [0], period, 3);
     expect(got).to.deep.equal({ cycles: 3, totals: [3 * period] });
   });
 
@@ -143,7 +139,7 @@ describe('CoreSight PMU model: replayed runs', () => {
       let replayed: unknown = 'not asked';
       if (closedForm) {
         const t = clock.now();
-        const got = serviceOf(r).replay([{ counter: 0, start: t - 1800, end: t - 1300 }], [], period, left);
+        const got = replayOf(r)([{ counter: 0, start: t - 1800, end: t - 1300 }], [], period, left);
         replayed = got;
         left -= got?.cycles ?? 0;
         clock.advance((5 - left) * period);

@@ -1,13 +1,7 @@
 // Tests that a counter's kept runs are only the times it counted, from the value it held then: no run while stopped, none of no length, and a wide counter's high word.
 import { expect } from 'chai';
 import { PMCR, REG } from '../src/index.js';
-import { rig } from './helpers.js';
-
-type Replay = (w: { counter: number; start: number; end: number }[], active: number[], period: number, max: number) => { cycles: number } | undefined;
-const replayOf = (r: ReturnType<typeof rig>) => {
-  const service = r.dev.page0.service as { replay: Replay };
-  return (w: Parameters<Replay>[0], a: number[], p: number, m: number) => service.replay(w, a, p, m);
-};
+import { replayOf, rig } from './helpers.js';
 
 /** Counter 0, on event 0x11 with PMCR.E set, counts from 0x1000 for `ns` and is stopped. */
 function countOnceFor({ io0, clock }: ReturnType<typeof rig>, ns: number) {

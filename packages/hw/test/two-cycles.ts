@@ -1,8 +1,6 @@
 // A lone device that has run two rotation cycles on counter 0 and started a third, with the model's replay service at hand.
 import { PMCR, REG } from '../src/index.js';
-import { rig } from './helpers.js';
-
-type Replay = (w: { counter: number; start: number; end: number }[], active: number[], period: number, max: number) => { cycles: number } | undefined;
+import { replayOf, rig } from './helpers.js';
 
 /**
  * Four counters (0-2 and the cycle counter, 31): counter 0 counts event
@@ -28,7 +26,6 @@ export function twoCycles() {
   }
   start();
   const t = clock.now();
-  const service = r.dev.page0.service as { replay: Replay };
-  const replay: Replay = (w, a, p, m) => service.replay(w, a, p, m);
+  const replay = replayOf(r);
   return { ...r, period, t, replay };
 }
