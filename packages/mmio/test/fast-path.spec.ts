@@ -1,4 +1,5 @@
 // The accessors' fast path: plain reads from the device's state, side effects through the bank, and the swaps that unmapping and tracing make.
+import { setFlagsFromString } from 'node:v8';
 import { createKernel } from '@cspmu/kernel';
 import { expect } from 'chai';
 import { type BusError, MmioBus, MmioRecorder, RegisterBank } from '../src/index.js';
@@ -272,5 +273,39 @@ describe('IoMem fast path: tracing and observers see every access', () => {
     detachStayer();
     detachNew?.();
     expect(seen).to.deep.equal(['stayer before 4', 'stayer before 8', 'late after 8']);
+  });
+});
+
+describe('IoMem fast path: what V8 sees of a mapping', () => {
+  /** V8's own answers, through its natives syntax (allowed from here on; functions made now may use it). */
+  function v8Says() {
+    setFlagsFromString('--allow-natives-syntax');
+    return {
+      sameHiddenClass: new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean,
+      fastProperties: new Function('a', 'return %HasFastProperties(a)') as (a: object) => boolean,
+    };
+  }
+  const specs = [{ name: 'R', offset: 0x4, access: 'RW' as const, reset: 0x10 }];
+
+  it('tracing on and off leaves a mapping with no readl of its own, in the hidden class it was made with', () => {
+    const v8 = v8Says();
+    const { io, bus, kernel } = busWith(specs);
+    const untouched = bus.ioremap(0x10000, 0x1000, 'dev0 again');
+    expect(Object.hasOwn(io, 'readl')).to.equal(false);
+    for (let round = 0; round < 3; round++) {
+      kernel.trace.enable('rwmmio:*');
+      expect(Object.hasOwn(io, 'readl'), 'traced: the traced readl is its own').to.equal(true);
+      kernel.trace.enable('rwmmio:*', false);
+    }
+    kernel.trace.enable('rwmmio:*');
+    const madeTraced = bus.ioremap(0x10000, 0x1000, 'dev0 traced');
+    kernel.trace.enable('rwmmio:*', false);
+    for (const m of [io, untouched, madeTraced]) {
+      expect(Object.hasOwn(m, 'readl'), "untraced: readl is the class's direct one").to.equal(false);
+      expect(v8.fastProperties(m), 'no dictionary mode after a delete').to.equal(true);
+      expect(v8.sameHiddenClass(m, untouched), 'back in the first hidden class').to.equal(true);
+    }
+    expect(io.readl(0x4)).to.equal(0x10);
+    expect(kernel.trace.peek()).to.deep.equal([]);
   });
 });
