@@ -68,8 +68,11 @@ export class RotationCycle {
       for (; j >= 0 && members[j]!.id > e.id; j--) members[j + 1] = members[j]!;
       members[j + 1] = e;
     }
-    // Only the first members.length entries of active and idx are ever read: a longer tail from an earlier fill stays unread.
     const { active, idx } = snap;
+    if (active.length > n) {
+      active.length = n;
+      idx.length = n;
+    }
     for (let i = 0; i < n; i++) {
       active[i] = members[i]!.state === S.ACTIVE;
       idx[i] = members[i]!.hw.idx;
